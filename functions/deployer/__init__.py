@@ -1,0 +1,1 @@
+"""smdeploy's Lambda code: the domain package and one handler module per stage."""

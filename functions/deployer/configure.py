@@ -1,0 +1,119 @@
+"""Stage 2: create the requested models, then the endpoint config, idempotently.
+
+Models and endpoint configs are immutable in SageMaker. So a replay of the same request
+reuses what the first run created, and a request that reuses a name for different content is
+refused with the differences spelled out, before anything else is created.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from deployer.compare import differences
+from deployer.errors import EndpointConfigConflict, ModelConflict, ModelNotFound
+from deployer.gateway import AlreadyExists, SageMakerGateway
+from deployer.observability import logger, tracer
+from deployer.request import DeploymentRequest
+
+# What a CreateModel request says that DescribeModel gives back to compare against.
+_MODEL_COMPARED = ("PrimaryContainer", "Containers", "ExecutionRoleArn", "InferenceExecutionConfig")
+
+
+class ConfigureResult(BaseModel):
+    EndpointConfigName: str
+    EndpointConfigArn: str
+    ConfigCreated: bool
+    ModelsCreated: list[str]
+    ModelsReused: list[str]
+
+
+def _ensure_model(gateway: SageMakerGateway, model: dict[str, Any]) -> bool:
+    """Create ``model`` unless it exists; True when created. Raise ModelConflict on a mismatch."""
+    name = model["ModelName"]
+    existing = gateway.describe_model(name)
+    if existing is None:
+        gateway.create_model(model)
+        logger.info("model created", extra={"model_name": name})
+        return True
+    wanted = {k: v for k, v in model.items() if k in _MODEL_COMPARED}
+    found = differences(wanted, existing)
+    if found:
+        raise ModelConflict(
+            f"model {name} already exists with a different definition (models are immutable; "
+            f"give the new one another ModelName): " + "; ".join(found)
+        )
+    logger.info("model exists with the same definition; reused", extra={"model_name": name})
+    return False
+
+
+def _check_variant_models(
+    gateway: SageMakerGateway, request: DeploymentRequest, known: set[str]
+) -> None:
+    missing: list[str] = []
+    checked: dict[str, bool] = {}
+    for field in ("ProductionVariants", "ShadowProductionVariants"):
+        for i, variant in enumerate(request.fields.get(field, [])):
+            name = variant["ModelName"]
+            if name in known:
+                continue
+            if name not in checked:
+                checked[name] = gateway.describe_model(name) is not None
+            if not checked[name]:
+                missing.append(
+                    f"{field}[{i}].ModelName: model {name} does not exist and the request's "
+                    f"Models does not create it"
+                )
+    if missing:
+        raise ModelNotFound("; ".join(missing))
+
+
+def _config_conflict(name: str, params: dict[str, Any], existing: dict[str, Any]) -> list[str]:
+    wanted = {k: v for k, v in params.items() if k not in ("EndpointConfigName", "Tags")}
+    return differences(wanted, existing)
+
+
+@tracer.capture_method
+def configure(request: DeploymentRequest, gateway: SageMakerGateway) -> ConfigureResult:
+    created: list[str] = []
+    reused: list[str] = []
+    for model in request.models:
+        (created if _ensure_model(gateway, model) else reused).append(model["ModelName"])
+    _check_variant_models(gateway, request, set(created) | set(reused))
+
+    params = request.endpoint_config_params()
+    name = params["EndpointConfigName"]
+    existing = gateway.describe_endpoint_config(name)
+    config_created = False
+    if existing is None:
+        try:
+            arn = gateway.create_endpoint_config(params)
+            config_created = True
+        except AlreadyExists:
+            # Created by a concurrent run between our describe and create: compare with it.
+            existing = gateway.describe_endpoint_config(name)
+    if existing is not None:
+        found = _config_conflict(name, params, existing)
+        if found:
+            hint = (
+                "leave EndpointConfigName out to get a name derived from the content"
+                if not request.config_name_derived
+                else "its derived name collides; report this"
+            )
+            raise EndpointConfigConflict(
+                f"endpoint config {name} already exists with different content (configs are "
+                f"immutable; {hint}): " + "; ".join(found)
+            )
+        arn = existing["EndpointConfigArn"]
+        logger.info("endpoint config exists with the same content; reused")
+    else:
+        logger.info("endpoint config created", extra={"endpoint_config_name": name})
+
+    return ConfigureResult(
+        EndpointConfigName=name,
+        EndpointConfigArn=arn,
+        ConfigCreated=config_created,
+        ModelsCreated=created,
+        ModelsReused=reused,
+    )

@@ -1,0 +1,123 @@
+"""The deployer's own errors.
+
+The Lambda Python runtime reports an unhandled exception as ``type(e).__name__``, and
+Step Functions matches that exact string in ``Retry``/``Catch`` ``ErrorEquals``. So every
+class name below is part of the state machine's contract (statemachine/deployer.asl.json):
+rename one and the ASL must change with it. ``tests/unit/test_asl.py`` checks that every
+retried name exists here.
+"""
+
+from __future__ import annotations
+
+
+class DeployerError(Exception):
+    """Base class: anything the deployer reports on purpose."""
+
+    retryable = False
+
+
+# --- Validate ---------------------------------------------------------------------------
+
+
+class RequestInvalid(DeployerError):
+    """The deployment request breaks one or more rules; nothing was created."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        count = len(problems)
+        noun = "problem" if count == 1 else "problems"
+        lines = "\n".join(f"- {p}" for p in problems)
+        super().__init__(f"{count} {noun} in the deployment request:\n{lines}")
+
+
+# --- Configure --------------------------------------------------------------------------
+
+
+class ModelNotFound(DeployerError):
+    """A production variant names a model that neither exists nor is created by the request."""
+
+
+class ModelConflict(DeployerError):
+    """A model of that name exists with a different definition (models are immutable)."""
+
+
+class EndpointConfigConflict(DeployerError):
+    """An endpoint config of that name exists with a different content (configs are immutable)."""
+
+
+# --- Deploy -----------------------------------------------------------------------------
+
+
+class EndpointConfigNotVisible(DeployerError):
+    """SageMaker does not see the new endpoint config yet (its store is eventually consistent).
+
+    Retried by the state machine with backoff and jitter.
+    """
+
+    retryable = True
+
+
+class EndpointBusy(DeployerError):
+    """The endpoint is being created or updated by someone else; wait and try again.
+
+    Retried by the state machine with a long backoff.
+    """
+
+    retryable = True
+
+
+class EndpointCreateRace(DeployerError):
+    """The endpoint appeared between DescribeEndpoint and CreateEndpoint.
+
+    Retried once by the state machine: the next attempt takes the update path.
+    """
+
+    retryable = True
+
+
+class EndpointNotUpdatable(DeployerError):
+    """The endpoint is in a status from which SageMaker allows no update (Failed, Deleting...)."""
+
+
+# --- any stage that calls SageMaker ----------------------------------------------------
+
+
+class SageMakerThrottled(DeployerError):
+    """SageMaker answered ThrottlingException; retried by the state machine."""
+
+    retryable = True
+
+
+class SageMakerRejected(DeployerError):
+    """SageMaker rejected a call (ValidationException); the message is SageMaker's own."""
+
+
+class SageMakerLimitExceeded(DeployerError):
+    """ResourceLimitExceeded: an account quota (often instances of a type) is too low."""
+
+
+# --- Wait -------------------------------------------------------------------------------
+
+
+class EndpointFailed(DeployerError):
+    """The endpoint ended Failed (or went OutOfService / Deleting) during the deployment."""
+
+
+class EndpointUpdateRolledBack(DeployerError):
+    """The update did not take: the endpoint is InService on its previous config."""
+
+
+class EndpointUpdateRollbackFailed(DeployerError):
+    """Both the update and its automatic rollback failed: an operator must step in."""
+
+
+class DeploymentTimedOut(DeployerError):
+    """The endpoint did not reach a final status before the deployment deadline."""
+
+
+RETRYABLE_ERRORS: tuple[type[DeployerError], ...] = (
+    EndpointConfigNotVisible,
+    EndpointBusy,
+    EndpointCreateRace,
+    SageMakerThrottled,
+)

@@ -1,0 +1,47 @@
+"""The typed payloads the state machine hands each stage (see statemachine/deployer.asl.json).
+
+Every payload carries ``Execution`` (the execution name): the logs' correlation id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from deployer.deploy import Action
+
+
+class StageEvent(BaseModel):
+    Execution: str
+
+
+class ValidateEvent(StageEvent):
+    Input: Any
+
+
+class ConfigureEvent(StageEvent):
+    Request: dict[str, Any]
+
+
+class ConfigRef(BaseModel):
+    EndpointConfigName: str
+
+
+class DeployEvent(StageEvent):
+    Request: dict[str, Any]
+    Config: ConfigRef
+    EnteredTime: datetime
+
+
+class DeploymentRef(BaseModel):
+    Action: Action
+    EndpointName: str
+    EndpointConfigName: str
+    StartedAt: datetime
+
+
+class DescribeEvent(StageEvent):
+    Deployment: DeploymentRef
+    EnteredTime: datetime

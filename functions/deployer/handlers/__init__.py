@@ -1,0 +1,1 @@
+"""One Lambda handler per stage. Handler strings: ``deployer.handlers.<stage>.handler``."""

@@ -1,0 +1,37 @@
+"""Stage 2, Configure: create the requested models, then the endpoint config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from deployer import clients
+from deployer.configure import configure
+from deployer.events import ConfigureEvent
+from deployer.gateway import SageMakerGateway
+from deployer.observability import (
+    CORRELATION_ID_PATH,
+    MetricUnit,
+    count_errors,
+    logger,
+    metrics,
+    tracer,
+)
+from deployer.request import parse_request
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+@count_errors
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    stage = parse(event=event, model=ConfigureEvent)
+    request = parse_request(stage.Request)
+    result = configure(request, SageMakerGateway(clients.sagemaker()))
+    metrics.add_metric(name="ModelsCreated", unit=MetricUnit.Count, value=len(result.ModelsCreated))
+    metrics.add_metric(
+        name="EndpointConfigsCreated", unit=MetricUnit.Count, value=int(result.ConfigCreated)
+    )
+    return result.model_dump(mode="json")

@@ -1,0 +1,56 @@
+"""Stage 4, Describe: one DescribeEndpoint, and whether the deployment is done.
+
+Called by the Wait -> Describe -> Choice loop. Raises the deployer's errors for every way a
+deployment can fail (Failed, UpdateRollbackFailed, silent rollback, deadline).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from deployer import clients
+from deployer.errors import EndpointFailed
+from deployer.events import DescribeEvent
+from deployer.gateway import SageMakerGateway
+from deployer.observability import (
+    CORRELATION_ID_PATH,
+    MetricUnit,
+    count_errors,
+    logger,
+    metrics,
+    tracer,
+)
+from deployer.outcome import DEFAULT_DEADLINE_SECONDS, assess, elapsed_seconds
+
+DEADLINE_VARIABLE = "SMDEPLOY_DEADLINE_SECONDS"
+
+
+def deadline_seconds() -> int:
+    return int(os.environ.get(DEADLINE_VARIABLE, DEFAULT_DEADLINE_SECONDS))
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+@count_errors
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    stage = parse(event=event, model=DescribeEvent)
+    deployment = stage.Deployment
+    description = SageMakerGateway(clients.sagemaker()).describe_endpoint(deployment.EndpointName)
+    if description is None:
+        raise EndpointFailed(f"endpoint {deployment.EndpointName} disappeared during the deployment")
+    metrics.add_metric(name="EndpointDescribes", unit=MetricUnit.Count, value=1)
+    elapsed = elapsed_seconds(deployment.StartedAt, stage.EnteredTime)
+    assessment = assess(
+        description,
+        target_config=deployment.EndpointConfigName,
+        action=deployment.Action,
+        elapsed=elapsed,
+        deadline_seconds=deadline_seconds(),
+    )
+    logger.info(assessment.Message, extra={"endpoint_status": assessment.EndpointStatus})
+    return assessment.model_dump(mode="json")

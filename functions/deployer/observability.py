@@ -1,0 +1,57 @@
+"""Powertools Logger, Tracer and Metrics: created once per process, shared by every module.
+
+The service name comes from ``POWERTOOLS_SERVICE_NAME`` when set (the stack sets it), else
+"smdeploy". Metrics go to the ``smdeploy`` namespace unless ``POWERTOOLS_METRICS_NAMESPACE``
+says otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "smdeploy")
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "smdeploy")
+
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+# The key of every stage's event that holds the execution name: the logs' correlation id.
+CORRELATION_ID_PATH = "Execution"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def count_errors(handler: F) -> F:
+    """Count the deployer's own errors by type (metric ``Errors``, dimension ``ErrorType``).
+
+    Place it inside ``metrics.log_metrics`` so the count is flushed with the invocation.
+    """
+    from deployer.errors import DeployerError
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except DeployerError as error:
+            metrics.add_dimension(name="ErrorType", value=type(error).__name__)
+            metrics.add_metric(name="Errors", unit=MetricUnit.Count, value=1)
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+__all__ = [
+    "CORRELATION_ID_PATH",
+    "MetricUnit",
+    "count_errors",
+    "logger",
+    "metrics",
+    "tracer",
+]

@@ -1,0 +1,99 @@
+"""Stage 4: read DescribeEndpoint and decide whether the deployment is done.
+
+Success is strict: InService, AND serving the config just deployed, AND no FailureReason. A
+failed UpdateEndpoint returns the endpoint to InService on its *old* config with a
+FailureReason; boto3's EndpointInService waiter calls that a success, this does not.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from deployer.deploy import TRANSITIONAL, Action
+from deployer.errors import (
+    DeploymentTimedOut,
+    EndpointFailed,
+    EndpointUpdateRollbackFailed,
+    EndpointUpdateRolledBack,
+)
+
+DEFAULT_DEADLINE_SECONDS = 3600
+
+
+class Assessment(BaseModel):
+    Done: bool
+    EndpointName: str
+    EndpointArn: str
+    EndpointStatus: str
+    EndpointConfigName: str | None
+    ElapsedSeconds: int
+    Message: str
+
+
+def elapsed_seconds(started: datetime, now: datetime) -> int:
+    return max(0, int((now - started).total_seconds()))
+
+
+def assess(
+    description: dict[str, Any],
+    target_config: str,
+    action: Action,
+    elapsed: int,
+    deadline_seconds: int,
+) -> Assessment:
+    """Done (success), not done yet, or raise the error that says how it failed."""
+    name = description["EndpointName"]
+    status = description["EndpointStatus"]
+    serving = description.get("EndpointConfigName")
+    reason = description.get("FailureReason")
+
+    def result(done: bool, message: str) -> Assessment:
+        return Assessment(
+            Done=done,
+            EndpointName=name,
+            EndpointArn=description["EndpointArn"],
+            EndpointStatus=status,
+            EndpointConfigName=serving,
+            ElapsedSeconds=elapsed,
+            Message=message,
+        )
+
+    if status == "Failed":
+        raise EndpointFailed(f"endpoint {name} is Failed: {reason or 'SageMaker gave no reason'}")
+    if status == "UpdateRollbackFailed":
+        raise EndpointUpdateRollbackFailed(
+            f"endpoint {name} is UpdateRollbackFailed (the update and its rollback both failed; "
+            f"it may serve a mix of configs and needs an operator): "
+            f"{reason or 'SageMaker gave no reason'}"
+        )
+    if status in ("OutOfService", "Deleting"):
+        raise EndpointFailed(
+            f"endpoint {name} went {status} during the deployment"
+            + (f": {reason}" if reason else "")
+        )
+    if status == "InService":
+        if serving == target_config and not reason:
+            return result(True, f"{name} is InService on {target_config}")
+        if serving == target_config:
+            raise EndpointFailed(f"endpoint {name} is InService on {target_config} but reports: {reason}")
+        if action is Action.UPDATE and reason:
+            raise EndpointUpdateRolledBack(
+                f"the update of {name} to {target_config} was rolled back; it is InService on "
+                f"{serving}: {reason}"
+            )
+        raise EndpointUpdateRolledBack(
+            f"endpoint {name} is InService on {serving}, not on {target_config}, and SageMaker "
+            f"gave no reason (was it rolled back or redeployed by someone else?)"
+        )
+    # Creating, Updating, SystemUpdating, RollingBack (which ends InService): keep waiting.
+    if status not in TRANSITIONAL:
+        raise EndpointFailed(f"endpoint {name} is in an unexpected status {status!r}")
+    if elapsed >= deadline_seconds:
+        raise DeploymentTimedOut(
+            f"endpoint {name} is still {status} after {elapsed} s; the deployment deadline is "
+            f"{deadline_seconds} s. The endpoint itself is left as it is."
+        )
+    return result(False, f"{name} is {status} ({elapsed} s elapsed)")

@@ -1,0 +1,183 @@
+"""The ``smdeploy`` command line.
+
+Exit codes: 0 every deployment succeeded; 1 a deployment failed; 2 misuse (unknown option,
+unreadable file). Progress goes to stderr; stdout carries only results (a table, or with
+``--json`` exactly one JSON document).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from smdeploy import __version__
+from smdeploy.runtime.emulator import Faults
+from smdeploy.runtime.local import LocalDeployment, Outcome, Progress
+
+EXIT_OK, EXIT_FAILED, EXIT_MISUSE = 0, 1, 2
+
+app = typer.Typer(
+    name="smdeploy",
+    help="Deploy Amazon SageMaker real-time endpoints through a Step Functions state machine; "
+    "run it all offline against an embedded emulator of AWS.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"smdeploy {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """smdeploy: event-driven, serverless deployer of SageMaker real-time endpoints."""
+
+
+def read_request(path: Path) -> Any:
+    """The request in ``path``: parsed JSON, or the raw text when it is not JSON (so that
+    the Validate stage reports it, as it would for any execution input)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        err.print(f"[red]error:[/] cannot read {path}: {error}")
+        raise typer.Exit(EXIT_MISUSE) from None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:d}:{minutes:02d}:{secs:02d}"
+
+
+def print_progress(line: Progress) -> None:
+    if line.stage in ("SUCCEEDED", "FAILED"):
+        colour = "green" if line.stage == "SUCCEEDED" else "red"
+        err.print(f"  [dim]{_clock(line.simulated_seconds)}[/]  [{colour}]{line.stage}[/] {line.detail}")
+    elif line.stage:
+        err.print(f"  [dim]{_clock(line.simulated_seconds)}[/]  [bold]{line.stage}[/]")
+    else:
+        err.print(f"  [dim]{_clock(line.simulated_seconds)}[/]      {line.detail}", soft_wrap=True)
+
+
+def summary_table(outcomes: list[Outcome]) -> Table:
+    table = Table(title="Deployments (simulated time)", title_justify="left")
+    for column in ("request", "status", "endpoint", "config", "endpoint status", "sim s", "wall s"):
+        table.add_column(column)
+    for o in outcomes:
+        colour = "green" if o.status == "SUCCEEDED" else "red"
+        table.add_row(
+            o.request,
+            f"[{colour}]{o.status}[/]",
+            o.EndpointName or "-",
+            o.EndpointConfigName or "-",
+            o.EndpointStatus or "-",
+            f"{o.stats.simulated_seconds:.0f}" if o.stats else "-",
+            f"{o.stats.wall_seconds:.2f}" if o.stats else "-",
+        )
+    return table
+
+
+@app.command()
+def local(
+    requests: Annotated[
+        list[Path],
+        typer.Argument(help="Deployment request files (JSON), deployed in order.", metavar="REQUEST.json..."),
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print exactly one JSON array of results on stdout.")
+    ] = False,
+    creation_seconds: Annotated[
+        float,
+        typer.Option(min=0, help="Simulated seconds an endpoint spends Creating or Updating."),
+    ] = 300.0,
+    config_visibility_lag: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="The first N CreateEndpoint/UpdateEndpoint calls after each new config fail "
+            "with SageMaker's not-yet-visible ValidationException.",
+        ),
+    ] = 0,
+    fail_endpoint: Annotated[
+        str | None,
+        typer.Option(metavar="REASON", help="The endpoint ends Failed with this FailureReason."),
+    ] = None,
+    rollback_update: Annotated[
+        str | None,
+        typer.Option(
+            metavar="REASON",
+            help="An update ends InService on the OLD config with this FailureReason.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed for the retry jitter, for reproducible runs.")
+    ] = None,
+    deadline_seconds: Annotated[
+        int | None,
+        typer.Option(min=1, help="Deployment deadline in seconds (default 3600)."),
+    ] = None,
+) -> None:
+    """Deploy each REQUEST through the real state machine in one fresh, embedded emulator.
+
+    A later request for the same endpoint takes the update path. Exit 0 when every
+    deployment succeeded, 1 when any failed, 2 on misuse.
+    """
+    bodies = [(str(path), read_request(path)) for path in requests]
+    faults = Faults(
+        creation_seconds=creation_seconds,
+        config_visibility_lag=config_visibility_lag,
+        fail_endpoint=fail_endpoint,
+        rollback_update=rollback_update,
+    )
+    outcomes: list[Outcome] = []
+    with LocalDeployment(faults=faults, seed=seed, deadline_seconds=deadline_seconds) as account:
+        for label, body in bodies:
+            err.print(f"[bold]Deploying {label}[/]")
+            outcome = account.deploy(body, label=label, on_progress=print_progress)
+            if outcome.status != "SUCCEEDED":
+                err.print(f"  [red]{outcome.error}[/]: {outcome.cause}", soft_wrap=True)
+            outcomes.append(outcome)
+    if as_json:
+        sys.stdout.write(json.dumps([o.to_json() for o in outcomes], indent=2) + "\n")
+    else:
+        out.print(summary_table(outcomes))
+    raise typer.Exit(EXIT_OK if all(o.status == "SUCCEEDED" for o in outcomes) else EXIT_FAILED)
+
+
+@app.command()
+def demo() -> None:
+    """Register a model package, deploy it, then deploy its next version as an update,
+    all offline; verify both deployments."""
+    from smdeploy.demo import run_demo
+
+    raise typer.Exit(run_demo(err, out))
+
+
+def main() -> None:
+    """Console-script entry point: usage errors exit 2 (click's convention)."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

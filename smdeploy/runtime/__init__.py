@@ -1,0 +1,1 @@
+"""The embedded local runtime: moto, plus what moto lacks (see :mod:`.emulator`)."""

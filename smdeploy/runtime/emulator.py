@@ -1,0 +1,660 @@
+"""What moto lacks to run smdeploy offline, in one module.
+
+moto (pinned exactly) provides SageMaker, Step Functions with a real ASL interpreter, Lambda,
+IAM and the rest in-process. This module adds, through a handful of documented hooks into
+moto's internals, what the deployer needs and moto does not do (shared/reference/
+offline-toolchain.md has the measurements behind each):
+
+1. **A simulated clock.** Wait states and Retry intervals advance simulated time instead of
+   sleeping; state-entered times (``$$.State.EnteredTime``), history timestamps and
+   execution start/stop dates read it. A 10-minute deployment runs in well under a second,
+   and its timings are deterministic. Hooks: ``WaitFunction._wait_interval``, the ``time``
+   and ``random`` of the retrier and jitter modules, and ``datetime`` in the modules that
+   stamp states, events and executions.
+2. **Lambda tasks run the real handlers in-process**, found by the function's Handler string
+   (``deployer.handlers.validate.handler``) under the Lambda asset root, with the function's
+   environment, a Lambda context, and errors reported as the Python runtime reports them
+   (``errorType`` = the exception's class name), so ``ErrorEquals`` matches as on AWS.
+   Hook: ``LambdaSimpleBackend.invoke``.
+3. **SageMaker endpoints and endpoint configs with AWS's behaviour**: the endpoint status
+   lifecycle (Creating/Updating -> InService or Failed after a simulated duration),
+   UpdateEndpoint (which moto lacks), rolled-back updates, rejection of duplicate names
+   (case-insensitive, as AWS), the eventual-consistency window after a new config, and
+   injected throttling. Hook: the SageMaker response methods of those operations; models and
+   model packages stay moto's own.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import io
+import json
+import os
+import random
+import sys
+import threading
+import traceback
+import types
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.responses import ActionResult, EmptyResult
+from moto.sagemaker import responses as sm_responses
+from moto.sagemaker.exceptions import SagemakerClientError, ValidationError
+from moto.sagemaker.models import sagemaker_backends
+from moto.sagemaker.utils import arn_formatter
+from moto.stepfunctions.parser import models as sfn_models
+from moto.stepfunctions.parser.asl.component.common.retry import (
+    jitter_strategy_decl,
+    retrier_decl,
+)
+from moto.stepfunctions.parser.asl.component.state import state as sfn_state
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
+    WaitFunction,
+)
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+from moto.stepfunctions.parser.backend import execution as sfn_execution
+
+TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack")
+
+
+# --- 1. the simulated clock ---------------------------------------------------------------
+
+
+class SimClock:
+    """Simulated time: starts at the real time (whole seconds), moves only when advanced."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self._start = float(int(start if start is not None else _dt.datetime.now().timestamp()))
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        """Seconds since the epoch, simulated."""
+        with self._lock:
+            return self._start + self._offset
+
+    @property
+    def elapsed(self) -> float:
+        """Simulated seconds since the clock was made."""
+        with self._lock:
+            return self._offset
+
+    def advance(self, seconds: float) -> None:
+        if seconds > 0:
+            with self._lock:
+                self._offset += seconds
+
+    def datetime(self) -> _dt.datetime:
+        return _dt.datetime.fromtimestamp(self.now(), tz=_dt.UTC)
+
+
+def _datetime_module(clock: SimClock) -> types.ModuleType:
+    """A stand-in for the ``datetime`` module whose ``datetime.now()`` reads ``clock``."""
+
+    class SimDatetime(_dt.datetime):
+        @classmethod
+        def now(cls, tz: _dt.tzinfo | None = None) -> SimDatetime:  # type: ignore[override]
+            moment = clock.datetime()
+            if tz is None:
+                moment = moment.astimezone().replace(tzinfo=None)
+            else:
+                moment = moment.astimezone(tz)
+            return cls.fromtimestamp(moment.timestamp(), tz=moment.tzinfo)
+
+    shim = types.ModuleType("datetime")
+    shim.__dict__.update(_dt.__dict__)
+    shim.datetime = SimDatetime  # type: ignore[attr-defined]
+    return shim
+
+
+# --- 3. SageMaker endpoints ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What the emulated SageMaker does to deployments (the ``smdeploy local`` options)."""
+
+    creation_seconds: float = 300.0
+    config_visibility_lag: int = 0
+    fail_endpoint: str | None = None
+    rollback_update: str | None = None
+    # operation name -> how many of its first calls answer ThrottlingException
+    throttle: dict[str, int] = field(default_factory=dict)
+
+
+class ThrottlingError(SagemakerClientError):
+    code = "ThrottlingException"
+
+    def __init__(self, message: str = "Rate exceeded") -> None:
+        super().__init__(message)
+
+
+@dataclass
+class _Change:
+    config_name: str
+    done_at: float
+    outcome: str  # "serve" | "fail" | "rollback"
+    reason: str | None
+    started_at: float
+
+
+@dataclass
+class _Endpoint:
+    name: str
+    arn: str
+    config_name: str
+    status: str
+    created: float
+    modified: float
+    tags: list[dict[str, str]]
+    deployment_config: dict[str, Any] | None
+    failure_reason: str | None = None
+    change: _Change | None = None
+    settled_at: float | None = None  # when the last change reached its final status
+    observed: bool = True  # whether a DescribeEndpoint has seen that final status
+
+
+@dataclass
+class Stats:
+    """Counters the local runtime reads per deployment."""
+
+    describe_calls: int = 0
+    lambda_invocations: int = 0
+    detection_lags: list[float] = field(default_factory=list)
+
+
+class EndpointStore:
+    """SageMaker endpoint configs and endpoints for one account and Region."""
+
+    def __init__(
+        self, account: str, region: str, clock: SimClock, faults: Faults, stats: Stats
+    ) -> None:
+        self.account, self.region = account, region
+        self.clock, self.faults, self.stats = clock, faults, stats
+        self.configs: dict[str, dict[str, Any]] = {}  # key: lower-cased name
+        self.invisible: dict[str, int] = {}  # config key -> create/update calls still refused
+        self.endpoints: dict[str, _Endpoint] = {}  # key: lower-cased name
+        self.calls: dict[str, int] = {}
+
+    def _arn(self, kind: str, name: str) -> str:
+        return str(arn_formatter(kind, name, self.account, self.region))
+
+    def _ts(self, seconds: float) -> _dt.datetime:
+        return _dt.datetime.fromtimestamp(seconds, tz=_dt.UTC)
+
+    def count(self, operation: str) -> None:
+        n = self.calls[operation] = self.calls.get(operation, 0) + 1
+        if n <= self.faults.throttle.get(operation, 0):
+            raise ThrottlingError()
+
+    # configs
+
+    def create_config(self, params: dict[str, Any]) -> str:
+        name = params["EndpointConfigName"]
+        arn = self._arn("endpoint-config", name)
+        if name.lower() in self.configs:
+            raise ValidationError(f'Cannot create already existing endpoint configuration "{arn}".')
+        models = sagemaker_backends[self.account][self.region]._models
+        for variant in params.get("ProductionVariants", []) + params.get(
+            "ShadowProductionVariants", []
+        ):
+            model = variant.get("ModelName")
+            if model and model not in models:
+                raise ValidationError(f'Could not find model "{self._arn("model", model)}".')
+        config = dict(params, EndpointConfigArn=arn, CreationTime=self._ts(self.clock.now()))
+        config.pop("Tags", None)
+        self.configs[name.lower()] = config
+        if self.faults.config_visibility_lag:
+            self.invisible[name.lower()] = self.faults.config_visibility_lag
+        return arn
+
+    def get_config(self, name: str) -> dict[str, Any]:
+        try:
+            return self.configs[name.lower()]
+        except KeyError:
+            arn = self._arn("endpoint-config", name)
+            raise ValidationError(f'Could not find endpoint configuration "{arn}".') from None
+
+    def _visible_config(self, name: str) -> dict[str, Any]:
+        config = self.get_config(name)
+        if self.invisible.get(name.lower(), 0) > 0:
+            self.invisible[name.lower()] -= 1
+            raise ValidationError(
+                f'Could not find endpoint configuration "{config["EndpointConfigArn"]}".'
+            )
+        return config
+
+    def delete_config(self, name: str) -> None:
+        self.get_config(name)
+        del self.configs[name.lower()]
+
+    # endpoints
+
+    def _settle(self, endpoint: _Endpoint) -> None:
+        change = endpoint.change
+        if change is None or self.clock.now() < change.done_at:
+            return
+        endpoint.change = None
+        endpoint.modified = change.done_at
+        endpoint.settled_at = change.done_at
+        endpoint.observed = False
+        if change.outcome == "serve":
+            endpoint.status, endpoint.config_name, endpoint.failure_reason = (
+                "InService",
+                change.config_name,
+                None,
+            )
+        elif change.outcome == "fail":
+            endpoint.status, endpoint.failure_reason = "Failed", change.reason
+            endpoint.config_name = change.config_name
+        else:  # rollback: back InService on the previous config, with the reason
+            endpoint.status, endpoint.failure_reason = "InService", change.reason
+
+    def get_endpoint(self, name: str) -> _Endpoint:
+        try:
+            endpoint = self.endpoints[name.lower()]
+        except KeyError:
+            raise ValidationError(
+                f'Could not find endpoint "{self._arn("endpoint", name)}".'
+            ) from None
+        self._settle(endpoint)
+        return endpoint
+
+    def create_endpoint(self, params: dict[str, Any]) -> str:
+        name = params["EndpointName"]
+        if name.lower() in self.endpoints:
+            existing = self.endpoints[name.lower()]
+            raise ValidationError(f'Cannot create already existing endpoint "{existing.arn}".')
+        config = self._visible_config(params["EndpointConfigName"])
+        now = self.clock.now()
+        fail = self.faults.fail_endpoint
+        endpoint = _Endpoint(
+            name=name,
+            arn=self._arn("endpoint", name),
+            config_name=config["EndpointConfigName"],
+            status="Creating",
+            created=now,
+            modified=now,
+            tags=list(params.get("Tags", [])),
+            deployment_config=params.get("DeploymentConfig"),
+        )
+        endpoint.change = _Change(
+            config_name=endpoint.config_name,
+            done_at=now + self.faults.creation_seconds,
+            outcome="fail" if fail else "serve",
+            reason=fail,
+            started_at=now,
+        )
+        self.endpoints[name.lower()] = endpoint
+        return endpoint.arn
+
+    def update_endpoint(self, params: dict[str, Any]) -> str:
+        endpoint = self.get_endpoint(params["EndpointName"])
+        if endpoint.status in TRANSITIONAL:
+            raise ValidationError(f'Cannot update in-progress endpoint "{endpoint.arn}".')
+        if endpoint.status in ("Failed", "OutOfService", "Deleting"):
+            raise ValidationError(
+                f'Cannot update endpoint "{endpoint.arn}" in status {endpoint.status}.'
+            )
+        config = self._visible_config(params["EndpointConfigName"])
+        now = self.clock.now()
+        if self.faults.rollback_update:
+            outcome, reason = "rollback", self.faults.rollback_update
+        elif self.faults.fail_endpoint:
+            outcome, reason = "fail", self.faults.fail_endpoint
+        else:
+            outcome, reason = "serve", None
+        endpoint.status, endpoint.modified, endpoint.failure_reason = "Updating", now, None
+        if not params.get("RetainDeploymentConfig"):
+            endpoint.deployment_config = params.get("DeploymentConfig")
+        endpoint.change = _Change(
+            config_name=config["EndpointConfigName"],
+            done_at=now + self.faults.creation_seconds,
+            outcome=outcome,
+            reason=reason,
+            started_at=now,
+        )
+        return endpoint.arn
+
+    def describe_endpoint(self, name: str) -> dict[str, Any]:
+        self.stats.describe_calls += 1
+        endpoint = self.get_endpoint(name)
+        if not endpoint.observed and endpoint.settled_at is not None:
+            endpoint.observed = True
+            self.stats.detection_lags.append(self.clock.now() - endpoint.settled_at)
+        config = self.configs.get(endpoint.config_name.lower(), {})
+        out: dict[str, Any] = {
+            "EndpointName": endpoint.name,
+            "EndpointArn": endpoint.arn,
+            "EndpointConfigName": endpoint.config_name,
+            "EndpointStatus": endpoint.status,
+            "CreationTime": self._ts(endpoint.created),
+            "LastModifiedTime": self._ts(endpoint.modified),
+            "ProductionVariants": [
+                _variant_summary(v) for v in config.get("ProductionVariants", [])
+            ],
+        }
+        if endpoint.failure_reason:
+            out["FailureReason"] = endpoint.failure_reason
+        if endpoint.deployment_config:
+            out["LastDeploymentConfig"] = endpoint.deployment_config
+        if endpoint.change is not None and endpoint.status != "Creating":
+            pending = self.configs.get(endpoint.change.config_name.lower(), {})
+            out["PendingDeploymentSummary"] = {
+                "EndpointConfigName": endpoint.change.config_name,
+                "ProductionVariants": [
+                    _variant_summary(v) for v in pending.get("ProductionVariants", [])
+                ],
+                "StartTime": self._ts(endpoint.change.started_at),
+            }
+        return out
+
+    def delete_endpoint(self, name: str) -> None:
+        endpoint = self.get_endpoint(name)
+        del self.endpoints[endpoint.name.lower()]
+
+
+def _variant_summary(variant: dict[str, Any]) -> dict[str, Any]:
+    summary: dict[str, Any] = {"VariantName": variant["VariantName"]}
+    if "InitialInstanceCount" in variant:
+        summary["CurrentInstanceCount"] = summary["DesiredInstanceCount"] = variant[
+            "InitialInstanceCount"
+        ]
+    weight = variant.get("InitialVariantWeight", 1.0)
+    summary["CurrentWeight"] = summary["DesiredWeight"] = weight
+    if "ServerlessConfig" in variant:
+        summary["CurrentServerlessConfig"] = summary["DesiredServerlessConfig"] = variant[
+            "ServerlessConfig"
+        ]
+    return summary
+
+
+# --- 2. Lambda handlers in-process ------------------------------------------------------------
+
+
+class LambdaContext:
+    """The attributes of the Lambda Python runtime's context object."""
+
+    def __init__(self, function_name: str, arn: str, memory: int, timeout: int) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = arn
+        self.memory_limit_in_mb = memory
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = f"local/[$LATEST]{uuid.uuid4().hex}"
+        self._timeout_ms = timeout * 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._timeout_ms
+
+
+_invocation = threading.local()
+
+
+class _RoutedStream(io.TextIOBase):
+    """``sys.stdout`` while the emulator runs: what a handler prints is its log, not output.
+
+    Writes made during a Lambda invocation go to the emulator's log sink (as CloudWatch Logs
+    would hold them); any other write goes to the stream this one replaced.
+    """
+
+    def __init__(self, underlying: TextIO) -> None:
+        self.underlying = underlying
+
+    def write(self, text: str) -> int:
+        sink: Callable[[str], None] | None = getattr(_invocation, "sink", None)
+        if sink is not None:
+            sink(text)
+            return len(text)
+        return self.underlying.write(text)
+
+    def flush(self) -> None:
+        if getattr(_invocation, "sink", None) is None:
+            self.underlying.flush()
+
+
+# --- putting it together ----------------------------------------------------------------------
+
+
+class Emulator:
+    """Install and remove the hooks above around a running moto mock.
+
+    ``functions_root`` is the Lambda asset root: handler strings are resolved under it.
+    """
+
+    def __init__(
+        self,
+        functions_root: Path,
+        faults: Faults | None = None,
+        seed: int | None = None,
+        clock: SimClock | None = None,
+    ) -> None:
+        self.functions_root = functions_root
+        self.faults = faults or Faults()
+        self.clock = clock or SimClock()
+        self.random = random.Random(seed)
+        self.stats = Stats()
+        self.logs: list[str] = []
+        self._stores: dict[tuple[str, str], EndpointStore] = {}
+        self._env_lock = threading.RLock()
+        self._undo: list[Callable[[], None]] = []
+
+    def store(self, account: str, region: str) -> EndpointStore:
+        key = (account, region)
+        if key not in self._stores:
+            self._stores[key] = EndpointStore(account, region, self.clock, self.faults, self.stats)
+        return self._stores[key]
+
+    # hook management
+
+    def _patch(self, owner: Any, name: str, value: Any) -> None:
+        """Set ``owner.name`` (a class's own attribute, a module's global) until __exit__."""
+        namespace = owner.__dict__
+        had = name in namespace
+        original = namespace.get(name)
+        setattr(owner, name, value)
+
+        def undo() -> None:
+            if had:
+                setattr(owner, name, original)
+            else:
+                delattr(owner, name)
+
+        self._undo.append(undo)
+
+    def __enter__(self) -> Emulator:
+        self._install_clock()
+        self._install_lambda()
+        self._install_sagemaker()
+        self._install_stdout()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    # 1. clock
+
+    def _install_clock(self) -> None:
+        clock = self.clock
+
+        def wait_interval(_self: Any, env: Any, wait_seconds: float) -> None:
+            clock.advance(wait_seconds)
+
+        self._patch(WaitFunction, "_wait_interval", wait_interval)
+        self._patch(retrier_decl, "time", types.SimpleNamespace(sleep=clock.advance))
+        self._patch(jitter_strategy_decl, "random", self.random)
+        shim = _datetime_module(clock)
+        for module in (sfn_state, sfn_models, sfn_execution):
+            self._patch(module, "datetime", shim)
+        self._patch(EventManager, "_get_current_timestamp", staticmethod(clock.datetime))
+
+    # 2. Lambda
+
+    def _install_lambda(self) -> None:
+        emulator = self
+
+        def invoke(
+            backend: LambdaSimpleBackend,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: dict[str, str],
+        ) -> bytes:
+            function = backend.get_function(function_name, qualifier)
+            payload = json.loads(body) if body else {}
+            return emulator.run_handler(function, payload, response_headers)
+
+        self._patch(LambdaSimpleBackend, "invoke", invoke)
+
+    def resolve_handler(self, handler: str) -> Callable[[Any, Any], Any]:
+        root = str(self.functions_root)
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        module_name, _, attribute = handler.rpartition(".")
+        function: Callable[[Any, Any], Any] = getattr(
+            importlib.import_module(module_name), attribute
+        )
+        return function
+
+    def run_handler(
+        self, function: Any, event: Any, response_headers: dict[str, str]
+    ) -> bytes:
+        """Run one invocation as the Lambda Python runtime would, and return its payload."""
+        self.stats.lambda_invocations += 1
+        context = LambdaContext(
+            function.function_name, function.function_arn, function.memory_size, function.timeout
+        )
+        environment = {
+            "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_REGION": function.region,
+            "AWS_DEFAULT_REGION": function.region,
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+            **function.environment_vars,
+        }
+        with self._env_lock, _environment(environment), self._capture_logs():
+            try:
+                handler = self.resolve_handler(function.handler)
+                result = handler(event, context)
+                return json.dumps(result, default=str).encode()
+            except Exception as error:  # the runtime's own contract: report, never raise
+                response_headers["x-amz-function-error"] = "Unhandled"
+                report = {
+                    "errorMessage": str(error),
+                    "errorType": type(error).__name__,
+                    "requestId": context.aws_request_id,
+                    "stackTrace": traceback.format_tb(error.__traceback__),
+                }
+                return json.dumps(report).encode()
+
+    @contextmanager
+    def _capture_logs(self) -> Iterator[None]:
+        previous = getattr(_invocation, "sink", None)
+        _invocation.sink = self.logs.append
+        try:
+            yield
+        finally:
+            _invocation.sink = previous
+
+    def _install_stdout(self) -> None:
+        self._patch(sys, "stdout", _RoutedStream(sys.stdout))
+
+    # 3. SageMaker
+
+    def _install_sagemaker(self) -> None:
+        emulator = self
+        cls = sm_responses.SageMakerResponse
+
+        def store_of(response: Any) -> EndpointStore:
+            return emulator.store(response.current_account, response.region)
+
+        def params_of(response: Any) -> dict[str, Any]:
+            return dict(json.loads(response.body or "{}"))
+
+        def create_endpoint_config(self: Any) -> ActionResult:
+            store = store_of(self)
+            store.count("CreateEndpointConfig")
+            return ActionResult({"EndpointConfigArn": store.create_config(params_of(self))})
+
+        def describe_endpoint_config(self: Any) -> ActionResult:
+            store = store_of(self)
+            store.count("DescribeEndpointConfig")
+            return ActionResult(store.get_config(params_of(self)["EndpointConfigName"]))
+
+        def delete_endpoint_config(self: Any) -> EmptyResult:
+            store_of(self).delete_config(params_of(self)["EndpointConfigName"])
+            return EmptyResult()
+
+        def create_endpoint(self: Any) -> ActionResult:
+            store = store_of(self)
+            store.count("CreateEndpoint")
+            return ActionResult({"EndpointArn": store.create_endpoint(params_of(self))})
+
+        def update_endpoint(self: Any) -> ActionResult:
+            store = store_of(self)
+            store.count("UpdateEndpoint")
+            return ActionResult({"EndpointArn": store.update_endpoint(params_of(self))})
+
+        def describe_endpoint(self: Any) -> ActionResult:
+            store = store_of(self)
+            store.count("DescribeEndpoint")
+            return ActionResult(store.describe_endpoint(params_of(self)["EndpointName"]))
+
+        def delete_endpoint(self: Any) -> EmptyResult:
+            store_of(self).delete_endpoint(params_of(self)["EndpointName"])
+            return EmptyResult()
+
+        def list_endpoints(self: Any) -> ActionResult:
+            store = store_of(self)
+            endpoints = [store.get_endpoint(e.name) for e in list(store.endpoints.values())]
+            return ActionResult(
+                {
+                    "Endpoints": [
+                        {
+                            "EndpointName": e.name,
+                            "EndpointArn": e.arn,
+                            "CreationTime": store._ts(e.created),
+                            "LastModifiedTime": store._ts(e.modified),
+                            "EndpointStatus": e.status,
+                        }
+                        for e in endpoints
+                    ]
+                }
+            )
+
+        for name, method in {
+            "create_endpoint_config": create_endpoint_config,
+            "describe_endpoint_config": describe_endpoint_config,
+            "delete_endpoint_config": delete_endpoint_config,
+            "create_endpoint": create_endpoint,
+            "update_endpoint": update_endpoint,
+            "describe_endpoint": describe_endpoint,
+            "delete_endpoint": delete_endpoint,
+            "list_endpoints": list_endpoints,
+        }.items():
+            self._patch(cls, name, method)
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
