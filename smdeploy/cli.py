@@ -70,14 +70,34 @@ def _clock(seconds: float) -> str:
     return f"{hours:d}:{minutes:02d}:{secs:02d}"
 
 
-def print_progress(line: Progress) -> None:
-    if line.stage in ("SUCCEEDED", "FAILED"):
-        colour = "green" if line.stage == "SUCCEEDED" else "red"
-        err.print(f"  [dim]{_clock(line.simulated_seconds)}[/]  [{colour}]{line.stage}[/] {line.detail}")
-    elif line.stage:
-        err.print(f"  [dim]{_clock(line.simulated_seconds)}[/]  [bold]{line.stage}[/]")
-    else:
-        err.print(f"  [dim]{_clock(line.simulated_seconds)}[/]      {line.detail}", soft_wrap=True)
+class ProgressPrinter:
+    """Human progress on stderr: each stage, what it found, and each change of endpoint status.
+
+    The Wait/Describe loop prints only when the endpoint's status changes.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._last = ""
+
+    def __call__(self, line: Progress) -> None:
+        stamp = f"  [dim]{_clock(line.simulated_seconds)}[/]  "
+        if line.kind == "stage":
+            if line.stage != "DescribeEndpoint":
+                self.console.print(f"{stamp}[bold]{line.stage}[/]")
+            return
+        if line.kind == "result" and line.stage == "DescribeEndpoint":
+            status = line.detail.split(" (", 1)[0]
+            if status == self._last:
+                return
+            self._last = status
+        if line.kind == "end":
+            colour = "green" if line.stage == "SUCCEEDED" else "red"
+            self.console.print(f"{stamp}[{colour}]{line.stage}[/] {line.detail}")
+            self._last = ""
+            return
+        colour = "yellow" if line.kind == "error" else "default"
+        self.console.print(f"{stamp}  [{colour}]{line.detail}[/]", soft_wrap=True)
 
 
 def summary_table(outcomes: list[Outcome]) -> Table:
@@ -102,7 +122,9 @@ def summary_table(outcomes: list[Outcome]) -> Table:
 def local(
     requests: Annotated[
         list[Path],
-        typer.Argument(help="Deployment request files (JSON), deployed in order.", metavar="REQUEST.json..."),
+        typer.Argument(
+            help="Deployment request files (JSON), deployed in order.", metavar="REQUEST.json..."
+        ),
     ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print exactly one JSON array of results on stdout.")
@@ -154,7 +176,7 @@ def local(
     with LocalDeployment(faults=faults, seed=seed, deadline_seconds=deadline_seconds) as account:
         for label, body in bodies:
             err.print(f"[bold]Deploying {label}[/]")
-            outcome = account.deploy(body, label=label, on_progress=print_progress)
+            outcome = account.deploy(body, label=label, on_progress=ProgressPrinter(err))
             if outcome.status != "SUCCEEDED":
                 err.print(f"  [red]{outcome.error}[/]: {outcome.cause}", soft_wrap=True)
             outcomes.append(outcome)

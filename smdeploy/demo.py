@@ -28,7 +28,10 @@ def register_package(account: LocalDeployment, version: int) -> str:
         ModelPackageDescription=f"XGBoost churn model, training run {version}",
         InferenceSpecification={
             "Containers": [
-                {"Image": IMAGE, "ModelDataUrl": f"s3://example-models/churn/v{version}/model.tar.gz"}
+                {
+                    "Image": IMAGE,
+                    "ModelDataUrl": f"s3://example-models/churn/v{version}/model.tar.gz",
+                }
             ],
             "SupportedContentTypes": ["text/csv"],
             "SupportedResponseMIMETypes": ["text/csv"],
@@ -94,12 +97,14 @@ def verify(account: LocalDeployment, outcome: Outcome, package_arn: str) -> list
         model = account.sagemaker.describe_model(ModelName=variant["ModelName"])
         packages = [c.get("ModelPackageName") for c in model.get("Containers", [])]
         if package_arn not in packages:
-            problems.append(f"variant {variant['VariantName']} serves {packages}, not {package_arn}")
+            problems.append(
+                f"variant {variant['VariantName']} serves {packages}, not {package_arn}"
+            )
     return problems
 
 
 def run_demo(err: Console, out: Console) -> int:
-    from smdeploy.cli import print_progress, summary_table
+    from smdeploy.cli import ProgressPrinter, summary_table
 
     outcomes: list[Outcome] = []
     failures = 0
@@ -116,7 +121,7 @@ def run_demo(err: Console, out: Console) -> int:
             outcome = account.deploy(
                 request_for(package, version),
                 label=f"model package v{version}",
-                on_progress=print_progress,
+                on_progress=ProgressPrinter(err),
             )
             outcomes.append(outcome)
             problems = verify(account, outcome, package)

@@ -36,7 +36,7 @@ class Plan(BaseModel):
 def plan(current: dict[str, Any] | None, target_config: str) -> Plan:
     """What to do, given DescribeEndpoint's answer (None: no such endpoint) and the target."""
     if current is None:
-        return Plan(action=Action.CREATE, reason="the endpoint does not exist")
+        return Plan(action=Action.CREATE, reason="CreateEndpoint: the endpoint does not exist yet")
     name = current["EndpointName"]
     status = current["EndpointStatus"]
     serving = current.get("EndpointConfigName")
@@ -66,7 +66,7 @@ def plan(current: dict[str, Any] | None, target_config: str) -> Plan:
         raise EndpointNotUpdatable(f"endpoint {name} is {status}{because}; {advice}")
     return Plan(
         action=Action.UPDATE,
-        reason=f"{name} is {status} on {serving}; updating it to {target_config}",
+        reason=f"UpdateEndpoint: {name} is {status} on {serving}; updating it to {target_config}",
     )
 
 
@@ -80,9 +80,7 @@ class DeployResult(BaseModel):
 
 
 @tracer.capture_method
-def deploy(
-    request: DeploymentRequest, config_name: str, gateway: SageMakerGateway
-) -> DeployResult:
+def deploy(request: DeploymentRequest, config_name: str, gateway: SageMakerGateway) -> DeployResult:
     # AWS's advice: make sure the new config is visible before creating or updating with it.
     if gateway.describe_endpoint_config(config_name) is None:
         raise EndpointConfigNotVisible(
@@ -90,9 +88,7 @@ def deploy(
         )
     current = gateway.describe_endpoint(request.endpoint_name)
     decision = plan(current, config_name)
-    logger.info(
-        "deployment planned", extra={"action": decision.action, "reason": decision.reason}
-    )
+    logger.info("deployment planned", extra={"action": decision.action, "reason": decision.reason})
     previous = current.get("EndpointConfigName") if current else None
     if decision.action is Action.CREATE:
         name = request.endpoint_name

@@ -78,7 +78,9 @@ def assess(
         if serving == target_config and not reason:
             return result(True, f"{name} is InService on {target_config}")
         if serving == target_config:
-            raise EndpointFailed(f"endpoint {name} is InService on {target_config} but reports: {reason}")
+            raise EndpointFailed(
+                f"endpoint {name} is InService on {target_config} but reports: {reason}"
+            )
         if action is Action.UPDATE and reason:
             raise EndpointUpdateRolledBack(
                 f"the update of {name} to {target_config} was rolled back; it is InService on "

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 import botocore.session
-from botocore.model import ServiceModel, Shape
+from botocore.model import ServiceModel, StructureShape
 from botocore.validate import ParamValidator
 
 # The request is the union of these operations' inputs (see DESIGN.md).
@@ -29,9 +29,9 @@ def service_model() -> ServiceModel:
     return botocore.session.get_session().get_service_model("sagemaker")
 
 
-def input_shape(operation: str) -> Shape:
+def input_shape(operation: str) -> StructureShape:
     shape = service_model().operation_model(operation).input_shape
-    assert shape is not None, operation
+    assert isinstance(shape, StructureShape), operation
     return shape
 
 
@@ -107,7 +107,9 @@ def botocore_problems(operation: str, params: dict[str, Any], prefix: str = "") 
             wanted = " or ".join(_CLASS_NAME.sub(r"\1", str(t)) for t in extra["valid_types"])
             problems.append(f"{path}: must be of type {wanted}, got {extra['param']!r}")
         elif kind == "invalid range":
-            problems.append(f"{path}: must be at least {extra['min_allowed']}, got {extra['param']!r}")
+            problems.append(
+                f"{path}: must be at least {extra['min_allowed']}, got {extra['param']!r}"
+            )
         elif kind == "invalid length":
             problems.append(
                 f"{path}: must have length at least {extra['min_allowed']}, got {extra['param']!r}"

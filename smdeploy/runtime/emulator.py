@@ -100,7 +100,7 @@ def _datetime_module(clock: SimClock) -> types.ModuleType:
 
     class SimDatetime(_dt.datetime):
         @classmethod
-        def now(cls, tz: _dt.tzinfo | None = None) -> SimDatetime:  # type: ignore[override]
+        def now(cls, tz: _dt.tzinfo | None = None) -> SimDatetime:
             moment = clock.datetime()
             if tz is None:
                 moment = moment.astimezone().replace(tzinfo=None)
@@ -110,7 +110,7 @@ def _datetime_module(clock: SimClock) -> types.ModuleType:
 
     shim = types.ModuleType("datetime")
     shim.__dict__.update(_dt.__dict__)
-    shim.datetime = SimDatetime  # type: ignore[attr-defined]
+    shim.__dict__["datetime"] = SimDatetime
     return shim
 
 
@@ -129,7 +129,7 @@ class Faults:
     throttle: dict[str, int] = field(default_factory=dict)
 
 
-class ThrottlingError(SagemakerClientError):
+class ThrottlingError(SagemakerClientError):  # type: ignore[misc]
     code = "ThrottlingException"
 
     def __init__(self, message: str = "Rate exceeded") -> None:
@@ -526,9 +526,7 @@ class Emulator:
         )
         return function
 
-    def run_handler(
-        self, function: Any, event: Any, response_headers: dict[str, str]
-    ) -> bytes:
+    def run_handler(self, function: Any, event: Any, response_headers: dict[str, str]) -> bytes:
         """Run one invocation as the Lambda Python runtime would, and return its payload."""
         self.stats.lambda_invocations += 1
         context = LambdaContext(

@@ -116,9 +116,13 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Progress:
-    """A line of progress: a state entered, or what a stage found."""
+    """A line of progress: a stage started, what it found, an error, or the end.
+
+    ``kind`` is one of "stage", "result", "error", "end"; ``stage`` names the ASL state.
+    """
 
     simulated_seconds: float
+    kind: str
     stage: str
     detail: str
 
@@ -188,7 +192,8 @@ class LocalDeployment:
         return self.emulator.clock
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION)
+        """A boto3 client of the emulated account (any service moto emulates)."""
+        return boto3.session.Session().client(service, region_name=REGION)  # type: ignore[call-overload]
 
     @property
     def sagemaker(self) -> SageMakerClient:
@@ -262,12 +267,16 @@ class LocalDeployment:
             stateMachineArn=self.state_machine_arn, name=self.execution_name(text), input=text
         )["executionArn"]
         history: list[dict[str, Any]] = []
+        state = ""
         for event in self._follow(execution_arn):
             history.append(event)
+            if "stateEnteredEventDetails" in event:
+                state = event["stateEnteredEventDetails"]["name"]
             if on_progress is not None:
                 # history timestamps are simulated: the time since the execution started
                 since = (event["timestamp"] - history[0]["timestamp"]).total_seconds()
-                for line in _progress_of(event, since):
+                line = _progress_of(event, state, since)
+                if line is not None:
                     on_progress(line)
         described = self.stepfunctions.describe_execution(executionArn=execution_arn)
 
@@ -326,9 +335,7 @@ class LocalDeployment:
     ) -> None:
         """For a failed deployment: what the account holds, so the report says where it stands."""
         for event in reversed(history):
-            details = event.get("stateExitedEventDetails") or event.get(
-                "stateEnteredEventDetails"
-            )
+            details = event.get("stateExitedEventDetails") or event.get("stateEnteredEventDetails")
             if not details:
                 continue
             state = json.loads(details.get("input") or details.get("output") or "{}")
@@ -358,27 +365,35 @@ def _state_transitions(history: list[dict[str, Any]]) -> int:
     return entered + max(0, scheduled - task_entries)
 
 
-def _progress_of(event: dict[str, Any], simulated: float) -> list[Progress]:
+def _progress_of(event: dict[str, Any], state: str, simulated: float) -> Progress | None:
     kind = event["type"]
-    if kind.endswith("StateEntered") and kind != "ChoiceStateEntered":
-        name = event["stateEnteredEventDetails"]["name"]
-        return [Progress(simulated, name, "started")]
+    if kind == "TaskStateEntered":
+        return Progress(simulated, "stage", state, "")
     if kind == "LambdaFunctionFailed":
         details = event.get("lambdaFunctionFailedEventDetails", {})
-        error = details.get("error", "")
-        return [Progress(simulated, "", f"{error}: {readable_cause(details.get('cause'))}")]
+        message = f"{details.get('error', '')}: {readable_cause(details.get('cause'))}"
+        return Progress(simulated, "error", state, message)
     if kind == "LambdaFunctionSucceeded":
         output = json.loads(event["lambdaFunctionSucceededEventDetails"].get("output") or "{}")
-        if isinstance(output, dict):
-            for key in ("Message", "Reason"):
-                if key in output:
-                    return [Progress(simulated, "", str(output[key]))]
-            if "EndpointConfigName" in output and "ConfigCreated" in output:
-                verb = "created" if output["ConfigCreated"] else "reused"
-                return [Progress(simulated, "", f"{output['EndpointConfigName']} {verb}")]
+        if not isinstance(output, dict):
+            return None
+        if "ConfigCreated" in output:
+            verb = "created" if output["ConfigCreated"] else "exists with this content; reused"
+            models = ", ".join(output.get("ModelsCreated", []))
+            made = f"; models created: {models}" if models else ""
+            return Progress(
+                simulated, "result", state, f"{output['EndpointConfigName']} {verb}{made}"
+            )
+        for key in ("Message", "Reason"):
+            if key in output:
+                return Progress(simulated, "result", state, str(output[key]))
+        if "EndpointConfigName" in output:
+            return Progress(
+                simulated, "result", state, f"valid; config {output['EndpointConfigName']}"
+            )
     if kind == "ExecutionFailed":
         details = event.get("executionFailedEventDetails", {})
-        return [Progress(simulated, "FAILED", str(details.get("error", "")))]
+        return Progress(simulated, "end", "FAILED", str(details.get("error", "")))
     if kind == "ExecutionSucceeded":
-        return [Progress(simulated, "SUCCEEDED", "")]
-    return []
+        return Progress(simulated, "end", "SUCCEEDED", "")
+    return None

@@ -29,9 +29,7 @@ from deployer.request import parse_request
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = parse(event=event, model=DeployEvent)
     request = parse_request(stage.Request)
-    result = deploy(
-        request, stage.Config.EndpointConfigName, SageMakerGateway(clients.sagemaker())
-    )
+    result = deploy(request, stage.Config.EndpointConfigName, SageMakerGateway(clients.sagemaker()))
     metrics.add_dimension(name="Action", value=result.Action.value)
     metrics.add_metric(name="Deployments", unit=MetricUnit.Count, value=1)
     output = result.model_dump(mode="json")

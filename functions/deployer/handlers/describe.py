@@ -42,7 +42,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deployment = stage.Deployment
     description = SageMakerGateway(clients.sagemaker()).describe_endpoint(deployment.EndpointName)
     if description is None:
-        raise EndpointFailed(f"endpoint {deployment.EndpointName} disappeared during the deployment")
+        raise EndpointFailed(
+            f"endpoint {deployment.EndpointName} disappeared during the deployment"
+        )
     metrics.add_metric(name="EndpointDescribes", unit=MetricUnit.Count, value=1)
     elapsed = elapsed_seconds(deployment.StartedAt, stage.EnteredTime)
     assessment = assess(
