@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from smdeploy import __version__
@@ -79,6 +80,7 @@ class ProgressPrinter:
     def __init__(self, console: Console) -> None:
         self.console = console
         self._last = ""
+        self._last_error = ""
 
     def __call__(self, line: Progress) -> None:
         stamp = f"  [dim]{_clock(line.simulated_seconds)}[/]  "
@@ -93,16 +95,29 @@ class ProgressPrinter:
             self._last = status
         if line.kind == "end":
             colour = "green" if line.stage == "SUCCEEDED" else "red"
-            self.console.print(f"{stamp}[{colour}]{line.stage}[/] {line.detail}")
-            self._last = ""
+            # the failure's cause was printed already when a stage reported it
+            detail = "" if line.detail == self._last_error else escape(line.detail)
+            self.console.print(f"{stamp}[{colour}]{line.stage}[/] {detail}", soft_wrap=True)
+            self._last = self._last_error = ""
             return
         colour = "yellow" if line.kind == "error" else "default"
-        self.console.print(f"{stamp}  [{colour}]{line.detail}[/]", soft_wrap=True)
+        if line.kind == "error":
+            self._last_error = line.detail
+        self.console.print(f"{stamp}  [{colour}]{escape(line.detail)}[/]", soft_wrap=True)
 
 
 def summary_table(outcomes: list[Outcome]) -> Table:
     table = Table(title="Deployments (simulated time)", title_justify="left")
-    for column in ("request", "status", "endpoint", "config", "endpoint status", "sim s", "wall s"):
+    for column in (
+        "request",
+        "status",
+        "endpoint",
+        "config",
+        "endpoint status",
+        "error",
+        "sim s",
+        "wall s",
+    ):
         table.add_column(column)
     for o in outcomes:
         colour = "green" if o.status == "SUCCEEDED" else "red"
@@ -112,6 +127,7 @@ def summary_table(outcomes: list[Outcome]) -> Table:
             o.EndpointName or "-",
             o.EndpointConfigName or "-",
             o.EndpointStatus or "-",
+            o.error or "-",
             f"{o.stats.simulated_seconds:.0f}" if o.stats else "-",
             f"{o.stats.wall_seconds:.2f}" if o.stats else "-",
         )
@@ -175,11 +191,8 @@ def local(
     outcomes: list[Outcome] = []
     with LocalDeployment(faults=faults, seed=seed, deadline_seconds=deadline_seconds) as account:
         for label, body in bodies:
-            err.print(f"[bold]Deploying {label}[/]")
-            outcome = account.deploy(body, label=label, on_progress=ProgressPrinter(err))
-            if outcome.status != "SUCCEEDED":
-                err.print(f"  [red]{outcome.error}[/]: {outcome.cause}", soft_wrap=True)
-            outcomes.append(outcome)
+            err.print(f"[bold]Deploying {escape(label)}[/]")
+            outcomes.append(account.deploy(body, label=label, on_progress=ProgressPrinter(err)))
     if as_json:
         sys.stdout.write(json.dumps([o.to_json() for o in outcomes], indent=2) + "\n")
     else:

@@ -30,6 +30,7 @@ import datetime as _dt
 import importlib
 import io
 import json
+import logging
 import os
 import random
 import sys
@@ -37,8 +38,9 @@ import threading
 import traceback
 import types
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -400,25 +402,31 @@ _invocation = threading.local()
 
 
 class _RoutedStream(io.TextIOBase):
-    """``sys.stdout`` while the emulator runs: what a handler prints is its log, not output.
+    """A handler's ``sys.stdout``: what a handler prints is its log, not the tool's output.
 
-    Writes made during a Lambda invocation go to the emulator's log sink (as CloudWatch Logs
-    would hold them); any other write goes to the stream this one replaced.
+    One instance serves every invocation (Powertools' Logger keeps the stream it saw first),
+    and sends each write made during an invocation to that invocation's log sink, as
+    CloudWatch Logs would hold it. Any other write goes to the stream it stood in for.
     """
 
-    def __init__(self, underlying: TextIO) -> None:
-        self.underlying = underlying
+    def __init__(self) -> None:
+        self.fallback: TextIO | None = None
 
     def write(self, text: str) -> int:
         sink: Callable[[str], None] | None = getattr(_invocation, "sink", None)
         if sink is not None:
             sink(text)
             return len(text)
-        return self.underlying.write(text)
+        target = self.fallback or sys.__stdout__
+        return target.write(text) if target is not None else len(text)
 
     def flush(self) -> None:
-        if getattr(_invocation, "sink", None) is None:
-            self.underlying.flush()
+        target = self.fallback or sys.__stdout__
+        if getattr(_invocation, "sink", None) is None and target is not None:
+            target.flush()
+
+
+_LAMBDA_STDOUT = _RoutedStream()
 
 
 # --- putting it together ----------------------------------------------------------------------
@@ -471,15 +479,23 @@ class Emulator:
         self._undo.append(undo)
 
     def __enter__(self) -> Emulator:
+        self._quiet_interpreter()
         self._install_clock()
         self._install_lambda()
         self._install_sagemaker()
-        self._install_stdout()
         return self
 
     def __exit__(self, *exc: object) -> None:
         while self._undo:
             self._undo.pop()()
+
+    def _quiet_interpreter(self) -> None:
+        """The ASL interpreter logs every state failure at ERROR level; the execution history
+        already records them (with error and cause), so keep them off the user's terminal."""
+        interpreter = logging.getLogger("moto.stepfunctions.parser")
+        self._patch(interpreter, "level", logging.CRITICAL)
+        interpreter.manager._clear_cache()
+        self._undo.append(interpreter.manager._clear_cache)
 
     # 1. clock
 
@@ -558,20 +574,25 @@ class Emulator:
 
     @contextmanager
     def _capture_logs(self) -> Iterator[None]:
+        """Route what the handler prints (JSON logs, EMF metrics) to ``self.logs``."""
+        if sys.stdout is not _LAMBDA_STDOUT:
+            _LAMBDA_STDOUT.fallback = sys.stdout
         previous = getattr(_invocation, "sink", None)
         _invocation.sink = self.logs.append
         try:
-            yield
+            with redirect_stdout(_LAMBDA_STDOUT):
+                yield
         finally:
             _invocation.sink = previous
-
-    def _install_stdout(self) -> None:
-        self._patch(sys, "stdout", _RoutedStream(sys.stdout))
 
     # 3. SageMaker
 
     def _install_sagemaker(self) -> None:
         emulator = self
+        # SageMaker's model does not list ThrottlingException; moto says so on every one.
+        warnings.filterwarnings(
+            "ignore", message=r"Exception\(ThrottlingError\)", category=UserWarning
+        )
         cls = sm_responses.SageMakerResponse
 
         def store_of(response: Any) -> EndpointStore:
@@ -631,7 +652,23 @@ class Emulator:
                 }
             )
 
+        def list_endpoint_configs(self: Any) -> ActionResult:
+            store = store_of(self)
+            return ActionResult(
+                {
+                    "EndpointConfigs": [
+                        {
+                            "EndpointConfigName": c["EndpointConfigName"],
+                            "EndpointConfigArn": c["EndpointConfigArn"],
+                            "CreationTime": c["CreationTime"],
+                        }
+                        for c in store.configs.values()
+                    ]
+                }
+            )
+
         for name, method in {
+            "list_endpoint_configs": list_endpoint_configs,
             "create_endpoint_config": create_endpoint_config,
             "describe_endpoint_config": describe_endpoint_config,
             "delete_endpoint_config": delete_endpoint_config,

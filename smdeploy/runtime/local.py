@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 STATE_MACHINE_NAME = "smdeploy-deployer"
-POLL_SECONDS = 0.01
+POLL_SECONDS = 0.05  # real seconds between looks at a running execution
 
 # stage name in the ASL -> (function name, handler string): what the stack deploys
 FUNCTIONS: dict[str, tuple[str, str]] = {
@@ -169,31 +169,42 @@ class LocalDeployment:
         self.emulator = Emulator(functions_root, self.faults, seed)
         self.state_machine_arn = ""
         self._count = 0
+        self._session = boto3.session.Session()
+        self._clients: dict[str, Any] = {}
 
     # lifecycle
 
+    _open = False  # moto keeps one global state per process: one emulated account at a time
+
     def __enter__(self) -> LocalDeployment:
+        if LocalDeployment._open:
+            raise RuntimeError("another LocalDeployment is open in this process; close it first")
+        LocalDeployment._open = True
         self._mock.start()
         try:
             self.emulator.__enter__()
             self._install()
         except BaseException:
-            self.emulator.__exit__(None, None, None)
-            self._mock.stop()
+            self.__exit__(None, None, None)
             raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.emulator.__exit__(*exc)
-        self._mock.stop()
+        try:
+            self.emulator.__exit__(*exc)
+            self._mock.stop()
+        finally:
+            LocalDeployment._open = False
 
     @property
     def clock(self) -> Any:
         return self.emulator.clock
 
     def client(self, service: str) -> Any:
-        """A boto3 client of the emulated account (any service moto emulates)."""
-        return boto3.session.Session().client(service, region_name=REGION)  # type: ignore[call-overload]
+        """A boto3 client of the emulated account (any service moto emulates), made once."""
+        if service not in self._clients:
+            self._clients[service] = self._session.client(service, region_name=REGION)  # type: ignore[call-overload]
+        return self._clients[service]
 
     @property
     def sagemaker(self) -> SageMakerClient:
@@ -268,7 +279,7 @@ class LocalDeployment:
         )["executionArn"]
         history: list[dict[str, Any]] = []
         state = ""
-        for event in self._follow(execution_arn):
+        for event in self._follow(execution_arn, live=on_progress is not None):
             history.append(event)
             if "stateEnteredEventDetails" in event:
                 state = event["stateEnteredEventDetails"]["name"]
@@ -312,14 +323,16 @@ class LocalDeployment:
             self._fill_from_account(outcome, request, history)
         return outcome
 
-    def _follow(self, execution_arn: str) -> Iterator[dict[str, Any]]:
-        """Yield the execution's history events as they happen, until it ends."""
+    def _follow(self, execution_arn: str, live: bool) -> Iterator[dict[str, Any]]:
+        """Yield the execution's history events until it ends: as they happen when ``live``,
+        else all at the end (reading the history competes with the execution for the GIL)."""
         seen = 0
         while True:
             status = self.stepfunctions.describe_execution(executionArn=execution_arn)["status"]
-            events = self._history(execution_arn)
-            yield from events[seen:]
-            seen = len(events)
+            if live or status != "RUNNING":
+                events = self._history(execution_arn)
+                yield from events[seen:]
+                seen = len(events)
             if status != "RUNNING":
                 return
             time.sleep(POLL_SECONDS)
@@ -393,7 +406,8 @@ def _progress_of(event: dict[str, Any], state: str, simulated: float) -> Progres
             )
     if kind == "ExecutionFailed":
         details = event.get("executionFailedEventDetails", {})
-        return Progress(simulated, "end", "FAILED", str(details.get("error", "")))
+        message = f"{details.get('error', '')}: {readable_cause(details.get('cause'))}"
+        return Progress(simulated, "end", "FAILED", message)
     if kind == "ExecutionSucceeded":
         return Progress(simulated, "end", "SUCCEEDED", "")
     return None
