@@ -493,9 +493,9 @@ class Emulator:
         """The ASL interpreter logs every state failure at ERROR level; the execution history
         already records them (with error and cause), so keep them off the user's terminal."""
         interpreter = logging.getLogger("moto.stepfunctions.parser")
-        self._patch(interpreter, "level", logging.CRITICAL)
-        interpreter.manager._clear_cache()
-        self._undo.append(interpreter.manager._clear_cache)
+        level = interpreter.level
+        interpreter.setLevel(logging.CRITICAL)
+        self._undo.append(lambda: interpreter.setLevel(level))
 
     # 1. clock
 

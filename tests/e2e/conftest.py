@@ -6,11 +6,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from e2e_helpers import load_example
 
 from smdeploy.runtime.emulator import Faults
 from smdeploy.runtime.local import LocalDeployment
-
-from e2e_helpers import load_example
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from e2e_helpers import failures, states_entered, variant
 
 from smdeploy.runtime.emulator import Faults
 from smdeploy.runtime.local import LocalDeployment
-
-from e2e_helpers import failures, states_entered, variant
 
 pytestmark = pytest.mark.e2e
 
