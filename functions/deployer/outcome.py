@@ -81,7 +81,7 @@ def assess(
             raise EndpointFailed(
                 f"endpoint {name} is InService on {target_config} but reports: {reason}"
             )
-        if action is Action.UPDATE and reason:
+        if reason:
             raise EndpointUpdateRolledBack(
                 f"the update of {name} to {target_config} was rolled back; it is InService on "
                 f"{serving}: {reason}"

@@ -135,23 +135,10 @@ def _structural_problems(raw: dict[str, Any]) -> list[str]:
             f"ProductionVariants: must hold 1 to {MAX_PRODUCTION_VARIANTS} variants, "
             f"got {len(variants)}"
         )
-    else:
-        for i, variant in enumerate(variants):
-            if not isinstance(variant, dict):
-                continue  # botocore's validator reports the type
-            path = f"ProductionVariants[{i}]"
-            if "VariantName" in variant and (
-                problem := shapes.name_problem(
-                    f"{path}.VariantName", "VariantName", variant["VariantName"]
-                )
-            ):
-                problems.append(problem)
-            if "ModelName" not in variant:
-                problems.append(f"{path}.ModelName: required field is missing")
-            elif problem := shapes.name_problem(
-                f"{path}.ModelName", "ModelName", variant["ModelName"]
-            ):
-                problems.append(problem)
+    for field in ("ProductionVariants", "ShadowProductionVariants"):
+        listed = raw.get(field)
+        if isinstance(listed, list):
+            problems.extend(_variant_problems(field, listed))
 
     models = raw.get("Models", [])
     if not isinstance(models, list):
@@ -172,6 +159,26 @@ def _structural_problems(raw: dict[str, Any]) -> list[str]:
                 f"or a ModelPackageName from the model registry)"
             )
         problems.extend(shapes.botocore_problems(shapes.MODEL_OPERATION, model, path))
+    return problems
+
+
+def _variant_problems(field: str, variants: list[Any]) -> list[str]:
+    """Name rules of each variant; every variant must name its model."""
+    problems: list[str] = []
+    for i, variant in enumerate(variants):
+        if not isinstance(variant, dict):
+            continue  # botocore's validator reports the type
+        path = f"{field}[{i}]"
+        if "VariantName" in variant and (
+            problem := shapes.name_problem(
+                f"{path}.VariantName", "VariantName", variant["VariantName"]
+            )
+        ):
+            problems.append(problem)
+        if "ModelName" not in variant:
+            problems.append(f"{path}.ModelName: required field is missing")
+        elif problem := shapes.name_problem(f"{path}.ModelName", "ModelName", variant["ModelName"]):
+            problems.append(problem)
     return problems
 
 
@@ -202,7 +209,8 @@ def parse_request(raw: Any) -> DeploymentRequest:
         raise RequestInvalid(
             [f"(request): must be a JSON object, got {type(raw).__name__}: {raw!r:.80}"]
         )
-    size = len(json.dumps(raw, separators=(",", ":")).encode())
+    # Step Functions counts the UTF-8 bytes of the JSON text
+    size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
     if size > MAX_PAYLOAD_BYTES:
         raise RequestInvalid(
             [

@@ -1,0 +1,148 @@
+"""The command line, run as a new user runs it: a separate process, real files, exit codes.
+
+Each test checks the contract of ``smdeploy local`` / ``smdeploy demo`` (README, "Command
+line"): stdout holds only results, progress goes to stderr, exit 0/1/2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from e2e_helpers import EXAMPLES
+
+pytestmark = pytest.mark.e2e
+
+SMDEPLOY = shutil.which("smdeploy", path=str(Path(sys.executable).parent)) or "smdeploy"
+V1 = str(EXAMPLES / "request.json")
+V2 = str(EXAMPLES / "request-v2.json")
+
+
+def smdeploy(*args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, COLUMNS="160", NO_COLOR="1")
+    return subprocess.run(
+        [SMDEPLOY, *args], capture_output=True, text=True, timeout=300, env=env, check=False
+    )
+
+
+def results(run: subprocess.CompletedProcess[str]) -> list[dict]:
+    """stdout must be exactly one JSON array: nothing else may be printed there."""
+    parsed = json.loads(run.stdout)
+    assert isinstance(parsed, list)
+    return parsed
+
+
+def test_local_json_reports_a_successful_create_with_stats():
+    run = smdeploy("local", V1, "--json", "--creation-seconds", "600")
+
+    assert run.returncode == 0, run.stderr
+    [result] = results(run)
+    assert result["request"] == V1
+    assert result["status"] == "SUCCEEDED"
+    assert result["EndpointName"] == "churn-predictor"
+    assert result["EndpointStatus"] == "InService"
+    assert result["EndpointArn"].endswith(":endpoint/churn-predictor")
+    assert result["EndpointConfigArn"].endswith(f"endpoint-config/{result['EndpointConfigName']}")
+    assert result["error"] is None
+    assert result["cause"] is None
+    stats = result["stats"]
+    assert set(stats) == {
+        "describe_calls",
+        "state_transitions",
+        "lambda_invocations",
+        "simulated_seconds",
+        "detection_lag_seconds",
+        "wall_seconds",
+    }
+    assert stats["simulated_seconds"] == 600
+    assert stats["describe_calls"] == 21  # one to plan, twenty polls of 30 s
+    assert stats["detection_lag_seconds"] == 0
+    # human progress went to stderr
+    assert "Deploy" in run.stderr
+    assert "InService" in run.stderr
+
+
+def test_local_retries_a_config_that_is_not_visible_yet():
+    run = smdeploy("local", V1, "--json", "--config-visibility-lag", "3", "--seed", "5")
+
+    assert run.returncode == 0, run.stderr
+    [result] = results(run)
+    assert result["status"] == "SUCCEEDED"
+    assert run.stderr.count("EndpointConfigNotVisible") == 3
+
+
+def test_local_failed_endpoint_exits_1_with_the_reason():
+    run = smdeploy("local", V1, "--json", "--fail-endpoint", "insufficient capacity")
+
+    assert run.returncode == 1
+    [result] = results(run)
+    assert result["status"] == "FAILED"
+    assert result["error"] == "EndpointFailed"
+    assert "insufficient capacity" in result["cause"]
+    assert result["EndpointStatus"] == "Failed"
+
+
+def test_local_two_requests_update_then_a_rollback_fails_the_second():
+    run = smdeploy("local", V1, V2, "--json")
+    assert run.returncode == 0, run.stderr
+    first, second = results(run)
+    assert (first["status"], second["status"]) == ("SUCCEEDED", "SUCCEEDED")
+    assert second["EndpointConfigName"] != first["EndpointConfigName"]
+    assert "UpdateEndpoint" in run.stderr
+
+    rolled = smdeploy("local", V1, V2, "--json", "--rollback-update", "alarm tripped")
+    assert rolled.returncode == 1
+    first, second = results(rolled)
+    assert first["status"] == "SUCCEEDED"
+    assert second["status"] == "FAILED"
+    assert second["error"] == "EndpointUpdateRolledBack"
+    assert "alarm tripped" in second["cause"]
+
+
+def test_local_invalid_request_names_the_fields(tmp_path):
+    run = smdeploy("local", str(EXAMPLES / "invalid-request.json"))
+
+    assert run.returncode == 1
+    assert "RequestInvalid" in run.stdout  # the summary table
+    assert "ProductionVariant: unknown field; did you mean ProductionVariants?" in run.stderr
+    assert "EndpointName: must match the pattern [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}" in run.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["local", V1, "--no-such-option"], id="unknown-option"),
+        pytest.param(["local", "does-not-exist.json"], id="missing-file"),
+        pytest.param(["local"], id="no-request"),
+        pytest.param(["local", V1, "--creation-seconds", "soon"], id="bad-number"),
+    ],
+)
+def test_misuse_exits_2_and_deploys_nothing(args):
+    run = smdeploy(*args)
+
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert run.stderr.strip() != ""
+
+
+def test_unreadable_file_is_named(tmp_path):
+    run = smdeploy("local", str(tmp_path / "missing.json"))
+
+    assert run.returncode == 2
+    assert "missing.json" in run.stderr
+
+
+def test_demo_creates_then_updates_and_verifies_both():
+    run = smdeploy("demo")
+
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("verified") == 2
+    assert "CreateEndpoint" in run.stderr
+    assert "UpdateEndpoint" in run.stderr
+    assert run.stdout.count("SUCCEEDED") == 2

@@ -1,0 +1,231 @@
+"""The state machine definition (statemachine/deployer.asl.json), checked as data.
+
+Its Retry/Catch error names are the deployer's exception class names, and its ${...}
+placeholders are what the stack and the embedded runtime fill: both contracts are checked here.
+"""
+
+import inspect
+import json
+import re
+from collections import deque
+
+import pytest
+
+from deployer import errors
+from smdeploy import paths
+from smdeploy.runtime.local import FUNCTIONS, substitute
+
+TEXT = paths.DEFINITION.read_text()
+ASL = json.loads(TEXT)
+STATES = ASL["States"]
+TASKS = sorted(name for name, state in STATES.items() if state["Type"] == "Task")
+FAIL_STATE = "DeploymentFailed"
+LAMBDA_TRANSIENT = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+}
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+RETRIERS = [
+    (task, index, retrier)
+    for task in TASKS
+    for index, retrier in enumerate(STATES[task].get("Retry", []))
+]
+RETRIED_OWN_NAMES = sorted(
+    {
+        (task, name)
+        for task, _, retrier in RETRIERS
+        for name in retrier["ErrorEquals"]
+        if not name.startswith(("Lambda.", "States."))
+    }
+)
+
+
+def transitions(state):
+    """Every state name this state can move to."""
+    targets = []
+    if "Next" in state:
+        targets.append(state["Next"])
+    if "Default" in state:
+        targets.append(state["Default"])
+    targets.extend(choice["Next"] for choice in state.get("Choices", []))
+    targets.extend(catcher["Next"] for catcher in state.get("Catch", []))
+    return targets
+
+
+def test_definition_is_the_file_the_runtime_deploys():
+    assert paths.DEFINITION.parts[-2:] == ("statemachine", "deployer.asl.json")
+    assert isinstance(ASL, dict)
+    assert set(ASL) >= {"StartAt", "States"}
+
+
+def test_starts_at_validate():
+    assert ASL["StartAt"] == "Validate"
+    assert STATES["Validate"]["Type"] == "Task"
+
+
+def test_the_four_stages_are_tasks():
+    assert TASKS == ["Configure", "Deploy", "DescribeEndpoint", "Validate"]
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_task_first_retrier_covers_lambda_transient_errors(task):
+    retriers = STATES[task]["Retry"]
+
+    assert retriers, f"{task} has no Retry"
+    assert set(retriers[0]["ErrorEquals"]) >= LAMBDA_TRANSIENT
+    assert retriers[0].get("MaxAttempts", 3) >= 1
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_task_catches_everything_into_the_failure_path(task):
+    catchers = STATES[task]["Catch"]
+    catch_all = [c for c in catchers if c["ErrorEquals"] == ["States.ALL"]]
+
+    assert len(catch_all) == 1, f"{task} has no single States.ALL catcher"
+    assert catchers[-1] is catch_all[0], "States.ALL must be the last catcher"
+    target = catch_all[0]["Next"]
+    if target != FAIL_STATE:
+        carrier = STATES[target]
+        assert carrier["Type"] == "Pass"
+        assert carrier["Next"] == FAIL_STATE
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_the_error_reaches_the_fail_state_under_failure(task):
+    # DeploymentFailed reads $.Failure.Error and $.Failure.Cause: every path must put the
+    # catcher's {Error, Cause} there.
+    catcher = STATES[task]["Catch"][-1]
+    if catcher["Next"] == FAIL_STATE:
+        assert catcher.get("ResultPath") == "$.Failure"
+    else:
+        assert catcher.get("ResultPath", "$") == "$"
+        assert STATES[catcher["Next"]]["Parameters"] == {"Failure.$": "$"}
+
+
+def test_fail_state_reports_error_and_cause():
+    fail = STATES[FAIL_STATE]
+
+    assert fail["Type"] == "Fail"
+    assert fail["ErrorPath"] == "$.Failure.Error"
+    assert fail["CausePath"] == "$.Failure.Cause"
+
+
+@pytest.mark.parametrize(
+    ("task", "name"), RETRIED_OWN_NAMES, ids=[f"{t}-{n}" for t, n in RETRIED_OWN_NAMES]
+)
+def test_retried_name_is_a_retryable_deployer_error(task, name):
+    error = getattr(errors, name, None)
+
+    assert inspect.isclass(error), f"{task} retries {name}, which deployer.errors lacks"
+    assert issubclass(error, errors.DeployerError)
+    assert error.retryable is True
+
+
+def test_every_retryable_error_is_retried_somewhere():
+    retryable = {
+        name
+        for name, cls in vars(errors).items()
+        if inspect.isclass(cls) and issubclass(cls, errors.DeployerError) and cls.retryable
+    }
+
+    assert {name for _, name in RETRIED_OWN_NAMES} == retryable
+    assert {cls.__name__ for cls in errors.RETRYABLE_ERRORS} == retryable
+
+
+@pytest.mark.parametrize("task", ["Configure", "Deploy", "DescribeEndpoint"])
+def test_stages_that_call_sagemaker_retry_throttling(task):
+    names = {name for retrier in STATES[task]["Retry"] for name in retrier["ErrorEquals"]}
+
+    assert "SageMakerThrottled" in names
+
+
+def test_deploy_retries_config_visibility_with_bounded_jittered_backoff():
+    [retrier] = [
+        r for r in STATES["Deploy"]["Retry"] if r["ErrorEquals"] == ["EndpointConfigNotVisible"]
+    ]
+
+    assert retrier["BackoffRate"] > 1
+    assert retrier["JitterStrategy"] == "FULL"
+    assert 1 <= retrier["MaxAttempts"] <= 20
+    assert retrier["IntervalSeconds"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("task", "index", "retrier"),
+    RETRIERS,
+    ids=[f"{task}-{index}" for task, index, _ in RETRIERS],
+)
+def test_retrier_is_well_formed(task, index, retrier):
+    assert "States.ALL" not in retrier["ErrorEquals"]
+    assert retrier["ErrorEquals"], "ErrorEquals must not be empty"
+    assert isinstance(retrier.get("MaxAttempts", 3), int)
+    assert 0 <= retrier.get("MaxAttempts", 3) <= 100
+    assert retrier.get("BackoffRate", 2.0) >= 1
+    assert retrier.get("JitterStrategy", "NONE") in ("FULL", "NONE")
+
+
+def test_placeholders_are_exactly_the_runtime_functions():
+    assert set(PLACEHOLDER.findall(TEXT)) == set(FUNCTIONS)
+
+
+def test_each_task_resource_is_one_placeholder():
+    resources = {task: STATES[task]["Resource"] for task in TASKS}
+
+    assert sorted(resources.values()) == sorted(f"${{{name}}}" for name in FUNCTIONS)
+
+
+def test_substitute_fills_every_placeholder_and_keeps_context_paths():
+    arns = {
+        name: f"arn:aws:lambda:us-east-1:123456789012:function:{function}"
+        for name, (function, _handler) in FUNCTIONS.items()
+    }
+
+    filled = substitute(TEXT, arns)
+    definition = json.loads(filled)
+
+    assert "${" not in filled
+    for task in TASKS:
+        state = definition["States"][task]
+        assert state["Resource"] == arns[STATES[task]["Resource"][2:-1]]
+        assert state["Parameters"]["Execution.$"] == "$$.Execution.Name"
+    assert filled.count("$$.Execution.Name") == TEXT.count("$$.Execution.Name") == len(TASKS)
+    assert filled.count("$$.State.EnteredTime") == TEXT.count("$$.State.EnteredTime") > 0
+
+
+def test_substitute_names_a_missing_placeholder():
+    values = {name: "arn" for name in FUNCTIONS if name != "DeployFunctionArn"}
+
+    with pytest.raises(KeyError, match=r"\$\{DeployFunctionArn\}"):
+        substitute(TEXT, values)
+
+
+@pytest.mark.parametrize("name", sorted(STATES))
+def test_every_transition_names_an_existing_state(name):
+    for target in transitions(STATES[name]):
+        assert target in STATES, f"{name} moves to unknown state {target!r}"
+
+
+@pytest.mark.parametrize("name", sorted(STATES))
+def test_every_state_either_moves_on_or_ends(name):
+    state = STATES[name]
+    if state["Type"] in ("Fail", "Succeed"):
+        assert "Next" not in state
+    elif state["Type"] == "Choice":
+        assert state["Choices"]
+        assert "Default" in state
+    else:
+        assert ("Next" in state) != bool(state.get("End")), name
+
+
+def test_every_state_is_reachable_from_start():
+    seen = {ASL["StartAt"]}
+    queue = deque(seen)
+    while queue:
+        for target in transitions(STATES[queue.popleft()]):
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+
+    assert seen == set(STATES)

@@ -1,0 +1,145 @@
+"""deployer.deploy.plan: DescribeEndpoint's answer and the target config -> the one action."""
+
+import pytest
+
+from deployer.deploy import Action, plan
+from deployer.errors import EndpointBusy, EndpointNotUpdatable
+
+ENDPOINT = "churn-predictor"
+TARGET = "churn-predictor-1a2b3c4d5e"
+OTHER = "churn-predictor-9f8e7d6c5b"
+
+
+def described(status, config=OTHER, pending=None, reason=None):
+    """A DescribeEndpoint answer, with the members plan reads."""
+    answer = {
+        "EndpointName": ENDPOINT,
+        "EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}",
+        "EndpointStatus": status,
+        "EndpointConfigName": config,
+    }
+    if pending is not None:
+        answer["PendingDeploymentSummary"] = {"EndpointConfigName": pending}
+    if reason is not None:
+        answer["FailureReason"] = reason
+    return answer
+
+
+PLANS = [
+    # (id, DescribeEndpoint answer, action, fragments of the reason)
+    ("no-endpoint", None, Action.CREATE, ["CreateEndpoint"]),
+    ("in-service-on-target", described("InService", TARGET), Action.NONE, [ENDPOINT, TARGET]),
+    (
+        "in-service-on-other",
+        described("InService", OTHER),
+        Action.UPDATE,
+        ["UpdateEndpoint", OTHER, TARGET],
+    ),
+    (
+        "update-rollback-failed",
+        described("UpdateRollbackFailed", OTHER, reason="rollback failed"),
+        Action.UPDATE,
+        ["UpdateRollbackFailed", TARGET],
+    ),
+    ("creating-target", described("Creating", TARGET), Action.NONE, ["Creating", TARGET]),
+    (
+        "creating-target-with-pending-summary",
+        described("Creating", TARGET, pending=TARGET),
+        Action.NONE,
+        ["Creating", TARGET],
+    ),
+    (
+        "updating-toward-target",
+        described("Updating", OTHER, pending=TARGET),
+        Action.NONE,
+        ["Updating", TARGET],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "current", "action", "fragments"), PLANS, ids=[case[0] for case in PLANS]
+)
+def test_plan_action(name, current, action, fragments):
+    decision = plan(current, TARGET)
+
+    assert decision.action is action
+    for fragment in fragments:
+        assert fragment in decision.reason
+
+
+REFUSALS = [
+    # (id, DescribeEndpoint answer, error class, fragments of the message)
+    (
+        "updating-toward-another-config",
+        described("Updating", OTHER, pending="churn-predictor-0000000000"),
+        EndpointBusy,
+        [ENDPOINT, "Updating", "churn-predictor-0000000000", TARGET],
+    ),
+    (
+        "updating-without-pending-summary",
+        described("Updating", TARGET),
+        EndpointBusy,
+        [ENDPOINT, "Updating", TARGET],
+    ),
+    (
+        "creating-another-config",
+        described("Creating", OTHER),
+        EndpointBusy,
+        [ENDPOINT, "Creating", OTHER, TARGET],
+    ),
+    (
+        "system-updating",
+        described("SystemUpdating", TARGET),
+        EndpointBusy,
+        [ENDPOINT, "SystemUpdating", TARGET],
+    ),
+    (
+        "rolling-back",
+        described("RollingBack", OTHER, pending=TARGET),
+        EndpointBusy,
+        [ENDPOINT, "RollingBack", TARGET],
+    ),
+    (
+        "failed",
+        described("Failed", OTHER, reason="image not found"),
+        EndpointNotUpdatable,
+        [ENDPOINT, "Failed", "DeleteEndpoint", "FailureReason: image not found"],
+    ),
+    (
+        "failed-on-target",
+        described("Failed", TARGET),
+        EndpointNotUpdatable,
+        [ENDPOINT, "Failed", "DeleteEndpoint"],
+    ),
+    (
+        "out-of-service",
+        described("OutOfService", OTHER),
+        EndpointNotUpdatable,
+        [ENDPOINT, "OutOfService", "wait until it is gone"],
+    ),
+    (
+        "deleting",
+        described("Deleting", TARGET),
+        EndpointNotUpdatable,
+        [ENDPOINT, "Deleting", "wait until it is gone"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "current", "error", "fragments"), REFUSALS, ids=[case[0] for case in REFUSALS]
+)
+def test_plan_refusal(name, current, error, fragments):
+    with pytest.raises(error) as caught:
+        plan(current, TARGET)
+
+    message = str(caught.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} missing from {message!r}"
+
+
+def test_busy_is_retryable_and_not_updatable_is_not():
+    # The state machine retries on these flags' classes; see test_asl.py.
+    assert EndpointBusy.retryable is True
+    assert EndpointNotUpdatable.retryable is False

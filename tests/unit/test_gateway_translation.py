@@ -1,0 +1,375 @@
+"""deployer.gateway: SageMaker's answers and errors, translated into the deployer's own.
+
+A real boto3 SageMaker client (no network: botocore's Stubber answers every call and checks
+the parameters each call sends).
+"""
+
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from deployer.clients import BOTO_CONFIG
+from deployer.errors import (
+    DeployerError,
+    EndpointBusy,
+    EndpointConfigNotVisible,
+    EndpointCreateRace,
+    SageMakerLimitExceeded,
+    SageMakerRejected,
+    SageMakerThrottled,
+)
+from deployer.gateway import AlreadyExists, SageMakerGateway
+
+ACCOUNT = "123456789012"
+PREFIX = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}"
+ENDPOINT = "churn-predictor"
+CONFIG = "churn-predictor-1a2b3c4d5e"
+MODEL = "churn-xgboost-v1"
+ENDPOINT_ARN = f"{PREFIX}:endpoint/{ENDPOINT}"
+CONFIG_ARN = f"{PREFIX}:endpoint-config/{CONFIG}"
+MODEL_ARN = f"{PREFIX}:model/{MODEL}"
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+MODEL_PARAMS = {
+    "ModelName": MODEL,
+    "ExecutionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/smdeploy-sagemaker-execution",
+    "PrimaryContainer": {"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/xgb:1.7-1"},
+}
+CONFIG_PARAMS = {
+    "EndpointConfigName": CONFIG,
+    "ProductionVariants": [
+        {
+            "VariantName": "AllTraffic",
+            "ModelName": MODEL,
+            "InstanceType": "ml.m5.large",
+            "InitialInstanceCount": 1,
+        }
+    ],
+}
+ENDPOINT_PARAMS = {"EndpointName": ENDPOINT, "EndpointConfigName": CONFIG}
+
+# gateway method -> (its argument, the botocore method, the parameters botocore must receive)
+CALLS = {
+    "describe_model": (MODEL, "describe_model", {"ModelName": MODEL}),
+    "describe_endpoint_config": (
+        CONFIG,
+        "describe_endpoint_config",
+        {"EndpointConfigName": CONFIG},
+    ),
+    "describe_endpoint": (ENDPOINT, "describe_endpoint", {"EndpointName": ENDPOINT}),
+    "create_model": (MODEL_PARAMS, "create_model", MODEL_PARAMS),
+    "create_endpoint_config": (CONFIG_PARAMS, "create_endpoint_config", CONFIG_PARAMS),
+    "create_endpoint": (ENDPOINT_PARAMS, "create_endpoint", ENDPOINT_PARAMS),
+    "update_endpoint": (ENDPOINT_PARAMS, "update_endpoint", ENDPOINT_PARAMS),
+}
+OPERATIONS = {
+    "describe_model": "DescribeModel",
+    "describe_endpoint_config": "DescribeEndpointConfig",
+    "describe_endpoint": "DescribeEndpoint",
+    "create_model": "CreateModel",
+    "create_endpoint_config": "CreateEndpointConfig",
+    "create_endpoint": "CreateEndpoint",
+    "update_endpoint": "UpdateEndpoint",
+}
+
+
+@pytest.fixture(scope="module")
+def client():
+    session = boto3.session.Session(
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    return session.client("sagemaker", config=BOTO_CONFIG)
+
+
+@pytest.fixture
+def stubber(client):
+    with Stubber(client) as stub:
+        yield stub
+        stub.assert_no_pending_responses()
+
+
+@pytest.fixture
+def gateway(client, stubber):
+    return SageMakerGateway(client)
+
+
+def fail(stubber, method, code, message, status=400):
+    argument, botocore_method, params = CALLS[method]
+    stubber.add_client_error(
+        botocore_method,
+        service_error_code=code,
+        service_message=message,
+        http_status_code=status,
+        expected_params=params,
+    )
+    return argument
+
+
+# --- answers --------------------------------------------------------------------------------
+
+ANSWERS = [
+    # (id, gateway method, botocore response, expected return value)
+    (
+        "describe_model",
+        "describe_model",
+        {"ModelName": MODEL, "ModelArn": MODEL_ARN, "CreationTime": NOW},
+        {"ModelName": MODEL, "ModelArn": MODEL_ARN, "CreationTime": NOW},
+    ),
+    (
+        "describe_endpoint_config",
+        "describe_endpoint_config",
+        {
+            "EndpointConfigName": CONFIG,
+            "EndpointConfigArn": CONFIG_ARN,
+            "ProductionVariants": CONFIG_PARAMS["ProductionVariants"],
+            "CreationTime": NOW,
+        },
+        {
+            "EndpointConfigName": CONFIG,
+            "EndpointConfigArn": CONFIG_ARN,
+            "ProductionVariants": CONFIG_PARAMS["ProductionVariants"],
+            "CreationTime": NOW,
+        },
+    ),
+    (
+        "describe_endpoint",
+        "describe_endpoint",
+        {
+            "EndpointName": ENDPOINT,
+            "EndpointArn": ENDPOINT_ARN,
+            "EndpointConfigName": CONFIG,
+            "EndpointStatus": "InService",
+            "CreationTime": NOW,
+            "LastModifiedTime": NOW,
+        },
+        {
+            "EndpointName": ENDPOINT,
+            "EndpointArn": ENDPOINT_ARN,
+            "EndpointConfigName": CONFIG,
+            "EndpointStatus": "InService",
+            "CreationTime": NOW,
+            "LastModifiedTime": NOW,
+        },
+    ),
+    ("create_model", "create_model", {"ModelArn": MODEL_ARN}, MODEL_ARN),
+    (
+        "create_endpoint_config",
+        "create_endpoint_config",
+        {"EndpointConfigArn": CONFIG_ARN},
+        CONFIG_ARN,
+    ),
+    ("create_endpoint", "create_endpoint", {"EndpointArn": ENDPOINT_ARN}, ENDPOINT_ARN),
+    ("update_endpoint", "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, ENDPOINT_ARN),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "response", "expected"), ANSWERS, ids=[case[0] for case in ANSWERS]
+)
+def test_answer(gateway, stubber, name, method, response, expected):
+    argument, botocore_method, params = CALLS[method]
+    stubber.add_response(botocore_method, response, expected_params=params)
+
+    assert getattr(gateway, method)(argument) == expected
+
+
+NOT_FOUND = [
+    (
+        "describe_model",
+        f'Could not find model "{MODEL_ARN}".',
+    ),
+    (
+        "describe_endpoint_config",
+        f'Could not find endpoint configuration "{CONFIG_ARN}".',
+    ),
+    (
+        "describe_endpoint",
+        f'Could not find endpoint "{ENDPOINT_ARN}".',
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "message"), NOT_FOUND, ids=[case[0] for case in NOT_FOUND])
+def test_describe_of_a_missing_resource_is_none(gateway, stubber, method, message):
+    argument = fail(stubber, method, "ValidationException", message)
+
+    assert getattr(gateway, method)(argument) is None
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+ERRORS = [
+    # (id, gateway method, code, SageMaker's message, HTTP status, error class, fragments)
+    (
+        "create-endpoint-config-not-visible",
+        "create_endpoint",
+        "ValidationException",
+        f'Could not find endpoint configuration "{CONFIG_ARN}".',
+        400,
+        EndpointConfigNotVisible,
+        ["CreateEndpoint", ENDPOINT, CONFIG, "eventual consistency", CONFIG_ARN],
+    ),
+    (
+        "update-endpoint-config-not-visible",
+        "update_endpoint",
+        "ValidationException",
+        f'Could not find endpoint configuration "{CONFIG_ARN}".',
+        400,
+        EndpointConfigNotVisible,
+        ["UpdateEndpoint", ENDPOINT, CONFIG, CONFIG_ARN],
+    ),
+    (
+        "create-endpoint-already-exists",
+        "create_endpoint",
+        "ValidationException",
+        f'Cannot create already existing endpoint "{ENDPOINT_ARN}".',
+        400,
+        EndpointCreateRace,
+        ["CreateEndpoint", ENDPOINT, "created by someone else", ENDPOINT_ARN],
+    ),
+    (
+        "update-endpoint-in-progress",
+        "update_endpoint",
+        "ValidationException",
+        f'Cannot update in-progress endpoint "{ENDPOINT_ARN}".',
+        400,
+        EndpointBusy,
+        ["UpdateEndpoint", ENDPOINT, "in progress", ENDPOINT_ARN],
+    ),
+    (
+        "update-missing-endpoint-is-rejected",
+        "update_endpoint",
+        "ValidationException",
+        f'Could not find endpoint "{ENDPOINT_ARN}".',
+        400,
+        SageMakerRejected,
+        ["UpdateEndpoint", f'Could not find endpoint "{ENDPOINT_ARN}".'],
+    ),
+    (
+        "create-endpoint-instance-quota",
+        "create_endpoint",
+        "ResourceLimitExceeded",
+        "The account-level service limit 'ml.m5.large for endpoint usage' is 0 Instances",
+        400,
+        SageMakerLimitExceeded,
+        ["CreateEndpoint", "'ml.m5.large for endpoint usage' is 0 Instances"],
+    ),
+    (
+        "update-endpoint-instance-quota",
+        "update_endpoint",
+        "ResourceLimitExceeded",
+        "The account-level service limit 'ml.g5.xlarge for endpoint usage' is 2 Instances",
+        400,
+        SageMakerLimitExceeded,
+        ["UpdateEndpoint", "'ml.g5.xlarge for endpoint usage' is 2 Instances"],
+    ),
+    (
+        "create-endpoint-config-limit",
+        "create_endpoint_config",
+        "ResourceLimitExceeded",
+        "You have reached the limit of endpoint configurations",
+        400,
+        SageMakerLimitExceeded,
+        ["CreateEndpointConfig", "limit of endpoint configurations"],
+    ),
+    (
+        "create-model-rejected",
+        "create_model",
+        "ValidationException",
+        "Could not access model data at s3://example-models/churn/v1/model.tar.gz.",
+        400,
+        SageMakerRejected,
+        ["CreateModel", "Could not access model data at s3://example-models/churn/v1"],
+    ),
+    (
+        "create-endpoint-config-rejected",
+        "create_endpoint_config",
+        "ValidationException",
+        "Invalid value 'ml.bogus' for InstanceType.",
+        400,
+        SageMakerRejected,
+        ["CreateEndpointConfig", "Invalid value 'ml.bogus' for InstanceType."],
+    ),
+    (
+        "describe-endpoint-other-validation-error",
+        "describe_endpoint",
+        "ValidationException",
+        "1 validation error detected: Value at 'endpointName' failed to satisfy constraint",
+        400,
+        SageMakerRejected,
+        ["DescribeEndpoint", "Value at 'endpointName' failed to satisfy constraint"],
+    ),
+    (
+        "create-endpoint-other-validation-error",
+        "create_endpoint",
+        "ValidationException",
+        "Role is not authorized to perform sagemaker:CreateEndpoint",
+        400,
+        SageMakerRejected,
+        ["CreateEndpoint", "Role is not authorized to perform sagemaker:CreateEndpoint"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "code", "message", "status", "error", "fragments"),
+    ERRORS,
+    ids=[case[0] for case in ERRORS],
+)
+def test_error_is_translated(
+    gateway, stubber, name, method, code, message, status, error, fragments
+):
+    argument = fail(stubber, method, code, message, status)
+
+    with pytest.raises(error) as caught:
+        getattr(gateway, method)(argument)
+
+    text = str(caught.value)
+    for fragment in fragments:
+        assert fragment in text, f"{fragment!r} missing from {text!r}"
+
+
+@pytest.mark.parametrize("method", list(CALLS))
+def test_throttling_on_any_call_is_retryable(gateway, stubber, method):
+    argument = fail(stubber, method, "ThrottlingException", "Rate exceeded")
+
+    with pytest.raises(SageMakerThrottled) as caught:
+        getattr(gateway, method)(argument)
+
+    assert caught.value.retryable is True
+    assert str(caught.value) == (
+        f"{OPERATIONS[method]}: SageMaker throttled the call (ThrottlingException: Rate exceeded)"
+    )
+
+
+def test_existing_endpoint_config_is_reported_as_already_exists(gateway, stubber):
+    argument = fail(
+        stubber,
+        "create_endpoint_config",
+        "ValidationException",
+        f'Cannot create already existing endpoint configuration "{CONFIG_ARN}".',
+    )
+
+    with pytest.raises(AlreadyExists) as caught:
+        gateway.create_endpoint_config(argument)
+
+    assert str(caught.value) == CONFIG
+    assert not isinstance(caught.value, DeployerError)
+
+
+@pytest.mark.parametrize("method", list(CALLS))
+def test_unknown_error_is_re_raised_as_client_error(gateway, stubber, method):
+    argument = fail(stubber, method, "InternalFailure", "We encountered an internal error.", 500)
+
+    with pytest.raises(ClientError) as caught:
+        getattr(gateway, method)(argument)
+
+    assert not isinstance(caught.value, DeployerError)
+    assert caught.value.response["Error"]["Code"] == "InternalFailure"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert "We encountered an internal error." in str(caught.value)
