@@ -192,6 +192,9 @@ class EndpointStore:
         return _dt.datetime.fromtimestamp(seconds, tz=_dt.UTC)
 
     def count(self, operation: str) -> None:
+        """Count a call (throttled ones too), and throttle it if the faults say so."""
+        if operation == "DescribeEndpoint":
+            self.stats.describe_calls += 1
         n = self.calls[operation] = self.calls.get(operation, 0) + 1
         if n <= self.faults.throttle.get(operation, 0):
             raise ThrottlingError()
@@ -326,7 +329,6 @@ class EndpointStore:
         return endpoint.arn
 
     def describe_endpoint(self, name: str) -> dict[str, Any]:
-        self.stats.describe_calls += 1
         endpoint = self.get_endpoint(name)
         if not endpoint.observed and endpoint.settled_at is not None:
             endpoint.observed = True

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from moto import mock_aws
+from moto.sagemaker.exceptions import ValidationError
 
 from smdeploy import paths
 from smdeploy.runtime.emulator import Emulator, Faults
@@ -360,14 +361,19 @@ class LocalDeployment:
         if not isinstance(name, str) or not name:
             return
         outcome.EndpointName = name
+        found = self._peek_endpoint(name)
+        if found is not None:
+            outcome.EndpointName = found["EndpointName"]
+            outcome.EndpointArn = found["EndpointArn"]
+            outcome.EndpointStatus = found["EndpointStatus"]
+
+    def _peek_endpoint(self, name: str) -> dict[str, Any] | None:
+        """DescribeEndpoint for the report itself: not counted, never throttled."""
+        store = self.emulator.store(ACCOUNT, REGION)
         try:
-            found = self.sagemaker.describe_endpoint(EndpointName=name)
-        except self.sagemaker.exceptions.ClientError:
-            return
-        outcome.EndpointName = found["EndpointName"]
-        outcome.EndpointArn = found["EndpointArn"]
-        outcome.EndpointStatus = found["EndpointStatus"]
-        self.emulator.stats.describe_calls -= 1  # the report's own look, not the deployer's
+            return store.describe_endpoint(name)
+        except ValidationError:  # no such endpoint
+            return None
 
 
 def _state_transitions(history: list[dict[str, Any]]) -> int:

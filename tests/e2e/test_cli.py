@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from e2e_helpers import EXAMPLES
 
 pytestmark = pytest.mark.e2e

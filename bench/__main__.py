@@ -1,0 +1,110 @@
+"""``make bench``: what each kind of deployment costs, measured in the embedded runtime.
+
+Prints one table: per scenario, the execution's outcome, its DescribeEndpoint calls, state
+transitions (as Step Functions bills them, retries included), Lambda invocations, simulated
+duration, detection lag (simulated seconds between the endpoint reaching its final status and
+the execution knowing it), wall seconds on this machine, and the Standard-workflow price of
+its transitions at $0.025 per 1,000 (us-east-1, before the free tier).
+
+Wall seconds vary with the machine; everything else is deterministic (fixed seed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from smdeploy.paths import EXAMPLES
+from smdeploy.runtime.emulator import Faults
+from smdeploy.runtime.local import LocalDeployment, Outcome
+
+PRICE_PER_TRANSITION = 0.025 / 1000
+
+
+def _example(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EXAMPLES / name).read_text())
+    return loaded
+
+
+@dataclass
+class Scenario:
+    name: str
+    requests: list[str]
+    faults: dict[str, Any] = field(default_factory=dict)
+    deadline_seconds: int | None = None
+    measured: Callable[[list[Outcome]], Outcome] = lambda outcomes: outcomes[-1]
+
+
+SCENARIOS = [
+    Scenario("create, 5 min", ["request.json"]),
+    Scenario("create, 10 min", ["request.json"], {"creation_seconds": 600}),
+    Scenario("create, 30 min", ["request.json"], {"creation_seconds": 1800}),
+    Scenario("update (blue/green), 5 min", ["request.json", "request-v2.json"]),
+    Scenario("already deployed (replay)", ["request.json", "request.json"]),
+    Scenario("config visible after 3 tries", ["request.json"], {"config_visibility_lag": 3}),
+    Scenario("throttled 3 times", ["request.json"], {"throttle": {"DescribeEndpoint": 3}}),
+    Scenario("endpoint Failed", ["request.json"], {"fail_endpoint": "insufficient capacity"}),
+    Scenario(
+        "update rolled back",
+        ["request.json", "request-v2.json"],
+        {"rollback_update": "alarm tripped"},
+    ),
+    Scenario("deadline (60 min)", ["request.json"], {"creation_seconds": 7200}),
+    Scenario("invalid request", ["invalid-request.json"]),
+]
+
+
+def run(scenario: Scenario) -> Outcome:
+    with LocalDeployment(
+        faults=Faults(**scenario.faults), seed=1, deadline_seconds=scenario.deadline_seconds
+    ) as account:
+        outcomes = [account.deploy(_example(name), label=name) for name in scenario.requests]
+    return scenario.measured(outcomes)
+
+
+def main() -> None:
+    table = Table(
+        title="smdeploy: one deployment, measured in the embedded runtime (last request of each)",
+        title_justify="left",
+    )
+    for column in (
+        "scenario",
+        "status",
+        "error",
+        "describes",
+        "transitions",
+        "lambdas",
+        "sim s",
+        "lag s",
+        "wall s",
+        "$ transitions",
+    ):
+        table.add_column(column, justify="left" if column in ("scenario", "error") else "right")
+    run(SCENARIOS[0])  # warm up: imports and first-time parsing are not a deployment's cost
+    for scenario in SCENARIOS:
+        outcome = run(scenario)
+        stats = outcome.stats
+        assert stats is not None
+        lag = stats.detection_lag_seconds
+        table.add_row(
+            scenario.name,
+            outcome.status,
+            outcome.error or "",
+            str(stats.describe_calls),
+            str(stats.state_transitions),
+            str(stats.lambda_invocations),
+            f"{stats.simulated_seconds:.0f}",
+            "-" if lag is None else f"{lag:.0f}",
+            f"{stats.wall_seconds:.2f}",
+            f"{stats.state_transitions * PRICE_PER_TRANSITION:.5f}",
+        )
+    Console(width=160).print(table)
+
+
+if __name__ == "__main__":
+    main()
