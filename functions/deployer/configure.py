@@ -76,11 +76,12 @@ def _config_conflict(name: str, params: dict[str, Any], existing: dict[str, Any]
 
 @tracer.capture_method
 def configure(request: DeploymentRequest, gateway: SageMakerGateway) -> ConfigureResult:
+    # Every variant's model must exist or be requested: checked before anything is created.
+    _check_variant_models(gateway, request, {model["ModelName"] for model in request.models})
     created: list[str] = []
     reused: list[str] = []
     for model in request.models:
         (created if _ensure_model(gateway, model) else reused).append(model["ModelName"])
-    _check_variant_models(gateway, request, set(created) | set(reused))
 
     params = request.endpoint_config_params()
     name = params["EndpointConfigName"]
@@ -106,6 +107,7 @@ def configure(request: DeploymentRequest, gateway: SageMakerGateway) -> Configur
                 f"immutable; {hint}): " + "; ".join(found)
             )
         arn = existing["EndpointConfigArn"]
+        name = existing["EndpointConfigName"]  # names match without regard to case
         logger.info("endpoint config exists with the same content; reused")
     else:
         logger.info("endpoint config created", extra={"endpoint_config_name": name})

@@ -22,6 +22,11 @@ TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack
 NOT_UPDATABLE = frozenset({"Failed", "OutOfService", "Deleting"})
 
 
+def same_name(a: str | None, b: str | None) -> bool:
+    """SageMaker matches endpoint and endpoint-config names without regard to case."""
+    return a is not None and b is not None and a.lower() == b.lower()
+
+
 class Action(StrEnum):
     CREATE = "CREATE"
     UPDATE = "UPDATE"
@@ -41,11 +46,11 @@ def plan(current: dict[str, Any] | None, target_config: str) -> Plan:
     status = current["EndpointStatus"]
     serving = current.get("EndpointConfigName")
     pending = (current.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
-    if status == "InService" and serving == target_config:
+    if status == "InService" and same_name(serving, target_config):
         return Plan(action=Action.NONE, reason=f"already deployed: {name} serves {target_config}")
     if status in TRANSITIONAL:
         rolling_out = pending or (serving if status == "Creating" else None)
-        if rolling_out == target_config and status in ("Creating", "Updating"):
+        if same_name(rolling_out, target_config) and status in ("Creating", "Updating"):
             return Plan(
                 action=Action.NONE,
                 reason=f"{name} is already {status} with {target_config}; waiting for it",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -18,7 +19,23 @@ from aws_lambda_powertools.metrics import MetricUnit
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "smdeploy")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "smdeploy")
 
-logger = Logger(service=SERVICE)
+
+class _CurrentStdout:
+    """Whatever ``sys.stdout`` is at the moment of each write.
+
+    Logger otherwise keeps the ``sys.stdout`` of the moment it was created. In Lambda the two
+    are the same; under a test's capture or the embedded runtime (which keeps each function's
+    output as its log) only this one follows.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+logger = Logger(service=SERVICE, stream=_CurrentStdout())  # type: ignore[arg-type]
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from deployer.deploy import TRANSITIONAL, Action
+from deployer.deploy import TRANSITIONAL, Action, same_name
 from deployer.errors import (
     DeploymentTimedOut,
     EndpointFailed,
@@ -75,9 +75,17 @@ def assess(
             + (f": {reason}" if reason else "")
         )
     if status == "InService":
-        if serving == target_config and not reason:
+        on_target = same_name(serving, target_config)
+        if on_target and not reason:
             return result(True, f"{name} is InService on {target_config}")
-        if serving == target_config:
+        if on_target and action is Action.NONE:
+            # Nothing was deployed: the reason is left from an earlier update of the endpoint.
+            return result(
+                True,
+                f"{name} is InService on {target_config} (its FailureReason is from an earlier "
+                f"update: {reason})",
+            )
+        if on_target:
             raise EndpointFailed(
                 f"endpoint {name} is InService on {target_config} but reports: {reason}"
             )

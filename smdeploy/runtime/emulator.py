@@ -186,7 +186,8 @@ class EndpointStore:
         self.calls: dict[str, int] = {}
 
     def _arn(self, kind: str, name: str) -> str:
-        return str(arn_formatter(kind, name, self.account, self.region))
+        """SageMaker spells resource names in lower case in its ARNs."""
+        return str(arn_formatter(kind, name.lower(), self.account, self.region))
 
     def _ts(self, seconds: float) -> _dt.datetime:
         return _dt.datetime.fromtimestamp(seconds, tz=_dt.UTC)

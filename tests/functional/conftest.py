@@ -1,0 +1,266 @@
+"""Functional tier: each Lambda handler called directly, against an emulated AWS.
+
+The emulated AWS is moto (in-process) plus ``smdeploy.runtime.emulator.Emulator``, whose
+SageMaker endpoint store gives endpoints AWS's status lifecycle on a simulated clock. Tests
+move endpoints along by advancing ``aws.clock``; nothing here sleeps.
+
+Fixtures:
+
+* ``start_aws(faults)``: start moto + the emulator with the given ``Faults``; returns ``Aws``.
+* ``aws``: the same with default faults (creation takes 300 simulated seconds).
+* ``make_request``: builds a deployment request (the execution input of the state machine).
+* ``stdout``: the JSON log lines and EMF metric blobs the handlers printed.
+
+The SageMaker client is built with the deployer's own ``BOTO_CONFIG`` (one attempt, no
+botocore retries), so throttling reaches the handlers exactly as it would in Lambda.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from deployer import clients
+from deployer.handlers import configure, deploy, describe, validate
+from smdeploy import paths
+from smdeploy.runtime.emulator import Emulator, Faults, LambdaContext, SimClock
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/smdeploy-sagemaker-execution"
+IMAGE_V1 = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+IMAGE_V2 = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-2"
+# A fixed start for the simulated clock: every timestamp in this tier is deterministic.
+CLOCK_START = 1_767_225_600  # 2026-01-01T00:00:00Z
+
+
+def context_for(stage: str) -> LambdaContext:
+    name = f"smdeploy-{stage}"
+    return LambdaContext(name, f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}", 256, 60)
+
+
+def iso(moment: datetime) -> str:
+    """A timestamp as Step Functions writes ``$$.State.EnteredTime``."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Aws:
+    """The emulated account, and the four handlers invoked as the state machine does."""
+
+    emulator: Emulator
+    sagemaker: Any  # botocore client for SageMaker
+
+    ROLE_ARN = ROLE_ARN
+    IMAGE_V1 = IMAGE_V1
+    IMAGE_V2 = IMAGE_V2
+
+    @staticmethod
+    def parse_time(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    @property
+    def clock(self) -> SimClock:
+        return self.emulator.clock
+
+    def now(self) -> datetime:
+        return self.clock.datetime()
+
+    def entered(self, offset_seconds: float = 0) -> str:
+        """``$$.State.EnteredTime`` for a state entered ``offset_seconds`` after now."""
+        return iso(self.now() + timedelta(seconds=offset_seconds))
+
+    # the handlers, with the payloads statemachine/deployer.asl.json gives them
+
+    def validate(self, raw: Any, execution: str = "exec-validate") -> dict[str, Any]:
+        event = {"Execution": execution, "Input": raw}
+        return validate.handler(event, context_for("validate"))
+
+    def configure(self, request: dict[str, Any], execution: str = "exec-1") -> dict[str, Any]:
+        event = {"Execution": execution, "Request": request}
+        return configure.handler(event, context_for("configure"))
+
+    def deploy(
+        self,
+        request: dict[str, Any],
+        config: dict[str, Any],
+        entered: str | None = None,
+        execution: str = "exec-1",
+    ) -> dict[str, Any]:
+        event = {
+            "Execution": execution,
+            "Request": request,
+            "Config": config,
+            "EnteredTime": entered or self.entered(),
+        }
+        return deploy.handler(event, context_for("deploy"))
+
+    def describe(
+        self, deployment: dict[str, Any], entered: str | None = None, execution: str = "exec-1"
+    ) -> dict[str, Any]:
+        event = {
+            "Execution": execution,
+            "Deployment": deployment,
+            "EnteredTime": entered or self.entered(),
+        }
+        return describe.handler(event, context_for("describe"))
+
+    # compositions
+
+    def configure_and_deploy(self, request: dict[str, Any]) -> tuple[dict, dict]:
+        config = self.configure(request)
+        return config, self.deploy(request, config)
+
+    def settle(self) -> None:
+        """Let every change in progress reach its final status."""
+        self.clock.advance(self.emulator.faults.creation_seconds + 1)
+
+    def endpoint(self, name: str) -> dict[str, Any]:
+        return self.sagemaker.describe_endpoint(EndpointName=name)
+
+
+class Stdout:
+    """What the handlers printed: Powertools' JSON log lines and EMF metric blobs."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self._capsys = capsys
+        self._text = ""
+
+    def _records(self) -> list[dict[str, Any]]:
+        self._text += self._capsys.readouterr().out
+        records = []
+        for line in self._text.splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # not a JSON line (a test's own print, say)
+            if isinstance(record, dict):
+                records.append(record)
+        return records
+
+    def logs(self) -> list[dict[str, Any]]:
+        return [r for r in self._records() if "level" in r and "message" in r]
+
+    def metrics(self) -> list[dict[str, Any]]:
+        """EMF blobs, each with ``metric_names`` (a set) added for convenience."""
+        blobs = []
+        for record in self._records():
+            if "_aws" in record:
+                names = {
+                    metric["Name"]
+                    for directive in record["_aws"]["CloudWatchMetrics"]
+                    for metric in directive["Metrics"]
+                }
+                blobs.append({**record, "metric_names": names})
+        return blobs
+
+
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "smdeploy")
+    monkeypatch.delenv("SMDEPLOY_DEADLINE_SECONDS", raising=False)
+
+
+@pytest.fixture(scope="session")
+def sagemaker_client() -> Any:
+    """One client for the whole tier (creating one costs about 0.2 s).
+
+    It only ever reaches moto: every test that uses it runs inside ``mock_aws``, and its
+    credentials are moto's placeholders, never real ones.
+    """
+    session = boto3.Session(
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name=REGION,
+    )
+    return session.client("sagemaker", config=clients.BOTO_CONFIG)
+
+
+@pytest.fixture
+def start_aws(
+    capsys: pytest.CaptureFixture[str], sagemaker_client: Any
+) -> Iterator[Callable[..., Aws]]:
+    """Start moto and the emulator (once per test) with the given faults.
+
+    ``capsys`` is set up first on purpose: the emulator wraps ``sys.stdout`` on entry and
+    restores it on exit, so both must nest inside the capture.
+    """
+    stack = ExitStack()
+
+    def start(faults: Faults | None = None) -> Aws:
+        stack.enter_context(mock_aws())
+        emulator = stack.enter_context(
+            Emulator(
+                functions_root=paths.FUNCTIONS,
+                faults=faults or Faults(),
+                seed=7,
+                clock=SimClock(start=CLOCK_START),
+            )
+        )
+        clients.use_sagemaker(sagemaker_client)
+        stack.callback(clients.use_sagemaker, None)
+        return Aws(emulator=emulator, sagemaker=sagemaker_client)
+
+    with stack:
+        yield start
+
+
+@pytest.fixture
+def stdout(capsys: pytest.CaptureFixture[str]) -> Stdout:
+    return Stdout(capsys)
+
+
+@pytest.fixture
+def aws(start_aws: Callable[..., Aws]) -> Aws:
+    return start_aws()
+
+
+@pytest.fixture
+def make_request() -> Callable[..., dict[str, Any]]:
+    """A deployment request with one model, created by the request, behind one variant."""
+
+    def build(
+        endpoint: str = "churn-predictor",
+        model: str = "churn-xgboost-v1",
+        image: str = IMAGE_V1,
+        instance_count: int = 1,
+        instance_type: str = "ml.m5.large",
+        **extra: Any,
+    ) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "EndpointName": endpoint,
+            "Models": [
+                {
+                    "ModelName": model,
+                    "ExecutionRoleArn": ROLE_ARN,
+                    "PrimaryContainer": {
+                        "Image": image,
+                        "ModelDataUrl": f"s3://example-models/{model}/model.tar.gz",
+                    },
+                }
+            ],
+            "ProductionVariants": [
+                {
+                    "VariantName": "primary",
+                    "ModelName": model,
+                    "InstanceType": instance_type,
+                    "InitialInstanceCount": instance_count,
+                    "InitialVariantWeight": 1,
+                }
+            ],
+        }
+        request.update(extra)
+        return request
+
+    return build

@@ -1,0 +1,214 @@
+"""Deploy stage: CreateEndpoint, UpdateEndpoint or nothing, against SageMaker's real statuses."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from deployer.errors import (
+    EndpointBusy,
+    EndpointConfigNotVisible,
+    EndpointNotUpdatable,
+    SageMakerThrottled,
+)
+from smdeploy.runtime.emulator import Faults
+
+
+def _deployed(aws, request: dict) -> tuple[dict, dict]:
+    """Configure and deploy ``request``, then let the endpoint reach InService."""
+    config, deployment = aws.configure_and_deploy(request)
+    aws.settle()
+    assert aws.endpoint(request["EndpointName"])["EndpointStatus"] == "InService"
+    return config, deployment
+
+
+def test_first_deployment_creates_the_endpoint(aws, make_request):
+    request = make_request()
+    config = aws.configure(request)
+    entered = aws.entered()
+
+    result = aws.deploy(request, config, entered=entered)
+
+    assert result["Action"] == "CREATE"
+    assert result["EndpointName"] == "churn-predictor"
+    assert result["EndpointConfigName"] == config["EndpointConfigName"]
+    assert result["PreviousEndpointConfigName"] is None
+    assert aws.parse_time(result["StartedAt"]) == aws.parse_time(entered)
+    endpoint = aws.endpoint("churn-predictor")
+    assert endpoint["EndpointStatus"] == "Creating"
+    assert endpoint["EndpointConfigName"] == config["EndpointConfigName"]
+    assert endpoint["EndpointArn"] == result["EndpointArn"]
+
+
+def test_created_endpoint_is_in_service_once_creation_time_has_passed(aws, make_request):
+    _, deployment = aws.configure_and_deploy(make_request())
+
+    aws.clock.advance(aws.emulator.faults.creation_seconds - 1)
+    assert aws.endpoint("churn-predictor")["EndpointStatus"] == "Creating"
+    aws.clock.advance(1)
+
+    endpoint = aws.endpoint("churn-predictor")
+    assert endpoint["EndpointStatus"] == "InService"
+    assert endpoint["EndpointConfigName"] == deployment["EndpointConfigName"]
+
+
+def test_new_config_updates_the_endpoint(aws, make_request):
+    old_config, _ = _deployed(aws, make_request())
+    request = make_request(instance_count=2)
+    new_config = aws.configure(request)
+
+    result = aws.deploy(request, new_config)
+
+    assert result["Action"] == "UPDATE"
+    assert result["EndpointConfigName"] == new_config["EndpointConfigName"]
+    assert result["PreviousEndpointConfigName"] == old_config["EndpointConfigName"]
+    endpoint = aws.endpoint("churn-predictor")
+    assert endpoint["EndpointStatus"] == "Updating"
+    assert endpoint["EndpointConfigName"] == old_config["EndpointConfigName"]
+    pending = endpoint["PendingDeploymentSummary"]
+    assert pending["EndpointConfigName"] == new_config["EndpointConfigName"]
+
+    aws.settle()
+    endpoint = aws.endpoint("churn-predictor")
+    assert endpoint["EndpointStatus"] == "InService"
+    assert endpoint["EndpointConfigName"] == new_config["EndpointConfigName"]
+    assert endpoint["ProductionVariants"][0]["CurrentInstanceCount"] == 2
+
+
+def test_same_config_on_an_in_service_endpoint_is_left_alone(aws, make_request):
+    request = make_request()
+    config, _ = _deployed(aws, request)
+    before = aws.endpoint("churn-predictor")
+
+    result = aws.deploy(request, config)
+
+    assert result["Action"] == "NONE"
+    assert "already deployed" in result["Reason"]
+    assert result["PreviousEndpointConfigName"] == config["EndpointConfigName"]
+    after = aws.endpoint("churn-predictor")
+    assert after["EndpointStatus"] == "InService"
+    assert after["LastModifiedTime"] == before["LastModifiedTime"]
+    assert "PendingDeploymentSummary" not in after
+
+
+def test_same_config_while_creating_waits_for_it_instead_of_creating_again(aws, make_request):
+    request = make_request()
+    config, _ = aws.configure_and_deploy(request)
+
+    result = aws.deploy(request, config)
+
+    assert result["Action"] == "NONE"
+    assert "already Creating" in result["Reason"]
+    assert len(aws.sagemaker.list_endpoints()["Endpoints"]) == 1
+    assert aws.endpoint("churn-predictor")["EndpointStatus"] == "Creating"
+
+
+def test_endpoint_name_in_another_case_updates_the_existing_endpoint(aws, make_request):
+    _deployed(aws, make_request(endpoint="churn-predictor"))
+    request = make_request(endpoint="Churn-Predictor", instance_count=2)
+    config = aws.configure(request)
+
+    result = aws.deploy(request, config)
+
+    assert result["Action"] == "UPDATE"
+    assert result["EndpointName"] == "churn-predictor"  # SageMaker's spelling
+    endpoints = aws.sagemaker.list_endpoints()["Endpoints"]
+    assert [e["EndpointName"] for e in endpoints] == ["churn-predictor"]
+    endpoint = aws.endpoint("churn-predictor")
+    assert endpoint["EndpointStatus"] == "Updating"
+    assert (
+        endpoint["PendingDeploymentSummary"]["EndpointConfigName"] == (config["EndpointConfigName"])
+    )
+
+
+def test_replay_with_the_endpoint_name_in_another_case_is_already_deployed(aws, make_request):
+    _deployed(aws, make_request(endpoint="churn-predictor"))
+    request = make_request(endpoint="Churn-Predictor")  # same content, other spelling
+    config = aws.configure(request)
+    assert config["ConfigCreated"] is False  # SageMaker sees the same config
+
+    result = aws.deploy(request, config)
+
+    assert result["Action"] == "NONE"
+    assert aws.endpoint("churn-predictor")["EndpointStatus"] == "InService"
+
+
+def test_deploying_while_another_update_is_in_progress_is_busy(aws, make_request):
+    _deployed(aws, make_request())
+    second = make_request(instance_count=2)
+    second_config, _ = aws.configure_and_deploy(second)
+    third = make_request(instance_count=3)
+    third_config = aws.configure(third)
+
+    with pytest.raises(EndpointBusy) as caught:
+        aws.deploy(third, third_config)
+
+    message = str(caught.value)
+    assert "churn-predictor is Updating" in message
+    assert second_config["EndpointConfigName"] in message
+    assert third_config["EndpointConfigName"] in message
+    endpoint = aws.endpoint("churn-predictor")
+    assert endpoint["EndpointStatus"] == "Updating"
+    assert (
+        endpoint["PendingDeploymentSummary"]["EndpointConfigName"]
+        == (second_config["EndpointConfigName"])
+    )
+
+
+def test_config_not_yet_visible_is_retryable_until_it_is(start_aws, make_request):
+    aws = start_aws(Faults(config_visibility_lag=2))
+    request = make_request()
+    config = aws.configure(request)
+
+    for _ in range(2):
+        with pytest.raises(EndpointConfigNotVisible, match=config["EndpointConfigName"]):
+            aws.deploy(request, config)
+        assert aws.sagemaker.list_endpoints()["Endpoints"] == []
+    result = aws.deploy(request, config)
+
+    assert result["Action"] == "CREATE"
+    assert aws.endpoint("churn-predictor")["EndpointStatus"] == "Creating"
+
+
+@pytest.mark.filterwarnings("ignore:Exception\\(ThrottlingError\\):UserWarning")
+def test_throttled_create_is_reported_as_sagemaker_throttled(start_aws, make_request):
+    aws = start_aws(Faults(throttle={"CreateEndpoint": 1}))
+    request = make_request()
+    config = aws.configure(request)
+
+    with pytest.raises(SageMakerThrottled, match="CreateEndpoint: SageMaker throttled the call"):
+        aws.deploy(request, config)
+    assert aws.sagemaker.list_endpoints()["Endpoints"] == []
+
+    assert aws.deploy(request, config)["Action"] == "CREATE"  # what the ASL's Retry does
+    assert aws.endpoint("churn-predictor")["EndpointStatus"] == "Creating"
+
+
+def test_failed_endpoint_is_not_updatable(start_aws, make_request):
+    aws = start_aws(Faults(fail_endpoint="no capacity"))
+    aws.configure_and_deploy(make_request())
+    aws.settle()
+    assert aws.endpoint("churn-predictor")["EndpointStatus"] == "Failed"
+    request = make_request(instance_count=2)
+    config = aws.configure(request)
+
+    with pytest.raises(EndpointNotUpdatable) as caught:
+        aws.deploy(request, config)
+
+    message = str(caught.value)
+    assert "churn-predictor is Failed (FailureReason: no capacity)" in message
+    assert "DeleteEndpoint" in message
+    endpoint = aws.endpoint("churn-predictor")
+    assert endpoint["EndpointStatus"] == "Failed"
+    assert endpoint["EndpointConfigName"] != config["EndpointConfigName"]
+
+
+def test_missing_endpoint_config_is_not_visible_and_nothing_is_created(aws, make_request):
+    request = make_request()
+    ghost = {"EndpointConfigName": "churn-config-never-made"}
+
+    with pytest.raises(EndpointConfigNotVisible, match="churn-config-never-made"):
+        aws.deploy(request, ghost)
+
+    with pytest.raises(ClientError, match="Could not find endpoint"):
+        aws.endpoint("churn-predictor")

@@ -1,0 +1,147 @@
+"""Validate stage: the execution input becomes a checked request, or every problem at once."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from deployer.errors import RequestInvalid
+
+DERIVED = re.compile(r"^churn-predictor-[0-9a-f]{10}$")
+
+
+def test_valid_request_returns_the_request_and_a_derived_config_name(aws, make_request):
+    request = make_request()
+
+    result = aws.validate(request)
+
+    assert set(result) == {"Request", "EndpointName", "EndpointConfigName"}
+    assert result["Request"] == request
+    assert result["EndpointName"] == "churn-predictor"
+    assert DERIVED.match(result["EndpointConfigName"]), result["EndpointConfigName"]
+    # Validation talks to no AWS service: nothing exists afterwards.
+    assert aws.sagemaker.list_models()["Models"] == []
+    assert aws.sagemaker.list_endpoints()["Endpoints"] == []
+
+
+def test_derived_config_name_follows_the_config_content_only(aws, make_request):
+    first = aws.validate(make_request())["EndpointConfigName"]
+    replay = aws.validate(make_request())["EndpointConfigName"]
+    retagged = aws.validate(make_request(Tags=[{"Key": "team", "Value": "growth"}]))
+    resized = aws.validate(make_request(instance_count=2))["EndpointConfigName"]
+
+    assert replay == first
+    assert retagged["EndpointConfigName"] == first  # tags do not change what a config does
+    assert resized != first
+    assert DERIVED.match(resized)
+
+
+def test_explicit_config_name_is_kept(aws, make_request):
+    result = aws.validate(make_request(EndpointConfigName="churn-config-v7"))
+
+    assert result["EndpointConfigName"] == "churn-config-v7"
+
+
+def test_invalid_request_lists_every_problem_with_its_field_path(aws):
+    raw = {
+        "EndpointName": "churn_predictor",
+        "ProductionVariant": [],
+        "Models": [{"ModelName": "churn-xgboost-v3"}],
+    }
+
+    with pytest.raises(RequestInvalid) as caught:
+        aws.validate(raw)
+
+    message = str(caught.value)
+    assert message.startswith("4 problems in the deployment request:\n")
+    expected = [
+        "- ProductionVariant: unknown field; did you mean ProductionVariants?",
+        "- EndpointName: must match the pattern",
+        "'churn_predictor'",
+        "- ProductionVariants: required field is missing",
+        "- Models[0]: needs PrimaryContainer or Containers",
+    ]
+    for fragment in expected:
+        assert fragment in message
+    assert len(caught.value.problems) == 4
+    assert all(f"- {problem}" in message for problem in caught.value.problems)
+
+
+def test_invalid_variants_are_reported_by_index_and_field(aws, make_request):
+    request = make_request()
+    request["ProductionVariants"] = [
+        {"VariantName": "bad_name", "InstanceType": "ml.m5.large", "InitialInstanceCount": "two"},
+        {"VariantName": "shadow", "ModelName": "churn-xgboost-v1"},
+    ]
+    request["Tags"] = [{"Key": "team"}]
+
+    with pytest.raises(RequestInvalid) as caught:
+        aws.validate(request)
+
+    fields = [problem.split(":", 1)[0] for problem in caught.value.problems]
+    assert fields == [
+        "ProductionVariants[0].VariantName",
+        "ProductionVariants[0].ModelName",
+        "ProductionVariants[0].InitialInstanceCount",
+        "Tags[0].Value",
+    ]
+    assert "ProductionVariants[0].ModelName: required field is missing" in str(caught.value)
+    assert "must be of type int, got 'two'" in str(caught.value)
+
+
+def test_input_that_is_not_json_is_rejected(aws):
+    with pytest.raises(
+        RequestInvalid, match=r"1 problem in the deployment request:\n- \(request\)"
+    ):
+        aws.validate("{not json")
+
+
+def test_log_lines_carry_the_execution_as_correlation_id(aws, make_request, stdout):
+    aws.validate(make_request(), execution="deploy-churn-42")
+
+    logs = stdout.logs()
+    assert logs, "the handler logged nothing"
+    assert {line["correlation_id"] for line in logs} == {"deploy-churn-42"}
+    accepted = [line for line in logs if line["message"] == "request accepted"]
+    assert len(accepted) == 1
+    assert accepted[0]["level"] == "INFO"
+    assert accepted[0]["endpoint_name"] == "churn-predictor"
+    assert DERIVED.match(accepted[0]["endpoint_config_name"])
+    assert accepted[0]["function_name"] == "smdeploy-validate"
+
+
+def test_rejection_is_logged_with_its_problems_and_correlation_id(aws, stdout):
+    with pytest.raises(RequestInvalid):
+        aws.validate({"EndpointName": "x"}, execution="deploy-bad-1")
+
+    rejected = [line for line in stdout.logs() if line["message"] == "request rejected"]
+    assert len(rejected) == 1
+    assert rejected[0]["level"] == "WARNING"
+    assert rejected[0]["correlation_id"] == "deploy-bad-1"
+    assert rejected[0]["problems"] == ["ProductionVariants: required field is missing"]
+
+
+def test_an_emf_metrics_line_counts_the_accepted_request(aws, make_request, stdout):
+    aws.validate(make_request())
+
+    blobs = [b for b in stdout.metrics() if "RequestsAccepted" in b["metric_names"]]
+    assert len(blobs) == 1
+    blob = blobs[0]
+    assert blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "smdeploy"
+    assert blob["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [
+        {"Name": "RequestsAccepted", "Unit": "Count"}
+    ]
+    assert blob["RequestsAccepted"] == [1.0]
+    assert blob["service"] == "smdeploy"
+
+
+def test_an_emf_metrics_line_counts_the_rejection_by_error_type(aws, stdout):
+    with pytest.raises(RequestInvalid):
+        aws.validate({"EndpointName": "x"})
+
+    blobs = [b for b in stdout.metrics() if "RequestsRejected" in b["metric_names"]]
+    assert len(blobs) == 1
+    assert "Errors" in blobs[0]["metric_names"]
+    assert blobs[0]["ErrorType"] == "RequestInvalid"
+    assert blobs[0]["Errors"] == [1.0]
