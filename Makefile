@@ -10,7 +10,13 @@ export PYTHONDONTWRITEBYTECODE := 1
 # boto3 inside the emulator never needs real credentials or a real region.
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: demo test lint typecheck unit e2e bench clean
+# The Lambda runtime is Python 3.13: the domain and handler tiers run on it too when this
+# machine has one (on PATH, or installed by pyenv).
+LAMBDA_PYTHON ?= $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13; do \
+	$$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { echo $$p; break; }; done)
+LAMBDA_VENV := .venv-py313
+
+.PHONY: demo test pytest lambda-runtime lint typecheck unit e2e bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "smdeploy needs Python 3.11 or newer")'
@@ -22,8 +28,24 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/smdeploy demo
 
-test: lint typecheck
+test: lint typecheck pytest lambda-runtime
+
+pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+$(LAMBDA_VENV)/.installed: pyproject.toml
+	$(LAMBDA_PYTHON) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LAMBDA_VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+lambda-runtime:
+ifeq ($(strip $(LAMBDA_PYTHON)),)
+	@echo "lambda-runtime: no Python 3.13 on this machine; the Lambda-runtime tier is skipped"
+else
+	$(MAKE) --no-print-directory $(LAMBDA_VENV)/.installed
+	$(LAMBDA_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/unit tests/functional
+endif
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -42,4 +64,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LAMBDA_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -32,7 +32,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+# A table piped to a file or a CI log is not cut to 80 columns.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 def _version(value: bool) -> None:
