@@ -32,16 +32,15 @@ class ConfigRef(BaseModel):
 class DeployEvent(StageEvent):
     Request: dict[str, Any]
     Config: ConfigRef
-    EnteredTime: datetime
 
 
 class DeploymentRef(BaseModel):
     Action: Action
     EndpointName: str
     EndpointConfigName: str
-    StartedAt: datetime
 
 
 class DescribeEvent(StageEvent):
     Deployment: DeploymentRef
-    EnteredTime: datetime
+    StartedAt: datetime  # when the deadline started: the StartDeadline state, after Deploy
+    EnteredTime: datetime  # when this Describe state was entered

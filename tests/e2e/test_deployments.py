@@ -44,7 +44,7 @@ def test_create_deploys_the_request_and_reports_it(account, request_v1):
     assert outcome.output["ModelsCreated"] == ["churn-xgboost-v1"]
 
     entered = states_entered(outcome.history)
-    assert entered[:4] == ["Validate", "Configure", "Deploy", "AlreadyDeployed?"]
+    assert entered[:5] == ["Validate", "Configure", "Deploy", "StartDeadline", "AlreadyDeployed?"]
     assert entered[-1] == "DeploymentSucceeded"
     # 300 s of Creating, polled every 30 s: ten describes, the last one sees InService
     assert entered.count("DescribeEndpoint") == 10
@@ -305,3 +305,36 @@ def test_handler_logs_carry_the_execution_name(account, request_v1):
         "smdeploy-deploy",
         "smdeploy-describe",
     }
+
+
+def test_a_busy_endpoint_is_waited_for_and_the_deadline_starts_after_deploy(
+    make_account, request_v1, request_v2
+):
+    account = make_account(creation_seconds=500, deadline_seconds=600)
+    first = account.deploy(request_v1)
+    # someone else starts an update of the same endpoint
+    sm = account.sagemaker
+    sm.create_endpoint_config(
+        EndpointConfigName="manual-change",
+        ProductionVariants=[
+            {
+                "VariantName": "primary",
+                "ModelName": "churn-xgboost-v1",
+                "InstanceType": "ml.m5.xlarge",
+                "InitialInstanceCount": 1,
+            }
+        ],
+    )
+    sm.update_endpoint(EndpointName="churn-predictor", EndpointConfigName="manual-change")
+
+    outcome = account.deploy(request_v2)
+
+    assert first.status == "SUCCEEDED"
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert "EndpointBusy" in failures(outcome.history)
+    assert set(failures(outcome.history)) == {"EndpointBusy"}
+    # the wait for the other update does not count against the 600 s deadline
+    assert outcome.stats is not None
+    assert outcome.stats.simulated_seconds > 1000
+    endpoint = sm.describe_endpoint(EndpointName="churn-predictor")
+    assert endpoint["EndpointConfigName"] == outcome.EndpointConfigName

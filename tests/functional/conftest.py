@@ -95,20 +95,19 @@ class Aws:
         entered: str | None = None,
         execution: str = "exec-1",
     ) -> dict[str, Any]:
-        event = {
-            "Execution": execution,
-            "Request": request,
-            "Config": config,
-            "EnteredTime": entered or self.entered(),
-        }
-        return deploy.handler(event, context_for("deploy"))
+        """Deploy; the result also carries ``StartedAt``, as the StartDeadline state that
+        follows Deploy records it (``entered``: when that state was entered)."""
+        event = {"Execution": execution, "Request": request, "Config": config}
+        result = deploy.handler(event, context_for("deploy"))
+        return {**result, "StartedAt": entered or self.entered()}
 
     def describe(
         self, deployment: dict[str, Any], entered: str | None = None, execution: str = "exec-1"
     ) -> dict[str, Any]:
         event = {
             "Execution": execution,
-            "Deployment": deployment,
+            "Deployment": {k: v for k, v in deployment.items() if k != "StartedAt"},
+            "StartedAt": deployment["StartedAt"],
             "EnteredTime": entered or self.entered(),
         }
         return describe.handler(event, context_for("describe"))

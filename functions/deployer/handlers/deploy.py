@@ -32,7 +32,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = deploy(request, stage.Config.EndpointConfigName, SageMakerGateway(clients.sagemaker()))
     metrics.add_dimension(name="Action", value=result.Action.value)
     metrics.add_metric(name="Deployments", unit=MetricUnit.Count, value=1)
-    output = result.model_dump(mode="json")
-    # The deadline is measured from the moment this stage started.
-    output["StartedAt"] = stage.EnteredTime.isoformat()
-    return output
+    return result.model_dump(mode="json")

@@ -46,7 +46,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             f"endpoint {deployment.EndpointName} disappeared during the deployment"
         )
     metrics.add_metric(name="EndpointDescribes", unit=MetricUnit.Count, value=1)
-    elapsed = elapsed_seconds(deployment.StartedAt, stage.EnteredTime)
+    elapsed = elapsed_seconds(stage.StartedAt, stage.EnteredTime)
     assessment = assess(
         description,
         target_config=deployment.EndpointConfigName,
