@@ -4,7 +4,7 @@ import copy
 import string
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from deployer import shapes
@@ -182,7 +182,6 @@ VARIANTS = st.lists(
 )
 
 
-@settings(deadline=None)
 @given(endpoint=ENDPOINT_NAMES, variants=VARIANTS)
 @example(endpoint="a" * 52 + "-" + "b" * 10, variants=[{"InitialInstanceCount": 1}])
 @example(endpoint="x" + "-" * 61 + "y", variants=[{"InitialInstanceCount": 3}])

@@ -1,0 +1,23 @@
+"""Settings shared by every test tier.
+
+Hypothesis profiles: "dev" (the default) explores fast; "ci" (chosen when CI is set, or with
+HYPOTHESIS_PROFILE=ci) runs more examples, derandomized, so a CI failure reproduces exactly.
+Neither has a deadline: tests never assert on time.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("dev", max_examples=60, deadline=None)
+settings.register_profile(
+    "ci",
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
