@@ -6,29 +6,13 @@ import string
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from unit_builders import ENDPOINT, request, variant
 
 from deployer import shapes
 from deployer.request import DERIVED_HASH_LENGTH, derive_config_name, parse_request
 
-ENDPOINT = "churn-predictor"
 CONFIG_MAX, CONFIG_PATTERN = shapes.name_rule("EndpointConfigName")
 ENDPOINT_MAX, ENDPOINT_PATTERN = shapes.name_rule("EndpointName")
-
-
-def variant(name="AllTraffic", model="churn-xgboost-v1", **extra):
-    return {
-        "VariantName": name,
-        "ModelName": model,
-        "InstanceType": "ml.m5.large",
-        "InitialInstanceCount": 1,
-        **extra,
-    }
-
-
-def request(**fields):
-    body = {"EndpointName": ENDPOINT, "ProductionVariants": [variant()]}
-    body.update(fields)
-    return body
 
 
 def config_name(raw):

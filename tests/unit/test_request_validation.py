@@ -7,30 +7,14 @@ rule, the offending value) that line must carry.
 import json
 
 import pytest
+from unit_builders import ENDPOINT, request, variant
 
 from deployer.errors import RequestInvalid
 from deployer.request import MAX_PAYLOAD_BYTES, DeploymentRequest, parse_request
 
-ENDPOINT = "churn-predictor"
 ROLE_ARN = "arn:aws:iam::123456789012:role/smdeploy-sagemaker-execution"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 MODEL_PACKAGE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-models/3"
-
-
-def variant(name="AllTraffic", model="churn-xgboost-v1", **extra):
-    return {
-        "VariantName": name,
-        "ModelName": model,
-        "InstanceType": "ml.m5.large",
-        "InitialInstanceCount": 1,
-        **extra,
-    }
-
-
-def request(**fields):
-    body = {"EndpointName": ENDPOINT, "ProductionVariants": [variant()]}
-    body.update(fields)
-    return body
 
 
 def without(body, key):
