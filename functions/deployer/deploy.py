@@ -97,14 +97,19 @@ def deploy(request: DeploymentRequest, config_name: str, gateway: SageMakerGatew
     previous = current.get("EndpointConfigName") if current else None
     if decision.action is Action.CREATE:
         name = request.endpoint_name
-        arn = gateway.create_endpoint(request.create_endpoint_params())
+        # the config as Configure found or made it (SageMaker's spelling of its name)
+        arn = gateway.create_endpoint(
+            request.create_endpoint_params() | {"EndpointConfigName": config_name}
+        )
     else:
         assert current is not None
         # SageMaker matches endpoint names without regard to case; use its spelling from here on.
         name = current["EndpointName"]
         arn = current["EndpointArn"]
         if decision.action is Action.UPDATE:
-            arn = gateway.update_endpoint(request.update_endpoint_params(name))
+            arn = gateway.update_endpoint(
+                request.update_endpoint_params(name) | {"EndpointConfigName": config_name}
+            )
     return DeployResult(
         Action=decision.action,
         Reason=decision.reason,

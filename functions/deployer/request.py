@@ -43,11 +43,6 @@ class DeploymentRequest(BaseModel):
     fields: dict[str, Any] = Field(repr=False)
 
     @property
-    def production_variants(self) -> list[dict[str, Any]]:
-        variants: list[dict[str, Any]] = self.fields["ProductionVariants"]
-        return variants
-
-    @property
     def models(self) -> list[dict[str, Any]]:
         models: list[dict[str, Any]] = self.fields.get("Models", [])
         return models

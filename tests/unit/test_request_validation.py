@@ -79,7 +79,7 @@ def test_valid_request_is_returned_as_given(name, raw):
     assert isinstance(parsed, DeploymentRequest)
     assert parsed.endpoint_name == ENDPOINT
     assert parsed.fields == raw
-    assert parsed.production_variants == raw["ProductionVariants"]
+    assert parsed.fields["ProductionVariants"] == raw["ProductionVariants"]
     assert parsed.models == raw.get("Models", [])
     if "EndpointConfigName" in raw:
         assert parsed.endpoint_config_name == raw["EndpointConfigName"]
