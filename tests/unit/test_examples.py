@@ -1,0 +1,49 @@
+"""The files in examples/ are what the README shows: each must say what the README says."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from deployer.errors import RequestInvalid
+from deployer.request import parse_request
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+VALID = ["request.json", "request-v2.json", "serverless-request.json"]
+
+
+@pytest.mark.parametrize("name", VALID)
+def test_valid_examples_pass_validate(name):
+    raw = json.loads((EXAMPLES / name).read_text())
+
+    parsed = parse_request(raw)
+
+    assert parsed.endpoint_name == raw["EndpointName"]
+    assert parsed.config_name_derived
+
+
+def test_the_two_versions_target_one_endpoint_with_different_configs():
+    v1, v2 = (parse_request(json.loads((EXAMPLES / n).read_text())) for n in VALID[:2])
+
+    assert v1.endpoint_name == v2.endpoint_name
+    assert v1.endpoint_config_name != v2.endpoint_config_name
+
+
+def test_the_invalid_example_has_the_four_problems_the_readme_promises():
+    raw = json.loads((EXAMPLES / "invalid-request.json").read_text())
+
+    with pytest.raises(RequestInvalid) as caught:
+        parse_request(raw)
+
+    assert [p.split(":", 1)[0] for p in caught.value.problems] == [
+        "ProductionVariant",
+        "EndpointName",
+        "ProductionVariants",
+        "Models[0]",
+    ]
+
+
+def test_every_example_is_listed_here():
+    assert sorted(p.name for p in EXAMPLES.glob("*.json")) == sorted(
+        [*VALID, "invalid-request.json"]
+    )
