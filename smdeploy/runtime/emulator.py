@@ -164,8 +164,8 @@ class _Endpoint:
 
 
 @dataclass
-class Stats:
-    """Counters the local runtime reads per deployment."""
+class Counters:
+    """Running totals the local runtime reads before and after each deployment."""
 
     describe_calls: int = 0
     lambda_invocations: int = 0
@@ -176,7 +176,7 @@ class EndpointStore:
     """SageMaker endpoint configs and endpoints for one account and Region."""
 
     def __init__(
-        self, account: str, region: str, clock: SimClock, faults: Faults, stats: Stats
+        self, account: str, region: str, clock: SimClock, faults: Faults, stats: Counters
     ) -> None:
         self.account, self.region = account, region
         self.clock, self.faults, self.stats = clock, faults, stats
@@ -452,7 +452,7 @@ class Emulator:
         self.faults = faults or Faults()
         self.clock = clock or SimClock()
         self.random = random.Random(seed)
-        self.stats = Stats()
+        self.stats = Counters()
         self.logs: list[str] = []
         self._stores: dict[tuple[str, str], EndpointStore] = {}
         self._env_lock = threading.RLock()

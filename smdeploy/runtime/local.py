@@ -25,7 +25,7 @@ from moto import mock_aws
 from moto.sagemaker.exceptions import ValidationError
 
 from smdeploy import paths
-from smdeploy.runtime.emulator import Emulator, Faults
+from smdeploy.runtime.emulator import Emulator, Faults, SimClock
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -198,7 +198,7 @@ class LocalDeployment:
             LocalDeployment._open = False
 
     @property
-    def clock(self) -> Any:
+    def clock(self) -> SimClock:
         return self.emulator.clock
 
     def client(self, service: str) -> Any:
