@@ -90,10 +90,9 @@ class ProgressPrinter:
                 self.console.print(f"{stamp}[bold]{line.stage}[/]")
             return
         if line.kind == "result" and line.stage == "DescribeEndpoint":
-            status = line.detail.split(" (", 1)[0]
-            if status == self._last:
+            if line.endpoint_status == self._last:
                 return
-            self._last = status
+            self._last = line.endpoint_status or ""
         if line.kind == "end":
             colour = "green" if line.stage == "SUCCEEDED" else "red"
             # the failure's cause was printed already when a stage reported it

@@ -119,13 +119,15 @@ class Outcome:
 class Progress:
     """A line of progress: a stage started, what it found, an error, or the end.
 
-    ``kind`` is one of "stage", "result", "error", "end"; ``stage`` names the ASL state.
+    ``kind`` is one of "stage", "result", "error", "end"; ``stage`` names the ASL state;
+    ``endpoint_status`` is the EndpointStatus a stage reported, when it reported one.
     """
 
     simulated_seconds: float
     kind: str
     stage: str
     detail: str
+    endpoint_status: str | None = None
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -361,19 +363,14 @@ class LocalDeployment:
         if not isinstance(name, str) or not name:
             return
         outcome.EndpointName = name
-        found = self._peek_endpoint(name)
-        if found is not None:
-            outcome.EndpointName = found["EndpointName"]
-            outcome.EndpointArn = found["EndpointArn"]
-            outcome.EndpointStatus = found["EndpointStatus"]
-
-    def _peek_endpoint(self, name: str) -> dict[str, Any] | None:
-        """DescribeEndpoint for the report itself: not counted, never throttled."""
-        store = self.emulator.store(ACCOUNT, REGION)
+        # A look for the report itself, straight at the store: it is no DescribeEndpoint call
+        # of the deployer's, so it is neither counted, nor throttled, nor an observation.
         try:
-            return store.describe_endpoint(name)
+            found = self.emulator.store(ACCOUNT, REGION).get_endpoint(name)
         except ValidationError:  # no such endpoint
-            return None
+            return
+        outcome.EndpointName, outcome.EndpointArn = found.name, found.arn
+        outcome.EndpointStatus = found.status
 
 
 def _state_transitions(history: list[dict[str, Any]]) -> int:
@@ -405,7 +402,8 @@ def _progress_of(event: dict[str, Any], state: str, simulated: float) -> Progres
             )
         for key in ("Message", "Reason"):
             if key in output:
-                return Progress(simulated, "result", state, str(output[key]))
+                status = output.get("EndpointStatus")
+                return Progress(simulated, "result", state, str(output[key]), status)
         if "EndpointConfigName" in output:
             return Progress(
                 simulated, "result", state, f"valid; config {output['EndpointConfigName']}"
