@@ -407,9 +407,10 @@ _invocation = threading.local()
 class _RoutedStream(io.TextIOBase):
     """A handler's ``sys.stdout``: what a handler prints is its log, not the tool's output.
 
-    One instance serves every invocation (Powertools' Logger keeps the stream it saw first),
-    and sends each write made during an invocation to that invocation's log sink, as
-    CloudWatch Logs would hold it. Any other write goes to the stream it stood in for.
+    One instance serves every invocation, because a handler module imported during an
+    invocation may keep the ``sys.stdout`` it saw then (a logging handler does). Each write
+    made during an invocation goes to that invocation's log sink, as CloudWatch Logs would
+    hold it; any other write goes to the stream it stood in for.
     """
 
     def __init__(self) -> None:
