@@ -1,0 +1,123 @@
+"""What the stack (``cdk/``), the local runtime (``smdeploy/``) and the handlers agree on.
+
+One place for the names that cross the boundary between infrastructure and code: the
+functions and their handler strings, the ASL's ``${...}`` placeholders, the environment
+variables each handler reads, the EventBridge patterns that start a deployment, and the
+outcome events the deployer publishes. Pure data: no AWS calls, no Powertools, so the CDK
+app and the command line can import it without importing any handler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# --- Functions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda function of the deployer."""
+
+    stage: str  # Validate, Configure, ...: also the construct id in the stack
+    placeholder: str  # the ASL's ${...} that takes the function's ARN
+    handler: str  # the handler string, relative to the functions/ asset root
+    description: str
+
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(
+        "Validate",
+        "ValidateFunctionArn",
+        "deployer.handlers.validate.handler",
+        "smdeploy stage 1: turn a request, approval event or S3 manifest into a checked request",
+    ),
+    FunctionSpec(
+        "Configure",
+        "ConfigureFunctionArn",
+        "deployer.handlers.configure.handler",
+        "smdeploy stage 2: create the models and the endpoint config, idempotently",
+    ),
+    FunctionSpec(
+        "Deploy",
+        "DeployFunctionArn",
+        "deployer.handlers.deploy.handler",
+        "smdeploy stage 3: CreateEndpoint or UpdateEndpoint",
+    ),
+    FunctionSpec(
+        "Describe",
+        "DescribeFunctionArn",
+        "deployer.handlers.describe.handler",
+        "smdeploy stage 4: DescribeEndpoint until the outcome is known",
+    ),
+    FunctionSpec(
+        "Notify",
+        "NotifyFunctionArn",
+        "deployer.handlers.notify.handler",
+        "smdeploy: publish the outcome to EventBridge and SNS",
+    ),
+)
+
+# --- Environment variables (name -> which function reads it) ------------------------------
+
+# Validate: the deployment profiles, JSON: {"<model package group>": {profile}, ...}
+ENV_PROFILES = "SMDEPLOY_PROFILES"
+# Validate: every endpoint, endpoint config and model name must start with it ("" = any)
+ENV_NAME_PREFIX = "SMDEPLOY_NAME_PREFIX"
+# Validate: the role SageMaker assumes for models made from a model package
+ENV_MODEL_ROLE = "SMDEPLOY_SAGEMAKER_ROLE_ARN"
+# Describe: seconds from the end of Deploy until the deployment is given up (default 3600)
+ENV_DEADLINE = "SMDEPLOY_DEADLINE_SECONDS"
+# Notify: where outcomes go
+ENV_TOPIC_ARN = "SMDEPLOY_TOPIC_ARN"
+ENV_EVENT_BUS = "SMDEPLOY_EVENT_BUS"  # default: "default"
+
+# --- Triggers -----------------------------------------------------------------------------
+
+APPROVAL_SOURCE = "aws.sagemaker"
+APPROVAL_DETAIL_TYPE = "SageMaker Model Package State Change"
+S3_SOURCE = "aws.s3"
+S3_OBJECT_CREATED = "Object Created"
+
+
+def approval_pattern(groups: list[str]) -> dict[str, Any]:
+    """Approvals of model packages in the groups that have a deployment profile."""
+    return {
+        "source": [APPROVAL_SOURCE],
+        "detail-type": [APPROVAL_DETAIL_TYPE],
+        "detail": {
+            "ModelPackageGroupName": sorted(groups),
+            "ModelApprovalStatus": ["Approved"],
+        },
+    }
+
+
+def rejection_pattern(groups: list[str]) -> dict[str, Any]:
+    """Rejections in the groups whose profile asks to roll back on rejection."""
+    return {
+        "source": [APPROVAL_SOURCE],
+        "detail-type": [APPROVAL_DETAIL_TYPE],
+        "detail": {
+            "ModelPackageGroupName": sorted(groups),
+            "ModelApprovalStatus": ["Rejected"],
+        },
+    }
+
+
+def manifest_pattern(bucket: str, prefix: str) -> dict[str, Any]:
+    """A manifest uploaded under ``prefix`` of the deployer's bucket."""
+    return {
+        "source": [S3_SOURCE],
+        "detail-type": [S3_OBJECT_CREATED],
+        "detail": {
+            "bucket": {"name": [bucket]},
+            "object": {"key": [{"prefix": prefix}]},
+        },
+    }
+
+
+# --- Outcomes -----------------------------------------------------------------------------
+
+OUTCOME_SOURCE = "smdeploy"
+OUTCOME_SUCCEEDED = "Endpoint Deployment Succeeded"
+OUTCOME_FAILED = "Endpoint Deployment Failed"
