@@ -68,6 +68,9 @@ ENV_NAME_PREFIX = "SMDEPLOY_NAME_PREFIX"
 ENV_MODEL_ROLE = "SMDEPLOY_SAGEMAKER_ROLE_ARN"
 # Describe: seconds from the end of Deploy until the deployment is given up (default 3600)
 ENV_DEADLINE = "SMDEPLOY_DEADLINE_SECONDS"
+# Describe: after a success, keep this many endpoint configs of the endpoint (the serving one
+# and the one it replaced are always kept); unset or 0: delete none
+ENV_CONFIG_RETENTION = "SMDEPLOY_CONFIG_RETENTION"
 # Notify: where outcomes go
 ENV_TOPIC_ARN = "SMDEPLOY_TOPIC_ARN"
 ENV_EVENT_BUS = "SMDEPLOY_EVENT_BUS"  # default: "default"
