@@ -22,10 +22,39 @@ offline-toolchain.md has the measurements behind each):
    (case-insensitive, as AWS), the eventual-consistency window after a new config, and
    injected throttling. Hook: the SageMaker response methods of those operations; models and
    model packages stay moto's own.
+4. **EventBridge delivers to Step Functions state machines.** moto matches rule patterns but
+   cannot deliver to a state machine target; here a matching rule starts an execution of the
+   target state machine, named as EventBridge names them (a generated UUID: a target has no
+   name field), with the whole event as input (or the target's ``Input``, a simple
+   ``InputPath`` such as ``$.detail``, or an ``InputTransformer``). The event's ``time`` is
+   written as AWS writes it (``2026-01-01T00:00:00Z``). Every delivery is recorded in
+   :attr:`Emulator.deliveries`. Other target kinds stay moto's own. Hook:
+   ``moto.events.models.Rule.send_to_targets``.
+5. **SageMaker Model Registry events.** When CreateModelPackage sets a ModelApprovalStatus,
+   or UpdateModelPackage changes it, a "SageMaker Model Package State Change" event is put on
+   the default bus, in the shape AWS documents (``detail``: ModelPackageGroupName,
+   ModelPackageVersion, ModelPackageArn, ModelApprovalStatus, ModelPackageStatus,
+   CreationTime, LastModifiedTime, InferenceSpecification, CustomerMetadataProperties...).
+   ``Faults(duplicate_package_events=True)`` sends each one twice, as SageMaker may.
+   UpdateModelPackage changes only what the call gives, as in SageMaker (moto's own clears
+   the approval status and the CustomerMetadataProperties the call leaves out). Hook: the
+   SageMaker response methods of those two operations (CreateModelPackage stays moto's).
+
+S3 "Object Created" events need no hook: moto 5.2.5 already sends them to EventBridge rules
+for buckets whose notification configuration has ``EventBridgeConfiguration`` (with
+``detail.bucket.name``, ``detail.object.key``, ``size``, ``eTag``; its ``reason`` says
+``ObjectCreated`` where AWS says ``PutObject``). moto gives every S3 event the same ``id``;
+hook 4 gives such events a fresh one.
+
+One clock per process. In server mode (``smdeploy emulator``) every execution shares the
+simulated clock: when several executions wait at once, each Wait advances the one clock, so
+simulated time then moves faster than any one execution's waits. Every execution still sees
+a clock that only moves forward and covers its own waits, which is all the deployer relies on.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import importlib
 import io
@@ -46,7 +75,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
+from moto.events.models import Rule, events_backends
+from moto.events.utils import _BASE_EVENT_MESSAGE, EventTemplateParser
 from moto.sagemaker import responses as sm_responses
 from moto.sagemaker.exceptions import SagemakerClientError, ValidationError
 from moto.sagemaker.models import sagemaker_backends
@@ -62,6 +94,8 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 )
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.backend import execution as sfn_execution
+from moto.stepfunctions.responses import get_backend as stepfunctions_backend
+from moto.utilities.arns import parse_arn
 
 TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack")
 
@@ -129,6 +163,8 @@ class Faults:
     rollback_update: str | None = None
     # operation name -> how many of its first calls answer ThrottlingException
     throttle: dict[str, int] = field(default_factory=dict)
+    # every Model Package State Change event is put on the bus twice (SageMaker may do so)
+    duplicate_package_events: bool = False
 
 
 class ThrottlingError(SagemakerClientError):  # type: ignore[misc]
@@ -433,6 +469,135 @@ class _RoutedStream(io.TextIOBase):
 _LAMBDA_STDOUT = _RoutedStream()
 
 
+# --- 4. EventBridge delivery to Step Functions -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """An event a rule delivered to a state machine: the execution it started, or the error."""
+
+    rule: str
+    source: str
+    detail_type: str
+    state_machine_arn: str
+    execution_arn: str | None
+    error: str | None = None
+
+
+def aws_event(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as EventBridge hands it to a target.
+
+    moto keeps ``time`` in epoch seconds (AWS writes ISO 8601, to the second, in UTC), adds
+    an ``ingestion-time`` of its own, and gives every S3 event one constant ``id``.
+    """
+    out = {key: value for key, value in event.items() if key != "ingestion-time"}
+    when = out.get("time")
+    if isinstance(when, int | float) or (isinstance(when, str) and _is_number(when)):
+        moment = _dt.datetime.fromtimestamp(float(when), tz=_dt.UTC)
+        out["time"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if out.get("id") == _BASE_EVENT_MESSAGE["id"]:
+        out["id"] = str(uuid.uuid4())
+    return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def target_input(target: dict[str, Any], event: dict[str, Any]) -> str:
+    """The execution input a target gets: its constant ``Input``, the part of the event its
+    ``InputPath`` selects, what its ``InputTransformer`` makes, or else the whole event."""
+    if "Input" in target:
+        return str(target["Input"])
+    if "InputPath" in target:
+        return json.dumps(_select(event, target["InputPath"]))
+    transformer = target.get("InputTransformer")
+    if transformer:
+        made = EventTemplateParser.parse(
+            input_template=transformer.get("InputTemplate"),
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=event,
+        )
+        return json.dumps(made)
+    return json.dumps(event)
+
+
+def _select(event: dict[str, Any], path: str) -> Any:
+    """A simple JSONPath: ``$`` or ``$.a.b`` (what an ``InputPath`` usually is)."""
+    if path != "$" and not path.startswith("$."):
+        raise ValueError(f"InputPath {path!r}: only $ and $.a.b paths are emulated")
+    value: Any = event
+    for key in path.split(".")[1:]:
+        if not isinstance(value, dict) or key not in value:
+            raise ValueError(f"InputPath {path!r} selects nothing in the event")
+        value = value[key]
+    return value
+
+
+# --- 5. SageMaker Model Registry events ----------------------------------------------------
+
+
+PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
+_PACKAGE_EVENT_FIELDS = (
+    "ModelPackageGroupName",
+    "ModelPackageVersion",
+    "ModelPackageArn",
+    "ModelPackageDescription",
+    "CreationTime",
+    "InferenceSpecification",
+    "ModelPackageStatus",
+    "ModelPackageStatusDetails",
+    "CertifyForMarketplace",
+    "ModelApprovalStatus",
+    "ApprovalDescription",
+    "MetadataProperties",
+    "ModelMetrics",
+    "CustomerMetadataProperties",
+    "LastModifiedTime",
+)
+
+
+def package_event_detail(description: dict[str, Any]) -> dict[str, Any]:
+    """The ``detail`` of a Model Package State Change event, from DescribeModelPackage's
+    fields (times as AWS writes them in events: ISO 8601, to the second, in UTC)."""
+    detail: dict[str, Any] = {}
+    for key in _PACKAGE_EVENT_FIELDS:
+        value = description.get(key)
+        if value is None:
+            continue
+        if isinstance(value, _dt.datetime):
+            moment = value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
+            value = moment.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        detail[key] = value
+    if "CreationTime" in detail:
+        detail.setdefault("LastModifiedTime", detail["CreationTime"])
+    return detail
+
+
+def update_package(package: Any, params: dict[str, Any]) -> None:
+    """UpdateModelPackage as SageMaker does it: change only what the call gives, merge
+    CustomerMetadataProperties, then remove CustomerMetadataPropertiesToRemove. (moto's own
+    clears the approval status, its description and the metadata the call leaves out.)"""
+    if "ModelApprovalStatus" in params:
+        package.set_model_approval_status(params["ModelApprovalStatus"])
+    if "ApprovalDescription" in params:
+        package.approval_description = params["ApprovalDescription"]
+    metadata = dict(package.customer_metadata_properties or {})
+    metadata.update(params.get("CustomerMetadataProperties") or {})
+    for key in params.get("CustomerMetadataPropertiesToRemove") or []:
+        metadata.pop(key, None)
+    package.customer_metadata_properties = metadata or None
+    if params.get("AdditionalInferenceSpecificationsToAdd"):
+        package.add_additional_inference_specifications(
+            params["AdditionalInferenceSpecificationsToAdd"]
+        )
+    package.modifications_done()
+
+
 # --- putting it together ----------------------------------------------------------------------
 
 
@@ -455,6 +620,9 @@ class Emulator:
         self.random = random.Random(seed)
         self.stats = Counters()
         self.logs: list[str] = []
+        self.deliveries: list[Delivery] = []
+        # called with each delivery as it happens (the emulator server prints them)
+        self.on_delivery: Callable[[Delivery], None] | None = None
         self._stores: dict[tuple[str, str], EndpointStore] = {}
         self._env_lock = threading.RLock()
         self._undo: list[Callable[[], None]] = []
@@ -487,6 +655,8 @@ class Emulator:
         self._install_clock()
         self._install_lambda()
         self._install_sagemaker()
+        self._install_event_delivery()
+        self._install_model_registry_events()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -683,6 +853,100 @@ class Emulator:
             "list_endpoints": list_endpoints,
         }.items():
             self._patch(cls, name, method)
+
+    # 4. EventBridge -> Step Functions
+
+    def _install_event_delivery(self) -> None:
+        emulator = self
+        original = Rule.send_to_targets
+
+        def send_to_targets(
+            rule: Rule, original_event: dict[str, Any], transform_input: bool = True
+        ) -> None:
+            if not rule.event_pattern.matches_event(original_event):
+                return
+            others = []
+            for target in rule.targets:
+                arn = parse_arn(target["Arn"])
+                if arn.service == "states" and arn.resource_type == "stateMachine":
+                    emulator.deliver(rule.name, target, original_event, transform_input)
+                else:
+                    others.append(target)
+            if others:  # moto delivers the rest (queues, log groups, buses, ...)
+                view = copy.copy(rule)
+                view.targets = others
+                original(view, original_event, transform_input)
+
+        self._patch(Rule, "send_to_targets", send_to_targets)
+
+    def deliver(
+        self,
+        rule: str,
+        target: dict[str, Any],
+        event: dict[str, Any],
+        transform_input: bool = True,
+    ) -> Delivery:
+        """Start an execution of the target state machine for ``event``, as EventBridge does:
+        a generated name, the target's input. A failure is recorded, never raised (EventBridge
+        counts a failed invocation; the PutEvents call that caused it still succeeds)."""
+        event = aws_event(event)
+        arn = target["Arn"]
+        parsed = parse_arn(arn)
+        try:
+            text = target_input(target, event) if transform_input else json.dumps(event)
+            execution = stepfunctions_backend(parsed.account, parsed.region).start_execution(
+                arn, str(uuid.uuid4()), text
+            )
+            execution_arn, error = str(execution.execution_arn), None
+        except (JsonRESTError, ValueError) as failure:
+            execution_arn, error = None, f"{type(failure).__name__}: {failure}"
+        delivery = Delivery(rule, event["source"], event["detail-type"], arn, execution_arn, error)
+        self.deliveries.append(delivery)
+        if self.on_delivery is not None:
+            self.on_delivery(delivery)
+        return delivery
+
+    # 5. Model Registry events
+
+    def _install_model_registry_events(self) -> None:
+        emulator = self
+        cls = sm_responses.SageMakerResponse
+        original_create = cls.create_model_package
+
+        def create_model_package(self: Any) -> Any:
+            result = original_create(self)
+            if json.loads(self.body or "{}").get("ModelApprovalStatus") is not None:
+                arn = result.result["ModelPackageArn"]
+                emulator.package_changed(self.current_account, self.region, arn)
+            return result
+
+        def update_model_package(self: Any) -> ActionResult:
+            params = json.loads(self.body or "{}")
+            backend = sagemaker_backends[self.current_account][self.region]
+            package = backend.describe_model_package(params["ModelPackageArn"])
+            before = package.model_approval_status
+            update_package(package, params)
+            if package.model_approval_status != before:
+                emulator.package_changed(self.current_account, self.region, package.arn)
+            return ActionResult({"ModelPackageArn": package.arn})
+
+        self._patch(cls, "create_model_package", create_model_package)
+        self._patch(cls, "update_model_package", update_model_package)
+
+    def package_changed(self, account: str, region: str, arn: str) -> None:
+        """Put a Model Package State Change event for the package on the default bus (twice
+        under ``Faults.duplicate_package_events``)."""
+        package = sagemaker_backends[account][region].describe_model_package(arn)
+        detail = package_event_detail(package.gen_response_object())
+        entry = {
+            "Source": "aws.sagemaker",
+            "DetailType": PACKAGE_STATE_CHANGE,
+            "Detail": json.dumps(detail, default=str),
+            "Resources": [detail["ModelPackageArn"]],
+            "Time": self.clock.now(),
+        }
+        copies = 2 if self.faults.duplicate_package_events else 1
+        events_backends[account][region].put_events([entry] * copies)
 
 
 @contextmanager
