@@ -30,6 +30,31 @@ class RequestInvalid(DeployerError):
         super().__init__(f"{count} {noun} in the deployment request:\n{lines}")
 
 
+class ProfileInvalid(DeployerError):
+    """The deployment profiles (stack configuration or local profiles file) break a rule."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"- {p}" for p in problems)
+        super().__init__(f"invalid deployment profiles:\n{lines}")
+
+
+class NoDeploymentProfile(DeployerError):
+    """An approval or rejection names a model package group that has no deployment profile."""
+
+
+class ModelPackageNotFound(DeployerError):
+    """The model package named by the event does not exist (any more)."""
+
+
+class NoRollbackTarget(DeployerError):
+    """The serving version was rejected and no other Approved version exists to roll back to."""
+
+
+class ManifestNotFound(DeployerError):
+    """The S3 manifest named by the event cannot be read (deleted, or no access)."""
+
+
 # --- Configure --------------------------------------------------------------------------
 
 
@@ -115,9 +140,19 @@ class DeploymentTimedOut(DeployerError):
     """The endpoint did not reach a final status before the deployment deadline."""
 
 
+# --- Notify -----------------------------------------------------------------------------
+
+
+class NotificationFailed(DeployerError):
+    """Publishing the outcome to EventBridge or SNS failed; retried by the state machine."""
+
+    retryable = True
+
+
 RETRYABLE_ERRORS: tuple[type[DeployerError], ...] = (
     EndpointConfigNotVisible,
     EndpointBusy,
     EndpointCreateRace,
     SageMakerThrottled,
+    NotificationFailed,
 )
