@@ -18,8 +18,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from smdeploy import __version__
+from smdeploy.executions import Progress
 from smdeploy.runtime.emulator import Faults
-from smdeploy.runtime.local import LocalDeployment, Outcome, Progress
+from smdeploy.runtime.local import LocalDeployment, Outcome
 
 EXIT_OK, EXIT_FAILED, EXIT_MISUSE = 0, 1, 2
 
@@ -84,7 +85,7 @@ class ProgressPrinter:
         self._last_error = ""
 
     def __call__(self, line: Progress) -> None:
-        stamp = f"  [dim]{_clock(line.simulated_seconds)}[/]  "
+        stamp = f"  [dim]{_clock(line.seconds)}[/]  "
         if line.kind == "stage":
             if line.stage != "DescribeEndpoint":
                 self.console.print(f"{stamp}[bold]{line.stage}[/]")

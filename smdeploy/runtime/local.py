@@ -1,21 +1,20 @@
 """The deployer installed in an embedded, emulated AWS account, and run request by request.
 
 :class:`LocalDeployment` starts moto in-process (with real ASL execution), adds the
-:mod:`smdeploy.runtime.emulator` hooks, and installs what the stack installs on AWS: the four
-Lambda functions (by their handler strings, from the ``functions/`` asset root) and the
-state machine from ``statemachine/deployer.asl.json`` with its placeholders filled. Each
-:meth:`LocalDeployment.deploy` starts one execution and follows it to its end.
+:mod:`smdeploy.runtime.emulator` hooks, and installs what the stack installs on AWS
+(:func:`smdeploy.runtime.install.install_deployer`): the functions, the state machine, the
+trigger rules, the manifest bucket, the outcome topic and the model package groups of the
+deployment profiles. :meth:`LocalDeployment.deploy` starts one execution and follows it to
+its end; :meth:`LocalDeployment.triggered` does something that starts executions (approve a
+model package, upload a manifest) and follows each one they started.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import re
 import time
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,49 +24,19 @@ from moto import mock_aws
 from moto.sagemaker.exceptions import ValidationError
 
 from smdeploy import paths
+from smdeploy.executions import Progress, ProgressCallback, readable_cause, watch
 from smdeploy.runtime.emulator import Emulator, Faults, SimClock
+from smdeploy.runtime.install import Installation, install_deployer
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_stepfunctions import SFNClient
 
+__all__ = ["LocalDeployment", "Outcome", "Progress", "ProgressCallback", "Stats"]
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-STATE_MACHINE_NAME = "smdeploy-deployer"
 POLL_SECONDS = 0.05  # real seconds between looks at a running execution
-
-# stage name in the ASL -> (function name, handler string): what the stack deploys
-FUNCTIONS: dict[str, tuple[str, str]] = {
-    "ValidateFunctionArn": ("smdeploy-validate", "deployer.handlers.validate.handler"),
-    "ConfigureFunctionArn": ("smdeploy-configure", "deployer.handlers.configure.handler"),
-    "DeployFunctionArn": ("smdeploy-deploy", "deployer.handlers.deploy.handler"),
-    "DescribeFunctionArn": ("smdeploy-describe", "deployer.handlers.describe.handler"),
-}
-_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
-
-
-def substitute(definition: str, values: dict[str, str]) -> str:
-    """Fill ``${Name}`` placeholders as CloudFormation's DefinitionSubstitutions does.
-
-    (``string.Template`` would not do: it turns the ASL's ``$$.`` context paths into ``$.``.)
-    """
-
-    def fill(match: re.Match[str]) -> str:
-        try:
-            return values[match.group(1)]
-        except KeyError:
-            raise KeyError(f"no value for placeholder ${{{match.group(1)}}}") from None
-
-    return _PLACEHOLDER.sub(fill, definition)
-
-
-def _asset_zip(root: Path) -> bytes:
-    """The Lambda asset: the functions/ tree, zipped as the stack would upload it."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(root.rglob("*.py")):
-            archive.write(path, path.relative_to(root).as_posix())
-    return buffer.getvalue()
 
 
 @dataclass
@@ -115,51 +84,28 @@ class Outcome:
         return out
 
 
-@dataclass(frozen=True)
-class Progress:
-    """A line of progress: a stage started, what it found, an error, or the end.
-
-    ``kind`` is one of "stage", "result", "error", "end"; ``stage`` names the ASL state;
-    ``endpoint_status`` is the EndpointStatus a stage reported, when it reported one.
-    """
-
-    simulated_seconds: float
-    kind: str
-    stage: str
-    detail: str
-    endpoint_status: str | None = None
-
-
-ProgressCallback = Callable[[Progress], None]
-
-
-def readable_cause(cause: str | None) -> str | None:
-    """The errorMessage of a Lambda error report, else the cause as it is."""
-    if not cause:
-        return cause
-    try:
-        report = json.loads(cause)
-    except ValueError:
-        return cause
-    if isinstance(report, dict) and "errorMessage" in report:
-        return str(report["errorMessage"])
-    return cause
-
-
 class LocalDeployment:
-    """An emulated AWS account with smdeploy installed in it. Use as a context manager."""
+    """An emulated AWS account with smdeploy installed in it. Use as a context manager.
+
+    ``profiles``: the deployment profiles (the profiles file's object), by model package
+    group; their groups get approval (and rejection) rules and are created in the registry.
+    """
 
     def __init__(
         self,
         faults: Faults | None = None,
         seed: int | None = None,
         deadline_seconds: int | None = None,
+        profiles: dict[str, Any] | None = None,
+        config_retention: int | None = None,
         functions_root: Path = paths.FUNCTIONS,
         definition_file: Path = paths.DEFINITION,
     ) -> None:
         self.faults = faults or Faults()
         self.seed = seed
         self.deadline_seconds = deadline_seconds
+        self.profiles = profiles
+        self.config_retention = config_retention
         self.functions_root = functions_root
         self.definition_file = definition_file
         self._mock = mock_aws(
@@ -170,6 +116,7 @@ class LocalDeployment:
             }
         )
         self.emulator = Emulator(functions_root, self.faults, seed)
+        self.installation: Installation | None = None
         self.state_machine_arn = ""
         self._count = 0
         self._session = boto3.session.Session()
@@ -180,13 +127,19 @@ class LocalDeployment:
     _open = False  # moto keeps one global state per process: one emulated account at a time
 
     def __enter__(self) -> LocalDeployment:
-        if LocalDeployment._open:
-            raise RuntimeError("another LocalDeployment is open in this process; close it first")
-        LocalDeployment._open = True
+        LocalDeployment.claim()
         self._mock.start()
         try:
             self.emulator.__enter__()
-            self._install()
+            self.installation = install_deployer(
+                self.client,
+                self.profiles,
+                deadline_seconds=self.deadline_seconds,
+                config_retention=self.config_retention,
+                functions_root=self.functions_root,
+                definition_file=self.definition_file,
+            )
+            self.state_machine_arn = self.installation.state_machine_arn
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -197,7 +150,18 @@ class LocalDeployment:
             self.emulator.__exit__(*exc)
             self._mock.stop()
         finally:
-            LocalDeployment._open = False
+            LocalDeployment.release()
+
+    @classmethod
+    def claim(cls) -> None:
+        """Take the process's one emulated account (moto's state is global)."""
+        if cls._open:
+            raise RuntimeError("another emulated account is open in this process; close it first")
+        cls._open = True
+
+    @classmethod
+    def release(cls) -> None:
+        cls._open = False
 
     @property
     def clock(self) -> SimClock:
@@ -219,44 +183,6 @@ class LocalDeployment:
         client: SFNClient = self.client("stepfunctions")
         return client
 
-    def _install(self) -> None:
-        iam = self.client("iam")
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        role_arn = iam.create_role(
-            RoleName="smdeploy-local", AssumeRolePolicyDocument=json.dumps(trust)
-        )["Role"]["Arn"]
-        environment = {"POWERTOOLS_SERVICE_NAME": "smdeploy"}
-        if self.deadline_seconds is not None:
-            environment["SMDEPLOY_DEADLINE_SECONDS"] = str(self.deadline_seconds)
-        code = _asset_zip(self.functions_root)
-        lambda_client = self.client("lambda")
-        arns: dict[str, str] = {}
-        for placeholder, (name, handler) in FUNCTIONS.items():
-            arns[placeholder] = lambda_client.create_function(
-                FunctionName=name,
-                Runtime="python3.13",
-                Architectures=["arm64"],
-                Role=role_arn,
-                Handler=handler,
-                Code={"ZipFile": code},
-                Timeout=60,
-                MemorySize=512,
-                Environment={"Variables": environment},
-            )["FunctionArn"]
-        definition = substitute(self.definition_file.read_text(), arns)
-        self.state_machine_arn = self.stepfunctions.create_state_machine(
-            name=STATE_MACHINE_NAME, definition=definition, roleArn=role_arn, type="STANDARD"
-        )["stateMachineArn"]
-
     # running deployments
 
     def execution_name(self, text: str) -> str:
@@ -273,37 +199,69 @@ class LocalDeployment:
     ) -> Outcome:
         """Run one execution with ``request`` (any JSON value) as its input, to its end."""
         text = json.dumps(request)
-        stats = self.emulator.stats
-        before = (stats.describe_calls, stats.lambda_invocations, len(stats.detection_lags))
-        sim_start, wall_start = self.clock.elapsed, time.perf_counter()
-
+        before = self._marks()
         execution_arn = self.stepfunctions.start_execution(
             stateMachineArn=self.state_machine_arn, name=self.execution_name(text), input=text
         )["executionArn"]
-        history: list[dict[str, Any]] = []
-        state = ""
-        for event in self._follow(execution_arn, live=on_progress is not None):
-            history.append(event)
-            if "stateEnteredEventDetails" in event:
-                state = event["stateEnteredEventDetails"]["name"]
-            if on_progress is not None:
-                # history timestamps are simulated: the time since the execution started
-                since = (event["timestamp"] - history[0]["timestamp"]).total_seconds()
-                line = _progress_of(event, state, since)
-                if line is not None:
-                    on_progress(line)
+        return self.follow(execution_arn, label, on_progress, before)
+
+    def execution_arns(self) -> list[str]:
+        """Every execution of the deployer's state machine, oldest first."""
+        pages = self.stepfunctions.get_paginator("list_executions").paginate(
+            stateMachineArn=self.state_machine_arn
+        )
+        listed = [e for page in pages for e in page["executions"]]
+        listed.sort(key=lambda e: e["startDate"])
+        return [e["executionArn"] for e in listed]
+
+    def triggered(
+        self,
+        action: Callable[[], object],
+        label: str = "event",
+        on_progress: ProgressCallback | None = None,
+    ) -> list[Outcome]:
+        """Do ``action`` (approve a package, upload a manifest, ...) and follow to its end
+        each execution it started, in the order they started; [] when it started none."""
+        known = set(self.execution_arns())
+        before = self._marks()
+        action()
+        started = [arn for arn in self.execution_arns() if arn not in known]
+        return [self.follow(arn, label, on_progress, before) for arn in started]
+
+    def _marks(self) -> tuple[int, int, int, float, float]:
+        stats = self.emulator.stats
+        return (
+            stats.describe_calls,
+            stats.lambda_invocations,
+            len(stats.detection_lags),
+            self.clock.elapsed,
+            time.perf_counter(),
+        )
+
+    def follow(
+        self,
+        execution_arn: str,
+        label: str = "execution",
+        on_progress: ProgressCallback | None = None,
+        marks: tuple[int, int, int, float, float] | None = None,
+    ) -> Outcome:
+        """Follow one execution to its end and report it (with the runtime's statistics
+        since ``marks``, taken before it started)."""
+        describes, invocations, lag_count, sim_start, wall_start = marks or self._marks()
+        stats = self.emulator.stats
+        history = watch(self.stepfunctions, execution_arn, on_progress, POLL_SECONDS)
         described = self.stepfunctions.describe_execution(executionArn=execution_arn)
 
-        lags = stats.detection_lags[before[2] :]
+        lags = stats.detection_lags[lag_count:]
         outcome = Outcome(
             request=label,
             status=described["status"],
             execution_arn=execution_arn,
             history=history,
             stats=Stats(
-                describe_calls=stats.describe_calls - before[0],
+                describe_calls=stats.describe_calls - describes,
                 state_transitions=_state_transitions(history),
-                lambda_invocations=stats.lambda_invocations - before[1],
+                lambda_invocations=stats.lambda_invocations - invocations,
                 simulated_seconds=round(self.clock.elapsed - sim_start, 3),
                 detection_lag_seconds=round(lags[-1], 3) if lags else None,
                 wall_seconds=round(time.perf_counter() - wall_start, 3),
@@ -323,43 +281,26 @@ class LocalDeployment:
         else:
             outcome.error = described.get("error")
             outcome.cause = readable_cause(described.get("cause"))
-            self._fill_from_account(outcome, request, history)
+            self._fill_from_account(outcome, json.loads(described.get("input") or "null"), history)
         return outcome
-
-    def _follow(self, execution_arn: str, live: bool) -> Iterator[dict[str, Any]]:
-        """Yield the execution's history events until it ends: as they happen when ``live``,
-        else all at the end (reading the history competes with the execution for the GIL)."""
-        seen = 0
-        while True:
-            status = self.stepfunctions.describe_execution(executionArn=execution_arn)["status"]
-            if live or status != "RUNNING":
-                events = self._history(execution_arn)
-                yield from events[seen:]
-                seen = len(events)
-            if status != "RUNNING":
-                return
-            time.sleep(POLL_SECONDS)
-
-    def _history(self, execution_arn: str) -> list[dict[str, Any]]:
-        pages = self.stepfunctions.get_paginator("get_execution_history").paginate(
-            executionArn=execution_arn
-        )
-        return [dict(event) for page in pages for event in page["events"]]
 
     def _fill_from_account(
         self, outcome: Outcome, request: Any, history: list[dict[str, Any]]
     ) -> None:
         """For a failed deployment: what the account holds, so the report says where it stands."""
+        name = request.get("EndpointName") if isinstance(request, dict) else None
         for event in reversed(history):
             details = event.get("stateExitedEventDetails") or event.get("stateEnteredEventDetails")
             if not details:
                 continue
             state = json.loads(details.get("input") or details.get("output") or "{}")
-            if isinstance(state, dict) and isinstance(state.get("Config"), dict):
+            if not isinstance(state, dict):
+                continue
+            if isinstance(state.get("Config"), dict) and outcome.EndpointConfigName is None:
                 outcome.EndpointConfigName = state["Config"].get("EndpointConfigName")
                 outcome.EndpointConfigArn = state["Config"].get("EndpointConfigArn")
-                break
-        name = request.get("EndpointName") if isinstance(request, dict) else None
+            if isinstance(state.get("EndpointName"), str):  # Validate's output, for an event
+                name = name or state["EndpointName"]
         if not isinstance(name, str) or not name:
             return
         outcome.EndpointName = name
@@ -379,39 +320,3 @@ def _state_transitions(history: list[dict[str, Any]]) -> int:
     task_entries = sum(1 for e in history if e["type"] == "TaskStateEntered")
     scheduled = sum(1 for e in history if e["type"] == "LambdaFunctionScheduled")
     return entered + max(0, scheduled - task_entries)
-
-
-def _progress_of(event: dict[str, Any], state: str, simulated: float) -> Progress | None:
-    kind = event["type"]
-    if kind == "TaskStateEntered":
-        return Progress(simulated, "stage", state, "")
-    if kind == "LambdaFunctionFailed":
-        details = event.get("lambdaFunctionFailedEventDetails", {})
-        message = f"{details.get('error', '')}: {readable_cause(details.get('cause'))}"
-        return Progress(simulated, "error", state, message)
-    if kind == "LambdaFunctionSucceeded":
-        output = json.loads(event["lambdaFunctionSucceededEventDetails"].get("output") or "{}")
-        if not isinstance(output, dict):
-            return None
-        if "ConfigCreated" in output:
-            verb = "created" if output["ConfigCreated"] else "exists with this content; reused"
-            models = ", ".join(output.get("ModelsCreated", []))
-            made = f"; models created: {models}" if models else ""
-            return Progress(
-                simulated, "result", state, f"{output['EndpointConfigName']} {verb}{made}"
-            )
-        for key in ("Message", "Reason"):
-            if key in output:
-                status = output.get("EndpointStatus")
-                return Progress(simulated, "result", state, str(output[key]), status)
-        if "EndpointConfigName" in output:
-            return Progress(
-                simulated, "result", state, f"valid; config {output['EndpointConfigName']}"
-            )
-    if kind == "ExecutionFailed":
-        details = event.get("executionFailedEventDetails", {})
-        message = f"{details.get('error', '')}: {readable_cause(details.get('cause'))}"
-        return Progress(simulated, "end", "FAILED", message)
-    if kind == "ExecutionSucceeded":
-        return Progress(simulated, "end", "SUCCEEDED", "")
-    return None

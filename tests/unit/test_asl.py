@@ -11,11 +11,12 @@ from collections import deque
 
 import pytest
 
-from deployer import errors
+from deployer import contract, errors
 from smdeploy import paths
-from smdeploy.runtime.local import FUNCTIONS, substitute
+from smdeploy.runtime.install import function_name, substitute
 
 TEXT = paths.DEFINITION.read_text()
+FUNCTIONS = {spec.placeholder: function_name(spec) for spec in contract.FUNCTIONS}
 ASL = json.loads(TEXT)
 STATES = ASL["States"]
 TASKS = sorted(name for name, state in STATES.items() if state["Type"] == "Task")
@@ -179,7 +180,7 @@ def test_each_task_resource_is_one_placeholder():
 def test_substitute_fills_every_placeholder_and_keeps_context_paths():
     arns = {
         name: f"arn:aws:lambda:us-east-1:123456789012:function:{function}"
-        for name, (function, _handler) in FUNCTIONS.items()
+        for name, function in FUNCTIONS.items()
     }
 
     filled = substitute(TEXT, arns)

@@ -1,0 +1,209 @@
+"""Install the deployer into an (emulated) AWS account, as the stack installs it on AWS.
+
+One function, :func:`install_deployer`, used by :class:`~smdeploy.runtime.local.LocalDeployment`
+(in-process) and by ``smdeploy emulator`` (a local AWS endpoint). It creates, through the
+ordinary AWS APIs and from the shared contract (``deployer.contract``):
+
+- the roles: one for the functions and the state machine, one for EventBridge to start
+  executions, and the SageMaker execution role for the models made from model packages;
+- the five functions of ``contract.FUNCTIONS``, with their environment;
+- the state machine from ``statemachine/deployer.asl.json``, every ``${...}`` filled;
+- the SNS topic and the manifest bucket (EventBridge notifications on);
+- the rules: approvals (groups with a profile), rejections (groups whose profile has
+  ``RollbackOnRejection``), manifests (under ``manifests/`` of the bucket);
+- the model package groups named in the profiles.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from deployer import contract
+from deployer.profiles import parse_profiles
+from smdeploy import paths
+
+STATE_MACHINE_NAME = "smdeploy-deployer"
+TOPIC_NAME = "smdeploy-outcomes"
+MANIFEST_PREFIX = "manifests/"
+EVENT_BUS = "default"
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+@dataclass(frozen=True)
+class Installation:
+    """What a client of the installed deployer needs to know."""
+
+    account: str
+    region: str
+    state_machine_arn: str
+    bucket: str
+    manifest_prefix: str
+    topic_arn: str
+    groups: tuple[str, ...]  # model package groups with a deployment profile
+    rollback_groups: tuple[str, ...]  # ... whose profile rolls back on rejection
+    model_role_arn: str  # the SageMaker execution role for models made from packages
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["groups"], out["rollback_groups"] = list(self.groups), list(self.rollback_groups)
+        return out
+
+
+def substitute(definition: str, values: dict[str, str]) -> str:
+    """Fill ``${Name}`` placeholders as CloudFormation's DefinitionSubstitutions does.
+
+    (``string.Template`` would not do: it turns the ASL's ``$$.`` context paths into ``$.``.)
+    """
+
+    def fill(match: re.Match[str]) -> str:
+        try:
+            return values[match.group(1)]
+        except KeyError:
+            raise KeyError(f"no value for placeholder ${{{match.group(1)}}}") from None
+
+    return _PLACEHOLDER.sub(fill, definition)
+
+
+def function_name(spec: contract.FunctionSpec) -> str:
+    return f"smdeploy-{spec.stage.lower()}"
+
+
+def asset_zip(root: Path) -> bytes:
+    """The Lambda asset: the functions/ tree, zipped as the stack would upload it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(root.rglob("*.py")):
+            archive.write(path, path.relative_to(root).as_posix())
+    return buffer.getvalue()
+
+
+def _role(iam: Any, name: str, *services: str) -> str:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": list(services)},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    return str(role["Role"]["Arn"])
+
+
+def install_deployer(
+    client: Callable[[str], Any],
+    profiles: dict[str, Any] | None = None,
+    *,
+    name_prefix: str = "",
+    deadline_seconds: int | None = None,
+    config_retention: int | None = None,
+    functions_endpoint_url: str | None = None,
+    functions_root: Path = paths.FUNCTIONS,
+    definition_file: Path = paths.DEFINITION,
+) -> Installation:
+    """Install the deployer with ``client(service)`` (boto3 clients of the target account).
+
+    ``profiles`` is the profiles file's object (group -> profile); it is checked first, as
+    ``cdk synth`` checks it (``deployer.errors.ProfileInvalid`` lists every problem).
+    ``functions_endpoint_url``: where the functions' own AWS calls go (``AWS_ENDPOINT_URL``),
+    when the account is a server rather than an in-process mock.
+    """
+    raw_profiles = profiles or {}
+    checked = parse_profiles(raw_profiles, name_prefix)
+    groups = tuple(sorted(checked))
+    rollback_groups = tuple(g for g in groups if checked[g].rollback_on_rejection)
+
+    sts = client("sts")
+    account = str(sts.get_caller_identity()["Account"])
+    region = str(sts.meta.region_name)
+
+    iam = client("iam")
+    deployer_role = _role(iam, "smdeploy-deployer", "lambda.amazonaws.com", "states.amazonaws.com")
+    events_role = _role(iam, "smdeploy-events", "events.amazonaws.com")
+    model_role = _role(iam, "smdeploy-sagemaker-execution", "sagemaker.amazonaws.com")
+
+    topic_arn = str(client("sns").create_topic(Name=TOPIC_NAME)["TopicArn"])
+    bucket = f"smdeploy-{account}-{region}"
+    s3 = client("s3")
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+
+    environment = {
+        "POWERTOOLS_SERVICE_NAME": "smdeploy",
+        contract.ENV_PROFILES: json.dumps(raw_profiles, separators=(",", ":")),
+        contract.ENV_NAME_PREFIX: name_prefix,
+        contract.ENV_MODEL_ROLE: model_role,
+        contract.ENV_TOPIC_ARN: topic_arn,
+        contract.ENV_EVENT_BUS: EVENT_BUS,
+    }
+    if deadline_seconds is not None:
+        environment[contract.ENV_DEADLINE] = str(deadline_seconds)
+    if config_retention is not None:
+        environment[contract.ENV_CONFIG_RETENTION] = str(config_retention)
+    if functions_endpoint_url is not None:
+        environment["AWS_ENDPOINT_URL"] = functions_endpoint_url
+    code = asset_zip(functions_root)
+    lambda_client = client("lambda")
+    arns: dict[str, str] = {}
+    for spec in contract.FUNCTIONS:
+        arns[spec.placeholder] = lambda_client.create_function(
+            FunctionName=function_name(spec),
+            Description=spec.description,
+            Runtime="python3.13",
+            Architectures=["arm64"],
+            Role=deployer_role,
+            Handler=spec.handler,
+            Code={"ZipFile": code},
+            Timeout=60,
+            MemorySize=512,
+            Environment={"Variables": environment},
+        )["FunctionArn"]
+    definition = substitute(definition_file.read_text(), arns)
+    state_machine_arn = str(
+        client("stepfunctions").create_state_machine(
+            name=STATE_MACHINE_NAME, definition=definition, roleArn=deployer_role, type="STANDARD"
+        )["stateMachineArn"]
+    )
+
+    events = client("events")
+    target = {"Id": "deployer", "Arn": state_machine_arn, "RoleArn": events_role}
+    rules = {"smdeploy-manifests": contract.manifest_pattern(bucket, MANIFEST_PREFIX)}
+    if groups:  # EventBridge refuses an empty list in a pattern
+        rules["smdeploy-approvals"] = contract.approval_pattern(list(groups))
+    if rollback_groups:
+        rules["smdeploy-rejections"] = contract.rejection_pattern(list(rollback_groups))
+    for name, pattern in rules.items():
+        events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
+        events.put_targets(Rule=name, Targets=[target])
+
+    sagemaker = client("sagemaker")
+    for group in groups:
+        sagemaker.create_model_package_group(
+            ModelPackageGroupName=group,
+            ModelPackageGroupDescription=f"approved versions deploy {checked[group].endpoint_name}",
+        )
+    return Installation(
+        account=account,
+        region=region,
+        state_machine_arn=state_machine_arn,
+        bucket=bucket,
+        manifest_prefix=MANIFEST_PREFIX,
+        topic_arn=topic_arn,
+        groups=groups,
+        rollback_groups=rollback_groups,
+        model_role_arn=model_role,
+    )
