@@ -10,17 +10,20 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from smdeploy import __version__
-from smdeploy.executions import Progress
+from deployer.errors import ProfileInvalid
+from smdeploy import __version__, remote
+from smdeploy.executions import Progress, watch
 from smdeploy.runtime.emulator import Faults
 from smdeploy.runtime.local import LocalDeployment, Outcome
+from smdeploy.runtime.server import EmulatorServer, PortInUse
 
 EXIT_OK, EXIT_FAILED, EXIT_MISUSE = 0, 1, 2
 
@@ -135,6 +138,81 @@ def summary_table(outcomes: list[Outcome]) -> Table:
     return table
 
 
+# The simulation options, shared by ``local`` and ``emulator``.
+CreationSeconds = Annotated[
+    float,
+    typer.Option(min=0, help="Simulated seconds an endpoint spends Creating or Updating."),
+]
+ConfigVisibilityLag = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="The first N CreateEndpoint/UpdateEndpoint calls after each new config fail "
+        "with SageMaker's not-yet-visible ValidationException.",
+    ),
+]
+FailEndpoint = Annotated[
+    str | None,
+    typer.Option(metavar="REASON", help="The endpoint ends Failed with this FailureReason."),
+]
+RollbackUpdate = Annotated[
+    str | None,
+    typer.Option(
+        metavar="REASON",
+        help="An update ends InService on the OLD config with this FailureReason.",
+    ),
+]
+DuplicateEvents = Annotated[
+    bool,
+    typer.Option(
+        "--duplicate-events",
+        help="Every Model Package State Change event is delivered twice (SageMaker may).",
+    ),
+]
+Seed = Annotated[int | None, typer.Option(help="Seed for the retry jitter, for reproducible runs.")]
+DeadlineSeconds = Annotated[
+    int | None,
+    typer.Option(min=1, help="Deployment deadline in seconds (default 3600)."),
+]
+ProfilesFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--profiles",
+        metavar="FILE",
+        help="Deployment profiles (JSON: model package group -> profile); their groups' "
+        "approvals deploy.",
+    ),
+]
+EndpointUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint-url",
+        metavar="URL",
+        help="An AWS-compatible endpoint (e.g. smdeploy emulator's) instead of AWS.",
+    ),
+]
+
+
+def read_profiles(path: Path | None) -> dict[str, Any] | None:
+    """The profiles file's object, or None without a file; exit 2 when it is unreadable."""
+    if path is None:
+        return None
+    try:
+        profiles = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        err.print(f"[red]error:[/] cannot read the profiles {path}: {error}")
+        raise typer.Exit(EXIT_MISUSE) from None
+    if not isinstance(profiles, dict):
+        err.print(f"[red]error:[/] {path}: must be an object of model package group -> profile")
+        raise typer.Exit(EXIT_MISUSE)
+    return profiles
+
+
+def _refuse_profiles(error: ProfileInvalid) -> NoReturn:
+    err.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
+    raise typer.Exit(EXIT_MISUSE)
+
+
 @app.command()
 def local(
     requests: Annotated[
@@ -146,36 +224,13 @@ def local(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print exactly one JSON array of results on stdout.")
     ] = False,
-    creation_seconds: Annotated[
-        float,
-        typer.Option(min=0, help="Simulated seconds an endpoint spends Creating or Updating."),
-    ] = 300.0,
-    config_visibility_lag: Annotated[
-        int,
-        typer.Option(
-            min=0,
-            help="The first N CreateEndpoint/UpdateEndpoint calls after each new config fail "
-            "with SageMaker's not-yet-visible ValidationException.",
-        ),
-    ] = 0,
-    fail_endpoint: Annotated[
-        str | None,
-        typer.Option(metavar="REASON", help="The endpoint ends Failed with this FailureReason."),
-    ] = None,
-    rollback_update: Annotated[
-        str | None,
-        typer.Option(
-            metavar="REASON",
-            help="An update ends InService on the OLD config with this FailureReason.",
-        ),
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option(help="Seed for the retry jitter, for reproducible runs.")
-    ] = None,
-    deadline_seconds: Annotated[
-        int | None,
-        typer.Option(min=1, help="Deployment deadline in seconds (default 3600)."),
-    ] = None,
+    profiles: ProfilesFile = None,
+    creation_seconds: CreationSeconds = 300.0,
+    config_visibility_lag: ConfigVisibilityLag = 0,
+    fail_endpoint: FailEndpoint = None,
+    rollback_update: RollbackUpdate = None,
+    seed: Seed = None,
+    deadline_seconds: DeadlineSeconds = None,
 ) -> None:
     """Deploy each REQUEST through the real state machine in one fresh, embedded emulator.
 
@@ -190,15 +245,198 @@ def local(
         rollback_update=rollback_update,
     )
     outcomes: list[Outcome] = []
-    with LocalDeployment(faults=faults, seed=seed, deadline_seconds=deadline_seconds) as account:
-        for label, body in bodies:
-            err.print(f"[bold]Deploying {escape(label)}[/]")
-            outcomes.append(account.deploy(body, label=label, on_progress=ProgressPrinter(err)))
+    deployment = LocalDeployment(
+        faults=faults,
+        seed=seed,
+        deadline_seconds=deadline_seconds,
+        profiles=read_profiles(profiles),
+    )
+    try:
+        with deployment as account:
+            for label, body in bodies:
+                err.print(f"[bold]Deploying {escape(label)}[/]")
+                outcomes.append(account.deploy(body, label=label, on_progress=ProgressPrinter(err)))
+    except ProfileInvalid as error:
+        _refuse_profiles(error)
     if as_json:
         sys.stdout.write(json.dumps([o.to_json() for o in outcomes], indent=2) + "\n")
     else:
         out.print(summary_table(outcomes))
     raise typer.Exit(EXIT_OK if all(o.status == "SUCCEEDED" for o in outcomes) else EXIT_FAILED)
+
+
+@app.command()
+def emulator(
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")
+    ] = 4566,
+    profiles: ProfilesFile = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print what a client needs as one JSON object (one line) on stdout."
+        ),
+    ] = False,
+    creation_seconds: CreationSeconds = 300.0,
+    config_visibility_lag: ConfigVisibilityLag = 0,
+    fail_endpoint: FailEndpoint = None,
+    rollback_update: RollbackUpdate = None,
+    duplicate_events: DuplicateEvents = False,
+    seed: Seed = None,
+    deadline_seconds: DeadlineSeconds = None,
+) -> None:
+    """Serve the embedded AWS on http://127.0.0.1:PORT with the deployer installed.
+
+    Point any AWS client at it (--endpoint-url): approving a model package of a group with a
+    profile deploys it, a manifest copied to the bucket deploys it, a direct execution
+    deploys its request. Ctrl-C or SIGTERM stops it (exit 0); 2 on misuse.
+    """
+    from smdeploy.serve import serve
+
+    faults = Faults(
+        creation_seconds=creation_seconds,
+        config_visibility_lag=config_visibility_lag,
+        fail_endpoint=fail_endpoint,
+        rollback_update=rollback_update,
+        duplicate_package_events=duplicate_events,
+    )
+    server = EmulatorServer(
+        port=port,
+        profiles=read_profiles(profiles),
+        faults=faults,
+        seed=seed,
+        deadline_seconds=deadline_seconds,
+    )
+    try:
+        serve(server, out, err, as_json)
+    except ProfileInvalid as error:
+        _refuse_profiles(error)
+    except PortInUse as error:
+        err.print(f"[red]error:[/] {error}; choose another with --port")
+        raise typer.Exit(EXIT_MISUSE) from None
+    raise typer.Exit(EXIT_OK)
+
+
+def _aws_call_failed(error: Exception, endpoint_url: str | None) -> NoReturn:
+    if isinstance(error, ClientError):
+        err.print(f"[red]error:[/] {escape(remote.error_text(error))}", soft_wrap=True)
+    elif isinstance(error, NoCredentialsError):
+        hint = " (any will do for smdeploy emulator)" if endpoint_url else ""
+        err.print(f"[red]error:[/] no AWS credentials found{hint}")
+    elif isinstance(error, EndpointConnectionError):
+        err.print(f"[red]error:[/] cannot reach {error.kwargs.get('endpoint_url')}")
+    else:
+        err.print(f"[red]error:[/] {escape(str(error))}")
+    raise typer.Exit(EXIT_MISUSE)
+
+
+AWS_CALL_ERRORS = (ClientError, NoCredentialsError, EndpointConnectionError)
+
+
+@app.command()
+def start(
+    request_file: Annotated[
+        Path, typer.Argument(metavar="REQUEST.json", help="The deployment request (JSON).")
+    ],
+    state_machine_arn: Annotated[
+        str,
+        typer.Option("--state-machine-arn", metavar="ARN", help="The deployer's state machine."),
+    ],
+    endpoint_url: EndpointUrl = None,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="Follow the execution to its end; exit 0 or 1 with it."),
+    ] = False,
+    poll_seconds: Annotated[
+        float, typer.Option(min=0.1, help="Seconds between looks at the execution (--wait).")
+    ] = 2.0,
+) -> None:
+    """Start a deployment of REQUEST by the deployer's state machine (on AWS, or on any
+    AWS-compatible endpoint).
+
+    The execution's name is derived from the request's content, so submitting the same
+    request again finds the first execution instead of deploying twice. Prints the
+    execution ARN on stdout. Exit 0 when started (with --wait: when it succeeded), 1 when
+    it failed (--wait), 2 on misuse or when AWS refused the call.
+    """
+    request = read_request(request_file)
+    if isinstance(request, str):
+        err.print(f"[red]error:[/] {request_file} is not JSON (Step Functions takes JSON input)")
+        raise typer.Exit(EXIT_MISUSE)
+    try:
+        sfn = remote.stepfunctions(state_machine_arn, endpoint_url)
+        started = remote.start(sfn, state_machine_arn, request)
+    except remote.BadArn:
+        err.print(f"[red]error:[/] not a state machine ARN: {escape(state_machine_arn)}")
+        raise typer.Exit(EXIT_MISUSE) from None
+    except AWS_CALL_ERRORS as error:
+        _aws_call_failed(error, endpoint_url)
+    if started.existing:
+        err.print(
+            f"This request was submitted before: following its execution {started.name} "
+            "instead of deploying it again."
+        )
+    else:
+        err.print(f"Started execution {started.name}")
+    sys.stdout.write(started.execution_arn + "\n")
+    sys.stdout.flush()
+    if not wait:
+        raise typer.Exit(EXIT_OK)
+    try:
+        watch(sfn, started.execution_arn, ProgressPrinter(err), poll_seconds)
+        final = remote.report(sfn, started.execution_arn)
+    except AWS_CALL_ERRORS as error:
+        _aws_call_failed(error, endpoint_url)
+    if final["status"] == "SUCCEEDED":
+        if final.get("Skip"):
+            err.print(f"[green]SUCCEEDED[/]: nothing deployed: {escape(str(final['Skip']))}")
+        else:
+            err.print(
+                f"[green]SUCCEEDED[/]: {final['EndpointName']} is {final['EndpointStatus']} on "
+                f"{final['EndpointConfigName']}"
+            )
+        raise typer.Exit(EXIT_OK)
+    err.print(
+        f"[red]{final['status']}[/]: {escape(str(final['error']))}: {escape(str(final['cause']))}",
+        soft_wrap=True,
+    )
+    raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def status(
+    execution_arn: Annotated[str, typer.Argument(metavar="EXECUTION_ARN")],
+    endpoint_url: EndpointUrl = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")
+    ] = False,
+) -> None:
+    """Report where a deployer execution stands: its status, the stage it is in (or ended
+    in), the endpoint and its status, start and stop, error and cause.
+
+    Exit 0 when reported (whatever the execution's status), 2 on misuse or when AWS refused
+    the call (no such execution, no credentials, endpoint unreachable).
+    """
+    try:
+        sfn = remote.stepfunctions(execution_arn, endpoint_url)
+        found = remote.report(sfn, execution_arn)
+    except remote.BadArn:
+        err.print(f"[red]error:[/] not an execution ARN: {escape(execution_arn)}")
+        raise typer.Exit(EXIT_MISUSE) from None
+    except AWS_CALL_ERRORS as error:
+        _aws_call_failed(error, endpoint_url)
+    if as_json:
+        sys.stdout.write(json.dumps(found) + "\n")
+        raise typer.Exit(EXIT_OK)
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in found.items():
+        if value is not None:
+            shown = json.dumps(value) if isinstance(value, dict) else str(value)
+            table.add_row(key, escape(shown))
+    out.print(table)
+    raise typer.Exit(EXIT_OK)
 
 
 @app.command()

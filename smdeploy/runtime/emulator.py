@@ -670,6 +670,9 @@ class Emulator:
         level = interpreter.level
         interpreter.setLevel(logging.CRITICAL)
         self._undo.append(lambda: interpreter.setLevel(level))
+        # Powertools warns when a handler failed before adding a metric: on AWS that warning
+        # is in the function's log, not on the screen of whoever started the deployment.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     # 1. clock
 
@@ -729,6 +732,9 @@ class Emulator:
             "AWS_REGION": function.region,
             "AWS_DEFAULT_REGION": function.region,
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+            # Lambda gives a function its role's credentials; any will do for moto
+            "AWS_ACCESS_KEY_ID": "smdeploy-lambda",
+            "AWS_SECRET_ACCESS_KEY": "smdeploy-lambda",
             **function.environment_vars,
         }
         with self._env_lock, _environment(environment), self._capture_logs():
