@@ -3,7 +3,9 @@
 import json
 from pathlib import Path
 
+import botocore.session
 import pytest
+from botocore.validate import validate_parameters
 
 from deployer.errors import RequestInvalid
 from deployer.profiles import parse_profiles
@@ -51,7 +53,18 @@ def test_the_example_profiles_pass_the_checks_synth_and_the_emulator_run():
     assert profiles["churn-predictor"].rollback_on_rejection is True
 
 
+def test_the_inference_specification_is_what_create_model_package_takes():
+    # the README's AWS CLI walkthrough registers a package with it
+    spec = json.loads((EXAMPLES / "inference-specification.json").read_text())
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    shape = model.operation_model("CreateModelPackage").input_shape
+
+    validate_parameters(
+        {"ModelPackageGroupName": "churn-predictor", "InferenceSpecification": spec}, shape
+    )
+
+
 def test_every_example_is_listed_here():
     assert sorted(p.name for p in EXAMPLES.glob("*.json")) == sorted(
-        [*VALID, "invalid-request.json", "profiles.json"]
+        [*VALID, "invalid-request.json", "profiles.json", "inference-specification.json"]
     )
