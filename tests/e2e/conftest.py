@@ -30,9 +30,17 @@ def make_account() -> Iterator[Callable[..., LocalDeployment]]:
     """
     opened: list[LocalDeployment] = []
 
-    def open_account(seed: int = 1, deadline_seconds: int | None = None, **faults: Any):
+    def open_account(
+        seed: int = 1,
+        deadline_seconds: int | None = None,
+        profiles: dict[str, Any] | None = None,
+        **faults: Any,
+    ):
         account = LocalDeployment(
-            faults=Faults(**faults), seed=seed, deadline_seconds=deadline_seconds
+            faults=Faults(**faults),
+            seed=seed,
+            deadline_seconds=deadline_seconds,
+            profiles=profiles,
         )
         opened.append(account.__enter__())
         return account
