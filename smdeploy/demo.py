@@ -1,89 +1,62 @@
-"""``smdeploy demo``: the main job, offline, for a first-time user.
+"""``smdeploy demo``: the main job, offline, through the front door, for a first-time user.
 
-In a fresh emulated account: register two versions of a model package in the SageMaker Model
-Registry and approve them; deploy version 1 (CreateEndpoint) and then version 2 (UpdateEndpoint
-with a blue/green canary policy) through the real state machine; then verify, from the
-account itself, that the endpoint is InService on the second config and that the config's
-model comes from version 2 of the package.
+In a fresh emulated account with the deployer installed and the deployment profile of
+``examples/profiles.json``: register version 1 of a model package in the SageMaker Model
+Registry and approve it; the approval's event starts the state machine, which creates the
+endpoint. Then register and approve version 2: the endpoint is updated (blue/green canary,
+as the profile says). After each, verify from the account itself that exactly one
+execution ran, that it succeeded, and that the endpoint is InService serving that version.
 """
 
 from __future__ import annotations
 
+import json
+from functools import partial
 from typing import Any
 
 from rich.console import Console
 
+from smdeploy import paths
 from smdeploy.runtime.local import LocalDeployment, Outcome
 
 GROUP = "churn-predictor"
-ENDPOINT = "churn-predictor"
-ROLE = "arn:aws:iam::123456789012:role/smdeploy-sagemaker-execution"
-IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+
+
+def profiles() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((paths.EXAMPLES / "profiles.json").read_text())
+    return loaded
 
 
 def register_package(account: LocalDeployment, version: int) -> str:
-    """Register version ``version`` of the demo model and approve it; return its ARN."""
+    """Register version ``version`` of the demo model, pending approval; return its ARN."""
+    specification = json.loads((paths.EXAMPLES / "inference-specification.json").read_text())
+    specification["Containers"][0]["ModelDataUrl"] = (
+        f"s3://example-models/churn/v{version}/model.tar.gz"
+    )
     arn: str = account.sagemaker.create_model_package(
         ModelPackageGroupName=GROUP,
         ModelPackageDescription=f"XGBoost churn model, training run {version}",
-        InferenceSpecification={
-            "Containers": [
-                {
-                    "Image": IMAGE,
-                    "ModelDataUrl": f"s3://example-models/churn/v{version}/model.tar.gz",
-                }
-            ],
-            "SupportedContentTypes": ["text/csv"],
-            "SupportedResponseMIMETypes": ["text/csv"],
-            "SupportedRealtimeInferenceInstanceTypes": ["ml.m5.large"],
-        },
+        InferenceSpecification=specification,
         ModelApprovalStatus="PendingManualApproval",
     )["ModelPackageArn"]
-    account.sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
     return arn
 
 
-def request_for(package_arn: str, version: int) -> dict[str, Any]:
-    model = f"churn-predictor-v{version}"
-    request: dict[str, Any] = {
-        "EndpointName": ENDPOINT,
-        "Models": [
-            {
-                "ModelName": model,
-                "ExecutionRoleArn": ROLE,
-                "Containers": [{"ModelPackageName": package_arn}],
-            }
-        ],
-        "ProductionVariants": [
-            {
-                "VariantName": "primary",
-                "ModelName": model,
-                "InstanceType": "ml.m5.large",
-                "InitialInstanceCount": 2,
-            }
-        ],
-        "Tags": [{"Key": "model-package-version", "Value": str(version)}],
-    }
-    if version > 1:
-        request["DeploymentConfig"] = {
-            "BlueGreenUpdatePolicy": {
-                "TrafficRoutingConfiguration": {
-                    "Type": "CANARY",
-                    "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
-                    "WaitIntervalInSeconds": 300,
-                },
-                "MaximumExecutionTimeoutInSeconds": 3600,
-            }
-        }
-    return request
-
-
-def verify(account: LocalDeployment, outcome: Outcome, package_arn: str) -> list[str]:
-    """What is wrong with the account after ``outcome``; empty when all is as deployed."""
-    problems: list[str] = []
+def verify(
+    account: LocalDeployment, outcomes: list[Outcome], package_arn: str, action: str
+) -> list[str]:
+    """What is wrong after an approval; empty when it deployed ``package_arn`` as expected."""
+    if len(outcomes) != 1:
+        return [f"the approval started {len(outcomes)} executions, not one"]
+    [outcome] = outcomes
     if outcome.status != "SUCCEEDED":
         return [f"the execution ended {outcome.status}: {outcome.error}: {outcome.cause}"]
-    endpoint = account.sagemaker.describe_endpoint(EndpointName=ENDPOINT)
+    problems: list[str] = []
+    done = (outcome.output or {}).get("Action")
+    if done != action:
+        problems.append(f"the execution's action was {done}, not {action}")
+    endpoint_name = outcome.EndpointName or ""
+    endpoint = account.sagemaker.describe_endpoint(EndpointName=endpoint_name)
     if endpoint["EndpointStatus"] != "InService":
         problems.append(f"endpoint is {endpoint['EndpointStatus']}, not InService")
     if endpoint["EndpointConfigName"] != outcome.EndpointConfigName:
@@ -105,34 +78,44 @@ def verify(account: LocalDeployment, outcome: Outcome, package_arn: str) -> list
 
 def run_demo(err: Console, out: Console) -> int:
     from smdeploy.cli import ProgressPrinter, summary_table
+    from smdeploy.serve import delivery_line
 
     outcomes: list[Outcome] = []
     failures = 0
-    with LocalDeployment(seed=7) as account:
-        err.print("[bold]smdeploy demo[/]: an emulated AWS account on this machine; no AWS needed.")
-        account.sagemaker.create_model_package_group(
-            ModelPackageGroupName=GROUP, ModelPackageGroupDescription="Customer churn models"
+    with LocalDeployment(seed=7, profiles=profiles()) as account:
+        account.emulator.on_delivery = lambda delivery: err.print(
+            f"[bold]EventBridge[/]: {delivery_line(delivery)}", soft_wrap=True
         )
-        for version in (1, 2):
+        err.print("[bold]smdeploy demo[/]: an emulated AWS account on this machine; no AWS needed.")
+        err.print(
+            f"The deployer is installed; approvals in model package group [bold]{GROUP}[/] "
+            "deploy with its profile (examples/profiles.json)."
+        )
+        for version, action in ((1, "CREATE"), (2, "UPDATE")):
             package = register_package(account, version)
-            err.print(f"\n[bold]Model Registry[/]: {package} registered and Approved")
-            verb = "create" if version == 1 else "update (blue/green canary)"
-            err.print(f"[bold]Deploying version {version}[/]: {verb} endpoint {ENDPOINT}")
-            outcome = account.deploy(
-                request_for(package, version),
-                label=f"model package v{version}",
+            err.print(f"\n[bold]Model Registry[/]: registered {package} (PendingManualApproval)")
+            err.print(f"[bold]Model Registry[/]: approving version {version}")
+            started = account.triggered(
+                partial(
+                    account.sagemaker.update_model_package,
+                    ModelPackageArn=package,
+                    ModelApprovalStatus="Approved",
+                ),
+                label=f"approval of v{version}",
                 on_progress=ProgressPrinter(err),
             )
-            outcomes.append(outcome)
-            problems = verify(account, outcome, package)
+            outcomes.extend(started)
+            problems = verify(account, started, package, action)
             if problems:
                 failures += 1
                 for problem in problems:
                     err.print(f"  [red]verification failed:[/] {problem}")
             else:
+                outcome = started[0]
+                verb = "created" if action == "CREATE" else "updated"
                 err.print(
-                    f"  [green]verified[/]: {ENDPOINT} is InService on "
-                    f"{outcome.EndpointConfigName}, serving model package version {version}"
+                    f"  [green]verified[/]: the approval {verb} {outcome.EndpointName}; it is "
+                    f"InService on {outcome.EndpointConfigName}, serving version {version}"
                 )
     out.print(summary_table(outcomes))
     return 1 if failures else 0

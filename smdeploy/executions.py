@@ -94,15 +94,14 @@ def progress_of(event: dict[str, Any], state: str, seconds: float) -> Progress |
                 seconds, "result", state, f"{output['EndpointConfigName']} {verb}{made}"
             )
         if "Skip" in output:
-            return Progress(seconds, "result", state, f"nothing to deploy: {output['Skip']}")
+            return Progress(seconds, "result", state, _origin(output) + str(output["Skip"]))
         for key in ("Message", "Reason"):
             if key in output:
                 status = output.get("EndpointStatus")
                 return Progress(seconds, "result", state, str(output[key]), status)
         if "EndpointConfigName" in output:
-            return Progress(
-                seconds, "result", state, f"valid; config {output['EndpointConfigName']}"
-            )
+            found = f"valid; config {output['EndpointConfigName']}"
+            return Progress(seconds, "result", state, _origin(output) + found)
     if kind == "ExecutionFailed":
         details = event.get("executionFailedEventDetails", {})
         message = f"{details.get('error', '')}: {readable_cause(details.get('cause'))}"
@@ -112,6 +111,15 @@ def progress_of(event: dict[str, Any], state: str, seconds: float) -> Progress |
     if kind in ("ExecutionAborted", "ExecutionTimedOut"):
         return Progress(seconds, "end", kind.removeprefix("Execution").upper(), "")
     return None
+
+
+def _origin(output: dict[str, Any]) -> str:
+    """What started the execution, when it was not a direct request: "approval of ARN: "."""
+    trigger = output.get("Trigger")
+    if not isinstance(trigger, dict) or trigger.get("Source") in (None, "direct"):
+        return ""
+    what = trigger.get("ModelPackageArn") or trigger.get("ManifestUri") or ""
+    return f"{trigger['Source']} of {what}: " if what else f"{trigger['Source']}: "
 
 
 def watch(

@@ -141,7 +141,14 @@ def test_demo_creates_then_updates_and_verifies_both():
     run = smdeploy("demo")
 
     assert run.returncode == 0, run.stderr
+    # through the front door: each approval's event started the execution that deployed it
+    assert run.stderr.count("Model Registry: approving version") == 2
+    assert run.stderr.count("rule smdeploy-approvals: started execution") == 2
     assert run.stderr.count("verified") == 2
+    assert (
+        "approval of arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-predictor/1: valid"
+        in run.stderr
+    )
     assert "CreateEndpoint" in run.stderr
     assert "UpdateEndpoint" in run.stderr
     assert run.stdout.count("SUCCEEDED") == 2
