@@ -145,10 +145,8 @@ def test_demo_creates_then_updates_and_verifies_both():
     assert run.stderr.count("Model Registry: approving version") == 2
     assert run.stderr.count("rule smdeploy-approvals: started execution") == 2
     assert run.stderr.count("verified") == 2
-    assert (
-        "approval of arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-predictor/1: valid"
-        in run.stderr
-    )
+    package = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-predictor/1"
+    assert f"approval of {package}: valid" in run.stderr
     assert "CreateEndpoint" in run.stderr
     assert "UpdateEndpoint" in run.stderr
     assert run.stdout.count("SUCCEEDED") == 2
