@@ -38,6 +38,7 @@ class DeploymentRef(BaseModel):
     Action: Action
     EndpointName: str
     EndpointConfigName: str
+    PreviousEndpointConfigName: str | None = None
 
 
 class DescribeEvent(StageEvent):

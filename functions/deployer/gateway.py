@@ -115,6 +115,29 @@ class SageMakerGateway:
                 return None
             _translate("DescribeEndpoint", error)
 
+    @tracer.capture_method
+    def list_endpoint_configs(self, name_contains: str) -> list[dict[str, Any]]:
+        """Summaries (name, ARN, creation time) of the configs whose names contain the text."""
+        found: list[dict[str, Any]] = []
+        try:
+            pages = self._client.get_paginator("list_endpoint_configs").paginate(
+                NameContains=name_contains
+            )
+            for page in pages:
+                found.extend(dict(summary) for summary in page["EndpointConfigs"])
+        except ClientError as error:
+            _translate("ListEndpointConfigs", error)
+        return found
+
+    @tracer.capture_method
+    def delete_endpoint_config(self, name: str) -> None:
+        try:
+            self._client.delete_endpoint_config(EndpointConfigName=name)
+        except ClientError as error:
+            if _is_not_found(error):
+                return  # gone already: what we wanted
+            _translate("DeleteEndpointConfig", error)
+
     # -- the model registry ----------------------------------------------------------------
 
     @tracer.capture_method
