@@ -16,12 +16,14 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import ACCOUNT, CLOCK_START, REGION
 from moto import mock_aws
 
 from smdeploy import paths
 from smdeploy.runtime.emulator import Emulator, Faults, SimClock
 
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+CLOCK_START = 1_767_225_600  # 2026-01-01T00:00:00Z
 ECHO = json.dumps({"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}})
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/events-to-states"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
