@@ -1,0 +1,383 @@
+"""``smdeploy emulator`` as a user runs it: a separate process on 127.0.0.1, and clients in
+other processes (the AWS CLI, ``smdeploy start`` and ``status``) pointed at it.
+
+The AWS CLI walkthroughs are the README's own code blocks (marked ``<!-- walkthrough: NAME
+-->``), run with bash exactly as written; only the port differs (each test starts its own
+emulator on a free port, and stops it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from e2e_helpers import EXAMPLES
+
+pytestmark = pytest.mark.e2e
+
+ROOT = EXAMPLES.parent
+BIN = Path(sys.executable).parent
+SMDEPLOY = shutil.which("smdeploy", path=str(BIN)) or "smdeploy"
+README_URL = "http://127.0.0.1:4566"
+STARTUP_BOUND = 120  # seconds: a bound on waiting for the emulator, never an assertion
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[str]
+    info: dict[str, Any]
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return str(self.info["endpoint_url"])
+
+    def client(self, service: str) -> Any:
+        return boto3.session.Session(
+            aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        ).client(service, endpoint_url=self.url)
+
+
+def environment() -> dict[str, str]:
+    """The user's shell: the project's tools first on PATH, no AWS configuration of theirs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        COLUMNS="160",
+        NO_COLOR="1",
+    )
+    return env
+
+
+def launch(tmp_path: Path, *extra: str) -> Running:
+    log = tmp_path / "emulator.log"
+    process = subprocess.Popen(
+        [SMDEPLOY, "emulator", "--port", "0", "--json", *extra],
+        cwd=ROOT,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=log.open("w"),
+        text=True,
+    )
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        ready = selector.select(timeout=STARTUP_BOUND)
+    line = process.stdout.readline() if ready else ""
+    if not line:
+        process.kill()
+        process.wait()
+        raise AssertionError(f"the emulator did not start:\n{log.read_text()}")
+    return Running(process, json.loads(line), log)
+
+
+def stop(running: Running, signum: int = signal.SIGTERM) -> int:
+    if running.process.poll() is None:
+        running.process.send_signal(signum)
+    try:
+        return running.process.wait(timeout=STARTUP_BOUND)
+    except subprocess.TimeoutExpired:
+        running.process.kill()
+        running.process.wait()
+        raise
+
+
+@pytest.fixture
+def emulator(tmp_path: Path) -> Iterator[Running]:
+    running = launch(tmp_path, "--profiles", "examples/profiles.json")
+    yield running
+    stop(running)
+
+
+def walkthrough(name: str) -> str:
+    """The README's code block marked ``<!-- walkthrough: name -->``."""
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(rf"<!-- walkthrough: {name} -->\n```sh\n(.*?)```", readme, re.DOTALL)
+    assert match, f"README has no walkthrough {name!r}"
+    return match.group(1)
+
+
+def run_shell(running: Running, *blocks: str) -> subprocess.CompletedProcess[str]:
+    """The blocks, in one bash, as the README shows them (only the port is this test's)."""
+    script = "set -euo pipefail\n" + "\n".join(blocks).replace(README_URL, running.url)
+    return subprocess.run(
+        ["bash", "-c", script],
+        cwd=ROOT,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def smdeploy(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [SMDEPLOY, *args],
+        cwd=ROOT,
+        env={**environment(), "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def until(predicate: Any, what: str) -> Any:
+    """Poll ``predicate`` (a bounded number of times) until it returns something truthy."""
+    for _ in range(600):
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"never happened: {what}")
+
+
+def executions(running: Running) -> list[dict[str, Any]]:
+    sfn = running.client("stepfunctions")
+    listed = sfn.list_executions(stateMachineArn=running.info["state_machine_arn"])
+    return [sfn.describe_execution(executionArn=e["executionArn"]) for e in listed["executions"]]
+
+
+def finished(running: Running) -> list[dict[str, Any]] | None:
+    """Every execution, once none is running."""
+    found = executions(running)
+    return found if all(e["status"] != "RUNNING" for e in found) else None
+
+
+def test_the_emulator_says_what_a_client_needs(emulator):
+    info = emulator.info
+
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", emulator.url)
+    assert info["region"] == "us-east-1"
+    assert info["state_machine_arn"] == (
+        "arn:aws:states:us-east-1:123456789012:stateMachine:smdeploy-deployer"
+    )
+    assert (info["bucket"], info["manifest_prefix"]) == (
+        "smdeploy-123456789012-us-east-1",
+        "manifests/",
+    )
+    assert info["topic_arn"] == "arn:aws:sns:us-east-1:123456789012:smdeploy-outcomes"
+    assert info["groups"] == ["churn-predictor"]
+    # what it says exists, in the account it serves
+    groups = emulator.client("sagemaker").list_model_package_groups()
+    assert [g["ModelPackageGroupName"] for g in groups["ModelPackageGroupSummaryList"]] == [
+        "churn-predictor"
+    ]
+    rules = emulator.client("events").list_rules()["Rules"]
+    assert sorted(r["Name"] for r in rules) == [
+        "smdeploy-approvals",
+        "smdeploy-manifests",
+        "smdeploy-rejections",
+    ]
+
+
+def test_the_aws_cli_approval_deploys_the_endpoint(emulator):
+    run = run_shell(emulator, walkthrough("setup"), walkthrough("approval"))
+
+    assert run.returncode == 0, run.stderr
+    status, config_name = run.stdout.strip().splitlines()[-1].split()
+    assert status == "InService"
+    sm = emulator.client("sagemaker")
+    endpoint = sm.describe_endpoint(EndpointName="churn-predictor")
+    assert (endpoint["EndpointStatus"], endpoint["EndpointConfigName"]) == (status, config_name)
+    [execution] = until(lambda: finished(emulator), "the approval's execution ends")
+    assert execution["status"] == "SUCCEEDED"
+    trigger = json.loads(execution["output"])["Trigger"]
+    assert trigger["Source"] == "approval"
+    assert trigger["ModelPackageArn"].endswith("model-package/churn-predictor/1")
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    assert config["ProductionVariants"][0]["InitialInstanceCount"] == 2  # the profile's
+    assert "rule smdeploy-approvals: started execution" in emulator.log.read_text()
+
+
+def test_a_malformed_manifest_copied_with_the_aws_cli_fails_and_creates_nothing(emulator):
+    run = run_shell(emulator, walkthrough("setup"), walkthrough("manifest"))
+
+    assert run.returncode == 0, run.stderr
+    [execution] = until(lambda: finished(emulator), "the manifest's execution ends")
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "RequestInvalid"
+    assert (
+        "ProductionVariant: unknown field; did you mean ProductionVariants?" in (execution["cause"])
+    )
+    sm = emulator.client("sagemaker")
+    assert sm.list_endpoint_configs()["EndpointConfigs"] == []
+    assert sm.list_endpoints()["Endpoints"] == []
+    # the README's `smdeploy status` line reported it (once the execution had ended)
+    report = smdeploy("status", execution["executionArn"], "--endpoint-url", emulator.url)
+    assert report.returncode == 0, report.stderr
+    assert "FAILED" in report.stdout
+    assert "RequestInvalid" in report.stdout
+
+
+def test_the_readme_direct_executions_deploy(emulator):
+    run = run_shell(emulator, walkthrough("setup"), walkthrough("direct"))
+
+    assert run.returncode == 0, run.stderr
+    statuses = until(lambda: finished(emulator), "both executions end")
+    assert sorted(e["status"] for e in statuses) == ["SUCCEEDED", "SUCCEEDED"], [
+        (e.get("error"), e.get("cause")) for e in statuses
+    ]
+    assert "SUCCEEDED" in run.stderr  # smdeploy start --wait followed its execution
+
+
+def test_start_wait_then_status(emulator):
+    started = smdeploy(
+        "start",
+        "examples/request.json",
+        "--state-machine-arn",
+        emulator.info["state_machine_arn"],
+        "--endpoint-url",
+        emulator.url,
+        "--wait",
+        "--poll-seconds",
+        "0.2",
+    )
+
+    assert started.returncode == 0, started.stderr
+    arn = started.stdout.strip()
+    assert re.fullmatch(
+        r"arn:aws:states:us-east-1:123456789012:execution:smdeploy-deployer:"
+        r"churn-predictor-[0-9a-f]{24}",
+        arn,
+    )
+    for stage in ("Validate", "Configure", "Deploy", "InService", "SUCCEEDED"):
+        assert stage in started.stderr
+    reported = smdeploy("status", arn, "--endpoint-url", emulator.url, "--json")
+    assert reported.returncode == 0, reported.stderr
+    status = json.loads(reported.stdout)
+    assert status["executionArn"] == arn
+    assert status["status"] == "SUCCEEDED"
+    assert status["EndpointName"] == "churn-predictor"
+    assert status["EndpointStatus"] == "InService"
+    assert status["Trigger"] == {"Source": "direct"}
+    assert status["error"] is None and status["stopDate"] is not None
+    endpoint = emulator.client("sagemaker").describe_endpoint(EndpointName="churn-predictor")
+    assert endpoint["EndpointConfigName"] == status["EndpointConfigName"]
+
+
+def test_a_double_submit_follows_the_first_execution(emulator):
+    args = (
+        "start",
+        "examples/request.json",
+        "--state-machine-arn",
+        emulator.info["state_machine_arn"],
+        "--endpoint-url",
+        emulator.url,
+    )
+    first = smdeploy(*args)
+    second = smdeploy(*args, "--wait", "--poll-seconds", "0.2")
+
+    assert (first.returncode, second.returncode) == (0, 0), second.stderr
+    assert first.stdout == second.stdout
+    assert "submitted before" in second.stderr
+    assert len(executions(emulator)) == 1
+    calls = [e["EndpointName"] for e in emulator.client("sagemaker").list_endpoints()["Endpoints"]]
+    assert calls == ["churn-predictor"]
+
+
+def test_start_wait_exits_1_with_the_cause(emulator):
+    run = smdeploy(
+        "start",
+        "examples/invalid-request.json",
+        "--state-machine-arn",
+        emulator.info["state_machine_arn"],
+        "--endpoint-url",
+        emulator.url,
+        "--wait",
+        "--poll-seconds",
+        "0.2",
+    )
+
+    assert run.returncode == 1
+    assert "FAILED" in run.stderr
+    assert "RequestInvalid" in run.stderr
+    assert "ProductionVariant: unknown field" in run.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["start", "README.md", "--state-machine-arn", "ARN"], id="not-json"),
+        pytest.param(["start", "examples/request.json", "--state-machine-arn", "nope"], id="arn"),
+        pytest.param(["status", "arn:nope"], id="bad-execution-arn"),
+        pytest.param(
+            [
+                "status",
+                "arn:aws:states:us-east-1:123456789012:execution:smdeploy-deployer:missing",
+            ],
+            id="no-such-execution",
+        ),
+    ],
+)
+def test_start_and_status_misuse_exits_2(emulator, args):
+    run = smdeploy(*args, "--endpoint-url", emulator.url)
+
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert run.stderr.strip() != ""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_the_emulator_stops_cleanly(tmp_path, signum):
+    running = launch(tmp_path)
+
+    code = stop(running, signum)
+
+    assert code == 0, running.log.read_text()
+    assert "stopping" in running.log.read_text()
+
+
+def test_a_busy_port_is_misuse(tmp_path):
+    running = launch(tmp_path)
+    try:
+        port = running.url.rsplit(":", 1)[1]
+        second = subprocess.run(
+            [SMDEPLOY, "emulator", "--port", port],
+            cwd=ROOT,
+            env=environment(),
+            capture_output=True,
+            text=True,
+            timeout=STARTUP_BOUND,
+            check=False,
+        )
+    finally:
+        stop(running)
+
+    assert second.returncode == 2
+    assert "in use" in second.stderr
+
+
+def test_invalid_profiles_are_refused_before_serving(tmp_path):
+    bad = tmp_path / "profiles.json"
+    bad.write_text(json.dumps({"churn-predictor": {"EndpointName": "churn predictor!"}}))
+
+    run = subprocess.run(
+        [SMDEPLOY, "emulator", "--port", "0", "--profiles", str(bad)],
+        cwd=ROOT,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_BOUND,
+        check=False,
+    )
+
+    assert run.returncode == 2
+    assert "churn-predictor.EndpointName" in run.stderr
+    assert "churn-predictor.ProductionVariants" in run.stderr
