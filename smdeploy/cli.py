@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
@@ -21,9 +21,12 @@ from rich.table import Table
 from deployer.errors import ProfileInvalid
 from smdeploy import __version__, remote
 from smdeploy.executions import Progress, watch
-from smdeploy.runtime.emulator import Faults
-from smdeploy.runtime.local import LocalDeployment, Outcome
-from smdeploy.runtime.server import EmulatorServer, PortInUse
+
+if TYPE_CHECKING:
+    from smdeploy.runtime.local import Outcome
+
+# The embedded runtime (moto: about 1.5 s to import) is imported by the commands that use
+# it, so that start and status, which only talk to Step Functions, start quickly.
 
 EXIT_OK, EXIT_FAILED, EXIT_MISUSE = 0, 1, 2
 
@@ -237,6 +240,9 @@ def local(
     A later request for the same endpoint takes the update path. Exit 0 when every
     deployment succeeded, 1 when any failed, 2 on misuse.
     """
+    from smdeploy.runtime.emulator import Faults
+    from smdeploy.runtime.local import LocalDeployment
+
     bodies = [(str(path), read_request(path)) for path in requests]
     faults = Faults(
         creation_seconds=creation_seconds,
@@ -291,6 +297,8 @@ def emulator(
     profile deploys it, a manifest copied to the bucket deploys it, a direct execution
     deploys its request. Ctrl-C or SIGTERM stops it (exit 0); 2 on misuse.
     """
+    from smdeploy.runtime.emulator import Faults
+    from smdeploy.runtime.server import EmulatorServer, PortInUse
     from smdeploy.serve import serve
 
     faults = Faults(

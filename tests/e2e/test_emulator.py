@@ -99,7 +99,16 @@ def stop(running: Running, signum: int = signal.SIGTERM) -> int:
 
 @pytest.fixture
 def emulator(tmp_path: Path) -> Iterator[Running]:
+    """A fresh emulator for one test."""
     running = launch(tmp_path, "--profiles", "examples/profiles.json")
+    yield running
+    stop(running)
+
+
+@pytest.fixture(scope="module")
+def shared_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """One emulator for the tests that change nothing in it."""
+    running = launch(tmp_path_factory.mktemp("shared"), "--profiles", "examples/profiles.json")
     yield running
     stop(running)
 
@@ -160,7 +169,8 @@ def finished(running: Running) -> list[dict[str, Any]] | None:
     return found if all(e["status"] != "RUNNING" for e in found) else None
 
 
-def test_the_emulator_says_what_a_client_needs(emulator):
+def test_the_emulator_says_what_a_client_needs(shared_emulator):
+    emulator = shared_emulator
     info = emulator.info
 
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", emulator.url)
@@ -326,8 +336,8 @@ def test_start_wait_exits_1_with_the_cause(emulator):
         ),
     ],
 )
-def test_start_and_status_misuse_exits_2(emulator, args):
-    run = smdeploy(*args, "--endpoint-url", emulator.url)
+def test_start_and_status_misuse_exits_2(shared_emulator, args):
+    run = smdeploy(*args, "--endpoint-url", shared_emulator.url)
 
     assert run.returncode == 2
     assert run.stdout == ""
