@@ -9,6 +9,8 @@ retried name exists here.
 
 from __future__ import annotations
 
+from deployer.violations import Violation
+
 
 class DeployerError(Exception):
     """Base class: anything the deployer reports on purpose."""
@@ -20,14 +22,30 @@ class DeployerError(Exception):
 
 
 class RequestInvalid(DeployerError):
-    """The deployment request breaks one or more rules; nothing was created."""
+    """The deployment request breaks one or more rules; nothing was created.
 
-    def __init__(self, problems: list[str]) -> None:
+    ``problems`` holds one ``"path: message"`` line per broken rule; ``violations`` holds the
+    same findings structured (path, rule, message, value). Either may be given: lines given
+    alone become violations of rule ``invalid``.
+    """
+
+    def __init__(self, problems: list[str], violations: list[Violation] | None = None) -> None:
+        if violations is None:
+            violations = [
+                Violation(path, "invalid", message.strip())
+                for path, _, message in (p.partition(":") for p in problems)
+            ]
         self.problems = problems
+        self.violations = violations
         count = len(problems)
         noun = "problem" if count == 1 else "problems"
         lines = "\n".join(f"- {p}" for p in problems)
         super().__init__(f"{count} {noun} in the deployment request:\n{lines}")
+
+    @classmethod
+    def of(cls, violations: list[Violation]) -> RequestInvalid:
+        """The error that lists these violations."""
+        return cls([str(v) for v in violations], violations)
 
 
 # --- Configure --------------------------------------------------------------------------
