@@ -232,7 +232,7 @@ def _order(path: str) -> _Key:
                 shape = shape.member if isinstance(shape, ListShape) else None
             models_list = False
         elif quoted is not None or isinstance(shape, MapShape):
-            key.append((1, 0, json.loads(quoted) if quoted else name))
+            key.append((1, 0, ""))  # map entries keep the request's order
             shape = shape.value if isinstance(shape, MapShape) else None
         elif not key:
             known = ["EndpointName", *(n for n in top if n != "EndpointName"), "Models"]

@@ -511,7 +511,7 @@ def _capacity_share(
     if value is None:
         return
     if kind == "CAPACITY_PERCENT":
-        yield value / 100, f"{value}%"
+        yield value / 100, ""
     elif kind == "INSTANCE_COUNT":
         for path, count in counts:
             yield value / count, f"{plural(value, 'instance')} of {path}'s {count}"
@@ -526,9 +526,8 @@ def _check_share(
             wanted = (
                 f"at most {_percent(high)}" if low == 0 else f"{_percent(low)} to {_percent(high)}"
             )
-            message = (
-                f"must be {wanted} of the variant's instance count, got {how} ({_percent(share)})"
-            )
+            got = f"{how} ({_percent(share)})" if how else _percent(share)
+            message = f"must be {wanted} of the variant's instance count, got {got}"
             yield Violation(join(path, "Value"), rule, message, _obj(size).get("Value"))
             return
 
@@ -672,7 +671,7 @@ def models(raw: dict[str, Any]) -> Iterator[Violation]:
     ContainerDefinition that is part of an inference pipeline, you must specify a value for
     the ContainerHostName parameter of every ContainerDefinition in that pipeline"); the
     environment of all containers together is at most 32 KB."""
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, str]] = {}
     for i, model in enumerate(_items(raw.get("Models"))):
         if not isinstance(model, dict):
             continue
@@ -682,11 +681,11 @@ def models(raw: dict[str, Any]) -> Iterator[Violation]:
             if name.lower() in seen:
                 message = (
                     f"must be unique within Models (names ignore case); "
-                    f"{seen[name.lower()]} is {render(name)} too"
+                    f"{seen[name.lower()][0]} is {render(seen[name.lower()][1])}"
                 )
                 yield Violation(join(path, "ModelName"), "unique-model-names", message, name)
             else:
-                seen[name.lower()] = join(path, "ModelName")
+                seen[name.lower()] = (join(path, "ModelName"), name)
         yield from _model_containers(path, model)
 
 
@@ -719,7 +718,7 @@ def _model_containers(path: str, model: dict[str, Any]) -> Iterator[Violation]:
                 message = (
                     "must be a model package ARN "
                     "(arn:aws:sagemaker:<region>:<account>:model-package/<name>[/<version>]), "
-                    f"got a {found.group('resource')} ARN {render(package)}"
+                    f"got {render(package)}, whose resource type is {found.group('resource')}"
                 )
                 yield Violation(join(at, "ModelPackageName"), "model-package-arn", message, package)
         for key, value in _obj(container.get("Environment")).items():
