@@ -231,9 +231,12 @@ def _order(path: str) -> _Key:
             else:
                 shape = shape.member if isinstance(shape, ListShape) else None
             models_list = False
-        elif quoted is not None or isinstance(shape, MapShape):
+        elif isinstance(shape, MapShape):
             key.append((1, 0, ""))  # map entries keep the request's order
-            shape = shape.value if isinstance(shape, MapShape) else None
+            shape = shape.value
+        elif quoted is not None:
+            key.append((0, 0, json.loads(quoted)))  # an unknown field with an odd name
+            shape = None
         elif not key:
             known = ["EndpointName", *(n for n in top if n != "EndpointName"), "Models"]
             key.append((1, known.index(name), name) if name in known else (0, 0, name))

@@ -404,16 +404,18 @@ def variant_options(raw: dict[str, Any]) -> Iterator[Violation]:
         at = join(path, "RoutingConfig")
         strategy = _str(routing.get("RoutingStrategy"))
         prefix = routing.get("PrefixAwareRoutingConfig")
-        if strategy == "PREFIX_AWARE":
+        where = join(at, "PrefixAwareRoutingConfig")
+        if strategy == "PREFIX_AWARE" and prefix is None:
+            message = "required when RoutingStrategy is PREFIX_AWARE (with PrefixLength and "
+            yield Violation(where, "routing", message + "ConcurrencyThreshold)")
+        elif strategy == "PREFIX_AWARE" and isinstance(prefix, dict):
             for member in ("PrefixLength", "ConcurrencyThreshold"):
-                if member not in _obj(prefix):
-                    where = join(join(at, "PrefixAwareRoutingConfig"), member)
-                    yield Violation(
-                        where, "routing", "required when RoutingStrategy is PREFIX_AWARE"
-                    )
+                if member not in prefix:
+                    message = "required when RoutingStrategy is PREFIX_AWARE"
+                    yield Violation(join(where, member), "routing", message)
         elif strategy is not None and prefix is not None:
             message = f"only for RoutingStrategy PREFIX_AWARE, not {strategy}"
-            yield Violation(join(at, "PrefixAwareRoutingConfig"), "routing", message)
+            yield Violation(where, "routing", message)
         scaling = _obj(variant.get("ManagedInstanceScaling"))
         low, high = _int(scaling.get("MinInstanceCount")), _int(scaling.get("MaxInstanceCount"))
         if low is not None and high is not None and low > high:

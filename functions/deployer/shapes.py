@@ -113,9 +113,11 @@ def botocore_violations(
             missing = _join(path, extra["required_name"])
             found.append(Violation(missing, "required", "required field is missing"))
         elif kind == "unknown field":
-            unknown = extra["unknown_param"]
+            unknown = str(extra["unknown_param"])
             hint = suggest(unknown, extra["valid_names"])
-            found.append(Violation(_join(path, unknown), "unknown-field", f"unknown field{hint}"))
+            found.append(
+                Violation(join_key(path, unknown), "unknown-field", f"unknown field{hint}")
+            )
         elif kind in ("invalid type", "invalid type for document"):
             wanted = " or ".join(_CLASS_NAME.sub(r"\1", str(t)) for t in extra["valid_types"])
             found.append(
@@ -243,11 +245,8 @@ def _unknown_fields(path: str, value: Mapping[Any, Any], known: list[str]) -> li
             message = f"field names must be strings, got {described(key)}"
             found.append(Violation(path or "(request)", "type", message, key))
         elif key not in known:
-            found.append(
-                Violation(
-                    join(path, key), "unknown-field", f"unknown field{suggest(key, known)}", key
-                )
-            )
+            message = f"unknown field{suggest(key, known)}"
+            found.append(Violation(join_key(path, key), "unknown-field", message, key))
     return found
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # The path of a problem with the request as a whole (not JSON, not an object, too large).
@@ -22,12 +22,13 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 class Violation:
     """``path`` as in ``ProductionVariants[2].ServerlessConfig.MemorySizeInMB``; ``rule`` a
     short stable name (``max``, ``pattern``, ``serverless-memory``...); ``message`` says the
-    rule and the offending value; ``value`` is that value."""
+    rule and the offending value; ``value`` is that value (not compared: the message shows
+    it, and it may be a list or a NaN)."""
 
     path: str
     rule: str
     message: str
-    value: Any = None
+    value: Any = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
