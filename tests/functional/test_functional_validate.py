@@ -122,6 +122,7 @@ def test_rejection_is_logged_with_its_problems_and_correlation_id(aws, stdout):
     assert rejected[0]["level"] == "WARNING"
     assert rejected[0]["correlation_id"] == "deploy-bad-1"
     assert rejected[0]["problems"] == ["ProductionVariants: required field is missing"]
+    assert rejected[0]["rules"] == ["required"]
 
 
 def test_an_emf_metrics_line_counts_the_accepted_request(aws, make_request, stdout):

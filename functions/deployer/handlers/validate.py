@@ -30,7 +30,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         request = parse_request(stage.Input)
     except RequestInvalid as error:
         metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
-        logger.warning("request rejected", extra={"problems": error.problems})
+        rules = sorted({violation.rule for violation in error.violations})
+        logger.warning("request rejected", extra={"problems": error.problems, "rules": rules})
         raise
     metrics.add_metric(name="RequestsAccepted", unit=MetricUnit.Count, value=1)
     logger.info(
