@@ -29,6 +29,11 @@ class RequestInvalid(DeployerError):
     alone become violations of rule ``invalid``.
     """
 
+    # The message becomes the execution's Cause, which Step Functions cuts at 32,768
+    # characters once Lambda has wrapped it in JSON with a stack trace: the lines listed in it
+    # stop well before, and say how many more there are.
+    MESSAGE_BUDGET = 16_000
+
     def __init__(self, problems: list[str], violations: list[Violation] | None = None) -> None:
         if violations is None:
             violations = [
@@ -39,8 +44,17 @@ class RequestInvalid(DeployerError):
         self.violations = violations
         count = len(problems)
         noun = "problem" if count == 1 else "problems"
-        lines = "\n".join(f"- {p}" for p in problems)
-        super().__init__(f"{count} {noun} in the deployment request:\n{lines}")
+        lines: list[str] = []
+        size = 0
+        for problem in problems:
+            size += len(problem) + 3
+            if size > self.MESSAGE_BUDGET:
+                left = count - len(lines)
+                lines.append(f"- ... and {left} more (smdeploy validate lists them all)")
+                break
+            lines.append(f"- {problem}")
+        listed = "\n".join(lines)
+        super().__init__(f"{count} {noun} in the deployment request:\n{listed}")
 
     @classmethod
     def of(cls, violations: list[Violation]) -> RequestInvalid:

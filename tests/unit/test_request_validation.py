@@ -379,3 +379,21 @@ def test_payload_size_is_measured_in_utf8_bytes():
     assert payload_size(raw) < MAX_PAYLOAD_BYTES < len(json.dumps(raw).encode())
 
     assert parse_request(raw).endpoint_name == ENDPOINT
+
+
+def test_a_request_with_very_many_problems_keeps_its_cause_within_step_functions_limits():
+    tags = [{"Key": f"aws:{i}", "Value": "bad!"} for i in range(50)]
+    models = [{"ModelName": f"m_{i}"} for i in range(300)]
+
+    with pytest.raises(RequestInvalid) as caught:
+        parse_request(request(Tags=tags, Models=models))
+
+    error = caught.value
+    count = len(error.problems)
+    assert count > 600
+    assert len(error.violations) == count
+    message = str(error)
+    assert message.startswith(f"{count} problems in the deployment request:")
+    assert len(message) < RequestInvalid.MESSAGE_BUDGET + 200
+    listed = message.count("\n- ") - 1
+    assert message.endswith(f"- ... and {count - listed} more (smdeploy validate lists them all)")
