@@ -1,8 +1,9 @@
 """The ``smdeploy`` command line.
 
-Exit codes: 0 every deployment succeeded; 1 a deployment failed; 2 misuse (unknown option,
-unreadable file). Progress goes to stderr; stdout carries only results (a table, or with
-``--json`` exactly one JSON document).
+Exit codes: 0 every deployment succeeded (or the request is valid); 1 a deployment failed (or
+the request is invalid); 2 misuse (unknown option, missing or unreadable file). Progress goes
+to stderr; stdout carries only results (a table or the problems, or with ``--json`` exactly
+one JSON document).
 """
 
 from __future__ import annotations
@@ -21,12 +22,10 @@ from rich.table import Table
 from deployer.errors import ProfileInvalid
 from smdeploy import __version__, remote
 from smdeploy.executions import Progress, watch
+from smdeploy.validation import Validation, load_validator
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the runtime (moto) is imported by the commands that run it
     from smdeploy.runtime.local import Outcome
-
-# The embedded runtime (moto: about 1.5 s to import) is imported by the commands that use
-# it, so that start and status, which only talk to Step Functions, start quickly.
 
 EXIT_OK, EXIT_FAILED, EXIT_MISUSE = 0, 1, 2
 
@@ -271,6 +270,83 @@ def local(
     raise typer.Exit(EXIT_OK if all(o.status == "SUCCEEDED" for o in outcomes) else EXIT_FAILED)
 
 
+def _share(fraction: float) -> str:
+    return f"{fraction * 100:.1f}%"
+
+
+def variants_table(validation: Validation) -> Table:
+    """The variants of a valid request, what each runs on, and its share of the traffic."""
+    table = Table(title_justify="left", box=None, pad_edge=False)
+    for column in ("variant", "model", "capacity", "traffic"):
+        table.add_column(column, justify="right" if column == "traffic" else "left")
+    fields = validation.request.fields if validation.request else {}
+    for kind in ("ProductionVariants", "ShadowProductionVariants"):
+        for variant in fields.get(kind, []):
+            name = variant["VariantName"]
+            if "ServerlessConfig" in variant:
+                config = variant["ServerlessConfig"]
+                capacity = (
+                    f"serverless {config['MemorySizeInMB']} MB, "
+                    f"up to {config['MaxConcurrency']} concurrent"
+                )
+            else:
+                capacity = f"{variant.get('InitialInstanceCount')} x {variant.get('InstanceType')}"
+            share = _share(validation.traffic[name]) if kind == "ProductionVariants" else "shadow"
+            table.add_row(escape(name), escape(variant["ModelName"]), escape(capacity), share)
+    return table
+
+
+@app.command()
+def validate(
+    request: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            metavar="REQUEST.json",
+            help="The deployment request to check (JSON).",
+        ),
+    ],
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help='Print exactly one JSON object: {"valid", "errors": [{"path", "message"}], '
+            '"traffic": {variant: share from 0 to 1}}.',
+        ),
+    ] = False,
+) -> None:
+    """Check REQUEST against every rule of the SageMaker APIs, offline; nothing is created.
+
+    The same check as the Validate stage of a deployment. Exit 0 when the request is valid
+    (its variants and their traffic shares are printed), 1 when it is not (every problem is
+    printed, one a line, the field's path first), 2 on misuse.
+    """
+    try:
+        body = request.read_bytes()
+    except OSError as error:
+        err.print(f"[red]error:[/] cannot read {escape(str(request))}: {escape(str(error))}")
+        raise typer.Exit(EXIT_MISUSE) from None
+    validation = load_validator()(body)
+    if as_json:
+        sys.stdout.write(json.dumps(validation.to_json(), indent=2, ensure_ascii=False) + "\n")
+    elif validation.request is not None:
+        found = validation.request
+        derived = " (derived from the content)" if found.config_name_derived else ""
+        out.print(f"[green]valid[/]: {escape(str(request))}")
+        out.print(f"  endpoint         {escape(found.endpoint_name)}")
+        out.print(f"  endpoint config  {escape(found.endpoint_config_name)}{derived}")
+        out.print(variants_table(validation))
+    else:
+        for violation in validation.violations:
+            sys.stdout.write(f"{violation.path}: {violation.message}\n")
+        count = len(validation.violations)
+        noun = "problem" if count == 1 else "problems"
+        err.print(f"[red]invalid[/]: {escape(str(request))}: {count} {noun}")
+    raise typer.Exit(EXIT_OK if validation.valid else EXIT_FAILED)
+
+
 @app.command()
 def emulator(
     port: Annotated[
@@ -449,8 +525,8 @@ def status(
 
 @app.command()
 def demo() -> None:
-    """Register a model package, deploy it, then deploy its next version as an update,
-    all offline; verify both deployments."""
+    """Register and approve a model package: the approval deploys it (create); then its
+    next version (update). All offline, through the front door; verify both."""
     from smdeploy.demo import run_demo
 
     raise typer.Exit(run_demo(err, out))
