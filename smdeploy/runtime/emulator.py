@@ -877,7 +877,7 @@ class Emulator:
             for target in rule.targets:
                 arn = parse_arn(target["Arn"])
                 if arn.service == "states" and arn.resource_type == "stateMachine":
-                    emulator.deliver(rule.name, target, original_event, transform_input)
+                    emulator.deliver(rule.name, target, original_event)
                 else:
                     others.append(target)
             if others:  # moto delivers the rest (queues, log groups, buses, ...)
@@ -887,21 +887,19 @@ class Emulator:
 
         self._patch(Rule, "send_to_targets", send_to_targets)
 
-    def deliver(
-        self,
-        rule: str,
-        target: dict[str, Any],
-        event: dict[str, Any],
-        transform_input: bool = True,
-    ) -> Delivery:
+    def deliver(self, rule: str, target: dict[str, Any], event: dict[str, Any]) -> Delivery:
         """Start an execution of the target state machine for ``event``, as EventBridge does:
         a generated name, the target's input. A failure is recorded, never raised (EventBridge
-        counts a failed invocation; the PutEvents call that caused it still succeeds)."""
+        counts a failed invocation; the PutEvents call that caused it still succeeds).
+
+        (moto's S3 notifications ask rules not to transform their events; that is about
+        moto's default template, so the target's Input/InputPath still apply here, as on AWS.)
+        """
         event = aws_event(event)
         arn = target["Arn"]
         parsed = parse_arn(arn)
         try:
-            text = target_input(target, event) if transform_input else json.dumps(event)
+            text = target_input(target, event)
             execution = stepfunctions_backend(parsed.account, parsed.region).start_execution(
                 arn, str(uuid.uuid4()), text
             )
