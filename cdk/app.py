@@ -32,9 +32,13 @@ def new_app(context: Mapping[str, Any] | None = None, outdir: str | None = None)
     return App(context=dict(context or {}), outdir=outdir)
 
 
-def main() -> int:
-    """``python app.py``, as the CDK CLI runs it: synth, or explain what to configure."""
-    app = App()
+def main(app: App | None = None) -> int:
+    """``python app.py``, as the CDK CLI runs it: synth, or explain what to configure.
+
+    The CLI hands the app its context (cdk.json, -c) through the environment; tests pass an
+    ``app`` built with theirs.
+    """
+    app = app or App()
     try:
         # The account the CLI is deploying to, when it knows it: the role must live there.
         build(app, deploy_account=os.environ.get("CDK_DEFAULT_ACCOUNT"))

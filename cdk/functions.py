@@ -139,6 +139,7 @@ class DeployerFunctions(Construct):
             "PowertoolsPublisher",
             mapping={p: {"Account": account} for p, account in POWERTOOLS_PUBLISHERS.items()},
         )
+        publishers.override_logical_id("PowertoolsPublisher")
         return Fn.sub(
             "arn:${AWS::Partition}:lambda:${AWS::Region}:${Publisher}:layer:"
             f"{POWERTOOLS_LAYER}:{self.config.powertools_layer_version}",

@@ -11,8 +11,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from cdk.checks import acknowledge
 from cdk.config import DeployerConfig
 from cdk.ids import stable_id
 
@@ -49,4 +51,24 @@ class Notifications(Construct):
         stable_id(self.key, "OutcomeTopicKey")
         stable_id(self.topic, "OutcomeTopic")
         if config.notification_email:
-            self.topic.add_subscription(subscriptions.EmailSubscription(config.notification_email))
+            # Messages SNS could not deliver to the address wait here (14 days) instead of
+            # being dropped.
+            undelivered = sqs.Queue(
+                self,
+                "UndeliveredQueue",
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                retention_period=Duration.days(14),
+            )
+            stable_id(undelivered, "UndeliveredNotificationQueue")
+            for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
+                acknowledge(
+                    undelivered,
+                    rule_id,
+                    "this queue is itself the dead-letter queue of the email subscription",
+                )
+            self.topic.add_subscription(
+                subscriptions.EmailSubscription(
+                    config.notification_email, dead_letter_queue=undelivered
+                )
+            )
