@@ -2,36 +2,64 @@
 
 Retries are deliberately left to the state machine (statemachine/deployer.asl.json), where
 AWS runs them, counts them and shows them in the execution history: botocore is told to make
-a single attempt, and the gateway turns throttling into ``SageMakerThrottled`` for the ASL.
+a single attempt, and the gateways turn throttling into errors the ASL retries.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sns import SNSClient
 
 BOTO_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 1},
     user_agent_extra="smdeploy",
 )
 
-_sagemaker: SageMakerClient | None = None
+_clients: dict[str, Any] = {}
+
+
+def _client(service: str) -> Any:
+    """The process-wide client of ``service``, created on first use (never at import time)."""
+    if service not in _clients:
+        _clients[service] = boto3.client(service, config=BOTO_CONFIG)  # type: ignore[call-overload]
+    return _clients[service]
 
 
 def sagemaker() -> SageMakerClient:
-    """The process-wide SageMaker client, created on first use (never at import time)."""
-    global _sagemaker
-    if _sagemaker is None:
-        _sagemaker = boto3.client("sagemaker", config=BOTO_CONFIG)
-    return _sagemaker
+    client: SageMakerClient = _client("sagemaker")
+    return client
+
+
+def s3() -> S3Client:
+    client: S3Client = _client("s3")
+    return client
+
+
+def events() -> EventBridgeClient:
+    client: EventBridgeClient = _client("events")
+    return client
+
+
+def sns() -> SNSClient:
+    client: SNSClient = _client("sns")
+    return client
+
+
+def use_client(service: str, client: Any | None) -> None:
+    """Inject a client (tests), or None to go back to the default one."""
+    if client is None:
+        _clients.pop(service, None)
+    else:
+        _clients[service] = client
 
 
 def use_sagemaker(client: SageMakerClient | None) -> None:
-    """Inject a client (tests), or None to go back to the default one."""
-    global _sagemaker
-    _sagemaker = client
+    use_client("sagemaker", client)

@@ -34,9 +34,18 @@ def _ensure_model(gateway: SageMakerGateway, model: dict[str, Any]) -> bool:
     name = model["ModelName"]
     existing = gateway.describe_model(name)
     if existing is None:
-        gateway.create_model(model)
-        logger.info("model created", extra={"model_name": name})
-        return True
+        try:
+            gateway.create_model(model)
+            logger.info("model created", extra={"model_name": name})
+            return True
+        except AlreadyExists:
+            # Created by a concurrent run (a duplicate approval event): compare with it.
+            existing = gateway.describe_model(name)
+            if existing is None:
+                raise ModelConflict(
+                    f"CreateModel {name}: SageMaker says the model exists, yet DescribeModel "
+                    f"does not find it; try again"
+                ) from None
     wanted = {k: v for k, v in model.items() if k in _MODEL_COMPARED}
     found = differences(wanted, existing)
     if found:

@@ -6,7 +6,7 @@ Every payload carries ``Execution`` (the execution name): the logs' correlation 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -38,9 +38,19 @@ class DeploymentRef(BaseModel):
     Action: Action
     EndpointName: str
     EndpointConfigName: str
+    PreviousEndpointConfigName: str | None = None
 
 
 class DescribeEvent(StageEvent):
     Deployment: DeploymentRef
     StartedAt: datetime  # when the deadline started: the StartDeadline state, after Deploy
     EnteredTime: datetime  # when this Describe state was entered
+
+
+class NotifyEvent(StageEvent):
+    ExecutionArn: str
+    Status: Literal["Succeeded", "Failed"]
+    StartTime: datetime  # $$.Execution.StartTime
+    EnteredTime: datetime  # when the Notify state was entered: the end of the deployment
+    Input: Any  # $$.Execution.Input: the trigger, even when Validate refused it
+    State: dict[str, Any]

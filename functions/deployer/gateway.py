@@ -49,6 +49,7 @@ THROTTLING_CODES = frozenset(
 NOT_FOUND = "Could not find"
 CONFIG_NOT_FOUND = "Could not find endpoint configuration"
 ENDPOINT_EXISTS = 'Cannot create already existing endpoint "'
+MODEL_EXISTS = "Cannot create already existing model"
 CONFIG_EXISTS = "Cannot create already existing endpoint configuration"
 IN_PROGRESS = "Cannot update in-progress endpoint"
 
@@ -114,13 +115,70 @@ class SageMakerGateway:
                 return None
             _translate("DescribeEndpoint", error)
 
+    @tracer.capture_method
+    def list_endpoint_configs(self, name_contains: str) -> list[dict[str, Any]]:
+        """Summaries (name, ARN, creation time) of the configs whose names contain the text."""
+        found: list[dict[str, Any]] = []
+        try:
+            pages = self._client.get_paginator("list_endpoint_configs").paginate(
+                NameContains=name_contains
+            )
+            for page in pages:
+                found.extend(dict(summary) for summary in page["EndpointConfigs"])
+        except ClientError as error:
+            _translate("ListEndpointConfigs", error)
+        return found
+
+    @tracer.capture_method
+    def delete_endpoint_config(self, name: str) -> None:
+        try:
+            self._client.delete_endpoint_config(EndpointConfigName=name)
+        except ClientError as error:
+            if _is_not_found(error):
+                return  # gone already: what we wanted
+            _translate("DeleteEndpointConfig", error)
+
+    # -- the model registry ----------------------------------------------------------------
+
+    @tracer.capture_method
+    def describe_model_package(self, arn: str) -> dict[str, Any] | None:
+        try:
+            return dict(self._client.describe_model_package(ModelPackageName=arn))
+        except ClientError as error:
+            code, message = _code_and_message(error)
+            lowered = message.lower()
+            if code == "ValidationException" and (
+                "does not exist" in lowered or "not found" in lowered
+            ):
+                return None
+            _translate("DescribeModelPackage", error)
+
+    @tracer.capture_method
+    def list_approved_packages(self, group: str) -> list[dict[str, Any]]:
+        """Every Approved version of ``group`` (summaries: ARN, version, status)."""
+        found: list[dict[str, Any]] = []
+        try:
+            pages = self._client.get_paginator("list_model_packages").paginate(
+                ModelPackageGroupName=group,
+                ModelApprovalStatus="Approved",
+                ModelPackageType="Versioned",
+            )
+            for page in pages:
+                found.extend(dict(summary) for summary in page["ModelPackageSummaryList"])
+        except ClientError as error:
+            _translate("ListModelPackages", error)
+        return found
+
     # -- writes ----------------------------------------------------------------------------
 
     @tracer.capture_method
     def create_model(self, params: dict[str, Any]) -> str:
+        """Create the model; raise AlreadyExists when the name is taken."""
         try:
             return self._client.create_model(**params)["ModelArn"]
         except ClientError as error:
+            if _code_and_message(error)[1].startswith(MODEL_EXISTS):
+                raise AlreadyExists(params["ModelName"]) from error
             _translate("CreateModel", error)
 
     @tracer.capture_method

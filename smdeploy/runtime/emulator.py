@@ -658,6 +658,7 @@ class Emulator:
 
         def list_endpoint_configs(self: Any) -> ActionResult:
             store = store_of(self)
+            contains = str(params_of(self).get("NameContains", "")).lower()
             return ActionResult(
                 {
                     "EndpointConfigs": [
@@ -667,6 +668,7 @@ class Emulator:
                             "CreationTime": c["CreationTime"],
                         }
                         for c in store.configs.values()
+                        if contains in c["EndpointConfigName"].lower()
                     ]
                 }
             )

@@ -42,6 +42,7 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "ConfigureFunctionArn": ("smdeploy-configure", "deployer.handlers.configure.handler"),
     "DeployFunctionArn": ("smdeploy-deploy", "deployer.handlers.deploy.handler"),
     "DescribeFunctionArn": ("smdeploy-describe", "deployer.handlers.describe.handler"),
+    "NotifyFunctionArn": ("smdeploy-notify", "deployer.handlers.notify.handler"),
 }
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 

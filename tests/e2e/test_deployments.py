@@ -44,14 +44,21 @@ def test_create_deploys_the_request_and_reports_it(account, request_v1):
     assert outcome.output["ModelsCreated"] == ["churn-xgboost-v1"]
 
     entered = states_entered(outcome.history)
-    assert entered[:5] == ["Validate", "Configure", "Deploy", "StartDeadline", "AlreadyDeployed?"]
-    assert entered[-1] == "DeploymentSucceeded"
+    assert entered[:6] == [
+        "Validate",
+        "NothingToDeploy?",
+        "Configure",
+        "Deploy",
+        "StartDeadline",
+        "AlreadyDeployed?",
+    ]
+    assert entered[-2:] == ["DeploymentSucceeded", "NotifySucceeded"]
     # 300 s of Creating, polled every 30 s: ten describes, the last one sees InService
     assert entered.count("DescribeEndpoint") == 10
     stats = outcome.stats
     assert stats is not None
     assert stats.describe_calls == 11  # one in Deploy (to plan), ten in the wait loop
-    assert stats.lambda_invocations == 13
+    assert stats.lambda_invocations == 14  # four stages, ten describes, one notify
     assert stats.simulated_seconds == pytest.approx(300)
     assert stats.detection_lag_seconds == 0
     assert stats.state_transitions == len(entered)
@@ -304,6 +311,7 @@ def test_handler_logs_carry_the_execution_name(account, request_v1):
         "smdeploy-configure",
         "smdeploy-deploy",
         "smdeploy-describe",
+        "smdeploy-notify",
     }
 
 

@@ -183,3 +183,36 @@ def test_redeploying_the_serving_config_after_a_rollback_succeeds(start_aws, mak
 
     assert result["Done"] is True
     assert result["EndpointConfigName"] == config["EndpointConfigName"]
+
+
+def test_a_success_deletes_configs_beyond_retention_but_never_the_rollback_target(
+    aws, make_request, monkeypatch
+):
+    monkeypatch.setenv("SMDEPLOY_CONFIG_RETENTION", "1")
+    deployed = []
+    for count in (1, 2, 3):
+        config, deployment = aws.configure_and_deploy(make_request(instance_count=count))
+        aws.settle()
+        assert aws.describe(deployment)["Done"] is True
+        deployed.append(config["EndpointConfigName"])
+        if count == 1:  # a config named by hand: never the deployer's to delete
+            aws.sagemaker.create_endpoint_config(
+                EndpointConfigName="churn-predictor-manual",
+                ProductionVariants=make_request()["ProductionVariants"],
+            )
+
+    remaining = aws.sagemaker.list_endpoint_configs()["EndpointConfigs"]
+
+    # the serving config (3) and the one it replaced (2) stay; 1 went after the third success
+    assert sorted(c["EndpointConfigName"] for c in remaining) == sorted(
+        [*deployed[1:], "churn-predictor-manual"]
+    )
+
+
+def test_without_retention_every_config_is_kept(aws, make_request):
+    for count in (1, 2):
+        _, deployment = aws.configure_and_deploy(make_request(instance_count=count))
+        aws.settle()
+        aws.describe(deployment)
+
+    assert len(aws.sagemaker.list_endpoint_configs()["EndpointConfigs"]) == 2

@@ -16,7 +16,8 @@ def test_valid_request_returns_the_request_and_a_derived_config_name(aws, make_r
 
     result = aws.validate(request)
 
-    assert set(result) == {"Request", "EndpointName", "EndpointConfigName"}
+    assert set(result) == {"Request", "EndpointName", "EndpointConfigName", "Trigger"}
+    assert result["Trigger"] == {"Source": "direct"}
     assert result["Request"] == request
     assert result["EndpointName"] == "churn-predictor"
     assert DERIVED.match(result["EndpointConfigName"]), result["EndpointConfigName"]

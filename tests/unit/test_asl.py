@@ -19,7 +19,10 @@ TEXT = paths.DEFINITION.read_text()
 ASL = json.loads(TEXT)
 STATES = ASL["States"]
 TASKS = sorted(name for name, state in STATES.items() if state["Type"] == "Task")
+NOTIFIERS = [task for task in TASKS if STATES[task]["Resource"] == "${NotifyFunctionArn}"]
+STAGES = [task for task in TASKS if task not in NOTIFIERS]
 FAIL_STATE = "DeploymentFailed"
+NOTIFY_FAILED = "NotifyFailed"
 LAMBDA_TRANSIENT = {
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -65,8 +68,9 @@ def test_starts_at_validate():
     assert STATES["Validate"]["Type"] == "Task"
 
 
-def test_the_four_stages_are_tasks():
-    assert TASKS == ["Configure", "Deploy", "DescribeEndpoint", "Validate"]
+def test_the_stages_are_tasks():
+    assert STAGES == ["Configure", "Deploy", "DescribeEndpoint", "Validate"]
+    assert NOTIFIERS == ["NotifyFailed", "NotifySucceeded"]
 
 
 @pytest.mark.parametrize("task", TASKS)
@@ -79,29 +83,71 @@ def test_task_first_retrier_covers_lambda_transient_errors(task):
 
 
 @pytest.mark.parametrize("task", TASKS)
-def test_task_catches_everything_into_the_failure_path(task):
+def test_task_catches_everything_as_its_last_catcher(task):
     catchers = STATES[task]["Catch"]
     catch_all = [c for c in catchers if c["ErrorEquals"] == ["States.ALL"]]
 
     assert len(catch_all) == 1, f"{task} has no single States.ALL catcher"
     assert catchers[-1] is catch_all[0], "States.ALL must be the last catcher"
-    target = catch_all[0]["Next"]
-    if target != FAIL_STATE:
-        carrier = STATES[target]
-        assert carrier["Type"] == "Pass"
-        assert carrier["Next"] == FAIL_STATE
 
 
-@pytest.mark.parametrize("task", TASKS)
-def test_the_error_reaches_the_fail_state_under_failure(task):
-    # DeploymentFailed reads $.Failure.Error and $.Failure.Cause: every path must put the
-    # catcher's {Error, Cause} there.
+@pytest.mark.parametrize("task", STAGES)
+def test_a_stage_failure_is_published_then_fails_the_execution(task):
+    # DeploymentFailed reads $.Failure.Error and $.Failure.Cause: every stage's catcher puts
+    # its {Error, Cause} there (Validate through a Pass, as its input may not be an object).
     catcher = STATES[task]["Catch"][-1]
-    if catcher["Next"] == FAIL_STATE:
+    if catcher["Next"] == NOTIFY_FAILED:
         assert catcher.get("ResultPath") == "$.Failure"
     else:
         assert catcher.get("ResultPath", "$") == "$"
-        assert STATES[catcher["Next"]]["Parameters"] == {"Failure.$": "$"}
+        carrier = STATES[catcher["Next"]]
+        assert carrier["Type"] == "Pass"
+        assert carrier["Parameters"] == {"Failure.$": "$"}
+        assert carrier["Next"] == NOTIFY_FAILED
+    assert STATES[NOTIFY_FAILED]["Next"] == FAIL_STATE
+
+
+@pytest.mark.parametrize("task", NOTIFIERS)
+def test_notify_keeps_the_state_and_its_own_failure_apart(task):
+    state = STATES[task]
+    catcher = state["Catch"][-1]
+
+    assert state["ResultPath"] is None, "the output must stay the deployment's"
+    # a publishing error never overwrites the deployment's own error under $.Failure
+    assert catcher["ResultPath"] == "$.NotificationFailure"
+    assert state["Parameters"]["State.$"] == "$"
+    assert state["Parameters"]["Input.$"] == "$$.Execution.Input"
+    assert "NotificationFailed" in {n for r in state["Retry"] for n in r["ErrorEquals"]}
+
+
+def test_failed_deployment_ends_failed_even_when_publishing_fails():
+    assert STATES[NOTIFY_FAILED]["Catch"][-1]["Next"] == FAIL_STATE
+
+
+def test_succeeded_deployment_whose_outcome_cannot_be_published_fails_loudly():
+    target = STATES["NotifySucceeded"]["Catch"][-1]["Next"]
+
+    assert STATES[target]["Type"] == "Fail"
+    assert STATES[target]["Error"] == "NotificationFailed"
+    assert STATES[target]["CausePath"] == "$.NotificationFailure.Cause"
+
+
+def test_every_success_is_published_and_nothing_else_ends_well():
+    ends = sorted(name for name, state in STATES.items() if state.get("End"))
+
+    assert ends == ["NotifySucceeded"]
+    assert STATES["DeploymentSucceeded"]["Next"] == "NotifySucceeded"
+    assert STATES["NothingToDeploy"]["Next"] == "NotifySucceeded"
+
+
+def test_a_skip_from_validate_deploys_nothing():
+    choice = STATES[STATES["Validate"]["Next"]]
+
+    assert choice["Type"] == "Choice"
+    assert choice["Choices"] == [
+        {"Variable": "$.Skip", "IsPresent": True, "Next": "NothingToDeploy"}
+    ]
+    assert choice["Default"] == "Configure"
 
 
 def test_fail_state_reports_error_and_cause():
@@ -170,8 +216,9 @@ def test_placeholders_are_exactly_the_runtime_functions():
     assert set(PLACEHOLDER.findall(TEXT)) == set(FUNCTIONS)
 
 
-def test_each_task_resource_is_one_placeholder():
-    resources = {task: STATES[task]["Resource"] for task in TASKS}
+def test_each_stage_resource_is_one_placeholder():
+    resources = {task: STATES[task]["Resource"] for task in STAGES}
+    resources["Notify"] = "${NotifyFunctionArn}"
 
     assert sorted(resources.values()) == sorted(f"${{{name}}}" for name in FUNCTIONS)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from deployer.errors import RequestInvalid
+from deployer.profiles import parse_profiles
 from deployer.request import parse_request
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -43,7 +44,14 @@ def test_the_invalid_example_has_the_four_problems_the_readme_promises():
     ]
 
 
+def test_the_example_profiles_pass_the_checks_synth_and_the_emulator_run():
+    profiles = parse_profiles((EXAMPLES / "profiles.json").read_text())
+
+    assert sorted(profiles) == ["churn-predictor"]
+    assert profiles["churn-predictor"].rollback_on_rejection is True
+
+
 def test_every_example_is_listed_here():
     assert sorted(p.name for p in EXAMPLES.glob("*.json")) == sorted(
-        [*VALID, "invalid-request.json"]
+        [*VALID, "invalid-request.json", "profiles.json"]
     )

@@ -362,6 +362,72 @@ def test_existing_endpoint_config_is_reported_as_already_exists(gateway, stubber
     assert not isinstance(caught.value, DeployerError)
 
 
+def test_existing_model_is_reported_as_already_exists(gateway, stubber):
+    # a duplicate approval event: two executions create the same model at once
+    argument = fail(
+        stubber,
+        "create_model",
+        "ValidationException",
+        f'Cannot create already existing model "{MODEL_ARN}".',
+    )
+
+    with pytest.raises(AlreadyExists) as caught:
+        gateway.create_model(argument)
+
+    assert str(caught.value) == MODEL
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        f"ModelPackage {PREFIX}:model-package/churn/3 does not exist.",
+        f"Model package {PREFIX}:model-package/churn/3 not found",  # moto's phrasing
+    ],
+)
+def test_missing_model_package_is_none(gateway, stubber, message):
+    arn = f"{PREFIX}:model-package/churn/3"
+    stubber.add_client_error(
+        "describe_model_package",
+        service_error_code="ValidationException",
+        service_message=message,
+        expected_params={"ModelPackageName": arn},
+    )
+
+    assert gateway.describe_model_package(arn) is None
+
+
+def test_approved_packages_are_listed_across_pages(gateway, stubber):
+    def summary(version):
+        return {
+            "ModelPackageArn": f"{PREFIX}:model-package/churn/{version}",
+            "ModelPackageVersion": version,
+            "ModelPackageGroupName": "churn",
+            "CreationTime": NOW,
+            "ModelPackageStatus": "Completed",
+            "ModelApprovalStatus": "Approved",
+        }
+
+    expected = {
+        "ModelPackageGroupName": "churn",
+        "ModelApprovalStatus": "Approved",
+        "ModelPackageType": "Versioned",
+    }
+    stubber.add_response(
+        "list_model_packages",
+        {"ModelPackageSummaryList": [summary(1)], "NextToken": "t"},
+        expected,
+    )
+    stubber.add_response(
+        "list_model_packages",
+        {"ModelPackageSummaryList": [summary(3)]},
+        {**expected, "NextToken": "t"},
+    )
+
+    found = gateway.list_approved_packages("churn")
+
+    assert [p["ModelPackageVersion"] for p in found] == [1, 3]
+
+
 @pytest.mark.parametrize("method", list(CALLS))
 def test_unknown_error_is_re_raised_as_client_error(gateway, stubber, method):
     argument = fail(stubber, method, "InternalFailure", "We encountered an internal error.", 500)

@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from deployer import clients
+from deployer import clients, contract
 from deployer.errors import EndpointFailed
 from deployer.events import DescribeEvent
 from deployer.gateway import SageMakerGateway
@@ -25,12 +25,15 @@ from deployer.observability import (
     tracer,
 )
 from deployer.outcome import DEFAULT_DEADLINE_SECONDS, assess, elapsed_seconds
-
-DEADLINE_VARIABLE = "SMDEPLOY_DEADLINE_SECONDS"
+from deployer.retention import prune
 
 
 def deadline_seconds() -> int:
-    return int(os.environ.get(DEADLINE_VARIABLE, DEFAULT_DEADLINE_SECONDS))
+    return int(os.environ.get(contract.ENV_DEADLINE) or DEFAULT_DEADLINE_SECONDS)
+
+
+def config_retention() -> int:
+    return int(os.environ.get(contract.ENV_CONFIG_RETENTION) or 0)
 
 
 @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH, clear_state=True)
@@ -40,7 +43,8 @@ def deadline_seconds() -> int:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = parse(event=event, model=DescribeEvent)
     deployment = stage.Deployment
-    description = SageMakerGateway(clients.sagemaker()).describe_endpoint(deployment.EndpointName)
+    gateway = SageMakerGateway(clients.sagemaker())
+    description = gateway.describe_endpoint(deployment.EndpointName)
     if description is None:
         raise EndpointFailed(
             f"endpoint {deployment.EndpointName} disappeared during the deployment"
@@ -55,4 +59,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         deadline_seconds=deadline_seconds(),
     )
     logger.info(assessment.Message, extra={"endpoint_status": assessment.EndpointStatus})
+    if assessment.Done:
+        prune(
+            gateway,
+            deployment.EndpointName,
+            keep=config_retention(),
+            protected=[deployment.EndpointConfigName, deployment.PreviousEndpointConfigName],
+        )
     return assessment.model_dump(mode="json")

@@ -1,4 +1,5 @@
-"""Stage 1, Validate: turn the execution input into a checked deployment request."""
+"""Stage 1, Validate: turn the execution input (a request, an approval or rejection event, or
+an S3 manifest event) into one checked deployment request, or a reason to deploy nothing."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from deployer import clients
 from deployer.errors import RequestInvalid
 from deployer.events import ValidateEvent
+from deployer.gateway import SageMakerGateway
 from deployer.observability import (
     CORRELATION_ID_PATH,
     MetricUnit,
@@ -17,7 +20,7 @@ from deployer.observability import (
     metrics,
     tracer,
 )
-from deployer.request import parse_request
+from deployer.triggers import Settings, resolve
 
 
 @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH, clear_state=True)
@@ -26,12 +29,22 @@ from deployer.request import parse_request
 @count_errors
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = parse(event=event, model=ValidateEvent)
+    settings = Settings.from_environment()
     try:
-        request = parse_request(stage.Input)
+        resolution = resolve(
+            stage.Input, settings, SageMakerGateway(clients.sagemaker()), clients.s3()
+        )
     except RequestInvalid as error:
         metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
         logger.warning("request rejected", extra={"problems": error.problems})
         raise
+    trigger = resolution.trigger.model_dump(exclude_none=True)
+    logger.append_keys(trigger=resolution.trigger.Source)
+    if resolution.request is None:
+        metrics.add_metric(name="TriggersSkipped", unit=MetricUnit.Count, value=1)
+        logger.info("nothing to deploy", extra={"reason": resolution.skip})
+        return {"Skip": resolution.skip, "Trigger": trigger}
+    request = resolution.request
     metrics.add_metric(name="RequestsAccepted", unit=MetricUnit.Count, value=1)
     logger.info(
         "request accepted",
@@ -44,4 +57,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "Request": request.to_payload(),
         "EndpointName": request.endpoint_name,
         "EndpointConfigName": request.endpoint_config_name,
+        "Trigger": trigger,
     }

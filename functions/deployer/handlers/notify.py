@@ -1,0 +1,48 @@
+"""The last stage of every execution: publish its outcome (EventBridge and SNS)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from deployer import clients, contract
+from deployer.events import NotifyEvent
+from deployer.notify import outcome_detail, publish
+from deployer.observability import (
+    CORRELATION_ID_PATH,
+    MetricUnit,
+    count_errors,
+    logger,
+    metrics,
+    tracer,
+)
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+@count_errors
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    stage = parse(event=event, model=NotifyEvent)
+    detail = outcome_detail(
+        status=stage.Status,
+        execution_arn=stage.ExecutionArn,
+        execution_name=stage.Execution,
+        started_at=stage.StartTime,
+        finished_at=stage.EnteredTime,
+        execution_input=stage.Input,
+        state=stage.State,
+    )
+    publish(
+        detail,
+        events=clients.events(),
+        sns=clients.sns(),
+        bus=os.environ.get(contract.ENV_EVENT_BUS) or "default",
+        topic_arn=os.environ.get(contract.ENV_TOPIC_ARN) or None,
+    )
+    metrics.add_metric(name=f"Deployments{stage.Status}", unit=MetricUnit.Count, value=1)
+    logger.info("outcome published", extra={"detail": detail.model_dump(mode="json")})
+    return {"Published": True}

@@ -1,0 +1,279 @@
+"""Every door into the deployer leads to one deployment request.
+
+The state machine's input is one of:
+
+- a **direct request** (the console, ``aws stepfunctions start-execution``, ``smdeploy start``);
+- a **model package approval** (EventBridge, source ``aws.sagemaker``): the package in the
+  event is deployed with its group's deployment profile;
+- a **model package rejection** of a group whose profile rolls back on rejection: when the
+  rejected version is the one serving, the newest other Approved version is redeployed;
+- an **S3 manifest** (EventBridge "Object Created"): a direct request stored as a JSON object.
+
+:func:`resolve` turns any of them into a :class:`Resolution`: a checked request to deploy, or
+a reason to deploy nothing (a stale approval, a rejection of a version that is not serving).
+:func:`trigger_of` describes an input without calling AWS (the Notify stage uses it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from deployer import contract
+from deployer.errors import (
+    ManifestNotFound,
+    ModelPackageNotFound,
+    NoDeploymentProfile,
+    NoRollbackTarget,
+    RequestInvalid,
+)
+from deployer.gateway import SageMakerGateway
+from deployer.observability import logger, tracer
+from deployer.profiles import DeploymentProfile, ModelPackage, parse_profiles
+from deployer.request import MAX_PAYLOAD_BYTES, DeploymentRequest, parse_request
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+Source = Literal["direct", "approval", "rejection", "manifest"]
+
+
+class Trigger(BaseModel):
+    """Where a deployment came from; carried through the execution into its outcome."""
+
+    Source: Source
+    ModelPackageGroupName: str | None = None
+    ModelPackageArn: str | None = None  # the package deployed (for a rollback: the older one)
+    RejectedModelPackageArn: str | None = None
+    ManifestUri: str | None = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    trigger: Trigger
+    request: DeploymentRequest | None = None
+    skip: str | None = None  # why nothing is deployed
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The Validate function's configuration, from its environment (see contract.py)."""
+
+    profiles: Mapping[str, DeploymentProfile]
+    name_prefix: str = ""
+    model_role_arn: str | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        return _settings(
+            environ.get(contract.ENV_PROFILES, "{}") or "{}",
+            environ.get(contract.ENV_NAME_PREFIX, ""),
+            environ.get(contract.ENV_MODEL_ROLE) or None,
+        )
+
+
+@cache
+def _settings(profiles: str, name_prefix: str, model_role_arn: str | None) -> Settings:
+    # Parsed once per container (and per distinct configuration, for the local runtime).
+    return Settings(parse_profiles(profiles, name_prefix), name_prefix, model_role_arn)
+
+
+# --- what came in -------------------------------------------------------------------------
+
+
+def _is_event(raw: Any, source: str, detail_type: str) -> bool:
+    return (
+        isinstance(raw, dict)
+        and raw.get("source") == source
+        and raw.get("detail-type") == detail_type
+        and isinstance(raw.get("detail"), dict)
+    )
+
+
+def trigger_of(raw: Any) -> Trigger:
+    """Describe the execution input, without calling AWS."""
+    if _is_event(raw, contract.APPROVAL_SOURCE, contract.APPROVAL_DETAIL_TYPE):
+        detail = raw["detail"]
+        rejected = detail.get("ModelApprovalStatus") == "Rejected"
+        return Trigger(
+            Source="rejection" if rejected else "approval",
+            ModelPackageGroupName=detail.get("ModelPackageGroupName"),
+            ModelPackageArn=None if rejected else detail.get("ModelPackageArn"),
+            RejectedModelPackageArn=detail.get("ModelPackageArn") if rejected else None,
+        )
+    if _is_event(raw, contract.S3_SOURCE, contract.S3_OBJECT_CREATED):
+        detail = raw["detail"]
+        bucket = (detail.get("bucket") or {}).get("name")
+        key = (detail.get("object") or {}).get("key")
+        return Trigger(Source="manifest", ManifestUri=f"s3://{bucket}/{key}")
+    return Trigger(Source="direct")
+
+
+# --- turning it into a request ------------------------------------------------------------
+
+
+@tracer.capture_method
+def resolve(raw: Any, settings: Settings, sagemaker: SageMakerGateway, s3: S3Client) -> Resolution:
+    """The checked request this input asks for, or why it asks for nothing."""
+    trigger = trigger_of(raw)
+    if trigger.Source == "approval":
+        return _approval(raw["detail"], trigger, settings, sagemaker)
+    if trigger.Source == "rejection":
+        return _rejection(raw["detail"], trigger, settings, sagemaker)
+    if trigger.Source == "manifest":
+        raw = _read_manifest(raw["detail"], s3)
+    request = parse_request(raw)
+    _check_prefix(request, settings.name_prefix)
+    return Resolution(trigger=trigger, request=request)
+
+
+def _profile(settings: Settings, group: str | None) -> DeploymentProfile:
+    profile = settings.profiles.get(group or "")
+    if profile is None:
+        configured = ", ".join(sorted(settings.profiles)) or "none"
+        raise NoDeploymentProfile(
+            f"model package group {group!r} has no deployment profile (groups with a profile: "
+            f"{configured}); add one to the deployer's configuration to deploy its approvals"
+        )
+    return profile
+
+
+def _package(sagemaker: SageMakerGateway, arn: str) -> ModelPackage:
+    described = sagemaker.describe_model_package(arn)
+    if described is None:
+        raise ModelPackageNotFound(f"DescribeModelPackage {arn}: no such model package")
+    return ModelPackage.from_description(described)
+
+
+def _request_for(
+    profile: DeploymentProfile, package: ModelPackage, settings: Settings
+) -> DeploymentRequest:
+    request = parse_request(profile.request_for(package, settings.model_role_arn))
+    _check_prefix(request, settings.name_prefix)
+    return request
+
+
+def _approval(
+    detail: dict[str, Any], trigger: Trigger, settings: Settings, sagemaker: SageMakerGateway
+) -> Resolution:
+    profile = _profile(settings, trigger.ModelPackageGroupName)
+    arn = str(detail.get("ModelPackageArn", ""))
+    # The registry, not the event, is the truth: an event may be late or delivered twice.
+    package = _package(sagemaker, arn)
+    if package.approval_status != "Approved":
+        return Resolution(
+            trigger=trigger,
+            skip=(
+                f"{arn} is {package.approval_status} now (the approval event is stale); "
+                f"nothing to deploy"
+            ),
+        )
+    return Resolution(trigger=trigger, request=_request_for(profile, package, settings))
+
+
+def _serving_packages(sagemaker: SageMakerGateway, endpoint_name: str) -> tuple[str, set[str]]:
+    """(the endpoint's status, the model package ARNs its production variants serve)."""
+    endpoint = sagemaker.describe_endpoint(endpoint_name)
+    if endpoint is None:
+        return "absent", set()
+    config = sagemaker.describe_endpoint_config(endpoint["EndpointConfigName"]) or {}
+    packages: set[str] = set()
+    for variant in config.get("ProductionVariants", []):
+        model = sagemaker.describe_model(variant["ModelName"]) or {}
+        containers = model.get("Containers") or [model.get("PrimaryContainer") or {}]
+        packages.update(
+            c["ModelPackageName"].lower() for c in containers if c.get("ModelPackageName")
+        )
+    return str(endpoint["EndpointStatus"]), packages
+
+
+def _rejection(
+    detail: dict[str, Any], trigger: Trigger, settings: Settings, sagemaker: SageMakerGateway
+) -> Resolution:
+    profile = _profile(settings, trigger.ModelPackageGroupName)
+    rejected = str(detail.get("ModelPackageArn", ""))
+    if not profile.rollback_on_rejection:
+        return Resolution(
+            trigger=trigger,
+            skip=f"rollback on rejection is off for group {profile.group}; nothing to deploy",
+        )
+    status, serving = _serving_packages(sagemaker, profile.endpoint_name)
+    if rejected.lower() not in serving:
+        where = "does not exist" if status == "absent" else "does not serve it"
+        return Resolution(
+            trigger=trigger,
+            skip=f"{rejected} was rejected, but endpoint {profile.endpoint_name} {where}; "
+            f"nothing to roll back",
+        )
+    candidates = [
+        summary
+        for summary in sagemaker.list_approved_packages(profile.group)
+        if str(summary["ModelPackageArn"]).lower() != rejected.lower()
+    ]
+    if not candidates:
+        raise NoRollbackTarget(
+            f"{rejected} was rejected while serving endpoint {profile.endpoint_name}, and group "
+            f"{profile.group} has no other Approved version to roll back to; the endpoint "
+            f"keeps serving the rejected version until one is approved"
+        )
+    newest = max(candidates, key=lambda s: int(s.get("ModelPackageVersion") or 0))
+    package = _package(sagemaker, str(newest["ModelPackageArn"]))
+    logger.info(
+        "rolling back a rejected version",
+        extra={"rejected": rejected, "rollback_to": package.arn},
+    )
+    rollback = trigger.model_copy(update={"ModelPackageArn": package.arn})
+    return Resolution(trigger=rollback, request=_request_for(profile, package, settings))
+
+
+def _read_manifest(detail: dict[str, Any], s3: S3Client) -> Any:
+    """The manifest's text; its content is checked like any direct request."""
+    bucket = str((detail.get("bucket") or {}).get("name", ""))
+    obj = detail.get("object") or {}
+    key = str(obj.get("key", ""))
+    uri = f"s3://{bucket}/{key}"
+    size = obj.get("size")
+    if isinstance(size, int) and size > MAX_PAYLOAD_BYTES:
+        raise RequestInvalid(
+            [
+                f"(manifest {uri}): is {size} bytes; a request carries at most "
+                f"{MAX_PAYLOAD_BYTES} bytes (256 KiB, the Step Functions payload limit)"
+            ]
+        )
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    if obj.get("version-id"):
+        params["VersionId"] = obj["version-id"]  # exactly the upload that sent this event
+    try:
+        body = s3.get_object(**params)["Body"].read(MAX_PAYLOAD_BYTES + 1)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        raise ManifestNotFound(f"GetObject {uri}: {code}: {error}") from error
+    try:
+        return json.loads(body)
+    except ValueError as error:
+        raise RequestInvalid([f"(manifest {uri}): is not valid JSON: {error}"]) from None
+
+
+def _check_prefix(request: DeploymentRequest, prefix: str) -> None:
+    """The deployer's permissions cover only names with its prefix: say so before AWS does."""
+    if not prefix:
+        return
+    names = [("EndpointName", request.endpoint_name)]
+    if not request.config_name_derived:
+        names.append(("EndpointConfigName", request.endpoint_config_name))
+    names += [(f"Models[{i}].ModelName", m["ModelName"]) for i, m in enumerate(request.models)]
+    problems = [
+        f"{path}: must start with the deployer's name prefix {prefix!r} (its permissions "
+        f"cover only such names), got {name!r}"
+        for path, name in names
+        if not name.startswith(prefix)
+    ]
+    if problems:
+        raise RequestInvalid(problems)
