@@ -174,12 +174,15 @@ class DeployerFunctions(Construct):
         )
 
     def grant_manifest_read(self, bucket: s3.IBucket, prefix: str) -> None:
-        """Validate reads the manifests uploaded under ``prefix``."""
+        """Validate reads the manifests uploaded under ``prefix`` (the exact version uploaded:
+        the bucket is versioned, and the event names the version)."""
         role = self.roles["Validate"]
         manifests = bucket.arn_for_objects(f"{prefix}*")
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                sid="ReadManifests", actions=["s3:GetObject"], resources=[manifests]
+                sid="ReadManifests",
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[manifests],
             )
         )
         acknowledge(

@@ -1,18 +1,21 @@
 """The deployment state machine, from ``statemachine/deployer.asl.json``, and its alarm.
 
-The definition is inlined into the template as a JSON object (the state machine's
-``Definition`` property) with every ``${...}`` placeholder replaced by its function's ARN
-(a ``Fn::GetAtt``), so cfn-lint validates the very definition that runs and the template
-assertions read it as data. ``DefinitionBody.from_file`` would upload it as an S3 asset, out
-of their sight, and a ``DefinitionString`` joined around the ARNs is opaque to cfn-lint.
+The file's text is inlined into the template verbatim (``DefinitionString``), and each of
+its ``${...}`` placeholders gets its function's ARN through ``DefinitionSubstitutions``
+(CloudFormation fills them at deploy time, as SAM does). A placeholder no function fills
+stops synth. This way cfn-lint validates the very definition that runs and the template
+assertions read it as data. The alternatives lose something:
+
+- ``DefinitionBody.from_file`` uploads the file as an S3 asset, out of the checks' sight;
+- a ``DefinitionString`` joined (``Fn::Join``) around the ARNs is opaque to cfn-lint;
+- a ``Definition`` object loses the ASL's JSON nulls on its way through jsii, and
+  ``"ResultPath": null`` (keep the input, discard the result) means something.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -36,26 +39,20 @@ class PlaceholderUnfilled(Exception):
     """The definition has a ${...} placeholder that no function fills."""
 
 
-def fill_placeholders(definition: Any, values: Mapping[str, str]) -> Any:
-    """The definition (parsed JSON) with each ``${Name}`` replaced by ``values[Name]``.
+def substitutions(definition: str, values: Mapping[str, str]) -> dict[str, str]:
+    """The ``DefinitionSubstitutions`` for ``definition``: a value for each of its placeholders.
 
-    A placeholder with no value stops synth: a state whose Resource is left as text would
-    deploy a state machine that fails at run time.
+    A placeholder with no value stops synth: the state machine would fail at run time.
     """
-    if isinstance(definition, dict):
-        return {k: fill_placeholders(v, values) for k, v in definition.items()}
-    if isinstance(definition, list):
-        return [fill_placeholders(v, values) for v in definition]
-    if not isinstance(definition, str):
-        return definition
-    missing = sorted({m for m in _PLACEHOLDER.findall(definition) if m not in values})
+    used = sorted(set(_PLACEHOLDER.findall(definition)))
+    missing = [name for name in used if name not in values]
     if missing:
         names = ", ".join(f"${{{m}}}" for m in missing)
         raise PlaceholderUnfilled(
             f"{paths.DEFINITION.name}: no function fills {names} (the stack fills "
             f"deployer.contract.FUNCTIONS' placeholders: {', '.join(sorted(values))})"
         )
-    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], definition)
+    return {name: values[name] for name in used}
 
 
 class Workflow(Construct):
@@ -75,7 +72,7 @@ class Workflow(Construct):
             spec.placeholder: functions.functions[spec.stage].function_arn
             for spec in contract.FUNCTIONS
         }
-        definition = fill_placeholders(json.loads(paths.DEFINITION.read_text()), arns)
+        definition = paths.DEFINITION.read_text()
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -86,7 +83,8 @@ class Workflow(Construct):
             self,
             "StateMachine",
             comment="smdeploy: deploy a SageMaker real-time endpoint",
-            definition_body=sfn.DefinitionBody.from_string(json.dumps(definition)),
+            definition_body=sfn.DefinitionBody.from_string(definition),
+            definition_substitutions=substitutions(definition, arns),
             state_machine_type=sfn.StateMachineType.STANDARD,
             logs=sfn.LogOptions(
                 destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
@@ -95,11 +93,6 @@ class Workflow(Construct):
         )
         stable_id(self.log_group, "StateMachineLogs")
         stable_id(self.state_machine, "StateMachine")
-        # The same definition as a JSON object rather than a string (see the module's doc).
-        resource = self.state_machine.node.default_child
-        assert isinstance(resource, sfn.CfnStateMachine)
-        resource.definition = definition
-        resource.definition_string = None
         # A definition from a string gets no automatic permissions: invoke each function.
         for function in functions.functions.values():
             function.grant_invoke(self.state_machine)

@@ -70,9 +70,10 @@ def test_cfn_lint_finds_nothing(lint_findings: list[str]) -> None:
 def test_cfn_lint_reads_the_inlined_definition(synth: Synthesized, tmp_path: Path) -> None:
     """A broken state in the inlined definition is an E3601: cfn-lint really sees it."""
     template = json.loads(json.dumps(synth.template))
-    template["Resources"]["StateMachine"]["Properties"]["Definition"]["States"]["Validate"][
-        "Type"
-    ] = "Tusk"
+    properties = template["Resources"]["StateMachine"]["Properties"]
+    asl = json.loads(properties["DefinitionString"])
+    asl["States"]["Validate"]["Type"] = "Tusk"
+    properties["DefinitionString"] = json.dumps(asl)
     broken = tmp_path / "broken.template.json"
     broken.write_text(json.dumps(template))
     matches = lint_file(broken, config=ManualArgs(ignore_checks=IGNORED_LINT))

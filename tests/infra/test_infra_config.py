@@ -7,6 +7,7 @@ configuration and read its constructs, which needs no synthesis either.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from cdk.config import (
     load_config,
 )
 from cdk.stack import SmdeployStack
-from cdk.workflow import PlaceholderUnfilled, fill_placeholders
+from cdk.workflow import PlaceholderUnfilled, substitutions
 from deployer import contract
 
 ROLE = "arn:aws:iam::123456789012:role/smdeploy-sagemaker-execution"
@@ -254,14 +255,18 @@ def test_the_app_explains_a_missing_setting_and_exits_1(
 
 def test_every_placeholder_of_the_definition_is_a_function_s() -> None:
     values = {spec.placeholder: f"<{spec.stage}>" for spec in contract.FUNCTIONS}
-    filled = fill_placeholders(json.loads(paths.DEFINITION.read_text()), values)
-    assert "${" not in json.dumps(filled)
+    text = paths.DEFINITION.read_text()
+    filled = substitutions(text, values)
+    assert sorted(filled) == sorted(set(re.findall(r"\$\{(\w+)\}", text)))
+    for name, value in filled.items():
+        text = text.replace(f"${{{name}}}", value)
+    assert "${" not in text
 
 
 def test_a_placeholder_no_function_fills_stops_synth() -> None:
-    definition = {"States": {"Notify": {"Type": "Task", "Resource": "${PublishFunctionArn}"}}}
+    definition = '{"States": {"Notify": {"Type": "Task", "Resource": "${PublishFunctionArn}"}}}'
     with pytest.raises(PlaceholderUnfilled, match=r"no function fills \$\{PublishFunctionArn\}"):
-        fill_placeholders(definition, {"NotifyFunctionArn": "arn"})
+        substitutions(definition, {"NotifyFunctionArn": "arn"})
 
 
 # --- Other configurations, read from the constructs (no synthesis) -------------------------

@@ -248,6 +248,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         },
         "sagemaker:ListModelPackages": {"*"},
         "s3:GetObject": {"<ManifestBucket.Arn>/manifests/*"},
+        "s3:GetObjectVersion": {"<ManifestBucket.Arn>/manifests/*"},
     },
     "Configure": {
         "sagemaker:CreateModel": {MODELS},

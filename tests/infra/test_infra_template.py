@@ -120,26 +120,45 @@ def test_every_function_names_its_service_and_metrics_namespace_and_reads_only_i
 
 
 def definition(synth: Synthesized) -> dict[str, Any]:
-    inlined: dict[str, Any] = synth.properties("StateMachine")["Definition"]
-    return inlined
-
-
-def test_the_definition_is_inlined_with_no_placeholder_left(synth: Synthesized) -> None:
+    """The inlined definition with its substitutions applied, as CloudFormation applies them
+    (each ARN shown as ``<LogicalId.Arn>``)."""
     properties = synth.properties("StateMachine")
-    assert "DefinitionS3Location" not in properties and "DefinitionString" not in properties
-    assert "DefinitionSubstitutions" not in properties
+    text: str = properties["DefinitionString"]
+    for name, value in properties["DefinitionSubstitutions"].items():
+        logical_id, attribute = value["Fn::GetAtt"]
+        text = text.replace(f"${{{name}}}", f"<{logical_id}.{attribute}>")
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
+
+
+def test_the_definition_is_inlined_and_every_placeholder_is_filled(synth: Synthesized) -> None:
+    properties = synth.properties("StateMachine")
+    assert "DefinitionS3Location" not in properties and "Definition" not in properties
     assert "${" not in json.dumps(definition(synth))
 
 
-def test_the_definition_is_the_file_with_each_placeholder_replaced_by_its_function_s_arn(
-    synth: Synthesized,
-) -> None:
-    by_placeholder = {f"${{{s.placeholder}}}": FUNCTION_IDS[s.stage] for s in contract.FUNCTIONS}
-    expected = json.loads(paths.DEFINITION.read_text())
-    for state in expected["States"].values():
-        if state["Type"] == "Task":
-            state["Resource"] = arn_of(by_placeholder[state["Resource"]])
-    assert definition(synth) == expected
+def test_the_inlined_definition_is_the_file_verbatim(synth: Synthesized) -> None:
+    assert synth.properties("StateMachine")["DefinitionString"] == paths.DEFINITION.read_text()
+
+
+def test_each_placeholder_is_its_function_s_arn(synth: Synthesized) -> None:
+    substitutions = synth.properties("StateMachine")["DefinitionSubstitutions"]
+    assert substitutions == {
+        spec.placeholder: arn_of(FUNCTION_IDS[spec.stage]) for spec in contract.FUNCTIONS
+    }
+    tasks = [s for s in definition(synth)["States"].values() if s["Type"] == "Task"]
+    assert {t["Resource"] for t in tasks} == {f"<{i}.Arn>" for i in FUNCTION_IDS.values()}
+
+
+def test_json_nulls_of_the_definition_survive(synth: Synthesized) -> None:
+    """``"ResultPath": null`` (keep the input, drop the result) must reach Step Functions."""
+    in_file = {n: s for n, s in ASL["States"].items() if "ResultPath" in s}
+    deployed = definition(synth)["States"]
+    assert any(s["ResultPath"] is None for s in in_file.values())
+    for name, state in in_file.items():
+        assert (
+            "ResultPath" in deployed[name] and deployed[name]["ResultPath"] == state["ResultPath"]
+        )
 
 
 def test_every_task_retries_and_catches(synth: Synthesized) -> None:
