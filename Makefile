@@ -1,11 +1,13 @@
 # Two commands for a fresh machine: `make demo` and `make test`.
-# Each creates .venv (Python 3.11+) and installs everything from pyproject.toml, and the
-# pinned CDK CLI from package-lock.json (npm ci; the CDK needs Node.js 20 or newer).
+# Each creates .venv (Python 3.11+) and installs everything from pyproject.toml; `make test`
+# (and `make synth`) also install the pinned CDK CLI from package-lock.json with npm ci:
+# the CDK needs Node.js 20 or newer. `make demo` needs no Node.js.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
 export PYTHONDONTWRITEBYTECODE := 1
 # boto3 inside the emulator never needs real credentials or a real region.
@@ -23,21 +25,24 @@ LAMBDA_VENV := .venv-py313
 
 .PHONY: demo test pytest lambda-runtime lint typecheck unit e2e infra synth bench clean
 
-$(STAMP): pyproject.toml package.json package-lock.json
+$(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "smdeploy needs Python 3.11 or newer")'
-	@command -v npm >/dev/null || { echo "smdeploy needs Node.js 20 or newer (npm) for the CDK"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,infra]'
-	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "the CDK needs Node.js 20 or newer (npm): install it, then run make again"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/smdeploy demo
 
 test: lint typecheck pytest lambda-runtime
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q
 
 $(LAMBDA_VENV)/.installed: pyproject.toml
@@ -67,12 +72,12 @@ unit: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/python -m pytest -q tests/e2e
 
-infra: $(STAMP)
+infra: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q tests/infra
 
 # The stack's CloudFormation template in cdk.out/, offline (configuration: cdk.json context;
 # add CDK_ARGS='-c key=value ...' to override it).
-synth: $(STAMP)
+synth: $(STAMP) $(NODE_STAMP)
 	npx cdk synth --quiet $(CDK_ARGS)
 
 bench: $(STAMP)
