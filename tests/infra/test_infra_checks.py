@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from cfnlint.api import ManualArgs, lint_file
-from conftest import Synthesized
+from infra_helpers import Synthesized
 
 # cfn-lint's W3005 (an explicit DependsOn that a reference already implies) is normal CDK
 # output: CDK adds the role's policy as a dependency of the function that uses the role.

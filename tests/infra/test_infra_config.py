@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import aws_iam as iam
-from conftest import CDK_JSON_CONTEXT, TEST_PROFILES
+from infra_helpers import CDK_JSON_CONTEXT, TEST_PROFILES
 
 from cdk import paths
 from cdk.app import build, main, new_app

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import FRAUD_ROLE, Synthesized
+from infra_helpers import FRAUD_ROLE, Synthesized
 
 PREFIX = "smdeploy-"
 SAGEMAKER_ROLE = "arn:aws:iam::123456789012:role/smdeploy-sagemaker-execution"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
-from conftest import FRAUD_ROLE, TEST_PROFILES, Synthesized
+from infra_helpers import FRAUD_ROLE, TEST_PROFILES, Synthesized
 
 from cdk import paths
 from deployer import contract
