@@ -1,8 +1,9 @@
 """The ``smdeploy`` command line.
 
-Exit codes: 0 every deployment succeeded; 1 a deployment failed; 2 misuse (unknown option,
-unreadable file). Progress goes to stderr; stdout carries only results (a table, or with
-``--json`` exactly one JSON document).
+Exit codes: 0 every deployment succeeded (or the request is valid); 1 a deployment failed (or
+the request is invalid); 2 misuse (unknown option, missing or unreadable file). Progress goes
+to stderr; stdout carries only results (a table or the problems, or with ``--json`` exactly
+one JSON document).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,8 +19,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from smdeploy import __version__
-from smdeploy.runtime.emulator import Faults
-from smdeploy.runtime.local import LocalDeployment, Outcome, Progress
+from smdeploy.validation import Validation, load_validator
+
+if TYPE_CHECKING:  # the runtime (moto) is imported by the commands that run it
+    from smdeploy.runtime.local import Outcome, Progress
 
 EXIT_OK, EXIT_FAILED, EXIT_MISUSE = 0, 1, 2
 
@@ -182,6 +185,9 @@ def local(
     deployment succeeded, 1 when any failed, 2 on misuse.
     """
     bodies = [(str(path), read_request(path)) for path in requests]
+    from smdeploy.runtime.emulator import Faults
+    from smdeploy.runtime.local import LocalDeployment
+
     faults = Faults(
         creation_seconds=creation_seconds,
         config_visibility_lag=config_visibility_lag,
@@ -198,6 +204,83 @@ def local(
     else:
         out.print(summary_table(outcomes))
     raise typer.Exit(EXIT_OK if all(o.status == "SUCCEEDED" for o in outcomes) else EXIT_FAILED)
+
+
+def _share(fraction: float) -> str:
+    return f"{fraction * 100:.1f}%"
+
+
+def variants_table(validation: Validation) -> Table:
+    """The variants of a valid request, what each runs on, and its share of the traffic."""
+    table = Table(title_justify="left", box=None, pad_edge=False)
+    for column in ("variant", "model", "capacity", "traffic"):
+        table.add_column(column, justify="right" if column == "traffic" else "left")
+    fields = validation.request.fields if validation.request else {}
+    for kind in ("ProductionVariants", "ShadowProductionVariants"):
+        for variant in fields.get(kind, []):
+            name = variant["VariantName"]
+            if "ServerlessConfig" in variant:
+                config = variant["ServerlessConfig"]
+                capacity = (
+                    f"serverless {config['MemorySizeInMB']} MB, "
+                    f"up to {config['MaxConcurrency']} concurrent"
+                )
+            else:
+                capacity = f"{variant.get('InitialInstanceCount')} x {variant.get('InstanceType')}"
+            share = _share(validation.traffic[name]) if kind == "ProductionVariants" else "shadow"
+            table.add_row(escape(name), escape(variant["ModelName"]), escape(capacity), share)
+    return table
+
+
+@app.command()
+def validate(
+    request: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            metavar="REQUEST.json",
+            help="The deployment request to check (JSON).",
+        ),
+    ],
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help='Print exactly one JSON object: {"valid", "errors": [{"path", "message"}], '
+            '"traffic": {variant: share from 0 to 1}}.',
+        ),
+    ] = False,
+) -> None:
+    """Check REQUEST against every rule of the SageMaker APIs, offline; nothing is created.
+
+    The same check as the Validate stage of a deployment. Exit 0 when the request is valid
+    (its variants and their traffic shares are printed), 1 when it is not (every problem is
+    printed, one a line, the field's path first), 2 on misuse.
+    """
+    try:
+        body = request.read_bytes()
+    except OSError as error:
+        err.print(f"[red]error:[/] cannot read {escape(str(request))}: {escape(str(error))}")
+        raise typer.Exit(EXIT_MISUSE) from None
+    validation = load_validator()(body)
+    if as_json:
+        sys.stdout.write(json.dumps(validation.to_json(), indent=2, ensure_ascii=False) + "\n")
+    elif validation.request is not None:
+        found = validation.request
+        derived = " (derived from the content)" if found.config_name_derived else ""
+        out.print(f"[green]valid[/]: {escape(str(request))}")
+        out.print(f"  endpoint         {escape(found.endpoint_name)}")
+        out.print(f"  endpoint config  {escape(found.endpoint_config_name)}{derived}")
+        out.print(variants_table(validation))
+    else:
+        for violation in validation.violations:
+            sys.stdout.write(f"{violation.path}: {violation.message}\n")
+        count = len(validation.violations)
+        noun = "problem" if count == 1 else "problems"
+        err.print(f"[red]invalid[/]: {escape(str(request))}: {count} {noun}")
+    raise typer.Exit(EXIT_OK if validation.valid else EXIT_FAILED)
 
 
 @app.command()

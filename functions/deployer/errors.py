@@ -9,6 +9,8 @@ retried name exists here.
 
 from __future__ import annotations
 
+from deployer.violations import Violation
+
 
 class DeployerError(Exception):
     """Base class: anything the deployer reports on purpose."""
@@ -20,14 +22,44 @@ class DeployerError(Exception):
 
 
 class RequestInvalid(DeployerError):
-    """The deployment request breaks one or more rules; nothing was created."""
+    """The deployment request breaks one or more rules; nothing was created.
 
-    def __init__(self, problems: list[str]) -> None:
+    ``problems`` holds one ``"path: message"`` line per broken rule; ``violations`` holds the
+    same findings structured (path, rule, message, value). Either may be given: lines given
+    alone become violations of rule ``invalid``.
+    """
+
+    # The message becomes the execution's Cause, which Step Functions cuts at 32,768
+    # characters once Lambda has wrapped it in JSON with a stack trace: the lines listed in it
+    # stop well before, and say how many more there are.
+    MESSAGE_BUDGET = 16_000
+
+    def __init__(self, problems: list[str], violations: list[Violation] | None = None) -> None:
+        if violations is None:
+            violations = [
+                Violation(path, "invalid", message.strip())
+                for path, _, message in (p.partition(":") for p in problems)
+            ]
         self.problems = problems
+        self.violations = violations
         count = len(problems)
         noun = "problem" if count == 1 else "problems"
-        lines = "\n".join(f"- {p}" for p in problems)
-        super().__init__(f"{count} {noun} in the deployment request:\n{lines}")
+        lines: list[str] = []
+        size = 0
+        for problem in problems:
+            size += len(problem) + 3
+            if size > self.MESSAGE_BUDGET:
+                left = count - len(lines)
+                lines.append(f"- ... and {left} more (smdeploy validate lists them all)")
+                break
+            lines.append(f"- {problem}")
+        listed = "\n".join(lines)
+        super().__init__(f"{count} {noun} in the deployment request:\n{listed}")
+
+    @classmethod
+    def of(cls, violations: list[Violation]) -> RequestInvalid:
+        """The error that lists these violations."""
+        return cls([str(v) for v in violations], violations)
 
 
 class ProfileInvalid(DeployerError):

@@ -172,7 +172,9 @@ class DeploymentProfile(BaseModel):
             try:
                 apply(request, value)
             except ValueError as error:
-                problems.append(f"CustomerMetadataProperties.{key}: {error}, got {value!r}")
+                problems.append(
+                    f"CustomerMetadataProperties.{key}: {error}, got {json.dumps(value)}"
+                )
         if problems:
             raise RequestInvalid(problems)
         model_name = model_name_for(self.endpoint_name, package)
@@ -210,18 +212,19 @@ def _profile_problems(group: str, raw: Any, name_prefix: str) -> list[str]:
             problems.append(f"{path}.{key}: unknown field{shapes.suggest(key, known)}")
     rollback = raw.get(ROLLBACK_KEY, False)
     if not isinstance(rollback, bool):
-        problems.append(f"{path}.{ROLLBACK_KEY}: must be true or false, got {rollback!r}")
+        problems.append(f"{path}.{ROLLBACK_KEY}: must be true or false, got {json.dumps(rollback)}")
     role = raw.get(ROLE_KEY)
     if role is not None and not (isinstance(role, str) and _ROLE_ARN.fullmatch(role)):
         problems.append(
             f"{path}.{ROLE_KEY}: must be an IAM role ARN "
-            f"(arn:aws:iam::123456789012:role/SageMakerExecution), got {role!r}"
+            f"(arn:aws:iam::123456789012:role/SageMakerExecution), got {json.dumps(role)}"
         )
     endpoint = raw.get("EndpointName")
     if isinstance(endpoint, str) and name_prefix and not endpoint.startswith(name_prefix):
         problems.append(
-            f"{path}.EndpointName: must start with the deployer's name prefix {name_prefix!r} "
-            f"(its permissions cover only such names), got {endpoint!r}"
+            f"{path}.EndpointName: must start with the deployer's name prefix "
+            f"{json.dumps(name_prefix)} (its permissions cover only such names), "
+            f"got {json.dumps(endpoint)}"
         )
     variants = raw.get("ProductionVariants")
     if isinstance(variants, list):
@@ -229,7 +232,8 @@ def _profile_problems(group: str, raw: Any, name_prefix: str) -> list[str]:
             if isinstance(variant, dict) and "ModelName" in variant:
                 problems.append(
                     f"{path}.ProductionVariants[{i}].ModelName: not allowed in a profile (the "
-                    f"approved package's model is filled in), got {variant['ModelName']!r}"
+                    f"approved package's model is filled in), "
+                    f"got {json.dumps(variant['ModelName'])}"
                 )
     # The rest is the request validator's: check the profile as the request it becomes.
     stand_in = copy.deepcopy(

@@ -1,21 +1,28 @@
 """The deployment request: the union of CreateEndpointConfig, CreateEndpoint and UpdateEndpoint
-members, plus ``Models`` (CreateModel requests to run first).
+members, plus ``Models`` (CreateModel requests to run first), and its one validator.
 
-``parse_request`` turns any JSON value into a :class:`DeploymentRequest` or raises
-:class:`~deployer.errors.RequestInvalid` listing every problem found, each naming the field,
-the rule and the value. Nothing in this module talks to AWS.
+``validate_request`` checks any value (JSON text, or the parsed JSON) against every rule:
+the JSON itself, botocore's SageMaker model (:mod:`deployer.shapes`), the documented rules the
+model cannot express (:mod:`deployer.rules`) and botocore's own client-side validation, and
+returns a :class:`Validation` listing every violation, each naming the field (a JSON path),
+the rule and the value. ``parse_request`` is the same check for the deployment stages: it
+returns the :class:`DeploymentRequest` or raises :class:`~deployer.errors.RequestInvalid`.
+Nothing in this module talks to AWS: whether a variant's model exists is Configure's to check.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 from pydantic import BaseModel, ConfigDict, Field
 
-from deployer import shapes
+from deployer import rules, shapes
 from deployer.errors import RequestInvalid
+from deployer.violations import REQUEST_PATH, Violation, described
 
 MAX_PRODUCTION_VARIANTS = 10
 # Step Functions refuses execution input and state output above 256 KiB.
@@ -101,131 +108,178 @@ def derive_config_name(endpoint_name: str, fields: dict[str, Any]) -> str:
     return f"{stem}-{config_content_hash(fields)}"
 
 
-def _structural_problems(raw: dict[str, Any]) -> list[str]:
-    problems: list[str] = []
-    known = known_fields()
-    for key in raw:
-        if key not in known:
-            problems.append(f"{key}: unknown field{shapes.suggest(key, known)}")
+class Validation(BaseModel):
+    """What :func:`validate_request` found: every violation, in the order of the request's
+    fields; each production variant's share of the traffic (0 to 1; empty when the variants
+    do not say); and the request itself when it is valid."""
 
-    if "EndpointName" not in raw:
-        problems.append("EndpointName: required field is missing")
-    elif problem := shapes.name_problem("EndpointName", "EndpointName", raw["EndpointName"]):
-        problems.append(problem)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
-    if raw.get("EndpointConfigName") is not None and (
-        problem := shapes.name_problem(
-            "EndpointConfigName", "EndpointConfigName", raw["EndpointConfigName"]
-        )
-    ):
-        problems.append(problem)
+    violations: tuple[Violation, ...]
+    traffic: dict[str, float]
+    request: DeploymentRequest | None = None
 
-    variants = raw.get("ProductionVariants")
-    if variants is None:
-        problems.append("ProductionVariants: required field is missing")
-    elif not isinstance(variants, list):
-        problems.append(f"ProductionVariants: must be a list, got {type(variants).__name__}")
-    elif not 1 <= len(variants) <= MAX_PRODUCTION_VARIANTS:
-        problems.append(
-            f"ProductionVariants: must hold 1 to {MAX_PRODUCTION_VARIANTS} variants, "
-            f"got {len(variants)}"
-        )
-    for field in ("ProductionVariants", "ShadowProductionVariants"):
-        listed = raw.get(field)
-        if isinstance(listed, list):
-            problems.extend(_variant_problems(field, listed))
+    @property
+    def valid(self) -> bool:
+        return self.request is not None
 
-    models = raw.get("Models", [])
-    if not isinstance(models, list):
-        problems.append(f"Models: must be a list, got {type(models).__name__}")
-        models = []
-    for i, model in enumerate(models):
-        path = f"Models[{i}]"
-        if not isinstance(model, dict):
-            problems.append(f"{path}: must be an object, got {type(model).__name__}")
-            continue
-        if "ModelName" in model and (
-            problem := shapes.name_problem(f"{path}.ModelName", "ModelName", model["ModelName"])
-        ):
-            problems.append(problem)
-        if not model.get("PrimaryContainer") and not model.get("Containers"):
-            problems.append(
-                f"{path}: needs PrimaryContainer or Containers (a container image, "
-                f"or a ModelPackageName from the model registry)"
+    @property
+    def problems(self) -> list[str]:
+        """The violations as ``"path: message"`` lines."""
+        return [str(v) for v in self.violations]
+
+    def error(self) -> RequestInvalid:
+        """The error that reports these violations."""
+        return RequestInvalid.of(list(self.violations))
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"valid": ..., "errors": [{"path": ..., "message": ...}], "traffic": {...}}``."""
+        return {
+            "valid": self.valid,
+            "errors": [{"path": v.path, "message": v.message} for v in self.violations],
+            "traffic": dict(self.traffic),
+        }
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _decode(raw: Any) -> tuple[dict[str, Any] | None, Violation | None]:
+    """The request as a JSON object, or the one violation that stops every other check."""
+    if isinstance(raw, str | bytes | bytearray):
+        try:
+            raw = json.loads(raw, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as error:
+            message = (
+                f"is not valid JSON: {error}"
+                if isinstance(error, ValueError)
+                else ("is not valid JSON: nested too deeply")
             )
-        problems.extend(shapes.botocore_problems(shapes.MODEL_OPERATION, model, path))
-    return problems
+            return None, Violation(REQUEST_PATH, "json", message)
+    if not isinstance(raw, dict):
+        message = f"must be a JSON object, got {described(raw)}"
+        return None, Violation(REQUEST_PATH, "object", message, raw)
+    try:
+        # Step Functions counts the UTF-8 bytes of the JSON text
+        text = json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError) as error:
+        return None, Violation(REQUEST_PATH, "json", f"is not a JSON value: {error}")
+    size = len(text.encode())
+    if size > MAX_PAYLOAD_BYTES:
+        message = (
+            f"is {size} bytes; Step Functions carries at most "
+            f"{MAX_PAYLOAD_BYTES} bytes (256 KiB) between states"
+        )
+        return None, Violation(REQUEST_PATH, "payload-size", message, size)
+    return raw, None
 
 
-def _variant_problems(field: str, variants: list[Any]) -> list[str]:
-    """Name rules of each variant; every variant must name its model."""
-    problems: list[str] = []
-    for i, variant in enumerate(variants):
-        if not isinstance(variant, dict):
-            continue  # botocore's validator reports the type
-        path = f"{field}[{i}]"
-        if "VariantName" in variant and (
-            problem := shapes.name_problem(
-                f"{path}.VariantName", "VariantName", variant["VariantName"]
-            )
-        ):
-            problems.append(problem)
-        if "ModelName" not in variant:
-            problems.append(f"{path}.ModelName: required field is missing")
-        elif problem := shapes.name_problem(f"{path}.ModelName", "ModelName", variant["ModelName"]):
-            problems.append(problem)
-    return problems
-
-
-def _botocore_floor(raw: dict[str, Any]) -> list[str]:
+def _botocore_floor(raw: dict[str, Any]) -> list[Violation]:
     """botocore's own checks of the SageMaker calls this request turns into.
 
-    The names are checked (with better messages) above, so stand-ins fill them here.
+    The names are checked (with better messages) by the model's rules, so stand-ins fill
+    them here.
     """
     stand_in = "stand-in"
     config = {k: v for k, v in raw.items() if k in shapes.members(shapes.CONFIG_OPERATION)}
     config["EndpointConfigName"] = stand_in
-    # UpdateEndpoint's members are a superset of CreateEndpoint's, less Tags (checked above).
+    # UpdateEndpoint's members are a superset of CreateEndpoint's, less Tags (in the config).
     update = {k: v for k, v in raw.items() if k in shapes.members(shapes.UPDATE_OPERATION)}
     update.update(EndpointName=stand_in, EndpointConfigName=stand_in)
-    problems = shapes.botocore_problems(shapes.CONFIG_OPERATION, config)
-    problems += shapes.botocore_problems(shapes.UPDATE_OPERATION, update)
-    return problems
+    found = shapes.botocore_violations(shapes.CONFIG_OPERATION, config)
+    found += shapes.botocore_violations(shapes.UPDATE_OPERATION, update)
+    models = raw.get("Models")
+    for i, model in enumerate(models if isinstance(models, list) else []):
+        if isinstance(model, dict):
+            found += shapes.botocore_violations(shapes.MODEL_OPERATION, model, f"Models[{i}]")
+    return found
 
 
-def parse_request(raw: Any) -> DeploymentRequest:
-    """Validate a direct-deployment request and return it typed, or raise RequestInvalid."""
-    if isinstance(raw, str | bytes):
-        try:
-            raw = json.loads(raw)
-        except ValueError as exc:
-            raise RequestInvalid([f"(request): is not valid JSON: {exc}"]) from None
-    if not isinstance(raw, dict):
-        raise RequestInvalid(
-            [f"(request): must be a JSON object, got {type(raw).__name__}: {raw!r:.80}"]
-        )
-    # Step Functions counts the UTF-8 bytes of the JSON text
-    size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
-    if size > MAX_PAYLOAD_BYTES:
-        raise RequestInvalid(
-            [
-                f"(request): is {size} bytes; Step Functions carries at most "
-                f"{MAX_PAYLOAD_BYTES} bytes (256 KiB) between states"
-            ]
-        )
+def _merge(*sources: list[Violation]) -> list[Violation]:
+    """The violations of every source, one report per field: a field that an earlier source
+    reported is not reported again by a later one (the documented rules say it best, then
+    the model's rules, then botocore's floor)."""
+    merged: list[Violation] = []
+    reported: set[str] = set()
+    for source in sources:
+        paths = {v.path for v in source}
+        merged.extend(v for v in source if v.path not in reported and v not in merged)
+        reported |= paths
+    return sorted(merged, key=lambda v: _order(v.path))
 
-    problems = _structural_problems(raw)
-    reported = {p.split(":", 1)[0] for p in problems}
-    problems.extend(p for p in _botocore_floor(raw) if p.split(":", 1)[0] not in reported)
-    if problems:
-        raise RequestInvalid(problems)
 
-    fields = dict(raw)
+_SEGMENT = re.compile(r'\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|\.?([^.\[]+)')
+_Key = tuple[tuple[int, int, str], ...]
+
+
+def _order(path: str) -> _Key:
+    """Where a path's field stands in the request: the model's member order at each level,
+    unknown fields first, list items by index. The report reads like the request."""
+    if path == REQUEST_PATH:
+        return ((-1, 0, ""),)
+    top = shapes.request_members()
+    key: list[tuple[int, int, str]] = []
+    shape: Shape | None = None
+    models_list = False
+    for segment in _SEGMENT.finditer(path):
+        index, quoted, name = segment.groups()
+        if index is not None:
+            key.append((1, int(index), ""))
+            if models_list:
+                shape = shapes.input_shape(shapes.MODEL_OPERATION)
+            else:
+                shape = shape.member if isinstance(shape, ListShape) else None
+            models_list = False
+        elif isinstance(shape, MapShape):
+            key.append((1, 0, ""))  # map entries keep the request's order
+            shape = shape.value
+        elif quoted is not None:
+            key.append((0, 0, json.loads(quoted)))  # an unknown field with an odd name
+            shape = None
+        elif not key:
+            known = ["EndpointName", *(n for n in top if n != "EndpointName"), "Models"]
+            key.append((1, known.index(name), name) if name in known else (0, 0, name))
+            shape, models_list = top.get(name), name == shapes.MODELS_FIELD
+        else:
+            known = list(shape.members) if isinstance(shape, StructureShape) else []
+            key.append((1, known.index(name), name) if name in known else (0, 0, name))
+            shape = shape.members.get(name) if isinstance(shape, StructureShape) else None
+    return tuple(key)
+
+
+def validate_request(raw: Any) -> Validation:
+    """Check a deployment request against every rule at once; never raises.
+
+    ``raw`` is the request as JSON text (str or bytes) or as parsed JSON.
+    """
+    request, stop = _decode(raw)
+    if request is None:
+        return Validation(violations=(stop,) if stop else (), traffic={})
+    violations = _merge(
+        rules.documented_violations(request),
+        shapes.model_violations(request),
+        _botocore_floor(request),
+    )
+    traffic = rules.traffic_shares(request)
+    if violations:
+        return Validation(violations=tuple(violations), traffic=traffic)
+    fields = dict(request)
     given = fields.get("EndpointConfigName")
     config_name = given or derive_config_name(fields["EndpointName"], fields)
-    return DeploymentRequest(
+    parsed = DeploymentRequest(
         endpoint_name=fields["EndpointName"],
         endpoint_config_name=config_name,
         config_name_derived=not given,
         fields=fields,
     )
+    return Validation(violations=(), traffic=traffic, request=parsed)
+
+
+def parse_request(raw: Any) -> DeploymentRequest:
+    """Validate a direct-deployment request and return it typed, or raise RequestInvalid
+    listing every violation (see :func:`validate_request`)."""
+    validation = validate_request(raw)
+    if validation.request is None:
+        raise validation.error()
+    return validation.request

@@ -1,20 +1,30 @@
 """SageMaker API shapes, read from botocore's service model (the source of truth).
 
 Nothing here copies a constant out of the API reference: member lists, required members,
-lengths and patterns come from the model that ships with the pinned botocore, so a newer
-botocore brings newer members with it.
+types, lengths, ranges, patterns and enums (the instance types...) come from the model that
+ships with the pinned botocore, so a newer botocore brings newer members and values with it.
+
+botocore's own client-side validator checks only required members, types and minimums;
+:func:`check_value` walks the model and checks everything it says, and :func:`model_violations`
+does so for a whole deployment request.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 import re
+import sys
+import unicodedata
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
 import botocore.session
-from botocore.model import ServiceModel, StructureShape
+from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
 from botocore.validate import ParamValidator
+
+from deployer.violations import Violation, described, join, join_key, render
 
 # The request is the union of these operations' inputs (see DESIGN.md).
 CONFIG_OPERATION = "CreateEndpointConfig"
@@ -86,7 +96,9 @@ def suggest(name: str, known: list[str] | tuple[str, ...]) -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
-def botocore_problems(operation: str, params: dict[str, Any], prefix: str = "") -> list[str]:
+def botocore_violations(
+    operation: str, params: dict[str, Any], prefix: str = ""
+) -> list[Violation]:
     """Run botocore's own client-side validation (required, type, min) and phrase each finding.
 
     botocore checks only required members, types and minimums; it never checks max, pattern
@@ -94,26 +106,400 @@ def botocore_problems(operation: str, params: dict[str, Any], prefix: str = "") 
     structured list that ``generate_report`` formats (botocore is pinned exactly).
     """
     report = ParamValidator().validate(params, input_shape(operation))
-    problems: list[str] = []
+    found: list[Violation] = []
     for kind, name, extra in report._errors:
         path = _join(prefix, name.lstrip("."))
         if kind == "missing required field":
-            problems.append(f"{_join(path, extra['required_name'])}: required field is missing")
+            missing = _join(path, extra["required_name"])
+            found.append(Violation(missing, "required", "required field is missing"))
         elif kind == "unknown field":
-            unknown = extra["unknown_param"]
+            unknown = str(extra["unknown_param"])
             hint = suggest(unknown, extra["valid_names"])
-            problems.append(f"{_join(path, unknown)}: unknown field{hint}")
+            found.append(
+                Violation(join_key(path, unknown), "unknown-field", f"unknown field{hint}")
+            )
         elif kind in ("invalid type", "invalid type for document"):
             wanted = " or ".join(_CLASS_NAME.sub(r"\1", str(t)) for t in extra["valid_types"])
-            problems.append(f"{path}: must be of type {wanted}, got {extra['param']!r}")
+            found.append(
+                Violation(
+                    path,
+                    "type",
+                    f"must be of type {wanted}, got {extra['param']!r}",
+                    extra["param"],
+                )
+            )
         elif kind == "invalid range":
-            problems.append(
-                f"{path}: must be at least {extra['min_allowed']}, got {extra['param']!r}"
-            )
+            message = f"must be at least {extra['min_allowed']}, got {extra['param']!r}"
+            found.append(Violation(path, "min", message, extra["param"]))
         elif kind == "invalid length":
-            problems.append(
-                f"{path}: must have length at least {extra['min_allowed']}, got {extra['param']!r}"
-            )
+            message = f"must have length at least {extra['min_allowed']}, got {extra['param']!r}"
+            found.append(Violation(path, "min-length", message, extra["param"]))
         else:
-            problems.append(f"{path}: {report._format_error((kind, name, extra))}")
-    return problems
+            message = report._format_error((kind, name, extra))
+            found.append(Violation(path, "botocore", message))
+    return found
+
+
+def botocore_problems(operation: str, params: dict[str, Any], prefix: str = "") -> list[str]:
+    """:func:`botocore_violations` as ``"path: message"`` lines."""
+    return [str(v) for v in botocore_violations(operation, params, prefix)]
+
+
+# --- the model's rules, all of them ------------------------------------------------------
+
+# The seed operations whose inputs make up a request, and the request's own required fields
+# (EndpointConfigName is derived when absent).
+REQUEST_OPERATIONS = (CONFIG_OPERATION, CREATE_OPERATION, UPDATE_OPERATION)
+REQUEST_REQUIRED = ("EndpointName", "ProductionVariants")
+MODELS_FIELD = "Models"
+
+# How SageMaker (a Java service) holds numbers: "integer" is 32-bit, "long" 64-bit.
+_INTEGER_RANGES = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+
+# What a pattern means, for the people who read the message (keyed by shape name).
+_NAME = "letters, digits and hyphens, starting and ending with a letter or digit"
+_S3 = "an s3:// or https:// URI"
+PATTERN_MEANINGS = {
+    "EndpointName": _NAME,
+    "EndpointConfigName": _NAME,
+    "VariantName": _NAME,
+    "ModelName": _NAME,
+    "ContainerHostname": _NAME,
+    "InferenceSpecificationName": _NAME,
+    "TagKey": "letters, digits, spaces and _ . : / = + - @",
+    "TagValue": "letters, digits, spaces and _ . : / = + - @",
+    "RoleArn": "an IAM role ARN: arn:aws:iam::<12-digit account>:role/<name>",
+    "VersionedArnOrName": (
+        "a model package name, or its ARN "
+        "arn:aws:sagemaker:<region>:<account>:model-package/<name>[/<version>]"
+    ),
+    "SnsTopicArn": "an SNS topic ARN: arn:aws:sns:<region>:<12-digit account>:<topic>",
+    "KmsKeyId": "a KMS key ID, key ARN, alias or alias ARN",
+    "DestinationS3Uri": _S3,
+    "S3ModelUri": _S3,
+    "Url": _S3,
+    "EnvironmentKey": "a letter or _, then letters, digits and _",
+    "SecurityGroupId": "letters, digits and hyphens",
+    "SubnetId": "letters, digits and hyphens",
+}
+
+
+@cache
+def request_members() -> dict[str, Shape]:
+    """Every top-level field of a request but ``Models``, with its shape, in model order.
+
+    A field that several operations share has one shape in all of them (checked by a test).
+    """
+    found: dict[str, Shape] = {}
+    for operation in REQUEST_OPERATIONS:
+        for name, shape in input_shape(operation).members.items():
+            found.setdefault(name, shape)
+    return found
+
+
+def model_violations(raw: Mapping[str, Any]) -> list[Violation]:
+    """Every rule of botocore's model that the request breaks, reading the request as the
+    union of CreateEndpointConfig, CreateEndpoint and UpdateEndpoint, with ``Models`` as a
+    list of CreateModel requests."""
+    members = request_members()
+    found = _unknown_fields("", raw, [*members, MODELS_FIELD])
+    found += [
+        Violation(name, "required", "required field is missing")
+        for name in REQUEST_REQUIRED
+        if name not in raw
+    ]
+    for name, shape in members.items():
+        if name not in raw or (name == "EndpointConfigName" and raw[name] is None):
+            continue  # a null EndpointConfigName asks for a derived one, as leaving it out does
+        found += check_value(shape, raw[name], name)
+    if MODELS_FIELD in raw:
+        models = raw[MODELS_FIELD]
+        if not isinstance(models, list | tuple):
+            return [*found, _wrong_type(MODELS_FIELD, "a list", models)]
+        model_shape = input_shape(MODEL_OPERATION)
+        for i, model in enumerate(models):
+            found += check_value(model_shape, model, join(MODELS_FIELD, i))
+    return found
+
+
+def check_value(shape: Shape, value: Any, path: str) -> list[Violation]:
+    """Every rule of ``shape`` (and of the shapes inside it) that ``value`` breaks."""
+    if isinstance(shape, StructureShape):
+        return _check_structure(shape, value, path)
+    if isinstance(shape, ListShape):
+        return _check_list(shape, value, path)
+    if isinstance(shape, MapShape):
+        return _check_map(shape, value, path)
+    problem = _check_scalar(shape, value, path)
+    return [problem] if problem else []
+
+
+def _wrong_type(path: str, wanted: str, value: Any) -> Violation:
+    return Violation(path, "type", f"must be {wanted}, got {described(value)}", value)
+
+
+def _unknown_fields(path: str, value: Mapping[Any, Any], known: list[str]) -> list[Violation]:
+    found: list[Violation] = []
+    for key in value:
+        if not isinstance(key, str):
+            message = f"field names must be strings, got {described(key)}"
+            found.append(Violation(path or "(request)", "type", message, key))
+        elif key not in known:
+            message = f"unknown field{suggest(key, known)}"
+            found.append(Violation(join_key(path, key), "unknown-field", message, key))
+    return found
+
+
+def _check_structure(shape: StructureShape, value: Any, path: str) -> list[Violation]:
+    if not isinstance(value, dict):
+        return [_wrong_type(path, "an object", value)]
+    found = _unknown_fields(path, value, list(shape.members))
+    found += [
+        Violation(join(path, name), "required", "required field is missing")
+        for name in shape.required_members
+        if name not in value
+    ]
+    for name, member in shape.members.items():
+        if name in value:
+            found += check_value(member, value[name], join(path, name))
+    return found
+
+
+def _length_rule(shape: Shape, count: int, noun: str) -> tuple[str, str] | None:
+    """(rule, message) when ``count`` is outside the shape's min/max, else None."""
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if low is not None and count < low:
+        rule = "min-length"
+    elif high is not None and count > high:
+        rule = "max-length"
+    else:
+        return None
+    if low and high is not None:
+        bounds = f"{low} to {high}"
+    elif high is not None:
+        bounds = f"at most {high}"
+    else:
+        bounds = f"at least {low}"
+    if noun == "characters" and low == 1 and count == 0 and high is not None:
+        return rule, "must not be empty"
+    unit = noun if (high if high is not None else low) != 1 else noun.rstrip("s")
+    return rule, f"must {'be' if noun == 'characters' else 'hold'} {bounds} {unit}, got {count}"
+
+
+def _check_list(shape: ListShape, value: Any, path: str) -> list[Violation]:
+    if not isinstance(value, list | tuple):
+        return [_wrong_type(path, "a list", value)]
+    found: list[Violation] = []
+    if broken := _length_rule(shape, len(value), "items"):
+        found.append(Violation(path, broken[0], broken[1], len(value)))
+    for i, item in enumerate(value):
+        found += check_value(shape.member, item, join(path, i))
+    return found
+
+
+def _check_map(shape: MapShape, value: Any, path: str) -> list[Violation]:
+    if not isinstance(value, dict):
+        return [_wrong_type(path, "an object", value)]
+    found: list[Violation] = []
+    if broken := _length_rule(shape, len(value), "entries"):
+        found.append(Violation(path, broken[0], broken[1], len(value)))
+    for key, item in value.items():
+        if not isinstance(key, str):
+            message = f"names must be strings, got {described(key)}"
+            found.append(Violation(path, "type", message, key))
+            continue
+        entry = join_key(path, key)
+        for problem in check_value(shape.key, key, entry):
+            found.append(Violation(entry, problem.rule, f"name {problem.message}", key))
+        found += check_value(shape.value, item, entry)
+    return found
+
+
+def _check_scalar(shape: Shape, value: Any, path: str) -> Violation | None:
+    kind = shape.type_name
+    if kind == "string":
+        return _check_string(shape, value, path)
+    if kind in _INTEGER_RANGES:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return _wrong_type(path, "an integer", value)
+        low, high = _INTEGER_RANGES[kind]
+        return _check_range(shape, value, path, low, high)
+    if kind in ("float", "double"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return _wrong_type(path, "a number", value)
+        if not math.isfinite(value):
+            return _wrong_type(path, "a finite number", value)
+        return _check_range(shape, value, path, None, None)
+    if kind == "boolean":
+        return None if isinstance(value, bool) else _wrong_type(path, "true or false", value)
+    return None  # timestamps and blobs: no request field of ours has one
+
+
+def _check_range(
+    shape: Shape, value: float, path: str, floor: int | None, ceiling: int | None
+) -> Violation | None:
+    low = shape.metadata.get("min", floor)
+    high = shape.metadata.get("max", ceiling)
+    if low is not None and value < low:
+        rule = "min"
+    elif high is not None and value > high:
+        rule = "max"
+    else:
+        return None
+    if "min" in shape.metadata and "max" in shape.metadata:
+        bounds = f"from {low} to {high}"
+    else:
+        bounds = f"at least {low}" if rule == "min" else f"at most {high}"
+    return Violation(path, rule, f"must be {bounds}, got {render(value)}", value)
+
+
+def _check_string(shape: Shape, value: Any, path: str) -> Violation | None:
+    if not isinstance(value, str):
+        return _wrong_type(path, "a string", value)
+    if broken := _length_rule(shape, len(value), "characters"):
+        rule, message = broken
+        if rule == "max-length":
+            message = f"{message}: {render(value)}"
+        return Violation(path, rule, message, value)
+    enum: list[str] | None = shape.metadata.get("enum")
+    if enum:
+        return None if value in enum else _enum_violation(shape, enum, value, path)
+    pattern = shape.metadata.get("pattern")
+    compiled = compile_pattern(pattern) if pattern else None
+    if compiled is None or compiled.fullmatch(value):
+        return None
+    if not value:
+        return Violation(path, "pattern", "must not be empty", value)
+    meaning = PATTERN_MEANINGS.get(shape.name)
+    hint = f" ({meaning})" if meaning else ""
+    message = f"must match the pattern {pattern}{hint}, got {render(value)}"
+    return Violation(path, "pattern", message, value)
+
+
+def _enum_violation(shape: Shape, enum: list[str], value: str, path: str) -> Violation:
+    by_case = {v.lower(): v for v in enum}
+    if value.lower() in by_case:
+        hint = f"; did you mean {by_case[value.lower()]}?"
+    else:
+        hint = suggest(value, enum)
+    if len(enum) <= 12:
+        wanted = f"one of {', '.join(enum)}"
+    else:
+        wanted = f"one of the {len(enum)} values of {shape.name} in botocore's SageMaker model"
+    return Violation(path, "enum", f"must be {wanted}, got {render(value)}{hint}", value)
+
+
+# --- patterns ----------------------------------------------------------------------------
+#
+# botocore's patterns are Java regular expressions without anchors; SageMaker applies them to
+# the whole value, so they are matched with fullmatch, and with re.ASCII, because Java's \d,
+# \w and \s are ASCII-only. Python's re has no Unicode property classes: \p{L} (and the
+# like) are translated into the code point ranges of that general category, read from
+# unicodedata. A pattern that still does not translate (a nested class, a Java-only
+# construct) is not checked at all, rather than checked wrongly: unchecked_patterns() lists
+# them, and a test keeps that list empty for the pinned botocore.
+
+_PROPERTY = re.compile(r"\\([pP])\{(?:Is)?([A-Za-z]{1,2})\}")
+
+
+@cache
+def _category_runs() -> dict[str, list[tuple[int, int]]]:
+    """The code point ranges of every two-letter Unicode general category."""
+    runs: dict[str, list[tuple[int, int]]] = {}
+    previous, start = unicodedata.category("\0"), 0
+    for code in range(1, sys.maxunicode + 1):
+        category = unicodedata.category(chr(code))
+        if category != previous:
+            runs.setdefault(previous, []).append((start, code - 1))
+            previous, start = category, code
+    runs.setdefault(previous, []).append((start, sys.maxunicode))
+    return runs
+
+
+@cache
+def _category_class(name: str) -> str:
+    """The body of a character class (no brackets) for a general category such as L or Lu."""
+    ranges = sorted(
+        r for category, rs in _category_runs().items() if category.startswith(name) for r in rs
+    )
+    if not ranges:
+        raise re.error(f"unknown Unicode property {name}")
+    merged: list[tuple[int, int]] = []
+    for low, high in ranges:
+        if merged and low == merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], high)
+        else:
+            merged.append((low, high))
+    return "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in merged)
+
+
+def translate_pattern(pattern: str) -> str:
+    """A Java pattern from the model, as a Python pattern; re.error if it has no translation."""
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            if prop := _PROPERTY.match(pattern, i):
+                body = _category_class(prop.group(2))
+                if prop.group(1) == "P":
+                    if in_class:
+                        raise re.error("\\P{...} inside a character class")
+                    out.append(f"[^{body}]")
+                else:
+                    out.append(body if in_class else f"[{body}]")
+                i = prop.end()
+                continue
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class and (char == "[" or pattern.startswith("&&", i)):
+            raise re.error("nested character classes mean something else in Python")
+        if char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+@cache
+def compile_pattern(pattern: str) -> re.Pattern[str] | None:
+    """The model's pattern compiled for fullmatch, or None when it cannot be checked here."""
+    try:
+        return re.compile(translate_pattern(pattern), re.ASCII)
+    except re.error:
+        return None
+
+
+def _reachable(shape: Shape, seen: dict[str, Shape]) -> None:
+    if shape.name in seen:
+        return
+    seen[shape.name] = shape
+    if isinstance(shape, StructureShape):
+        for member in shape.members.values():
+            _reachable(member, seen)
+    elif isinstance(shape, ListShape):
+        _reachable(shape.member, seen)
+    elif isinstance(shape, MapShape):
+        _reachable(shape.key, seen)
+        _reachable(shape.value, seen)
+
+
+def request_shapes() -> dict[str, Shape]:
+    """Every shape a request can hold (the seed operations' inputs and CreateModel's)."""
+    seen: dict[str, Shape] = {}
+    for operation in (*REQUEST_OPERATIONS, MODEL_OPERATION):
+        _reachable(input_shape(operation), seen)
+    return seen
+
+
+def unchecked_patterns(shapes: Iterable[Shape] | None = None) -> dict[str, str]:
+    """Shape name -> pattern, for each pattern that cannot be checked (see above)."""
+    return {
+        shape.name: shape.metadata["pattern"]
+        for shape in (request_shapes().values() if shapes is None else shapes)
+        if "pattern" in shape.metadata and compile_pattern(shape.metadata["pattern"]) is None
+    }

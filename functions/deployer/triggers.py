@@ -270,8 +270,8 @@ def _check_prefix(request: DeploymentRequest, prefix: str) -> None:
         names.append(("EndpointConfigName", request.endpoint_config_name))
     names += [(f"Models[{i}].ModelName", m["ModelName"]) for i, m in enumerate(request.models)]
     problems = [
-        f"{path}: must start with the deployer's name prefix {prefix!r} (its permissions "
-        f"cover only such names), got {name!r}"
+        f"{path}: must start with the deployer's name prefix {json.dumps(prefix)} (its permissions "
+        f"cover only such names), got {json.dumps(name)}"
         for path, name in names
         if not name.startswith(prefix)
     ]

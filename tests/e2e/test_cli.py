@@ -1,7 +1,7 @@
 """The command line, run as a new user runs it: a separate process, real files, exit codes.
 
-Each test checks the contract of ``smdeploy local`` / ``smdeploy demo`` (README, "Command
-line"): stdout holds only results, progress goes to stderr, exit 0/1/2.
+Each test checks the contract of ``smdeploy local`` / ``validate`` / ``demo`` (README,
+"Command line"): stdout holds only results, progress goes to stderr, exit 0/1/2.
 """
 
 from __future__ import annotations
@@ -120,6 +120,11 @@ def test_local_invalid_request_names_the_fields(tmp_path):
         pytest.param(["local", "does-not-exist.json"], id="missing-file"),
         pytest.param(["local"], id="no-request"),
         pytest.param(["local", V1, "--creation-seconds", "soon"], id="bad-number"),
+        pytest.param(["validate", V1, "--no-such-option"], id="validate-unknown-option"),
+        pytest.param(["validate", "does-not-exist.json"], id="validate-missing-file"),
+        pytest.param(["validate"], id="validate-no-request"),
+        pytest.param(["validate", str(EXAMPLES)], id="validate-a-directory"),
+        pytest.param(["validate", V1, V2], id="validate-two-requests"),
     ],
 )
 def test_misuse_exits_2_and_deploys_nothing(args):
@@ -145,3 +150,84 @@ def test_demo_creates_then_updates_and_verifies_both():
     assert "CreateEndpoint" in run.stderr
     assert "UpdateEndpoint" in run.stderr
     assert run.stdout.count("SUCCEEDED") == 2
+
+
+# --- smdeploy validate -----------------------------------------------------------------------
+
+INVALID = str(EXAMPLES / "invalid-request.json")
+
+
+def test_validate_a_valid_request_prints_its_variants_and_traffic_shares():
+    run = smdeploy("validate", V1)
+
+    assert run.returncode == 0, run.stderr
+    assert "valid" in run.stdout
+    assert "churn-predictor-" in run.stdout  # the derived config name
+    lines = {line.split()[0]: line for line in run.stdout.splitlines() if line.strip()}
+    assert lines["primary"].endswith("66.7%")
+    assert lines["challenger"].endswith("33.3%")
+    assert "2 x ml.m5.large" in lines["primary"]
+
+
+def test_validate_json_of_a_valid_request_is_exactly_the_documented_object():
+    run = smdeploy("validate", V1, "--json")
+
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report == {
+        "valid": True,
+        "errors": [],
+        "traffic": {"primary": pytest.approx(2 / 3), "challenger": pytest.approx(1 / 3)},
+    }
+
+
+def test_validate_an_invalid_request_prints_each_problem_on_its_own_line_path_first():
+    run = smdeploy("validate", INVALID)
+
+    assert run.returncode == 1
+    lines = run.stdout.splitlines()
+    assert [line.split(":", 1)[0] for line in lines] == [
+        "ProductionVariant",
+        "EndpointName",
+        "ProductionVariants",
+        "Models[0]",
+    ]
+    assert lines[0] == "ProductionVariant: unknown field; did you mean ProductionVariants?"
+    assert "4 problems" in run.stderr
+
+
+def test_validate_json_of_an_invalid_request_lists_path_and_message():
+    run = smdeploy("validate", INVALID, "--json")
+
+    assert run.returncode == 1
+    report = json.loads(run.stdout)
+    assert set(report) == {"valid", "errors", "traffic"}
+    assert report["valid"] is False
+    assert all(set(error) == {"path", "message"} for error in report["errors"])
+    assert [e["path"] for e in report["errors"]] == [
+        "ProductionVariant",
+        "EndpointName",
+        "ProductionVariants",
+        "Models[0]",
+    ]
+    assert report["errors"][1]["message"].endswith('got "churn_predictor"')
+    assert report["traffic"] == {}
+
+
+@pytest.mark.parametrize(
+    ("content", "first_line"),
+    [
+        pytest.param(b"deploy churn-predictor please", "(request): is not valid JSON", id="text"),
+        pytest.param(b"\xff\xfe{", "(request): is not valid JSON", id="not-utf8"),
+        pytest.param(b'["churn-predictor"]', "(request): must be a JSON object", id="a-list"),
+    ],
+)
+def test_validate_a_file_that_is_no_request_is_invalid_not_a_crash(tmp_path, content, first_line):
+    request = tmp_path / "request.json"
+    request.write_bytes(content)
+
+    run = smdeploy("validate", str(request))
+
+    assert run.returncode == 1
+    assert run.stdout.startswith(first_line)
+    assert "Traceback" not in run.stderr

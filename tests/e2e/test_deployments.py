@@ -274,6 +274,56 @@ def test_all_problems_are_reported_at_once(account):
     assert "did you mean ProductionVariants?" in outcome.cause
 
 
+def test_a_request_breaking_many_sagemaker_rules_fails_at_validate_with_all_of_them(
+    account, request_v1
+):
+    # Each of these would otherwise fail minutes in, at CreateEndpointConfig or UpdateEndpoint.
+    request = json.loads(json.dumps(request_v1))
+    primary, challenger = request["ProductionVariants"]
+    primary["InstanceType"] = "ml.g5.xlarge"  # local NVMe storage, with KmsKeyId below
+    challenger["ServerlessConfig"] = {"MemorySizeInMB": 1500, "MaxConcurrency": 500}
+    request["KmsKeyId"] = "alias/churn"
+    request["Tags"].append({"Key": "aws:team", "Value": "growth"})
+    request["DeploymentConfig"] = {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {
+                "Type": "CANARY",
+                "WaitIntervalInSeconds": 600,
+                "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 2},
+            },
+            "MaximumExecutionTimeoutInSeconds": 600,
+        }
+    }
+    expected = [
+        "ProductionVariants",  # a serverless variant stands alone
+        "ProductionVariants[1]",  # serverless and instance-based at once
+        "ProductionVariants[1].ServerlessConfig.MemorySizeInMB",
+        "ProductionVariants[1].ServerlessConfig.MaxConcurrency",
+        "Tags[1].Key",
+        "KmsKeyId",
+        "DeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration.CanarySize.Value",
+        "DeploymentConfig.BlueGreenUpdatePolicy.MaximumExecutionTimeoutInSeconds",
+    ]
+
+    outcome = account.deploy(request)
+
+    assert outcome.status == "FAILED"
+    assert outcome.error == "RequestInvalid"
+    assert outcome.cause is not None
+    assert outcome.cause.startswith(f"{len(expected)} problems in the deployment request:")
+    problems = [line[2:] for line in outcome.cause.splitlines()[1:]]
+    assert [problem.split(":", 1)[0] for problem in problems] == expected
+    assert "must be a multiple of 1024 from 1024 to 6144 (1 GB steps), got 1500" in problems[2]
+    assert "ml.g5.xlarge" in problems[5]
+    assert "got 2 instances of ProductionVariants[0]'s 2 (100%)" in problems[6]
+    assert states_entered(outcome.history)[-1] == "DeploymentFailed"
+    assert "Configure" not in states_entered(outcome.history)
+    sm = account.sagemaker
+    assert sm.list_models()["Models"] == []
+    assert sm.list_endpoint_configs()["EndpointConfigs"] == []
+    assert sm.list_endpoints()["Endpoints"] == []
+
+
 def test_a_missing_model_fails_at_configure_before_the_config_is_created(account, request_v1):
     request = variant(request_v1, ModelName="no-such-model")
 

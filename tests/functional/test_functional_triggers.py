@@ -170,7 +170,7 @@ def test_package_overrides_come_from_its_customer_metadata(registry, aws):
         (
             {"smdeploy:InitialInstanceCount": "four"},
             "CustomerMetadataProperties.smdeploy:InitialInstanceCount",
-            "must be a whole number, got 'four'",
+            'must be a whole number, got "four"',
         ),
     ],
 )
@@ -239,8 +239,8 @@ def test_names_outside_the_deployers_prefix_are_refused(registry, aws, monkeypat
     with pytest.raises(RequestInvalid) as caught:
         aws.validate({"EndpointName": "churn", "ProductionVariants": _variants("m")})
     assert caught.value.problems == [
-        "EndpointName: must start with the deployer's name prefix 'smdeploy-' (its "
-        "permissions cover only such names), got 'churn'"
+        'EndpointName: must start with the deployer\'s name prefix "smdeploy-" (its '
+        'permissions cover only such names), got "churn"'
     ]
 
 

@@ -59,7 +59,7 @@ def test_invalid_request_lists_every_problem_with_its_field_path(aws):
     expected = [
         "- ProductionVariant: unknown field; did you mean ProductionVariants?",
         "- EndpointName: must match the pattern",
-        "'churn_predictor'",
+        '"churn_predictor"',
         "- ProductionVariants: required field is missing",
         "- Models[0]: needs PrimaryContainer or Containers",
     ]
@@ -73,7 +73,7 @@ def test_invalid_variants_are_reported_by_index_and_field(aws, make_request):
     request = make_request()
     request["ProductionVariants"] = [
         {"VariantName": "bad_name", "InstanceType": "ml.m5.large", "InitialInstanceCount": "two"},
-        {"VariantName": "shadow", "ModelName": "churn-xgboost-v1"},
+        {"VariantName": "second", "ModelName": "churn-xgboost-v1"},
     ]
     request["Tags"] = [{"Key": "team"}]
 
@@ -85,10 +85,12 @@ def test_invalid_variants_are_reported_by_index_and_field(aws, make_request):
         "ProductionVariants[0].VariantName",
         "ProductionVariants[0].ModelName",
         "ProductionVariants[0].InitialInstanceCount",
+        "ProductionVariants[1]",
         "Tags[0].Value",
     ]
     assert "ProductionVariants[0].ModelName: required field is missing" in str(caught.value)
-    assert "must be of type int, got 'two'" in str(caught.value)
+    assert 'must be an integer, got a string "two"' in str(caught.value)
+    assert "ProductionVariants[1]: needs InstanceType and InitialInstanceCount" in str(caught.value)
 
 
 def test_input_that_is_not_json_is_rejected(aws):
@@ -121,6 +123,7 @@ def test_rejection_is_logged_with_its_problems_and_correlation_id(aws, stdout):
     assert rejected[0]["level"] == "WARNING"
     assert rejected[0]["correlation_id"] == "deploy-bad-1"
     assert rejected[0]["problems"] == ["ProductionVariants: required field is missing"]
+    assert rejected[0]["rules"] == ["required"]
 
 
 def test_an_emf_metrics_line_counts_the_accepted_request(aws, make_request, stdout):

@@ -163,7 +163,7 @@ VARIANTS = st.lists(
     ),
     min_size=1,
     max_size=10,
-)
+).filter(lambda variants: any(v["InitialVariantWeight"] > 0 for v in variants))  # some traffic
 
 
 @given(endpoint=ENDPOINT_NAMES, variants=VARIANTS)

@@ -58,7 +58,18 @@ def problems_of(raw: Any, prefix: str = "") -> list[str]:
         ({"g": profile(ModelExecutionRoleArn="admin")}, ["g.ModelExecutionRoleArn: must be an"]),
         ({"g": profile(EndpointName=None)}, ["g.EndpointName: required field is missing"]),
         (
-            {"g": profile(ProductionVariants=[{"VariantName": "a", "ModelName": "m"}])},
+            {
+                "g": profile(
+                    ProductionVariants=[
+                        {
+                            "VariantName": "a",
+                            "ModelName": "m",
+                            "InstanceType": "ml.m5.large",
+                            "InitialInstanceCount": 1,
+                        }
+                    ]
+                )
+            },
             ["g.ProductionVariants[0].ModelName: not allowed in a profile"],
         ),
     ],

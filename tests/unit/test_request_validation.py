@@ -7,7 +7,7 @@ rule, the offending value) that line must carry.
 import json
 
 import pytest
-from unit_builders import ENDPOINT, request, variant
+from unit_builders import ENDPOINT, padded, payload_size, request, variant
 
 from deployer.errors import RequestInvalid
 from deployer.request import MAX_PAYLOAD_BYTES, DeploymentRequest, parse_request
@@ -104,10 +104,8 @@ def test_json_text_is_parsed_like_the_object(name, encode):
 
 
 def test_request_of_exactly_the_payload_limit_is_accepted():
-    raw = request(Tags=[{"Key": "padding", "Value": ""}])
-    size = len(json.dumps(raw, separators=(",", ":")).encode())
-    raw["Tags"][0]["Value"] = "x" * (MAX_PAYLOAD_BYTES - size)
-    assert len(json.dumps(raw, separators=(",", ":")).encode()) == MAX_PAYLOAD_BYTES
+    raw = padded(request(), size=MAX_PAYLOAD_BYTES)
+    assert payload_size(raw) == MAX_PAYLOAD_BYTES
 
     assert parse_request(raw).endpoint_name == ENDPOINT
 
@@ -116,8 +114,8 @@ def test_request_of_exactly_the_payload_limit_is_accepted():
 
 
 def oversized():
-    raw = request(Tags=[{"Key": "padding", "Value": "x" * MAX_PAYLOAD_BYTES}])
-    return raw, str(len(json.dumps(raw, separators=(",", ":")).encode()))
+    raw = padded(request(), size=MAX_PAYLOAD_BYTES + 1)
+    return raw, str(payload_size(raw))
 
 
 OVERSIZED, OVERSIZED_BYTES = oversized()
@@ -147,19 +145,19 @@ INVALID = [
         "production-variants-not-a-list",
         request(ProductionVariants={"VariantName": "AllTraffic"}),
         "ProductionVariants",
-        ["must be a list", "dict"],
+        ["must be a list", "an object"],
     ),
     (
         "endpoint-name-underscore",
         request(EndpointName="churn_predictor"),
         "EndpointName",
-        ["pattern", "'churn_predictor'"],
+        ["pattern", '"churn_predictor"'],
     ),
     (
         "endpoint-name-bang",
         request(EndpointName="churn!"),
         "EndpointName",
-        ["pattern", "'churn!'"],
+        ["pattern", '"churn!"'],
     ),
     (
         "endpoint-name-64-chars",
@@ -171,7 +169,7 @@ INVALID = [
         "endpoint-name-leading-hyphen",
         request(EndpointName="-churn"),
         "EndpointName",
-        ["pattern", "'-churn'"],
+        ["pattern", '"-churn"'],
     ),
     (
         "endpoint-name-empty",
@@ -189,13 +187,13 @@ INVALID = [
         "config-name-breaks-pattern",
         request(EndpointConfigName="churn_config"),
         "EndpointConfigName",
-        ["pattern", "'churn_config'"],
+        ["pattern", '"churn_config"'],
     ),
     (
         "variant-name-breaks-pattern",
         request(ProductionVariants=[variant("all_traffic")]),
         "ProductionVariants[0].VariantName",
-        ["pattern", "'all_traffic'"],
+        ["pattern", '"all_traffic"'],
     ),
     (
         "variant-without-model-name",
@@ -207,7 +205,7 @@ INVALID = [
         "second-variant-model-name-breaks-pattern",
         request(ProductionVariants=[variant("a"), variant("b", model="model.v2")]),
         "ProductionVariants[1].ModelName",
-        ["pattern", "'model.v2'"],
+        ["pattern", '"model.v2"'],
     ),
     (
         "variant-without-variant-name",
@@ -219,7 +217,7 @@ INVALID = [
         "instance-count-is-a-string",
         request(ProductionVariants=[variant(InitialInstanceCount="2")]),
         "ProductionVariants[0].InitialInstanceCount",
-        ["must be of type int", "'2'"],
+        ["must be an integer", 'a string "2"'],
     ),
     (
         "instance-count-zero",
@@ -231,7 +229,7 @@ INVALID = [
         "variant-is-not-an-object",
         request(ProductionVariants=["AllTraffic"]),
         "ProductionVariants[0]",
-        ["dict", "'AllTraffic'"],
+        ["must be an object", 'a string "AllTraffic"'],
     ),
     (
         "misspelt-variant-member",
@@ -261,25 +259,25 @@ INVALID = [
         "model-name-breaks-pattern",
         request(Models=[{**PRIMARY_CONTAINER_MODEL, "ModelName": "churn_v1"}]),
         "Models[0].ModelName",
-        ["pattern", "'churn_v1'"],
+        ["pattern", '"churn_v1"'],
     ),
     (
         "models-not-a-list",
         request(Models=PRIMARY_CONTAINER_MODEL),
         "Models",
-        ["must be a list", "dict"],
+        ["must be a list", "an object"],
     ),
     (
         "model-not-an-object",
         request(Models=["churn-xgboost-v1"]),
         "Models[0]",
-        ["must be an object", "str"],
+        ["must be an object", 'a string "churn-xgboost-v1"'],
     ),
     (
         "input-is-a-list",
         [request()],
         "(request)",
-        ["must be a JSON object", "list", ENDPOINT],
+        ["must be a JSON object", "a list", ENDPOINT],
     ),
     (
         "input-is-non-json-text",
@@ -287,12 +285,12 @@ INVALID = [
         "(request)",
         ["not valid JSON"],
     ),
-    ("input-is-a-number", 42, "(request)", ["must be a JSON object", "int", "42"]),
+    ("input-is-a-number", 42, "(request)", ["must be a JSON object", "a number 42"]),
     (
         "input-is-json-text-of-a-list",
         "[1, 2]",
         "(request)",
-        ["must be a JSON object", "list", "[1, 2]"],
+        ["must be a JSON object", "a list [1, 2]"],
     ),
     (
         "input-over-256-kib",
@@ -342,10 +340,10 @@ def test_every_problem_is_reported_at_once():
     error = caught.value
     expected = {
         "Tag": "did you mean Tags?",
-        "EndpointName": "'churn_predictor'",
+        "EndpointName": '"churn_predictor"',
         "ProductionVariants[0].ModelName": "required",
-        "ProductionVariants[1].VariantName": "'bad_variant'",
-        "ProductionVariants[1].InitialInstanceCount": "'2'",
+        "ProductionVariants[1].VariantName": '"bad_variant"',
+        "ProductionVariants[1].InitialInstanceCount": 'a string "2"',
         "Models[0]": "PrimaryContainer",
     }
     for path, fragment in expected.items():
@@ -360,7 +358,7 @@ def test_a_field_is_reported_once_even_when_two_checks_catch_it():
         parse_request(request(ProductionVariants="AllTraffic"))
 
     assert [p for p in caught.value.problems if p.startswith("ProductionVariants:")] == [
-        "ProductionVariants: must be a list, got str"
+        'ProductionVariants: must be a list, got a string "AllTraffic"'
     ]
 
 
@@ -377,8 +375,25 @@ def test_shadow_variant_without_model_name_is_rejected():
 
 
 def test_payload_size_is_measured_in_utf8_bytes():
-    raw = request(Tags=[{"Key": "note", "Value": "é" * 50_000}])
-    utf8_size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
-    assert utf8_size < MAX_PAYLOAD_BYTES
+    raw = padded(request(), "é", 50_000)
+    assert payload_size(raw) < MAX_PAYLOAD_BYTES < len(json.dumps(raw).encode())
 
     assert parse_request(raw).endpoint_name == ENDPOINT
+
+
+def test_a_request_with_very_many_problems_keeps_its_cause_within_step_functions_limits():
+    tags = [{"Key": f"aws:{i}", "Value": "bad!"} for i in range(50)]
+    models = [{"ModelName": f"m_{i}"} for i in range(300)]
+
+    with pytest.raises(RequestInvalid) as caught:
+        parse_request(request(Tags=tags, Models=models))
+
+    error = caught.value
+    count = len(error.problems)
+    assert count > 600
+    assert len(error.violations) == count
+    message = str(error)
+    assert message.startswith(f"{count} problems in the deployment request:")
+    assert len(message) < RequestInvalid.MESSAGE_BUDGET + 200
+    listed = message.count("\n- ") - 1
+    assert message.endswith(f"- ... and {count - listed} more (smdeploy validate lists them all)")

@@ -36,7 +36,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
     except RequestInvalid as error:
         metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
-        logger.warning("request rejected", extra={"problems": error.problems})
+        rules = sorted({violation.rule for violation in error.violations})
+        logger.warning("request rejected", extra={"problems": error.problems, "rules": rules})
         raise
     trigger = resolution.trigger.model_dump(exclude_none=True)
     logger.append_keys(trigger=resolution.trigger.Source)

@@ -1,0 +1,60 @@
+"""The deployer's one validator, for the command line.
+
+smdeploy reaches the Lambda code as the stack does: by a dotted name under the Lambda asset
+root (``paths.FUNCTIONS``), never by importing the domain package. So ``smdeploy validate``
+runs exactly the code of the Validate stage. The protocols below are what the command line
+reads of its result (``deployer.request.Validation``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+from smdeploy import paths
+
+VALIDATOR = "deployer.request.validate_request"
+
+
+class Violation(Protocol):
+    @property
+    def path(self) -> str: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+
+
+class Request(Protocol):
+    @property
+    def endpoint_name(self) -> str: ...
+    @property
+    def endpoint_config_name(self) -> str: ...
+    @property
+    def config_name_derived(self) -> bool: ...
+    @property
+    def fields(self) -> dict[str, Any]: ...
+
+
+class Validation(Protocol):
+    @property
+    def valid(self) -> bool: ...
+    @property
+    def violations(self) -> Sequence[Violation]: ...
+    @property
+    def traffic(self) -> Mapping[str, float]: ...
+    @property
+    def request(self) -> Request | None: ...
+    def to_json(self) -> dict[str, Any]: ...
+
+
+def load_validator(functions_root: Path = paths.FUNCTIONS) -> Callable[[Any], Validation]:
+    """``validate_request`` from the Lambda asset root."""
+    root = str(functions_root)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    module, _, name = VALIDATOR.rpartition(".")
+    return cast("Callable[[Any], Validation]", getattr(importlib.import_module(module), name))
