@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from infra_helpers import CDK_JSON_CONTEXT, TEST_PROFILES
 
 from cdk import paths
@@ -20,10 +22,12 @@ from cdk.app import build, main, new_app
 from cdk.config import (
     KEYS,
     LAMBDA_ENVIRONMENT_LIMIT,
+    LOG_RETENTION_DAYS,
     ConfigError,
     DeployerConfig,
     load_config,
 )
+from cdk.functions import log_retention
 from cdk.stack import SmdeployStack
 from cdk.workflow import PlaceholderUnfilled, substitutions
 from deployer import contract
@@ -315,3 +319,12 @@ def test_a_layer_arn_replaces_the_published_layer() -> None:
     function = stack.functions.functions["Validate"]
     resource = function.node.default_child
     assert stack.resolve(resource.layers) == [arn]  # type: ignore[union-attr]
+
+
+def test_every_accepted_log_retention_reaches_cloudwatch_as_that_many_days() -> None:
+    stack = Stack(new_app(), "Retention")
+    for days in LOG_RETENTION_DAYS:
+        group = logs.LogGroup(stack, f"Logs{days}", retention=log_retention(days))
+        resource = group.node.default_child
+        assert isinstance(resource, logs.CfnLogGroup)
+        assert stack.resolve(resource.retention_in_days) == days
