@@ -1,0 +1,204 @@
+"""What each deployer function may do in SageMaker and IAM, scoped to the configured names.
+
+Resource-level scoping follows the Service Authorization Reference for SageMaker:
+
+- CreateModel, DescribeModel: ``model*``. CreateModel has no resource type or condition key
+  for the model package a container names, so IAM cannot limit which package a model is
+  made from; the Validate stage does (only packages of groups with a profile become
+  requests, and only the Validate role may read those packages). Its dependent actions are
+  iam:PassRole (the model's execution role) and sagemaker:AddTags (Tags on create).
+- CreateEndpointConfig, DescribeEndpointConfig, DeleteEndpointConfig: ``endpoint-config*``.
+- CreateEndpoint, UpdateEndpoint: ``endpoint*`` and ``endpoint-config*`` (both are required:
+  the call names the config it deploys). DescribeEndpoint: ``endpoint*``.
+- DescribeModelPackage: ``model-package*``; a versioned package's ARN is
+  ``model-package/<group>/<version>``, so a group's packages are ``model-package/<group>/*``.
+- ListEndpointConfigs: no resource type at all. ListModelPackages: ``model-package`` is only an
+  optional resource type, and which ARN a listing of a group is authorized against is not
+  documented; both are granted on "*" (read-only listings) and acknowledged.
+
+SageMaker writes resource names into ARNs in lower case (``endpoint/my-endpoint``), and IAM
+compares ARNs case-sensitively, so a prefix with capitals is granted in both spellings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_iam as iam
+
+from cdk.config import DeployerConfig
+
+SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
+
+
+def _spellings(text: str) -> list[str]:
+    return sorted({text, text.lower()})
+
+
+def sagemaker_arns(stack: Stack, resource_type: str, prefix: str) -> list[str]:
+    """ARNs of the SageMaker resources of one type whose names start with ``prefix``."""
+    return [
+        stack.format_arn(
+            service="sagemaker",
+            resource=resource_type,
+            resource_name=f"{spelling}*",
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        for spelling in _spellings(prefix)
+    ]
+
+
+def model_package_arns(stack: Stack, groups: Iterable[str]) -> list[str]:
+    """ARNs of every version of the model packages in ``groups``."""
+    return [
+        stack.format_arn(
+            service="sagemaker",
+            resource="model-package",
+            resource_name=f"{spelling}/*",
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        for group in groups
+        for spelling in _spellings(group)
+    ]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A policy statement, and why its resources hold a wildcard (for the reviewers)."""
+
+    statement: iam.PolicyStatement
+    why_wildcard: str
+
+
+def _prefixed(what: str, prefix: str) -> str:
+    return (
+        f"{what} whose names start with the configured prefix {prefix!r}: the deployer "
+        f"creates them with names taken from each request, so the prefix is their scope"
+    )
+
+
+def _grant(sid: str, actions: list[str], resources: list[str], why: str) -> Grant:
+    return Grant(iam.PolicyStatement(sid=sid, actions=actions, resources=resources), why)
+
+
+def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> list[Grant]:
+    """The SageMaker and IAM statements of one stage's role (none for Notify)."""
+    prefix = config.name_prefix
+    endpoints = sagemaker_arns(stack, "endpoint", prefix)
+    configs = sagemaker_arns(stack, "endpoint-config", prefix)
+    models = sagemaker_arns(stack, "model", prefix)
+    on_prefixed = _prefixed("SageMaker endpoints, endpoint configs and models", prefix)
+    grants: list[Grant] = []
+    if stage == "Validate":
+        grants.append(
+            _grant(
+                "ReadDeployedResources",
+                [
+                    "sagemaker:DescribeEndpoint",
+                    "sagemaker:DescribeEndpointConfig",
+                    "sagemaker:DescribeModel",
+                ],
+                endpoints + configs + models,
+                on_prefixed,
+            )
+        )
+        if config.approval_groups:
+            grants.append(
+                _grant(
+                    "ReadProfiledModelPackages",
+                    ["sagemaker:DescribeModelPackage"],
+                    model_package_arns(stack, config.approval_groups),
+                    "every version (model-package/<group>/<version>) of the model package "
+                    "groups that have a deployment profile; the registry numbers the versions",
+                )
+            )
+        if config.rollback_groups:
+            grants.append(
+                _grant(
+                    "ListModelPackagesForRollback",
+                    ["sagemaker:ListModelPackages"],
+                    ["*"],
+                    "sagemaker:ListModelPackages (finding the version to roll back to) has "
+                    "model-package only as an optional resource type, and the ARN a listing "
+                    "is authorized against is not documented; it is a read-only list",
+                )
+            )
+    elif stage == "Configure":
+        grants += [
+            _grant(
+                "CreateModels",
+                ["sagemaker:DescribeModel", "sagemaker:CreateModel", "sagemaker:AddTags"],
+                models,
+                _prefixed("SageMaker models", prefix),
+            ),
+            _grant(
+                "CreateEndpointConfigs",
+                [
+                    "sagemaker:DescribeEndpointConfig",
+                    "sagemaker:CreateEndpointConfig",
+                    "sagemaker:AddTags",
+                ],
+                configs,
+                _prefixed("SageMaker endpoint configs", prefix),
+            ),
+            Grant(pass_role_statement(config), ""),
+        ]
+    elif stage == "Deploy":
+        grants += [
+            _grant(
+                "ReadEndpointConfigs",
+                ["sagemaker:DescribeEndpointConfig"],
+                configs,
+                _prefixed("SageMaker endpoint configs", prefix),
+            ),
+            _grant(
+                "CreateAndUpdateEndpoints",
+                ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
+                endpoints + configs,
+                on_prefixed,
+            ),
+            _grant(
+                "DescribeAndTagEndpoints",
+                ["sagemaker:DescribeEndpoint", "sagemaker:AddTags"],
+                endpoints,
+                _prefixed("SageMaker endpoints", prefix),
+            ),
+        ]
+    elif stage == "Describe":
+        grants.append(
+            _grant(
+                "DescribeEndpoints",
+                ["sagemaker:DescribeEndpoint"],
+                endpoints,
+                _prefixed("SageMaker endpoints", prefix),
+            )
+        )
+        if config.config_retention > 0:
+            grants += [
+                _grant(
+                    "ListEndpointConfigs",
+                    ["sagemaker:ListEndpointConfigs"],
+                    ["*"],
+                    "sagemaker:ListEndpointConfigs (config retention) supports no "
+                    "resource-level permissions; it is a read-only list",
+                ),
+                _grant(
+                    "DeleteOldEndpointConfigs",
+                    ["sagemaker:DeleteEndpointConfig"],
+                    configs,
+                    _prefixed("SageMaker endpoint configs", prefix),
+                ),
+            ]
+    return grants
+
+
+def pass_role_statement(config: DeployerConfig) -> iam.PolicyStatement:
+    """iam:PassRole on the configured execution roles, and only to SageMaker."""
+    return iam.PolicyStatement(
+        sid="PassExecutionRoleToSageMaker",
+        actions=["iam:PassRole"],
+        resources=config.model_roles,
+        conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}},
+    )

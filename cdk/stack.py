@@ -1,0 +1,77 @@
+"""The smdeploy stack: notifications, functions, workflow and triggers, and what it outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from cdk.config import DeployerConfig
+from cdk.functions import DeployerFunctions
+from cdk.notifications import Notifications
+from cdk.triggers import Triggers
+from cdk.workflow import Workflow
+
+
+class SmdeployStack(Stack):
+    """Everything a platform team installs with ``cdk deploy``."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: DeployerConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description="smdeploy: event-driven deployer of Amazon SageMaker real-time endpoints",
+            **kwargs,
+        )
+        self.config = config
+        self.notifications = Notifications(self, "Notifications", config=config)
+        self.functions = DeployerFunctions(
+            self,
+            "Functions",
+            config=config,
+            topic=self.notifications.topic,
+            topic_key=self.notifications.key,
+        )
+        self.workflow = Workflow(
+            self,
+            "Workflow",
+            config=config,
+            functions=self.functions,
+            topic=self.notifications.topic,
+        )
+        self.triggers = Triggers(
+            self,
+            "Triggers",
+            config=config,
+            state_machine=self.workflow.state_machine,
+            topic=self.notifications.topic,
+        )
+        self.functions.grant_manifest_read(self.triggers.bucket, config.manifest_prefix)
+
+        CfnOutput(
+            self,
+            "StateMachineArn",
+            value=self.workflow.state_machine.state_machine_arn,
+            description="Start a deployment: aws stepfunctions start-execution --input file://request.json",
+        )
+        CfnOutput(
+            self,
+            "ManifestBucketName",
+            value=self.triggers.bucket.bucket_name,
+            description="Upload a deployment manifest here, under ManifestPrefix",
+        )
+        CfnOutput(
+            self,
+            "ManifestPrefix",
+            value=config.manifest_prefix,
+            description="The key prefix under which an uploaded manifest starts a deployment",
+        )
+        CfnOutput(
+            self,
+            "OutcomeTopicArn",
+            value=self.notifications.topic.topic_arn,
+            description="Every deployment's outcome is published here (and alarms)",
+        )

@@ -1,0 +1,186 @@
+"""What starts a deployment: EventBridge rules for Model Registry approvals and rejections and
+for manifests uploaded to the deployer's bucket.
+
+The patterns are ``deployer.contract``'s. Each target is the state machine with the whole
+event as its input (Validate turns any trigger into one request), a retry policy, and an
+encrypted dead-letter queue that raises an alarm when a trigger could not start a deployment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from cdk.checks import acknowledge
+from cdk.config import DeployerConfig
+from cdk.ids import stable_id
+from deployer import contract
+
+# EventBridge retries a target it could not reach (throttled StartExecution, ...) this often,
+# for at most this long; then the event goes to the dead-letter queue.
+RETRY_ATTEMPTS = 20
+MAX_EVENT_AGE = Duration.hours(2)
+DEAD_LETTER_RETENTION = Duration.days(14)
+NONCURRENT_MANIFESTS_KEPT = Duration.days(90)
+
+_PATTERN_KEYS = {"source": "source", "detail-type": "detail_type", "detail": "detail"}
+
+
+def event_pattern(pattern: Mapping[str, Any]) -> events.EventPattern:
+    """A ``deployer.contract`` pattern (EventBridge's JSON form) as a CDK EventPattern."""
+    unknown = set(pattern) - set(_PATTERN_KEYS)
+    if unknown:
+        raise ValueError(f"pattern keys this stack does not map: {sorted(unknown)}")
+    return events.EventPattern(**{_PATTERN_KEYS[k]: v for k, v in pattern.items()})
+
+
+class Triggers(Construct):
+    """The manifest bucket (and its access-log bucket), the rules, their role and DLQ."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeployerConfig,
+        state_machine: sfn.IStateMachine,
+        topic: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=Duration.days(config.log_retention_days),
+                    noncurrent_version_expiration=Duration.days(1),
+                )
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        stable_id(self.access_logs, "AccessLogBucket")
+        self.bucket = s3.Bucket(
+            self,
+            "ManifestBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            versioned=True,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="manifest-bucket/",
+            lifecycle_rules=[
+                s3.LifecycleRule(noncurrent_version_expiration=NONCURRENT_MANIFESTS_KEPT)
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        stable_id(self.bucket, "ManifestBucket")
+        # EventBridge notifications set on the bucket resource itself (the L2 property would
+        # add a custom-resource Lambda, with an AWS-managed policy, to set them).
+        cfn_bucket = self.bucket.node.default_child
+        assert isinstance(cfn_bucket, s3.CfnBucket)
+        cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+            event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(
+                event_bridge_enabled=True
+            )
+        )
+
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTER_RETENTION,
+        )
+        stable_id(self.dead_letters, "TriggerDeadLetterQueue")
+        for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
+            acknowledge(
+                self.dead_letters,
+                rule_id,
+                "this queue is itself the dead-letter queue of the trigger rules' targets",
+            )
+        self.role = iam.Role(
+            self,
+            "RuleRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description="smdeploy triggers: start deployments (states:StartExecution only)",
+        )
+        stable_id(self.role, "TriggerRuleRole")
+        state_machine.grant_start_execution(self.role)
+
+        target = targets.SfnStateMachine(
+            state_machine,
+            role=self.role,
+            dead_letter_queue=self.dead_letters,
+            retry_attempts=RETRY_ATTEMPTS,
+            max_event_age=MAX_EVENT_AGE,
+        )
+        self.rules: dict[str, events.Rule] = {}
+        if config.approval_groups:
+            self._rule(
+                "ApprovalRule",
+                "smdeploy: deploy a model package approved in a group that has a profile",
+                contract.approval_pattern(config.approval_groups),
+                target,
+            )
+        if config.rollback_groups:
+            self._rule(
+                "RejectionRule",
+                "smdeploy: roll back when the serving model package is rejected",
+                contract.rejection_pattern(config.rollback_groups),
+                target,
+            )
+        self._rule(
+            "ManifestRule",
+            "smdeploy: deploy a manifest uploaded under the manifest prefix",
+            contract.manifest_pattern(self.bucket.bucket_name, config.manifest_prefix),
+            target,
+        )
+
+        self.alarm = cloudwatch.Alarm(
+            self,
+            "DeadLetterAlarm",
+            alarm_description="smdeploy: a trigger could not start a deployment; its event "
+            "is in the trigger dead-letter queue",
+            metric=self.dead_letters.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic="Maximum"
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        stable_id(self.alarm, "TriggerDeadLetterAlarm")
+        self.alarm.add_alarm_action(actions.SnsAction(topic))
+
+    def _rule(
+        self,
+        logical_id: str,
+        description: str,
+        pattern: Mapping[str, Any],
+        target: events.IRuleTarget,
+    ) -> None:
+        rule = events.Rule(
+            self,
+            logical_id,
+            description=description,
+            event_pattern=event_pattern(pattern),
+            targets=[target],
+        )
+        stable_id(rule, logical_id)
+        self.rules[logical_id] = rule

@@ -1,0 +1,135 @@
+"""The deployment state machine, from ``statemachine/deployer.asl.json``, and its alarm.
+
+The file's text is inlined into the template verbatim (``DefinitionString``), and each of
+its ``${...}`` placeholders gets its function's ARN through ``DefinitionSubstitutions``
+(CloudFormation fills them at deploy time, as SAM does). A placeholder no function fills
+stops synth. This way cfn-lint validates the very definition that runs and the template
+assertions read it as data. The alternatives lose something:
+
+- ``DefinitionBody.from_file`` uploads the file as an S3 asset, out of the checks' sight;
+- a ``DefinitionString`` joined (``Fn::Join``) around the ARNs is opaque to cfn-lint;
+- a ``Definition`` object loses the ASL's JSON nulls on its way through jsii, and
+  ``"ResultPath": null`` (keep the input, discard the result) means something.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from cdk import paths
+from cdk.checks import acknowledge
+from cdk.config import DeployerConfig
+from cdk.functions import DeployerFunctions, log_retention
+from cdk.ids import stable_id
+from deployer import contract
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+class PlaceholderUnfilled(Exception):
+    """The definition has a ${...} placeholder that no function fills."""
+
+
+def substitutions(definition: str, values: Mapping[str, str]) -> dict[str, str]:
+    """The ``DefinitionSubstitutions`` for ``definition``: a value for each of its placeholders.
+
+    A placeholder with no value stops synth: the state machine would fail at run time.
+    """
+    used = sorted(set(_PLACEHOLDER.findall(definition)))
+    missing = [name for name in used if name not in values]
+    if missing:
+        names = ", ".join(f"${{{m}}}" for m in missing)
+        raise PlaceholderUnfilled(
+            f"{paths.DEFINITION.name}: no function fills {names} (the stack fills "
+            f"deployer.contract.FUNCTIONS' placeholders: {', '.join(sorted(values))})"
+        )
+    return {name: values[name] for name in used}
+
+
+class Workflow(Construct):
+    """The Standard state machine, its log group, and an alarm on failed executions."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeployerConfig,
+        functions: DeployerFunctions,
+        topic: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        arns = {
+            spec.placeholder: functions.functions[spec.stage].function_arn
+            for spec in contract.FUNCTIONS
+        }
+        definition = paths.DEFINITION.read_text()
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=log_retention(config.log_retention_days),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            comment="smdeploy: deploy a SageMaker real-time endpoint",
+            definition_body=sfn.DefinitionBody.from_string(definition),
+            definition_substitutions=substitutions(definition, arns),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+            ),
+            tracing_enabled=True,
+        )
+        stable_id(self.log_group, "StateMachineLogs")
+        stable_id(self.state_machine, "StateMachine")
+        # A definition from a string gets no automatic permissions: invoke each function.
+        for function in functions.functions.values():
+            function.grant_invoke(self.state_machine)
+        role = self.state_machine.role
+        for stage, logical_id in functions.logical_ids.items():
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]",
+                f"the {stage} function's versions and aliases (its ARN followed by :*), which "
+                f"lambda:InvokeFunction authorizes separately from the unqualified ARN",
+            )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "the CloudWatch Logs delivery actions (logs:CreateLogDelivery, ...) and the X-Ray "
+            "actions (xray:PutTraceSegments, ...) support no resource-level permissions",
+        )
+
+        failures = cloudwatch.MathExpression(
+            expression="failed + timedOut",
+            using_metrics={
+                "failed": self.state_machine.metric_failed(statistic="Sum"),
+                "timedOut": self.state_machine.metric_timed_out(statistic="Sum"),
+            },
+            label="Failed and timed-out executions",
+            period=Duration.minutes(5),
+        )
+        self.alarm = cloudwatch.Alarm(
+            self,
+            "FailedExecutionsAlarm",
+            alarm_description="smdeploy: a deployment failed or timed out (see the topic's "
+            "outcome message, or the execution's history)",
+            metric=failures,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        stable_id(self.alarm, "FailedExecutionsAlarm")
+        self.alarm.add_alarm_action(actions.SnsAction(topic))

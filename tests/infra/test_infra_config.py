@@ -1,0 +1,330 @@
+"""The configuration: every bad value stops synth with a message naming its key and an example.
+
+Most tests call ``load_config`` directly (pure, no synth). A few build the stack for another
+configuration and read its constructs, which needs no synthesis either.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from infra_helpers import CDK_JSON_CONTEXT, TEST_PROFILES
+
+from cdk import paths
+from cdk.app import build, main, new_app
+from cdk.config import (
+    KEYS,
+    LAMBDA_ENVIRONMENT_LIMIT,
+    LOG_RETENTION_DAYS,
+    ConfigError,
+    DeployerConfig,
+    load_config,
+)
+from cdk.functions import log_retention
+from cdk.stack import SmdeployStack
+from cdk.workflow import PlaceholderUnfilled, substitutions
+from deployer import contract
+
+ROLE = "arn:aws:iam::123456789012:role/smdeploy-sagemaker-execution"
+VALID: dict[str, Any] = {"sagemakerRoleArn": ROLE, "profiles": TEST_PROFILES}
+
+
+def problems(context: dict[str, Any], **kwargs: Any) -> list[str]:
+    with pytest.raises(ConfigError) as raised:
+        load_config(context, **kwargs)
+    return raised.value.problems
+
+
+def the_problem(context: dict[str, Any], **kwargs: Any) -> str:
+    found = problems(context, **kwargs)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# --- Good configurations ------------------------------------------------------------------
+
+
+def test_cdk_json_holds_a_valid_configuration() -> None:
+    config = load_config(CDK_JSON_CONTEXT)
+    assert config.name_prefix == "smdeploy-"
+    assert config.approval_groups == ["churn-predictor"]
+    assert config.rollback_groups == ["churn-predictor"]
+
+
+def test_defaults_fill_what_is_not_given() -> None:
+    config = load_config(VALID)
+    assert (config.name_prefix, config.deadline_seconds, config.config_retention) == (
+        "smdeploy-",
+        3600,
+        0,
+    )
+    assert (config.manifest_prefix, config.log_retention_days) == ("manifests/", 90)
+    assert config.notification_email is None and config.powertools_layer_arn is None
+    assert config.stack_name == "smdeploy"
+
+
+def test_values_given_with_dash_c_arrive_as_text_and_are_read_as_such() -> None:
+    config = load_config(
+        {
+            "sagemakerRoleArn": ROLE,
+            "profiles": json.dumps(TEST_PROFILES),
+            "deadlineSeconds": "7200",
+            "configRetention": "3",
+            "logRetentionDays": "30",
+        }
+    )
+    assert config.deadline_seconds == 7200
+    assert config.config_retention == 3
+    assert config.log_retention_days == 30
+    assert json.loads(config.profiles_json) == TEST_PROFILES
+
+
+def test_the_profiles_go_to_validate_as_compact_json() -> None:
+    config = load_config(VALID)
+    assert config.profiles_json == json.dumps(TEST_PROFILES, separators=(",", ":"), sort_keys=True)
+    assert config.model_roles == sorted(
+        {ROLE, TEST_PROFILES["fraud-detector"]["ModelExecutionRoleArn"]}
+    )
+
+
+def test_no_profiles_at_all_is_a_valid_choice() -> None:
+    assert load_config({**VALID, "profiles": {}}).approval_groups == []
+
+
+# --- Bad values: one problem each, naming the key and showing a valid example ---------------
+
+EXAMPLES = {
+    "sagemakerRoleArn": "Example: -c sagemakerRoleArn=arn:aws:iam::123456789012:role/",
+    "profiles": 'Example: -c profiles=\'{"churn-models": {"EndpointName": "smdeploy-churn"',
+    "namePrefix": "Example: -c namePrefix=smdeploy-",
+    "notificationEmail": "Example: -c notificationEmail=ml-platform@example.com",
+    "configRetention": "Example: -c configRetention=5",
+    "deadlineSeconds": "Example: -c deadlineSeconds=3600",
+    "manifestPrefix": "Example: -c manifestPrefix=manifests/",
+    "logRetentionDays": "Example: -c logRetentionDays=90",
+    "powertoolsLayerVersion": "Example: -c powertoolsLayerVersion=27",
+    "powertoolsLayerArn": "Example: -c powertoolsLayerArn=arn:aws:lambda:",
+    "stackName": "Example: -c stackName=smdeploy",
+}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [
+        ("sagemakerRoleArn", None, "sagemakerRoleArn: missing"),
+        ("sagemakerRoleArn", "", "sagemakerRoleArn: missing"),
+        ("sagemakerRoleArn", "arn:aws:iam::123:role/x", "must be an IAM role ARN"),
+        ("sagemakerRoleArn", "arn:aws:iam::123456789012:user/x", "must be an IAM role ARN"),
+        ("profiles", None, "profiles: missing"),
+        ("profiles", "{not json", "profiles: not valid JSON"),
+        ("profiles", ["churn"], "profiles: must be an object of model package group"),
+        ("namePrefix", "-smdeploy", "namePrefix: must be the start of a SageMaker name"),
+        ("namePrefix", "team*", "namePrefix: must be the start of a SageMaker name"),
+        ("namePrefix", "x" * 33, "namePrefix: must be the start of a SageMaker name"),
+        ("notificationEmail", "ml-platform", "notificationEmail: must be an email address"),
+        ("configRetention", -1, "configRetention: must be a whole number from 0"),
+        ("configRetention", "five", "configRetention: must be a whole number from 0"),
+        ("configRetention", True, "configRetention: must be a whole number from 0"),
+        ("deadlineSeconds", 599, "deadlineSeconds: must be a whole number of seconds from 600"),
+        ("deadlineSeconds", 86401, "deadlineSeconds: must be a whole number of seconds"),
+        ("deadlineSeconds", "1h", "deadlineSeconds: must be a whole number of seconds"),
+        ("manifestPrefix", "/manifests/", "manifestPrefix: must be an S3 key prefix"),
+        ("manifestPrefix", "manifests/*", "manifestPrefix: must be an S3 key prefix"),
+        ("logRetentionDays", 10, "logRetentionDays: must be a retention period"),
+        ("powertoolsLayerVersion", 0, "powertoolsLayerVersion: must be a layer version"),
+        ("powertoolsLayerArn", "powertools", "powertoolsLayerArn: must be a Lambda layer"),
+        ("stackName", "1smdeploy", "stackName: must be a CloudFormation stack name"),
+    ],
+)
+def test_a_bad_value_stops_synth_naming_its_key_with_an_example(
+    key: str, value: Any, says: str
+) -> None:
+    context = {**VALID, key: value}
+    if value is None:
+        del context[key]
+    problem = the_problem(context)
+    assert problem.startswith(key)
+    assert says in problem
+    assert EXAMPLES[key] in problem
+
+
+@pytest.mark.parametrize(
+    ("profile", "says"),
+    [
+        (
+            {
+                "EndpointName": "churn",
+                "ProductionVariants": TEST_PROFILES["churn-predictor"]["ProductionVariants"],
+            },
+            "profiles.churn-predictor.EndpointName: must start with the deployer's name prefix",
+        ),
+        (
+            {"EndpointName": "smdeploy-churn"},
+            "profiles.churn-predictor.ProductionVariants",
+        ),
+        (
+            {**TEST_PROFILES["churn-predictor"], "RollbackOnRejection": "yes"},
+            "profiles.churn-predictor.RollbackOnRejection: must be true or false",
+        ),
+        (
+            {**TEST_PROFILES["churn-predictor"], "EndpointNmae": "x"},
+            "profiles.churn-predictor.EndpointNmae: unknown field; did you mean EndpointName?",
+        ),
+    ],
+)
+def test_a_profile_the_validate_stage_would_refuse_stops_synth(
+    profile: dict[str, Any], says: str
+) -> None:
+    found = problems({**VALID, "profiles": {"churn-predictor": profile}})
+    assert any(p.startswith(says) for p in found), found
+    assert EXAMPLES["profiles"] in found[-1]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    found = problems({"deadlineSeconds": 5, "namePrefix": "*", "notificationEmail": "x"})
+    keys = [p.split(":", 1)[0] for p in found]
+    assert keys == [
+        "namePrefix",
+        "sagemakerRoleArn",
+        "profiles",
+        "notificationEmail",
+        "deadlineSeconds",
+    ]
+    message = str(ConfigError(found))
+    assert message.startswith("smdeploy: 5 problems in the configuration")
+
+
+def test_a_misspelt_key_is_pointed_out() -> None:
+    problem = the_problem(VALID, all_keys=("sagemakerRoleARN", "@aws-cdk/core:target-partitions"))
+    assert problem == "sagemakerRoleARN: not a setting; did you mean sagemakerRoleArn?"
+
+
+def test_the_role_must_be_in_the_account_being_deployed_to() -> None:
+    load_config(VALID, deploy_account="123456789012")
+    problem = the_problem(VALID, deploy_account="210987654321")
+    assert problem.startswith("sagemakerRoleArn: is in account 123456789012, but the stack")
+
+
+def test_profiles_that_do_not_fit_in_lambda_s_environment_stop_synth() -> None:
+    variant = TEST_PROFILES["churn-predictor"]["ProductionVariants"]
+    many = {
+        f"group-{i:02d}": {
+            "EndpointName": f"smdeploy-endpoint-{i:02d}",
+            "ProductionVariants": variant,
+        }
+        for i in range(40)
+    }
+    problem = the_problem({**VALID, "profiles": many})
+    assert problem.startswith("profiles: the Validate function's environment would be")
+    assert f"over Lambda's limit of {LAMBDA_ENVIRONMENT_LIMIT} bytes" in problem
+    assert EXAMPLES["profiles"] in problem
+
+
+def test_every_setting_has_an_example_that_is_itself_valid() -> None:
+    context: dict[str, Any] = {}
+    from cdk.config import SETTINGS
+
+    for setting in SETTINGS:
+        example = setting.example.strip("'")
+        context[setting.key] = example
+    context["profiles"] = json.loads(context["profiles"])
+    assert isinstance(load_config(context), DeployerConfig)
+    assert {s.key for s in SETTINGS} == set(KEYS) == set(EXAMPLES)
+
+
+# --- The app as the CLI runs it -----------------------------------------------------------
+
+
+def test_the_app_explains_a_missing_setting_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = {k: v for k, v in CDK_JSON_CONTEXT.items() if k != "sagemakerRoleArn"}
+    assert main(new_app(context, outdir=str(tmp_path))) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("smdeploy: 1 problem in the configuration")
+    assert "sagemakerRoleArn: missing" in error
+    assert EXAMPLES["sagemakerRoleArn"] in error
+    assert not list(tmp_path.iterdir())  # nothing was synthesized
+
+
+# --- The definition's placeholders --------------------------------------------------------
+
+
+def test_every_placeholder_of_the_definition_is_a_function_s() -> None:
+    values = {spec.placeholder: f"<{spec.stage}>" for spec in contract.FUNCTIONS}
+    text = paths.DEFINITION.read_text()
+    filled = substitutions(text, values)
+    assert sorted(filled) == sorted(set(re.findall(r"\$\{(\w+)\}", text)))
+    for name, value in filled.items():
+        text = text.replace(f"${{{name}}}", value)
+    assert "${" not in text
+
+
+def test_a_placeholder_no_function_fills_stops_synth() -> None:
+    definition = '{"States": {"Notify": {"Type": "Task", "Resource": "${PublishFunctionArn}"}}}'
+    with pytest.raises(PlaceholderUnfilled, match=r"no function fills \$\{PublishFunctionArn\}"):
+        substitutions(definition, {"NotifyFunctionArn": "arn"})
+
+
+# --- Other configurations, read from the constructs (no synthesis) -------------------------
+
+
+def build_stack(**context: Any) -> SmdeployStack:
+    return build(new_app({**CDK_JSON_CONTEXT, **context}))
+
+
+def policy_of(stack: SmdeployStack, stage: str) -> str:
+    """One function role's policy, resolved, as JSON text."""
+    policy = stack.functions.roles[stage].node.find_child("DefaultPolicy")
+    assert isinstance(policy, iam.Policy)
+    return json.dumps(stack.resolve(policy.document.to_json()))
+
+
+def test_without_rollback_profiles_there_is_no_rejection_rule_nor_listing() -> None:
+    stack = build_stack(profiles={"fraud-detector": TEST_PROFILES["fraud-detector"]})
+    assert sorted(stack.triggers.rules) == ["ApprovalRule", "ManifestRule"]
+    assert "sagemaker:ListModelPackages" not in policy_of(stack, "Validate")
+
+
+def test_without_profiles_only_manifests_and_direct_executions_deploy() -> None:
+    stack = build_stack(profiles={})
+    assert sorted(stack.triggers.rules) == ["ManifestRule"]
+
+
+def test_with_config_retention_0_describe_deletes_nothing() -> None:
+    stack = build_stack(configRetention=0)
+    describe = policy_of(stack, "Describe")
+    assert "DeleteEndpointConfig" not in describe and "ListEndpointConfigs" not in describe
+
+
+def test_a_prefix_with_capitals_is_granted_as_sagemaker_spells_arns_too() -> None:
+    profiles = {
+        "churn-predictor": {**TEST_PROFILES["churn-predictor"], "EndpointName": "Team-A-churn"}
+    }
+    stack = build_stack(namePrefix="Team-A-", profiles=profiles)
+    deploy = policy_of(stack, "Deploy")
+    assert ":endpoint/Team-A-*" in deploy and ":endpoint/team-a-*" in deploy
+
+
+def test_a_layer_arn_replaces_the_published_layer() -> None:
+    arn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:layer:Powertools:3"
+    stack = build_stack(powertoolsLayerArn=arn)
+    function = stack.functions.functions["Validate"]
+    resource = function.node.default_child
+    assert stack.resolve(resource.layers) == [arn]  # type: ignore[union-attr]
+
+
+def test_every_accepted_log_retention_reaches_cloudwatch_as_that_many_days() -> None:
+    stack = Stack(new_app(), "Retention")
+    for days in LOG_RETENTION_DAYS:
+        group = logs.LogGroup(stack, f"Logs{days}", retention=log_retention(days))
+        resource = group.node.default_child
+        assert isinstance(resource, logs.CfnLogGroup)
+        assert stack.resolve(resource.retention_in_days) == days

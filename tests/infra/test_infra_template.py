@@ -1,0 +1,470 @@
+"""The synthesized template, resource by resource: what a reviewer of the stack checks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+from infra_helpers import FRAUD_ROLE, TEST_PROFILES, Synthesized
+
+from cdk import paths
+from deployer import contract
+
+FUNCTION_IDS = {spec.stage: f"{spec.stage}Function" for spec in contract.FUNCTIONS}
+ASL = json.loads(paths.DEFINITION.read_text())
+
+
+def ref(logical_id: str) -> dict[str, str]:
+    return {"Ref": logical_id}
+
+
+def arn_of(logical_id: str) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+# --- Functions ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", contract.FUNCTIONS, ids=lambda s: s.stage)
+def test_each_function_runs_python_313_on_arm64_with_tracing_and_its_own_role_and_logs(
+    synth: Synthesized, spec: contract.FunctionSpec
+) -> None:
+    logical_id = FUNCTION_IDS[spec.stage]
+    function = synth.properties(logical_id)
+    assert function["Handler"] == spec.handler
+    assert function["Runtime"] == "python3.13"
+    assert function["Architectures"] == ["arm64"]
+    assert function["TracingConfig"] == {"Mode": "Active"}
+    assert function["Role"] == arn_of(f"{spec.stage}FunctionRole")
+    assert function["LoggingConfig"] == {"LogGroup": ref(f"{spec.stage}FunctionLogs")}
+    assert function["Timeout"] < ASL["States"]["Validate"]["TimeoutSeconds"]
+    logs = synth.resources[f"{spec.stage}FunctionLogs"]
+    assert logs["Properties"]["RetentionInDays"] == 90
+    assert logs["DeletionPolicy"] == "Retain"
+
+
+def test_the_functions_share_one_asset_the_functions_folder(synth: Synthesized) -> None:
+    keys = {synth.properties(i)["Code"]["S3Key"] for i in FUNCTION_IDS.values()}
+    assert len(keys) == 1
+    asset = synth.outdir / f"asset.{keys.pop().removesuffix('.zip')}"
+    assert (asset / "deployer" / "contract.py").read_text() == (
+        paths.FUNCTIONS / "deployer" / "contract.py"
+    ).read_text()
+    assert not list(asset.rglob("__pycache__"))
+
+
+def test_powertools_comes_from_the_aws_published_layer_in_the_stack_s_partition_and_region(
+    synth: Synthesized,
+) -> None:
+    layers = {json.dumps(synth.properties(i)["Layers"]) for i in FUNCTION_IDS.values()}
+    assert len(layers) == 1
+    ((arn, values),) = [layer["Fn::Sub"] for layer in json.loads(layers.pop())]
+    assert arn == (
+        "arn:${AWS::Partition}:lambda:${AWS::Region}:${Publisher}:layer:"
+        "AWSLambdaPowertoolsPythonV3-python313-arm64:27"
+    )
+    assert values["Publisher"] == {
+        "Fn::FindInMap": ["PowertoolsPublisher", ref("AWS::Partition"), "Account"]
+    }
+    assert synth.template["Mappings"]["PowertoolsPublisher"] == {
+        "aws": {"Account": "017000801446"},
+        "aws-cn": {"Account": "498634801083"},
+    }
+
+
+def environment(synth: Synthesized, stage: str) -> dict[str, Any]:
+    variables: dict[str, Any] = synth.properties(FUNCTION_IDS[stage])["Environment"]["Variables"]
+    return variables
+
+
+def test_validate_reads_the_profiles_prefix_and_role(synth: Synthesized) -> None:
+    env = environment(synth, "Validate")
+    assert json.loads(env[contract.ENV_PROFILES]) == TEST_PROFILES
+    assert "\n" not in env[contract.ENV_PROFILES] and ": " not in env[contract.ENV_PROFILES]
+    assert env[contract.ENV_NAME_PREFIX] == "smdeploy-"
+    assert env[contract.ENV_MODEL_ROLE] == (
+        "arn:aws:iam::123456789012:role/smdeploy-sagemaker-execution"
+    )
+
+
+def test_describe_reads_the_deadline_and_config_retention(synth: Synthesized) -> None:
+    env = environment(synth, "Describe")
+    assert env[contract.ENV_DEADLINE] == "3600"
+    assert env[contract.ENV_CONFIG_RETENTION] == "5"
+
+
+def test_notify_reads_the_topic_and_the_default_bus(synth: Synthesized) -> None:
+    env = environment(synth, "Notify")
+    assert env[contract.ENV_TOPIC_ARN] == ref("OutcomeTopic")
+    assert env[contract.ENV_EVENT_BUS] == "default"
+
+
+@pytest.mark.parametrize("stage", list(FUNCTION_IDS))
+def test_every_function_names_its_service_and_metrics_namespace_and_reads_only_its_own_settings(
+    synth: Synthesized, stage: str
+) -> None:
+    env = environment(synth, stage)
+    assert env["POWERTOOLS_SERVICE_NAME"] == "smdeploy"
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "smdeploy"
+    own = {
+        "Validate": {contract.ENV_PROFILES, contract.ENV_NAME_PREFIX, contract.ENV_MODEL_ROLE},
+        "Describe": {contract.ENV_DEADLINE, contract.ENV_CONFIG_RETENTION},
+        "Notify": {contract.ENV_TOPIC_ARN, contract.ENV_EVENT_BUS},
+    }.get(stage, set())
+    assert {k for k in env if k.startswith("SMDEPLOY_")} == own
+
+
+# --- The state machine --------------------------------------------------------------------
+
+
+def definition(synth: Synthesized) -> dict[str, Any]:
+    """The inlined definition with its substitutions applied, as CloudFormation applies them
+    (each ARN shown as ``<LogicalId.Arn>``)."""
+    properties = synth.properties("StateMachine")
+    text: str = properties["DefinitionString"]
+    for name, value in properties["DefinitionSubstitutions"].items():
+        logical_id, attribute = value["Fn::GetAtt"]
+        text = text.replace(f"${{{name}}}", f"<{logical_id}.{attribute}>")
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
+
+
+def test_the_definition_is_inlined_and_every_placeholder_is_filled(synth: Synthesized) -> None:
+    properties = synth.properties("StateMachine")
+    assert "DefinitionS3Location" not in properties and "Definition" not in properties
+    assert "${" not in json.dumps(definition(synth))
+
+
+def test_the_inlined_definition_is_the_file_verbatim(synth: Synthesized) -> None:
+    assert synth.properties("StateMachine")["DefinitionString"] == paths.DEFINITION.read_text()
+
+
+def test_each_placeholder_is_its_function_s_arn(synth: Synthesized) -> None:
+    substitutions = synth.properties("StateMachine")["DefinitionSubstitutions"]
+    assert substitutions == {
+        spec.placeholder: arn_of(FUNCTION_IDS[spec.stage]) for spec in contract.FUNCTIONS
+    }
+    tasks = [s for s in definition(synth)["States"].values() if s["Type"] == "Task"]
+    assert {t["Resource"] for t in tasks} == {f"<{i}.Arn>" for i in FUNCTION_IDS.values()}
+
+
+def test_json_nulls_of_the_definition_survive(synth: Synthesized) -> None:
+    """``"ResultPath": null`` (keep the input, drop the result) must reach Step Functions."""
+    in_file = {n: s for n, s in ASL["States"].items() if "ResultPath" in s}
+    deployed = definition(synth)["States"]
+    assert any(s["ResultPath"] is None for s in in_file.values())
+    for name, state in in_file.items():
+        assert (
+            "ResultPath" in deployed[name] and deployed[name]["ResultPath"] == state["ResultPath"]
+        )
+
+
+def test_every_task_retries_and_catches(synth: Synthesized) -> None:
+    tasks = {n: s for n, s in definition(synth)["States"].items() if s["Type"] == "Task"}
+    assert tasks
+    for name, task in tasks.items():
+        assert task.get("Retry"), name
+        assert task.get("Catch"), name
+        assert task["Catch"][-1]["ErrorEquals"] == ["States.ALL"], name
+
+
+def test_the_state_machine_is_standard_logs_everything_and_traces(synth: Synthesized) -> None:
+    synth.assertions.has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {
+            "StateMachineType": "STANDARD",
+            "TracingConfiguration": {"Enabled": True},
+            "LoggingConfiguration": {
+                "Level": "ALL",
+                "IncludeExecutionData": True,
+                "Destinations": [
+                    {"CloudWatchLogsLogGroup": {"LogGroupArn": arn_of("StateMachineLogs")}}
+                ],
+            },
+        },
+    )
+    logs = synth.resources["StateMachineLogs"]
+    assert logs["Properties"]["RetentionInDays"] == 90
+    assert logs["DeletionPolicy"] == "Retain"
+
+
+def test_the_state_machine_may_invoke_exactly_the_five_functions(synth: Synthesized) -> None:
+    role = synth.properties("StateMachine")["RoleArn"]["Fn::GetAtt"][0]
+    invoked = [
+        statement
+        for policy in synth.of_type("AWS::IAM::Policy").values()
+        if ref(role) in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "lambda:InvokeFunction" in json.dumps(statement["Action"])
+    ]
+    assert len(invoked) == 1
+    (statement,) = invoked
+    assert statement["Action"] == "lambda:InvokeFunction"
+    expected = [arn_of(i) for i in FUNCTION_IDS.values()] + [
+        {"Fn::Join": ["", [arn_of(i), ":*"]]} for i in FUNCTION_IDS.values()
+    ]
+    assert sorted(map(json.dumps, statement["Resource"])) == sorted(map(json.dumps, expected))
+
+
+def test_failed_and_timed_out_executions_raise_an_alarm_on_the_topic(synth: Synthesized) -> None:
+    alarm = synth.properties("FailedExecutionsAlarm")
+    assert alarm["AlarmActions"] == [ref("OutcomeTopic")]
+    assert alarm["Threshold"] == 1
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    metrics = {
+        m["MetricStat"]["Metric"]["MetricName"]: m["MetricStat"]
+        for m in alarm["Metrics"]
+        if "MetricStat" in m
+    }
+    assert set(metrics) == {"ExecutionsFailed", "ExecutionsTimedOut"}
+    for stat in metrics.values():
+        assert stat["Metric"]["Namespace"] == "AWS/States"
+        assert stat["Metric"]["Dimensions"] == [
+            {"Name": "StateMachineArn", "Value": ref("StateMachine")}
+        ]
+        assert stat["Stat"] == "Sum"
+    (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
+    assert expression["ReturnData"] is True
+
+
+# --- Triggers -----------------------------------------------------------------------------
+
+
+def test_approvals_of_every_profiled_group_start_a_deployment(synth: Synthesized) -> None:
+    pattern = synth.properties("ApprovalRule")["EventPattern"]
+    assert pattern == contract.approval_pattern(sorted(TEST_PROFILES))
+
+
+def test_rejections_roll_back_only_in_the_groups_that_ask_for_it(synth: Synthesized) -> None:
+    pattern = synth.properties("RejectionRule")["EventPattern"]
+    rolling_back = [g for g, p in TEST_PROFILES.items() if p.get("RollbackOnRejection")]
+    assert rolling_back == ["churn-predictor"]
+    assert pattern == contract.rejection_pattern(rolling_back)
+
+
+def test_manifests_uploaded_under_the_prefix_of_the_deployer_s_bucket_start_a_deployment(
+    synth: Synthesized,
+) -> None:
+    pattern = synth.properties("ManifestRule")["EventPattern"]
+    assert pattern == contract.manifest_pattern(ref("ManifestBucket"), "manifests/")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rule", ["ApprovalRule", "RejectionRule", "ManifestRule"])
+def test_each_rule_starts_the_state_machine_with_the_whole_event_retries_and_dead_letters(
+    synth: Synthesized, rule: str
+) -> None:
+    properties = synth.properties(rule)
+    assert properties["State"] == "ENABLED"
+    (target,) = properties["Targets"]
+    assert target["Arn"] == ref("StateMachine")
+    assert target["RoleArn"] == arn_of("TriggerRuleRole")
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 20, "MaximumEventAgeInSeconds": 7200}
+    assert target["DeadLetterConfig"] == {"Arn": arn_of("TriggerDeadLetterQueue")}
+    assert not {"Input", "InputPath", "InputTransformer"} & set(target)
+
+
+def test_the_rules_role_may_only_start_executions_of_the_state_machine(synth: Synthesized) -> None:
+    synth.assertions.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": Match.object_like(
+                {
+                    "Statement": [
+                        Match.object_like({"Principal": {"Service": "events.amazonaws.com"}})
+                    ]
+                }
+            )
+        },
+    )
+    statements = [
+        s
+        for p in synth.of_type("AWS::IAM::Policy").values()
+        if p["Properties"]["Roles"] == [ref("TriggerRuleRole")]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert statements == [
+        {"Action": "states:StartExecution", "Effect": "Allow", "Resource": ref("StateMachine")}
+    ]
+
+
+def test_the_dead_letter_queue_accepts_only_the_rules_and_raises_an_alarm(
+    synth: Synthesized,
+) -> None:
+    (policy,) = [
+        p["Properties"]
+        for p in synth.of_type("AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [ref("TriggerDeadLetterQueue")]
+    ]
+    sends = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert sends
+    for statement in sends:
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+        assert statement["Action"] == "sqs:SendMessage"
+        assert "aws:SourceArn" in statement["Condition"]["ArnEquals"]
+    alarm = synth.properties("TriggerDeadLetterAlarm")
+    assert alarm["AlarmActions"] == [ref("OutcomeTopic")]
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+
+
+def test_the_manifest_bucket_sends_its_events_to_eventbridge_without_a_custom_resource(
+    synth: Synthesized,
+) -> None:
+    bucket = synth.properties("ManifestBucket")
+    assert bucket["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+    }
+    assert not [r for r in synth.resources.values() if r["Type"].startswith("Custom::")]
+    assert not synth.of_type("AWS::CloudFormation::CustomResource")
+
+
+# --- Encryption and storage ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bucket", ["ManifestBucket", "AccessLogBucket"])
+def test_buckets_are_encrypted_private_versioned_and_ssl_only(
+    synth: Synthesized, bucket: str
+) -> None:
+    properties = synth.properties(bucket)
+    assert properties["BucketEncryption"] == {
+        "ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+        ]
+    }
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert synth.resources[bucket]["DeletionPolicy"] == "Retain"
+    synth.assertions.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "Bucket": ref(bucket),
+            "PolicyDocument": Match.object_like(
+                {
+                    "Statement": Match.array_with(
+                        [
+                            Match.object_like(
+                                {
+                                    "Effect": "Deny",
+                                    "Action": "s3:*",
+                                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                                }
+                            )
+                        ]
+                    )
+                }
+            ),
+        },
+    )
+
+
+def test_the_manifest_bucket_is_access_logged(synth: Synthesized) -> None:
+    assert synth.properties("ManifestBucket")["LoggingConfiguration"] == {
+        "DestinationBucketName": ref("AccessLogBucket"),
+        "LogFilePrefix": "manifest-bucket/",
+    }
+
+
+def test_the_outcome_topic_is_encrypted_with_a_rotated_key_cloudwatch_may_use(
+    synth: Synthesized,
+) -> None:
+    assert synth.properties("OutcomeTopic")["KmsMasterKeyId"] == arn_of("OutcomeTopicKey")
+    key = synth.properties("OutcomeTopicKey")
+    assert key["EnableKeyRotation"] is True
+    (cloudwatch,) = [
+        s
+        for s in key["KeyPolicy"]["Statement"]
+        if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert sorted(cloudwatch["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert cloudwatch["Condition"] == {"StringEquals": {"aws:SourceAccount": ref("AWS::AccountId")}}
+    synth.assertions.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "Topics": [ref("OutcomeTopic")],
+            "PolicyDocument": Match.object_like(
+                {
+                    "Statement": Match.array_with(
+                        [
+                            Match.object_like(
+                                {
+                                    "Effect": "Deny",
+                                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                                }
+                            )
+                        ]
+                    )
+                }
+            ),
+        },
+    )
+
+
+@pytest.mark.parametrize("queue", ["TriggerDeadLetterQueue", "UndeliveredNotificationQueue"])
+def test_queues_are_encrypted_and_ssl_only(synth: Synthesized, queue: str) -> None:
+    properties = synth.properties(queue)
+    assert properties["SqsManagedSseEnabled"] is True
+    assert properties["MessageRetentionPeriod"] == 14 * 24 * 3600
+    synth.assertions.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "Queues": [ref(queue)],
+            "PolicyDocument": Match.object_like(
+                {
+                    "Statement": Match.array_with(
+                        [
+                            Match.object_like(
+                                {
+                                    "Effect": "Deny",
+                                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                                }
+                            )
+                        ]
+                    )
+                }
+            ),
+        },
+    )
+
+
+def test_the_notification_email_is_subscribed_with_a_dead_letter_queue(
+    synth: Synthesized,
+) -> None:
+    synth.assertions.has_resource_properties(
+        "AWS::SNS::Subscription",
+        {
+            "Protocol": "email",
+            "Endpoint": "ml-platform@example.com",
+            "TopicArn": ref("OutcomeTopic"),
+            "RedrivePolicy": {"deadLetterTargetArn": arn_of("UndeliveredNotificationQueue")},
+        },
+    )
+
+
+def test_no_dynamodb_table_the_deployer_keeps_no_state_of_its_own(synth: Synthesized) -> None:
+    assert not synth.of_type("AWS::DynamoDB::Table")
+
+
+# --- Outputs ------------------------------------------------------------------------------
+
+
+def test_the_outputs_say_where_to_start_upload_and_listen(synth: Synthesized) -> None:
+    outputs = {k: v["Value"] for k, v in synth.template["Outputs"].items()}
+    assert outputs == {
+        "StateMachineArn": ref("StateMachine"),
+        "ManifestBucketName": ref("ManifestBucket"),
+        "ManifestPrefix": "manifests/",
+        "OutcomeTopicArn": ref("OutcomeTopic"),
+    }
+
+
+def test_the_second_profile_role_is_known_to_the_stack(synth: Synthesized) -> None:
+    assert synth.stack.config.model_roles == sorted(
+        ["arn:aws:iam::123456789012:role/smdeploy-sagemaker-execution", FRAUD_ROLE]
+    )
