@@ -24,15 +24,13 @@ from moto import mock_aws
 from moto.sagemaker.exceptions import ValidationError
 
 from smdeploy import paths
-from smdeploy.executions import Progress, ProgressCallback, readable_cause, watch
+from smdeploy.executions import ProgressCallback, readable_cause, watch
 from smdeploy.runtime.emulator import Emulator, Faults, SimClock
 from smdeploy.runtime.install import Installation, install_deployer
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_stepfunctions import SFNClient
-
-__all__ = ["LocalDeployment", "Outcome", "Progress", "ProgressCallback", "Stats"]
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
