@@ -64,11 +64,25 @@ def count_errors(handler: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def stage_handler(handler: F) -> F:
+    """What every stage's handler wears: the execution name as the logs' correlation id (state
+    cleared per invocation), an X-Ray segment, metrics flushed with the cold start, and the
+    deployer's errors counted by type."""
+    counted = count_errors(handler)
+    measured = metrics.log_metrics(capture_cold_start_metric=True)(counted)
+    traced = tracer.capture_lambda_handler(measured)
+    logged = logger.inject_lambda_context(
+        correlation_id_path=CORRELATION_ID_PATH, clear_state=True
+    )(traced)
+    return logged  # type: ignore[return-value]
+
+
 __all__ = [
     "CORRELATION_ID_PATH",
     "MetricUnit",
     "count_errors",
     "logger",
     "metrics",
+    "stage_handler",
     "tracer",
 ]

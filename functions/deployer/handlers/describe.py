@@ -17,12 +17,10 @@ from deployer.errors import EndpointFailed
 from deployer.events import DescribeEvent
 from deployer.gateway import SageMakerGateway
 from deployer.observability import (
-    CORRELATION_ID_PATH,
     MetricUnit,
-    count_errors,
     logger,
     metrics,
-    tracer,
+    stage_handler,
 )
 from deployer.outcome import DEFAULT_DEADLINE_SECONDS, assess, elapsed_seconds
 from deployer.retention import prune
@@ -36,10 +34,7 @@ def config_retention() -> int:
     return int(os.environ.get(contract.ENV_CONFIG_RETENTION) or 0)
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH, clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
-@count_errors
+@stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = parse(event=event, model=DescribeEvent)
     deployment = stage.Deployment

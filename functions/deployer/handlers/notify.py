@@ -12,19 +12,14 @@ from deployer import clients, contract
 from deployer.events import NotifyEvent
 from deployer.notify import outcome_detail, publish
 from deployer.observability import (
-    CORRELATION_ID_PATH,
     MetricUnit,
-    count_errors,
     logger,
     metrics,
-    tracer,
+    stage_handler,
 )
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH, clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
-@count_errors
+@stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = parse(event=event, model=NotifyEvent)
     detail = outcome_detail(

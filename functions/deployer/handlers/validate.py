@@ -13,20 +13,15 @@ from deployer.errors import RequestInvalid
 from deployer.events import ValidateEvent
 from deployer.gateway import SageMakerGateway
 from deployer.observability import (
-    CORRELATION_ID_PATH,
     MetricUnit,
-    count_errors,
     logger,
     metrics,
-    tracer,
+    stage_handler,
 )
 from deployer.triggers import Settings, resolve
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH, clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
-@count_errors
+@stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = parse(event=event, model=ValidateEvent)
     settings = Settings.from_environment()
