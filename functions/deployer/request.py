@@ -24,19 +24,14 @@ from deployer import rules, shapes
 from deployer.errors import RequestInvalid
 from deployer.violations import REQUEST_PATH, Violation, described
 
-MAX_PRODUCTION_VARIANTS = 10
 # Step Functions refuses execution input and state output above 256 KiB.
 MAX_PAYLOAD_BYTES = 262_144
 DERIVED_HASH_LENGTH = 10
 
 
 def known_fields() -> tuple[str, ...]:
-    """Every top-level field a request may carry, in a stable order."""
-    names: list[str] = []
-    for operation in (shapes.CONFIG_OPERATION, shapes.CREATE_OPERATION, shapes.UPDATE_OPERATION):
-        names.extend(n for n in shapes.members(operation) if n not in names)
-    names.append("Models")
-    return tuple(names)
+    """Every top-level field a request may carry, in the model's order, then ``Models``."""
+    return (*shapes.request_members(), shapes.MODELS_FIELD)
 
 
 class DeploymentRequest(BaseModel):

@@ -61,24 +61,6 @@ def name_rule(shape_name: str) -> tuple[int, re.Pattern[str]]:
     return int(meta["max"]), re.compile(str(meta["pattern"]))
 
 
-def name_problem(field: str, shape_name: str, value: object) -> str | None:
-    """A problem sentence for a name that breaks its documented rule, or None."""
-    max_len, pattern = name_rule(shape_name)
-    if not isinstance(value, str):
-        return f"{field}: must be a string, got {value!r}"
-    if not value:
-        return f"{field}: must not be empty"
-    if len(value) > max_len:
-        return f"{field}: must be at most {max_len} characters, got {len(value)} ({value!r})"
-    if not pattern.fullmatch(value):
-        return (
-            f"{field}: must match the pattern {pattern.pattern} "
-            f"(letters, digits and hyphens, starting and ending with a letter or digit), "
-            f"got {value!r}"
-        )
-    return None
-
-
 _CLASS_NAME = re.compile(r"<class '([\w.]+)'>")
 
 
@@ -138,11 +120,6 @@ def botocore_violations(
             message = report._format_error((kind, name, extra))
             found.append(Violation(path, "botocore", message))
     return found
-
-
-def botocore_problems(operation: str, params: dict[str, Any], prefix: str = "") -> list[str]:
-    """:func:`botocore_violations` as ``"path: message"`` lines."""
-    return [str(v) for v in botocore_violations(operation, params, prefix)]
 
 
 # --- the model's rules, all of them ------------------------------------------------------

@@ -295,7 +295,7 @@ def test_params_pass_botocore_validation(full_request, operation, params_of):
     params = params_of(full_request)
 
     assert set(params) <= set(shapes.members(operation))
-    assert shapes.botocore_problems(operation, params) == []
+    assert shapes.botocore_violations(operation, params) == []
 
 
 def test_explicit_config_name_is_what_every_call_uses():
