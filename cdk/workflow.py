@@ -14,7 +14,6 @@ assertions read it as data. The alternatives lose something:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from aws_cdk import Duration, RemovalPolicy
@@ -32,8 +31,6 @@ from cdk.functions import DeployerFunctions, log_retention
 from cdk.ids import stable_id
 from deployer import contract
 
-_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
-
 
 class PlaceholderUnfilled(Exception):
     """The definition has a ${...} placeholder that no function fills."""
@@ -44,7 +41,7 @@ def substitutions(definition: str, values: Mapping[str, str]) -> dict[str, str]:
 
     A placeholder with no value stops synth: the state machine would fail at run time.
     """
-    used = sorted(set(_PLACEHOLDER.findall(definition)))
+    used = contract.placeholders(definition)
     missing = [name for name in used if name not in values]
     if missing:
         names = ", ".join(f"${{{m}}}" for m in missing)

@@ -9,6 +9,7 @@ app and the command line can import it without importing any handler.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,15 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "smdeploy: publish the outcome to EventBridge and SNS",
     ),
 )
+
+# A ``${Name}`` placeholder of the ASL, as CloudFormation's DefinitionSubstitutions reads it.
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+def placeholders(definition: str) -> list[str]:
+    """The names of the placeholders a definition uses, sorted, each once."""
+    return sorted(set(PLACEHOLDER.findall(definition)))
+
 
 # --- Environment variables (name -> which function reads it) ------------------------------
 

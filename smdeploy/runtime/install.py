@@ -33,7 +33,6 @@ STATE_MACHINE_NAME = "smdeploy-deployer"
 TOPIC_NAME = "smdeploy-outcomes"
 MANIFEST_PREFIX = "manifests/"
 EVENT_BUS = "default"
-_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def substitute(definition: str, values: dict[str, str]) -> str:
         except KeyError:
             raise KeyError(f"no value for placeholder ${{{match.group(1)}}}") from None
 
-    return _PLACEHOLDER.sub(fill, definition)
+    return contract.PLACEHOLDER.sub(fill, definition)
 
 
 def function_name(spec: contract.FunctionSpec) -> str:

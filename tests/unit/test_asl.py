@@ -6,7 +6,6 @@ placeholders are what the stack and the embedded runtime fill: both contracts ar
 
 import inspect
 import json
-import re
 from collections import deque
 
 import pytest
@@ -30,7 +29,6 @@ LAMBDA_TRANSIENT = {
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 }
-PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 RETRIERS = [
     (task, index, retrier)
     for task in TASKS
@@ -214,7 +212,7 @@ def test_retrier_is_well_formed(task, index, retrier):
 
 
 def test_placeholders_are_exactly_the_runtime_functions():
-    assert set(PLACEHOLDER.findall(TEXT)) == set(FUNCTIONS)
+    assert set(contract.placeholders(TEXT)) == set(FUNCTIONS)
 
 
 def test_each_stage_resource_is_one_placeholder():
