@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -120,15 +120,21 @@ def trigger_of(raw: Any) -> Trigger:
 
 
 @tracer.capture_method
-def resolve(raw: Any, settings: Settings, sagemaker: SageMakerGateway, s3: S3Client) -> Resolution:
-    """The checked request this input asks for, or why it asks for nothing."""
+def resolve(
+    raw: Any, settings: Settings, sagemaker: SageMakerGateway, s3: Callable[[], S3Client]
+) -> Resolution:
+    """The checked request this input asks for, or why it asks for nothing.
+
+    ``s3`` gives the S3 client; it is asked for only when a manifest must be read, so that
+    no other invocation pays for creating one.
+    """
     trigger = trigger_of(raw)
     if trigger.Source == "approval":
         return _approval(raw["detail"], trigger, settings, sagemaker)
     if trigger.Source == "rejection":
         return _rejection(raw["detail"], trigger, settings, sagemaker)
     if trigger.Source == "manifest":
-        raw = _read_manifest(raw["detail"], s3)
+        raw = _read_manifest(raw["detail"], s3())
     request = parse_request(raw)
     _check_prefix(request, settings.name_prefix)
     return Resolution(trigger=trigger, request=request)
@@ -185,8 +191,9 @@ def _serving_packages(sagemaker: SageMakerGateway, endpoint_name: str) -> tuple[
         return "absent", set()
     config = sagemaker.describe_endpoint_config(endpoint["EndpointConfigName"]) or {}
     packages: set[str] = set()
-    for variant in config.get("ProductionVariants", []):
-        model = sagemaker.describe_model(variant["ModelName"]) or {}
+    # variants often share a model: describe each model once
+    for name in {variant["ModelName"] for variant in config.get("ProductionVariants", [])}:
+        model = sagemaker.describe_model(name) or {}
         containers = model.get("Containers") or [model.get("PrimaryContainer") or {}]
         packages.update(
             c["ModelPackageName"].lower() for c in containers if c.get("ModelPackageName")

@@ -27,7 +27,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings.from_environment()
     try:
         resolution = resolve(
-            stage.Input, settings, SageMakerGateway(clients.sagemaker()), clients.s3()
+            stage.Input, settings, SageMakerGateway(clients.sagemaker()), clients.s3
         )
     except RequestInvalid as error:
         metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
