@@ -97,6 +97,8 @@ from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 from moto.utilities.arns import parse_arn
 
+from deployer import contract
+
 TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack")
 
 
@@ -541,7 +543,6 @@ def _select(event: dict[str, Any], path: str) -> Any:
 # --- 5. SageMaker Model Registry events ----------------------------------------------------
 
 
-PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
 _PACKAGE_EVENT_FIELDS = (
     "ModelPackageGroupName",
     "ModelPackageVersion",
@@ -945,8 +946,8 @@ class Emulator:
         package = sagemaker_backends[account][region].describe_model_package(arn)
         detail = package_event_detail(package.gen_response_object())
         entry = {
-            "Source": "aws.sagemaker",
-            "DetailType": PACKAGE_STATE_CHANGE,
+            "Source": contract.APPROVAL_SOURCE,
+            "DetailType": contract.APPROVAL_DETAIL_TYPE,
             "Detail": json.dumps(detail, default=str),
             "Resources": [detail["ModelPackageArn"]],
             "Time": self.clock.now(),
