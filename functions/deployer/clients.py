@@ -13,10 +13,12 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sns import SNSClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 BOTO_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 1},
@@ -50,6 +52,16 @@ def events() -> EventBridgeClient:
 
 def sns() -> SNSClient:
     client: SNSClient = _client("sns")
+    return client
+
+
+def dynamodb() -> DynamoDBClient:
+    client: DynamoDBClient = _client("dynamodb")
+    return client
+
+
+def stepfunctions() -> SFNClient:
+    client: SFNClient = _client("stepfunctions")
     return client
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from deployer import contract
 from deployer.compare import differences
 from deployer.errors import EndpointConfigConflict, ModelConflict, ModelNotFound
 from deployer.gateway import AlreadyExists, SageMakerGateway
@@ -29,13 +30,20 @@ class ConfigureResult(BaseModel):
     ModelsReused: list[str]
 
 
-def _ensure_model(gateway: SageMakerGateway, model: dict[str, Any]) -> bool:
+def marked(tags: list[dict[str, str]] | None, endpoint_name: str) -> list[dict[str, str]]:
+    """``tags`` plus the deployer's mark: what it created for this endpoint, clean-up may
+    delete once nothing kept uses it; nothing without the mark is ever deleted."""
+    mark = {"Key": contract.MANAGED_TAG, "Value": endpoint_name.lower()}
+    return [*(t for t in tags or [] if t["Key"] != contract.MANAGED_TAG), mark]
+
+
+def _ensure_model(gateway: SageMakerGateway, model: dict[str, Any], endpoint_name: str) -> bool:
     """Create ``model`` unless it exists; True when created. Raise ModelConflict on a mismatch."""
     name = model["ModelName"]
     existing = gateway.describe_model(name)
     if existing is None:
         try:
-            gateway.create_model(model)
+            gateway.create_model(model | {"Tags": marked(model.get("Tags"), endpoint_name)})
             logger.info("model created", extra={"model_name": name})
             return True
         except AlreadyExists:
@@ -90,9 +98,11 @@ def configure(request: DeploymentRequest, gateway: SageMakerGateway) -> Configur
     created: list[str] = []
     reused: list[str] = []
     for model in request.models:
-        (created if _ensure_model(gateway, model) else reused).append(model["ModelName"])
+        made = _ensure_model(gateway, model, request.endpoint_name)
+        (created if made else reused).append(model["ModelName"])
 
     params = request.endpoint_config_params()
+    params["Tags"] = marked(params.get("Tags"), request.endpoint_name)
     name = params["EndpointConfigName"]
     existing = gateway.describe_endpoint_config(name)
     config_created = False

@@ -34,6 +34,12 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "smdeploy stage 1: turn a request, approval event or S3 manifest into a checked request",
     ),
     FunctionSpec(
+        "Lease",
+        "LeaseFunctionArn",
+        "deployer.handlers.lease.handler",
+        "smdeploy: one deployment per endpoint at a time, the newest intent winning",
+    ),
+    FunctionSpec(
         "Configure",
         "ConfigureFunctionArn",
         "deployer.handlers.configure.handler",
@@ -81,6 +87,9 @@ ENV_DEADLINE = "SMDEPLOY_DEADLINE_SECONDS"
 # Describe: after a success, keep this many endpoint configs of the endpoint (the serving one
 # and the one it replaced are always kept); unset or 0: delete none
 ENV_CONFIG_RETENTION = "SMDEPLOY_CONFIG_RETENTION"
+# Lease, Deploy, Describe: the deployer's DynamoDB table (one record per endpoint: the lease,
+# the waiting intents, the newest deployment that succeeded)
+ENV_TABLE = "SMDEPLOY_TABLE_NAME"
 # Notify: where outcomes go
 ENV_TOPIC_ARN = "SMDEPLOY_TOPIC_ARN"
 ENV_EVENT_BUS = "SMDEPLOY_EVENT_BUS"  # default: "default"
@@ -134,3 +143,18 @@ def manifest_pattern(bucket: str, prefix: str) -> dict[str, Any]:
 OUTCOME_SOURCE = "smdeploy"
 OUTCOME_SUCCEEDED = "Endpoint Deployment Succeeded"
 OUTCOME_FAILED = "Endpoint Deployment Failed"
+# A deployment that a newer one made unnecessary: a success that deployed nothing more (its
+# own detail-type, so that rules on failures never fire for it).
+OUTCOME_SUPERSEDED = "Endpoint Deployment Superseded"
+
+# --- The deployer's table and its marks ----------------------------------------------------
+
+TABLE_KEY = "Endpoint"  # partition key (string): the lower-cased endpoint name
+TABLE_TTL_ATTRIBUTE = "ExpiresAt"  # epoch seconds; a record untouched this long is let go
+TABLE_TTL_SECONDS = 400 * 24 * 3600
+# Every model, endpoint config and endpoint the deployer creates carries this tag, valued with
+# the (lower-cased) endpoint name: clean-up deletes only what carries it, and only a Failed
+# endpoint that carries it is replaced.
+MANAGED_TAG = "smdeploy:endpoint"
+# The state machine's own time limit (TimeoutSeconds): a lease never outlives its holder's.
+EXECUTION_TIMEOUT_SECONDS = 24 * 3600

@@ -3,17 +3,32 @@
 Deciding is kept apart from doing: :func:`plan` is a pure function of what DescribeEndpoint
 said and the target config; :func:`deploy` reads, plans and performs the one call the plan
 names. Transient conditions raise retryable errors that the state machine retries.
+
+Right before the one call that changes the endpoint, the deployment asks its lease
+(:class:`Rollout`) whether it may still go on: a newer deployment waiting for the endpoint
+makes this one yield (``SUPERSEDED``), having created nothing more. A Failed endpoint that the
+deployer created (it carries ``contract.MANAGED_TAG``) never served: it is deleted and created
+again (``REPLACE``). The request's ``Tags`` are desired state: a change of tags alone is
+applied to the endpoint (``RETAG``).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from deployer.errors import EndpointBusy, EndpointConfigNotVisible, EndpointNotUpdatable
+from deployer import contract
+from deployer.configure import marked
+from deployer.errors import (
+    EndpointBusy,
+    EndpointConfigNotVisible,
+    EndpointNotUpdatable,
+    EndpointReplacing,
+)
 from deployer.gateway import SageMakerGateway
+from deployer.lease import Claim
 from deployer.observability import logger, tracer
 from deployer.request import DeploymentRequest
 
@@ -30,20 +45,49 @@ def same_name(a: str | None, b: str | None) -> bool:
 class Action(StrEnum):
     CREATE = "CREATE"
     UPDATE = "UPDATE"
+    REPLACE = "REPLACE"  # a Failed endpoint the deployer created: deleted, then created again
+    RETAG = "RETAG"  # already deployed; only the endpoint's tags changed
     NONE = "NONE"  # already deployed, or this very config is already being rolled out
+    SUPERSEDED = "SUPERSEDED"  # a newer deployment of the endpoint made this one unnecessary
 
 
 class Plan(BaseModel):
     action: Action
     reason: str
+    delete_first: bool = False  # REPLACE: DeleteEndpoint now, CreateEndpoint once it is gone
 
 
-def plan(current: dict[str, Any] | None, target_config: str) -> Plan:
-    """What to do, given DescribeEndpoint's answer (None: no such endpoint) and the target."""
+def plan(
+    current: dict[str, Any] | None,
+    target_config: str,
+    managed: bool = False,
+    replacing: str | None = None,
+) -> Plan:
+    """What to do, given DescribeEndpoint's answer (None: no such endpoint) and the target.
+
+    ``managed``: the endpoint carries the deployer's tag (the deployer created it).
+    ``replacing``: the FailureReason of the Failed endpoint this deployment is replacing.
+    """
     if current is None:
+        if replacing is not None:
+            return Plan(
+                action=Action.REPLACE,
+                reason=f"CreateEndpoint: the Failed endpoint was deleted; creating it again "
+                f"(its FailureReason was: {replacing})",
+            )
         return Plan(action=Action.CREATE, reason="CreateEndpoint: the endpoint does not exist yet")
     name = current["EndpointName"]
     status = current["EndpointStatus"]
+    if status == "Failed" and managed:
+        reason = current.get("FailureReason") or "SageMaker gave no reason"
+        return Plan(
+            action=Action.REPLACE,
+            reason=f"DeleteEndpoint: {name} is Failed (FailureReason: {reason}) and was created "
+            f"by the deployer; deleting it to create it again",
+            delete_first=True,
+        )
+    if status == "Deleting" and replacing is not None:
+        raise EndpointReplacing(f"endpoint {name} is Deleting; it is created again once gone")
     serving = current.get("EndpointConfigName")
     pending = (current.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
     if status == "InService" and same_name(serving, target_config):
@@ -68,6 +112,11 @@ def plan(current: dict[str, Any] | None, target_config: str) -> Plan:
         )
         reason = current.get("FailureReason")
         because = f" (FailureReason: {reason})" if reason else ""
+        if status == "Failed":
+            advice = (
+                f"it was not created by the deployer (no {contract.MANAGED_TAG} tag), so the "
+                f"deployer leaves it alone: {advice}"
+            )
         raise EndpointNotUpdatable(f"endpoint {name} is {status}{because}; {advice}")
     return Plan(
         action=Action.UPDATE,
@@ -79,42 +128,127 @@ class DeployResult(BaseModel):
     Action: Action
     Reason: str
     EndpointName: str
-    EndpointArn: str
+    EndpointArn: str | None
     EndpointConfigName: str
     PreviousEndpointConfigName: str | None
+    # seconds the update policy may legitimately take (MaximumExecutionTimeoutInSeconds)
+    PolicySeconds: int | None = None
+    SupersededBy: Claim | None = None
+    TagsAdded: list[str] = []
+    TagsRemoved: list[str] = []
+
+
+class Rollout(Protocol):
+    """This deployment's lease on the endpoint, as the Deploy stage sees it."""
+
+    def replacing(self) -> str | None:
+        """The FailureReason of the Failed endpoint being replaced, if one is."""
+
+    def begin(self, replacing: str | None) -> Claim | None:
+        """Mark the rollout as started (recording ``replacing``), unless a newer deployment is
+        waiting: then return its claim, and this deployment has let the endpoint go."""
+
+
+def policy_seconds(fields: dict[str, Any]) -> int | None:
+    """How long the request's update policy may run (its MaximumExecutionTimeoutInSeconds)."""
+    config = fields.get("DeploymentConfig") or {}
+    found = [
+        int(policy["MaximumExecutionTimeoutInSeconds"])
+        for policy in (config.get("BlueGreenUpdatePolicy"), config.get("RollingUpdatePolicy"))
+        if isinstance(policy, dict) and "MaximumExecutionTimeoutInSeconds" in policy
+    ]
+    return max(found) if found else None
+
+
+def desired_tags(request: DeploymentRequest) -> list[dict[str, str]]:
+    """The request's Tags, plus the deployer's mark."""
+    return marked(request.fields.get("Tags"), request.endpoint_name)
+
+
+def tag_changes(
+    current: list[dict[str, str]], desired: list[dict[str, str]], managed: bool
+) -> tuple[list[dict[str, str]], list[str]]:
+    """(tags to add or change, keys to remove) to bring ``current`` to ``desired``.
+
+    Keys under ``aws:`` are AWS's and never touched. Keys the request does not name are
+    removed only from an endpoint the deployer created: on an endpoint it adopted, tags set by
+    others are left as they are.
+    """
+    have = {t["Key"]: t["Value"] for t in current if not t["Key"].startswith("aws:")}
+    want = {t["Key"]: t["Value"] for t in desired}
+    add = [{"Key": k, "Value": v} for k, v in want.items() if have.get(k) != v]
+    remove = sorted(k for k in have if k not in want) if managed else []
+    return add, remove
+
+
+def _managed(tags: list[dict[str, str]]) -> bool:
+    return any(t["Key"] == contract.MANAGED_TAG for t in tags)
 
 
 @tracer.capture_method
-def deploy(request: DeploymentRequest, config_name: str, gateway: SageMakerGateway) -> DeployResult:
+def deploy(
+    request: DeploymentRequest, config_name: str, gateway: SageMakerGateway, rollout: Rollout
+) -> DeployResult:
     # AWS's advice: make sure the new config is visible before creating or updating with it.
     if gateway.describe_endpoint_config(config_name) is None:
         raise EndpointConfigNotVisible(
             f"DescribeEndpointConfig {config_name}: not visible yet (eventual consistency)"
         )
     current = gateway.describe_endpoint(request.endpoint_name)
-    decision = plan(current, config_name)
+    tags = gateway.list_tags(current["EndpointArn"]) if current else []
+    replacing = rollout.replacing()
+    decision = plan(current, config_name, managed=_managed(tags), replacing=replacing)
     logger.info("deployment planned", extra={"action": decision.action, "reason": decision.reason})
     previous = current.get("EndpointConfigName") if current else None
-    if decision.action is Action.CREATE:
-        name = request.endpoint_name
-        # the config as Configure found or made it (SageMaker's spelling of its name)
-        arn = gateway.create_endpoint(
-            request.create_endpoint_params() | {"EndpointConfigName": config_name}
-        )
-    else:
-        assert current is not None
-        # SageMaker matches endpoint names without regard to case; use its spelling from here on.
-        name = current["EndpointName"]
-        arn = current["EndpointArn"]
-        if decision.action is Action.UPDATE:
-            arn = gateway.update_endpoint(
-                request.update_endpoint_params(name) | {"EndpointConfigName": config_name}
-            )
-    return DeployResult(
+    result = DeployResult(
         Action=decision.action,
         Reason=decision.reason,
-        EndpointName=name,
-        EndpointArn=arn,
+        EndpointName=current["EndpointName"] if current else request.endpoint_name,
+        EndpointArn=current["EndpointArn"] if current else None,
         EndpointConfigName=config_name,
         PreviousEndpointConfigName=previous,
+        PolicySeconds=policy_seconds(request.fields),
     )
+    if decision.action in (Action.CREATE, Action.UPDATE, Action.REPLACE):
+        failure = (current or {}).get("FailureReason") if decision.delete_first else None
+        newer = rollout.begin(
+            replacing=(failure or "SageMaker gave no reason") if decision.delete_first else None
+        )
+        if newer is not None:
+            return result.model_copy(
+                update={
+                    "Action": Action.SUPERSEDED,
+                    "Reason": f"superseded by {newer.name} (config {newer.EndpointConfigName}), "
+                    f"a newer deployment waiting for the endpoint; nothing deployed",
+                    "SupersededBy": newer,
+                }
+            )
+    if decision.delete_first:
+        assert current is not None
+        gateway.delete_endpoint(current["EndpointName"])
+        raise EndpointReplacing(decision.reason)
+    if decision.action in (Action.CREATE, Action.REPLACE):
+        params = request.create_endpoint_params() | {
+            "EndpointConfigName": config_name,
+            "Tags": desired_tags(request),
+        }
+        arn = gateway.create_endpoint(params)
+        return result.model_copy(update={"EndpointArn": arn})
+    assert current is not None
+    # SageMaker matches endpoint names without regard to case: use its spelling from here on.
+    name = current["EndpointName"]
+    if decision.action is Action.UPDATE:
+        gateway.update_endpoint(
+            request.update_endpoint_params(name) | {"EndpointConfigName": config_name}
+        )
+    add, remove = tag_changes(tags, desired_tags(request), _managed(tags))
+    if add:
+        gateway.add_tags(current["EndpointArn"], add)
+    if remove:
+        gateway.delete_tags(current["EndpointArn"], remove)
+    update: dict[str, Any] = {"TagsAdded": [t["Key"] for t in add], "TagsRemoved": remove}
+    if (add or remove) and decision.action is Action.NONE:
+        changed = ", ".join([f"+{t['Key']}" for t in add] + [f"-{k}" for k in remove])
+        update["Action"] = Action.RETAG
+        update["Reason"] = f"{decision.reason}; its tags were brought up to date ({changed})"
+    return result.model_copy(update=update)

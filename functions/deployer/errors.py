@@ -136,6 +136,30 @@ class EndpointNotUpdatable(DeployerError):
     """The endpoint is in a status from which SageMaker allows no update (Failed, Deleting...)."""
 
 
+class EndpointReplacing(DeployerError):
+    """A Failed endpoint the deployer created is being deleted so that it can be created again.
+
+    Retried by the state machine until SageMaker has deleted it; the next attempt creates it.
+    """
+
+    retryable = True
+
+
+# --- the lease (the deployer's table) ----------------------------------------------------
+
+
+class LeaseContention(DeployerError):
+    """Another execution wrote the endpoint's record meanwhile (the conditional write failed),
+    or DynamoDB throttled the call: retried by the state machine at once, with jitter."""
+
+    retryable = True
+
+
+class LeaseLost(DeployerError):
+    """This execution no longer holds the endpoint's lease: it outlived its time limit and a
+    newer deployment took the endpoint over. Nothing more is changed."""
+
+
 # --- any stage that calls SageMaker ----------------------------------------------------
 
 
@@ -183,6 +207,8 @@ class NotificationFailed(DeployerError):
 
 RETRYABLE_ERRORS: tuple[type[DeployerError], ...] = (
     EndpointConfigNotVisible,
+    EndpointReplacing,
+    LeaseContention,
     EndpointBusy,
     EndpointCreateRace,
     SageMakerThrottled,

@@ -10,7 +10,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from deployer import lease
 from deployer.deploy import Action
+from deployer.lease import Claim
 
 
 class StageEvent(BaseModel):
@@ -19,6 +21,7 @@ class StageEvent(BaseModel):
 
 class ValidateEvent(StageEvent):
     Input: Any
+    StartTime: datetime  # $$.Execution.StartTime: a direct or manifest deployment's order
 
 
 class ConfigureEvent(StageEvent):
@@ -32,6 +35,8 @@ class ConfigRef(BaseModel):
 class DeployEvent(StageEvent):
     Request: dict[str, Any]
     Config: ConfigRef
+    Claim: Claim  # from the Lease function's Admit
+    EnteredTime: datetime  # $$.State.EnteredTime: "now", on the state machine's clock
 
 
 class DeploymentRef(BaseModel):
@@ -39,18 +44,34 @@ class DeploymentRef(BaseModel):
     EndpointName: str
     EndpointConfigName: str
     PreviousEndpointConfigName: str | None = None
+    PolicySeconds: int | None = None
 
 
 class DescribeEvent(StageEvent):
     Deployment: DeploymentRef
+    Claim: Claim  # from the Lease function's Admit
     StartedAt: datetime  # when the deadline started: the StartDeadline state, after Deploy
     EnteredTime: datetime  # when this Describe state was entered
 
 
 class NotifyEvent(StageEvent):
     ExecutionArn: str
-    Status: Literal["Succeeded", "Failed"]
+    Status: Literal["Succeeded", "Failed", "Superseded"]
     StartTime: datetime  # $$.Execution.StartTime
     EnteredTime: datetime  # when the Notify state was entered: the end of the deployment
     Input: Any  # $$.Execution.Input: the trigger, even when Validate refused it
     State: dict[str, Any]
+
+
+class LeaseEvent(StageEvent):
+    """The Lease function: ``Admit`` (before Configure) or ``Release`` (on every ending)."""
+
+    Action: Literal["Admit", "Release"]
+    ExecutionArn: str  # $$.Execution.Id
+    StartTime: datetime  # $$.Execution.StartTime: the lease expires with the execution
+    EnteredTime: datetime  # $$.State.EnteredTime: "now", on the state machine's clock
+    EndpointName: str
+    EndpointConfigName: str | None = None  # Admit
+    Order: lease.Order | None = None  # Admit: from Validate
+    Outcome: Literal["Succeeded", "Failed", "Superseded"] | None = None  # Release
+    ServedConfig: str | None = None  # Release after a success: the config now serving

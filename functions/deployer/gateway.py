@@ -138,6 +138,38 @@ class SageMakerGateway:
                 return  # gone already: what we wanted
             _translate("DeleteEndpointConfig", error)
 
+    @tracer.capture_method
+    def list_tags(self, arn: str) -> list[dict[str, str]]:
+        """The resource's tags (``[{"Key", "Value"}]``)."""
+        found: list[dict[str, str]] = []
+        try:
+            for page in self._client.get_paginator("list_tags").paginate(ResourceArn=arn):
+                found.extend({"Key": t["Key"], "Value": t["Value"]} for t in page["Tags"])
+        except ClientError as error:
+            _translate("ListTags", error)
+        return found
+
+    @tracer.capture_method
+    def list_models(self, name_contains: str) -> list[str]:
+        """The names of the models whose names contain the text."""
+        found: list[str] = []
+        try:
+            pages = self._client.get_paginator("list_models").paginate(NameContains=name_contains)
+            for page in pages:
+                found.extend(summary["ModelName"] for summary in page["Models"])
+        except ClientError as error:
+            _translate("ListModels", error)
+        return found
+
+    @tracer.capture_method
+    def delete_model(self, name: str) -> None:
+        try:
+            self._client.delete_model(ModelName=name)
+        except ClientError as error:
+            if _is_not_found(error):
+                return  # gone already: what we wanted
+            _translate("DeleteModel", error)
+
     # -- the model registry ----------------------------------------------------------------
 
     @tracer.capture_method
@@ -204,6 +236,29 @@ class SageMakerGateway:
             return self._client.update_endpoint(**params)["EndpointArn"]
         except ClientError as error:
             self._translate_endpoint_write("UpdateEndpoint", params, error)
+
+    @tracer.capture_method
+    def delete_endpoint(self, name: str) -> None:
+        try:
+            self._client.delete_endpoint(EndpointName=name)
+        except ClientError as error:
+            if _is_not_found(error):
+                return  # gone already: what we wanted
+            _translate("DeleteEndpoint", error)
+
+    @tracer.capture_method
+    def add_tags(self, arn: str, tags: list[dict[str, str]]) -> None:
+        try:
+            self._client.add_tags(ResourceArn=arn, Tags=tags)  # type: ignore[arg-type]
+        except ClientError as error:
+            _translate("AddTags", error)
+
+    @tracer.capture_method
+    def delete_tags(self, arn: str, keys: list[str]) -> None:
+        try:
+            self._client.delete_tags(ResourceArn=arn, TagKeys=keys)
+        except ClientError as error:
+            _translate("DeleteTags", error)
 
     @staticmethod
     def _translate_endpoint_write(

@@ -1,7 +1,8 @@
 """The outcome of every execution, told twice: one event on EventBridge, one SNS message.
 
-The event (source ``smdeploy``, detail-type ``Endpoint Deployment Succeeded`` or
-``Endpoint Deployment Failed``) is for routing with rules; the SNS message carries the same
+The event (source ``smdeploy``, detail-type ``Endpoint Deployment Succeeded``,
+``Endpoint Deployment Failed`` or ``Endpoint Deployment Superseded``) is for routing with
+rules; the SNS message carries the same
 detail as JSON for queues, functions and chat integrations, and a readable text for email
 subscribers (SNS ``MessageStructure=json``).
 """
@@ -29,10 +30,13 @@ MAX_CAUSE_CHARS = 4000
 MAX_SUBJECT_CHARS = 100  # SNS's limit
 
 
+Status = Literal["Succeeded", "Failed", "Superseded"]
+
+
 class OutcomeDetail(BaseModel):
     """The detail of the outcome event and the body of the SNS message."""
 
-    Status: Literal["Succeeded", "Failed"]
+    Status: Status
     ExecutionArn: str
     ExecutionName: str
     Trigger: str
@@ -51,6 +55,15 @@ class OutcomeDetail(BaseModel):
     DurationSeconds: float
     Error: str | None = None
     Cause: str | None = None
+    # Superseded: the newer deployment that made this one unnecessary
+    SupersededBy: str | None = None
+
+
+DETAIL_TYPES = {
+    "Succeeded": contract.OUTCOME_SUCCEEDED,
+    "Failed": contract.OUTCOME_FAILED,
+    "Superseded": contract.OUTCOME_SUPERSEDED,
+}
 
 
 def _clip(text: str | None) -> str | None:
@@ -61,7 +74,7 @@ def _clip(text: str | None) -> str | None:
 
 def outcome_detail(
     *,
-    status: Literal["Succeeded", "Failed"],
+    status: Status,
     execution_arn: str,
     execution_name: str,
     started_at: datetime,
@@ -111,12 +124,17 @@ def outcome_detail(
         DurationSeconds=round((finished_at - started_at).total_seconds(), 3),
         Error=failure.get("Error"),
         Cause=_clip(failure.get("Cause")),
+        SupersededBy=(state.get("SupersededBy") or {}).get("Execution"),
     )
 
 
 def _subject(detail: OutcomeDetail) -> str:
     what = detail.EndpointName or detail.ManifestUri or detail.ExecutionName
-    verb = "deployed" if detail.Status == "Succeeded" else "deployment failed"
+    verb = {
+        "Succeeded": "deployed",
+        "Failed": "deployment failed",
+        "Superseded": "deployment superseded by a newer one",
+    }[detail.Status]
     if detail.Action == "SKIPPED":
         verb = "nothing to deploy"
     subject = f"smdeploy: {what} {verb}"
@@ -148,9 +166,7 @@ def publish(
 ) -> None:
     """One EventBridge event and (when a topic is configured) one SNS message."""
     body = detail.model_dump_json(exclude_none=False)
-    detail_type = (
-        contract.OUTCOME_SUCCEEDED if detail.Status == "Succeeded" else contract.OUTCOME_FAILED
-    )
+    detail_type = DETAIL_TYPES[detail.Status]
     resources = [detail.ExecutionArn] + ([detail.EndpointArn] if detail.EndpointArn else [])
     try:
         answer = events.put_events(

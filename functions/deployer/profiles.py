@@ -25,6 +25,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -102,6 +103,8 @@ class ModelPackage(BaseModel):
     version: int
     approval_status: str
     metadata: dict[str, str] = {}
+    # when its approval status last changed: LastModifiedTime (CreationTime until modified)
+    modified: datetime | None = None
 
     @classmethod
     def from_description(cls, described: dict[str, Any]) -> ModelPackage:
@@ -114,6 +117,7 @@ class ModelPackage(BaseModel):
             version=int(version),
             approval_status=str(described.get("ModelApprovalStatus", "")),
             metadata=dict(described.get("CustomerMetadataProperties") or {}),
+            modified=described.get("LastModifiedTime") or described.get("CreationTime"),
         )
 
 

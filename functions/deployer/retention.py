@@ -1,48 +1,80 @@
-"""Config retention: after a success, delete the endpoint's oldest derived endpoint configs.
+"""Clean-up after a success: the endpoint's old endpoint configs, and what failed deployments
+left behind, deleted under the endpoint's lease so that it can never hurt a deployment.
 
 Every deployment of new content makes a new endpoint config (configs are immutable and their
-names derived from their content), so they pile up. With a retention of N, the N newest
-configs of the endpoint are kept, and so are, always, the one it serves and the one it
-replaced (the rollback target). Only configs whose names the deployer derived for this
-endpoint (``<endpoint>-<10 hex digits>``) are ever considered: a config named by hand is the
-operator's.
+names derived from their content), so they pile up; a deployment that failed or was superseded
+leaves its config (and the models made for it) behind. With a retention of N:
+
+- **kept**: the config just deployed and the newest configs that served the endpoint, N in
+  all (the deployer's table remembers which served, newest first); always, whatever N, the
+  config the endpoint serves, the one being rolled out, the one it replaced (the rollback
+  target) and every config a waiting or in-flight deployment of the endpoint names;
+- **deleted**: every other config **the deployer created for this endpoint** (it carries the
+  ``contract.MANAGED_TAG`` tag valued with the endpoint's name), then every model it created
+  for this endpoint that no remaining config of the endpoint uses.
+
+Nothing without the tag is ever deleted: a config or model named by hand, made by another
+tool, or made before the deployer marked what it creates, is the operator's. Retention 0
+(the default) deletes nothing.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from typing import Any
 
-from deployer.deploy import same_name
+from pydantic import BaseModel
+
+from deployer import contract
 from deployer.errors import DeployerError
 from deployer.gateway import SageMakerGateway
 from deployer.observability import logger, tracer
-from deployer.request import DERIVED_HASH_LENGTH, derive_config_name
 
 
-def derived_pattern(endpoint_name: str) -> re.Pattern[str]:
-    """The names :func:`derive_config_name` gives this endpoint's configs (any case)."""
-    stem = derive_config_name(endpoint_name, {})[: -DERIVED_HASH_LENGTH - 1]
-    return re.compile(rf"{re.escape(stem)}-[0-9a-f]{{{DERIVED_HASH_LENGTH}}}", re.IGNORECASE)
+def _lower(names: Iterable[str | None]) -> set[str]:
+    return {name.lower() for name in names if name}
 
 
-def to_delete(
-    configs: list[dict[str, Any]], endpoint_name: str, keep: int, protected: list[str | None]
-) -> list[str]:
-    """The names to delete, from ListEndpointConfigs summaries (pure: decided apart from doing)."""
-    if keep <= 0:
-        return []
-    pattern = derived_pattern(endpoint_name)
-    ours = sorted(
-        (c for c in configs if pattern.fullmatch(c["EndpointConfigName"])),
-        key=lambda c: c["CreationTime"],
-        reverse=True,
-    )
+def to_keep(target: str, served: list[str], keep: int, protected: Iterable[str | None]) -> set[str]:
+    """Lower-cased names of the configs retention keeps (see the module doc)."""
+    recent: list[str] = []
+    for name in [target, *served]:
+        if name.lower() not in recent:
+            recent.append(name.lower())
+    return set(recent[: max(keep, 1)]) | _lower([target, *protected])
+
+
+def to_delete(owned: list[dict[str, Any]], kept: set[str]) -> list[str]:
+    """The deployer's configs of the endpoint (ListEndpointConfigs summaries) not kept, oldest
+    last (pure: decided apart from doing)."""
+    newest_first = sorted(owned, key=lambda c: c["CreationTime"], reverse=True)
     return [
-        c["EndpointConfigName"]
-        for c in ours[keep:]
-        if not any(same_name(c["EndpointConfigName"], name) for name in protected)
+        c["EndpointConfigName"] for c in newest_first if c["EndpointConfigName"].lower() not in kept
     ]
+
+
+def models_to_delete(owned: Iterable[str], in_use: set[str]) -> list[str]:
+    """The deployer's models of the endpoint that no remaining config uses."""
+    return sorted({m for m in owned if m.lower() not in in_use})
+
+
+def variant_models(config: dict[str, Any]) -> set[str]:
+    """The names of the models a config's variants (production and shadow) use."""
+    variants = config.get("ProductionVariants", []) + config.get("ShadowProductionVariants", [])
+    return {v["ModelName"] for v in variants if v.get("ModelName")}
+
+
+class Pruned(BaseModel):
+    EndpointConfigs: list[str] = []
+    Models: list[str] = []
+
+
+def _is_ours(gateway: SageMakerGateway, arn: str, endpoint_name: str) -> bool:
+    mark = endpoint_name.lower()
+    return any(
+        t["Key"] == contract.MANAGED_TAG and t["Value"].lower() == mark
+        for t in gateway.list_tags(arn)
+    )
 
 
 @tracer.capture_method
@@ -50,27 +82,45 @@ def prune(
     gateway: SageMakerGateway,
     endpoint_name: str,
     keep: int,
-    protected: list[str | None],
-) -> list[str]:
-    """Delete what :func:`to_delete` names; return the names deleted.
+    target: str,
+    served: list[str],
+    protected: Iterable[str | None],
+) -> Pruned:
+    """Delete what retention does not keep; return what was deleted.
 
-    A failure here never fails the deployment that just succeeded: it is logged, and the
-    next successful deployment tries again.
+    Called by the holder of the endpoint's lease only. A failure here never fails the
+    deployment that just succeeded: it is logged, and the next success tries again.
     """
     if keep <= 0:
-        return []
+        return Pruned()
+    kept = to_keep(target, served, keep, protected)
+    pruned = Pruned()
     try:
-        names = to_delete(
-            gateway.list_endpoint_configs(endpoint_name), endpoint_name, keep, protected
-        )
-        for name in names:
+        listed = gateway.list_endpoint_configs(endpoint_name)
+        owned = [c for c in listed if _is_ours(gateway, c["EndpointConfigArn"], endpoint_name)]
+        doomed = to_delete(owned, kept)
+        in_use: set[str] = set()
+        candidates: set[str] = set(gateway.list_models(endpoint_name))
+        # every remaining config of the endpoint, ours or not, keeps its models
+        for summary in listed:
+            config = gateway.describe_endpoint_config(summary["EndpointConfigName"]) or {}
+            if summary["EndpointConfigName"] in doomed:
+                candidates |= variant_models(config)
+            else:
+                in_use |= _lower(variant_models(config))
+        for name in doomed:
             gateway.delete_endpoint_config(name)
+            pruned.EndpointConfigs.append(name)
+        for model in models_to_delete(candidates, in_use):
+            described = gateway.describe_model(model)
+            if described is not None and _is_ours(gateway, described["ModelArn"], endpoint_name):
+                gateway.delete_model(model)
+                pruned.Models.append(model)
     except DeployerError as error:
         logger.warning(
-            "old endpoint configs not deleted; the next deployment tries again",
+            "clean-up incomplete; the next successful deployment tries again",
             extra={"error": type(error).__name__, "cause": str(error)},
         )
-        return []
-    if names:
-        logger.info("old endpoint configs deleted", extra={"deleted": names, "kept": keep})
-    return names
+    if pruned.EndpointConfigs or pruned.Models:
+        logger.info("clean-up", extra={"deleted": pruned.model_dump(), "kept": sorted(kept)})
+    return pruned

@@ -35,6 +35,7 @@ from deployer.errors import (
     RequestInvalid,
 )
 from deployer.gateway import SageMakerGateway
+from deployer.lease import Order
 from deployer.observability import logger, tracer
 from deployer.profiles import DeploymentProfile, ModelPackage, parse_profiles
 from deployer.request import MAX_PAYLOAD_BYTES, DeploymentRequest, parse_request
@@ -60,6 +61,9 @@ class Resolution:
     trigger: Trigger
     request: DeploymentRequest | None = None
     skip: str | None = None  # why nothing is deployed
+    # the deployment's order when the registry gives it (see deployer.lease): an approval's
+    # or a rejection's time; None: the execution's start time decides
+    order: Order | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +185,23 @@ def _approval(
                 f"nothing to deploy"
             ),
         )
-    return Resolution(trigger=trigger, request=_request_for(profile, package, settings))
+    return Resolution(
+        trigger=trigger,
+        request=_request_for(profile, package, settings),
+        order=_approval_order(package),
+    )
+
+
+def _approval_order(package: ModelPackage, decided_by: ModelPackage | None = None) -> Order:
+    """An approval's order: when the package was approved (its LastModifiedTime), the version
+    breaking ties. A rejection rollback's: when ``decided_by`` was rejected."""
+    moment = (decided_by or package).modified
+    if moment is None:
+        raise ModelPackageNotFound(
+            f"DescribeModelPackage {package.arn}: neither LastModifiedTime nor CreationTime"
+        )
+    source = decided_by or package
+    return Order(At=moment, Version=source.version, Tiebreak=source.arn)
 
 
 def _serving_packages(sagemaker: SageMakerGateway, endpoint_name: str) -> tuple[str, set[str]]:
@@ -237,7 +257,11 @@ def _rejection(
         extra={"rejected": rejected, "rollback_to": package.arn},
     )
     rollback = trigger.model_copy(update={"ModelPackageArn": package.arn})
-    return Resolution(trigger=rollback, request=_request_for(profile, package, settings))
+    return Resolution(
+        trigger=rollback,
+        request=_request_for(profile, package, settings),
+        order=_approval_order(package, decided_by=_package(sagemaker, rejected)),
+    )
 
 
 def _read_manifest(detail: dict[str, Any], s3: S3Client) -> Any:

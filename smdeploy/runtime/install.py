@@ -6,7 +6,8 @@ ordinary AWS APIs and from the shared contract (``deployer.contract``):
 
 - the roles: one for the functions and the state machine, one for EventBridge to start
   executions, and the SageMaker execution role for the models made from model packages;
-- the five functions of ``contract.FUNCTIONS``, with their environment;
+- the functions of ``contract.FUNCTIONS``, with their environment;
+- the deployer's DynamoDB table (the endpoints' leases and records);
 - the state machine from ``statemachine/deployer.asl.json``, every ``${...}`` filled;
 - the SNS topic and the manifest bucket (EventBridge notifications on);
 - the rules: approvals (groups with a profile), rejections (groups whose profile has
@@ -31,6 +32,7 @@ from smdeploy import paths
 
 STATE_MACHINE_NAME = "smdeploy-deployer"
 TOPIC_NAME = "smdeploy-outcomes"
+TABLE_NAME = "smdeploy-endpoints"
 MANIFEST_PREFIX = "manifests/"
 EVENT_BUS = "default"
 
@@ -48,6 +50,7 @@ class Installation:
     groups: tuple[str, ...]  # model package groups with a deployment profile
     rollback_groups: tuple[str, ...]  # ... whose profile rolls back on rejection
     model_role_arn: str  # the SageMaker execution role for models made from packages
+    table_name: str = TABLE_NAME  # the deployer's DynamoDB table
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -141,8 +144,24 @@ def install_deployer(
         Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
     )
 
+    # The deployer's table, as the stack makes it: one record per endpoint, keyed by its
+    # lower-cased name, with a TTL attribute.
+    dynamodb = client("dynamodb")
+    dynamodb.create_table(
+        TableName=TABLE_NAME,
+        KeySchema=[{"AttributeName": contract.TABLE_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": contract.TABLE_KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        SSESpecification={"Enabled": True},
+    )
+    dynamodb.update_time_to_live(
+        TableName=TABLE_NAME,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": contract.TABLE_TTL_ATTRIBUTE},
+    )
+
     environment = {
         "POWERTOOLS_SERVICE_NAME": "smdeploy",
+        contract.ENV_TABLE: TABLE_NAME,
         contract.ENV_PROFILES: json.dumps(raw_profiles, separators=(",", ":")),
         contract.ENV_NAME_PREFIX: name_prefix,
         contract.ENV_MODEL_ROLE: model_role,

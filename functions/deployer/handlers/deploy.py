@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from deployer import clients
+from deployer import clients, contract
 from deployer.deploy import deploy
 from deployer.events import DeployEvent
 from deployer.gateway import SageMakerGateway
+from deployer.ledger import LeasedRollout, Ledger
 from deployer.observability import (
     MetricUnit,
     metrics,
@@ -23,7 +25,15 @@ from deployer.request import parse_request
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = parse(event=event, model=DeployEvent)
     request = parse_request(stage.Request)
-    result = deploy(request, stage.Config.EndpointConfigName, SageMakerGateway(clients.sagemaker()))
+    rollout = LeasedRollout(
+        Ledger(os.environ[contract.ENV_TABLE], clients.dynamodb()),
+        clients.stepfunctions(),
+        request.endpoint_name,
+        stage.Claim,
+        stage.EnteredTime.timestamp(),
+    )
+    gateway = SageMakerGateway(clients.sagemaker())
+    result = deploy(request, stage.Config.EndpointConfigName, gateway, rollout)
     metrics.add_dimension(name="Action", value=result.Action.value)
     metrics.add_metric(name="Deployments", unit=MetricUnit.Count, value=1)
     return result.model_dump(mode="json")

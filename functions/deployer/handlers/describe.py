@@ -13,9 +13,11 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, contract
-from deployer.errors import EndpointFailed
+from deployer.errors import EndpointFailed, EndpointUpdateRolledBack
 from deployer.events import DescribeEvent
 from deployer.gateway import SageMakerGateway
+from deployer.lease import Claim, Record
+from deployer.ledger import Ledger
 from deployer.observability import (
     MetricUnit,
     logger,
@@ -34,11 +36,31 @@ def config_retention() -> int:
     return int(os.environ.get(contract.ENV_CONFIG_RETENTION) or 0)
 
 
+# Beyond what the update policy may take, SageMaker's own rollback may still run.
+POLICY_MARGIN_SECONDS = 600
+
+
+def deployment_deadline(policy_seconds: int | None) -> int:
+    """The configured deadline, or longer when the update policy may legitimately take longer
+    (its MaximumExecutionTimeoutInSeconds, up to 8 hours for blue/green and rolling updates)."""
+    configured = deadline_seconds()
+    return max(configured, (policy_seconds or 0) + POLICY_MARGIN_SECONDS)
+
+
+def _superseded(record: Record, me: Claim) -> Claim | None:
+    """The newer deployment that took the endpoint over, if one did (this execution's lease
+    expired and a newer one deployed meanwhile)."""
+    rivals = [c for c in (record.Holder, record.Deployed) if c and c.Execution != me.Execution]
+    newer = [c for c in rivals if c.Order.newer_than(me.Order)]
+    return max(newer, key=lambda c: c.Order.key) if newer else None
+
+
 @stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = parse(event=event, model=DescribeEvent)
     deployment = stage.Deployment
     gateway = SageMakerGateway(clients.sagemaker())
+    ledger = Ledger(os.environ[contract.ENV_TABLE], clients.dynamodb())
     description = gateway.describe_endpoint(deployment.EndpointName)
     if description is None:
         raise EndpointFailed(
@@ -46,19 +68,51 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
     metrics.add_metric(name="EndpointDescribes", unit=MetricUnit.Count, value=1)
     elapsed = elapsed_seconds(stage.StartedAt, stage.EnteredTime)
-    assessment = assess(
-        description,
-        target_config=deployment.EndpointConfigName,
-        action=deployment.Action,
-        elapsed=elapsed,
-        deadline_seconds=deadline_seconds(),
-    )
+    try:
+        assessment = assess(
+            description,
+            target_config=deployment.EndpointConfigName,
+            action=deployment.Action,
+            elapsed=elapsed,
+            deadline_seconds=deployment_deadline(deployment.PolicySeconds),
+        )
+    except EndpointUpdateRolledBack:
+        # Not rolled back if a newer deployment replaced this one's config: Superseded.
+        newer = _superseded(ledger.read(deployment.EndpointName), stage.Claim)
+        if newer is None or description.get("FailureReason"):
+            raise
+        message = (
+            f"superseded by {newer.name} (config {newer.EndpointConfigName}), which took the "
+            f"endpoint over; {deployment.EndpointName} serves "
+            f"{description.get('EndpointConfigName')}"
+        )
+        logger.info(message)
+        return {
+            "Done": True,
+            "Outcome": "SUPERSEDED",
+            "SupersededBy": newer.model_dump(mode="json"),
+            "Message": message,
+            "EndpointName": description["EndpointName"],
+            "EndpointArn": description["EndpointArn"],
+            "EndpointStatus": description["EndpointStatus"],
+        }
     logger.info(assessment.Message, extra={"endpoint_status": assessment.EndpointStatus})
+    out = assessment.model_dump(mode="json") | {"Outcome": "SUCCEEDED" if assessment.Done else None}
     if assessment.Done:
-        prune(
+        # Under the lease: nothing else changes the endpoint while this runs.
+        record = ledger.read(deployment.EndpointName)
+        pruned = prune(
             gateway,
             deployment.EndpointName,
             keep=config_retention(),
-            protected=[deployment.EndpointConfigName, deployment.PreviousEndpointConfigName],
+            target=deployment.EndpointConfigName,
+            served=record.Served,
+            protected=[
+                description.get("EndpointConfigName"),
+                (description.get("PendingDeploymentSummary") or {}).get("EndpointConfigName"),
+                deployment.PreviousEndpointConfigName,
+                *record.configs_in_use(),
+            ],
         )
-    return assessment.model_dump(mode="json")
+        out["Deleted"] = pruned.model_dump()
+    return out

@@ -12,6 +12,7 @@ from deployer import clients
 from deployer.errors import RequestInvalid
 from deployer.events import ValidateEvent
 from deployer.gateway import SageMakerGateway
+from deployer.lease import Order
 from deployer.observability import (
     MetricUnit,
     logger,
@@ -41,6 +42,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.info("nothing to deploy", extra={"reason": resolution.skip})
         return {"Skip": resolution.skip, "Trigger": trigger}
     request = resolution.request
+    # The order of this deployment among those of its endpoint: newest intent wins.
+    order = resolution.order or Order(At=stage.StartTime, Tiebreak=stage.Execution)
     metrics.add_metric(name="RequestsAccepted", unit=MetricUnit.Count, value=1)
     logger.info(
         "request accepted",
@@ -53,5 +56,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "Request": request.to_payload(),
         "EndpointName": request.endpoint_name,
         "EndpointConfigName": request.endpoint_config_name,
+        "Order": order.model_dump(mode="json"),
         "Trigger": trigger,
     }

@@ -1,0 +1,98 @@
+"""The Lease function: admit a deployment to its endpoint (or make it wait, or supersede it),
+and release the endpoint when the deployment ends, on every path."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from deployer import clients, contract
+from deployer.events import LeaseEvent
+from deployer.lease import Claim, Decision, admit, executions_to_check, release
+from deployer.ledger import Ledger, running
+from deployer.observability import MetricUnit, logger, metrics, stage_handler
+
+
+def ledger() -> Ledger:
+    return Ledger(os.environ[contract.ENV_TABLE], clients.dynamodb())
+
+
+def claim_of(stage: LeaseEvent) -> Claim:
+    """This execution's claim on the endpoint (its lease ends with its own time limit)."""
+    if stage.Order is None or stage.EndpointConfigName is None:
+        raise ValueError("Admit needs Order and EndpointConfigName")
+    return Claim(
+        Execution=stage.ExecutionArn,
+        Order=stage.Order,
+        EndpointConfigName=stage.EndpointConfigName,
+        Expires=stage.StartTime.timestamp() + contract.EXECUTION_TIMEOUT_SECONDS,
+    )
+
+
+def _admit(stage: LeaseEvent) -> dict[str, Any]:
+    me = claim_of(stage)
+    now = stage.EnteredTime.timestamp()
+    table = ledger()
+    record = table.read(stage.EndpointName)
+    alive = running(clients.stepfunctions(), executions_to_check(record, me, now))
+    admission = admit(record, me, now, alive)
+    if admission.Record != record:
+        table.write(admission.Record)
+    if admission.TookOver is not None:
+        logger.warning(
+            "lease taken over from an execution that is no longer running or has expired",
+            extra={"previous_holder": admission.TookOver.Execution},
+        )
+        metrics.add_metric(name="LeasesTakenOver", unit=MetricUnit.Count, value=1)
+    by = admission.By
+    if admission.Decision is Decision.SUPERSEDED:
+        assert by is not None
+        message = (
+            f"superseded by {by.name} (ordered {by.Order.describe()}, config "
+            f"{by.EndpointConfigName}), newer than this deployment (ordered "
+            f"{me.Order.describe()}); nothing deployed"
+        )
+        metrics.add_metric(name="DeploymentsSuperseded", unit=MetricUnit.Count, value=1)
+    elif admission.Decision is Decision.WAIT:
+        assert by is not None
+        message = (
+            f"waiting for {by.name} (deploying {by.EndpointConfigName} to "
+            f"{stage.EndpointName}, {by.Phase.lower()}); looking again in "
+            f"{admission.WaitSeconds} s"
+        )
+    else:
+        message = f"this execution holds the lease on endpoint {stage.EndpointName}"
+    logger.info(message, extra={"decision": admission.Decision.value})
+    return {
+        "Decision": admission.Decision.value,
+        "Claim": me.model_dump(mode="json"),
+        "By": by.model_dump(mode="json") if by else None,
+        "WaitSeconds": admission.WaitSeconds,
+        "Message": message,
+    }
+
+
+def _release(stage: LeaseEvent) -> dict[str, Any]:
+    table = ledger()
+    record = table.read(stage.EndpointName)
+    mine = next(
+        (c for c in (record.Holder, *record.Intents) if c and c.Execution == stage.ExecutionArn),
+        None,
+    )
+    if mine is None:
+        return {"Released": False}  # nothing of this execution's is held or waiting
+    succeeded = stage.Outcome == "Succeeded"
+    table.write(release(record, mine, succeeded, stage.ServedConfig if succeeded else None))
+    logger.info("endpoint released", extra={"outcome": stage.Outcome})
+    return {"Released": True}
+
+
+@stage_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    stage = parse(event=event, model=LeaseEvent)
+    if stage.Action == "Admit":
+        return _admit(stage)
+    return _release(stage)

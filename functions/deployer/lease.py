@@ -1,0 +1,241 @@
+"""One deployment per endpoint at a time, and the newest intent wins: the decisions.
+
+Every endpoint has one record in the deployer's table (see :mod:`deployer.ledger`), keyed by
+its lower-cased name (SageMaker matches endpoint names without regard to case). The record
+holds the **lease** (the one execution allowed to change the endpoint), the **intents** that
+wait for it, the newest deployment that **succeeded**, the configs that served, and the tag
+keys the deployer applied. It is the DynamoDB-semaphore pattern of the AWS Compute Blog
+("Controlling concurrency in distributed systems using AWS Step Functions",
+https://aws.amazon.com/blogs/compute/controlling-concurrency-in-distributed-systems-using-aws-step-functions/),
+with an order on the holders:
+
+- Every deployment carries an **order** (:class:`Order`): an approval's is the time the
+  package was approved (its LastModifiedTime), the version breaking ties; a rejection
+  rollback's is the rejection's time; a direct or manifest execution's is the execution's
+  start time. Ties fall to the last part of the key (the package ARN or the execution name),
+  so the order is total.
+- A deployment that finds a newer one succeeded, holding the lease, or waiting for it, is
+  **superseded**: it ends successfully having created nothing more.
+- A deployment that finds an older one holding the lease registers its intent and waits.
+  The holder checks for newer intents once more right before CreateEndpoint/UpdateEndpoint
+  (:func:`begin_rollout`): if one is waiting, it yields. After that call it cannot be
+  cancelled, and the newer one waits for it to end.
+- A lease whose holder is no longer RUNNING (aborted, timed out, crashed past its failure
+  path), or whose expiry (the holder's own execution time limit) has passed, is taken over.
+  So is an intent whose execution is gone: nothing dead ever blocks or supersedes.
+
+Everything here is pure: the handler reads the record, asks Step Functions which executions
+are still running (:func:`executions_to_check`), decides here, and writes the new record with
+a conditional write (the record's ``Version``). Decided apart from doing, as in
+:mod:`deployer.deploy`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from deployer.errors import LeaseLost
+
+# How many configs that served the endpoint the record remembers (newest first).
+SERVED_REMEMBERED = 20
+# Seconds between two looks at the lease while an older deployment holds it.
+LEASE_POLL_SECONDS = 60
+
+
+class Order(BaseModel):
+    """When a deployment's intent was expressed, and how ties break (see the module doc)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    At: datetime  # the approval time, the rejection time, or the execution's start time
+    Version: int = 0  # the model package version (0 for direct and manifest deployments)
+    Tiebreak: str = ""  # the package ARN, or the execution name
+
+    @property
+    def key(self) -> tuple[float, int, str]:
+        return (self.At.timestamp(), self.Version, self.Tiebreak)
+
+    def newer_than(self, other: Order) -> bool:
+        return self.key > other.key
+
+    def describe(self) -> str:
+        moment = self.At.isoformat(timespec="milliseconds")
+        version = f", version {self.Version}" if self.Version else ""
+        return f"{moment}{version}"
+
+
+class Claim(BaseModel):
+    """One execution's claim on an endpoint: who, in which order, for which config."""
+
+    model_config = ConfigDict(frozen=True)
+
+    Execution: str  # the execution ARN
+    Order: Order
+    EndpointConfigName: str
+    Expires: float  # epoch seconds: the execution's own time limit
+    Phase: str = "WAITING"  # WAITING | CONFIGURING | DEPLOYING
+
+    @property
+    def name(self) -> str:
+        return self.Execution.rsplit(":", 1)[-1]
+
+
+class Record(BaseModel):
+    """The endpoint's record in the deployer's table."""
+
+    Endpoint: str  # lower-cased endpoint name: the table's key
+    Version: int = 0  # for conditional writes; 0: no record yet
+    Holder: Claim | None = None
+    Intents: list[Claim] = Field(default_factory=list)
+    Deployed: Claim | None = None  # the newest (by order) deployment that succeeded
+    Served: list[str] = Field(default_factory=list)  # configs that served, newest first
+    TagKeys: list[str] = Field(default_factory=list)  # tag keys the deployer applied
+    Replacing: str | None = None  # FailureReason of a Failed endpoint being replaced
+
+    def configs_in_use(self) -> set[str]:
+        """Lower-cased names of the configs a holder or a waiting deployment names."""
+        claims = [c for c in (self.Holder, *self.Intents) if c is not None]
+        return {c.EndpointConfigName.lower() for c in claims}
+
+
+class Decision(StrEnum):
+    ACQUIRED = "ACQUIRED"  # this execution holds the lease: go on
+    WAIT = "WAIT"  # an older deployment holds it: wait, then ask again
+    SUPERSEDED = "SUPERSEDED"  # a newer deployment exists: end, creating nothing more
+
+
+class Admission(BaseModel):
+    Decision: Decision
+    Record: Record
+    By: Claim | None = None  # who holds the lease (WAIT), or who is newer (SUPERSEDED)
+    TookOver: Claim | None = None  # a dead or expired holder whose lease was taken
+    WaitSeconds: int = 0
+
+
+def _same(a: Claim | None, b: Claim) -> bool:
+    return a is not None and a.Execution == b.Execution
+
+
+def _expired(claim: Claim, now: float) -> bool:
+    return now >= claim.Expires
+
+
+def executions_to_check(record: Record, me: Claim, now: float) -> list[str]:
+    """The executions whose liveness the decision depends on: the holder (unless it is this
+    execution or its lease has expired) and every intent newer than this one."""
+    arns: list[str] = []
+    holder = record.Holder
+    if holder is not None and not _same(holder, me) and not _expired(holder, now):
+        arns.append(holder.Execution)
+    arns += [
+        c.Execution
+        for c in record.Intents
+        if not _same(c, me) and c.Order.newer_than(me.Order) and not _expired(c, now)
+    ]
+    return arns
+
+
+def _cleaned(
+    record: Record, me: Claim, now: float, alive: Mapping[str, bool]
+) -> tuple[Record, Claim | None]:
+    """The record without dead or expired claims (other than ``me``'s); the holder dropped."""
+    holder = record.Holder
+    took_over = None
+    gone = holder is not None and (_expired(holder, now) or not alive.get(holder.Execution, True))
+    if holder is not None and not _same(holder, me) and gone:
+        took_over, holder = holder, None
+    intents = [
+        c
+        for c in record.Intents
+        if not _same(c, me) and not _expired(c, now) and alive.get(c.Execution, True)
+    ]
+    return record.model_copy(update={"Holder": holder, "Intents": intents}), took_over
+
+
+def _newest_newer(record: Record, me: Claim) -> Claim | None:
+    """The newest claim, among the succeeded, the holder and the intents, newer than ``me``."""
+    rivals = [c for c in (record.Deployed, record.Holder, *record.Intents) if c is not None]
+    newer = [c for c in rivals if not _same(c, me) and c.Order.newer_than(me.Order)]
+    return max(newer, key=lambda c: c.Order.key) if newer else None
+
+
+def admit(record: Record, me: Claim, now: float, alive: Mapping[str, bool]) -> Admission:
+    """Decide whether ``me`` may deploy now, must wait, or is superseded.
+
+    ``alive`` says, for the executions :func:`executions_to_check` named, whether they are
+    still RUNNING (a missing answer counts as alive: never take over on a guess).
+    """
+    record, took_over = _cleaned(record, me, now, alive)
+    newer = _newest_newer(record, me)
+    if newer is not None:
+        holder = None if _same(record.Holder, me) else record.Holder
+        return Admission(
+            Decision=Decision.SUPERSEDED,
+            Record=record.model_copy(update={"Holder": holder}),
+            By=newer,
+            TookOver=took_over,
+        )
+    if record.Holder is None or _same(record.Holder, me):
+        holding = me.model_copy(update={"Phase": "CONFIGURING"})
+        if _same(record.Holder, me) and record.Holder is not None:
+            holding = record.Holder  # asked again (a retried task): nothing changes
+        return Admission(
+            Decision=Decision.ACQUIRED,
+            Record=record.model_copy(update={"Holder": holding}),
+            TookOver=took_over,
+        )
+    holder = record.Holder
+    intents = [*record.Intents, me.model_copy(update={"Phase": "WAITING"})]
+    wait = int(min(LEASE_POLL_SECONDS, max(1.0, holder.Expires - now)))
+    return Admission(
+        Decision=Decision.WAIT,
+        Record=record.model_copy(update={"Intents": intents}),
+        By=holder,
+        TookOver=took_over,
+        WaitSeconds=wait,
+    )
+
+
+def begin_rollout(
+    record: Record, me: Claim, now: float, alive: Mapping[str, bool]
+) -> tuple[Record, Claim | None]:
+    """Right before CreateEndpoint/UpdateEndpoint: (the record marking ``me`` DEPLOYING, None),
+    or (the record without ``me``, the newer claim) when a newer deployment is waiting.
+
+    Raises :class:`LeaseLost` when ``me`` no longer holds the lease (it expired and was taken).
+    """
+    if not _same(record.Holder, me):
+        now_held = record.Holder.Execution if record.Holder else "nobody"
+        raise LeaseLost(
+            f"{me.name} no longer holds the lease on endpoint {record.Endpoint} (it is held by "
+            f"{now_held}): its time limit passed and the endpoint was taken over; nothing more "
+            f"is changed"
+        )
+    record, _ = _cleaned(record, me, now, alive)
+    newer = _newest_newer(record, me)
+    if newer is not None:
+        return record.model_copy(update={"Holder": None}), newer
+    assert record.Holder is not None
+    deploying = record.Holder.model_copy(
+        update={"Phase": "DEPLOYING", "EndpointConfigName": me.EndpointConfigName}
+    )
+    return record.model_copy(update={"Holder": deploying}), None
+
+
+def release(record: Record, me: Claim, succeeded: bool, served: str | None = None) -> Record:
+    """The record once ``me`` has ended: its lease and its intent gone; on success, it is the
+    newest deployment that succeeded (when no newer one did) and ``served`` is remembered."""
+    holder = None if _same(record.Holder, me) else record.Holder
+    intents = [c for c in record.Intents if not _same(c, me)]
+    update: dict[str, object] = {"Holder": holder, "Intents": intents}
+    if succeeded:
+        if record.Deployed is None or not record.Deployed.Order.newer_than(me.Order):
+            update["Deployed"] = me.model_copy(update={"Phase": "DEPLOYED"})
+        if served:
+            rest = [s for s in record.Served if s.lower() != served.lower()]
+            update["Served"] = [served, *rest][:SERVED_REMEMBERED]
+    return record.model_copy(update=update)

@@ -1,0 +1,153 @@
+"""The deployer's table: one record per endpoint (see :mod:`deployer.lease` for what it holds).
+
+The only module that reads or writes DynamoDB, and that asks Step Functions whether an
+execution is still running. Every write is conditional on the record's ``Version`` (optimistic
+concurrency, as in the DynamoDB-semaphore pattern of the AWS Compute Blog); a write that loses
+a race raises :class:`LeaseContention`, which the state machine retries at once with jitter:
+no loop in a Lambda.
+
+Item: ``Endpoint`` (S, key: the lower-cased endpoint name), ``Version`` (N), ``Record`` (S, the
+:class:`deployer.lease.Record` as JSON), ``Holder`` (S, the holder execution's ARN, for people
+reading the table) and ``ExpiresAt`` (N, the TTL attribute: a record untouched for
+``contract.TABLE_TTL_SECONDS`` is let go).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from deployer import contract
+from deployer.errors import LeaseContention
+from deployer.gateway import THROTTLING_CODES
+from deployer.lease import Claim, Record, begin_rollout, executions_to_check
+from deployer.observability import tracer
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_stepfunctions import SFNClient
+
+
+def record_key(endpoint_name: str) -> str:
+    """SageMaker matches endpoint names without regard to case: so does the table."""
+    return endpoint_name.lower()
+
+
+class Ledger:
+    """Read and conditionally write endpoint records."""
+
+    def __init__(self, table: str, client: DynamoDBClient) -> None:
+        self._table = table
+        self._client = client
+
+    @tracer.capture_method
+    def read(self, endpoint_name: str) -> Record:
+        """The endpoint's record (strongly consistent), or a new one (``Version`` 0)."""
+        key = record_key(endpoint_name)
+        try:
+            item = self._client.get_item(
+                TableName=self._table,
+                Key={contract.TABLE_KEY: {"S": key}},
+                ConsistentRead=True,
+            ).get("Item")
+        except ClientError as error:
+            _translate("GetItem", error)
+        if not item:
+            return Record(Endpoint=key)
+        record = Record.model_validate_json(item["Record"]["S"])
+        return record.model_copy(update={"Version": int(item["Version"]["N"])})
+
+    @tracer.capture_method
+    def write(self, record: Record) -> Record:
+        """Store ``record`` unless someone else wrote the endpoint's record since it was read;
+        return it with its new version."""
+        new_version = record.Version + 1
+        stored = record.model_copy(update={"Version": new_version})
+        item = {
+            contract.TABLE_KEY: {"S": record.Endpoint},
+            "Version": {"N": str(new_version)},
+            "Record": {"S": stored.model_dump_json()},
+            contract.TABLE_TTL_ATTRIBUTE: {"N": str(int(time.time()) + contract.TABLE_TTL_SECONDS)},
+        }
+        if record.Holder is not None:
+            item["Holder"] = {"S": record.Holder.Execution}
+        if record.Version == 0:
+            condition = f"attribute_not_exists({contract.TABLE_KEY})"
+            values = {}
+        else:
+            condition = "Version = :read"
+            values = {":read": {"N": str(record.Version)}}
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression=condition,
+                **({"ExpressionAttributeValues": values} if values else {}),  # type: ignore[arg-type]
+            )
+        except ClientError as error:
+            _translate("PutItem", error)
+        return stored
+
+
+def _translate(operation: str, error: ClientError) -> None:
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    if code == "ConditionalCheckFailedException":
+        raise LeaseContention(
+            f"{operation}: the endpoint's record changed since it was read (another deployment "
+            f"of the endpoint wrote it); reading it again"
+        ) from error
+    if code in THROTTLING_CODES:
+        raise LeaseContention(f"{operation}: DynamoDB throttled the call ({code})") from error
+    raise error
+
+
+# Execution statuses in which an execution can still act.
+_LIVE = frozenset({"RUNNING", "PENDING_REDRIVE"})
+
+
+@tracer.capture_method
+def running(sfn: SFNClient, execution_arns: Iterable[str]) -> dict[str, bool]:
+    """For each execution, whether it is still RUNNING (DescribeExecution). An execution that
+    no longer exists is not running; any other error is raised (never guess "dead")."""
+    answers: dict[str, bool] = {}
+    for arn in dict.fromkeys(execution_arns):
+        try:
+            answers[arn] = sfn.describe_execution(executionArn=arn)["status"] in _LIVE
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            if code == "ExecutionDoesNotExist":
+                answers[arn] = False
+            elif code in THROTTLING_CODES:
+                raise LeaseContention(f"DescribeExecution: throttled ({code})") from error
+            else:
+                raise
+    return answers
+
+
+class LeasedRollout:
+    """The Deploy stage's view of its lease (:class:`deployer.deploy.Rollout`)."""
+
+    def __init__(
+        self, ledger: Ledger, sfn: SFNClient, endpoint_name: str, me: Claim, now: float
+    ) -> None:
+        self._ledger, self._sfn = ledger, sfn
+        self._endpoint, self._me, self._now = endpoint_name, me, now
+        self._record: Record | None = None
+
+    def _read(self) -> Record:
+        if self._record is None:
+            self._record = self._ledger.read(self._endpoint)
+        return self._record
+
+    def replacing(self) -> str | None:
+        return self._read().Replacing
+
+    def begin(self, replacing: str | None) -> Claim | None:
+        record = self._read()
+        alive = running(self._sfn, executions_to_check(record, self._me, self._now))
+        updated, newer = begin_rollout(record, self._me, self._now, alive)
+        self._record = self._ledger.write(updated.model_copy(update={"Replacing": replacing}))
+        return newer
