@@ -528,7 +528,9 @@ def start(
     AWS-compatible endpoint).
 
     The execution's name is derived from the request's content, so submitting the same
-    request again finds the first execution instead of deploying twice. Prints the
+    request again finds its execution (running or succeeded) instead of deploying twice;
+    when that execution FAILED, TIMED_OUT or was ABORTED, a new attempt starts, named
+    <name>-2, <name>-3, ... Prints the
     execution ARN on stdout. Exit 0 when started (with --wait: when it succeeded), 1 when
     it failed (--wait), 2 on misuse or when AWS refused the call.
     """
@@ -548,6 +550,12 @@ def start(
         err.print(
             f"This request was submitted before: following its execution {started.name} "
             "instead of deploying it again."
+        )
+    elif started.previous is not None:
+        err.print(
+            f"This request's execution {started.previous.name} ended "
+            f"{started.previous.status}: started attempt {started.attempt}, execution "
+            f"{started.name}"
         )
     else:
         err.print(f"Started execution {started.name}")

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import functools
 import importlib
 import inspect
 import io
@@ -511,6 +512,7 @@ _invocation = threading.local()
 LAMBDA_ACCESS_KEY = "smdeploy-lambda"  # the functions' credentials (moto takes any)
 CRASH_ERROR_TYPE = "Runtime.ExitError"
 _CRASH_HOOK_ID = "smdeploy-emulator-crash-after"
+INVOCATION_HEADER = "x-smdeploy-invocation"  # the Lambda request id of the calling invocation
 
 
 class LambdaRuntimeExit(BaseException):
@@ -525,6 +527,13 @@ class _Invocation:
     request_id: str
     thread: threading.Thread
     crashed_after: str | None = None  # the operation after which the runtime died
+
+
+def _name_invocation(request: Any, **_: Any) -> None:
+    """botocore ``request-created`` handler: a call made by a running invocation names it."""
+    current: _Invocation | None = getattr(_invocation, "current", None)
+    if current is not None:
+        request.headers[INVOCATION_HEADER] = current.request_id
 
 
 def _die_if_crashed(**_: Any) -> None:
@@ -766,14 +775,20 @@ class Emulator:
 
     def _install_crash_hook(self) -> None:
         """The deployer's functions make their AWS calls with clients of boto3's default
-        session: an ``after-call`` handler there ends a crashed invocation in its own thread
-        (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/events.html)."""
+        session: there, a ``request-created`` handler names the running invocation in a
+        header of each call, and an ``after-call`` handler ends a crashed invocation in its
+        own thread (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/events.html)."""
         if boto3.DEFAULT_SESSION is None:
             boto3.setup_default_session()
         session = boto3.DEFAULT_SESSION
         assert session is not None
-        session.events.register("after-call", _die_if_crashed, unique_id=_CRASH_HOOK_ID)
-        self._undo.append(lambda: session.events.unregister("after-call", unique_id=_CRASH_HOOK_ID))
+        hooks = (("request-created", _name_invocation), ("after-call", _die_if_crashed))
+        for event, handler in hooks:
+            unique_id = f"{_CRASH_HOOK_ID}-{event}"
+            session.events.register(event, handler, unique_id=unique_id)
+            self._undo.append(
+                functools.partial(session.events.unregister, event, unique_id=unique_id)
+            )
 
     def _quiet_interpreter(self) -> None:
         """The ASL interpreter logs every state failure at ERROR level; the execution history
@@ -912,9 +927,10 @@ class Emulator:
 
         In-process, the call runs in the invocation's own thread: raise LambdaRuntimeExit
         there (it escapes botocore and the handler's ``except Exception``). Behind the
-        server (``smdeploy emulator``) the call is served by another thread: mark the
-        invocation, whose thread dies when botocore hands it the response (the
-        ``after-call`` hook below), or at the latest when its handler returns.
+        server (``smdeploy emulator``) the call is served by another thread, and the
+        function's client named its invocation in a header: mark the invocation, whose
+        thread dies when botocore hands it the response (the ``after-call`` hook), or at the
+        latest when its handler returns.
         """
         if self.faults.crash_after != operation:
             return
@@ -922,8 +938,8 @@ class Emulator:
         if invocation is None:
             return
         here = threading.current_thread() is invocation.thread
-        if not here and response.get_access_key() != LAMBDA_ACCESS_KEY:
-            return  # a client of the user's, not the function's
+        if not here and response.headers.get(INVOCATION_HEADER) != invocation.request_id:
+            return  # a call of someone else's, not the function's
         if not self.budget.take("crash_after"):
             return
         invocation.crashed_after = operation
