@@ -171,7 +171,76 @@ DuplicateEvents = Annotated[
         help="Every Model Package State Change event is delivered twice (SageMaker may).",
     ),
 ]
-Seed = Annotated[int | None, typer.Option(help="Seed for the retry jitter, for reproducible runs.")]
+Seed = Annotated[
+    int | None,
+    typer.Option(help="Seed for the retry jitter and --jitter, for reproducible runs."),
+]
+
+
+def _throttle(values: list[str]) -> list[str]:
+    from smdeploy.runtime.faults import FaultsInvalid, parse_throttle
+
+    try:
+        parse_throttle(values)
+    except FaultsInvalid as error:
+        raise typer.BadParameter(str(error)) from None
+    return values
+
+
+def _crash_after(value: str | None) -> str | None:
+    from smdeploy.runtime.faults import CRASH_OPERATIONS
+
+    if value is not None and value not in CRASH_OPERATIONS:
+        raise typer.BadParameter(f"must be one of {', '.join(CRASH_OPERATIONS)}, got {value!r}")
+    return value
+
+
+Throttle = Annotated[
+    list[str],
+    typer.Option(
+        metavar="OPERATION=COUNT",
+        callback=_throttle,
+        help="The first COUNT calls of the SageMaker OPERATION answer ThrottlingException "
+        "(repeatable), e.g. DescribeEndpoint=3.",
+    ),
+]
+CrashAfter = Annotated[
+    str | None,
+    typer.Option(
+        metavar="OPERATION",
+        callback=_crash_after,
+        help="The Lambda invocation that calls OPERATION (CreateModel, CreateEndpointConfig, "
+        "CreateEndpoint or UpdateEndpoint) dies once SageMaker has performed it "
+        "(Runtime.ExitError).",
+    ),
+]
+FaultTimes = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        metavar="N",
+        help="Each injected fault (--fail-endpoint, --rollback-update, --crash-after, "
+        "--config-visibility-lag, --duplicate-events) happens only its first N times.",
+    ),
+]
+Jitter = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        metavar="SECONDS",
+        help="A random real delay of 0 to SECONDS before each Lambda invocation (seeded by "
+        "--seed), so that concurrent deployments interleave differently.",
+    ),
+]
+ConfigRetention = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        metavar="N",
+        help="Endpoint configs kept per endpoint after a success (the deployer's "
+        "SMDEPLOY_CONFIG_RETENTION; 0 or unset: keep all).",
+    ),
+]
 DeadlineSeconds = Annotated[
     int | None,
     typer.Option(min=1, help="Deployment deadline in seconds (default 3600)."),
@@ -231,15 +300,20 @@ def local(
     config_visibility_lag: ConfigVisibilityLag = 0,
     fail_endpoint: FailEndpoint = None,
     rollback_update: RollbackUpdate = None,
+    throttle: Throttle = [],  # noqa: B006 (typer's way to default a repeatable option)
+    crash_after: CrashAfter = None,
+    fault_times: FaultTimes = None,
+    jitter: Jitter = 0.0,
     seed: Seed = None,
     deadline_seconds: DeadlineSeconds = None,
+    config_retention: ConfigRetention = None,
 ) -> None:
     """Deploy each REQUEST through the real state machine in one fresh, embedded emulator.
 
     A later request for the same endpoint takes the update path. Exit 0 when every
     deployment succeeded, 1 when any failed, 2 on misuse.
     """
-    from smdeploy.runtime.emulator import Faults
+    from smdeploy.runtime.faults import Faults, parse_throttle
     from smdeploy.runtime.local import LocalDeployment
 
     bodies = [(str(path), read_request(path)) for path in requests]
@@ -248,6 +322,10 @@ def local(
         config_visibility_lag=config_visibility_lag,
         fail_endpoint=fail_endpoint,
         rollback_update=rollback_update,
+        throttle=parse_throttle(throttle),
+        crash_after=crash_after,
+        times=fault_times,
+        invocation_jitter=jitter,
     )
     outcomes: list[Outcome] = []
     deployment = LocalDeployment(
@@ -255,6 +333,7 @@ def local(
         seed=seed,
         deadline_seconds=deadline_seconds,
         profiles=read_profiles(profiles),
+        config_retention=config_retention,
     )
     try:
         with deployment as account:
@@ -364,8 +443,13 @@ def emulator(
     fail_endpoint: FailEndpoint = None,
     rollback_update: RollbackUpdate = None,
     duplicate_events: DuplicateEvents = False,
+    throttle: Throttle = [],  # noqa: B006 (typer's way to default a repeatable option)
+    crash_after: CrashAfter = None,
+    fault_times: FaultTimes = None,
+    jitter: Jitter = 0.0,
     seed: Seed = None,
     deadline_seconds: DeadlineSeconds = None,
+    config_retention: ConfigRetention = None,
 ) -> None:
     """Serve the embedded AWS on http://127.0.0.1:PORT with the deployer installed.
 
@@ -373,7 +457,7 @@ def emulator(
     profile deploys it, a manifest copied to the bucket deploys it, a direct execution
     deploys its request. Ctrl-C or SIGTERM stops it (exit 0); 2 on misuse.
     """
-    from smdeploy.runtime.emulator import Faults
+    from smdeploy.runtime.faults import Faults, parse_throttle
     from smdeploy.runtime.server import EmulatorServer, PortInUse
     from smdeploy.serve import serve
 
@@ -383,6 +467,10 @@ def emulator(
         fail_endpoint=fail_endpoint,
         rollback_update=rollback_update,
         duplicate_package_events=duplicate_events,
+        throttle=parse_throttle(throttle),
+        crash_after=crash_after,
+        times=fault_times,
+        invocation_jitter=jitter,
     )
     server = EmulatorServer(
         port=port,
@@ -390,6 +478,7 @@ def emulator(
         faults=faults,
         seed=seed,
         deadline_seconds=deadline_seconds,
+        config_retention=config_retention,
     )
     try:
         serve(server, out, err, as_json)
@@ -439,7 +528,9 @@ def start(
     AWS-compatible endpoint).
 
     The execution's name is derived from the request's content, so submitting the same
-    request again finds the first execution instead of deploying twice. Prints the
+    request again finds its execution (running or succeeded) instead of deploying twice;
+    when that execution FAILED, TIMED_OUT or was ABORTED, a new attempt starts, named
+    <name>-2, <name>-3, ... Prints the
     execution ARN on stdout. Exit 0 when started (with --wait: when it succeeded), 1 when
     it failed (--wait), 2 on misuse or when AWS refused the call.
     """
@@ -459,6 +550,12 @@ def start(
         err.print(
             f"This request was submitted before: following its execution {started.name} "
             "instead of deploying it again."
+        )
+    elif started.previous is not None:
+        err.print(
+            f"This request's execution {started.previous.name} ended "
+            f"{started.previous.status}: started attempt {started.attempt}, execution "
+            f"{started.name}"
         )
     else:
         err.print(f"Started execution {started.name}")

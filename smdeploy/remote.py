@@ -5,6 +5,10 @@ A request's execution name is derived from its canonical content (keys sorted, n
 and the input sent is that same canonical text. Submitting the same request twice therefore
 names the same execution: Step Functions returns the running one (same name, same input), or
 refuses a closed one with ExecutionAlreadyExists, and either way nothing is deployed twice.
+
+A request whose execution ended FAILED, TIMED_OUT or ABORTED is deployed again as a new
+attempt, named ``<derived name>-2`` (then ``-3``, ...): the newest attempt is the one that
+counts, found by DescribeExecution of each name in turn.
 """
 
 from __future__ import annotations
@@ -44,14 +48,16 @@ def canonical(request: Any) -> str:
     return json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def execution_name(request: Any) -> str:
-    """``<EndpointName>-<24 hex digits of the canonical request's SHA-256>``, at most 80
-    characters of ``0-9A-Za-z-_`` (the names CloudWatch Logs accepts too)."""
+def execution_name(request: Any, attempt: int = 1) -> str:
+    """``<EndpointName>-<24 hex digits of the canonical request's SHA-256>``, then
+    ``-<attempt>`` from the second attempt on; at most 80 characters of ``0-9A-Za-z-_``
+    (the names CloudWatch Logs accepts too)."""
     digest = hashlib.sha256(canonical(request).encode()).hexdigest()[:24]
+    suffix = f"-{attempt}" if attempt > 1 else ""
     endpoint = request.get("EndpointName") if isinstance(request, dict) else None
     stem = _UNSAFE.sub("-", endpoint).strip("-") if isinstance(endpoint, str) else ""
-    stem = (stem or "request")[: NAME_LIMIT - len(digest) - 1].rstrip("-")
-    return f"{stem}-{digest}"
+    stem = (stem or "request")[: NAME_LIMIT - len(digest) - 1 - len(suffix)].rstrip("-")
+    return f"{stem}-{digest}{suffix}"
 
 
 def region_of(arn: str) -> str:
@@ -84,29 +90,55 @@ def stepfunctions(arn: str, endpoint_url: str | None) -> SFNClient:
     return client
 
 
+# A closed execution in one of these statuses did not deploy its request: submitting the
+# request again starts a new attempt (RUNNING, SUCCEEDED and PENDING_REDRIVE do not).
+RETRYABLE = ("FAILED", "TIMED_OUT", "ABORTED")
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The newest earlier attempt of a request, which ended without deploying it."""
+
+    name: str
+    status: str
+
+
 @dataclass(frozen=True)
 class Started:
     execution_arn: str
     name: str
     existing: bool  # the request had been submitted before: this is that execution
+    attempt: int = 1
+    previous: Previous | None = None  # set when this is a new attempt after a failed one
 
 
 def start(sfn: SFNClient, state_machine_arn: str, request: Any) -> Started:
-    """Start the execution for ``request``, or find the one a previous submit started."""
-    name = execution_name(request)
-    arn = execution_arn(state_machine_arn, name)
-    try:
-        sfn.describe_execution(executionArn=arn)
-        return Started(arn, name, existing=True)
-    except sfn.exceptions.ExecutionDoesNotExist:
-        pass
+    """Start the execution for ``request``, or find the one a previous submit started.
+
+    The newest attempt decides: RUNNING or SUCCEEDED (or PENDING_REDRIVE) is followed
+    instead of deploying twice; FAILED, TIMED_OUT or ABORTED starts the next attempt.
+    """
+    attempt, newest = 1, None
+    while True:
+        name = execution_name(request, attempt)
+        try:
+            described = sfn.describe_execution(executionArn=execution_arn(state_machine_arn, name))
+        except sfn.exceptions.ExecutionDoesNotExist:
+            break
+        newest = Previous(name, described["status"])
+        attempt += 1
+    if newest is not None and newest.status not in RETRYABLE:
+        arn = execution_arn(state_machine_arn, newest.name)
+        return Started(arn, newest.name, existing=True, attempt=attempt - 1)
+    name = execution_name(request, attempt)
     try:
         started = sfn.start_execution(
             stateMachineArn=state_machine_arn, name=name, input=canonical(request)
         )
     except sfn.exceptions.ExecutionAlreadyExists:  # a concurrent submit won the race
-        return Started(arn, name, existing=True)
-    return Started(started["executionArn"], name, existing=False)
+        arn = execution_arn(state_machine_arn, name)
+        return Started(arn, name, existing=True, attempt=attempt)
+    return Started(started["executionArn"], name, existing=False, attempt=attempt, previous=newest)
 
 
 def report(sfn: SFNClient, arn: str) -> dict[str, Any]:

@@ -56,7 +56,9 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import functools
 import importlib
+import inspect
 import io
 import json
 import logging
@@ -64,6 +66,7 @@ import os
 import random
 import sys
 import threading
+import time
 import traceback
 import types
 import uuid
@@ -74,6 +77,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+import boto3
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
@@ -98,8 +102,11 @@ from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 from moto.utilities.arns import parse_arn
 
 from deployer import contract
+from smdeploy.runtime.faults import FaultBudget
+from smdeploy.runtime.faults import Faults as Faults  # where the runtime's users find it
 
 TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack")
+MAX_TAGS = 50  # per SageMaker resource
 
 
 # --- 1. the simulated clock ---------------------------------------------------------------
@@ -129,6 +136,13 @@ class SimClock:
             with self._lock:
                 self._offset += seconds
 
+    def tick(self, seconds: float) -> float:
+        """Advance by ``seconds`` and return the new time, in one step: concurrent callers
+        get distinct times, increasing in the order they called."""
+        with self._lock:
+            self._offset += seconds
+            return self._start + self._offset
+
     def datetime(self) -> _dt.datetime:
         return _dt.datetime.fromtimestamp(self.now(), tz=_dt.UTC)
 
@@ -152,21 +166,33 @@ def _datetime_module(clock: SimClock) -> types.ModuleType:
     return shim
 
 
+START_TICK = 0.001  # seconds the simulated clock moves on each StartExecution
+
+
+def _start_datetime_module(clock: SimClock) -> types.ModuleType:
+    """The ``datetime`` module of moto's Step Functions backend, which reads the time only to
+    stamp a new execution's start date: each StartExecution moves the simulated clock one
+    millisecond and takes that moment, to the millisecond (Step Functions reports start
+    times in milliseconds; here no two executions share one, and their order is the order
+    they were started: https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+    """
+
+    class StartDatetime(_dt.datetime):
+        @classmethod
+        def now(cls, tz: _dt.tzinfo | None = None) -> StartDatetime:
+            if tz is None:
+                raise RuntimeError("moto's start_execution changed: it asks for a naive time")
+            millis = int(clock.tick(START_TICK) * 1000)
+            moment = _dt.datetime.fromtimestamp(millis / 1000, tz=_dt.UTC).astimezone(tz)
+            return cls.fromtimestamp(moment.timestamp(), tz=moment.tzinfo)
+
+    shim = types.ModuleType("datetime")
+    shim.__dict__.update(_dt.__dict__)
+    shim.__dict__["datetime"] = StartDatetime
+    return shim
+
+
 # --- 3. SageMaker endpoints ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Faults:
-    """What the emulated SageMaker does to deployments (the ``smdeploy local`` options)."""
-
-    creation_seconds: float = 300.0
-    config_visibility_lag: int = 0
-    fail_endpoint: str | None = None
-    rollback_update: str | None = None
-    # operation name -> how many of its first calls answer ThrottlingException
-    throttle: dict[str, int] = field(default_factory=dict)
-    # every Model Package State Change event is put on the bus twice (SageMaker may do so)
-    duplicate_package_events: bool = False
 
 
 class ThrottlingError(SagemakerClientError):  # type: ignore[misc]
@@ -214,14 +240,23 @@ class EndpointStore:
     """SageMaker endpoint configs and endpoints for one account and Region."""
 
     def __init__(
-        self, account: str, region: str, clock: SimClock, faults: Faults, stats: Counters
+        self,
+        account: str,
+        region: str,
+        clock: SimClock,
+        faults: Faults,
+        stats: Counters,
+        budget: FaultBudget | None = None,
     ) -> None:
         self.account, self.region = account, region
         self.clock, self.faults, self.stats = clock, faults, stats
+        self.budget = budget or FaultBudget(faults.times)
         self.configs: dict[str, dict[str, Any]] = {}  # key: lower-cased name
+        self.config_tags: dict[str, list[dict[str, str]]] = {}  # key: lower-cased name
         self.invisible: dict[str, int] = {}  # config key -> create/update calls still refused
         self.endpoints: dict[str, _Endpoint] = {}  # key: lower-cased name
         self.calls: dict[str, int] = {}
+        self._lock = threading.Lock()
 
     def _arn(self, kind: str, name: str) -> str:
         """SageMaker spells resource names in lower case in its ARNs."""
@@ -234,7 +269,8 @@ class EndpointStore:
         """Count a call (throttled ones too), and throttle it if the faults say so."""
         if operation == "DescribeEndpoint":
             self.stats.describe_calls += 1
-        n = self.calls[operation] = self.calls.get(operation, 0) + 1
+        with self._lock:
+            n = self.calls[operation] = self.calls.get(operation, 0) + 1
         if n <= self.faults.throttle.get(operation, 0):
             raise ThrottlingError()
 
@@ -255,7 +291,8 @@ class EndpointStore:
         config = dict(params, EndpointConfigArn=arn, CreationTime=self._ts(self.clock.now()))
         config.pop("Tags", None)
         self.configs[name.lower()] = config
-        if self.faults.config_visibility_lag:
+        self.config_tags[name.lower()] = list(params.get("Tags", []))
+        if self.faults.config_visibility_lag and self.budget.take("config_visibility_lag"):
             self.invisible[name.lower()] = self.faults.config_visibility_lag
         return arn
 
@@ -278,6 +315,35 @@ class EndpointStore:
     def delete_config(self, name: str) -> None:
         self.get_config(name)
         del self.configs[name.lower()]
+        self.config_tags.pop(name.lower(), None)
+        self.invisible.pop(name.lower(), None)
+
+    # tags (AddTags, DeleteTags, ListTags on the ARN of an endpoint or an endpoint config:
+    # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AddTags.html)
+
+    def tags_of(self, arn: str) -> list[dict[str, str]]:
+        """The tag list of the endpoint or endpoint config ``arn`` names (itself, mutable)."""
+        parsed = parse_arn(arn)
+        if parsed.resource_type == "endpoint":
+            return self.get_endpoint(parsed.resource_id).tags
+        self.get_config(parsed.resource_id)
+        return self.config_tags.setdefault(parsed.resource_id.lower(), [])
+
+    def add_tags(self, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:
+        """AddTags "adds or overwrites": a key already on the resource takes the new value."""
+        current = self.tags_of(arn)
+        merged = {tag["Key"]: tag.get("Value", "") for tag in current}
+        merged.update({tag["Key"]: tag.get("Value", "") for tag in tags})
+        if len(merged) > MAX_TAGS:
+            raise ValidationError(
+                f"Resource {arn} would have {len(merged)} tags; at most {MAX_TAGS} are allowed."
+            )
+        current[:] = [{"Key": key, "Value": value} for key, value in merged.items()]
+        return list(tags)
+
+    def delete_tags(self, arn: str, keys: list[str]) -> None:
+        current = self.tags_of(arn)
+        current[:] = [tag for tag in current if tag["Key"] not in keys]
 
     # endpoints
 
@@ -319,6 +385,8 @@ class EndpointStore:
         config = self._visible_config(params["EndpointConfigName"])
         now = self.clock.now()
         fail = self.faults.fail_endpoint
+        if fail and not self.budget.take("fail_endpoint"):
+            fail = None
         endpoint = _Endpoint(
             name=name,
             arn=self._arn("endpoint", name),
@@ -349,9 +417,9 @@ class EndpointStore:
             )
         config = self._visible_config(params["EndpointConfigName"])
         now = self.clock.now()
-        if self.faults.rollback_update:
+        if self.faults.rollback_update and self.budget.take("rollback_update"):
             outcome, reason = "rollback", self.faults.rollback_update
-        elif self.faults.fail_endpoint:
+        elif self.faults.fail_endpoint and self.budget.take("fail_endpoint"):
             outcome, reason = "fail", self.faults.fail_endpoint
         else:
             outcome, reason = "serve", None
@@ -440,6 +508,39 @@ class LambdaContext:
 
 
 _invocation = threading.local()
+
+LAMBDA_ACCESS_KEY = "smdeploy-lambda"  # the functions' credentials (moto takes any)
+CRASH_ERROR_TYPE = "Runtime.ExitError"
+_CRASH_HOOK_ID = "smdeploy-emulator-crash-after"
+INVOCATION_HEADER = "x-smdeploy-invocation"  # the Lambda request id of the calling invocation
+
+
+class LambdaRuntimeExit(BaseException):
+    """The Lambda runtime process dies mid-invocation (``Faults.crash_after``).
+
+    A BaseException, so that neither botocore nor a handler's ``except Exception`` stops it.
+    """
+
+
+@dataclass
+class _Invocation:
+    request_id: str
+    thread: threading.Thread
+    crashed_after: str | None = None  # the operation after which the runtime died
+
+
+def _name_invocation(request: Any, **_: Any) -> None:
+    """botocore ``request-created`` handler: a call made by a running invocation names it."""
+    current: _Invocation | None = getattr(_invocation, "current", None)
+    if current is not None:
+        request.headers[INVOCATION_HEADER] = current.request_id
+
+
+def _die_if_crashed(**_: Any) -> None:
+    """botocore ``after-call`` handler: a crashed invocation's thread stops at its next call."""
+    current: _Invocation | None = getattr(_invocation, "current", None)
+    if current is not None and current.crashed_after is not None:
+        raise LambdaRuntimeExit(current.crashed_after)
 
 
 class _RoutedStream(io.TextIOBase):
@@ -619,6 +720,11 @@ class Emulator:
         self.faults = faults or Faults()
         self.clock = clock or SimClock()
         self.random = random.Random(seed)
+        self.budget = FaultBudget(self.faults.times)
+        # the real delays before Lambda invocations (--jitter), drawn in the order asked for
+        self._jitter = random.Random(seed)
+        self._jitter_lock = threading.Lock()
+        self._running: _Invocation | None = None  # the handler running now (one at a time)
         self.stats = Counters()
         self.logs: list[str] = []
         self.deliveries: list[Delivery] = []
@@ -631,7 +737,9 @@ class Emulator:
     def store(self, account: str, region: str) -> EndpointStore:
         key = (account, region)
         if key not in self._stores:
-            self._stores[key] = EndpointStore(account, region, self.clock, self.faults, self.stats)
+            self._stores[key] = EndpointStore(
+                account, region, self.clock, self.faults, self.stats, self.budget
+            )
         return self._stores[key]
 
     # hook management
@@ -652,6 +760,7 @@ class Emulator:
         self._undo.append(undo)
 
     def __enter__(self) -> Emulator:
+        self._install_crash_hook()
         self._quiet_interpreter()
         self._install_clock()
         self._install_lambda()
@@ -663,6 +772,23 @@ class Emulator:
     def __exit__(self, *exc: object) -> None:
         while self._undo:
             self._undo.pop()()
+
+    def _install_crash_hook(self) -> None:
+        """The deployer's functions make their AWS calls with clients of boto3's default
+        session: there, a ``request-created`` handler names the running invocation in a
+        header of each call, and an ``after-call`` handler ends a crashed invocation in its
+        own thread (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/events.html)."""
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        session = boto3.DEFAULT_SESSION
+        assert session is not None
+        hooks = (("request-created", _name_invocation), ("after-call", _die_if_crashed))
+        for event, handler in hooks:
+            unique_id = f"{_CRASH_HOOK_ID}-{event}"
+            session.events.register(event, handler, unique_id=unique_id)
+            self._undo.append(
+                functools.partial(session.events.unregister, event, unique_id=unique_id)
+            )
 
     def _quiet_interpreter(self) -> None:
         """The ASL interpreter logs every state failure at ERROR level; the execution history
@@ -687,8 +813,16 @@ class Emulator:
         self._patch(retrier_decl, "time", types.SimpleNamespace(sleep=clock.advance))
         self._patch(jitter_strategy_decl, "random", self.random)
         shim = _datetime_module(clock)
-        for module in (sfn_state, sfn_models, sfn_execution):
+        for module in (sfn_state, sfn_execution):
             self._patch(module, "datetime", shim)
+        # moto's Step Functions backend reads the time once, for a new execution's start
+        # date; if that changes, each StartExecution would no longer be one tick
+        if inspect.getsource(sfn_models).count("datetime.datetime.now(") != 1:
+            raise RuntimeError(
+                "moto's Step Functions backend reads the time in more places than "
+                "StartExecution: the start-time hook needs a look"
+            )
+        self._patch(sfn_models, "datetime", _start_datetime_module(clock))
         self._patch(EventManager, "_get_current_timestamp", staticmethod(clock.datetime))
 
     # 2. Lambda
@@ -720,9 +854,19 @@ class Emulator:
         )
         return function
 
+    def invocation_delay(self) -> float:
+        """The real seconds to wait before the next invocation (``Faults.invocation_jitter``):
+        uniform from 0, drawn from the seeded generator, so a seed gives the same delays."""
+        if self.faults.invocation_jitter <= 0:
+            return 0.0
+        with self._jitter_lock:
+            return self._jitter.uniform(0, self.faults.invocation_jitter)
+
     def run_handler(self, function: Any, event: Any, response_headers: dict[str, str]) -> bytes:
         """Run one invocation as the Lambda Python runtime would, and return its payload."""
-        self.stats.lambda_invocations += 1
+        delay = self.invocation_delay()
+        if delay > 0:  # outside the lock: other executions' invocations go ahead meanwhile
+            time.sleep(delay)
         context = LambdaContext(
             function.function_name, function.function_arn, function.memory_size, function.timeout
         )
@@ -734,24 +878,73 @@ class Emulator:
             "AWS_DEFAULT_REGION": function.region,
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
             # Lambda gives a function its role's credentials; any will do for moto
-            "AWS_ACCESS_KEY_ID": "smdeploy-lambda",
-            "AWS_SECRET_ACCESS_KEY": "smdeploy-lambda",
+            "AWS_ACCESS_KEY_ID": LAMBDA_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": LAMBDA_ACCESS_KEY,
             **function.environment_vars,
         }
         with self._env_lock, _environment(environment), self._capture_logs():
+            self.stats.lambda_invocations += 1
+            invocation = _Invocation(context.aws_request_id, threading.current_thread())
+            outer, outer_here = self._running, getattr(_invocation, "current", None)
+            self._running = _invocation.current = invocation
             try:
                 handler = self.resolve_handler(function.handler)
                 result = handler(event, context)
-                return json.dumps(result, default=str).encode()
+                if invocation.crashed_after is None:
+                    return json.dumps(result, default=str).encode()
+            except LambdaRuntimeExit:
+                pass
             except Exception as error:  # the runtime's own contract: report, never raise
-                response_headers["x-amz-function-error"] = "Unhandled"
-                report = {
-                    "errorMessage": str(error),
-                    "errorType": type(error).__name__,
-                    "requestId": context.aws_request_id,
-                    "stackTrace": traceback.format_tb(error.__traceback__),
-                }
-                return json.dumps(report).encode()
+                if invocation.crashed_after is None:
+                    response_headers["x-amz-function-error"] = "Unhandled"
+                    report = {
+                        "errorMessage": str(error),
+                        "errorType": type(error).__name__,
+                        "requestId": context.aws_request_id,
+                        "stackTrace": traceback.format_tb(error.__traceback__),
+                    }
+                    return json.dumps(report).encode()
+            finally:
+                self._running, _invocation.current = outer, outer_here
+            return self._crash_report(invocation, response_headers)
+
+    def _crash_report(self, invocation: _Invocation, response_headers: dict[str, str]) -> bytes:
+        """What Lambda answers when the runtime process dies during an invocation: an
+        unhandled function error of type ``Runtime.ExitError``, no stack trace
+        (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html)."""
+        message = (
+            f"RequestId: {invocation.request_id} Error: Runtime exited with error: signal: killed"
+        )
+        self.logs.append(
+            f"{message}\nRuntime.ExitError (emulated: --crash-after {invocation.crashed_after})\n"
+        )
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps({"errorType": CRASH_ERROR_TYPE, "errorMessage": message}).encode()
+
+    def performed(self, operation: str, response: Any) -> None:
+        """Called by the SageMaker hooks once ``operation`` has been performed: under
+        ``Faults.crash_after``, the Lambda invocation that called it dies now.
+
+        In-process, the call runs in the invocation's own thread: raise LambdaRuntimeExit
+        there (it escapes botocore and the handler's ``except Exception``). Behind the
+        server (``smdeploy emulator``) the call is served by another thread, and the
+        function's client named its invocation in a header: mark the invocation, whose
+        thread dies when botocore hands it the response (the ``after-call`` hook), or at the
+        latest when its handler returns.
+        """
+        if self.faults.crash_after != operation:
+            return
+        invocation = self._running
+        if invocation is None:
+            return
+        here = threading.current_thread() is invocation.thread
+        if not here and response.headers.get(INVOCATION_HEADER) != invocation.request_id:
+            return  # a call of someone else's, not the function's
+        if not self.budget.take("crash_after"):
+            return
+        invocation.crashed_after = operation
+        if here:
+            raise LambdaRuntimeExit(operation)
 
     @contextmanager
     def _capture_logs(self) -> Iterator[None]:
@@ -782,10 +975,25 @@ class Emulator:
         def params_of(response: Any) -> dict[str, Any]:
             return dict(json.loads(response.body or "{}"))
 
+        def performed(self: Any, operation: str) -> None:
+            emulator.performed(operation, self)
+
+        original_create_model = cls.create_model
+        original_add_tags, original_delete_tags = cls.add_tags, cls.delete_tags
+        original_list_tags = cls.list_tags
+
+        def create_model(self: Any) -> Any:
+            store_of(self).count("CreateModel")
+            result = original_create_model(self)  # models stay moto's
+            performed(self, "CreateModel")
+            return result
+
         def create_endpoint_config(self: Any) -> ActionResult:
             store = store_of(self)
             store.count("CreateEndpointConfig")
-            return ActionResult({"EndpointConfigArn": store.create_config(params_of(self))})
+            result = ActionResult({"EndpointConfigArn": store.create_config(params_of(self))})
+            performed(self, "CreateEndpointConfig")
+            return result
 
         def describe_endpoint_config(self: Any) -> ActionResult:
             store = store_of(self)
@@ -793,18 +1001,24 @@ class Emulator:
             return ActionResult(store.get_config(params_of(self)["EndpointConfigName"]))
 
         def delete_endpoint_config(self: Any) -> EmptyResult:
-            store_of(self).delete_config(params_of(self)["EndpointConfigName"])
+            store = store_of(self)
+            store.count("DeleteEndpointConfig")
+            store.delete_config(params_of(self)["EndpointConfigName"])
             return EmptyResult()
 
         def create_endpoint(self: Any) -> ActionResult:
             store = store_of(self)
             store.count("CreateEndpoint")
-            return ActionResult({"EndpointArn": store.create_endpoint(params_of(self))})
+            result = ActionResult({"EndpointArn": store.create_endpoint(params_of(self))})
+            performed(self, "CreateEndpoint")
+            return result
 
         def update_endpoint(self: Any) -> ActionResult:
             store = store_of(self)
             store.count("UpdateEndpoint")
-            return ActionResult({"EndpointArn": store.update_endpoint(params_of(self))})
+            result = ActionResult({"EndpointArn": store.update_endpoint(params_of(self))})
+            performed(self, "UpdateEndpoint")
+            return result
 
         def describe_endpoint(self: Any) -> ActionResult:
             store = store_of(self)
@@ -812,11 +1026,14 @@ class Emulator:
             return ActionResult(store.describe_endpoint(params_of(self)["EndpointName"]))
 
         def delete_endpoint(self: Any) -> EmptyResult:
-            store_of(self).delete_endpoint(params_of(self)["EndpointName"])
+            store = store_of(self)
+            store.count("DeleteEndpoint")
+            store.delete_endpoint(params_of(self)["EndpointName"])
             return EmptyResult()
 
         def list_endpoints(self: Any) -> ActionResult:
             store = store_of(self)
+            store.count("ListEndpoints")
             endpoints = [store.get_endpoint(e.name) for e in list(store.endpoints.values())]
             return ActionResult(
                 {
@@ -835,6 +1052,7 @@ class Emulator:
 
         def list_endpoint_configs(self: Any) -> ActionResult:
             store = store_of(self)
+            store.count("ListEndpointConfigs")
             contains = str(params_of(self).get("NameContains", "")).lower()
             return ActionResult(
                 {
@@ -844,13 +1062,59 @@ class Emulator:
                             "EndpointConfigArn": c["EndpointConfigArn"],
                             "CreationTime": c["CreationTime"],
                         }
-                        for c in store.configs.values()
+                        for c in list(store.configs.values())
                         if contains in c["EndpointConfigName"].lower()
                     ]
                 }
             )
 
+        def emulated(arn: str) -> bool:
+            """Whether ``arn`` names an endpoint or endpoint config (kept here, not in moto)."""
+            try:
+                parsed = parse_arn(arn)
+            except (IndexError, ValueError):
+                return False
+            return parsed.service == "sagemaker" and parsed.resource_type in (
+                "endpoint",
+                "endpoint-config",
+            )
+
+        def add_tags(self: Any) -> Any:
+            params = params_of(self)
+            store = store_of(self)
+            store.count("AddTags")
+            if not emulated(params.get("ResourceArn", "")):
+                return original_add_tags(self)
+            return ActionResult({"Tags": store.add_tags(params["ResourceArn"], params["Tags"])})
+
+        def delete_tags(self: Any) -> Any:
+            params = params_of(self)
+            store = store_of(self)
+            store.count("DeleteTags")
+            if not emulated(params.get("ResourceArn", "")):
+                return original_delete_tags(self)
+            store.delete_tags(params["ResourceArn"], params["TagKeys"])
+            return EmptyResult()
+
+        def list_tags(self: Any) -> Any:
+            params = params_of(self)
+            store = store_of(self)
+            store.count("ListTags")
+            if not emulated(params.get("ResourceArn", "")):
+                return original_list_tags(self)
+            tags = list(store.tags_of(params["ResourceArn"]))
+            start = int(params.get("NextToken") or 0)
+            size = int(params.get("MaxResults") or 50)
+            page: dict[str, Any] = {"Tags": tags[start : start + size]}
+            if start + size < len(tags):
+                page["NextToken"] = str(start + size)
+            return ActionResult(page)
+
         for name, method in {
+            "create_model": create_model,
+            "add_tags": add_tags,
+            "delete_tags": delete_tags,
+            "list_tags": list_tags,
             "list_endpoint_configs": list_endpoint_configs,
             "create_endpoint_config": create_endpoint_config,
             "describe_endpoint_config": describe_endpoint_config,
@@ -952,7 +1216,10 @@ class Emulator:
             "Resources": [detail["ModelPackageArn"]],
             "Time": self.clock.now(),
         }
-        copies = 2 if self.faults.duplicate_package_events else 1
+        duplicate = self.faults.duplicate_package_events and self.budget.take(
+            "duplicate_package_events"
+        )
+        copies = 2 if duplicate else 1
         events_backends[account][region].put_events([entry] * copies)
 
 

@@ -1,0 +1,124 @@
+"""What the emulated AWS does to deployments: the simulation options of ``smdeploy local`` and
+``smdeploy emulator``, checked, and how many times each fault has been injected so far.
+
+:class:`Faults` is the frozen description (what the user asked for); :class:`FaultBudget`
+counts the injections of one emulated account, so that ``times`` limits every fault to its
+first N occurrences (one run then shows a failure and its recovery).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+# The SageMaker operations the emulator counts (and so can throttle): every call of these
+# goes through the emulated endpoint store, or through moto for CreateModel.
+COUNTED_OPERATIONS = (
+    "CreateModel",
+    "CreateEndpointConfig",
+    "DescribeEndpointConfig",
+    "DeleteEndpointConfig",
+    "ListEndpointConfigs",
+    "CreateEndpoint",
+    "UpdateEndpoint",
+    "DescribeEndpoint",
+    "DeleteEndpoint",
+    "ListEndpoints",
+    "AddTags",
+    "DeleteTags",
+    "ListTags",
+)
+# The operations after which ``crash_after`` kills the Lambda invocation that called them.
+CRASH_OPERATIONS = ("CreateModel", "CreateEndpointConfig", "CreateEndpoint", "UpdateEndpoint")
+
+
+class FaultsInvalid(ValueError):
+    """A simulation option breaks its rule; the message names the option, the rule and the
+    value."""
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What the emulated SageMaker and Lambda do to deployments (the ``smdeploy local``
+    options).
+
+    ``times``: when set, each injected fault (an endpoint Failed, an update rolled back, a
+    crash, a config not yet visible, a duplicated event) happens only its first ``times``
+    occurrences; ``throttle`` keeps its own counts.
+    """
+
+    creation_seconds: float = 300.0
+    config_visibility_lag: int = 0
+    fail_endpoint: str | None = None
+    rollback_update: str | None = None
+    # operation name -> how many of its first calls answer ThrottlingException
+    throttle: dict[str, int] = field(default_factory=dict)
+    # every Model Package State Change event is put on the bus twice (SageMaker may do so)
+    duplicate_package_events: bool = False
+    # the Lambda invocation that calls this operation dies once it has been performed
+    crash_after: str | None = None
+    times: int | None = None
+    # before each Lambda invocation, a random real delay of 0 to this many seconds
+    invocation_jitter: float = 0.0
+
+    def __post_init__(self) -> None:
+        problems = list(self.problems())
+        if problems:
+            raise FaultsInvalid("; ".join(problems))
+
+    def problems(self) -> Iterable[str]:
+        for operation, count in self.throttle.items():
+            yield from (f"throttle: {problem}" for problem in throttle_problems(operation, count))
+        if self.crash_after is not None and self.crash_after not in CRASH_OPERATIONS:
+            yield (
+                f"crash-after: must be one of {', '.join(CRASH_OPERATIONS)}, "
+                f"got {self.crash_after!r}"
+            )
+        if self.times is not None and self.times < 1:
+            yield f"fault-times: must be at least 1, got {self.times}"
+        if self.invocation_jitter < 0:
+            yield f"jitter: must be 0 or more seconds, got {self.invocation_jitter}"
+
+
+def throttle_problems(operation: str, count: int) -> list[str]:
+    if operation not in COUNTED_OPERATIONS:
+        return [
+            f"the operation must be one the emulator counts "
+            f"({', '.join(COUNTED_OPERATIONS)}), got {operation!r}"
+        ]
+    if count < 0:
+        return [f"{operation}'s count must be 0 or more, got {count}"]
+    return []
+
+
+def parse_throttle(values: Iterable[str]) -> dict[str, int]:
+    """``["DescribeEndpoint=3", ...]`` (the ``--throttle`` option) as operation -> count."""
+    parsed: dict[str, int] = {}
+    for value in values:
+        operation, sep, count = value.partition("=")
+        if not sep or not count.strip().isdigit():
+            raise FaultsInvalid(f"must be OPERATION=COUNT (e.g. DescribeEndpoint=3), got {value!r}")
+        problems = throttle_problems(operation.strip(), int(count))
+        if problems:
+            raise FaultsInvalid(problems[0])
+        parsed[operation.strip()] = int(count)
+    return parsed
+
+
+class FaultBudget:
+    """How many times each fault has been injected in one emulated account (thread-safe)."""
+
+    def __init__(self, times: int | None) -> None:
+        self.times = times
+        self.injected: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def take(self, fault: str) -> bool:
+        """Whether ``fault`` happens this time (and count it when it does)."""
+        with self._lock:
+            done = self.injected.get(fault, 0)
+            if self.times is not None and done >= self.times:
+                return False
+            self.injected[fault] = done + 1
+            return True
