@@ -101,6 +101,23 @@ def _role(iam: Any, name: str, *services: str) -> str:
     return str(role["Role"]["Arn"])
 
 
+def create_table(dynamodb: Any, name: str = TABLE_NAME) -> str:
+    """The deployer's table, as the stack makes it: one record per endpoint, keyed by its
+    lower-cased name, on demand, encrypted, with a TTL attribute."""
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": contract.TABLE_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": contract.TABLE_KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        SSESpecification={"Enabled": True},
+    )
+    dynamodb.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": contract.TABLE_TTL_ATTRIBUTE},
+    )
+    return name
+
+
 def install_deployer(
     client: Callable[[str], Any],
     profiles: dict[str, Any] | None = None,
@@ -144,20 +161,7 @@ def install_deployer(
         Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
     )
 
-    # The deployer's table, as the stack makes it: one record per endpoint, keyed by its
-    # lower-cased name, with a TTL attribute.
-    dynamodb = client("dynamodb")
-    dynamodb.create_table(
-        TableName=TABLE_NAME,
-        KeySchema=[{"AttributeName": contract.TABLE_KEY, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": contract.TABLE_KEY, "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        SSESpecification={"Enabled": True},
-    )
-    dynamodb.update_time_to_live(
-        TableName=TABLE_NAME,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": contract.TABLE_TTL_ATTRIBUTE},
-    )
+    create_table(client("dynamodb"))
 
     environment = {
         "POWERTOOLS_SERVICE_NAME": "smdeploy",

@@ -44,21 +44,25 @@ def test_create_deploys_the_request_and_reports_it(account, request_v1):
     assert outcome.output["ModelsCreated"] == ["churn-xgboost-v1"]
 
     entered = states_entered(outcome.history)
-    assert entered[:6] == [
+    assert entered[:9] == [
         "Validate",
         "NothingToDeploy?",
+        "Admit",
+        "Admitted?",
         "Configure",
         "Deploy",
+        "RolledOut?",
         "StartDeadline",
         "AlreadyDeployed?",
     ]
-    assert entered[-2:] == ["DeploymentSucceeded", "NotifySucceeded"]
+    assert entered[-3:] == ["Release", "DeploymentSucceeded", "NotifySucceeded"]
     # 300 s of Creating, polled every 30 s: ten describes, the last one sees InService
     assert entered.count("DescribeEndpoint") == 10
     stats = outcome.stats
     assert stats is not None
     assert stats.describe_calls == 11  # one in Deploy (to plan), ten in the wait loop
-    assert stats.lambda_invocations == 14  # four stages, ten describes, one notify
+    # four stages, ten describes, the lease taken and released, one notify
+    assert stats.lambda_invocations == 16
     assert stats.simulated_seconds == pytest.approx(300)
     assert stats.detection_lag_seconds == 0
     assert stats.state_transitions == len(entered)
@@ -357,6 +361,7 @@ def test_handler_logs_carry_the_execution_name(account, request_v1):
     assert records, "the handlers logged nothing"
     assert {r["correlation_id"] for r in records} == {execution_name}
     assert {r["function_name"] for r in records} == {
+        "smdeploy-lease",
         "smdeploy-validate",
         "smdeploy-configure",
         "smdeploy-deploy",

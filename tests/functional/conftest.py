@@ -28,10 +28,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from deployer import clients
-from deployer.handlers import configure, deploy, describe, validate
+from deployer import clients, contract
+from deployer.handlers import configure, deploy, describe, lease, validate
 from smdeploy import paths
 from smdeploy.runtime.emulator import Emulator, Faults, LambdaContext, SimClock
+from smdeploy.runtime.install import TABLE_NAME, create_table
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -40,6 +41,11 @@ IMAGE_V1 = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1
 IMAGE_V2 = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-2"
 # A fixed start for the simulated clock: every timestamp in this tier is deterministic.
 CLOCK_START = 1_767_225_600  # 2026-01-01T00:00:00Z
+STATE_MACHINE = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:smdeploy-deployer"
+
+
+def execution_arn(name: str) -> str:
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:execution:smdeploy-deployer:{name}"
 
 
 def context_for(stage: str) -> LambdaContext:
@@ -58,6 +64,7 @@ class Aws:
 
     emulator: Emulator
     sagemaker: Any  # botocore client for SageMaker
+    dynamodb: Any  # botocore client for DynamoDB (the deployer's table)
 
     ROLE_ARN = ROLE_ARN
     IMAGE_V1 = IMAGE_V1
@@ -81,8 +88,46 @@ class Aws:
     # the handlers, with the payloads statemachine/deployer.asl.json gives them
 
     def validate(self, raw: Any, execution: str = "exec-validate") -> dict[str, Any]:
-        event = {"Execution": execution, "Input": raw}
+        event = {"Execution": execution, "Input": raw, "StartTime": self.entered()}
         return validate.handler(event, context_for("validate"))
+
+    def lease(
+        self,
+        action: str,
+        endpoint: str,
+        execution: str = "exec-1",
+        config: str | None = None,
+        order: dict[str, Any] | None = None,
+        started: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """The Lease function (Admit or Release). The executions named here do not exist in
+        Step Functions, so a holder other than the caller counts as ended (taken over)."""
+        event = {
+            "Execution": execution,
+            "Action": action,
+            "ExecutionArn": execution_arn(execution),
+            "StartTime": started or self.entered(),
+            "EnteredTime": self.entered(),
+            "EndpointName": endpoint,
+            "EndpointConfigName": config,
+            "Order": order or {"At": self.entered(), "Tiebreak": execution},
+            **extra,
+        }
+        return lease.handler(event, context_for("lease"))
+
+    def admit(self, request: dict[str, Any], config: str, execution: str = "exec-1") -> dict:
+        """Admit ``execution`` to the request's endpoint; its claim (as Deploy gets it)."""
+        answer = self.lease("Admit", request["EndpointName"], execution, config)
+        assert answer["Decision"] == "ACQUIRED", answer
+        return dict(answer["Claim"])
+
+    def record(self, endpoint: str) -> dict[str, Any]:
+        """The endpoint's record in the deployer's table (the lease.Record, as JSON)."""
+        item = self.dynamodb.get_item(
+            TableName=TABLE_NAME, Key={contract.TABLE_KEY: {"S": endpoint.lower()}}
+        ).get("Item")
+        return json.loads(item["Record"]["S"]) if item else {}
 
     def configure(self, request: dict[str, Any], execution: str = "exec-1") -> dict[str, Any]:
         event = {"Execution": execution, "Request": request}
@@ -95,18 +140,29 @@ class Aws:
         entered: str | None = None,
         execution: str = "exec-1",
     ) -> dict[str, Any]:
-        """Deploy; the result also carries ``StartedAt``, as the StartDeadline state that
-        follows Deploy records it (``entered``: when that state was entered)."""
-        event = {"Execution": execution, "Request": request, "Config": config}
+        """Deploy, once admitted to the endpoint; the result also carries ``StartedAt``, as the
+        StartDeadline state that follows Deploy records it (``entered``: when that state was
+        entered), and ``Claim``, the execution's claim on the endpoint."""
+        claim = self.admit(request, config["EndpointConfigName"], execution)
+        event = {
+            "Execution": execution,
+            "Request": request,
+            "Config": config,
+            "Claim": claim,
+            "EnteredTime": self.entered(),
+        }
         result = deploy.handler(event, context_for("deploy"))
-        return {**result, "StartedAt": entered or self.entered()}
+        return {**result, "StartedAt": entered or self.entered(), "Claim": claim}
 
     def describe(
         self, deployment: dict[str, Any], entered: str | None = None, execution: str = "exec-1"
     ) -> dict[str, Any]:
         event = {
             "Execution": execution,
-            "Deployment": {k: v for k, v in deployment.items() if k != "StartedAt"},
+            "Deployment": {
+                k: v for k, v in deployment.items() if k not in ("StartedAt", "Claim")
+            },
+            "Claim": deployment["Claim"],
             "StartedAt": deployment["StartedAt"],
             "EnteredTime": entered or self.entered(),
         }
@@ -169,6 +225,7 @@ def _environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "smdeploy")
     monkeypatch.delenv("SMDEPLOY_DEADLINE_SECONDS", raising=False)
+    monkeypatch.setenv(contract.ENV_TABLE, TABLE_NAME)
 
 
 @pytest.fixture(scope="session")
@@ -209,7 +266,9 @@ def start_aws(
         )
         clients.use_sagemaker(sagemaker_client)
         stack.callback(clients.use_sagemaker, None)
-        return Aws(emulator=emulator, sagemaker=sagemaker_client)
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        create_table(dynamodb)
+        return Aws(emulator=emulator, sagemaker=sagemaker_client, dynamodb=dynamodb)
 
     with stack:
         yield start

@@ -9,6 +9,7 @@ from deployer.errors import (
     EndpointBusy,
     EndpointConfigNotVisible,
     EndpointNotUpdatable,
+    EndpointReplacing,
     SageMakerThrottled,
 )
 from smdeploy.runtime.emulator import Faults
@@ -182,11 +183,43 @@ def test_throttled_create_is_reported_as_sagemaker_throttled(start_aws, make_req
     assert aws.endpoint("churn-predictor")["EndpointStatus"] == "Creating"
 
 
-def test_failed_endpoint_is_not_updatable(start_aws, make_request):
-    aws = start_aws(Faults(fail_endpoint="no capacity"))
+def test_a_failed_endpoint_the_deployer_created_is_deleted_then_created_again(
+    start_aws, make_request
+):
+    aws = start_aws(Faults(fail_endpoint="no capacity", times=1))
     aws.configure_and_deploy(make_request())
     aws.settle()
     assert aws.endpoint("churn-predictor")["EndpointStatus"] == "Failed"
+    request = make_request(instance_count=2)
+    config = aws.configure(request)
+
+    with pytest.raises(EndpointReplacing, match=r"Failed \(FailureReason: no capacity\)"):
+        aws.deploy(request, config, execution="exec-2")
+
+    assert aws.sagemaker.list_endpoints()["Endpoints"] == []
+    assert aws.record("churn-predictor")["Replacing"] == "no capacity"
+    # the state machine retries Deploy: the endpoint is gone, so it is created again
+    result = aws.deploy(request, config, execution="exec-2")
+
+    assert result["Action"] == "REPLACE"
+    assert "its FailureReason was: no capacity" in result["Reason"]
+    assert aws.record("churn-predictor")["Replacing"] is None
+    endpoint = aws.endpoint("churn-predictor")
+    assert (endpoint["EndpointStatus"], endpoint["EndpointConfigName"]) == (
+        "Creating",
+        config["EndpointConfigName"],
+    )
+
+
+def test_a_failed_endpoint_the_deployer_did_not_create_is_left_alone(start_aws, make_request):
+    aws = start_aws(Faults(fail_endpoint="no capacity"))
+    request = make_request()
+    config = aws.configure(request)
+    # made by someone else: no smdeploy:endpoint tag
+    aws.sagemaker.create_endpoint(
+        EndpointName="churn-predictor", EndpointConfigName=config["EndpointConfigName"]
+    )
+    aws.settle()
     request = make_request(instance_count=2)
     config = aws.configure(request)
 
@@ -195,6 +228,7 @@ def test_failed_endpoint_is_not_updatable(start_aws, make_request):
 
     message = str(caught.value)
     assert "churn-predictor is Failed (FailureReason: no capacity)" in message
+    assert "not created by the deployer" in message
     assert "DeleteEndpoint" in message
     endpoint = aws.endpoint("churn-predictor")
     assert endpoint["EndpointStatus"] == "Failed"

@@ -133,6 +133,7 @@ def test_throttled_describe_is_reported_as_sagemaker_throttled(start_aws, make_r
         "EndpointArn": arn,
         "EndpointConfigName": config["EndpointConfigName"],
         "StartedAt": aws.entered(),
+        "Claim": aws.admit(request, config["EndpointConfigName"]),
     }
 
     for _ in range(2):

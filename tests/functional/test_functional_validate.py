@@ -14,10 +14,12 @@ DERIVED = re.compile(r"^churn-predictor-[0-9a-f]{10}$")
 def test_valid_request_returns_the_request_and_a_derived_config_name(aws, make_request):
     request = make_request()
 
-    result = aws.validate(request)
+    result = aws.validate(request, execution="exec-42")
 
-    assert set(result) == {"Request", "EndpointName", "EndpointConfigName", "Trigger"}
+    assert set(result) == {"Request", "EndpointName", "EndpointConfigName", "Order", "Trigger"}
     assert result["Trigger"] == {"Source": "direct"}
+    # a direct request is ordered by its execution's start time, its name breaking ties
+    assert result["Order"] == {"At": "2026-01-01T00:00:00Z", "Version": 0, "Tiebreak": "exec-42"}
     assert result["Request"] == request
     assert result["EndpointName"] == "churn-predictor"
     assert DERIVED.match(result["EndpointConfigName"]), result["EndpointConfigName"]

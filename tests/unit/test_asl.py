@@ -21,8 +21,11 @@ STATES = ASL["States"]
 TASKS = sorted(name for name, state in STATES.items() if state["Type"] == "Task")
 NOTIFIERS = [task for task in TASKS if STATES[task]["Resource"] == "${NotifyFunctionArn}"]
 STAGES = [task for task in TASKS if task not in NOTIFIERS]
+LEASE_TASKS = [task for task in TASKS if STATES[task]["Resource"] == "${LeaseFunctionArn}"]
+RELEASES = [task for task in LEASE_TASKS if STATES[task]["Parameters"]["Action"] == "Release"]
 FAIL_STATE = "DeploymentFailed"
 NOTIFY_FAILED = "NotifyFailed"
+RELEASE_AFTER_FAILURE = "ReleaseAfterFailure"
 LAMBDA_TRANSIENT = {
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -68,8 +71,18 @@ def test_starts_at_validate():
 
 
 def test_the_stages_are_tasks():
-    assert STAGES == ["Configure", "Deploy", "DescribeEndpoint", "Validate"]
-    assert NOTIFIERS == ["NotifyFailed", "NotifySucceeded"]
+    assert STAGES == [
+        "Admit",
+        "Configure",
+        "Deploy",
+        "DescribeEndpoint",
+        "Release",
+        "ReleaseAfterFailure",
+        "ReleaseSuperseded",
+        "Validate",
+    ]
+    assert NOTIFIERS == ["NotifyFailed", "NotifySucceeded", "NotifySuperseded"]
+    assert LEASE_TASKS == ["Admit", "Release", "ReleaseAfterFailure", "ReleaseSuperseded"]
 
 
 @pytest.mark.parametrize("task", TASKS)
@@ -90,13 +103,15 @@ def test_task_catches_everything_as_its_last_catcher(task):
     assert catchers[-1] is catch_all[0], "States.ALL must be the last catcher"
 
 
-@pytest.mark.parametrize("task", STAGES)
+@pytest.mark.parametrize("task", [t for t in STAGES if t not in RELEASES])
 def test_a_stage_failure_is_published_then_fails_the_execution(task):
     # DeploymentFailed reads $.Failure.Error and $.Failure.Cause: every stage's catcher puts
-    # its {Error, Cause} there (Validate through a Pass, as its input may not be an object).
+    # its {Error, Cause} there (Validate through a Pass, as its input may not be an object);
+    # once Validate has passed, the endpoint is released on the way (ReleaseAfterFailure).
     catcher = STATES[task]["Catch"][-1]
-    if catcher["Next"] == NOTIFY_FAILED:
+    if catcher["Next"] == RELEASE_AFTER_FAILURE:
         assert catcher.get("ResultPath") == "$.Failure"
+        assert STATES[RELEASE_AFTER_FAILURE]["Next"] == NOTIFY_FAILED
     else:
         assert catcher.get("ResultPath", "$") == "$"
         carrier = STATES[catcher["Next"]]
@@ -119,6 +134,61 @@ def test_notify_keeps_the_state_and_its_own_failure_apart(task):
     assert "NotificationFailed" in {n for r in state["Retry"] for n in r["ErrorEquals"]}
 
 
+@pytest.mark.parametrize("task", RELEASES)
+def test_a_release_failure_never_hides_the_outcome(task):
+    # A failed release is harmless (a lease whose holder has ended is taken over): it is kept
+    # apart from the deployment's own error and the execution goes on along its path.
+    state = STATES[task]
+    catcher = state["Catch"][-1]
+
+    assert state["ResultPath"] is None
+    assert catcher["ResultPath"] == "$.ReleaseFailure"
+    assert catcher["Next"] == state["Next"]
+
+
+def _reachable(start, avoiding):
+    seen, queue = {start}, deque([start])
+    while queue:
+        for target in transitions(STATES[queue.popleft()]):
+            if target not in seen and target not in avoiding:
+                seen.add(target)
+                queue.append(target)
+    return seen
+
+
+def test_the_lease_is_released_on_every_path_that_may_hold_it():
+    # From Admit on, the only ways to an ending go through a Release state, or through a
+    # superseded decision that already let the endpoint go (Admit and Deploy write it so).
+    let_go = {*RELEASES, "SupersededAtAdmit", "SupersededAtDeploy"}
+    ends = {name for name, state in STATES.items() if state.get("End") or state["Type"] == "Fail"}
+    ends |= set(NOTIFIERS)
+
+    assert _reachable("Admit", let_go) & ends == set()
+
+
+def test_a_waiting_deployment_asks_for_the_lease_again():
+    choice = STATES[STATES["Admit"]["Next"]]
+    wait = STATES["WaitForLease"]
+
+    assert {c["StringEquals"]: c["Next"] for c in choice["Choices"]} == {
+        "SUPERSEDED": "SupersededAtAdmit",
+        "WAIT": "WaitForLease",
+    }
+    assert choice["Default"] == "Configure"
+    assert wait["SecondsPath"] == "$.Lease.WaitSeconds"
+    assert wait["Next"] == "Admit"
+
+
+def test_a_superseded_deployment_is_published_as_such_and_succeeds():
+    assert STATES["Superseded"]["Next"] == "NotifySuperseded"
+    assert STATES["NotifySuperseded"]["Parameters"]["Status"] == "Superseded"
+    assert STATES["NotifySuperseded"]["End"] is True
+
+
+def test_no_lease_outlives_the_execution_time_limit():
+    assert ASL["TimeoutSeconds"] == contract.EXECUTION_TIMEOUT_SECONDS
+
+
 def test_failed_deployment_ends_failed_even_when_publishing_fails():
     assert STATES[NOTIFY_FAILED]["Catch"][-1]["Next"] == FAIL_STATE
 
@@ -134,7 +204,7 @@ def test_succeeded_deployment_whose_outcome_cannot_be_published_fails_loudly():
 def test_every_success_is_published_and_nothing_else_ends_well():
     ends = sorted(name for name, state in STATES.items() if state.get("End"))
 
-    assert ends == ["NotifySucceeded"]
+    assert ends == ["NotifySucceeded", "NotifySuperseded"]
     assert STATES["DeploymentSucceeded"]["Next"] == "NotifySucceeded"
     assert STATES["NothingToDeploy"]["Next"] == "NotifySucceeded"
 
@@ -146,7 +216,7 @@ def test_a_skip_from_validate_deploys_nothing():
     assert choice["Choices"] == [
         {"Variable": "$.Skip", "IsPresent": True, "Next": "NothingToDeploy"}
     ]
-    assert choice["Default"] == "Configure"
+    assert choice["Default"] == "Admit"
 
 
 def test_fail_state_reports_error_and_cause():
@@ -206,7 +276,8 @@ def test_retrier_is_well_formed(task, index, retrier):
     assert "States.ALL" not in retrier["ErrorEquals"]
     assert retrier["ErrorEquals"], "ErrorEquals must not be empty"
     assert isinstance(retrier.get("MaxAttempts", 3), int)
-    assert 0 <= retrier.get("MaxAttempts", 3) <= 100
+    # EndpointBusy is retried for as long as an update policy may run (8 hours and more)
+    assert 0 <= retrier.get("MaxAttempts", 3) <= 1000
     assert retrier.get("BackoffRate", 2.0) >= 1
     assert retrier.get("JitterStrategy", "NONE") in ("FULL", "NONE")
 
@@ -216,10 +287,9 @@ def test_placeholders_are_exactly_the_runtime_functions():
 
 
 def test_each_stage_resource_is_one_placeholder():
-    resources = {task: STATES[task]["Resource"] for task in STAGES}
-    resources["Notify"] = "${NotifyFunctionArn}"
+    resources = {STATES[task]["Resource"] for task in TASKS}
 
-    assert sorted(resources.values()) == sorted(f"${{{name}}}" for name in FUNCTIONS)
+    assert sorted(resources) == sorted(f"${{{name}}}" for name in FUNCTIONS)
 
 
 def test_substitute_fills_every_placeholder_and_keeps_context_paths():

@@ -1,4 +1,5 @@
-"""Config retention decides from ListEndpointConfigs alone: which old configs to delete."""
+"""Clean-up decides from data alone: which configs are kept, which of the deployer's configs
+and models are deleted."""
 
 from __future__ import annotations
 
@@ -6,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from deployer.request import derive_config_name
-from deployer.retention import to_delete
+from deployer.retention import models_to_delete, to_delete, to_keep, variant_models
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -16,40 +16,70 @@ def config(name: str, age_days: int) -> dict:
     return {"EndpointConfigName": name, "CreationTime": T0 - timedelta(days=age_days)}
 
 
-def derived(endpoint: str, n: int) -> str:
-    return derive_config_name(endpoint, {"ProductionVariants": [{"n": n}]})
+OWNED = [config(f"churn-c{n}", age_days=n) for n in range(6)]  # c0 is the newest
 
 
-CONFIGS = [config(derived("churn", n), age_days=n) for n in range(6)]  # n=0 is the newest
+@pytest.mark.parametrize(
+    ("target", "served", "keep", "protected", "expected"),
+    [
+        # the target counts towards N, then the configs that served, newest first
+        ("churn-c0", ["churn-c1", "churn-c2", "churn-c3"], 2, [], {"churn-c0", "churn-c1"}),
+        ("churn-c0", ["churn-c1", "churn-c2"], 3, [], {"churn-c0", "churn-c1", "churn-c2"}),
+        # a redeployed config that served before is not counted twice
+        ("churn-c2", ["churn-c2", "churn-c1"], 2, [], {"churn-c2", "churn-c1"}),
+        # protected configs are kept whatever N, in any case, and None is ignored
+        (
+            "churn-c0",
+            ["churn-c1"],
+            1,
+            ["CHURN-C5", None, "churn-c4"],
+            {"churn-c0", "churn-c5", "churn-c4"},
+        ),
+        # N below 1 still keeps the target
+        ("Churn-C0", [], 0, [], {"churn-c0"}),
+    ],
+)
+def test_what_retention_keeps(target, served, keep, protected, expected):
+    assert to_keep(target, served, keep, protected) == expected
 
 
-@pytest.mark.parametrize("keep", [0, -1])
-def test_nothing_is_deleted_when_retention_is_off(keep):
-    assert to_delete(CONFIGS, "churn", keep, []) == []
-
-
-def test_the_newest_are_kept_and_the_rest_deleted_oldest_last():
-    assert to_delete(CONFIGS, "churn", 2, []) == [derived("churn", n) for n in (2, 3, 4, 5)]
-
-
-def test_the_serving_and_previous_configs_are_never_deleted_in_any_case():
-    protected = [derived("churn", 5).upper(), derived("churn", 3), None]
-
-    assert to_delete(CONFIGS, "churn", 2, protected) == [derived("churn", 2), derived("churn", 4)]
-
-
-def test_configs_named_by_hand_or_of_other_endpoints_are_left_alone():
-    others = [
-        config("churn-v1-config", 50),  # named by a person
-        config(derived("churn-eu", 1), 50),  # another endpoint whose name starts alike
-        config(derived("churn", 9) + "0", 50),  # not exactly a derived name
+def test_every_owned_config_not_kept_is_deleted_newest_first():
+    assert to_delete(OWNED, {"churn-c0", "churn-c3"}) == [
+        "churn-c1",
+        "churn-c2",
+        "churn-c4",
+        "churn-c5",
     ]
 
-    assert to_delete(CONFIGS + others, "churn", 5, []) == [derived("churn", 5)]
+
+def test_a_config_that_never_served_is_not_kept_by_age():
+    # c1 is newer than the served c2, but a failed deployment left it: it goes
+    kept = to_keep("churn-c0", ["churn-c2"], 2, [])
+
+    assert to_delete(OWNED, kept) == ["churn-c1", "churn-c3", "churn-c4", "churn-c5"]
 
 
-def test_long_endpoint_names_match_their_truncated_derived_names():
-    endpoint = "e" * 63
-    configs = [config(derived(endpoint, n), n) for n in range(3)]
+def test_kept_names_match_without_regard_to_case():
+    assert to_delete([config("Churn-C1", 1)], {"churn-c1"}) == []
 
-    assert to_delete(configs, endpoint, 1, []) == [derived(endpoint, 1), derived(endpoint, 2)]
+
+@pytest.mark.parametrize(
+    ("owned", "in_use", "expected"),
+    [
+        (["m1", "m2", "m3"], {"m2"}, ["m1", "m3"]),
+        (["M1", "m2"], {"m1", "m2"}, []),
+        ([], {"m1"}, []),
+        (["m1", "m1"], set(), ["m1"]),
+    ],
+)
+def test_models_no_remaining_config_uses_are_deleted(owned, in_use, expected):
+    assert models_to_delete(owned, in_use) == expected
+
+
+def test_a_configs_models_include_its_shadow_variants():
+    config = {
+        "ProductionVariants": [{"ModelName": "a"}, {"ModelName": "b"}, {"VariantName": "x"}],
+        "ShadowProductionVariants": [{"ModelName": "c"}],
+    }
+
+    assert variant_models(config) == {"a", "b", "c"}
