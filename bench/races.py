@@ -108,11 +108,14 @@ class Scenario:
 
 
 def register(account: LocalDeployment) -> str:
-    return account.sagemaker.create_model_package(
-        ModelPackageGroupName=GROUP,
-        InferenceSpecification=example("inference-specification.json"),
-        ModelApprovalStatus="PendingManualApproval",
-    )["ModelPackageArn"]
+    sm: Any = account.sagemaker
+    return str(
+        sm.create_model_package(
+            ModelPackageGroupName=GROUP,
+            InferenceSpecification=example("inference-specification.json"),
+            ModelApprovalStatus="PendingManualApproval",
+        )["ModelPackageArn"]
+    )
 
 
 def approve(account: LocalDeployment, arn: str) -> None:
@@ -277,7 +280,9 @@ def wait_all(account: LocalDeployment) -> list[dict[str, Any]]:
     sfn = account.stepfunctions
     began = time.monotonic()
     while True:
-        described = [sfn.describe_execution(executionArn=arn) for arn in account.execution_arns()]
+        described: list[dict[str, Any]] = [
+            dict(sfn.describe_execution(executionArn=arn)) for arn in account.execution_arns()
+        ]
         if all(d["status"] != "RUNNING" for d in described):
             return described
         if time.monotonic() - began > RUN_BOUND:
@@ -336,12 +341,17 @@ def _leftovers(account: LocalDeployment) -> tuple[int, int]:
         variant["ModelName"].lower()
         for c in sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"]
         for kind in ("ProductionVariants", "ShadowProductionVariants")
-        for variant in sm.describe_endpoint_config(EndpointConfigName=c["EndpointConfigName"]).get(
-            kind, []
-        )
+        for variant in _variants(sm, c["EndpointConfigName"], kind)
     }
     models = [m["ModelName"] for m in sm.list_models(MaxResults=100)["Models"]]
     return len(configs), sum(1 for m in models if m.lower() not in referenced)
+
+
+def _variants(sm: Any, config: str, kind: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = sm.describe_endpoint_config(EndpointConfigName=config).get(
+        kind, []
+    )
+    return found
 
 
 def race_table(runs: list[Run]) -> Table:
