@@ -261,7 +261,9 @@ class LocalDeployment:
                 describe_calls=stats.describe_calls - describes,
                 state_transitions=_state_transitions(history),
                 lambda_invocations=stats.lambda_invocations - invocations,
-                simulated_seconds=round(self.clock.elapsed - self.clock.ticked - sim_start, 3),
+                simulated_seconds=max(
+                    0.0, round(self.clock.elapsed - self.clock.ticked - sim_start, 3)
+                ),
                 detection_lag_seconds=round(lags[-1], 3) if lags else None,
                 wall_seconds=round(time.perf_counter() - wall_start, 3),
             ),
