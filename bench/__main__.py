@@ -7,10 +7,15 @@ the execution knowing it), wall seconds on this machine, and the Standard-workfl
 its transitions at $0.025 per 1,000 (us-east-1, before the free tier).
 
 Wall seconds vary with the machine; everything else is deterministic (fixed seed).
+
+Then the race table (:mod:`bench.races`): deployments that meet, each scenario run
+``RACE_RUNS`` times (seeds 1, 2, ...) on fresh emulators with random invocation delays.
+``python -m bench --race-runs N`` changes the number of runs; 0 skips the races.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,11 +24,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench import races
 from smdeploy.paths import EXAMPLES
 from smdeploy.runtime.emulator import Faults
 from smdeploy.runtime.local import LocalDeployment, Outcome
 
 PRICE_PER_TRANSITION = 0.025 / 1000
+RACE_RUNS = 5
 
 
 def _example(name: str) -> dict[str, Any]:
@@ -68,6 +75,9 @@ def run(scenario: Scenario) -> Outcome:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--race-runs", type=int, default=RACE_RUNS, metavar="N")
+    options = parser.parse_args()
     table = Table(
         title="smdeploy: one deployment, measured in the embedded runtime (last request of each)",
         title_justify="left",
@@ -103,7 +113,15 @@ def main() -> None:
             f"{stats.wall_seconds:.2f}",
             f"{stats.state_transitions * PRICE_PER_TRANSITION:.5f}",
         )
-    Console(width=160).print(table)
+    console = Console(width=200)
+    console.print(table)
+    if options.race_runs > 0:
+        runs = [
+            races.run(scenario, seed)
+            for scenario in races.SCENARIOS
+            for seed in range(1, options.race_runs + 1)
+        ]
+        console.print(races.race_table(runs))
 
 
 if __name__ == "__main__":

@@ -118,6 +118,7 @@ class SimClock:
     def __init__(self, start: float | None = None) -> None:
         self._start = float(int(start if start is not None else _dt.datetime.now().timestamp()))
         self._offset = 0.0
+        self._ticked = 0.0
         self._lock = threading.Lock()
 
     def now(self) -> float:
@@ -141,7 +142,14 @@ class SimClock:
         get distinct times, increasing in the order they called."""
         with self._lock:
             self._offset += seconds
+            self._ticked += seconds
             return self._start + self._offset
+
+    @property
+    def ticked(self) -> float:
+        """Simulated seconds moved by ticks (not waits) since the clock was made."""
+        with self._lock:
+            return self._ticked
 
     def datetime(self) -> _dt.datetime:
         return _dt.datetime.fromtimestamp(self.now(), tz=_dt.UTC)
@@ -760,6 +768,13 @@ class Emulator:
         self._undo.append(undo)
 
     def __enter__(self) -> Emulator:
+        environ = _snapshot_environ()
+        environ.__enter__()
+
+        def restore_environ() -> None:
+            environ.__exit__(None, None, None)
+
+        self._undo.append(restore_environ)
         self._install_crash_hook()
         self._quiet_interpreter()
         self._install_clock()
@@ -983,7 +998,14 @@ class Emulator:
         original_list_tags = cls.list_tags
 
         def create_model(self: Any) -> Any:
-            store_of(self).count("CreateModel")
+            store = store_of(self)
+            store.count("CreateModel")
+            # SageMaker refuses a model name that exists (names ignore case); moto replaces it
+            name = str(params_of(self).get("ModelName", ""))
+            models = sagemaker_backends[store.account][store.region]._models
+            if name.lower() in {existing.lower() for existing in models}:
+                arn = store._arn("model", name)
+                raise ValidationError(f'Cannot create already existing model "{arn}".')
             result = original_create_model(self)  # models stay moto's
             performed(self, "CreateModel")
             return result
@@ -1102,13 +1124,8 @@ class Emulator:
             store.count("ListTags")
             if not emulated(params.get("ResourceArn", "")):
                 return original_list_tags(self)
-            tags = list(store.tags_of(params["ResourceArn"]))
-            start = int(params.get("NextToken") or 0)
-            size = int(params.get("MaxResults") or 50)
-            page: dict[str, Any] = {"Tags": tags[start : start + size]}
-            if start + size < len(tags):
-                page["NextToken"] = str(start + size)
-            return ActionResult(page)
+            # at most 50 tags, and MaxResults is at least 50: one page
+            return ActionResult({"Tags": list(store.tags_of(params["ResourceArn"]))})
 
         for name, method in {
             "create_model": create_model,
@@ -1225,13 +1242,62 @@ class Emulator:
 
 @contextmanager
 def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
+    with _ENVIRON_LOCK:
+        saved = {key: os.environ.get(key) for key in values}
+        os.environ.update(values)
     try:
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        with _ENVIRON_LOCK:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+# An invocation's variables are set and removed while other threads run (other executions'
+# interpreters, the server's threads). Whoever walks the environment meanwhile (botocore
+# copies it for each credential resolver; urllib walks its items for proxies on each new
+# client) lists the keys and then reads each one: a key removed in between raised KeyError
+# in that thread, and its execution failed. While an Emulator is entered, ``os.environ``
+# walks a snapshot taken under the lock that every change of an invocation's variables takes.
+_ENVIRON_LOCK = threading.RLock()
+
+
+class _SnapshotEnviron(os._Environ[str]):
+    """``os.environ`` whose walks (iteration, items, keys, values, copy) see a snapshot."""
+
+    def _snapshot(self) -> dict[str, str]:
+        with _ENVIRON_LOCK:
+            data: dict[Any, Any] = vars(self)["_data"]
+            return {self.decodekey(k): self.decodevalue(v) for k, v in data.items()}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._snapshot()))
+
+    def items(self) -> Any:
+        return self._snapshot().items()
+
+    def keys(self) -> Any:
+        return self._snapshot().keys()
+
+    def values(self) -> Any:
+        return self._snapshot().values()
+
+    def copy(self) -> dict[str, str]:
+        return self._snapshot()
+
+
+@contextmanager
+def _snapshot_environ() -> Iterator[None]:
+    if type(os.environ) is _SnapshotEnviron:  # an Emulator inside another
+        yield
+        return
+    if type(os.environ) is not os._Environ:
+        raise RuntimeError(f"os.environ is a {type(os.environ).__name__}, not os._Environ")
+    os.environ.__class__ = _SnapshotEnviron
+    try:
+        yield
+    finally:
+        os.environ.__class__ = os._Environ

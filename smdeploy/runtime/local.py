@@ -232,7 +232,8 @@ class LocalDeployment:
             stats.describe_calls,
             stats.lambda_invocations,
             len(stats.detection_lags),
-            self.clock.elapsed,
+            # what the clock's StartExecution ticks moved it is no time a deployment took
+            self.clock.elapsed - self.clock.ticked,
             time.perf_counter(),
         )
 
@@ -260,7 +261,9 @@ class LocalDeployment:
                 describe_calls=stats.describe_calls - describes,
                 state_transitions=_state_transitions(history),
                 lambda_invocations=stats.lambda_invocations - invocations,
-                simulated_seconds=round(self.clock.elapsed - sim_start, 3),
+                simulated_seconds=max(
+                    0.0, round(self.clock.elapsed - self.clock.ticked - sim_start, 3)
+                ),
                 detection_lag_seconds=round(lags[-1], 3) if lags else None,
                 wall_seconds=round(time.perf_counter() - wall_start, 3),
             ),

@@ -391,3 +391,82 @@ def test_invalid_profiles_are_refused_before_serving(tmp_path):
     assert run.returncode == 2
     assert "churn-predictor.EndpointName" in run.stderr
     assert "churn-predictor.ProductionVariants" in run.stderr
+
+
+def test_a_crash_injected_once_fails_the_first_start_and_the_same_command_succeeds(tmp_path):
+    running = launch(
+        tmp_path,
+        "--profiles",
+        "examples/profiles.json",
+        "--crash-after",
+        "CreateModel",
+        "--fault-times",
+        "1",
+    )
+    args = (
+        "start",
+        "examples/request.json",
+        "--state-machine-arn",
+        running.info["state_machine_arn"],
+        "--endpoint-url",
+        running.url,
+        "--wait",
+        "--poll-seconds",
+        "0.2",
+    )
+    try:
+        first = smdeploy(*args)
+        sm = running.client("sagemaker")
+        after_crash = (
+            [m["ModelName"] for m in sm.list_models()["Models"]],
+            sm.list_endpoint_configs()["EndpointConfigs"],
+        )
+        second = smdeploy(*args)
+        third = smdeploy(*args)
+        endpoint = sm.describe_endpoint(EndpointName="churn-predictor")
+    finally:
+        stop(running)
+
+    assert first.returncode == 1
+    assert "Runtime.ExitError" in first.stderr
+    # behind the server too, the invocation died right after CreateModel: no config was made
+    assert after_crash == (["churn-xgboost-v1"], [])
+    assert second.returncode == 0, second.stderr
+    assert "ended FAILED: started attempt 2" in second.stderr
+    assert second.stdout.strip() == first.stdout.strip() + "-2"
+    assert third.returncode == 0, third.stderr
+    assert "submitted before" in third.stderr
+    assert third.stdout == second.stdout
+    assert endpoint["EndpointStatus"] == "InService"
+
+
+def test_the_emulator_installs_the_deployer_with_the_config_retention(tmp_path):
+    running = launch(tmp_path, "--config-retention", "1", "--creation-seconds", "60")
+    sfn = running.client("stepfunctions")
+    requests = [
+        json.loads((EXAMPLES / name).read_text()) for name in ("request.json", "request-v2.json")
+    ]
+    third = json.loads(json.dumps(requests[1]))
+    third["ProductionVariants"][0]["InitialInstanceCount"] = 3
+    try:
+        for number, request in enumerate([*requests, third]):
+            arn = sfn.start_execution(
+                stateMachineArn=running.info["state_machine_arn"],
+                name=f"retention-{number}",
+                input=json.dumps(request),
+            )["executionArn"]
+            until(
+                lambda arn=arn: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING",
+                f"execution {number} ends",
+            )
+        statuses = [e["status"] for e in executions(running)]
+        configs = running.client("sagemaker").list_endpoint_configs()["EndpointConfigs"]
+        variables = running.client("lambda").get_function_configuration(
+            FunctionName="smdeploy-describe"
+        )["Environment"]["Variables"]
+    finally:
+        stop(running)
+
+    assert statuses == ["SUCCEEDED"] * 3
+    assert variables["SMDEPLOY_CONFIG_RETENTION"] == "1"
+    assert len(configs) == 2  # the serving config and its rollback target

@@ -1,0 +1,395 @@
+"""Races: deployments that meet, run many times on fresh emulated accounts with seeded jitter.
+
+Each scenario runs in a fresh :class:`~smdeploy.runtime.local.LocalDeployment` whose emulator
+delays every Lambda invocation by a random real 0 to ``JITTER`` seconds (``Faults
+.invocation_jitter``, drawn from the run's seed), so concurrent executions interleave
+differently from one seed to the next, and the same seed draws the same delays. A run waits
+for every execution to end, then measures the account:
+
+- **correct**: the endpoint is InService, without a FailureReason, on the config the scenario
+  expects (the newest intent: the last approval, the last execution started);
+- **failed**: executions that ended FAILED; ``expected_failed`` of them are the scenario's
+  own injected fault (the first attempt of a crash or of a Failed endpoint);
+- **false alarms**: executions FAILED with ``EndpointUpdateRolledBack``,
+  ``EndpointConfigNotVisible`` or ``EndpointBusy`` although no scenario injects a rollback or
+  a visibility lag: a deployment overtaken by another, reported as a failure;
+- **left over**: endpoint configs of the endpoint beyond the retention (when it is set);
+- **orphans**: models that no endpoint config references.
+
+``python -m bench`` prints them as a table (:func:`race_table`); tests/e2e/test_races.py runs
+each scenario for a few seeds and asserts the target: every run correct, no unexpected
+FAILED, no false alarms, nothing left over, no orphans.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.table import Table
+
+from smdeploy.paths import EXAMPLES
+from smdeploy.runtime.emulator import Faults
+from smdeploy.runtime.local import LocalDeployment
+
+JITTER = 0.02  # real seconds: the most a Lambda invocation is delayed
+ENDPOINT = "churn-predictor"
+GROUP = "churn-predictor"  # examples/profiles.json
+FALSE_ALARMS = ("EndpointUpdateRolledBack", "EndpointConfigNotVisible", "EndpointBusy")
+RUN_BOUND = 300.0  # real seconds a run may take before it is reported stuck (never asserted)
+
+
+def example(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EXAMPLES / name).read_text())
+    return loaded
+
+
+def with_count(request: dict[str, Any], count: int) -> dict[str, Any]:
+    """``request`` with its first variant at ``count`` instances: a config of its own."""
+    changed = copy.deepcopy(request)
+    changed["ProductionVariants"][0]["InitialInstanceCount"] = count
+    return changed
+
+
+# --- what a run checks at its end ------------------------------------------------------------
+
+Check = Callable[[LocalDeployment], bool]
+
+
+def serves_package(arn: str) -> Check:
+    """The endpoint serves the model package ``arn`` on every variant."""
+
+    def check(account: LocalDeployment) -> bool:
+        sm = account.sagemaker
+        config = sm.describe_endpoint_config(
+            EndpointConfigName=sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"]
+        )
+        served = [
+            container.get("ModelPackageName")
+            for variant in config["ProductionVariants"]
+            for container in sm.describe_model(ModelName=variant["ModelName"])["Containers"]
+        ]
+        return bool(served) and all(package == arn for package in served)
+
+    return check
+
+
+def serves_count(count: int) -> Check:
+    """The endpoint serves the config whose first variant has ``count`` instances."""
+
+    def check(account: LocalDeployment) -> bool:
+        sm = account.sagemaker
+        config = sm.describe_endpoint_config(
+            EndpointConfigName=sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"]
+        )
+        return bool(config["ProductionVariants"][0]["InitialInstanceCount"] == count)
+
+    return check
+
+
+# --- scenarios -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """``act`` does what the users do (approve, start, stop, re-run) and returns the check of
+    the final state; ``expected_failed``: executions the scenario's own fault fails."""
+
+    name: str
+    act: Callable[[LocalDeployment], Check]
+    faults: dict[str, Any] = field(default_factory=dict)
+    profiles: bool = False
+    config_retention: int | None = None
+    expected_failed: int = 0
+
+
+def register(account: LocalDeployment) -> str:
+    sm: Any = account.sagemaker
+    return str(
+        sm.create_model_package(
+            ModelPackageGroupName=GROUP,
+            InferenceSpecification=example("inference-specification.json"),
+            ModelApprovalStatus="PendingManualApproval",
+        )["ModelPackageArn"]
+    )
+
+
+def approve(account: LocalDeployment, arn: str) -> None:
+    """Approve (the Model Registry's event starts an execution, which runs on its own)."""
+    account.sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+
+
+def approvals(order: tuple[int, ...]) -> Callable[[LocalDeployment], Check]:
+    """Register v1 and v2, then approve them in ``order`` (version numbers) at once."""
+
+    def act(account: LocalDeployment) -> Check:
+        arns = {1: register(account), 2: register(account)}
+        for version in order:
+            approve(account, arns[version])
+        return serves_package(arns[order[-1]])
+
+    return act
+
+
+def reapproval(account: LocalDeployment) -> Check:
+    """v1 deployed; then v2 approved and, at once, v1 approved again on purpose."""
+    v1, v2 = register(account), register(account)
+    approve(account, v1)
+    wait_all(account)
+    approve(account, v2)
+    account.sagemaker.update_model_package(
+        ModelPackageArn=v1, ModelApprovalStatus="PendingManualApproval"
+    )
+    approve(account, v1)
+    return serves_package(v1)
+
+
+def start(account: LocalDeployment, request: dict[str, Any]) -> str:
+    text = json.dumps(request)
+    return account.stepfunctions.start_execution(
+        stateMachineArn=account.state_machine_arn,
+        name=account.execution_name(text),
+        input=text,
+    )["executionArn"]
+
+
+def five_direct(account: LocalDeployment) -> Check:
+    """Five executions of one endpoint, each with its own config, started together."""
+    counts = (1, 2, 3, 4, 5)
+    for count in counts:
+        start(account, with_count(example("request.json"), count))
+    return serves_count(counts[-1])
+
+
+def crash_then_rerun(operation: str) -> Callable[[LocalDeployment], Check]:
+    """A deployment whose Lambda dies after ``operation``, then the same request again."""
+
+    def act(account: LocalDeployment) -> Check:
+        request = example("request.json")
+        if operation == "UpdateEndpoint":  # an update needs an endpoint to update
+            account.deploy(request)
+            request = example("request-v2.json")
+        account.deploy(request)
+        account.deploy(request)
+        return serves_count(request["ProductionVariants"][0]["InitialInstanceCount"])
+
+    return act
+
+
+def failed_then_rerun(account: LocalDeployment) -> Check:
+    """The endpoint's creation ends Failed once; the same request again."""
+    request = example("request.json")
+    account.deploy(request)
+    account.deploy(request)
+    return serves_count(request["ProductionVariants"][0]["InitialInstanceCount"])
+
+
+def abandoned(account: LocalDeployment) -> Check:
+    """A deployment stopped (StopExecution) while it holds the endpoint; then another one."""
+    first = start(account, example("request.json"))
+    sfn = account.stepfunctions
+    began = time.monotonic()
+    while not _deployed(sfn, first):  # until its Deploy stage has returned
+        if time.monotonic() - began > RUN_BOUND:
+            raise RuntimeError("the first deployment never reached its Deploy stage")
+        time.sleep(0.005)
+    sfn.stop_execution(executionArn=first, error="Abandoned", cause="stopped by the race test")
+    second = example("request-v2.json")
+    account.deploy(second)
+    return serves_count(second["ProductionVariants"][0]["InitialInstanceCount"])
+
+
+def _deployed(sfn: Any, execution_arn: str) -> bool:
+    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+    return (
+        any(e.get("stateExitedEventDetails", {}).get("name") == "Deploy" for e in events)
+        or sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING"
+    )
+
+
+SCENARIOS = [
+    Scenario("approvals v1 then v2, at once (v2 serves)", approvals((1, 2)), profiles=True),
+    Scenario("approvals v2 then v1, at once (v1 serves)", approvals((2, 1)), profiles=True),
+    Scenario("v2, then v1 re-approved (v1 serves)", reapproval, profiles=True),
+    Scenario("five direct executions together", five_direct),
+    Scenario("five direct executions, retention 2", five_direct, config_retention=2),
+    *(
+        Scenario(
+            f"crash after {operation}, re-run",
+            crash_then_rerun(operation),
+            faults={"crash_after": operation, "times": 1},
+            expected_failed=1,
+        )
+        for operation in ("CreateModel", "CreateEndpointConfig", "CreateEndpoint", "UpdateEndpoint")
+    ),
+    Scenario(
+        "endpoint Failed once, re-run",
+        failed_then_rerun,
+        faults={"fail_endpoint": "insufficient capacity", "times": 1},
+        expected_failed=1,
+    ),
+    Scenario(
+        "abandoned deployment taken over",
+        abandoned,
+        faults={"creation_seconds": 1800},
+    ),
+]
+
+
+# --- running and measuring -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a scenario, measured at its end."""
+
+    scenario: str
+    seed: int
+    correct: bool
+    executions: int
+    failed: int
+    expected_failed: int
+    false_alarms: int
+    left_over: int | None  # None: no retention set (every config is kept on purpose)
+    orphans: int
+    errors: tuple[str, ...]  # the error of each FAILED execution, in start order
+    wall_seconds: float
+
+    @property
+    def unexpected_failed(self) -> int:
+        return max(0, self.failed - self.expected_failed)
+
+    @property
+    def clean(self) -> bool:
+        """The issue's target for this run."""
+        return (
+            self.correct
+            and self.unexpected_failed == 0
+            and self.false_alarms == 0
+            and not self.left_over
+            and self.orphans == 0
+        )
+
+
+def wait_all(account: LocalDeployment) -> list[dict[str, Any]]:
+    """Every execution of the deployer, described, once none is running (oldest first)."""
+    sfn = account.stepfunctions
+    began = time.monotonic()
+    while True:
+        described: list[dict[str, Any]] = [
+            dict(sfn.describe_execution(executionArn=arn)) for arn in account.execution_arns()
+        ]
+        if all(d["status"] != "RUNNING" for d in described):
+            return described
+        if time.monotonic() - began > RUN_BOUND:
+            raise RuntimeError(f"executions still running after {RUN_BOUND:.0f} s")
+        time.sleep(0.02)
+
+
+def run(scenario: Scenario, seed: int, jitter: float = JITTER) -> Run:
+    """Run ``scenario`` once, on a fresh emulated account, with ``seed``."""
+    faults = Faults(**{"invocation_jitter": jitter, **scenario.faults})
+    began = time.perf_counter()
+    with LocalDeployment(
+        faults=faults,
+        seed=seed,
+        profiles=example("profiles.json") if scenario.profiles else None,
+        config_retention=scenario.config_retention,
+    ) as account:
+        check = scenario.act(account)
+        executions = wait_all(account)
+        correct = _endpoint_ok(account) and check(account)
+        configs, orphans = _leftovers(account)
+    errors = tuple(str(e.get("error")) for e in executions if e["status"] == "FAILED")
+    retention = scenario.config_retention
+    return Run(
+        scenario=scenario.name,
+        seed=seed,
+        correct=correct,
+        executions=len(executions),
+        failed=len(errors),
+        expected_failed=scenario.expected_failed,
+        false_alarms=sum(1 for error in errors if error in FALSE_ALARMS),
+        left_over=None if not retention else max(0, configs - retention),
+        orphans=orphans,
+        errors=errors,
+        wall_seconds=round(time.perf_counter() - began, 2),
+    )
+
+
+def _endpoint_ok(account: LocalDeployment) -> bool:
+    try:
+        endpoint = account.sagemaker.describe_endpoint(EndpointName=ENDPOINT)
+    except account.sagemaker.exceptions.ClientError:
+        return False
+    return endpoint["EndpointStatus"] == "InService" and "FailureReason" not in endpoint
+
+
+def _leftovers(account: LocalDeployment) -> tuple[int, int]:
+    """(endpoint configs of the endpoint, models that no endpoint config references)."""
+    sm = account.sagemaker
+    configs = [
+        c["EndpointConfigName"]
+        for c in sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"]
+        if c["EndpointConfigName"].lower().startswith(f"{ENDPOINT}-")
+    ]
+    referenced = {
+        variant["ModelName"].lower()
+        for c in sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"]
+        for kind in ("ProductionVariants", "ShadowProductionVariants")
+        for variant in _variants(sm, c["EndpointConfigName"], kind)
+    }
+    models = [m["ModelName"] for m in sm.list_models(MaxResults=100)["Models"]]
+    return len(configs), sum(1 for m in models if m.lower() not in referenced)
+
+
+def _variants(sm: Any, config: str, kind: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = sm.describe_endpoint_config(EndpointConfigName=config).get(
+        kind, []
+    )
+    return found
+
+
+def race_table(runs: list[Run]) -> Table:
+    """Per scenario: runs, final config correct, executions (FAILED: all / beyond the
+    scenario's own fault), false alarms, configs left over beyond retention, orphans."""
+    table = Table(
+        title=f"smdeploy: races, each run on a fresh emulator (invocation jitter 0-{JITTER} s)",
+        title_justify="left",
+    )
+    for column in (
+        "scenario",
+        "runs",
+        "final config correct",
+        "executions",
+        "executions FAILED",
+        "unexpected FAILED",
+        "false alarms",
+        "configs left over",
+        "orphans",
+        "errors",
+    ):
+        table.add_column(column, justify="left" if column in ("scenario", "errors") else "right")
+    by_scenario: dict[str, list[Run]] = {}
+    for one in runs:
+        by_scenario.setdefault(one.scenario, []).append(one)
+    for name, group in by_scenario.items():
+        left = [r.left_over for r in group if r.left_over is not None]
+        errors = sorted({error for r in group for error in r.errors})
+        table.add_row(
+            name,
+            str(len(group)),
+            f"{sum(r.correct for r in group)}/{len(group)}",
+            str(sum(r.executions for r in group)),
+            str(sum(r.failed for r in group)),
+            str(sum(r.unexpected_failed for r in group)),
+            str(sum(r.false_alarms for r in group)),
+            str(sum(left)) if left else "-",
+            str(sum(r.orphans for r in group)),
+            ", ".join(errors) or "",
+        )
+    return table

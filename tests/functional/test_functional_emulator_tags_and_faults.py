@@ -1,0 +1,235 @@
+"""The emulated SageMaker: tags on endpoints and configs, Failed endpoints, faults limited to
+their first occurrences, and the model names it refuses, as SageMaker does."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from smdeploy.runtime.emulator import Faults
+
+VARIANT = {
+    "VariantName": "primary",
+    "ModelName": "churn-xgboost-v1",
+    "InstanceType": "ml.m5.large",
+    "InitialInstanceCount": 1,
+}
+TEAM = [{"Key": "team", "Value": "growth"}]
+
+
+def _model(aws) -> None:
+    aws.sagemaker.create_model(
+        ModelName="churn-xgboost-v1",
+        ExecutionRoleArn=aws.ROLE_ARN,
+        PrimaryContainer={"Image": aws.IMAGE_V1},
+    )
+
+
+@pytest.fixture
+def sm(aws):
+    _model(aws)
+    return aws.sagemaker
+
+
+def _tags(sm, arn: str) -> list[dict[str, str]]:
+    return sm.list_tags(ResourceArn=arn)["Tags"]
+
+
+def test_create_tags_are_listed_on_the_config_and_the_endpoint(sm):
+    config_arn = sm.create_endpoint_config(
+        EndpointConfigName="churn-v1", ProductionVariants=[VARIANT], Tags=TEAM
+    )["EndpointConfigArn"]
+    endpoint_arn = sm.create_endpoint(
+        EndpointName="churn-predictor",
+        EndpointConfigName="churn-v1",
+        Tags=[{"Key": "owner", "Value": "ml"}],
+    )["EndpointArn"]
+
+    assert _tags(sm, config_arn) == TEAM
+    assert _tags(sm, endpoint_arn) == [{"Key": "owner", "Value": "ml"}]
+    # DescribeEndpointConfig does not return tags, as in SageMaker
+    assert "Tags" not in sm.describe_endpoint_config(EndpointConfigName="churn-v1")
+
+
+def test_add_tags_adds_or_overwrites_and_delete_tags_removes(sm):
+    sm.create_endpoint_config(EndpointConfigName="churn-v1", ProductionVariants=[VARIANT])
+    arn = sm.create_endpoint(
+        EndpointName="churn-predictor", EndpointConfigName="churn-v1", Tags=TEAM
+    )["EndpointArn"]
+
+    sm.add_tags(
+        ResourceArn=arn,
+        Tags=[{"Key": "team", "Value": "risk"}, {"Key": "cost-centre", "Value": "42"}],
+    )
+    after_add = _tags(sm, arn)
+    sm.delete_tags(ResourceArn=arn, TagKeys=["team", "no-such-key"])
+
+    assert after_add == [{"Key": "team", "Value": "risk"}, {"Key": "cost-centre", "Value": "42"}]
+    assert _tags(sm, arn) == [{"Key": "cost-centre", "Value": "42"}]
+
+
+def test_tags_of_a_config_arn_whatever_the_case_of_its_name(sm):
+    arn = sm.create_endpoint_config(EndpointConfigName="Churn-V1", ProductionVariants=[VARIANT])[
+        "EndpointConfigArn"
+    ]
+
+    sm.add_tags(ResourceArn=arn, Tags=TEAM)
+
+    assert arn.endswith("endpoint-config/churn-v1")  # SageMaker lower-cases ARNs
+    assert _tags(sm, arn) == TEAM
+
+
+def test_more_than_50_tags_are_refused_and_none_added(sm):
+    sm.create_endpoint_config(EndpointConfigName="churn-v1", ProductionVariants=[VARIANT])
+    arn = sm.create_endpoint(
+        EndpointName="churn-predictor", EndpointConfigName="churn-v1", Tags=TEAM
+    )["EndpointArn"]
+
+    with pytest.raises(ClientError) as caught:
+        sm.add_tags(ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": ""} for i in range(50)])
+
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert "51 tags" in caught.value.response["Error"]["Message"]
+    assert _tags(sm, arn) == TEAM
+
+
+def test_tags_of_a_missing_endpoint_are_refused(sm):
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/ghost"
+
+    with pytest.raises(ClientError) as caught:
+        sm.list_tags(ResourceArn=arn)
+
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert 'Could not find endpoint "' in caught.value.response["Error"]["Message"]
+
+
+def test_a_deleted_and_recreated_endpoint_starts_without_the_old_tags(aws, sm):
+    sm.create_endpoint_config(EndpointConfigName="churn-v1", ProductionVariants=[VARIANT])
+    arn = sm.create_endpoint(
+        EndpointName="churn-predictor", EndpointConfigName="churn-v1", Tags=TEAM
+    )["EndpointArn"]
+    aws.settle()
+    sm.delete_endpoint(EndpointName="churn-predictor")
+
+    again = sm.create_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v1")
+
+    assert again["EndpointArn"] == arn
+    assert _tags(sm, arn) == []
+
+
+def test_model_tags_stay_moto_s(sm):
+    arn = sm.describe_model(ModelName="churn-xgboost-v1")["ModelArn"]
+
+    sm.add_tags(ResourceArn=arn, Tags=TEAM)
+
+    assert _tags(sm, arn) == TEAM
+
+
+def test_a_model_name_that_exists_is_refused_without_regard_to_case(sm):
+    with pytest.raises(ClientError) as caught:
+        sm.create_model(ModelName="Churn-XGBoost-V1", PrimaryContainer={"Image": "other"})
+
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert caught.value.response["Error"]["Message"].startswith(
+        'Cannot create already existing model "'
+    )
+    model = sm.describe_model(ModelName="churn-xgboost-v1")
+    assert model["PrimaryContainer"]["Image"] != "other"
+
+
+def test_a_failed_endpoint_can_be_described_and_deleted_but_not_updated(start_aws):
+    aws = start_aws(Faults(fail_endpoint="insufficient capacity"))
+    _model(aws)
+    sm = aws.sagemaker
+    sm.create_endpoint_config(EndpointConfigName="churn-v1", ProductionVariants=[VARIANT])
+    sm.create_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v1")
+    aws.settle()
+
+    failed = sm.describe_endpoint(EndpointName="churn-predictor")
+    with pytest.raises(ClientError) as refused:
+        sm.update_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v1")
+    sm.delete_endpoint(EndpointName="churn-predictor")
+
+    assert (failed["EndpointStatus"], failed["FailureReason"]) == (
+        "Failed",
+        "insufficient capacity",
+    )
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "in status Failed" in refused.value.response["Error"]["Message"]
+    assert sm.list_endpoints()["Endpoints"] == []
+
+
+def test_fault_times_fails_only_the_first_endpoint(start_aws):
+    aws = start_aws(Faults(fail_endpoint="insufficient capacity", times=1))
+    _model(aws)
+    sm = aws.sagemaker
+    sm.create_endpoint_config(EndpointConfigName="churn-v1", ProductionVariants=[VARIANT])
+    sm.create_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v1")
+    aws.settle()
+    first = sm.describe_endpoint(EndpointName="churn-predictor")["EndpointStatus"]
+    sm.delete_endpoint(EndpointName="churn-predictor")
+
+    sm.create_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v1")
+    aws.settle()
+    second = sm.describe_endpoint(EndpointName="churn-predictor")
+
+    assert first == "Failed"
+    assert second["EndpointStatus"] == "InService"
+    assert "FailureReason" not in second
+
+
+def test_fault_times_rolls_back_only_the_first_update(start_aws):
+    aws = start_aws(Faults(rollback_update="alarm tripped", times=1))
+    _model(aws)
+    sm = aws.sagemaker
+    sm.create_endpoint_config(EndpointConfigName="churn-v1", ProductionVariants=[VARIANT])
+    sm.create_endpoint_config(
+        EndpointConfigName="churn-v2", ProductionVariants=[dict(VARIANT, InitialInstanceCount=2)]
+    )
+    sm.create_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v1")
+    aws.settle()
+
+    outcomes = []
+    for _ in range(2):
+        sm.update_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v2")
+        aws.settle()
+        endpoint = sm.describe_endpoint(EndpointName="churn-predictor")
+        outcomes.append((endpoint["EndpointConfigName"], endpoint.get("FailureReason")))
+
+    assert outcomes == [("churn-v1", "alarm tripped"), ("churn-v2", None)]
+
+
+def test_fault_times_hides_only_the_first_new_config(start_aws):
+    aws = start_aws(Faults(config_visibility_lag=1, times=1))
+    _model(aws)
+    sm = aws.sagemaker
+    sm.create_endpoint_config(EndpointConfigName="churn-v1", ProductionVariants=[VARIANT])
+    sm.create_endpoint_config(EndpointConfigName="churn-v2", ProductionVariants=[VARIANT])
+
+    with pytest.raises(ClientError, match="Could not find endpoint configuration"):
+        sm.create_endpoint(EndpointName="first", EndpointConfigName="churn-v1")
+    sm.create_endpoint(EndpointName="second", EndpointConfigName="churn-v2")
+
+    assert [e["EndpointName"] for e in sm.list_endpoints()["Endpoints"]] == ["second"]
+
+
+@pytest.mark.filterwarnings("ignore:Exception\\(ThrottlingError\\):UserWarning")
+@pytest.mark.parametrize("operation", ["CreateModel", "ListTags"])
+def test_throttling_reaches_the_operations_the_emulator_counts(start_aws, operation):
+    aws = start_aws(Faults(throttle={operation: 1}))
+    sm = aws.sagemaker
+    call = {
+        "CreateModel": lambda: _model(aws),
+        "ListTags": lambda: sm.list_tags(
+            ResourceArn="arn:aws:sagemaker:us-east-1:123456789012:model/none"
+        ),
+    }[operation]
+
+    with pytest.raises(ClientError) as caught:
+        call()
+
+    assert caught.value.response["Error"]["Code"] == "ThrottlingException"
+    if operation == "CreateModel":
+        assert sm.list_models()["Models"] == []  # a throttled call did nothing
+        _model(aws)  # the second call goes through
+        assert [m["ModelName"] for m in sm.list_models()["Models"]] == ["churn-xgboost-v1"]
