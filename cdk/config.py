@@ -200,9 +200,17 @@ POWERTOOLS_ENVIRONMENT = {
 }
 
 
-def function_environment(stage: str, config: DeployerConfig, topic_arn: str) -> dict[str, str]:
+# The stages that read or write the deployer's table (the endpoints' leases and records).
+TABLE_STAGES = ("Lease", "Deploy", "Describe")
+
+
+def function_environment(
+    stage: str, config: DeployerConfig, topic_arn: str, table_name: str = ""
+) -> dict[str, str]:
     """The environment variables of one function (names from ``deployer.contract``)."""
     env = dict(POWERTOOLS_ENVIRONMENT)
+    if stage in TABLE_STAGES:
+        env[contract.ENV_TABLE] = table_name
     if stage == "Validate":
         env[contract.ENV_PROFILES] = config.profiles_json
         env[contract.ENV_NAME_PREFIX] = config.name_prefix
@@ -223,6 +231,7 @@ def environment_size(env: Mapping[str, str]) -> int:
 
 # The longest topic ARN SNS can give (256-character name), for the size check at synth.
 _LONGEST_TOPIC_ARN = "arn:aws-us-gov:sns:us-gov-west-1:123456789012:" + "t" * 256
+_LONGEST_TABLE_NAME = "t" * 255  # DynamoDB's limit
 
 
 # --- Reading --------------------------------------------------------------------------------
@@ -425,7 +434,9 @@ def load_config(
         powertools_layer_arn=layer_arn,
     )
     for spec in contract.FUNCTIONS:
-        size = environment_size(function_environment(spec.stage, config, _LONGEST_TOPIC_ARN))
+        size = environment_size(
+            function_environment(spec.stage, config, _LONGEST_TOPIC_ARN, _LONGEST_TABLE_NAME)
+        )
         if size > LAMBDA_ENVIRONMENT_LIMIT:
             problems.append(
                 f"profiles: the {spec.stage} function's environment would be {size} bytes, over "

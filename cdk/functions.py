@@ -8,6 +8,7 @@ holding only what its stage calls (:mod:`cdk.permissions`), and its own log grou
 from __future__ import annotations
 
 from aws_cdk import Aws, CfnMapping, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -18,7 +19,7 @@ from constructs import Construct
 
 from cdk import paths
 from cdk.checks import acknowledge, rendered
-from cdk.config import LOG_RETENTION_DAYS, DeployerConfig, function_environment
+from cdk.config import LOG_RETENTION_DAYS, TABLE_STAGES, DeployerConfig, function_environment
 from cdk.ids import stable_id
 from cdk.permissions import sagemaker_statements
 from deployer import contract
@@ -45,7 +46,7 @@ def log_retention(days: int) -> logs.RetentionDays:
 
 
 class DeployerFunctions(Construct):
-    """The five stage functions, their roles and log groups."""
+    """The stage functions, their roles and log groups, and the deployer's table."""
 
     def __init__(
         self,
@@ -65,6 +66,7 @@ class DeployerFunctions(Construct):
         layer = lambda_.LayerVersion.from_layer_version_arn(
             self, "PowertoolsLayer", self._layer_arn(stack)
         )
+        self.table = self._table()
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
         self.logical_ids: dict[str, str] = {}
@@ -95,7 +97,9 @@ class DeployerFunctions(Construct):
                 tracing=lambda_.Tracing.ACTIVE,
                 timeout=TIMEOUT,
                 memory_size=MEMORY_MB,
-                environment=function_environment(spec.stage, config, topic.topic_arn),
+                environment=function_environment(
+                    spec.stage, config, topic.topic_arn, self.table.table_name
+                ),
             )
             stable_id(log_group, f"{spec.stage}FunctionLogs")
             stable_id(role, f"{spec.stage}FunctionRole")
@@ -108,10 +112,39 @@ class DeployerFunctions(Construct):
                     name = rendered(stack, resource)
                     if "*" in name:
                         wildcards.setdefault(name, []).append(grant.why_wildcard)
+            if spec.stage in TABLE_STAGES:
+                # read and conditionally write the endpoints' records: nothing else
+                role.add_to_principal_policy(
+                    iam.PolicyStatement(
+                        sid="EndpointRecords",
+                        actions=["dynamodb:GetItem", "dynamodb:PutItem"],
+                        resources=[self.table.table_arn],
+                    )
+                )
             self.functions[spec.stage] = function
             self.roles[spec.stage] = role
             self._acknowledge(function, role, wildcards)
         self._notify_permissions(stack, topic, topic_key)
+
+    def _table(self) -> dynamodb.Table:
+        """One record per endpoint (its lease, the deployments waiting for it, the newest that
+        succeeded): on demand, encrypted, recoverable to any point in 35 days, with a TTL."""
+        table = dynamodb.Table(
+            self,
+            "EndpointsTable",
+            partition_key=dynamodb.Attribute(
+                name=contract.TABLE_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=contract.TABLE_TTL_ATTRIBUTE,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        stable_id(table, "EndpointsTable")
+        return table
 
     def _acknowledge(
         self, function: lambda_.Function, role: iam.Role, wildcards: dict[str, list[str]]

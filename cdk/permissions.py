@@ -8,13 +8,16 @@ Resource-level scoping follows the Service Authorization Reference for SageMaker
   requests, and only the Validate role may read those packages). Its dependent actions are
   iam:PassRole (the model's execution role) and sagemaker:AddTags (Tags on create).
 - CreateEndpointConfig, DescribeEndpointConfig, DeleteEndpointConfig: ``endpoint-config*``.
+- DeleteEndpoint, DeleteModel, AddTags, DeleteTags, ListTags: the resource they name
+  (``endpoint*``, ``model*``, ``endpoint-config*``).
 - CreateEndpoint, UpdateEndpoint: ``endpoint*`` and ``endpoint-config*`` (both are required:
   the call names the config it deploys). DescribeEndpoint: ``endpoint*``.
 - DescribeModelPackage: ``model-package*``; a versioned package's ARN is
   ``model-package/<group>/<version>``, so a group's packages are ``model-package/<group>/*``.
-- ListEndpointConfigs: no resource type at all. ListModelPackages: ``model-package`` is only an
-  optional resource type, and which ARN a listing of a group is authorized against is not
-  documented; both are granted on "*" (read-only listings) and acknowledged.
+- ListEndpointConfigs, ListModels: no resource type at all. ListModelPackages:
+  ``model-package`` is only an optional resource type, and which ARN a listing of a group
+  is authorized against is not documented; they are granted on "*" (read-only listings)
+  and acknowledged.
 
 SageMaker writes resource names into ARNs in lower case (``endpoint/my-endpoint``), and IAM
 compares ARNs case-sensitively, so a prefix with capitals is granted in both spellings.
@@ -160,10 +163,17 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
                 on_prefixed,
             ),
             _grant(
-                "DescribeAndTagEndpoints",
-                ["sagemaker:DescribeEndpoint", "sagemaker:AddTags"],
+                "DescribeTagAndReplaceEndpoints",
+                [
+                    "sagemaker:DescribeEndpoint",
+                    "sagemaker:ListTags",
+                    "sagemaker:AddTags",
+                    "sagemaker:DeleteTags",
+                    "sagemaker:DeleteEndpoint",
+                ],
                 endpoints,
-                _prefixed("SageMaker endpoints", prefix),
+                _prefixed("SageMaker endpoints", prefix)
+                + "; DeleteEndpoint only ever deletes a Failed endpoint the deployer created",
             ),
         ]
     elif stage == "Describe":
@@ -178,17 +188,27 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
         if config.config_retention > 0:
             grants += [
                 _grant(
-                    "ListEndpointConfigs",
-                    ["sagemaker:ListEndpointConfigs"],
+                    "ListEndpointConfigsAndModels",
+                    ["sagemaker:ListEndpointConfigs", "sagemaker:ListModels"],
                     ["*"],
-                    "sagemaker:ListEndpointConfigs (config retention) supports no "
-                    "resource-level permissions; it is a read-only list",
+                    "sagemaker:ListEndpointConfigs and sagemaker:ListModels (clean-up) support "
+                    "no resource-level permissions; they are read-only lists",
                 ),
                 _grant(
                     "DeleteOldEndpointConfigs",
-                    ["sagemaker:DeleteEndpointConfig"],
+                    [
+                        "sagemaker:DescribeEndpointConfig",
+                        "sagemaker:ListTags",
+                        "sagemaker:DeleteEndpointConfig",
+                    ],
                     configs,
                     _prefixed("SageMaker endpoint configs", prefix),
+                ),
+                _grant(
+                    "DeleteLeftoverModels",
+                    ["sagemaker:DescribeModel", "sagemaker:ListTags", "sagemaker:DeleteModel"],
+                    models,
+                    _prefixed("SageMaker models", prefix),
                 ),
             ]
     return grants

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from cdk import paths
-from cdk.checks import acknowledge
+from cdk.checks import acknowledge, rendered
 from cdk.config import DeployerConfig
 from cdk.functions import DeployerFunctions, log_retention
 from cdk.ids import stable_id
@@ -106,6 +107,35 @@ class Workflow(Construct):
             "AwsSolutions-IAM5[Resource::*]",
             "the CloudWatch Logs delivery actions (logs:CreateLogDelivery, ...) and the X-Ray "
             "actions (xray:PutTraceSegments, ...) support no resource-level permissions",
+        )
+
+        # The functions that judge a lease ask whether its holder still runs: DescribeExecution
+        # on this state machine's executions only. A policy of its own, attached after the
+        # state machine exists (the functions' default policies come before it).
+        executions = Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.state_machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        liveness = iam.Policy(
+            self,
+            "LeaseHolderLiveness",
+            statements=[
+                iam.PolicyStatement(
+                    sid="DescribeOwnExecutions",
+                    actions=["states:DescribeExecution"],
+                    resources=[executions],
+                )
+            ],
+            roles=[functions.roles[stage] for stage in ("Lease", "Deploy")],
+        )
+        stable_id(liveness, "LeaseHolderLivenessPolicy")
+        acknowledge(
+            liveness,
+            f"AwsSolutions-IAM5[Resource::{rendered(Stack.of(self), executions)}]",
+            "the executions of the deployer's own state machine (their names are generated), "
+            "read to tell whether a lease's holder still runs",
         )
 
         failures = cloudwatch.MathExpression(

@@ -83,6 +83,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.events.models import Rule, events_backends
 from moto.events.utils import _BASE_EVENT_MESSAGE, EventTemplateParser
+from moto.sagemaker import models as sagemaker_models
 from moto.sagemaker import responses as sm_responses
 from moto.sagemaker.exceptions import SagemakerClientError, ValidationError
 from moto.sagemaker.models import sagemaker_backends
@@ -827,6 +828,11 @@ class Emulator:
         self._patch(WaitFunction, "_wait_interval", wait_interval)
         self._patch(retrier_decl, "time", types.SimpleNamespace(sleep=clock.advance))
         self._patch(jitter_strategy_decl, "random", self.random)
+        # The model registry's times (CreationTime, LastModifiedTime: when a package was
+        # approved, which orders approvals) come from the same clock as the executions'.
+        if not callable(getattr(sagemaker_models, "utcnow", None)):
+            raise RuntimeError("moto.sagemaker.models no longer reads utcnow(): re-check the hook")
+        self._patch(sagemaker_models, "utcnow", lambda: clock.datetime().replace(tzinfo=None))
         shim = _datetime_module(clock)
         for module in (sfn_state, sfn_execution):
             self._patch(module, "datetime", shim)

@@ -33,6 +33,7 @@ NO_RESOURCE_TYPE = {
     "logs:DescribeResourcePolicies",
     "logs:DescribeLogGroups",
     "sagemaker:ListEndpointConfigs",
+    "sagemaker:ListModels",
     # model-package is only an optional resource type of ListModelPackages, and the ARN a
     # listing is authorized against is undocumented (see cdk/permissions.py).
     "sagemaker:ListModelPackages",
@@ -230,6 +231,15 @@ ENDPOINTS = sagemaker_arn("endpoint", f"{PREFIX}*")
 CONFIGS = sagemaker_arn("endpoint-config", f"{PREFIX}*")
 MODELS = sagemaker_arn("model", f"{PREFIX}*")
 XRAY = {"xray:PutTraceSegments": {"*"}, "xray:PutTelemetryRecords": {"*"}}
+# the deployer's table: its records read and conditionally written, nothing else
+TABLE = {"dynamodb:GetItem": {"<EndpointsTable.Arn>"}, "dynamodb:PutItem": {"<EndpointsTable.Arn>"}}
+# whether a lease's holder still runs: the deployer's own executions only
+OWN_EXECUTIONS = {
+    "states:DescribeExecution": {
+        "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+        "<StateMachine.Name>:*"
+    }
+}
 
 
 def own_logs(stage: str) -> dict[str, set[str]]:
@@ -258,17 +268,29 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "sagemaker:AddTags": {MODELS, CONFIGS},
         "iam:PassRole": {SAGEMAKER_ROLE, FRAUD_ROLE},
     },
+    "Lease": {**TABLE, **OWN_EXECUTIONS},
     "Deploy": {
         "sagemaker:DescribeEndpointConfig": {CONFIGS},
         "sagemaker:CreateEndpoint": {ENDPOINTS, CONFIGS},
         "sagemaker:UpdateEndpoint": {ENDPOINTS, CONFIGS},
         "sagemaker:DescribeEndpoint": {ENDPOINTS},
+        "sagemaker:ListTags": {ENDPOINTS},
         "sagemaker:AddTags": {ENDPOINTS},
+        "sagemaker:DeleteTags": {ENDPOINTS},
+        "sagemaker:DeleteEndpoint": {ENDPOINTS},
+        **TABLE,
+        **OWN_EXECUTIONS,
     },
     "Describe": {
         "sagemaker:DescribeEndpoint": {ENDPOINTS},
         "sagemaker:ListEndpointConfigs": {"*"},
+        "sagemaker:ListModels": {"*"},
+        "sagemaker:DescribeEndpointConfig": {CONFIGS},
         "sagemaker:DeleteEndpointConfig": {CONFIGS},
+        "sagemaker:DescribeModel": {MODELS},
+        "sagemaker:DeleteModel": {MODELS},
+        "sagemaker:ListTags": {CONFIGS, MODELS},
+        **TABLE,
     },
     "Notify": {
         "events:PutEvents": {"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:"
@@ -305,7 +327,7 @@ def test_every_role_is_assumed_by_one_service_and_has_no_managed_policy(
     synth: Synthesized,
 ) -> None:
     roles = synth.of_type("AWS::IAM::Role")
-    assert len(roles) == 7  # five functions, the state machine, the rules
+    assert len(roles) == 8  # six functions, the state machine, the rules
     for logical_id, role in roles.items():
         assert "ManagedPolicyArns" not in role["Properties"], logical_id
         (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]

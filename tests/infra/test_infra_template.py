@@ -110,10 +110,14 @@ def test_every_function_names_its_service_and_metrics_namespace_and_reads_only_i
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "smdeploy"
     own = {
         "Validate": {contract.ENV_PROFILES, contract.ENV_NAME_PREFIX, contract.ENV_MODEL_ROLE},
-        "Describe": {contract.ENV_DEADLINE, contract.ENV_CONFIG_RETENTION},
+        "Lease": {contract.ENV_TABLE},
+        "Deploy": {contract.ENV_TABLE},
+        "Describe": {contract.ENV_DEADLINE, contract.ENV_CONFIG_RETENTION, contract.ENV_TABLE},
         "Notify": {contract.ENV_TOPIC_ARN, contract.ENV_EVENT_BUS},
     }.get(stage, set())
     assert {k for k in env if k.startswith("SMDEPLOY_")} == own
+    if contract.ENV_TABLE in own:
+        assert env[contract.ENV_TABLE] == ref("EndpointsTable")
 
 
 # --- The state machine --------------------------------------------------------------------
@@ -447,8 +451,38 @@ def test_the_notification_email_is_subscribed_with_a_dead_letter_queue(
     )
 
 
-def test_no_dynamodb_table_the_deployer_keeps_no_state_of_its_own(synth: Synthesized) -> None:
-    assert not synth.of_type("AWS::DynamoDB::Table")
+def test_one_table_holds_the_endpoints_records_on_demand_encrypted_recoverable_with_a_ttl(
+    synth: Synthesized,
+) -> None:
+    assert list(synth.of_type("AWS::DynamoDB::Table")) == ["EndpointsTable"]
+    table = synth.template["Resources"]["EndpointsTable"]
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    assert table["Properties"] == {
+        "KeySchema": [{"AttributeName": contract.TABLE_KEY, "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": contract.TABLE_KEY, "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+        "SSESpecification": {"SSEEnabled": True},
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "TimeToLiveSpecification": {
+            "AttributeName": contract.TABLE_TTL_ATTRIBUTE,
+            "Enabled": True,
+        },
+    }
+
+
+def test_only_the_functions_that_keep_leases_can_reach_the_table(synth: Synthesized) -> None:
+    reaching = sorted(
+        role["Ref"]
+        for policy in synth.of_type("AWS::IAM::Policy").values()
+        for role in policy["Properties"]["Roles"]
+        if "EndpointsTable" in json.dumps(policy["Properties"]["PolicyDocument"])
+    )
+    assert reaching == ["DeployFunctionRole", "DescribeFunctionRole", "LeaseFunctionRole"]
+    for policy in synth.of_type("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if "EndpointsTable" in json.dumps(statement):
+                assert statement["Resource"] == {"Fn::GetAtt": ["EndpointsTable", "Arn"]}
+                assert statement["Action"] == ["dynamodb:GetItem", "dynamodb:PutItem"]
 
 
 # --- Outputs ------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 import pytest
 
-from deployer.deploy import Action, plan
-from deployer.errors import EndpointBusy, EndpointNotUpdatable
+from deployer.deploy import Action, plan, policy_seconds, tag_changes
+from deployer.errors import EndpointBusy, EndpointNotUpdatable, EndpointReplacing
 
 ENDPOINT = "churn-predictor"
 TARGET = "churn-predictor-1a2b3c4d5e"
@@ -143,3 +143,69 @@ def test_busy_is_retryable_and_not_updatable_is_not():
     # The state machine retries on these flags' classes; see test_asl.py.
     assert EndpointBusy.retryable is True
     assert EndpointNotUpdatable.retryable is False
+
+
+# --- a Failed endpoint the deployer created is replaced -------------------------------------
+
+
+def test_a_failed_endpoint_the_deployer_created_is_deleted_first():
+    decision = plan(described("Failed", OTHER, reason="no capacity"), TARGET, managed=True)
+
+    assert (decision.action, decision.delete_first) == (Action.REPLACE, True)
+    assert "FailureReason: no capacity" in decision.reason
+
+
+def test_once_deleted_it_is_created_again_and_the_old_reason_is_told():
+    decision = plan(None, TARGET, managed=False, replacing="no capacity")
+
+    assert (decision.action, decision.delete_first) == (Action.REPLACE, False)
+    assert "CreateEndpoint" in decision.reason
+    assert "its FailureReason was: no capacity" in decision.reason
+
+
+def test_while_it_is_being_deleted_the_deployment_waits():
+    with pytest.raises(EndpointReplacing, match="Deleting"):
+        plan(described("Deleting", OTHER), TARGET, managed=True, replacing="no capacity")
+
+
+def test_a_failed_endpoint_someone_else_created_is_refused_and_left_alone():
+    with pytest.raises(EndpointNotUpdatable, match="not created by the deployer"):
+        plan(described("Failed", OTHER, reason="no capacity"), TARGET, managed=False)
+
+
+# --- tags are desired state -------------------------------------------------------------------
+
+
+def tags(**pairs: str) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in pairs.items()]
+
+
+@pytest.mark.parametrize(
+    ("current", "desired", "managed", "added", "removed"),
+    [
+        (tags(team="a"), tags(team="a"), True, [], []),
+        (tags(team="a"), tags(team="b"), True, tags(team="b"), []),
+        (tags(team="a", old="x"), tags(team="a"), True, [], ["old"]),
+        # on an endpoint the deployer did not create, tags set by others stay
+        (tags(team="a", old="x"), tags(team="a"), False, [], []),
+        (tags(), tags(cost="ml"), False, tags(cost="ml"), []),
+        # AWS's own tags are never touched
+        ([{"Key": "aws:cloudformation:stack-name", "Value": "s"}], tags(), True, [], []),
+    ],
+)
+def test_tag_changes(current, desired, managed, added, removed):
+    assert tag_changes(current, desired, managed) == (added, removed)
+
+
+def test_the_update_policys_own_time_limit_is_read():
+    config = {
+        "DeploymentConfig": {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
+                "MaximumExecutionTimeoutInSeconds": 28800,
+            }
+        }
+    }
+
+    assert policy_seconds(config) == 28800
+    assert policy_seconds({}) is None
