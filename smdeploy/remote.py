@@ -155,11 +155,14 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
     source = json.loads(described.get("input") or "null")
     if isinstance(source, dict):
         found["EndpointName"] = source.get("EndpointName")
+    waiting_for = None
     for event in events:
         if "stateEnteredEventDetails" in event:
             stage = event["stateEnteredEventDetails"]["name"]
         if event["type"] == "LambdaFunctionSucceeded":
             output = json.loads(event["lambdaFunctionSucceededEventDetails"].get("output") or "{}")
+            if isinstance(output, dict) and "Decision" in output:  # the Lease function's Admit
+                waiting_for = output.get("By") if output["Decision"] == "WAIT" else None
             if isinstance(output, dict):
                 for key in (
                     "EndpointName",
@@ -176,6 +179,8 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
     trigger = found.get("Trigger")
     if not isinstance(trigger, dict):
         trigger = {}
+    if described["status"] != "RUNNING" or stage not in ("WaitForLease", "Admit"):
+        waiting_for = None
     return {
         "executionArn": described["executionArn"],
         "stateMachineArn": described["stateMachineArn"],
@@ -188,6 +193,19 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
         "ModelPackageArn": found.get("ModelPackageArn") or trigger.get("ModelPackageArn"),
         "Trigger": found.get("Trigger"),
         "Skip": found.get("Skip"),
+        "Action": found.get("Action"),
+        # another deployment of the endpoint this one waits for (it holds the endpoint)
+        "WaitingFor": (
+            {
+                "executionArn": waiting_for.get("Execution"),
+                "EndpointConfigName": waiting_for.get("EndpointConfigName"),
+                "phase": waiting_for.get("Phase"),
+            }
+            if isinstance(waiting_for, dict)
+            else None
+        ),
+        # the newer deployment that made this one unnecessary
+        "SupersededBy": (found.get("SupersededBy") or {}).get("Execution"),
         "startDate": described["startDate"].isoformat(),
         "stopDate": described["stopDate"].isoformat() if "stopDate" in described else None,
         "error": described.get("error"),

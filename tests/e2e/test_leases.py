@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from e2e_helpers import load_example, states_entered
 
+from smdeploy import remote
+from smdeploy.executions import progress_of
 from smdeploy.runtime.install import TABLE_NAME
 from smdeploy.runtime.local import LocalDeployment, Outcome
 
@@ -243,3 +245,30 @@ def test_what_the_deployer_creates_carries_its_mark(account):
     for arn in arns:
         tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn)["Tags"]}
         assert tags["smdeploy:endpoint"] == ENDPOINT, arn
+
+
+def test_status_says_which_deployment_a_waiting_one_waits_for(make_account):
+    account = make_account(creation_seconds=1800)
+    first = start(account, sized(1))
+    wait_until_entered(account, first, "DescribeEndpoint")
+    second = start(account, sized(2))
+    wait_until_entered(account, second, "WaitForLease")
+
+    found = remote.report(account.stepfunctions, second)
+
+    assert found["status"] == "RUNNING"
+    assert found["WaitingFor"] == {
+        "executionArn": first,
+        "EndpointConfigName": found["WaitingFor"]["EndpointConfigName"],
+        "phase": "DEPLOYING",
+    }
+    assert found["WaitingFor"]["EndpointConfigName"].startswith(f"{ENDPOINT}-")
+    lines = [
+        p.detail
+        for e in account.stepfunctions.get_execution_history(executionArn=second)["events"]
+        if (p := progress_of(e, "Admit", 0)) is not None
+    ]
+    assert any(line.startswith(f"waiting for {first.rsplit(':', 1)[-1]}") for line in lines)
+    for arn in (first, second):
+        assert account.follow(arn).status == "SUCCEEDED"
+    assert remote.report(account.stepfunctions, second)["WaitingFor"] is None

@@ -58,10 +58,10 @@ def _admit(stage: LeaseEvent) -> dict[str, Any]:
         metrics.add_metric(name="DeploymentsSuperseded", unit=MetricUnit.Count, value=1)
     elif admission.Decision is Decision.WAIT:
         assert by is not None
+        doing = "rolling out" if by.Phase == "DEPLOYING" else "configuring"
         message = (
-            f"waiting for {by.name} (deploying {by.EndpointConfigName} to "
-            f"{stage.EndpointName}, {by.Phase.lower()}); looking again in "
-            f"{admission.WaitSeconds} s"
+            f"waiting for {by.name}, which holds endpoint {stage.EndpointName} ({doing} "
+            f"{by.EndpointConfigName}); looking again in {admission.WaitSeconds} s"
         )
     else:
         message = f"this execution holds the lease on endpoint {stage.EndpointName}"
