@@ -96,7 +96,9 @@ from moto.stepfunctions.parser.asl.component.state import state as sfn_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
+from moto.stepfunctions.parser.asl.eval.environment import Environment as SfnEnvironment
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 from moto.utilities.arns import parse_arn
@@ -839,6 +841,22 @@ class Emulator:
             )
         self._patch(sfn_models, "datetime", _start_datetime_module(clock))
         self._patch(EventManager, "_get_current_timestamp", staticmethod(clock.datetime))
+        self._install_stop()
+
+    def _install_stop(self) -> None:
+        """StopExecution ends an execution ABORTED, whatever state it was in
+        (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html).
+        moto's interpreter goes on evaluating the state it was stopped in, and an error it
+        meets there (``pop from empty list``) replaced the stop: the execution ended FAILED.
+        Here an error after the stop leaves it stopped."""
+        original = SfnEnvironment.set_error
+
+        def set_error(env: Any, error: Any) -> None:
+            if isinstance(env.program_state(), ProgramStopped):
+                return
+            original(env, error)
+
+        self._patch(SfnEnvironment, "set_error", set_error)
 
     # 2. Lambda
 
