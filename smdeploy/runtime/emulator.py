@@ -216,7 +216,7 @@ class ThrottlingError(SagemakerClientError):  # type: ignore[misc]
 class _Change:
     config_name: str
     done_at: float
-    outcome: str  # "serve" | "fail" | "rollback"
+    outcome: str  # "serve" | "fail" | "rollback" | "delete"
     reason: str | None
     started_at: float
 
@@ -374,21 +374,33 @@ class EndpointStore:
         elif change.outcome == "fail":
             endpoint.status, endpoint.failure_reason = "Failed", change.reason
             endpoint.config_name = change.config_name
+        elif change.outcome == "delete":  # gone: its name is free again
+            self.endpoints.pop(endpoint.name.lower(), None)
         else:  # rollback: back InService on the previous config, with the reason
             endpoint.status, endpoint.failure_reason = "InService", change.reason
 
     def get_endpoint(self, name: str) -> _Endpoint:
-        try:
-            endpoint = self.endpoints[name.lower()]
-        except KeyError:
-            raise ValidationError(
-                f'Could not find endpoint "{self._arn("endpoint", name)}".'
-            ) from None
-        self._settle(endpoint)
+        endpoint = self.endpoints.get(name.lower())
+        if endpoint is not None:
+            self._settle(endpoint)
+        if endpoint is None or name.lower() not in self.endpoints:
+            raise ValidationError(f'Could not find endpoint "{self._arn("endpoint", name)}".')
         return endpoint
+
+    def existing_endpoints(self) -> list[_Endpoint]:
+        """Every endpoint that exists now (a finished deletion removes one)."""
+        found = []
+        for endpoint in list(self.endpoints.values()):
+            self._settle(endpoint)
+            if endpoint.name.lower() in self.endpoints:
+                found.append(endpoint)
+        return found
 
     def create_endpoint(self, params: dict[str, Any]) -> str:
         name = params["EndpointName"]
+        existing = self.endpoints.get(name.lower())
+        if existing is not None:
+            self._settle(existing)  # a finished deletion frees the name
         if name.lower() in self.endpoints:
             existing = self.endpoints[name.lower()]
             raise ValidationError(f'Cannot create already existing endpoint "{existing.arn}".')
@@ -466,7 +478,7 @@ class EndpointStore:
             out["FailureReason"] = endpoint.failure_reason
         if endpoint.deployment_config:
             out["LastDeploymentConfig"] = endpoint.deployment_config
-        if endpoint.change is not None and endpoint.status != "Creating":
+        if endpoint.change is not None and endpoint.status == "Updating":
             pending = self.configs.get(endpoint.change.config_name.lower(), {})
             out["PendingDeploymentSummary"] = {
                 "EndpointConfigName": endpoint.change.config_name,
@@ -478,8 +490,25 @@ class EndpointStore:
         return out
 
     def delete_endpoint(self, name: str) -> None:
+        """DeleteEndpoint: the endpoint is Deleting for ``Faults.deletion_seconds``, then gone;
+        meanwhile its name is still taken. A Creating or Updating endpoint, or one already
+        Deleting, cannot be deleted: users wait for it to be InService or Failed first
+        (https://github.com/aws/amazon-sagemaker-examples/pull/3188,
+        https://github.com/aws/amazon-sagemaker-examples/issues/3432)."""
         endpoint = self.get_endpoint(name)
-        del self.endpoints[endpoint.name.lower()]
+        if endpoint.status in (*TRANSITIONAL, "Deleting"):
+            raise ValidationError(f'Cannot delete in-progress endpoint "{endpoint.arn}".')
+        now = self.clock.now()
+        endpoint.status, endpoint.modified = "Deleting", now
+        endpoint.change = _Change(
+            config_name=endpoint.config_name,
+            done_at=now + self.faults.deletion_seconds,
+            outcome="delete",
+            reason=None,
+            started_at=now,
+        )
+        if self.faults.deletion_seconds <= 0:
+            self._settle(endpoint)
 
 
 def _variant_summary(variant: dict[str, Any]) -> dict[str, Any]:
@@ -1074,7 +1103,7 @@ class Emulator:
         def list_endpoints(self: Any) -> ActionResult:
             store = store_of(self)
             store.count("ListEndpoints")
-            endpoints = [store.get_endpoint(e.name) for e in list(store.endpoints.values())]
+            endpoints = store.existing_endpoints()
             return ActionResult(
                 {
                     "Endpoints": [
