@@ -268,3 +268,17 @@ def test_a_deleted_endpoint_is_deleting_and_keeps_its_name_until_it_is_gone(aws,
         sm.describe_endpoint(EndpointName="churn-predictor")
     assert sm.list_endpoints()["Endpoints"] == []
     sm.create_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v1")
+
+
+def test_invocation_delays_are_drawn_from_the_seed():
+    from smdeploy import paths
+    from smdeploy.runtime.emulator import Emulator
+
+    def delays(seed: int, jitter: float = 0.5) -> list[float]:
+        emulator = Emulator(paths.FUNCTIONS, Faults(invocation_jitter=jitter), seed=seed)
+        return [emulator.invocation_delay() for _ in range(20)]
+
+    assert delays(3) == delays(3)
+    assert delays(3) != delays(4)
+    assert all(0 <= delay <= 0.5 for delay in delays(3))
+    assert delays(3, jitter=0) == [0.0] * 20
