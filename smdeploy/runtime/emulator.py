@@ -83,6 +83,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.events.models import Rule, events_backends
 from moto.events.utils import _BASE_EVENT_MESSAGE, EventTemplateParser
+from moto.sagemaker import models as sm_models
 from moto.sagemaker import responses as sm_responses
 from moto.sagemaker.exceptions import SagemakerClientError, ValidationError
 from moto.sagemaker.models import sagemaker_backends
@@ -177,6 +178,20 @@ def _datetime_module(clock: SimClock) -> types.ModuleType:
 
 
 START_TICK = 0.001  # seconds the simulated clock moves on each StartExecution
+
+
+def _sagemaker_utcnow(clock: SimClock) -> Callable[[], _dt.datetime]:
+    """moto's SageMaker stamps what it creates and changes (models, model packages: their
+    CreationTime, LastModifiedTime) with ``utcnow()``. Here it reads the simulated clock, as
+    everything else does, and moves it one millisecond, so that two changes made in a row
+    (two approvals within a second) have distinct times in the order they were made, as
+    SageMaker's millisecond times would."""
+
+    def utcnow() -> _dt.datetime:
+        millis = int(clock.tick(START_TICK) * 1000)
+        return _dt.datetime.fromtimestamp(millis / 1000, tz=_dt.UTC).replace(tzinfo=None)
+
+    return utcnow
 
 
 def _start_datetime_module(clock: SimClock) -> types.ModuleType:
@@ -869,6 +884,7 @@ class Emulator:
                 "StartExecution: the start-time hook needs a look"
             )
         self._patch(sfn_models, "datetime", _start_datetime_module(clock))
+        self._patch(sm_models, "utcnow", _sagemaker_utcnow(clock))
         self._patch(EventManager, "_get_current_timestamp", staticmethod(clock.datetime))
         self._install_stop()
 

@@ -24,7 +24,7 @@ PASSING_TODAY = {
     "crash after CreateEndpointConfig, re-run",
     "crash after CreateEndpoint, re-run",
     "crash after UpdateEndpoint, re-run",
-    "abandoned deployment taken over",
+    "abandoned, then another",
 }
 
 
