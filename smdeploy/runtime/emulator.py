@@ -8,20 +8,30 @@ offline-toolchain.md has the measurements behind each):
 1. **A simulated clock.** Wait states and Retry intervals advance simulated time instead of
    sleeping; state-entered times (``$$.State.EnteredTime``), history timestamps and
    execution start/stop dates read it. A 10-minute deployment runs in well under a second,
-   and its timings are deterministic. Hooks: ``WaitFunction._wait_interval``, the ``time``
-   and ``random`` of the retrier and jitter modules, and ``datetime`` in the modules that
-   stamp states, events and executions.
+   and its timings are deterministic. Each StartExecution, and each change moto's SageMaker
+   stamps (a model package approved), moves the clock one millisecond: executions get
+   distinct start times in the order they started, approvals distinct LastModifiedTimes in
+   the order they were made. A stopped execution ends ABORTED. Hooks:
+   ``WaitFunction._wait_interval``, the ``time`` and ``random`` of the retrier and jitter
+   modules, ``datetime`` in the modules that stamp states, events and executions, moto's
+   SageMaker ``utcnow``, and the interpreter ``Environment.set_error``.
 2. **Lambda tasks run the real handlers in-process**, found by the function's Handler string
    (``deployer.handlers.validate.handler``) under the Lambda asset root, with the function's
    environment, a Lambda context, and errors reported as the Python runtime reports them
    (``errorType`` = the exception's class name), so ``ErrorEquals`` matches as on AWS.
-   Hook: ``LambdaSimpleBackend.invoke``.
+   ``Faults.crash_after`` kills the invocation that made a SageMaker call, once performed,
+   reported as Lambda reports a crashed runtime (``Runtime.ExitError``). Invocations run one
+   at a time (they share ``os.environ``), each after a seeded random delay under
+   ``Faults.invocation_jitter``. Hooks: ``LambdaSimpleBackend.invoke``; botocore
+   ``request-created`` and ``after-call`` handlers on boto3's default session (the
+   functions' clients); ``os.environ``'s class, whose walks see a snapshot.
 3. **SageMaker endpoints and endpoint configs with AWS's behaviour**: the endpoint status
    lifecycle (Creating/Updating -> InService or Failed after a simulated duration),
    UpdateEndpoint (which moto lacks), rolled-back updates, rejection of duplicate names
-   (case-insensitive, as AWS), the eventual-consistency window after a new config, and
-   injected throttling. Hook: the SageMaker response methods of those operations; models and
-   model packages stay moto's own.
+   (case-insensitive, as AWS; models too), the eventual-consistency window after a new
+   config, injected throttling, tags on endpoints and configs, DeleteEndpoint's Deleting
+   phase. Hook: the SageMaker response methods of those operations; models and model
+   packages stay moto's own.
 4. **EventBridge delivers to Step Functions state machines.** moto matches rule patterns but
    cannot deliver to a state machine target; here a matching rule starts an execution of the
    target state machine, named as EventBridge names them (a generated UUID: a target has no
