@@ -212,11 +212,11 @@ def _deployed(sfn: Any, execution_arn: str) -> bool:
 
 
 SCENARIOS = [
-    Scenario("approvals v1 then v2, at once (v2 serves)", approvals((1, 2)), profiles=True),
-    Scenario("approvals v2 then v1, at once (v1 serves)", approvals((2, 1)), profiles=True),
-    Scenario("v2, then v1 re-approved (v1 serves)", reapproval, profiles=True),
-    Scenario("five direct executions together", five_direct),
-    Scenario("five direct executions, retention 2", five_direct, config_retention=2),
+    Scenario("approve v1, v2 at once", approvals((1, 2)), profiles=True),
+    Scenario("approve v2, v1 at once", approvals((2, 1)), profiles=True),
+    Scenario("v2, then v1 approved again", reapproval, profiles=True),
+    Scenario("5 direct executions at once", five_direct),
+    Scenario("5 at once, retention 2", five_direct, config_retention=2),
     *(
         Scenario(
             f"crash after {operation}, re-run",
@@ -233,7 +233,7 @@ SCENARIOS = [
         expected_failed=1,
     ),
     Scenario(
-        "abandoned deployment taken over",
+        "abandoned, then another",
         abandoned,
         faults={"creation_seconds": 1800},
     ),
@@ -356,7 +356,11 @@ def _variants(sm: Any, config: str, kind: str) -> list[dict[str, Any]]:
 
 def race_table(runs: list[Run]) -> Table:
     """Per scenario: runs, final config correct, executions (FAILED: all / beyond the
-    scenario's own fault), false alarms, configs left over beyond retention, orphans."""
+    scenario's own fault), false alarms, configs left over beyond retention, orphans.
+
+    The expected final state: the last approval's version (approve v1, v2 at once: v2; v2,
+    v1: v1; v2 then v1 again: v1), the config of the execution started last, the request
+    re-run after a crash or a Failed endpoint, the deployment after the abandoned one."""
     table = Table(
         title=f"smdeploy: races, each run on a fresh emulator (invocation jitter 0-{JITTER} s)",
         title_justify="left",

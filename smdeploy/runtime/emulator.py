@@ -8,20 +8,30 @@ offline-toolchain.md has the measurements behind each):
 1. **A simulated clock.** Wait states and Retry intervals advance simulated time instead of
    sleeping; state-entered times (``$$.State.EnteredTime``), history timestamps and
    execution start/stop dates read it. A 10-minute deployment runs in well under a second,
-   and its timings are deterministic. Hooks: ``WaitFunction._wait_interval``, the ``time``
-   and ``random`` of the retrier and jitter modules, and ``datetime`` in the modules that
-   stamp states, events and executions.
+   and its timings are deterministic. Each StartExecution, and each change moto's SageMaker
+   stamps (a model package approved), moves the clock one millisecond: executions get
+   distinct start times in the order they started, approvals distinct LastModifiedTimes in
+   the order they were made. A stopped execution ends ABORTED. Hooks:
+   ``WaitFunction._wait_interval``, the ``time`` and ``random`` of the retrier and jitter
+   modules, ``datetime`` in the modules that stamp states, events and executions, moto's
+   SageMaker ``utcnow``, and the interpreter ``Environment.set_error``.
 2. **Lambda tasks run the real handlers in-process**, found by the function's Handler string
    (``deployer.handlers.validate.handler``) under the Lambda asset root, with the function's
    environment, a Lambda context, and errors reported as the Python runtime reports them
    (``errorType`` = the exception's class name), so ``ErrorEquals`` matches as on AWS.
-   Hook: ``LambdaSimpleBackend.invoke``.
+   ``Faults.crash_after`` kills the invocation that made a SageMaker call, once performed,
+   reported as Lambda reports a crashed runtime (``Runtime.ExitError``). Invocations run one
+   at a time (they share ``os.environ``), each after a seeded random delay under
+   ``Faults.invocation_jitter``. Hooks: ``LambdaSimpleBackend.invoke``; botocore
+   ``request-created`` and ``after-call`` handlers on boto3's default session (the
+   functions' clients); ``os.environ``'s class, whose walks see a snapshot.
 3. **SageMaker endpoints and endpoint configs with AWS's behaviour**: the endpoint status
    lifecycle (Creating/Updating -> InService or Failed after a simulated duration),
    UpdateEndpoint (which moto lacks), rolled-back updates, rejection of duplicate names
-   (case-insensitive, as AWS), the eventual-consistency window after a new config, and
-   injected throttling. Hook: the SageMaker response methods of those operations; models and
-   model packages stay moto's own.
+   (case-insensitive, as AWS; models too), the eventual-consistency window after a new
+   config, injected throttling, tags on endpoints and configs, DeleteEndpoint's Deleting
+   phase. Hook: the SageMaker response methods of those operations; models and model
+   packages stay moto's own.
 4. **EventBridge delivers to Step Functions state machines.** moto matches rule patterns but
    cannot deliver to a state machine target; here a matching rule starts an execution of the
    target state machine, named as EventBridge names them (a generated UUID: a target has no
@@ -83,7 +93,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.events.models import Rule, events_backends
 from moto.events.utils import _BASE_EVENT_MESSAGE, EventTemplateParser
-from moto.sagemaker import models as sagemaker_models
+from moto.sagemaker import models as sm_models
 from moto.sagemaker import responses as sm_responses
 from moto.sagemaker.exceptions import SagemakerClientError, ValidationError
 from moto.sagemaker.models import sagemaker_backends
@@ -97,7 +107,9 @@ from moto.stepfunctions.parser.asl.component.state import state as sfn_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
+from moto.stepfunctions.parser.asl.eval.environment import Environment as SfnEnvironment
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 from moto.utilities.arns import parse_arn
@@ -178,6 +190,20 @@ def _datetime_module(clock: SimClock) -> types.ModuleType:
 START_TICK = 0.001  # seconds the simulated clock moves on each StartExecution
 
 
+def _sagemaker_utcnow(clock: SimClock) -> Callable[[], _dt.datetime]:
+    """moto's SageMaker stamps what it creates and changes (models, model packages: their
+    CreationTime, LastModifiedTime) with ``utcnow()``. Here it reads the simulated clock, as
+    everything else does, and moves it one millisecond, so that two changes made in a row
+    (two approvals within a second) have distinct times in the order they were made, as
+    SageMaker's millisecond times would."""
+
+    def utcnow() -> _dt.datetime:
+        millis = int(clock.tick(START_TICK) * 1000)
+        return _dt.datetime.fromtimestamp(millis / 1000, tz=_dt.UTC).replace(tzinfo=None)
+
+    return utcnow
+
+
 def _start_datetime_module(clock: SimClock) -> types.ModuleType:
     """The ``datetime`` module of moto's Step Functions backend, which reads the time only to
     stamp a new execution's start date: each StartExecution moves the simulated clock one
@@ -215,7 +241,7 @@ class ThrottlingError(SagemakerClientError):  # type: ignore[misc]
 class _Change:
     config_name: str
     done_at: float
-    outcome: str  # "serve" | "fail" | "rollback"
+    outcome: str  # "serve" | "fail" | "rollback" | "delete"
     reason: str | None
     started_at: float
 
@@ -373,21 +399,33 @@ class EndpointStore:
         elif change.outcome == "fail":
             endpoint.status, endpoint.failure_reason = "Failed", change.reason
             endpoint.config_name = change.config_name
+        elif change.outcome == "delete":  # gone: its name is free again
+            self.endpoints.pop(endpoint.name.lower(), None)
         else:  # rollback: back InService on the previous config, with the reason
             endpoint.status, endpoint.failure_reason = "InService", change.reason
 
     def get_endpoint(self, name: str) -> _Endpoint:
-        try:
-            endpoint = self.endpoints[name.lower()]
-        except KeyError:
-            raise ValidationError(
-                f'Could not find endpoint "{self._arn("endpoint", name)}".'
-            ) from None
-        self._settle(endpoint)
+        endpoint = self.endpoints.get(name.lower())
+        if endpoint is not None:
+            self._settle(endpoint)
+        if endpoint is None or name.lower() not in self.endpoints:
+            raise ValidationError(f'Could not find endpoint "{self._arn("endpoint", name)}".')
         return endpoint
+
+    def existing_endpoints(self) -> list[_Endpoint]:
+        """Every endpoint that exists now (a finished deletion removes one)."""
+        found = []
+        for endpoint in list(self.endpoints.values()):
+            self._settle(endpoint)
+            if endpoint.name.lower() in self.endpoints:
+                found.append(endpoint)
+        return found
 
     def create_endpoint(self, params: dict[str, Any]) -> str:
         name = params["EndpointName"]
+        existing = self.endpoints.get(name.lower())
+        if existing is not None:
+            self._settle(existing)  # a finished deletion frees the name
         if name.lower() in self.endpoints:
             existing = self.endpoints[name.lower()]
             raise ValidationError(f'Cannot create already existing endpoint "{existing.arn}".')
@@ -465,7 +503,7 @@ class EndpointStore:
             out["FailureReason"] = endpoint.failure_reason
         if endpoint.deployment_config:
             out["LastDeploymentConfig"] = endpoint.deployment_config
-        if endpoint.change is not None and endpoint.status != "Creating":
+        if endpoint.change is not None and endpoint.status == "Updating":
             pending = self.configs.get(endpoint.change.config_name.lower(), {})
             out["PendingDeploymentSummary"] = {
                 "EndpointConfigName": endpoint.change.config_name,
@@ -477,8 +515,25 @@ class EndpointStore:
         return out
 
     def delete_endpoint(self, name: str) -> None:
+        """DeleteEndpoint: the endpoint is Deleting for ``Faults.deletion_seconds``, then gone;
+        meanwhile its name is still taken. A Creating or Updating endpoint, or one already
+        Deleting, cannot be deleted: users wait for it to be InService or Failed first
+        (https://github.com/aws/amazon-sagemaker-examples/pull/3188,
+        https://github.com/aws/amazon-sagemaker-examples/issues/3432)."""
         endpoint = self.get_endpoint(name)
-        del self.endpoints[endpoint.name.lower()]
+        if endpoint.status in (*TRANSITIONAL, "Deleting"):
+            raise ValidationError(f'Cannot delete in-progress endpoint "{endpoint.arn}".')
+        now = self.clock.now()
+        endpoint.status, endpoint.modified = "Deleting", now
+        endpoint.change = _Change(
+            config_name=endpoint.config_name,
+            done_at=now + self.faults.deletion_seconds,
+            outcome="delete",
+            reason=None,
+            started_at=now,
+        )
+        if self.faults.deletion_seconds <= 0:
+            self._settle(endpoint)
 
 
 def _variant_summary(variant: dict[str, Any]) -> dict[str, Any]:
@@ -828,11 +883,6 @@ class Emulator:
         self._patch(WaitFunction, "_wait_interval", wait_interval)
         self._patch(retrier_decl, "time", types.SimpleNamespace(sleep=clock.advance))
         self._patch(jitter_strategy_decl, "random", self.random)
-        # The model registry's times (CreationTime, LastModifiedTime: when a package was
-        # approved, which orders approvals) come from the same clock as the executions'.
-        if not callable(getattr(sagemaker_models, "utcnow", None)):
-            raise RuntimeError("moto.sagemaker.models no longer reads utcnow(): re-check the hook")
-        self._patch(sagemaker_models, "utcnow", lambda: clock.datetime().replace(tzinfo=None))
         shim = _datetime_module(clock)
         for module in (sfn_state, sfn_execution):
             self._patch(module, "datetime", shim)
@@ -844,7 +894,24 @@ class Emulator:
                 "StartExecution: the start-time hook needs a look"
             )
         self._patch(sfn_models, "datetime", _start_datetime_module(clock))
+        self._patch(sm_models, "utcnow", _sagemaker_utcnow(clock))
         self._patch(EventManager, "_get_current_timestamp", staticmethod(clock.datetime))
+        self._install_stop()
+
+    def _install_stop(self) -> None:
+        """StopExecution ends an execution ABORTED, whatever state it was in
+        (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html).
+        moto's interpreter goes on evaluating the state it was stopped in, and an error it
+        meets there (``pop from empty list``) replaced the stop: the execution ended FAILED.
+        Here an error after the stop leaves it stopped."""
+        original = SfnEnvironment.set_error
+
+        def set_error(env: Any, error: Any) -> None:
+            if isinstance(env.program_state(), ProgramStopped):
+                return
+            original(env, error)
+
+        self._patch(SfnEnvironment, "set_error", set_error)
 
     # 2. Lambda
 
@@ -1062,7 +1129,7 @@ class Emulator:
         def list_endpoints(self: Any) -> ActionResult:
             store = store_of(self)
             store.count("ListEndpoints")
-            endpoints = [store.get_endpoint(e.name) for e in list(store.endpoints.values())]
+            endpoints = store.existing_endpoints()
             return ActionResult(
                 {
                     "Endpoints": [

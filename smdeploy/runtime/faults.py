@@ -49,6 +49,8 @@ class Faults:
     """
 
     creation_seconds: float = 300.0
+    # simulated seconds an endpoint is Deleting before it is gone (and its name free)
+    deletion_seconds: float = 60.0
     config_visibility_lag: int = 0
     fail_endpoint: str | None = None
     rollback_update: str | None = None

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,29 @@ def test_config_retention_reaches_the_installed_deployer(request_v1, request_v2)
     assert sorted(configs) == sorted(
         [outcomes[1].EndpointConfigName, outcomes[2].EndpointConfigName]
     )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_a_stopped_execution_ends_aborted_whatever_it_was_doing(seed, request_v1):
+    from smdeploy.runtime.emulator import Faults
+    from smdeploy.runtime.local import LocalDeployment
+
+    faults = Faults(creation_seconds=1800, invocation_jitter=0.02)
+    with LocalDeployment(faults=faults, seed=seed) as account:
+        sfn = account.stepfunctions
+        text = json.dumps(request_v1)
+        arn = sfn.start_execution(
+            stateMachineArn=account.state_machine_arn,
+            name=account.execution_name(text),
+            input=text,
+        )["executionArn"]
+        for _ in range(3000):  # a bound on waiting for the Deploy stage, never an assertion
+            events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+            if any(e.get("stateExitedEventDetails", {}).get("name") == "Deploy" for e in events):
+                break
+            time.sleep(0.005)
+        sfn.stop_execution(executionArn=arn)
+        outcome = account.follow(arn)
+
+    assert outcome.status == "ABORTED"
+    assert outcome.error is None

@@ -147,7 +147,9 @@ def test_throttled_describe_is_reported_as_sagemaker_throttled(start_aws, make_r
 
 def test_endpoint_deleted_during_the_deployment_is_a_failure(aws, make_request):
     _, deployment = aws.configure_and_deploy(make_request())
+    aws.settle()  # SageMaker deletes no endpoint while it is Creating
     aws.sagemaker.delete_endpoint(EndpointName="churn-predictor")
+    aws.clock.advance(aws.emulator.faults.deletion_seconds)
 
     with pytest.raises(EndpointFailed, match="churn-predictor disappeared during the deployment"):
         aws.describe(deployment)

@@ -110,6 +110,7 @@ def test_a_deleted_and_recreated_endpoint_starts_without_the_old_tags(aws, sm):
     )["EndpointArn"]
     aws.settle()
     sm.delete_endpoint(EndpointName="churn-predictor")
+    aws.clock.advance(aws.emulator.faults.deletion_seconds)
 
     again = sm.create_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v1")
 
@@ -149,7 +150,10 @@ def test_a_failed_endpoint_can_be_described_and_deleted_but_not_updated(start_aw
     with pytest.raises(ClientError) as refused:
         sm.update_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v1")
     sm.delete_endpoint(EndpointName="churn-predictor")
+    deleting = sm.describe_endpoint(EndpointName="churn-predictor")["EndpointStatus"]
+    aws.clock.advance(aws.emulator.faults.deletion_seconds)
 
+    assert deleting == "Deleting"
     assert (failed["EndpointStatus"], failed["FailureReason"]) == (
         "Failed",
         "insufficient capacity",
@@ -168,6 +172,7 @@ def test_fault_times_fails_only_the_first_endpoint(start_aws):
     aws.settle()
     first = sm.describe_endpoint(EndpointName="churn-predictor")["EndpointStatus"]
     sm.delete_endpoint(EndpointName="churn-predictor")
+    aws.clock.advance(aws.emulator.faults.deletion_seconds)
 
     sm.create_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v1")
     aws.settle()
@@ -233,3 +238,47 @@ def test_throttling_reaches_the_operations_the_emulator_counts(start_aws, operat
         assert sm.list_models()["Models"] == []  # a throttled call did nothing
         _model(aws)  # the second call goes through
         assert [m["ModelName"] for m in sm.list_models()["Models"]] == ["churn-xgboost-v1"]
+
+
+def test_a_deleted_endpoint_is_deleting_and_keeps_its_name_until_it_is_gone(aws, sm):
+    sm.create_endpoint_config(EndpointConfigName="churn-v1", ProductionVariants=[VARIANT])
+    sm.create_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v1")
+    with pytest.raises(ClientError) as in_progress:
+        sm.delete_endpoint(EndpointName="churn-predictor")
+    aws.settle()
+
+    sm.delete_endpoint(EndpointName="churn-predictor")
+    deleting = sm.describe_endpoint(EndpointName="churn-predictor")
+    with pytest.raises(ClientError) as taken:
+        sm.create_endpoint(EndpointName="Churn-Predictor", EndpointConfigName="churn-v1")
+    with pytest.raises(ClientError) as again:
+        sm.delete_endpoint(EndpointName="churn-predictor")
+    aws.clock.advance(aws.emulator.faults.deletion_seconds)
+
+    assert in_progress.value.response["Error"]["Message"].startswith(
+        "Cannot delete in-progress endpoint"
+    )
+    assert deleting["EndpointStatus"] == "Deleting"
+    assert "PendingDeploymentSummary" not in deleting
+    assert taken.value.response["Error"]["Message"].startswith(
+        "Cannot create already existing endpoint"
+    )
+    assert again.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ClientError, match="Could not find endpoint"):
+        sm.describe_endpoint(EndpointName="churn-predictor")
+    assert sm.list_endpoints()["Endpoints"] == []
+    sm.create_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v1")
+
+
+def test_invocation_delays_are_drawn_from_the_seed():
+    from smdeploy import paths
+    from smdeploy.runtime.emulator import Emulator
+
+    def delays(seed: int, jitter: float = 0.5) -> list[float]:
+        emulator = Emulator(paths.FUNCTIONS, Faults(invocation_jitter=jitter), seed=seed)
+        return [emulator.invocation_delay() for _ in range(20)]
+
+    assert delays(3) == delays(3)
+    assert delays(3) != delays(4)
+    assert all(0 <= delay <= 0.5 for delay in delays(3))
+    assert delays(3, jitter=0) == [0.0] * 20
