@@ -470,3 +470,35 @@ def test_the_emulator_installs_the_deployer_with_the_config_retention(tmp_path):
     assert statuses == ["SUCCEEDED"] * 3
     assert variables["SMDEPLOY_CONFIG_RETENTION"] == "1"
     assert len(configs) == 2  # the serving config and its rollback target
+
+
+@pytest.mark.parametrize("attempt", [1, 2])
+def test_two_approvals_within_a_second_end_on_the_second_with_no_failure(tmp_path, attempt):
+    running = launch(tmp_path, "--profiles", "examples/profiles.json", "--config-retention", "2")
+    try:
+        sm = running.client("sagemaker")
+        spec = json.loads((ROOT / "examples" / "inference-specification.json").read_text())
+        arns = [
+            sm.create_model_package(
+                ModelPackageGroupName="churn-predictor",
+                InferenceSpecification=spec,
+                ModelApprovalStatus="PendingManualApproval",
+            )["ModelPackageArn"]
+            for _ in range(2)
+        ]
+        for arn in arns:
+            sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+
+        ended = until(lambda: len(executions(running)) == 2 and finished(running), "both end")
+
+        assert [e["status"] for e in ended] == ["SUCCEEDED", "SUCCEEDED"]
+        actions = sorted(json.loads(e["output"])["Action"] for e in ended)
+        assert actions in (["CREATE", "SUPERSEDED"], ["CREATE", "UPDATE"])
+        endpoint = sm.describe_endpoint(EndpointName="churn-predictor")
+        assert endpoint["EndpointStatus"] == "InService"
+        config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+        model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+        assert model["Containers"][0]["ModelPackageName"] == arns[1]
+        assert len(sm.list_endpoint_configs()["EndpointConfigs"]) <= 2
+    finally:
+        stop(running)

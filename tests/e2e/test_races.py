@@ -3,8 +3,7 @@ random invocation delays (bench/races.py runs them; ``make bench`` prints the ta
 
 The target of issue 9 for every run: the endpoint serves the newest intent, no execution
 FAILED beyond the scenario's own injected fault, no false alarm, no config left beyond the
-retention, no orphaned model. The scenarios that today's deployer does not meet yet are
-marked xfail until its lease and ordering land.
+retention, no orphaned model.
 """
 
 from __future__ import annotations
@@ -18,14 +17,6 @@ from bench import races
 pytestmark = pytest.mark.e2e
 
 SEEDS = (1, 2, 3)
-NOT_YET = pytest.mark.xfail(reason="issue 9: lease and ordering (branch issue-9)", strict=False)
-PASSING_TODAY = {
-    "crash after CreateModel, re-run",
-    "crash after CreateEndpointConfig, re-run",
-    "crash after CreateEndpoint, re-run",
-    "crash after UpdateEndpoint, re-run",
-    "abandoned, then another",
-}
 
 
 def _slug(name: str) -> str:
@@ -37,7 +28,6 @@ CASES = [
         scenario,
         seed,
         id=f"{_slug(scenario.name)}-seed{seed}",
-        marks=() if scenario.name in PASSING_TODAY else NOT_YET,
     )
     for scenario in races.SCENARIOS
     for seed in SEEDS
