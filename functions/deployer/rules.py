@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
-from deployer import shapes
+from deployer import contract, shapes
 from deployer.violations import Violation, join, plural, render
 
 Rule = Callable[[dict[str, Any]], Iterator[Violation]]
@@ -40,6 +40,9 @@ METRIC_PUBLISH_FREQUENCIES = (10, 30, 60, 120, 180, 240, 300)
 ENVIRONMENT_BYTES = 32_768
 # Tag keys starting with aws: are reserved for AWS's own use (any case).
 RESERVED_TAG_PREFIX = "aws:"
+# SageMaker allows 50 tags a resource; the deployer adds one of its own (contract.MANAGED_TAG)
+# to every model, config and endpoint it creates, so a request leaves room for it.
+MAX_TAGS = 50
 
 # --- instance types with local (NVMe instance-store) storage -------------------------------
 #
@@ -478,12 +481,26 @@ def update_options(raw: dict[str, Any]) -> Iterator[Violation]:
 
 def _tag_violations(path: str, tags: Any) -> Iterator[Violation]:
     seen: dict[str, str] = {}
-    for i, tag in enumerate(_items(tags)):
+    items = _items(tags)
+    if len(items) == MAX_TAGS:  # more than 50: botocore's own limit reports it
+        message = (
+            f"must hold at most {MAX_TAGS - 1} tags: smdeploy adds its own tag "
+            f"{contract.MANAGED_TAG} to what it creates (SageMaker allows {MAX_TAGS}), "
+            f"got {len(items)}"
+        )
+        yield Violation(path, "tag-room", message, len(items))
+    for i, tag in enumerate(items):
         key = _str(_obj(tag).get("Key"))
         if key is None:
             continue
         at = join(join(path, i), "Key")
-        if key.lower().startswith(RESERVED_TAG_PREFIX):
+        if key == contract.MANAGED_TAG:
+            message = (
+                f"is the deployer's own tag (it marks what smdeploy created for the endpoint); "
+                f"choose another key, got {render(key)}"
+            )
+            yield Violation(at, "tag-reserved", message, key)
+        elif key.lower().startswith(RESERVED_TAG_PREFIX):
             message = (
                 f"must not start with {RESERVED_TAG_PREFIX} (reserved for AWS), got {render(key)}"
             )

@@ -159,9 +159,7 @@ class Aws:
     ) -> dict[str, Any]:
         event = {
             "Execution": execution,
-            "Deployment": {
-                k: v for k, v in deployment.items() if k not in ("StartedAt", "Claim")
-            },
+            "Deployment": {k: v for k, v in deployment.items() if k not in ("StartedAt", "Claim")},
             "Claim": deployment["Claim"],
             "StartedAt": deployment["StartedAt"],
             "EnteredTime": entered or self.entered(),

@@ -236,8 +236,7 @@ TABLE = {"dynamodb:GetItem": {"<EndpointsTable.Arn>"}, "dynamodb:PutItem": {"<En
 # whether a lease's holder still runs: the deployer's own executions only
 OWN_EXECUTIONS = {
     "states:DescribeExecution": {
-        "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
-        "<StateMachine.Name>:*"
+        "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<StateMachine.Name>:*"
     }
 }
 
