@@ -184,7 +184,6 @@ def test_local_rollback_once_then_the_same_update_succeeds():
     ]
 
 
-@pytest.mark.xfail(reason="issue 9: lease and ordering (branch issue-9)", strict=False)
 def test_local_failed_endpoint_once_then_the_same_request_replaces_it():
     run = smdeploy(
         "local", V1, V1, "--json", "--fail-endpoint", "no capacity", "--fault-times", "1"

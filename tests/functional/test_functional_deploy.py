@@ -196,9 +196,14 @@ def test_a_failed_endpoint_the_deployer_created_is_deleted_then_created_again(
     with pytest.raises(EndpointReplacing, match=r"Failed \(FailureReason: no capacity\)"):
         aws.deploy(request, config, execution="exec-2")
 
-    assert aws.sagemaker.list_endpoints()["Endpoints"] == []
+    assert aws.endpoint("churn-predictor")["EndpointStatus"] == "Deleting"
     assert aws.record("churn-predictor")["Replacing"] == "no capacity"
-    # the state machine retries Deploy: the endpoint is gone, so it is created again
+    # the state machine retries Deploy: while SageMaker deletes it, the deployment waits
+    with pytest.raises(EndpointReplacing, match="Deleting"):
+        aws.deploy(request, config, execution="exec-2")
+    aws.settle()
+    assert aws.sagemaker.list_endpoints()["Endpoints"] == []
+    # once it is gone, it is created again
     result = aws.deploy(request, config, execution="exec-2")
 
     assert result["Action"] == "REPLACE"
