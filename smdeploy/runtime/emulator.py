@@ -103,6 +103,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import (
     jitter_strategy_decl,
     retrier_decl,
 )
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state import state as sfn_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
@@ -573,6 +574,11 @@ class LambdaContext:
 
 _invocation = threading.local()
 
+
+class ExecutionStopped(Exception):
+    """Raised in a stopped execution's interpreter to end the state it was in."""
+
+
 LAMBDA_ACCESS_KEY = "smdeploy-lambda"  # the functions' credentials (moto takes any)
 CRASH_ERROR_TYPE = "Runtime.ExitError"
 _CRASH_HOOK_ID = "smdeploy-emulator-crash-after"
@@ -901,17 +907,28 @@ class Emulator:
     def _install_stop(self) -> None:
         """StopExecution ends an execution ABORTED, whatever state it was in
         (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html).
-        moto's interpreter goes on evaluating the state it was stopped in, and an error it
-        meets there (``pop from empty list``) replaced the stop: the execution ended FAILED.
-        Here an error after the stop leaves it stopped."""
-        original = SfnEnvironment.set_error
+        moto's interpreter goes on with the state it was stopped in, skipping each part of it
+        that has not run yet, while the parts that ran go on using what those parts should
+        have computed: a Task then popped the wrong values (a history event whose
+        ``timeoutInSeconds`` was the task's input, which no client could read), or none
+        (``pop from empty list``, which replaced the stop: the execution ended FAILED). Here a
+        stopped execution's next part raises instead, and an error after the stop leaves the
+        execution stopped."""
+        original_set_error = SfnEnvironment.set_error
+        original_eval = EvalComponent.eval
 
         def set_error(env: Any, error: Any) -> None:
             if isinstance(env.program_state(), ProgramStopped):
                 return
-            original(env, error)
+            original_set_error(env, error)
+
+        def eval_component(component: Any, env: Any) -> None:
+            if isinstance(env.program_state(), ProgramStopped):
+                raise ExecutionStopped()
+            original_eval(component, env)
 
         self._patch(SfnEnvironment, "set_error", set_error)
+        self._patch(EvalComponent, "eval", eval_component)
 
     # 2. Lambda
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from e2e_helpers import EXAMPLES, failures, variant
 
+from bench.races import endpoint_created
 from smdeploy.runtime.local import ACCOUNT, REGION
 
 pytestmark = pytest.mark.e2e
@@ -274,9 +275,8 @@ def test_a_stopped_execution_ends_aborted_whatever_it_was_doing(seed, request_v1
             name=account.execution_name(text),
             input=text,
         )["executionArn"]
-        for _ in range(3000):  # a bound on waiting for the Deploy stage, never an assertion
-            events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-            if any(e.get("stateExitedEventDetails", {}).get("name") == "Deploy" for e in events):
+        for _ in range(3000):  # a bound on waiting for CreateEndpoint, never an assertion
+            if endpoint_created(account):
                 break
             time.sleep(0.005)
         sfn.stop_execution(executionArn=arn)

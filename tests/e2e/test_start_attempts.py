@@ -9,20 +9,20 @@ import time
 import pytest
 from e2e_helpers import load_example
 
+from bench.races import endpoint_created
 from smdeploy import remote
 
 pytestmark = pytest.mark.e2e
 
 
-def until_deploying(sfn, execution_arn: str) -> None:
-    """Until the execution has entered its Deploy stage (moto cannot stop an execution whose
+def until_deploying(account) -> None:
+    """Until the execution has created the endpoint (moto cannot stop an execution whose
     interpreter has not started yet); a bound on waiting, never an assertion on time."""
     for _ in range(3000):
-        events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
-        if any(e.get("stateEnteredEventDetails", {}).get("name") == "Deploy" for e in events):
+        if endpoint_created(account):
             return
         time.sleep(0.01)
-    raise AssertionError("the execution never reached Deploy")
+    raise AssertionError("the execution never created the endpoint")
 
 
 def ended(account, started: remote.Started) -> str:
@@ -79,7 +79,7 @@ def test_an_aborted_request_starts_a_new_attempt_that_deploys(make_account, requ
     account = make_account(creation_seconds=3600, deadline_seconds=7200)
     sfn, machine = account.stepfunctions, account.state_machine_arn
     first = remote.start(sfn, machine, request_v1)
-    until_deploying(sfn, first.execution_arn)
+    until_deploying(account)
     sfn.stop_execution(executionArn=first.execution_arn, error="Stopped", cause="by a test")
     assert ended(account, first) == "ABORTED"
 
