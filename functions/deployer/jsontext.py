@@ -151,10 +151,11 @@ def problems(value: Any, root: str = REQUEST_PATH) -> list[JsonProblem]:
                     )
                 )
             for key, child in item.items():
-                if _SURROGATE.search(key):
-                    _unicode(key, where, found, what="a key")
+                name = key if isinstance(key, str) else str(key)  # a parsed value may have any
+                if _SURROGATE.search(name):
+                    _unicode(name, where, found, what="a key")
                     continue
-                children.append((child, join_key(path, key), depth + 1))
+                children.append((child, join_key(path, name), depth + 1))
         else:
             children = [(child, join(path, i), depth + 1) for i, child in enumerate(item)]
         stack.extend(reversed(children))
