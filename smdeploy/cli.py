@@ -187,10 +187,12 @@ def local(
     A later request for the same endpoint takes the update path. Exit 0 when every
     deployment succeeded, 1 when any failed (or a file is not JSON), 2 on misuse.
     """
+    bodies = [(str(path), read_request(path)) for path in requests]
+    profiles_read = read_profiles(profiles)
+    # the runtime (moto) is imported once the files are known to be usable
     from smdeploy.runtime.emulator import Faults
     from smdeploy.runtime.local import LocalDeployment
 
-    bodies = [(str(path), read_request(path)) for path in requests]
     faults = Faults(
         creation_seconds=creation_seconds,
         config_visibility_lag=config_visibility_lag,
@@ -203,7 +205,7 @@ def local(
         faults=faults,
         seed=seed,
         deadline_seconds=deadline_seconds,
-        profiles=read_profiles(profiles),
+        profiles=profiles_read,
     )
     try:
         with deployment as account:

@@ -116,7 +116,7 @@ def _too_large(path: Path, what: str, size: int) -> NotJson:
     problem = jsontext.JsonProblem(
         f"({what})",
         "payload-size",
-        f"the file is {size:,} bytes or more; a {what} is at most {MAX_BYTES:,} bytes "
+        f"the file is {size:,} bytes or more; smdeploy reads at most {MAX_BYTES:,} bytes "
         "(256 KiB, the Step Functions payload limit)",
     )
     return NotJson([f"{path}: {problem}"], [problem])

@@ -223,7 +223,8 @@ def test_validate_json_of_an_invalid_request_lists_path_and_message():
     ("content", "first_line"),
     [
         pytest.param(b"deploy churn-predictor please", "(request): is not valid JSON", id="text"),
-        pytest.param(b"\xff\xfe{", "(request): is not valid JSON", id="not-utf8"),
+        pytest.param(b"\xff\xfe{", "(request): is UTF-16 text", id="utf-16"),
+        pytest.param(b'{"a": "\xff"}', "(request): is not UTF-8 text: byte 0xff", id="not-utf8"),
         pytest.param(b'["churn-predictor"]', "(request): must be a JSON object", id="a-list"),
     ],
 )

@@ -324,7 +324,6 @@ def test_start_wait_exits_1_with_the_cause(emulator):
 @pytest.mark.parametrize(
     "args",
     [
-        pytest.param(["start", "README.md", "--state-machine-arn", "ARN"], id="not-json"),
         pytest.param(["start", "examples/request.json", "--state-machine-arn", "nope"], id="arn"),
         pytest.param(["status", "arn:nope"], id="bad-execution-arn"),
         pytest.param(
@@ -342,6 +341,24 @@ def test_start_and_status_misuse_exits_2(shared_emulator, args):
     assert run.returncode == 2
     assert run.stdout == ""
     assert run.stderr.strip() != ""
+
+
+def test_start_refuses_a_file_that_is_not_json_before_calling_aws(shared_emulator):
+    before = executions(shared_emulator)
+
+    run = smdeploy(
+        "start",
+        "README.md",
+        "--state-machine-arn",
+        shared_emulator.info["state_machine_arn"],
+        "--endpoint-url",
+        shared_emulator.url,
+    )
+
+    assert run.returncode == 1
+    assert run.stdout == ""
+    assert "README.md: (request): is not valid JSON" in run.stderr
+    assert executions(shared_emulator) == before
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
