@@ -16,9 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
+from smdeploy import present
 from smdeploy.paths import EXAMPLES
 from smdeploy.runtime.emulator import Faults
 from smdeploy.runtime.local import LocalDeployment, Outcome
@@ -67,43 +65,51 @@ def run(scenario: Scenario) -> Outcome:
     return scenario.measured(outcomes)
 
 
+# The columns, named as the README's table names them.
+COLUMNS = (
+    "scenario",
+    "status",
+    "error",
+    "DescribeEndpoint",
+    "state transitions",
+    "Lambda invocations",
+    "simulated s",
+    "detection lag s",
+    "wall s",
+    "$ transitions",
+)
+
+
 def main() -> None:
-    table = Table(
-        title="smdeploy: one deployment, measured in the embedded runtime (last request of each)",
-        title_justify="left",
-    )
-    for column in (
-        "scenario",
-        "status",
-        "error",
-        "describes",
-        "transitions",
-        "lambdas",
-        "sim s",
-        "lag s",
-        "wall s",
-        "$ transitions",
-    ):
-        table.add_column(column, justify="left" if column in ("scenario", "error") else "right")
-    run(SCENARIOS[0])  # warm up: imports and first-time parsing are not a deployment's cost
-    for scenario in SCENARIOS:
+    err, out = present.stderr(), present.stdout()
+    err.print("warming up (imports and first-time parsing are not a deployment's cost)")
+    run(SCENARIOS[0])
+    rows = []
+    for number, scenario in enumerate(SCENARIOS, start=1):
+        err.print(f"scenario {number}/{len(SCENARIOS)}: {scenario.name}")
         outcome = run(scenario)
         stats = outcome.stats
         assert stats is not None
         lag = stats.detection_lag_seconds
-        table.add_row(
-            scenario.name,
-            outcome.status,
-            outcome.error or "",
-            str(stats.describe_calls),
-            str(stats.state_transitions),
-            str(stats.lambda_invocations),
-            f"{stats.simulated_seconds:.0f}",
-            "-" if lag is None else f"{lag:.0f}",
-            f"{stats.wall_seconds:.2f}",
-            f"{stats.state_transitions * PRICE_PER_TRANSITION:.5f}",
+        rows.append(
+            (
+                scenario.name,
+                outcome.status,
+                outcome.error or "",
+                str(stats.describe_calls),
+                str(stats.state_transitions),
+                str(stats.lambda_invocations),
+                f"{stats.simulated_seconds:.0f}",
+                "-" if lag is None else f"{lag:.0f}",
+                f"{stats.wall_seconds:.2f}",
+                f"{stats.state_transitions * PRICE_PER_TRANSITION:.5f}",
+            )
         )
-    Console(width=160).print(table)
+    out.rows(
+        "smdeploy: one deployment, measured in the embedded runtime (last request of each)",
+        COLUMNS,
+        rows,
+    )
 
 
 if __name__ == "__main__":
