@@ -109,6 +109,7 @@ def main() -> None:
         "smdeploy: one deployment, measured in the embedded runtime (last request of each)",
         COLUMNS,
         rows,
+        right=COLUMNS[3:],
     )
 
 

@@ -10,8 +10,10 @@ JSON document). How things are shown lives in :mod:`smdeploy.present`; files are
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from smdeploy.runtime.local import Outcome
 
 EXIT_OK, EXIT_FAILED, EXIT_MISUSE, EXIT_CHANGES = 0, 1, 2, 3
+_N = TypeVar("_N", int, float)
 
 app = typer.Typer(
     name="smdeploy",
@@ -87,24 +90,55 @@ def read_profiles(path: Path | None) -> dict[str, Any] | None:
     return profiles
 
 
-def _whole(value: str) -> int:
-    try:
-        return int(value.strip())
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a whole number") from None
+def whole(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
+    """A parser of whole numbers from ``low`` to ``high`` whose error echoes the value."""
+
+    def parse(value: str) -> int:
+        try:
+            found = int(value.strip())
+        except ValueError:
+            raise typer.BadParameter(f"{value!r} is not a whole number") from None
+        return _bounded(found, value, low, high)
+
+    return parse
+
+
+def number(low: float | None = None) -> Callable[[str], float]:
+    """A parser of finite numbers of at least ``low`` whose error echoes the value."""
+
+    def parse(value: str) -> float:
+        try:
+            found = float(value.strip())
+        except ValueError:
+            raise typer.BadParameter(f"{value!r} is not a number") from None
+        if not math.isfinite(found):
+            raise typer.BadParameter(f"{value!r} is not a finite number")
+        return _bounded(found, value, low, None)
+
+    return parse
+
+
+def _bounded(found: _N, value: str, low: float | None, high: float | None) -> _N:
+    if low is not None and found < low:
+        raise typer.BadParameter(f"{value!r} is below {low:g}")
+    if high is not None and found > high:
+        raise typer.BadParameter(f"{value!r} is above {high:g}")
+    return found
 
 
 # The simulation options, shared by ``local`` and ``emulator``.
 CreationSeconds = Annotated[
     float,
     typer.Option(
-        min=0, metavar="SECONDS", help="Simulated seconds an endpoint spends Creating or Updating."
+        parser=number(0),
+        metavar="SECONDS",
+        help="Simulated seconds an endpoint spends Creating or Updating (at least 0).",
     ),
 ]
 ConfigVisibilityLag = Annotated[
     int,
     typer.Option(
-        min=0,
+        parser=whole(0),
         metavar="N",
         help="The first N CreateEndpoint/UpdateEndpoint calls after each new config fail "
         "with SageMaker's not-yet-visible ValidationException.",
@@ -131,12 +165,16 @@ DuplicateEvents = Annotated[
 Seed = Annotated[
     int | None,
     typer.Option(
-        parser=_whole, metavar="N", help="Seed for the retry jitter, for reproducible runs."
+        parser=whole(), metavar="N", help="Seed for the retry jitter, for reproducible runs."
     ),
 ]
 DeadlineSeconds = Annotated[
     int | None,
-    typer.Option(min=1, metavar="SECONDS", help="Deployment deadline in seconds (default 3600)."),
+    typer.Option(
+        parser=whole(1),
+        metavar="SECONDS",
+        help="Deployment deadline in seconds (default 3600; at least 1).",
+    ),
 ]
 ProfilesFile = Annotated[
     Path | None,
@@ -157,7 +195,11 @@ EndpointUrl = Annotated[
 ]
 PollSeconds = Annotated[
     float,
-    typer.Option(min=0.1, metavar="SECONDS", help="Seconds between looks at the execution."),
+    typer.Option(
+        parser=number(0.1),
+        metavar="SECONDS",
+        help="Seconds between looks at the execution (at least 0.1).",
+    ),
 ]
 
 
@@ -277,7 +319,7 @@ def emulator(
     port: Annotated[
         int,
         typer.Option(
-            min=0, max=65535, metavar="PORT", help="Port on 127.0.0.1 (0: any free port)."
+            parser=whole(0, 65535), metavar="PORT", help="Port on 127.0.0.1 (0: any free port)."
         ),
     ] = 4566,
     profiles: ProfilesFile = None,
@@ -477,7 +519,7 @@ def plan(
     config_retention: Annotated[
         int,
         typer.Option(
-            min=0,
+            parser=whole(0),
             metavar="N",
             help="The deployer's config retention, to show what it would delete (0: keeps all).",
         ),
@@ -554,7 +596,7 @@ def watch(
     appear_seconds: Annotated[
         float,
         typer.Option(
-            min=0,
+            parser=number(0),
             metavar="SECONDS",
             help="How long to wait for the approval's execution to appear.",
         ),

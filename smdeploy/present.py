@@ -83,11 +83,18 @@ class Screen:
         lines = [line.rstrip() for line in captured.get().splitlines()]
         self.write("".join(f"{line}\n" for line in lines))
 
-    def rows(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        """A table when it fits the width, else each row as a record (field, value lines)."""
+    def rows(
+        self,
+        title: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        right: Sequence[str] = (),
+    ) -> None:
+        """A table when it fits the width, else each row as a record (field, value lines);
+        the ``right`` columns are right-aligned in the table."""
         table = Table(title=title or None, title_justify="left", box=None, pad_edge=False)
         for column in columns:
-            table.add_column(column, no_wrap=True)
+            table.add_column(column, no_wrap=True, justify="right" if column in right else "left")
         for row in rows:
             table.add_row(*row)
         if self.fits(table):
@@ -214,7 +221,7 @@ def summary(screen: Screen, outcomes: list[Outcome]) -> None:
                 f"{o.stats.wall_seconds:.2f}" if o.stats else "-",
             )
         )
-    screen.rows("Deployments (simulated time)", columns, rows)
+    screen.rows("Deployments (simulated time)", columns, rows, right=("sim s", "wall s"))
 
 
 def json_document(screen: Screen, document: Any) -> None:
@@ -261,7 +268,7 @@ def validation(screen: Screen, problems: Screen, label: str, found: Validation) 
             rows.append(
                 (escape(name), escape(variant["ModelName"]), escape(capacity(variant)), traffic)
             )
-    screen.rows("", ("variant", "model", "capacity", "traffic"), rows)
+    screen.rows("", ("variant", "model", "capacity", "traffic"), rows, right=("traffic",))
 
 
 # --- status ------------------------------------------------------------------------------------
