@@ -90,10 +90,12 @@ def read_profiles(path: Path | None) -> dict[str, Any] | None:
     return profiles
 
 
-def whole(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
+def whole(low: int | None = None, high: int | None = None) -> Callable[[str | int], int]:
     """A parser of whole numbers from ``low`` to ``high`` whose error echoes the value."""
 
-    def parse(value: str) -> int:
+    def parse(value: str | int) -> int:
+        if isinstance(value, int):  # the default
+            return value
         try:
             found = int(value.strip())
         except ValueError:
@@ -103,10 +105,12 @@ def whole(low: int | None = None, high: int | None = None) -> Callable[[str], in
     return parse
 
 
-def number(low: float | None = None) -> Callable[[str], float]:
+def number(low: float | None = None) -> Callable[[str | float], float]:
     """A parser of finite numbers of at least ``low`` whose error echoes the value."""
 
-    def parse(value: str) -> float:
+    def parse(value: str | float) -> float:
+        if isinstance(value, int | float):  # the default
+            return float(value)
         try:
             found = float(value.strip())
         except ValueError:
