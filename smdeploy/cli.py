@@ -563,8 +563,11 @@ def plan(
         else:
             assert request_file is not None
             validation = load_validator()(read_request(request_file))
-            sagemaker = remote.client("sagemaker", region, endpoint_url)
-            report = planning.plan(validation, sagemaker, config_retention)
+            if validation.valid:
+                sagemaker = remote.client("sagemaker", region, endpoint_url)
+                report = planning.plan(validation, sagemaker, config_retention)
+            else:
+                report = planning.rejected(validation)
     except planning.CannotPlan as error:
         _fail(str(error), error.exit_code)
     except AWS_CALL_ERRORS as error:

@@ -91,6 +91,11 @@ def invalid(errors: Iterable[tuple[str, str]], **known: Any) -> PlanReport:
     return PlanReport(valid=False, errors=[{"path": p, "message": m} for p, m in errors], **known)
 
 
+def rejected(validation: Validation) -> PlanReport:
+    """The report on an invalid request: its problems (nothing is read)."""
+    return invalid((v.path, v.message) for v in validation.violations)
+
+
 def plan(
     validation: Validation,
     sagemaker: SageMakerClient,
@@ -99,7 +104,7 @@ def plan(
 ) -> PlanReport:
     """What deploying the validated request would do in the account ``sagemaker`` reads."""
     if validation.request is None:
-        return invalid((v.path, v.message) for v in validation.violations)
+        return rejected(validation)
     request = validation.request
     fields = request.fields
     gateway = SageMakerGateway(sagemaker)
