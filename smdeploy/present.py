@@ -306,7 +306,10 @@ def plan(screen: Screen, report: PlanReport) -> None:
     """``plan``'s human report: validity, the action, the differences, models, retention."""
     found = report.to_json()
     if found["ModelPackageArn"]:
-        screen.print(f"approval of {escape(found['ModelPackageArn'])}")
+        screen.print(
+            f"approval of {escape(found['ModelPackageArn'])} "
+            f"(its status now: {found['ModelApprovalStatus']})"
+        )
     if not found["valid"]:
         screen.print("[red]invalid[/]: the request breaks these rules (nothing would be deployed)")
         for problem in found["errors"]:
