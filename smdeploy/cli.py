@@ -10,10 +10,8 @@ JSON document). How things are shown lives in :mod:`smdeploy.present`; files are
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -22,13 +20,13 @@ from deployer.errors import DeployerError, ProfileInvalid
 from smdeploy import __version__, files, present, remote
 from smdeploy.executions import watch as follow_execution
 from smdeploy.helptext import Command
+from smdeploy.params import number, whole
 from smdeploy.validation import load_validator
 
 if TYPE_CHECKING:
     from smdeploy.runtime.local import Outcome
 
 EXIT_OK, EXIT_FAILED, EXIT_MISUSE, EXIT_CHANGES = 0, 1, 2, 3
-_N = TypeVar("_N", int, float)
 
 app = typer.Typer(
     name="smdeploy",
@@ -88,46 +86,6 @@ def read_profiles(path: Path | None) -> dict[str, Any] | None:
     if not isinstance(profiles, dict):
         _fail(f"{path}: the profiles must be an object of model package group -> profile")
     return profiles
-
-
-def whole(low: int | None = None, high: int | None = None) -> Callable[[str | int], int]:
-    """A parser of whole numbers from ``low`` to ``high`` whose error echoes the value."""
-
-    def parse(value: str | int) -> int:
-        if isinstance(value, int):  # the default
-            return value
-        try:
-            found = int(value.strip())
-        except ValueError:
-            raise typer.BadParameter(f"{value!r} is not a whole number") from None
-        return _bounded(found, value, low, high)
-
-    return parse
-
-
-def number(low: float | None = None) -> Callable[[str | float], float]:
-    """A parser of finite numbers of at least ``low`` whose error echoes the value."""
-
-    def parse(value: str | float) -> float:
-        if isinstance(value, int | float):  # the default
-            return float(value)
-        try:
-            found = float(value.strip())
-        except ValueError:
-            raise typer.BadParameter(f"{value!r} is not a number") from None
-        if not math.isfinite(found):
-            raise typer.BadParameter(f"{value!r} is not a finite number")
-        return _bounded(found, value, low, None)
-
-    return parse
-
-
-def _bounded(found: _N, value: str, low: float | None, high: float | None) -> _N:
-    if low is not None and found < low:
-        raise typer.BadParameter(f"{value!r} is below {low:g}")
-    if high is not None and found > high:
-        raise typer.BadParameter(f"{value!r} is above {high:g}")
-    return found
 
 
 # The simulation options, shared by ``local`` and ``emulator``.
