@@ -165,7 +165,7 @@ PollSeconds = Annotated[
 ]
 
 
-@app.command(cls=Command)
+@app.command(cls=Command, short_help="Deploy requests through the real state machine, offline.")
 def local(
     requests: Annotated[
         list[Path],
@@ -226,7 +226,7 @@ def local(
     raise typer.Exit(EXIT_OK if all(o.status == "SUCCEEDED" for o in outcomes) else EXIT_FAILED)
 
 
-@app.command(cls=Command)
+@app.command(cls=Command, short_help="Check a request against every rule, offline.")
 def validate(
     request: Annotated[
         Path,
@@ -276,7 +276,7 @@ def validate(
     raise typer.Exit(EXIT_OK if validation.valid else EXIT_FAILED)
 
 
-@app.command(cls=Command)
+@app.command(cls=Command, short_help="Serve the embedded AWS, the deployer installed.")
 def emulator(
     port: Annotated[
         int,
@@ -356,7 +356,7 @@ def _follow(sfn: Any, execution_arn: str, poll_seconds: float, endpoint_url: str
     return EXIT_OK if final["status"] == "SUCCEEDED" else EXIT_FAILED
 
 
-@app.command(cls=Command)
+@app.command(cls=Command, short_help="Start a deployment by the deployer's state machine.")
 def start(
     request_file: Annotated[
         Path,
@@ -410,7 +410,7 @@ def start(
     raise typer.Exit(_follow(sfn, started.execution_arn, poll_seconds, endpoint_url))
 
 
-@app.command(cls=Command)
+@app.command(cls=Command, short_help="Report where a deployer execution stands.")
 def status(
     execution_arn: Annotated[
         str,
@@ -445,7 +445,7 @@ def status(
     raise typer.Exit(EXIT_OK)
 
 
-@app.command(cls=Command)
+@app.command(cls=Command, short_help="Say what a deployment would do (reads only).")
 def plan(
     request_file: Annotated[
         Path | None,
@@ -539,7 +539,7 @@ def plan(
     raise typer.Exit(EXIT_CHANGES if report.changes or report.blocked else EXIT_OK)
 
 
-@app.command(cls=Command)
+@app.command(cls=Command, short_help="Follow the deployment an approval started.")
 def watch(
     model_package_arn: Annotated[
         str,
@@ -600,7 +600,7 @@ def watch(
     raise typer.Exit(_follow(sfn, found, poll_seconds, endpoint_url))
 
 
-@app.command(cls=Command)
+@app.command(cls=Command, short_help="Approve two versions of a model offline: create, update.")
 def demo() -> None:
     """Register and approve a model package: the approval deploys it (create); then its
     next version (update). All offline, through the front door; verify both."""
