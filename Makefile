@@ -79,6 +79,7 @@ infra: $(STAMP) $(NODE_STAMP)
 # add CDK_ARGS='-c key=value ...' to override it).
 synth: $(STAMP) $(NODE_STAMP)
 	npx cdk synth --quiet $(CDK_ARGS)
+	@echo "CloudFormation template(s) written: $$(ls cdk.out/*.template.json)"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -21,10 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from bench import races
+from smdeploy import present
 from smdeploy.paths import EXAMPLES
 from smdeploy.runtime.emulator import Faults
 from smdeploy.runtime.local import LocalDeployment, Outcome
@@ -74,54 +72,67 @@ def run(scenario: Scenario) -> Outcome:
     return scenario.measured(outcomes)
 
 
+# The columns, named as the README's table names them.
+COLUMNS = (
+    "scenario",
+    "status",
+    "error",
+    "DescribeEndpoint",
+    "state transitions",
+    "Lambda invocations",
+    "simulated s",
+    "detection lag s",
+    "wall s",
+    "$ transitions",
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--race-runs", type=int, default=RACE_RUNS, metavar="N")
     options = parser.parse_args()
-    table = Table(
-        title="smdeploy: one deployment, measured in the embedded runtime (last request of each)",
-        title_justify="left",
-    )
-    for column in (
-        "scenario",
-        "status",
-        "error",
-        "describes",
-        "transitions",
-        "lambdas",
-        "sim s",
-        "lag s",
-        "wall s",
-        "$ transitions",
-    ):
-        table.add_column(column, justify="left" if column in ("scenario", "error") else "right")
-    run(SCENARIOS[0])  # warm up: imports and first-time parsing are not a deployment's cost
-    for scenario in SCENARIOS:
+    err, out = present.stderr(), present.stdout()
+    err.print("warming up (imports and first-time parsing are not a deployment's cost)")
+    run(SCENARIOS[0])
+    rows = []
+    for number, scenario in enumerate(SCENARIOS, start=1):
+        err.print(f"scenario {number}/{len(SCENARIOS)}: {scenario.name}")
         outcome = run(scenario)
         stats = outcome.stats
         assert stats is not None
         lag = stats.detection_lag_seconds
-        table.add_row(
-            scenario.name,
-            outcome.status,
-            outcome.error or "",
-            str(stats.describe_calls),
-            str(stats.state_transitions),
-            str(stats.lambda_invocations),
-            f"{stats.simulated_seconds:.0f}",
-            "-" if lag is None else f"{lag:.0f}",
-            f"{stats.wall_seconds:.2f}",
-            f"{stats.state_transitions * PRICE_PER_TRANSITION:.5f}",
+        rows.append(
+            (
+                scenario.name,
+                outcome.status,
+                outcome.error or "",
+                str(stats.describe_calls),
+                str(stats.state_transitions),
+                str(stats.lambda_invocations),
+                f"{stats.simulated_seconds:.0f}",
+                "-" if lag is None else f"{lag:.0f}",
+                f"{stats.wall_seconds:.2f}",
+                f"{stats.state_transitions * PRICE_PER_TRANSITION:.5f}",
+            )
         )
-    console = Console(width=200)
-    console.print(table)
+    out.rows(
+        "smdeploy: one deployment, measured in the embedded runtime (last request of each)",
+        COLUMNS,
+        rows,
+        right=COLUMNS[3:],
+    )
     if options.race_runs > 0:
-        runs = [
-            races.run(scenario, seed)
-            for scenario in races.SCENARIOS
-            for seed in range(1, options.race_runs + 1)
-        ]
-        console.print(races.race_table(runs))
+        runs = []
+        for race in races.SCENARIOS:
+            err.print(f"race: {race.name} ({options.race_runs} runs)")
+            runs += [races.run(race, seed) for seed in range(1, options.race_runs + 1)]
+        out.print()
+        out.rows(
+            races.RACE_TITLE,
+            races.RACE_COLUMNS,
+            races.race_rows(runs),
+            right=races.RACE_COLUMNS[1:-1],
+        )
 
 
 if __name__ == "__main__":

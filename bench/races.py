@@ -16,7 +16,7 @@ for every execution to end, then measures the account:
 - **left over**: endpoint configs of the endpoint beyond the retention (when it is set);
 - **orphans**: models that no endpoint config references.
 
-``python -m bench`` prints them as a table (:func:`race_table`); tests/e2e/test_races.py runs
+``python -m bench`` prints them as a table (:func:`race_rows`); tests/e2e/test_races.py runs
 each scenario for a few seeds and asserts the target: every run correct, no unexpected
 FAILED, no false alarms, nothing left over, no orphans.
 """
@@ -29,8 +29,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-from rich.table import Table
 
 from smdeploy.paths import EXAMPLES
 from smdeploy.runtime.emulator import Faults
@@ -352,46 +350,47 @@ def _variants(sm: Any, config: str, kind: str) -> list[dict[str, Any]]:
     return found
 
 
-def race_table(runs: list[Run]) -> Table:
+RACE_COLUMNS = (
+    "scenario",
+    "runs",
+    "final config correct",
+    "executions",
+    "executions FAILED",
+    "unexpected FAILED",
+    "false alarms",
+    "configs left over",
+    "orphans",
+    "errors",
+)
+RACE_TITLE = f"smdeploy: races, each run on a fresh emulator (invocation jitter 0-{JITTER} s)"
+
+
+def race_rows(runs: list[Run]) -> list[tuple[str, ...]]:
     """Per scenario: runs, final config correct, executions (FAILED: all / beyond the
     scenario's own fault), false alarms, configs left over beyond retention, orphans.
 
     The expected final state: the last approval's version (approve v1, v2 at once: v2; v2,
     v1: v1; v2 then v1 again: v1), the config of the execution started last, the request
     re-run after a crash or a Failed endpoint, the deployment after the abandoned one."""
-    table = Table(
-        title=f"smdeploy: races, each run on a fresh emulator (invocation jitter 0-{JITTER} s)",
-        title_justify="left",
-    )
-    for column in (
-        "scenario",
-        "runs",
-        "final config correct",
-        "executions",
-        "executions FAILED",
-        "unexpected FAILED",
-        "false alarms",
-        "configs left over",
-        "orphans",
-        "errors",
-    ):
-        table.add_column(column, justify="left" if column in ("scenario", "errors") else "right")
     by_scenario: dict[str, list[Run]] = {}
     for one in runs:
         by_scenario.setdefault(one.scenario, []).append(one)
+    rows: list[tuple[str, ...]] = []
     for name, group in by_scenario.items():
         left = [r.left_over for r in group if r.left_over is not None]
         errors = sorted({error for r in group for error in r.errors})
-        table.add_row(
-            name,
-            str(len(group)),
-            f"{sum(r.correct for r in group)}/{len(group)}",
-            str(sum(r.executions for r in group)),
-            str(sum(r.failed for r in group)),
-            str(sum(r.unexpected_failed for r in group)),
-            str(sum(r.false_alarms for r in group)),
-            str(sum(left)) if left else "-",
-            str(sum(r.orphans for r in group)),
-            ", ".join(errors) or "",
+        rows.append(
+            (
+                name,
+                str(len(group)),
+                f"{sum(r.correct for r in group)}/{len(group)}",
+                str(sum(r.executions for r in group)),
+                str(sum(r.failed for r in group)),
+                str(sum(r.unexpected_failed for r in group)),
+                str(sum(r.false_alarms for r in group)),
+                str(sum(left)) if left else "-",
+                str(sum(r.orphans for r in group)),
+                ", ".join(errors) or "",
+            )
         )
-    return table
+    return rows

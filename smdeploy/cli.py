@@ -1,33 +1,32 @@
-"""The ``smdeploy`` command line.
+"""The ``smdeploy`` command line: one thin function per command.
 
-Exit codes: 0 every deployment succeeded (or the request is valid); 1 a deployment failed (or
-the request is invalid); 2 misuse (unknown option, missing or unreadable file). Progress goes
-to stderr; stdout carries only results (a table or the problems, or with ``--json`` exactly
-one JSON document).
+Exit codes: 0 every deployment succeeded (or the request is valid, or ``plan`` found nothing
+to do); 1 a deployment failed (or the request is invalid); 2 misuse (unknown option, missing
+or unreadable file, AWS refused the call); 3 ``plan`` found changes to make. Progress goes to
+stderr; stdout carries only results (a table or the problems, or with ``--json`` exactly one
+JSON document). How things are shown lives in :mod:`smdeploy.present`; files are read by
+:mod:`smdeploy.files` only.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from deployer.errors import ProfileInvalid
-from smdeploy import __version__, remote
-from smdeploy.executions import Progress, watch
-from smdeploy.validation import Validation, load_validator
+from deployer.errors import DeployerError, ProfileInvalid
+from smdeploy import __version__, files, present, remote
+from smdeploy.executions import watch as follow_execution
+from smdeploy.helptext import Command
+from smdeploy.params import number, whole
+from smdeploy.validation import load_validator
 
-if TYPE_CHECKING:  # the runtime (moto) is imported by the commands that run it
+if TYPE_CHECKING:
     from smdeploy.runtime.local import Outcome
 
-EXIT_OK, EXIT_FAILED, EXIT_MISUSE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_MISUSE, EXIT_CHANGES = 0, 1, 2, 3
 
 app = typer.Typer(
     name="smdeploy",
@@ -36,15 +35,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-err = Console(stderr=True, highlight=False)
-# A table piped to a file or a CI log is not cut to 80 columns.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"smdeploy {__version__}")
+        present.stdout().write(f"smdeploy {__version__}\n")
         raise typer.Exit(EXIT_OK)
 
 
@@ -58,97 +55,53 @@ def _root(
     """smdeploy: event-driven, serverless deployer of SageMaker real-time endpoints."""
 
 
+def _fail(message: str, code: int = EXIT_MISUSE) -> NoReturn:
+    present.error(present.stderr(), message)
+    raise typer.Exit(code)
+
+
+def _refused(refused: files.FileRefused) -> NoReturn:
+    for line in refused.lines:
+        present.error(present.stderr(), line)
+    raise typer.Exit(refused.exit_code)
+
+
 def read_request(path: Path) -> Any:
-    """The request in ``path``: parsed JSON, or the raw text when it is not JSON (so that
-    the Validate stage reports it, as it would for any execution input)."""
+    """The request in ``path``, or exit (2: unreadable, 1: not JSON as smdeploy reads it)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        err.print(f"[red]error:[/] cannot read {path}: {error}")
-        raise typer.Exit(EXIT_MISUSE) from None
+        return files.read_json(path, "request")
+    except files.FileRefused as refused:
+        _refused(refused)
+
+
+def read_profiles(path: Path | None) -> dict[str, Any] | None:
+    """The profiles file's object, or None without a file; exit 2 when it is not usable."""
+    if path is None:
+        return None
     try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours:d}:{minutes:02d}:{secs:02d}"
-
-
-class ProgressPrinter:
-    """Human progress on stderr: each stage, what it found, and each change of endpoint status.
-
-    The Wait/Describe loop prints only when the endpoint's status changes.
-    """
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self._last = ""
-        self._last_error = ""
-
-    def __call__(self, line: Progress) -> None:
-        stamp = f"  [dim]{_clock(line.seconds)}[/]  "
-        if line.kind == "stage":
-            if line.stage != "DescribeEndpoint":
-                self.console.print(f"{stamp}[bold]{line.stage}[/]")
-            return
-        if line.kind == "result" and line.stage == "DescribeEndpoint":
-            if line.endpoint_status == self._last:
-                return
-            self._last = line.endpoint_status or ""
-        if line.kind == "end":
-            colour = "green" if line.stage == "SUCCEEDED" else "red"
-            # the failure's cause was printed already when a stage reported it
-            detail = "" if line.detail == self._last_error else escape(line.detail)
-            self.console.print(f"{stamp}[{colour}]{line.stage}[/] {detail}", soft_wrap=True)
-            self._last = self._last_error = ""
-            return
-        colour = "yellow" if line.kind == "error" else "default"
-        if line.kind == "error":
-            self._last_error = line.detail
-        self.console.print(f"{stamp}  [{colour}]{escape(line.detail)}[/]", soft_wrap=True)
-
-
-def summary_table(outcomes: list[Outcome]) -> Table:
-    table = Table(title="Deployments (simulated time)", title_justify="left")
-    for column in (
-        "request",
-        "status",
-        "endpoint",
-        "config",
-        "endpoint status",
-        "error",
-        "sim s",
-        "wall s",
-    ):
-        table.add_column(column)
-    for o in outcomes:
-        colour = "green" if o.status == "SUCCEEDED" else "red"
-        table.add_row(
-            o.request,
-            f"[{colour}]{o.status}[/]",
-            o.EndpointName or "-",
-            o.EndpointConfigName or "-",
-            o.EndpointStatus or "-",
-            o.error or "-",
-            f"{o.stats.simulated_seconds:.0f}" if o.stats else "-",
-            f"{o.stats.wall_seconds:.2f}" if o.stats else "-",
-        )
-    return table
+        profiles = files.read_json(path, "profiles")
+    except files.FileRefused as refused:
+        refused.exit_code = EXIT_MISUSE
+        _refused(refused)
+    if not isinstance(profiles, dict):
+        _fail(f"{path}: the profiles must be an object of model package group -> profile")
+    return profiles
 
 
 # The simulation options, shared by ``local`` and ``emulator``.
 CreationSeconds = Annotated[
     float,
-    typer.Option(min=0, help="Simulated seconds an endpoint spends Creating or Updating."),
+    typer.Option(
+        parser=number(0),
+        metavar="SECONDS",
+        help="Simulated seconds an endpoint spends Creating or Updating (at least 0).",
+    ),
 ]
 ConfigVisibilityLag = Annotated[
     int,
     typer.Option(
-        min=0,
+        parser=whole(0),
+        metavar="N",
         help="The first N CreateEndpoint/UpdateEndpoint calls after each new config fail "
         "with SageMaker's not-yet-visible ValidationException.",
     ),
@@ -173,7 +126,11 @@ DuplicateEvents = Annotated[
 ]
 Seed = Annotated[
     int | None,
-    typer.Option(help="Seed for the retry jitter and --jitter, for reproducible runs."),
+    typer.Option(
+        parser=whole(),
+        metavar="N",
+        help="Seed for the retry jitter and --jitter, for reproducible runs.",
+    ),
 ]
 
 
@@ -243,7 +200,11 @@ ConfigRetention = Annotated[
 ]
 DeadlineSeconds = Annotated[
     int | None,
-    typer.Option(min=1, help="Deployment deadline in seconds (default 3600)."),
+    typer.Option(
+        parser=whole(1),
+        metavar="SECONDS",
+        help="Deployment deadline in seconds (default 3600; at least 1).",
+    ),
 ]
 ProfilesFile = Annotated[
     Path | None,
@@ -262,34 +223,24 @@ EndpointUrl = Annotated[
         help="An AWS-compatible endpoint (e.g. smdeploy emulator's) instead of AWS.",
     ),
 ]
+PollSeconds = Annotated[
+    float,
+    typer.Option(
+        parser=number(0.1),
+        metavar="SECONDS",
+        help="Seconds between looks at the execution (at least 0.1).",
+    ),
+]
 
 
-def read_profiles(path: Path | None) -> dict[str, Any] | None:
-    """The profiles file's object, or None without a file; exit 2 when it is unreadable."""
-    if path is None:
-        return None
-    try:
-        profiles = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        err.print(f"[red]error:[/] cannot read the profiles {path}: {error}")
-        raise typer.Exit(EXIT_MISUSE) from None
-    if not isinstance(profiles, dict):
-        err.print(f"[red]error:[/] {path}: must be an object of model package group -> profile")
-        raise typer.Exit(EXIT_MISUSE)
-    return profiles
-
-
-def _refuse_profiles(error: ProfileInvalid) -> NoReturn:
-    err.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
-    raise typer.Exit(EXIT_MISUSE)
-
-
-@app.command()
+@app.command(cls=Command, short_help="Deploy requests through the real state machine, offline.")
 def local(
     requests: Annotated[
         list[Path],
         typer.Argument(
-            help="Deployment request files (JSON), deployed in order.", metavar="REQUEST.json..."
+            help="Deployment request files (JSON), deployed in order.",
+            metavar="REQUEST.json",
+            show_default=False,
         ),
     ],
     as_json: Annotated[
@@ -311,12 +262,14 @@ def local(
     """Deploy each REQUEST through the real state machine in one fresh, embedded emulator.
 
     A later request for the same endpoint takes the update path. Exit 0 when every
-    deployment succeeded, 1 when any failed, 2 on misuse.
+    deployment succeeded, 1 when any failed (or a file is not JSON), 2 on misuse.
     """
+    bodies = [(str(path), read_request(path)) for path in requests]
+    profiles_read = read_profiles(profiles)
+    # the runtime (moto) is imported once the files are known to be usable
     from smdeploy.runtime.faults import Faults, parse_throttle
     from smdeploy.runtime.local import LocalDeployment
 
-    bodies = [(str(path), read_request(path)) for path in requests]
     faults = Faults(
         creation_seconds=creation_seconds,
         config_visibility_lag=config_visibility_lag,
@@ -327,64 +280,38 @@ def local(
         times=fault_times,
         invocation_jitter=jitter,
     )
+    err, out = present.stderr(), present.stdout()
     outcomes: list[Outcome] = []
     deployment = LocalDeployment(
         faults=faults,
         seed=seed,
         deadline_seconds=deadline_seconds,
-        profiles=read_profiles(profiles),
+        profiles=profiles_read,
         config_retention=config_retention,
     )
     try:
         with deployment as account:
             for label, body in bodies:
-                err.print(f"[bold]Deploying {escape(label)}[/]")
-                outcomes.append(account.deploy(body, label=label, on_progress=ProgressPrinter(err)))
+                present.heading(err, f"Deploying {label}")
+                printer = present.ProgressPrinter(err)
+                outcomes.append(account.deploy(body, label=label, on_progress=printer))
     except ProfileInvalid as error:
-        _refuse_profiles(error)
+        _fail(str(error))
     if as_json:
-        sys.stdout.write(json.dumps([o.to_json() for o in outcomes], indent=2) + "\n")
+        present.json_document(out, [o.to_json() for o in outcomes])
     else:
-        out.print(summary_table(outcomes))
+        present.summary(out, outcomes)
     raise typer.Exit(EXIT_OK if all(o.status == "SUCCEEDED" for o in outcomes) else EXIT_FAILED)
 
 
-def _share(fraction: float) -> str:
-    return f"{fraction * 100:.1f}%"
-
-
-def variants_table(validation: Validation) -> Table:
-    """The variants of a valid request, what each runs on, and its share of the traffic."""
-    table = Table(title_justify="left", box=None, pad_edge=False)
-    for column in ("variant", "model", "capacity", "traffic"):
-        table.add_column(column, justify="right" if column == "traffic" else "left")
-    fields = validation.request.fields if validation.request else {}
-    for kind in ("ProductionVariants", "ShadowProductionVariants"):
-        for variant in fields.get(kind, []):
-            name = variant["VariantName"]
-            if "ServerlessConfig" in variant:
-                config = variant["ServerlessConfig"]
-                capacity = (
-                    f"serverless {config['MemorySizeInMB']} MB, "
-                    f"up to {config['MaxConcurrency']} concurrent"
-                )
-            else:
-                capacity = f"{variant.get('InitialInstanceCount')} x {variant.get('InstanceType')}"
-            share = _share(validation.traffic[name]) if kind == "ProductionVariants" else "shadow"
-            table.add_row(escape(name), escape(variant["ModelName"]), escape(capacity), share)
-    return table
-
-
-@app.command()
+@app.command(cls=Command, short_help="Check a request against every rule, offline.")
 def validate(
     request: Annotated[
         Path,
         typer.Argument(
-            exists=True,
-            dir_okay=False,
-            readable=True,
             metavar="REQUEST.json",
             help="The deployment request to check (JSON).",
+            show_default=False,
         ),
     ],
     as_json: Annotated[
@@ -403,33 +330,37 @@ def validate(
     printed, one a line, the field's path first), 2 on misuse.
     """
     try:
-        body = request.read_bytes()
-    except OSError as error:
-        err.print(f"[red]error:[/] cannot read {escape(str(request))}: {escape(str(error))}")
-        raise typer.Exit(EXIT_MISUSE) from None
-    validation = load_validator()(body)
+        body: Any = files.read_bytes(request, "request")
+    except files.NotJson as refused:
+        body = None
+        problems = refused.problems
+    except files.FileRefused as refused:
+        _refused(refused)
+    validation = load_validator()(body) if body is not None else None
+    out = present.stdout()
+    if validation is None:
+        if as_json:
+            errors = [{"path": p.path, "message": p.message} for p in problems]
+            present.json_document(out, {"valid": False, "errors": errors, "traffic": {}})
+        else:
+            for problem in problems:
+                out.write(f"{problem}\n")
+            present.verdict(present.stderr(), "invalid", str(request))
+        raise typer.Exit(EXIT_FAILED)
     if as_json:
-        sys.stdout.write(json.dumps(validation.to_json(), indent=2, ensure_ascii=False) + "\n")
-    elif validation.request is not None:
-        found = validation.request
-        derived = " (derived from the content)" if found.config_name_derived else ""
-        out.print(f"[green]valid[/]: {escape(str(request))}")
-        out.print(f"  endpoint         {escape(found.endpoint_name)}")
-        out.print(f"  endpoint config  {escape(found.endpoint_config_name)}{derived}")
-        out.print(variants_table(validation))
+        present.json_document(out, validation.to_json())
     else:
-        for violation in validation.violations:
-            sys.stdout.write(f"{violation.path}: {violation.message}\n")
-        count = len(validation.violations)
-        noun = "problem" if count == 1 else "problems"
-        err.print(f"[red]invalid[/]: {escape(str(request))}: {count} {noun}")
+        present.validation(out, present.stderr(), str(request), validation)
     raise typer.Exit(EXIT_OK if validation.valid else EXIT_FAILED)
 
 
-@app.command()
+@app.command(cls=Command, short_help="Serve the embedded AWS, the deployer installed.")
 def emulator(
     port: Annotated[
-        int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")
+        int,
+        typer.Option(
+            parser=whole(0, 65535), metavar="PORT", help="Port on 127.0.0.1 (0: any free port)."
+        ),
     ] = 4566,
     profiles: ProfilesFile = None,
     as_json: Annotated[
@@ -481,35 +412,45 @@ def emulator(
         config_retention=config_retention,
     )
     try:
-        serve(server, out, err, as_json)
+        serve(server, present.stdout(), present.stderr(), as_json)
     except ProfileInvalid as error:
-        _refuse_profiles(error)
+        _fail(str(error))
     except PortInUse as error:
-        err.print(f"[red]error:[/] {error}; choose another with --port")
-        raise typer.Exit(EXIT_MISUSE) from None
+        _fail(f"{error}; choose another with --port")
     raise typer.Exit(EXIT_OK)
+
+
+AWS_CALL_ERRORS = (ClientError, BotoCoreError, DeployerError, remote.NoRegion)
 
 
 def _aws_call_failed(error: Exception, endpoint_url: str | None) -> NoReturn:
     if isinstance(error, ClientError):
-        err.print(f"[red]error:[/] {escape(remote.error_text(error))}", soft_wrap=True)
-    elif isinstance(error, NoCredentialsError):
+        _fail(remote.error_text(error))
+    if isinstance(error, NoCredentialsError):
         hint = " (any will do for smdeploy emulator)" if endpoint_url else ""
-        err.print(f"[red]error:[/] no AWS credentials found{hint}")
-    elif isinstance(error, EndpointConnectionError):
-        err.print(f"[red]error:[/] cannot reach {error.kwargs.get('endpoint_url')}")
-    else:
-        err.print(f"[red]error:[/] {escape(str(error))}")
-    raise typer.Exit(EXIT_MISUSE)
+        _fail(f"no AWS credentials found{hint}")
+    _fail(str(error))
 
 
-AWS_CALL_ERRORS = (ClientError, NoCredentialsError, EndpointConnectionError)
+def _follow(sfn: Any, execution_arn: str, poll_seconds: float, endpoint_url: str | None) -> int:
+    """Follow an execution to its end on stderr; its exit code (0 succeeded, 1 not)."""
+    err = present.stderr()
+    try:
+        follow_execution(sfn, execution_arn, present.ProgressPrinter(err), poll_seconds)
+        final = remote.report(sfn, execution_arn)
+    except AWS_CALL_ERRORS as error:
+        _aws_call_failed(error, endpoint_url)
+    present.final_line(err, final)
+    return EXIT_OK if final["status"] == "SUCCEEDED" else EXIT_FAILED
 
 
-@app.command()
+@app.command(cls=Command, short_help="Start a deployment by the deployer's state machine.")
 def start(
     request_file: Annotated[
-        Path, typer.Argument(metavar="REQUEST.json", help="The deployment request (JSON).")
+        Path,
+        typer.Argument(
+            metavar="REQUEST.json", help="The deployment request (JSON).", show_default=False
+        ),
     ],
     state_machine_arn: Annotated[
         str,
@@ -520,9 +461,7 @@ def start(
         bool,
         typer.Option("--wait", help="Follow the execution to its end; exit 0 or 1 with it."),
     ] = False,
-    poll_seconds: Annotated[
-        float, typer.Option(min=0.1, help="Seconds between looks at the execution (--wait).")
-    ] = 2.0,
+    poll_seconds: PollSeconds = 2.0,
 ) -> None:
     """Start a deployment of REQUEST by the deployer's state machine (on AWS, or on any
     AWS-compatible endpoint).
@@ -532,21 +471,20 @@ def start(
     when that execution FAILED, TIMED_OUT or was ABORTED, a new attempt starts, named
     <name>-2, <name>-3, ... Prints the
     execution ARN on stdout. Exit 0 when started (with --wait: when it succeeded), 1 when
-    it failed (--wait), 2 on misuse or when AWS refused the call.
+    it failed (--wait) or the file is not JSON, 2 on misuse or when AWS refused the call.
     """
     request = read_request(request_file)
-    if isinstance(request, str):
-        err.print(f"[red]error:[/] {request_file} is not JSON (Step Functions takes JSON input)")
-        raise typer.Exit(EXIT_MISUSE)
+    err = present.stderr()
     try:
         sfn = remote.stepfunctions(state_machine_arn, endpoint_url)
         started = remote.start(sfn, state_machine_arn, request)
     except remote.BadArn:
-        err.print(f"[red]error:[/] not a state machine ARN: {escape(state_machine_arn)}")
-        raise typer.Exit(EXIT_MISUSE) from None
+        _fail(f"not a state machine ARN: {state_machine_arn}")
     except AWS_CALL_ERRORS as error:
         _aws_call_failed(error, endpoint_url)
-    if started.existing:
+    if not started.existing:
+        err.print(f"Started execution {started.name}")
+    elif wait:
         err.print(
             f"This request was submitted before: following its execution {started.name} "
             "instead of deploying it again."
@@ -558,35 +496,26 @@ def start(
             f"{started.name}"
         )
     else:
-        err.print(f"Started execution {started.name}")
-    sys.stdout.write(started.execution_arn + "\n")
-    sys.stdout.flush()
+        err.print(
+            f"This request was submitted before: its execution is {started.name}; nothing "
+            "was started (smdeploy status ARN, or --wait, shows how it went)."
+        )
+    present.stdout().write(started.execution_arn + "\n")
     if not wait:
         raise typer.Exit(EXIT_OK)
-    try:
-        watch(sfn, started.execution_arn, ProgressPrinter(err), poll_seconds)
-        final = remote.report(sfn, started.execution_arn)
-    except AWS_CALL_ERRORS as error:
-        _aws_call_failed(error, endpoint_url)
-    if final["status"] == "SUCCEEDED":
-        if final.get("Skip"):
-            err.print(f"[green]SUCCEEDED[/]: nothing deployed: {escape(str(final['Skip']))}")
-        else:
-            err.print(
-                f"[green]SUCCEEDED[/]: {final['EndpointName']} is {final['EndpointStatus']} on "
-                f"{final['EndpointConfigName']}"
-            )
-        raise typer.Exit(EXIT_OK)
-    err.print(
-        f"[red]{final['status']}[/]: {escape(str(final['error']))}: {escape(str(final['cause']))}",
-        soft_wrap=True,
-    )
-    raise typer.Exit(EXIT_FAILED)
+    raise typer.Exit(_follow(sfn, started.execution_arn, poll_seconds, endpoint_url))
 
 
-@app.command()
+@app.command(cls=Command, short_help="Report where a deployer execution stands.")
 def status(
-    execution_arn: Annotated[str, typer.Argument(metavar="EXECUTION_ARN")],
+    execution_arn: Annotated[
+        str,
+        typer.Argument(
+            metavar="EXECUTION_ARN",
+            help="The deployer execution to report on (as start prints it).",
+            show_default=False,
+        ),
+    ],
     endpoint_url: EndpointUrl = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")
@@ -602,31 +531,181 @@ def status(
         sfn = remote.stepfunctions(execution_arn, endpoint_url)
         found = remote.report(sfn, execution_arn)
     except remote.BadArn:
-        err.print(f"[red]error:[/] not an execution ARN: {escape(execution_arn)}")
-        raise typer.Exit(EXIT_MISUSE) from None
+        _fail(f"not an execution ARN: {execution_arn}")
     except AWS_CALL_ERRORS as error:
         _aws_call_failed(error, endpoint_url)
     if as_json:
-        sys.stdout.write(json.dumps(found) + "\n")
-        raise typer.Exit(EXIT_OK)
-    table = Table(show_header=False, box=None)
-    table.add_column(style="bold")
-    table.add_column()
-    for key, value in found.items():
-        if value is not None:
-            shown = json.dumps(value) if isinstance(value, dict) else str(value)
-            table.add_row(key, escape(shown))
-    out.print(table)
+        present.json_document(present.stdout(), found)
+    else:
+        present.status(present.stdout(), found)
     raise typer.Exit(EXIT_OK)
 
 
-@app.command()
+@app.command(cls=Command, short_help="Say what a deployment would do (reads only).")
+def plan(
+    request_file: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="REQUEST.json",
+            help="The deployment request to plan (JSON); or --approval.",
+            show_default=False,
+        ),
+    ] = None,
+    approval: Annotated[
+        str | None,
+        typer.Option(
+            "--approval",
+            metavar="MODEL_PACKAGE_ARN",
+            help="Plan what approving this model package would deploy (needs --profiles).",
+        ),
+    ] = None,
+    profiles: Annotated[
+        Path | None,
+        typer.Option(
+            "--profiles", metavar="FILE", help="The deployment profiles (with --approval)."
+        ),
+    ] = None,
+    sagemaker_role_arn: Annotated[
+        str | None,
+        typer.Option(
+            "--sagemaker-role-arn",
+            metavar="ARN",
+            help="With --approval: the deployer's SageMaker execution role for the package's "
+            "model (default: the profile's, else the installed deployer's).",
+        ),
+    ] = None,
+    config_retention: Annotated[
+        int,
+        typer.Option(
+            parser=whole(0),
+            metavar="N",
+            help="The deployer's config retention, to show what it would delete (0: keeps all).",
+        ),
+    ] = 0,
+    region: Annotated[
+        str | None,
+        typer.Option(metavar="REGION", help="The endpoint's Region (default: your AWS config's)."),
+    ] = None,
+    endpoint_url: EndpointUrl = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")
+    ] = False,
+) -> None:
+    """Say what deploying REQUEST (or approving a model package) would do, reading the
+    account only: the request's problems, the action (CREATE, UPDATE, NONE...), what changes
+    from the config the endpoint serves, the models and config to create, what retention
+    would delete.
+
+    Exit 0 when there is nothing to do, 3 when the deployment would change something, 1 when
+    the request is invalid or the deployment would fail, 2 on misuse or when AWS refused a
+    call. Nothing is ever created, updated, tagged or deleted.
+    """
+    from smdeploy import planning
+
+    if (request_file is None) == (approval is None):
+        _fail("give one REQUEST.json, or --approval MODEL_PACKAGE_ARN (with --profiles FILE)")
+    if approval is not None and profiles is None:
+        _fail("--approval needs --profiles FILE: the deployment profiles of the deployer")
+    try:
+        if approval is not None:
+            report = planning.plan_approval(
+                approval,
+                planning.Target(region, endpoint_url, config_retention),
+                read_profiles(profiles) or {},
+                sagemaker_role_arn,
+            )
+        else:
+            assert request_file is not None
+            validation = load_validator()(read_request(request_file))
+            if validation.valid:
+                sagemaker = remote.client("sagemaker", region, endpoint_url)
+                report = planning.plan(validation, sagemaker, config_retention)
+            else:
+                report = planning.rejected(validation)
+    except planning.CannotPlan as error:
+        _fail(str(error), error.exit_code)
+    except AWS_CALL_ERRORS as error:
+        _aws_call_failed(error, endpoint_url)
+    if as_json:
+        present.json_document(present.stdout(), report.to_json())
+    else:
+        present.plan(present.stdout(), report)
+    if not report.valid or (report.blocked and not report.blocked["retryable"]):
+        raise typer.Exit(EXIT_FAILED)
+    raise typer.Exit(EXIT_CHANGES if report.changes or report.blocked else EXIT_OK)
+
+
+@app.command(cls=Command, short_help="Follow the deployment an approval started.")
+def watch(
+    model_package_arn: Annotated[
+        str,
+        typer.Option(
+            "--model-package-arn",
+            metavar="ARN",
+            help="The approved model package whose deployment to follow.",
+        ),
+    ],
+    state_machine_arn: Annotated[
+        str | None,
+        typer.Option(
+            "--state-machine-arn",
+            metavar="ARN",
+            help="The deployer's state machine (default: the one the approval rules start).",
+        ),
+    ] = None,
+    endpoint_url: EndpointUrl = None,
+    appear_seconds: Annotated[
+        float,
+        typer.Option(
+            parser=number(0),
+            metavar="SECONDS",
+            help="How long to wait for the approval's execution to appear.",
+        ),
+    ] = 120.0,
+    poll_seconds: PollSeconds = 2.0,
+) -> None:
+    """Follow the deployment that approving a model package started, as start --wait does.
+
+    For a pipeline that approves a package (AWS CLI, SageMaker Python SDK) and must wait for
+    the endpoint: finds the execution the approval's event started (waiting for it to appear,
+    at most --appear-seconds), then follows it. Exit 0 when it succeeded, 1 when it failed or
+    no execution appeared in time, 2 on misuse or when AWS refused a call.
+    """
+    from smdeploy import approvals
+
+    err = present.stderr()
+    try:
+        found = approvals.wait_for_execution(
+            model_package_arn,
+            state_machine_arn,
+            endpoint_url,
+            appear_seconds,
+            poll_seconds,
+            on_pending=lambda status: err.print(
+                f"{model_package_arn} is {status}: waiting for its approval and the execution "
+                "it starts"
+            ),
+        )
+        sfn = remote.stepfunctions(found, endpoint_url)
+    except approvals.NotFound as error:
+        _fail(str(error), error.exit_code)
+    except AWS_CALL_ERRORS as error:
+        _aws_call_failed(error, endpoint_url)
+    err.print(f"Following execution {found.rsplit(':', 1)[-1]} (the approval's)")
+    present.stdout().write(found + "\n")
+    raise typer.Exit(_follow(sfn, found, poll_seconds, endpoint_url))
+
+
+@app.command(cls=Command, short_help="Approve two versions of a model offline: create, update.")
 def demo() -> None:
     """Register and approve a model package: the approval deploys it (create); then its
     next version (update). All offline, through the front door; verify both."""
     from smdeploy.demo import run_demo
 
-    raise typer.Exit(run_demo(err, out))
+    err, out = present.stderr(), present.stdout()
+    outcomes, failures = run_demo(err)
+    present.summary(out, outcomes)
+    raise typer.Exit(EXIT_FAILED if failures else EXIT_OK)
 
 
 def main() -> None:

@@ -14,10 +14,10 @@ import json
 from functools import partial
 from typing import Any
 
-from rich.console import Console
-
 from smdeploy import paths
+from smdeploy.present import ProgressPrinter, Screen
 from smdeploy.runtime.local import LocalDeployment, Outcome
+from smdeploy.serve import delivery_line
 
 GROUP = "churn-predictor"
 
@@ -76,15 +76,14 @@ def verify(
     return problems
 
 
-def run_demo(err: Console, out: Console) -> int:
-    from smdeploy.cli import ProgressPrinter, summary_table
-    from smdeploy.serve import delivery_line
-
+def run_demo(err: Screen) -> tuple[list[Outcome], int]:
+    """Run the demo, its progress on ``err``; every execution's outcome, and how many of the
+    two approvals failed verification."""
     outcomes: list[Outcome] = []
     failures = 0
     with LocalDeployment(seed=7, profiles=profiles()) as account:
         account.emulator.on_delivery = lambda delivery: err.print(
-            f"[bold]EventBridge[/]: {delivery_line(delivery)}", soft_wrap=True
+            f"[bold]EventBridge[/]: {delivery_line(delivery)}"
         )
         err.print("[bold]smdeploy demo[/]: an emulated AWS account on this machine; no AWS needed.")
         err.print(
@@ -117,5 +116,4 @@ def run_demo(err: Console, out: Console) -> int:
                     f"  [green]verified[/]: the approval {verb} {outcome.EndpointName}; it is "
                     f"InService on {outcome.EndpointConfigName}, serving version {version}"
                 )
-    out.print(summary_table(outcomes))
-    return 1 if failures else 0
+    return outcomes, failures

@@ -103,6 +103,25 @@ class Previous:
     status: str
 
 
+def client(service: str, region: str | None, endpoint_url: str | None) -> Any:
+    """A client of ``service`` with the usual credentials, for ``region`` (default: the AWS
+    configuration's; ``us-east-1`` against an ``endpoint_url`` when none is configured)."""
+    session = boto3.session.Session()
+    region = region or session.region_name or ("us-east-1" if endpoint_url else None)
+    if region is None:
+        raise NoRegion("no AWS Region: give --region, or set AWS_DEFAULT_REGION")
+    return session.client(  # type: ignore[call-overload]
+        service,
+        region_name=region,
+        endpoint_url=endpoint_url,
+        config=Config(user_agent_extra="smdeploy-cli"),
+    )
+
+
+class NoRegion(ValueError):
+    """No Region given or configured."""
+
+
 @dataclass(frozen=True)
 class Started:
     execution_arn: str

@@ -1,22 +1,27 @@
 """``smdeploy emulator`` in the foreground: start the server, say what a client needs, show
-each event that starts a deployment, and stop cleanly on Ctrl-C or SIGTERM."""
+each execution as it starts (by an event, or directly) and as it ends, and stop cleanly on
+Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
-import sys
 import threading
 import time
 from types import FrameType
 from typing import Any
 
-from rich.console import Console
+import boto3
 from rich.markup import escape
 
+from smdeploy import remote
+from smdeploy.present import Screen
 from smdeploy.runtime.emulator import Delivery
 from smdeploy.runtime.install import Installation
-from smdeploy.runtime.server import EmulatorServer
+from smdeploy.runtime.server import ACCESS_KEY, SECRET_KEY, EmulatorServer
+
+WATCH_SECONDS = 0.5  # real seconds between looks at the state machine's executions
 
 
 def client_info(server: EmulatorServer, installation: Installation) -> dict[str, Any]:
@@ -29,12 +34,34 @@ def client_info(server: EmulatorServer, installation: Installation) -> dict[str,
     }
 
 
+def seconds_since_launch() -> float | None:
+    """Seconds since this process started (Linux: /proc), or None where unknown."""
+    try:
+        with (
+            open("/proc/self/stat", encoding="ascii") as stat,
+            open("/proc/uptime", encoding="ascii") as uptime,
+        ):
+            started_ticks = int(stat.read().rsplit(")", 1)[1].split()[19])
+            since_boot = float(uptime.read().split()[0])
+        return since_boot - started_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def first_endpoint(server: EmulatorServer) -> str:
+    """The endpoint the first profile deploys, for the copy-paste commands."""
+    for profile in (server.profiles or {}).values():
+        if isinstance(profile, dict) and isinstance(profile.get("EndpointName"), str):
+            return str(profile["EndpointName"])
+    return "churn-predictor"  # examples/request.json's, which the commands deploy otherwise
+
+
 def banner(server: EmulatorServer, installation: Installation, ready_seconds: float) -> str:
     url, region = server.endpoint_url, installation.region
     manifests = f"s3://{installation.bucket}/{installation.manifest_prefix}"
     lines = [
         f"[bold]smdeploy emulator[/]: AWS on {url}, the deployer installed "
-        f"(ready in {ready_seconds:.1f} s)",
+        f"(ready {ready_seconds:.1f} s after launch)",
         "",
         f"  endpoint URL      {url}",
         f"  region            {region}",
@@ -61,7 +88,9 @@ def banner(server: EmulatorServer, installation: Installation, ready_seconds: fl
         "        --query ModelPackageArn --output text)",
         f"  {aws} sagemaker update-model-package --model-package-arn $ARN "
         "--model-approval-status Approved",
-        f"  {aws} sagemaker describe-endpoint --endpoint-name ENDPOINT --query EndpointStatus",
+        f"  smdeploy watch --model-package-arn $ARN --endpoint-url {url}",
+        f"  {aws} sagemaker describe-endpoint --endpoint-name {first_endpoint(server)} "
+        "--query EndpointStatus",
         f"  {aws} s3 cp examples/request.json {manifests}",
         f"  {aws} stepfunctions start-execution --state-machine-arn "
         f"{installation.state_machine_arn} --name first-try --input file://examples/request.json",
@@ -80,7 +109,69 @@ def delivery_line(delivery: Delivery) -> str:
     return f"{escape(what)}: [red]not delivered[/]: {escape(str(delivery.error))}"
 
 
-def serve(server: EmulatorServer, out: Console, err: Console, as_json: bool) -> None:
+class ExecutionWatcher(threading.Thread):
+    """Prints each execution of the deployer as it starts (unless an event's delivery said so
+    already) and as it ends, with its outcome."""
+
+    def __init__(self, server: EmulatorServer, state_machine_arn: str, err: Screen) -> None:
+        super().__init__(name="smdeploy-execution-watcher", daemon=True)
+        self.err = err
+        self.state_machine_arn = state_machine_arn
+        self.announced: set[str] = set()  # started executions already printed
+        self.ended: set[str] = set()
+        self.stop = threading.Event()
+        session = boto3.session.Session(
+            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name="us-east-1"
+        )
+        self.sfn: Any = session.client("stepfunctions", endpoint_url=server.endpoint_url)
+
+    def delivered(self, delivery: Delivery) -> None:
+        if delivery.execution_arn is not None:
+            self.announced.add(delivery.execution_arn)
+        self.err.print(delivery_line(delivery))
+
+    def run(self) -> None:
+        while not self.stop.wait(WATCH_SECONDS):
+            try:
+                self.look()
+            except Exception as error:  # a look that fails is tried at the next one
+                self.err.print(f"[yellow]could not list executions:[/] {escape(str(error))}")
+
+    def look(self) -> None:
+        pages = self.sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=self.state_machine_arn
+        )
+        listed = sorted(
+            (e for page in pages for e in page["executions"]), key=lambda e: e["startDate"]
+        )
+        for execution in listed:
+            arn, name = execution["executionArn"], execution["name"]
+            if arn not in self.announced:
+                self.announced.add(arn)
+                self.err.print(f"direct execution {escape(name)} started")
+            if execution["status"] != "RUNNING" and arn not in self.ended:
+                self.ended.add(arn)
+                self.err.print(outcome_line(remote.report(self.sfn, arn)))
+
+
+def outcome_line(report: dict[str, Any]) -> str:
+    """How an execution ended, in one line."""
+    name = escape(report["name"])
+    if report["status"] == "SUCCEEDED":
+        if report.get("Skip"):
+            skip = escape(str(report["Skip"]))
+            return f"execution {name} [green]SUCCEEDED[/]: nothing deployed: {skip}"
+        return (
+            f"execution {name} [green]SUCCEEDED[/]: {escape(str(report['EndpointName']))} is "
+            f"{report['EndpointStatus']} on {escape(str(report['EndpointConfigName']))}"
+        )
+    return (
+        f"execution {name} [red]{report['status']}[/]: {escape(str(report['error']))}: "
+        f"{escape(str(report['cause']))}"
+    )
+
+
+def serve(server: EmulatorServer, out: Screen, err: Screen, as_json: bool) -> None:
     """Run ``server`` until Ctrl-C or SIGTERM."""
     stop = threading.Event()
 
@@ -95,17 +186,18 @@ def serve(server: EmulatorServer, out: Console, err: Console, as_json: bool) -> 
         with server:
             installation = server.installation
             assert installation is not None  # set on entry
-            ready = time.perf_counter() - began
-            server.emulator.on_delivery = lambda delivery: err.print(
-                delivery_line(delivery), soft_wrap=True
-            )
+            ready = seconds_since_launch() or (time.perf_counter() - began)
+            watcher = ExecutionWatcher(server, installation.state_machine_arn, err)
+            server.emulator.on_delivery = watcher.delivered
             if as_json:
-                sys.stdout.write(json.dumps(client_info(server, installation)) + "\n")
-                sys.stdout.flush()
+                out.write(json.dumps(client_info(server, installation)) + "\n")
             else:
-                out.print(banner(server, installation, ready), soft_wrap=True)
+                out.print(banner(server, installation, ready))
+            watcher.start()
             while not stop.wait(0.2):
                 pass
+            watcher.stop.set()
+            watcher.join(timeout=5)
             err.print("stopping")
     finally:
         for signum, handler in previous.items():

@@ -20,9 +20,9 @@ from typing import Any
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 from pydantic import BaseModel, ConfigDict, Field
 
-from deployer import rules, shapes
+from deployer import contract, jsontext, rules, shapes
 from deployer.errors import RequestInvalid
-from deployer.violations import REQUEST_PATH, Violation, described
+from deployer.violations import REQUEST_PATH, Violation, described, render
 
 # Step Functions refuses execution input and state output above 256 KiB.
 MAX_PAYLOAD_BYTES = 262_144
@@ -136,38 +136,74 @@ class Validation(BaseModel):
         }
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _decode(raw: Any) -> tuple[dict[str, Any] | None, Violation | None]:
-    """The request as a JSON object, or the one violation that stops every other check."""
+def _decode(raw: Any) -> tuple[dict[str, Any] | None, list[Violation]]:
+    """The request as a JSON object, or the violations that stop every other check."""
     if isinstance(raw, str | bytes | bytearray):
         try:
-            raw = json.loads(raw, parse_constant=_reject_constant)
-        except (ValueError, RecursionError) as error:
-            message = (
-                f"is not valid JSON: {error}"
-                if isinstance(error, ValueError)
-                else ("is not valid JSON: nested too deeply")
-            )
-            return None, Violation(REQUEST_PATH, "json", message)
+            raw = jsontext.loads(raw)
+        except jsontext.JsonRefused as refused:
+            found = [Violation(p.path, p.rule, p.message) for p in refused.problems]
+            event = _event_problem(refused.value) if isinstance(refused.value, dict) else None
+            return None, [event, *found] if event else found
     if not isinstance(raw, dict):
         message = f"must be a JSON object, got {described(raw)}"
-        return None, Violation(REQUEST_PATH, "object", message, raw)
+        return None, [Violation(REQUEST_PATH, "object", message, raw)]
+    problems = jsontext.problems(raw)
+    if problems:
+        return None, [Violation(p.path, p.rule, p.message) for p in problems]
+    event = _event_problem(raw)
+    if event is not None:
+        return None, [event]
     try:
         # Step Functions counts the UTF-8 bytes of the JSON text
         text = json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError, RecursionError) as error:
-        return None, Violation(REQUEST_PATH, "json", f"is not a JSON value: {error}")
+        return None, [Violation(REQUEST_PATH, "json", f"is not a JSON value: {error}")]
     size = len(text.encode())
     if size > MAX_PAYLOAD_BYTES:
         message = (
             f"is {size} bytes; Step Functions carries at most "
             f"{MAX_PAYLOAD_BYTES} bytes (256 KiB) between states"
         )
-        return None, Violation(REQUEST_PATH, "payload-size", message, size)
-    return raw, None
+        return None, [Violation(REQUEST_PATH, "payload-size", message, size)]
+    return raw, []
+
+
+# The EventBridge envelope's own fields:
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html
+_EVENT_FIELDS = frozenset({"detail-type", "source", "detail", "account", "region", "resources"})
+# What the deployer deploys on (the rules that start it; see deployer.contract).
+HANDLED_EVENTS = (
+    f'{contract.APPROVAL_SOURCE} "{contract.APPROVAL_DETAIL_TYPE}" (a model package approval '
+    f'or rejection) and {contract.S3_SOURCE} "{contract.S3_OBJECT_CREATED}" (a manifest)'
+)
+
+
+def _event_problem(raw: dict[str, Any]) -> Violation | None:
+    """An EventBridge event that reached the validator (one the deployer does not handle, or
+    a malformed one) is said to be one, not reported as a dozen unknown fields."""
+    if "detail-type" not in raw and not ("source" in raw and "detail" in raw):
+        return None
+    if len(_EVENT_FIELDS & raw.keys()) < 2:
+        return None
+    source = raw.get("source")
+    detail_type = raw.get("detail-type")
+    handled = (source, detail_type) in (
+        (contract.APPROVAL_SOURCE, contract.APPROVAL_DETAIL_TYPE),
+        (contract.S3_SOURCE, contract.S3_OBJECT_CREATED),
+    )
+    message = (
+        f"is an EventBridge event from {render(source)}, detail-type {render(detail_type)}, "
+        + (
+            "not a deployment request: the state machine turns it into one (with a deployment "
+            "profile, or from the manifest it names)"
+            if handled
+            else f"not a deployment request; smdeploy deploys on {HANDLED_EVENTS} events"
+        )
+    )
+    if not isinstance(raw.get("detail"), dict):
+        message += " (this one has no detail object)"
+    return Violation(REQUEST_PATH, "event", message)
 
 
 def _botocore_floor(raw: dict[str, Any]) -> list[Violation]:
@@ -250,7 +286,7 @@ def validate_request(raw: Any) -> Validation:
     """
     request, stop = _decode(raw)
     if request is None:
-        return Validation(violations=(stop,) if stop else (), traffic={})
+        return Validation(violations=tuple(stop), traffic={})
     violations = _merge(
         rules.documented_violations(request),
         shapes.model_violations(request),

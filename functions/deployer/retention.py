@@ -69,7 +69,8 @@ class Pruned(BaseModel):
     Models: list[str] = []
 
 
-def _is_ours(gateway: SageMakerGateway, arn: str, endpoint_name: str) -> bool:
+def is_ours(gateway: SageMakerGateway, arn: str, endpoint_name: str) -> bool:
+    """Whether the resource carries the deployer's mark for this endpoint."""
     mark = endpoint_name.lower()
     return any(
         t["Key"] == contract.MANAGED_TAG and t["Value"].lower() == mark
@@ -97,7 +98,7 @@ def prune(
     pruned = Pruned()
     try:
         listed = gateway.list_endpoint_configs(endpoint_name)
-        owned = [c for c in listed if _is_ours(gateway, c["EndpointConfigArn"], endpoint_name)]
+        owned = [c for c in listed if is_ours(gateway, c["EndpointConfigArn"], endpoint_name)]
         doomed = to_delete(owned, kept)
         in_use: set[str] = set()
         candidates: set[str] = set(gateway.list_models(endpoint_name))
@@ -113,7 +114,7 @@ def prune(
             pruned.EndpointConfigs.append(name)
         for model in models_to_delete(candidates, in_use):
             described = gateway.describe_model(model)
-            if described is not None and _is_ours(gateway, described["ModelArn"], endpoint_name):
+            if described is not None and is_ours(gateway, described["ModelArn"], endpoint_name):
                 gateway.delete_model(model)
                 pruned.Models.append(model)
     except DeployerError as error:

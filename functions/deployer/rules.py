@@ -366,10 +366,13 @@ def traffic_shares(raw: dict[str, Any]) -> dict[str, float]:
         if name is None or name in shares or weight is None or weight < 0:
             return {}
         shares[name] = weight
-    total = sum(shares.values())
-    if len(shares) != len(_items(raw.get("ProductionVariants"))) or total <= 0:
+    largest = max(shares.values(), default=0.0)
+    if len(shares) != len(_items(raw.get("ProductionVariants"))) or largest <= 0:
         return {}
-    return {name: weight / total for name, weight in shares.items()}
+    # scaled by the largest weight first, so that no sum of finite weights overflows
+    scaled = {name: weight / largest for name, weight in shares.items()}
+    total = sum(scaled.values())
+    return {name: weight / total for name, weight in scaled.items()}
 
 
 def kms_local_storage(raw: dict[str, Any]) -> Iterator[Violation]:

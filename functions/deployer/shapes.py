@@ -131,6 +131,7 @@ REQUEST_REQUIRED = ("EndpointName", "ProductionVariants")
 MODELS_FIELD = "Models"
 
 # How SageMaker (a Java service) holds numbers: "integer" is 32-bit, "long" 64-bit.
+FLOAT32_MAX = 3.4028234663852886e38
 _INTEGER_RANGES = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 
 # What a pattern means, for the people who read the message (keyed by shape name).
@@ -306,6 +307,11 @@ def _check_scalar(shape: Shape, value: Any, path: str) -> Violation | None:
             return _wrong_type(path, "a number", value)
         if not math.isfinite(value):
             return _wrong_type(path, "a finite number", value)
+        if kind == "float" and abs(value) > FLOAT32_MAX:
+            # The API reference's Float is 32 bits wide (e.g. InitialVariantWeight:
+            # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariant.html)
+            message = f"must be a 32-bit float (at most {FLOAT32_MAX:.8g}), got {render(value)}"
+            return Violation(path, "float32", message, value)
         return _check_range(shape, value, path, None, None)
     if kind == "boolean":
         return None if isinstance(value, bool) else _wrong_type(path, "true or false", value)

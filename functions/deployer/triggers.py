@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from deployer import contract
+from deployer import contract, jsontext
 from deployer.errors import (
     ManifestNotFound,
     ModelPackageNotFound,
@@ -286,10 +286,10 @@ def _read_manifest(detail: dict[str, Any], s3: S3Client) -> Any:
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         raise ManifestNotFound(f"GetObject {uri}: {code}: {error}") from error
-    try:
-        return json.loads(body)
-    except ValueError as error:
-        raise RequestInvalid([f"(manifest {uri}): is not valid JSON: {error}"]) from None
+    try:  # the rules every door applies to JSON text (UTF-8, each key once, 32 levels...)
+        return jsontext.loads(body, f"(manifest {uri})")
+    except jsontext.JsonRefused as refused:
+        raise RequestInvalid([str(problem) for problem in refused.problems]) from None
 
 
 def _check_prefix(request: DeploymentRequest, prefix: str) -> None:

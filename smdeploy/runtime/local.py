@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from moto import mock_aws
 from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.utils import arn_formatter
 
 from smdeploy import paths
 from smdeploy.executions import ProgressCallback, readable_cause, watch
@@ -313,6 +314,12 @@ class LocalDeployment:
             return
         outcome.EndpointName, outcome.EndpointArn = found.name, found.arn
         outcome.EndpointStatus = found.status
+        # the config the endpoint serves now (after a rolled-back update: the old one)
+        if outcome.EndpointConfigName != found.config_name:
+            outcome.EndpointConfigName = found.config_name
+            outcome.EndpointConfigArn = str(
+                arn_formatter("endpoint-config", found.config_name.lower(), ACCOUNT, REGION)
+            )
 
 
 def _state_transitions(history: list[dict[str, Any]]) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -223,7 +224,8 @@ def test_validate_json_of_an_invalid_request_lists_path_and_message():
     ("content", "first_line"),
     [
         pytest.param(b"deploy churn-predictor please", "(request): is not valid JSON", id="text"),
-        pytest.param(b"\xff\xfe{", "(request): is not valid JSON", id="not-utf8"),
+        pytest.param(b"\xff\xfe{", "(request): is UTF-16 text", id="utf-16"),
+        pytest.param(b'{"a": "\xff"}', "(request): is not UTF-8 text: byte 0xff", id="not-utf8"),
         pytest.param(b'["churn-predictor"]', "(request): must be a JSON object", id="a-list"),
     ],
 )
@@ -236,3 +238,54 @@ def test_validate_a_file_that_is_no_request_is_invalid_not_a_crash(tmp_path, con
     assert run.returncode == 1
     assert run.stdout.startswith(first_line)
     assert "Traceback" not in run.stderr
+
+
+def test_local_in_80_columns_shows_every_name_status_and_config_whole():
+    env = dict(os.environ, COLUMNS="80", NO_COLOR="1")
+    run = subprocess.run(
+        [SMDEPLOY, "local", V1, V2, "--rollback-update", "alarm tripped"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+
+    assert run.returncode == 1, run.stderr
+    assert "…" not in run.stdout
+    records = run.stdout.split(f"{V2}\n")
+    first, second = (
+        dict(re.split(r"\s{2,}", line.strip(), maxsplit=1) for line in block.splitlines()[-8:])
+        for block in (records[0].split(f"{V1}\n")[1], records[1])
+    )
+    assert first["status"] == "SUCCEEDED"
+    assert first["endpoint"] == "churn-predictor"
+    # the rolled-back update: the endpoint still serves the first config, and says so
+    assert second["status"] == "FAILED"
+    assert second["error"] == "EndpointUpdateRolledBack"
+    assert second["config"] == first["config"]
+    assert all(line == line.rstrip() for line in run.stdout.splitlines())
+    assert all(len(line) <= 80 for line in run.stdout.splitlines() if V1 not in line)
+
+
+def test_help_shows_whole_option_names_and_no_type_labels():
+    env = dict(os.environ, COLUMNS="80", NO_COLOR="1")
+    run = subprocess.run(
+        [SMDEPLOY, "emulator", "--help"], capture_output=True, text=True, env=env, timeout=60
+    )
+    local = subprocess.run(
+        [SMDEPLOY, "local", "--help"], capture_output=True, text=True, env=env, timeout=60
+    )
+
+    assert run.returncode == 0
+    assert "--config-visibility-lag N" in run.stdout
+    assert "<bool>" not in run.stdout + local.stdout
+    assert "…" not in run.stdout
+    assert local.stdout.splitlines()[0] == "Usage: smdeploy local [OPTIONS] REQUEST.json..."
+
+
+def test_a_bad_number_is_echoed():
+    run = smdeploy("local", V1, "--seed", "abc")
+
+    assert run.returncode == 2
+    assert "'abc' is not a whole number" in run.stderr

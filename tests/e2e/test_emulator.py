@@ -135,11 +135,16 @@ def run_shell(running: Running, *blocks: str) -> subprocess.CompletedProcess[str
     )
 
 
-def smdeploy(*args: str) -> subprocess.CompletedProcess[str]:
+def smdeploy(*args: str, columns: str = "160") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [SMDEPLOY, *args],
         cwd=ROOT,
-        env={**environment(), "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
+        env={
+            **environment(),
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "COLUMNS": columns,
+        },
         capture_output=True,
         text=True,
         timeout=300,
@@ -324,7 +329,6 @@ def test_start_wait_exits_1_with_the_cause(emulator):
 @pytest.mark.parametrize(
     "args",
     [
-        pytest.param(["start", "README.md", "--state-machine-arn", "ARN"], id="not-json"),
         pytest.param(["start", "examples/request.json", "--state-machine-arn", "nope"], id="arn"),
         pytest.param(["status", "arn:nope"], id="bad-execution-arn"),
         pytest.param(
@@ -342,6 +346,24 @@ def test_start_and_status_misuse_exits_2(shared_emulator, args):
     assert run.returncode == 2
     assert run.stdout == ""
     assert run.stderr.strip() != ""
+
+
+def test_start_refuses_a_file_that_is_not_json_before_calling_aws(shared_emulator):
+    before = executions(shared_emulator)
+
+    run = smdeploy(
+        "start",
+        "README.md",
+        "--state-machine-arn",
+        shared_emulator.info["state_machine_arn"],
+        "--endpoint-url",
+        shared_emulator.url,
+    )
+
+    assert run.returncode == 1
+    assert run.stdout == ""
+    assert "README.md: (request): is not valid JSON" in run.stderr
+    assert executions(shared_emulator) == before
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -502,3 +524,187 @@ def test_two_approvals_within_a_second_end_on_the_second_with_no_failure(tmp_pat
         assert len(sm.list_endpoint_configs()["EndpointConfigs"]) <= 2
     finally:
         stop(running)
+
+
+# --- plan and watch: the front door for a pipeline ---------------------------------------------
+
+
+def account_state(running: Running) -> dict[str, Any]:
+    """Everything a deployment could create, change or delete in the emulated account."""
+    sm = running.client("sagemaker")
+    endpoints = sm.list_endpoints()["Endpoints"]
+    return {
+        "endpoints": sorted(
+            (e["EndpointName"], e["EndpointStatus"], str(e["LastModifiedTime"])) for e in endpoints
+        ),
+        "serving": sorted(
+            sm.describe_endpoint(EndpointName=e["EndpointName"])["EndpointConfigName"]
+            for e in endpoints
+        ),
+        "configs": sorted(
+            c["EndpointConfigName"] for c in sm.list_endpoint_configs()["EndpointConfigs"]
+        ),
+        "models": sorted(m["ModelName"] for m in sm.list_models()["Models"]),
+        "executions": sorted(e["executionArn"] for e in executions(running)),
+    }
+
+
+PLAN_KEYS = {
+    "valid",
+    "errors",
+    "ModelPackageArn",
+    "ModelApprovalStatus",
+    "EndpointName",
+    "EndpointConfigName",
+    "action",
+    "reason",
+    "blocked",
+    "serving",
+    "differences",
+    "endpointConfig",
+    "models",
+    "policy",
+    "retention",
+    "changes",
+}
+
+
+def test_plan_says_what_the_next_version_would_change_and_changes_nothing(emulator):
+    started = smdeploy(
+        "start",
+        "examples/request.json",
+        "--wait",
+        "--poll-seconds",
+        "0.2",
+        "--state-machine-arn",
+        emulator.info["state_machine_arn"],
+        "--endpoint-url",
+        emulator.url,
+    )
+    assert started.returncode == 0, started.stderr
+    before = account_state(emulator)
+
+    update = smdeploy("plan", "examples/request-v2.json", "--endpoint-url", emulator.url)
+    same = smdeploy("plan", "examples/request.json", "--endpoint-url", emulator.url)
+    as_json = smdeploy("plan", "examples/request-v2.json", "--endpoint-url", emulator.url, "--json")
+
+    assert account_state(emulator) == before
+    assert update.returncode == 3, update.stderr
+    assert "UPDATE: UpdateEndpoint: churn-predictor is InService" in update.stdout
+    assert (
+        "ProductionVariants[primary].ModelName: exists as 'churn-xgboost-v1', request says "
+        "'churn-xgboost-v2'" in update.stdout
+    )
+    assert "models to create: churn-xgboost-v2" in update.stdout
+    assert same.returncode == 0, same.stderr
+    assert "NONE: already deployed: churn-predictor serves" in same.stdout
+    assert as_json.returncode == 3
+    report = json.loads(as_json.stdout)
+    assert set(report) == PLAN_KEYS
+    assert (report["action"], report["changes"], report["endpointConfig"]) == (
+        "UPDATE",
+        True,
+        "create",
+    )
+
+
+def register_package(running: Running) -> str:
+    specification = json.loads((EXAMPLES / "inference-specification.json").read_text())
+    return str(
+        running.client("sagemaker").create_model_package(
+            ModelPackageGroupName="churn-predictor",
+            InferenceSpecification=specification,
+            ModelApprovalStatus="PendingManualApproval",
+        )["ModelPackageArn"]
+    )
+
+
+def test_plan_an_approval_then_watch_the_deployment_it_starts(emulator):
+    package = register_package(emulator)
+    before = account_state(emulator)
+
+    planned = smdeploy(
+        "plan",
+        "--approval",
+        package,
+        "--profiles",
+        "examples/profiles.json",
+        "--endpoint-url",
+        emulator.url,
+    )
+    assert account_state(emulator) == before
+    emulator.client("sagemaker").update_model_package(
+        ModelPackageArn=package, ModelApprovalStatus="Approved"
+    )
+    watched = smdeploy(
+        "watch",
+        "--model-package-arn",
+        package,
+        "--endpoint-url",
+        emulator.url,
+        "--poll-seconds",
+        "0.2",
+    )
+
+    assert planned.returncode == 3, planned.stderr
+    assert f"approval of {package}" in planned.stdout
+    assert "CREATE: CreateEndpoint: the endpoint does not exist yet" in planned.stdout
+    assert "models to create: churn-predictor-v1-" in planned.stdout
+    assert watched.returncode == 0, watched.stderr
+    [execution] = executions(emulator)
+    assert watched.stdout.strip() == execution["executionArn"]
+    assert "SUCCEEDED: churn-predictor is InService" in watched.stderr
+    endpoint = emulator.client("sagemaker").describe_endpoint(EndpointName="churn-predictor")
+    assert endpoint["EndpointStatus"] == "InService"
+
+
+def test_watch_gives_up_when_no_execution_appears(emulator):
+    package = register_package(emulator)  # never approved
+
+    run = smdeploy(
+        "watch",
+        "--model-package-arn",
+        package,
+        "--endpoint-url",
+        emulator.url,
+        "--appear-seconds",
+        "1",
+        "--poll-seconds",
+        "0.2",
+    )
+
+    assert run.returncode == 1
+    assert f"no execution for the approval of {package} appeared within 1 s" in run.stderr
+    assert "PendingManualApproval: waiting for its approval" in run.stderr
+
+
+def test_status_in_80_columns_shows_every_value_whole(emulator):
+    started = smdeploy(
+        "start",
+        "examples/request.json",
+        "--wait",
+        "--poll-seconds",
+        "0.2",
+        "--state-machine-arn",
+        emulator.info["state_machine_arn"],
+        "--endpoint-url",
+        emulator.url,
+    )
+    arn = started.stdout.strip()
+
+    run = smdeploy("status", arn, "--endpoint-url", emulator.url, columns="80")
+
+    assert run.returncode == 0, run.stderr
+    fields = dict(line.split(None, 1) for line in run.stdout.splitlines())
+    assert fields["executionArn"] == arn
+    assert fields["stateMachineArn"] == emulator.info["state_machine_arn"]
+    assert fields["status"] == "SUCCEEDED"
+    assert fields["EndpointConfigName"] == "churn-predictor-4783464c72"
+    assert "simulated clock" in fields["note"]
+    assert "…" not in run.stdout
+    # and the emulator's own terminal said how the direct execution ended
+    log = until(
+        lambda: "SUCCEEDED" in emulator.log.read_text() and emulator.log.read_text(),
+        "the emulator prints the outcome",
+    )
+    assert f"direct execution {arn.rsplit(':', 1)[-1]} started" in log

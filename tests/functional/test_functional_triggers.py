@@ -359,6 +359,27 @@ def test_a_manifest_that_is_not_json_is_refused(registry, aws):
         aws.validate(s3_event("manifests/bad.json"))
 
 
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        pytest.param(
+            b'{"EndpointName": "a", "EndpointName": "b"}',
+            "EndpointName: is given more than once in the same object",
+            id="repeated-key",
+        ),
+        pytest.param('{"EndpointName": "x"}'.encode("utf-16"), "): is UTF-16 text", id="utf-16"),
+    ],
+)
+def test_a_manifest_is_read_by_the_json_rules_of_every_door(registry, aws, body, problem):
+    registry.s3.put_object(Bucket=BUCKET, Key="manifests/odd.json", Body=body)
+
+    with pytest.raises(RequestInvalid) as caught:
+        aws.validate(s3_event("manifests/odd.json"))
+
+    [line] = caught.value.problems
+    assert problem in line
+
+
 def test_a_manifest_too_large_for_step_functions_is_refused_unread(registry, aws):
     with pytest.raises(RequestInvalid, match="is 300000 bytes"):
         aws.validate(s3_event("manifests/never-uploaded.json", size=300_000))

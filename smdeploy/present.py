@@ -1,0 +1,352 @@
+"""How the command line shows things: the consoles, progress, tables and reports.
+
+Rules that every command follows through this module:
+
+- Nothing a user needs to read or copy (a name, a status, an ARN) is ever cut or folded: a
+  table is printed only when it fits the terminal; otherwise the same rows are printed as
+  records, one ``field  value`` line each.
+- Text is never hard-wrapped: one logical line is one line (a terminal wraps it for the eye,
+  and copying it gives it back whole). Lines carry no trailing padding.
+- The width is ``COLUMNS`` when set, else the terminal's; a pipe or a file has no width, so
+  every table fits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import IO, TYPE_CHECKING, Any
+
+from rich.console import Console, RenderableType
+from rich.markup import escape
+from rich.measure import Measurement
+from rich.table import Table
+
+from smdeploy.executions import Progress
+from smdeploy.validation import Validation
+
+if TYPE_CHECKING:
+    from smdeploy.planning import PlanReport
+    from smdeploy.runtime.local import Outcome
+
+UNBOUNDED = 100_000  # the width of a pipe or a file: no line is ever broken
+
+
+def layout_width(stream: IO[str]) -> int | None:
+    """The width to lay tables out for: ``COLUMNS``, else the terminal's, else None."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if stream.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+class Screen:
+    """One output stream: a rich Console that never wraps, and the width tables must fit."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.width = layout_width(stream)
+        self.console = Console(
+            file=stream,
+            width=UNBOUNDED,
+            soft_wrap=True,
+            highlight=False,
+            force_terminal=None,
+        )
+
+    def print(self, text: str = "") -> None:
+        """One line (or several, split where ``text`` says), rich markup allowed."""
+        self.console.print(text, soft_wrap=True)
+
+    def write(self, text: str) -> None:
+        """Plain text as it is (no markup), then flushed."""
+        self.stream.write(text)
+        self.stream.flush()
+
+    def fits(self, renderable: RenderableType) -> bool:
+        if self.width is None:
+            return True
+        return Measurement.get(self.console, self.console.options, renderable).maximum <= (
+            self.width
+        )
+
+    def render(self, renderable: RenderableType) -> None:
+        """A table or any rich renderable, with the trailing padding of each line removed."""
+        with self.console.capture() as captured:
+            self.console.print(renderable)
+        lines = [line.rstrip() for line in captured.get().splitlines()]
+        self.write("".join(f"{line}\n" for line in lines))
+
+    def rows(
+        self,
+        title: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        right: Sequence[str] = (),
+    ) -> None:
+        """A table when it fits the width, else each row as a record (field, value lines);
+        the ``right`` columns are right-aligned in the table."""
+        table = Table(title=title or None, title_justify="left", box=None, pad_edge=False)
+        for column in columns:
+            table.add_column(column, no_wrap=True, justify="right" if column in right else "left")
+        for row in rows:
+            table.add_row(*row)
+        if self.fits(table):
+            self.render(table)
+            return
+        if title:
+            self.print(f"[bold]{escape(title)}[/]")
+        field_width = max(len(column) for column in columns[1:]) if len(columns) > 1 else 0
+        for row in rows:
+            self.print(f"{row[0]}")
+            for column, value in zip(columns[1:], row[1:], strict=True):
+                self.print(f"  {column:<{field_width}}  {value}")
+
+
+def stdout() -> Screen:
+    return Screen(sys.stdout)
+
+
+def stderr() -> Screen:
+    return Screen(sys.stderr)
+
+
+def heading(screen: Screen, text: str) -> None:
+    screen.print(f"[bold]{escape(text)}[/]")
+
+
+def verdict(screen: Screen, word: str, text: str) -> None:
+    """``valid: <text>`` (green) or ``invalid: <text>`` (red)."""
+    colour = "green" if word == "valid" else "red"
+    screen.print(f"[{colour}]{word}[/]: {escape(text)}")
+
+
+def error(screen: Screen, message: str) -> None:
+    """``error: <message>`` (the message is shown as is, not read as markup)."""
+    screen.print(f"[red]error:[/] {escape(message)}")
+
+
+# --- progress --------------------------------------------------------------------------------
+
+
+def clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:d}:{minutes:02d}:{secs:02d}"
+
+
+class ProgressPrinter:
+    """Human progress on stderr: each stage, what it found, and each change of endpoint status.
+
+    The Wait/Describe loop prints only when the endpoint's status changes.
+    """
+
+    def __init__(self, screen: Screen) -> None:
+        self.screen = screen
+        self._last = ""
+        self._last_error = ""
+
+    def __call__(self, line: Progress) -> None:
+        stamp = f"  [dim]{clock(line.seconds)}[/]  "
+        if line.kind == "stage":
+            if line.stage != "DescribeEndpoint":
+                self.screen.print(f"{stamp}[bold]{line.stage}[/]")
+            return
+        if line.kind == "result" and line.stage == "DescribeEndpoint":
+            if line.endpoint_status == self._last:
+                return
+            self._last = line.endpoint_status or ""
+        if line.kind == "end":
+            colour = "green" if line.stage == "SUCCEEDED" else "red"
+            # the failure's cause was printed already when a stage reported it
+            detail = "" if line.detail == self._last_error else escape(line.detail)
+            self.screen.print(f"{stamp}[{colour}]{line.stage}[/] {detail}".rstrip())
+            self._last = self._last_error = ""
+            return
+        colour = "yellow" if line.kind == "error" else "default"
+        if line.kind == "error":
+            self._last_error = line.detail
+        self.screen.print(f"{stamp}  [{colour}]{escape(line.detail)}[/]")
+
+
+def final_line(screen: Screen, final: dict[str, Any]) -> None:
+    """How a followed execution ended (``start --wait``, ``watch``)."""
+    if final["status"] == "SUCCEEDED":
+        if final.get("Skip"):
+            screen.print(f"[green]SUCCEEDED[/]: nothing deployed: {escape(str(final['Skip']))}")
+        else:
+            screen.print(
+                f"[green]SUCCEEDED[/]: {escape(str(final['EndpointName']))} is "
+                f"{final['EndpointStatus']} on {escape(str(final['EndpointConfigName']))}"
+            )
+        return
+    screen.print(
+        f"[red]{final['status']}[/]: {escape(str(final['error']))}: {escape(str(final['cause']))}"
+    )
+
+
+# --- local and demo ----------------------------------------------------------------------------
+
+
+def summary(screen: Screen, outcomes: list[Outcome]) -> None:
+    """Each deployment's result: what ran, and where the account stands after it."""
+    columns = (
+        "request",
+        "status",
+        "endpoint",
+        "config",
+        "endpoint status",
+        "error",
+        "sim s",
+        "wall s",
+    )
+    rows = []
+    for o in outcomes:
+        colour = "green" if o.status == "SUCCEEDED" else "red"
+        rows.append(
+            (
+                escape(o.request),
+                f"[{colour}]{o.status}[/]",
+                escape(o.EndpointName or "-"),
+                escape(o.EndpointConfigName or "-"),
+                o.EndpointStatus or "-",
+                escape(o.error or "-"),
+                f"{o.stats.simulated_seconds:.0f}" if o.stats else "-",
+                f"{o.stats.wall_seconds:.2f}" if o.stats else "-",
+            )
+        )
+    screen.rows("Deployments (simulated time)", columns, rows, right=("sim s", "wall s"))
+
+
+def json_document(screen: Screen, document: Any) -> None:
+    """Exactly one JSON document, indented, on its own."""
+    screen.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+# --- validate ----------------------------------------------------------------------------------
+
+
+def share(fraction: float) -> str:
+    return f"{fraction * 100:.1f}%"
+
+
+def capacity(variant: dict[str, Any]) -> str:
+    if "ServerlessConfig" in variant:
+        config = variant["ServerlessConfig"]
+        return (
+            f"serverless {config.get('MemorySizeInMB')} MB, "
+            f"up to {config.get('MaxConcurrency')} concurrent"
+        )
+    return f"{variant.get('InitialInstanceCount')} x {variant.get('InstanceType')}"
+
+
+def validation(screen: Screen, problems: Screen, label: str, found: Validation) -> None:
+    """``validate``'s verdict: the request and its variants, or every problem, one a line."""
+    if found.request is None:
+        for violation in found.violations:
+            screen.write(f"{violation.path}: {violation.message}\n")
+        count = len(found.violations)
+        noun = "problem" if count == 1 else "problems"
+        problems.print(f"[red]invalid[/]: {escape(label)}: {count} {noun}")
+        return
+    request = found.request
+    derived = " (derived from the content)" if request.config_name_derived else ""
+    screen.print(f"[green]valid[/]: {escape(label)}")
+    screen.print(f"  endpoint         {escape(request.endpoint_name)}")
+    screen.print(f"  endpoint config  {escape(request.endpoint_config_name)}{derived}")
+    rows = []
+    for kind in ("ProductionVariants", "ShadowProductionVariants"):
+        for variant in request.fields.get(kind, []):
+            name = variant["VariantName"]
+            traffic = share(found.traffic[name]) if kind == "ProductionVariants" else "shadow"
+            rows.append(
+                (escape(name), escape(variant["ModelName"]), escape(capacity(variant)), traffic)
+            )
+    screen.rows("", ("variant", "model", "capacity", "traffic"), rows, right=("traffic",))
+
+
+# --- status ------------------------------------------------------------------------------------
+
+
+def _ahead_of_this_clock(report: dict[str, Any]) -> float:
+    """Seconds by which the execution's dates are ahead of this machine's clock (0: not)."""
+    now = datetime.now(UTC)
+    ahead = 0.0
+    for key in ("startDate", "stopDate"):
+        if report.get(key):
+            ahead = max(ahead, (datetime.fromisoformat(report[key]) - now).total_seconds())
+    return ahead if ahead > 60 else 0.0
+
+
+def status(screen: Screen, report: dict[str, Any]) -> None:
+    """``status``: one ``field  value`` line per field that applies, values whole."""
+    shown = {key: value for key, value in report.items() if value is not None}
+    width = max(len(key) for key in shown)
+    for key, value in shown.items():
+        text = json.dumps(value) if isinstance(value, dict) else str(value)
+        screen.print(f"[bold]{key:<{width}}[/]  {escape(text)}")
+    ahead = _ahead_of_this_clock(report)
+    if ahead:
+        screen.print(
+            f"[bold]{'note':<{width}}[/]  these dates are {ahead:.0f} s ahead of this machine's "
+            "clock: they are on a simulated clock (smdeploy emulator's), not AWS's"
+        )
+
+
+# --- plan --------------------------------------------------------------------------------------
+
+
+def plan(screen: Screen, report: PlanReport) -> None:
+    """``plan``'s human report: validity, the action, the differences, models, retention."""
+    found = report.to_json()
+    if found["ModelPackageArn"]:
+        screen.print(
+            f"approval of {escape(found['ModelPackageArn'])} "
+            f"(its status now: {found['ModelApprovalStatus']})"
+        )
+    if not found["valid"]:
+        screen.print("[red]invalid[/]: the request breaks these rules (nothing would be deployed)")
+        for problem in found["errors"]:
+            screen.print(f"  {escape(problem['path'])}: {escape(problem['message'])}")
+        return
+    action = found["action"]
+    colour = "green" if action == "NONE" else "yellow"
+    screen.print(f"endpoint         {escape(found['EndpointName'])}")
+    screen.print(f"endpoint config  {escape(found['EndpointConfigName'])}")
+    if found["blocked"]:
+        blocked = found["blocked"]
+        screen.print(f"[red]{blocked['error']}[/]: {escape(blocked['message'])}")
+        return
+    screen.print(f"[{colour}]{action}[/]: {escape(found['reason'])}")
+    serving = found["serving"]
+    if serving:
+        screen.print(
+            f"  serving now: {escape(str(serving['EndpointConfigName']))} "
+            f"({serving['EndpointStatus']})"
+        )
+    if found["differences"]:
+        screen.print("differences (what the endpoint serves -> what the request says):")
+        for difference in found["differences"]:
+            screen.print(f"  {escape(difference)}")
+    config = found["endpointConfig"]
+    screen.print(f"endpoint config: {config}")
+    models = found["models"]
+    for verb in ("create", "reuse"):
+        if models[verb]:
+            screen.print(f"models to {verb}: {escape(', '.join(models[verb]))}")
+    if found["policy"]:
+        screen.print(f"update policy: {escape(found['policy'])}")
+    retention = found["retention"]
+    if retention["delete"]:
+        screen.print(
+            f"retention would delete: {escape(', '.join(retention['delete']))} "
+            f"(keeping {retention['keep']})"
+        )
+    elif retention["keep"]:
+        screen.print(f"retention would delete nothing (keeping {retention['keep']})")

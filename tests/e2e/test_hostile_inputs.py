@@ -1,0 +1,156 @@
+"""No input can crash or hang the command line.
+
+A corpus of hostile files (``tests/fixtures/hostile/``, plus those too large or too deep to
+keep, and files that are not files) goes through every command that reads a file:
+``validate``, ``local``, ``plan``, ``start`` and ``--profiles``. Each must end with exit 1 (the
+content is refused) or 2 (the file cannot be read), a message naming the problem, and no
+traceback. The subprocess timeout bounds each run (a FIFO or ``/dev/zero`` used to hang);
+nothing is timed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from e2e_helpers import EXAMPLES
+
+pytestmark = pytest.mark.e2e
+
+SMDEPLOY = shutil.which("smdeploy", path=str(Path(sys.executable).parent)) or "smdeploy"
+CORPUS = EXAMPLES.parent / "tests" / "fixtures" / "hostile"
+BOUND = 120  # seconds: a hang fails the test instead of hanging the suite
+STATE_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:smdeploy-deployer"
+NOWHERE = "http://127.0.0.1:9"  # nothing listens: a command that called AWS would say so
+
+
+def _deep(tmp: Path, depth: int) -> Path:
+    path = tmp / f"deep-{depth}.json"
+    path.write_text('{"EndpointName":' * depth + "1" + "}" * depth)
+    return path
+
+
+def _large(tmp: Path) -> Path:
+    path = tmp / "too-large.json"
+    path.write_text(json.dumps({"EndpointName": "x" * 300_000}))
+    return path
+
+
+def _fifo(tmp: Path) -> Path:
+    path = tmp / "request.fifo"
+    os.mkfifo(path)
+    return path
+
+
+def _fixture(name: str) -> Callable[[Path], Path]:
+    return lambda tmp: CORPUS / name
+
+
+# name -> (how to make it, what the message must say): refused by the one file reader, so
+# every command refuses it the same way before doing anything else.
+REFUSED: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "lone-surrogate": (_fixture("lone-surrogate.json"), "lone UTF-16 surrogate"),
+    "duplicate-key": (_fixture("duplicate-key.json"), "is given more than once"),
+    "utf-16": (_fixture("utf-16.json"), "is UTF-16 text"),
+    "latin-1": (_fixture("latin-1.json"), "is not UTF-8 text: byte 0xe9"),
+    "nan": (_fixture("nan.json"), "NaN is not a JSON number"),
+    "not-json": (_fixture("not-json.json"), "is not valid JSON"),
+    "empty": (_fixture("empty.json"), "is not valid JSON"),
+    "eventbridge-sample": (_fixture("eventbridge-sample.json"), "is given more than once"),
+    "nested-10000-deep": (lambda tmp: _deep(tmp, 10_000), "nests more than 32 levels deep"),
+    "nested-900-deep": (lambda tmp: _deep(tmp, 900), "nests more than 32 levels deep"),
+    "too-large": (_large, "smdeploy reads at most 262,144 bytes"),
+    "fifo": (_fifo, "a FIFO (named pipe)"),
+    "dev-zero": (lambda tmp: Path("/dev/zero"), "is a device"),
+    "directory": (lambda tmp: tmp, "is a directory"),
+    "missing": (lambda tmp: tmp / "missing.json", "no such file"),
+}
+
+COMMANDS: dict[str, Callable[[Path], list[str]]] = {
+    "validate": lambda path: ["validate", str(path)],
+    "local": lambda path: ["local", str(path)],
+    "plan": lambda path: ["plan", str(path), "--endpoint-url", NOWHERE],
+    "start": lambda path: [
+        "start",
+        str(path),
+        "--state-machine-arn",
+        STATE_MACHINE,
+        "--endpoint-url",
+        NOWHERE,
+    ],
+    "profiles": lambda path: ["local", str(EXAMPLES / "request.json"), "--profiles", str(path)],
+}
+
+
+def smdeploy(*args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(
+        os.environ,
+        COLUMNS="80",
+        NO_COLOR="1",
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    return subprocess.run(
+        [SMDEPLOY, *args], capture_output=True, text=True, timeout=BOUND, env=env, check=False
+    )
+
+
+def assert_refused_cleanly(run: subprocess.CompletedProcess[str], says: str) -> None:
+    assert run.returncode in (1, 2), (run.returncode, run.stdout, run.stderr)
+    assert says in run.stdout + run.stderr, (run.stdout, run.stderr)
+    assert "Traceback" not in run.stderr
+    assert "Error:" not in run.stderr.replace("error:", "")  # no Python error name either
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_a_hostile_file_is_refused_with_its_problem_named(tmp_path, name, command):
+    make, says = REFUSED[name]
+    path = make(tmp_path)
+
+    run = smdeploy(*COMMANDS[command](path))
+
+    assert_refused_cleanly(run, says)
+    assert run.stdout.strip() == "" or command == "validate"  # only validate lists problems
+
+
+# Read as JSON, then refused by the validator, which names the field.
+INVALID: dict[str, tuple[str, str]] = {
+    "utf8-bom": ("utf8-bom.json", "ProductionVariants: required field is missing"),
+    "huge-weights": (
+        "huge-weights.json",
+        "ProductionVariants[0].InitialVariantWeight: must be a 32-bit float",
+    ),
+    "a-list": ("a-list.json", "(request): must be a JSON object"),
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "local", "plan"])
+@pytest.mark.parametrize("name", sorted(INVALID))
+def test_a_request_read_as_json_is_judged_by_the_validator(name, command):
+    file, says = INVALID[name]
+
+    run = smdeploy(*COMMANDS[command](CORPUS / file))
+
+    assert run.returncode == 1, (run.stdout, run.stderr)
+    assert says in run.stdout + run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_utf8_byte_order_mark_is_read_the_same_by_every_command(tmp_path):
+    request = tmp_path / "request.json"
+    request.write_bytes(b"\xef\xbb\xbf" + (EXAMPLES / "request.json").read_bytes())
+
+    validated = smdeploy("validate", str(request))
+    deployed = smdeploy("local", str(request), "--json")
+
+    assert validated.returncode == 0, validated.stdout
+    assert deployed.returncode == 0, deployed.stderr
+    assert json.loads(deployed.stdout)[0]["status"] == "SUCCEEDED"
