@@ -1,10 +1,12 @@
-"""``make bench``: what each kind of deployment costs, measured in the embedded runtime.
+"""``make bench``: what each kind of deployment costs, and each function's cold start.
 
-Prints one table: per scenario, the execution's outcome, its DescribeEndpoint calls, state
-transitions (as Step Functions bills them, retries included), Lambda invocations, simulated
-duration, detection lag (simulated seconds between the endpoint reaching its final status and
-the execution knowing it), wall seconds on this machine, and the Standard-workflow price of
-its transitions at $0.025 per 1,000 (us-east-1, before the free tier).
+Prints two tables. The second is :mod:`bench.coldstart` (each stage function's cold start as
+a ratio to ``import boto3; boto3.client("sagemaker")``). The first: per scenario, the
+execution's outcome, its DescribeEndpoint calls, state transitions (as Step Functions bills
+them, retries included), Lambda invocations, simulated duration, detection lag (simulated
+seconds between the endpoint reaching its final status and the execution knowing it), wall
+seconds on this machine, and the Standard-workflow price of its transitions at $0.025 per
+1,000 (us-east-1, before the free tier).
 
 Wall seconds vary with the machine; everything else is deterministic (fixed seed).
 """
@@ -19,6 +21,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench import coldstart
 from smdeploy.paths import EXAMPLES
 from smdeploy.runtime.emulator import Faults
 from smdeploy.runtime.local import LocalDeployment, Outcome
@@ -104,6 +107,7 @@ def main() -> None:
             f"{stats.state_transitions * PRICE_PER_TRANSITION:.5f}",
         )
     Console(width=160).print(table)
+    coldstart.main()
 
 
 if __name__ == "__main__":
