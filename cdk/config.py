@@ -33,7 +33,6 @@ LOG_RETENTION_DAYS = (
 )  # fmt: skip
 
 _ROLE_ARN = re.compile(r"arn:aws[a-z\-]*:iam::(?P<account>\d{12}):role/?[a-zA-Z_0-9+=,.@\-_/]+")
-_LAYER_ARN = re.compile(r"arn:aws[a-z\-]*:lambda:[a-z0-9\-]+:\d{12}:layer:[a-zA-Z0-9\-_]+:\d+")
 # A valid start of a SageMaker name ([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}); at most 32 characters
 # so that names made from it still fit in 63. No IAM wildcard characters can appear in it.
 _NAME_PREFIX = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9-]{0,31}")
@@ -119,19 +118,6 @@ SETTINGS: tuple[Setting, ...] = (
         default=90,
     ),
     Setting(
-        "powertoolsLayerVersion",
-        "the version of the AWS-published Powertools for AWS Lambda (Python) v3 layer "
-        "(python313, arm64) the functions use",
-        "27",
-        default=27,
-    ),
-    Setting(
-        "powertoolsLayerArn",
-        "a full Powertools v3 layer ARN instead of the AWS-published one (optional: for "
-        "GovCloud, or a copy of the layer in your account)",
-        "arn:aws:lambda:us-east-1:123456789012:layer:Powertools:3",
-    ),
-    Setting(
         "stackName",
         "the CloudFormation stack's name (one installation per name)",
         "smdeploy",
@@ -169,9 +155,7 @@ class DeployerConfig:
     deadline_seconds: int
     manifest_prefix: str
     log_retention_days: int
-    powertools_layer_version: int
     notification_email: str | None = None
-    powertools_layer_arn: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -392,24 +376,6 @@ def load_config(
         "must be a retention period CloudWatch Logs accepts",
         problems,
     )
-    layer_version = _check_int(
-        "powertoolsLayerVersion",
-        get("powertoolsLayerVersion"),
-        lambda n: n >= 1,
-        "must be a layer version number (1 or more)",
-        problems,
-    )
-    layer_arn_value = get("powertoolsLayerArn")
-    layer_arn = None
-    if layer_arn_value is not None:
-        layer_arn = _check_text(
-            "powertoolsLayerArn",
-            layer_arn_value,
-            _LAYER_ARN,
-            "must be a Lambda layer version ARN",
-            problems,
-        )
-
     config = DeployerConfig(
         stack_name=stack_name,
         name_prefix=name_prefix,
@@ -420,9 +386,7 @@ def load_config(
         deadline_seconds=deadline,
         manifest_prefix=manifest_prefix,
         log_retention_days=log_days,
-        powertools_layer_version=layer_version,
         notification_email=email,
-        powertools_layer_arn=layer_arn,
     )
     for spec in contract.FUNCTIONS:
         size = environment_size(function_environment(spec.stage, config, _LONGEST_TOPIC_ARN))

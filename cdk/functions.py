@@ -1,13 +1,15 @@
 """The deployer's Lambda functions: one per ``deployer.contract.FUNCTIONS`` entry.
 
-All of them run the one asset (the ``functions/`` folder) on Python 3.13, arm64, with
-Powertools (and the pydantic it ships) from the AWS-published layer. Each has its own role,
-holding only what its stage calls (:mod:`cdk.permissions`), and its own log group.
+All of them run the one asset, ``build/lambda.zip`` (:mod:`cdk.asset`: the ``deployer``
+package and every dependency at the version of ``functions/requirements.txt``, the versions
+the tests ran), on Python 3.13, arm64. No layer: the asset holds its own Powertools,
+pydantic, boto3 and botocore. Each function has its own role, holding only what its stage
+calls (:mod:`cdk.permissions`), and its own log group.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Aws, CfnMapping, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -16,16 +18,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from cdk import paths
+from cdk.asset import ASSET_ZIP
 from cdk.checks import acknowledge, rendered
 from cdk.config import LOG_RETENTION_DAYS, DeployerConfig, function_environment
 from cdk.ids import stable_id
 from cdk.permissions import sagemaker_statements
 from deployer import contract
 
-# The AWS accounts that publish the Powertools for AWS Lambda (Python) layers, per partition.
-POWERTOOLS_PUBLISHERS = {"aws": "017000801446", "aws-cn": "498634801083"}
-POWERTOOLS_LAYER = "AWSLambdaPowertoolsPythonV3-python313-arm64"
 TIMEOUT = Duration.seconds(55)  # below the ASL's TimeoutSeconds (60): Lambda reports first
 MEMORY_MB = 512
 _XRAY = (
@@ -36,6 +35,10 @@ _RUNTIME = (
     "Python 3.13 is the runtime the handlers are tested on (make test runs the domain and "
     "handler tiers on 3.13); moving to a newer runtime is a tested change, not a default"
 )
+
+
+class AssetNotBuilt(FileNotFoundError):
+    """``cdk synth`` needs ``build/lambda.zip``, which ``make lambda-asset`` builds."""
 
 
 def log_retention(days: int) -> logs.RetentionDays:
@@ -59,12 +62,12 @@ class DeployerFunctions(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.config = config
-        code = lambda_.Code.from_asset(
-            str(paths.FUNCTIONS), exclude=["**/__pycache__", "**/*.pyc", "**/.*"]
-        )
-        layer = lambda_.LayerVersion.from_layer_version_arn(
-            self, "PowertoolsLayer", self._layer_arn(stack)
-        )
+        if not ASSET_ZIP.is_file():
+            raise AssetNotBuilt(
+                f"{ASSET_ZIP}: the Lambda asset is not built; run `make lambda-asset` "
+                f"(`make synth` and `make test` run it)"
+            )
+        code = lambda_.Code.from_asset(str(ASSET_ZIP))
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
         self.logical_ids: dict[str, str] = {}
@@ -89,7 +92,6 @@ class DeployerFunctions(Construct):
                 architecture=lambda_.Architecture.ARM_64,
                 handler=spec.handler,
                 code=code,
-                layers=[layer],
                 role=role,
                 log_group=log_group,
                 tracing=lambda_.Tracing.ACTIVE,
@@ -130,21 +132,6 @@ class DeployerFunctions(Construct):
         )
         for rule_id in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
             acknowledge(function, rule_id, _RUNTIME)
-
-    def _layer_arn(self, stack: Stack) -> str:
-        if self.config.powertools_layer_arn:
-            return self.config.powertools_layer_arn
-        publishers = CfnMapping(
-            self,
-            "PowertoolsPublisher",
-            mapping={p: {"Account": account} for p, account in POWERTOOLS_PUBLISHERS.items()},
-        )
-        publishers.override_logical_id("PowertoolsPublisher")
-        return Fn.sub(
-            "arn:${AWS::Partition}:lambda:${AWS::Region}:${Publisher}:layer:"
-            f"{POWERTOOLS_LAYER}:{self.config.powertools_layer_version}",
-            {"Publisher": publishers.find_in_map(Aws.PARTITION, "Account")},
-        )
 
     def _notify_permissions(self, stack: Stack, topic: sns.ITopic, topic_key: kms.IKey) -> None:
         role = self.roles["Notify"]

@@ -66,7 +66,7 @@ def test_defaults_fill_what_is_not_given() -> None:
         0,
     )
     assert (config.manifest_prefix, config.log_retention_days) == ("manifests/", 90)
-    assert config.notification_email is None and config.powertools_layer_arn is None
+    assert config.notification_email is None
     assert config.stack_name == "smdeploy"
 
 
@@ -109,8 +109,6 @@ EXAMPLES = {
     "deadlineSeconds": "Example: -c deadlineSeconds=3600",
     "manifestPrefix": "Example: -c manifestPrefix=manifests/",
     "logRetentionDays": "Example: -c logRetentionDays=90",
-    "powertoolsLayerVersion": "Example: -c powertoolsLayerVersion=27",
-    "powertoolsLayerArn": "Example: -c powertoolsLayerArn=arn:aws:lambda:",
     "stackName": "Example: -c stackName=smdeploy",
 }
 
@@ -138,8 +136,6 @@ EXAMPLES = {
         ("manifestPrefix", "/manifests/", "manifestPrefix: must be an S3 key prefix"),
         ("manifestPrefix", "manifests/*", "manifestPrefix: must be an S3 key prefix"),
         ("logRetentionDays", 10, "logRetentionDays: must be a retention period"),
-        ("powertoolsLayerVersion", 0, "powertoolsLayerVersion: must be a layer version"),
-        ("powertoolsLayerArn", "powertools", "powertoolsLayerArn: must be a Lambda layer"),
         ("stackName", "1smdeploy", "stackName: must be a CloudFormation stack name"),
     ],
 )
@@ -311,14 +307,6 @@ def test_a_prefix_with_capitals_is_granted_as_sagemaker_spells_arns_too() -> Non
     stack = build_stack(namePrefix="Team-A-", profiles=profiles)
     deploy = policy_of(stack, "Deploy")
     assert ":endpoint/Team-A-*" in deploy and ":endpoint/team-a-*" in deploy
-
-
-def test_a_layer_arn_replaces_the_published_layer() -> None:
-    arn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:layer:Powertools:3"
-    stack = build_stack(powertoolsLayerArn=arn)
-    function = stack.functions.functions["Validate"]
-    resource = function.node.default_child
-    assert stack.resolve(resource.layers) == [arn]  # type: ignore[union-attr]
 
 
 def test_every_accepted_log_retention_reaches_cloudwatch_as_that_many_days() -> None:
