@@ -31,6 +31,9 @@ ASSET := build/lambda.zip
 ASSET_INPUTS := $(LOCK) cdk/asset.py $(shell find functions/deployer -name '*.py')
 # The same lock and code laid out as the asset, for the Python 3.13 of this machine.
 LAMBDA_TREE := build/lambda-py313
+# checkov (the infra tier's second scan of the template) pins its own older boto3: it gets a
+# venv of its own, from pyproject.toml's dependency group "checkov".
+CHECKOV_STAMP := .venv-checkov/.installed
 
 .PHONY: demo test pytest lambda-asset lambda-runtime lint typecheck unit e2e infra synth bench clean
 
@@ -46,6 +49,12 @@ $(ASSET): $(STAMP) $(ASSET_INPUTS)
 
 lambda-asset: $(ASSET)
 
+$(CHECKOV_STAMP): pyproject.toml
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet --upgrade pip
+	.venv-checkov/bin/python -m pip install --quiet --group checkov
+	touch $@
+
 $(NODE_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "the CDK needs Node.js 20 or newer (npm): install it, then run make again"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
@@ -56,7 +65,7 @@ demo: $(STAMP)
 
 test: lint typecheck pytest lambda-runtime
 
-pytest: $(STAMP) $(NODE_STAMP) $(ASSET)
+pytest: $(STAMP) $(NODE_STAMP) $(ASSET) $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest -q
 
 $(LAMBDA_VENV)/.installed: pyproject.toml $(LOCK)
@@ -94,7 +103,7 @@ unit: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/python -m pytest -q tests/e2e
 
-infra: $(STAMP) $(NODE_STAMP) $(ASSET)
+infra: $(STAMP) $(NODE_STAMP) $(ASSET) $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest -q tests/infra
 
 # The stack's CloudFormation template in cdk.out/, offline (configuration: cdk.json context;
@@ -106,4 +115,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(LAMBDA_VENV) node_modules cdk.out build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LAMBDA_VENV) .venv-checkov node_modules cdk.out build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
@@ -63,6 +64,7 @@ class Workflow(Construct):
         config: DeployerConfig,
         functions: DeployerFunctions,
         topic: sns.ITopic,
+        log_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         arns = {
@@ -75,6 +77,7 @@ class Workflow(Construct):
             "Logs",
             retention=log_retention(config.log_retention_days),
             removal_policy=RemovalPolicy.RETAIN,
+            encryption_key=log_key,  # it holds every state's input and output
         )
         self.state_machine = sfn.StateMachine(
             self,
