@@ -178,26 +178,26 @@ class DeployerConfig:
 
 # --- Environments -------------------------------------------------------------------------
 
-POWERTOOLS_ENVIRONMENT = {
-    "POWERTOOLS_SERVICE_NAME": "smdeploy",
-    "POWERTOOLS_METRICS_NAMESPACE": "smdeploy",
-}
+
+def environment_values(config: DeployerConfig, topic_arn: str) -> dict[str, str | None]:
+    """The value, in the stack, of every variable a function may read (``deployer.contract``);
+    each function gets those its spec names (``FunctionSpec.environment_of``)."""
+    return {
+        contract.ENV_PROFILES: config.profiles_json,
+        contract.ENV_NAME_PREFIX: config.name_prefix,
+        contract.ENV_MODEL_ROLE: config.sagemaker_role_arn,
+        contract.ENV_DEADLINE: str(config.deadline_seconds),
+        contract.ENV_CONFIG_RETENTION: str(config.config_retention),
+        contract.ENV_TOPIC_ARN: topic_arn,
+        contract.ENV_EVENT_BUS: "default",
+    }
 
 
-def function_environment(stage: str, config: DeployerConfig, topic_arn: str) -> dict[str, str]:
-    """The environment variables of one function (names from ``deployer.contract``)."""
-    env = dict(POWERTOOLS_ENVIRONMENT)
-    if stage == "Validate":
-        env[contract.ENV_PROFILES] = config.profiles_json
-        env[contract.ENV_NAME_PREFIX] = config.name_prefix
-        env[contract.ENV_MODEL_ROLE] = config.sagemaker_role_arn
-    elif stage == "Describe":
-        env[contract.ENV_DEADLINE] = str(config.deadline_seconds)
-        env[contract.ENV_CONFIG_RETENTION] = str(config.config_retention)
-    elif stage == "Notify":
-        env[contract.ENV_TOPIC_ARN] = topic_arn
-        env[contract.ENV_EVENT_BUS] = "default"
-    return env
+def function_environment(
+    spec: contract.FunctionSpec, config: DeployerConfig, topic_arn: str
+) -> dict[str, str]:
+    """The environment variables of one function."""
+    return spec.environment_of(environment_values(config, topic_arn))
 
 
 def environment_size(env: Mapping[str, str]) -> int:
@@ -389,7 +389,7 @@ def load_config(
         notification_email=email,
     )
     for spec in contract.FUNCTIONS:
-        size = environment_size(function_environment(spec.stage, config, _LONGEST_TOPIC_ARN))
+        size = environment_size(function_environment(spec, config, _LONGEST_TOPIC_ARN))
         if size > LAMBDA_ENVIRONMENT_LIMIT:
             problems.append(
                 f"profiles: the {spec.stage} function's environment would be {size} bytes, over "

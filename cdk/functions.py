@@ -25,8 +25,9 @@ from cdk.ids import stable_id
 from cdk.permissions import sagemaker_statements
 from deployer import contract
 
-TIMEOUT = Duration.seconds(55)  # below the ASL's TimeoutSeconds (60): Lambda reports first
-MEMORY_MB = 512
+# What each function runs on, as deployer.contract names it.
+RUNTIMES = {"python3.13": lambda_.Runtime.PYTHON_3_13}
+ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 _XRAY = (
     "xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) support no "
     "resource-level permissions"
@@ -110,16 +111,16 @@ class DeployerFunctions(Construct):
                 self,
                 spec.stage,
                 description=spec.description,
-                runtime=lambda_.Runtime.PYTHON_3_13,
-                architecture=lambda_.Architecture.ARM_64,
+                runtime=RUNTIMES[contract.RUNTIME],
+                architecture=ARCHITECTURES[contract.ARCHITECTURE],
                 handler=spec.handler,
                 code=code,
                 role=role,
                 log_group=log_group,
                 tracing=lambda_.Tracing.ACTIVE,
-                timeout=TIMEOUT,
-                memory_size=MEMORY_MB,
-                environment=function_environment(spec.stage, config, topic.topic_arn),
+                timeout=Duration.seconds(spec.timeout_seconds),
+                memory_size=spec.memory_mb,
+                environment=function_environment(spec, config, topic.topic_arn),
             )
             stable_id(log_group, f"{spec.stage}FunctionLogs")
             stable_id(role, f"{spec.stage}FunctionRole")

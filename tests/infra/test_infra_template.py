@@ -42,6 +42,11 @@ def test_each_function_runs_python_313_on_arm64_with_tracing_and_its_own_role_an
     assert function["Role"] == arn_of(f"{spec.stage}FunctionRole")
     assert function["LoggingConfig"] == {"LogGroup": ref(f"{spec.stage}FunctionLogs")}
     assert function["Timeout"] < ASL["States"]["Validate"]["TimeoutSeconds"]
+    assert (function["Runtime"], function["Architectures"]) == (
+        contract.RUNTIME,
+        [contract.ARCHITECTURE],
+    )
+    assert (function["Timeout"], function["MemorySize"]) == (spec.timeout_seconds, spec.memory_mb)
     logs = synth.resources[f"{spec.stage}FunctionLogs"]
     assert logs["Properties"]["RetentionInDays"] == 90
     assert logs["DeletionPolicy"] == "Retain"
@@ -100,6 +105,8 @@ def test_every_function_names_its_service_and_metrics_namespace_and_reads_only_i
         "Notify": {contract.ENV_TOPIC_ARN, contract.ENV_EVENT_BUS},
     }.get(stage, set())
     assert {k for k in env if k.startswith("SMDEPLOY_")} == own
+    (spec,) = [s for s in contract.FUNCTIONS if s.stage == stage]
+    assert set(env) == set(contract.COMMON_ENVIRONMENT) | set(spec.environment)
 
 
 # --- The state machine --------------------------------------------------------------------
