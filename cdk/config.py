@@ -36,6 +36,9 @@ _ROLE_ARN = re.compile(r"arn:aws[a-z\-]*:iam::(?P<account>\d{12}):role/?[a-zA-Z_
 # A valid start of a SageMaker name ([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}); at most 32 characters
 # so that names made from it still fit in 63. No IAM wildcard characters can appear in it.
 _NAME_PREFIX = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9-]{0,31}")
+# A KMS key ARN (not an alias: IAM authorizes a request that names an alias against the key).
+_KEY_ARN = re.compile(r"arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[a-zA-Z0-9\-]{1,128}")
+EXAMPLE_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 _STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # S3 key prefix for manifests: safe characters only, no leading slash, no IAM wildcards.
@@ -118,6 +121,14 @@ SETTINGS: tuple[Setting, ...] = (
         default=90,
     ),
     Setting(
+        "kmsKeyArns",
+        "the KMS keys (key ARNs) a profile or request may name in KmsKeyId, "
+        "DataCaptureConfig.KmsKeyId or AsyncInferenceConfig.OutputConfig.KmsKeyId; the "
+        "Deploy function may have SageMaker create grants on them, and on no other key",
+        f"'[\"{EXAMPLE_KEY}\"]'",
+        default=[],
+    ),
+    Setting(
         "stackName",
         "the CloudFormation stack's name (one installation per name)",
         "smdeploy",
@@ -156,6 +167,7 @@ class DeployerConfig:
     manifest_prefix: str
     log_retention_days: int
     notification_email: str | None = None
+    kms_key_arns: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -263,6 +275,58 @@ def _under_profiles(problem: str) -> str:
     return f"profiles.{problem}"
 
 
+def _check_keys(value: Any, problems: list[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = [value]  # one ARN given as text
+    hint = _BY_KEY["kmsKeyArns"].hint()
+    if not isinstance(value, list):
+        problems.append(f"kmsKeyArns: must be a list of KMS key ARNs, got {value!r}. {hint}")
+        return ()
+    keys: list[str] = []
+    for index, key in enumerate(value):
+        if isinstance(key, str) and _KEY_ARN.fullmatch(key):
+            keys.append(key)
+        else:
+            problems.append(
+                f"kmsKeyArns[{index}]: must be a KMS key ARN (arn:aws:kms:<region>:<account>:"
+                f"key/<key id>; not an alias), got {key!r}. {hint}"
+            )
+    return tuple(dict.fromkeys(keys))
+
+
+def _key_fields(value: Any, path: str) -> list[tuple[str, Any]]:
+    """(path, value) of every KmsKeyId field in a profile, at any depth."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}"
+            if key == "KmsKeyId":
+                found.append((where, item))
+            else:
+                found.extend(_key_fields(item, where))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(_key_fields(item, f"{path}[{index}]"))
+    return found
+
+
+def _foreign_keys(raw_profiles: Any, keys: tuple[str, ...]) -> list[str]:
+    """A problem for each KMS key a profile names that is not one of ``keys``."""
+    problems = []
+    for group, profile in (raw_profiles or {}).items():
+        for path, key in _key_fields(profile, f"profiles.{group}"):
+            if key not in keys:
+                problems.append(
+                    f"{path}: names the KMS key {key!r}, which is not one of kmsKeyArns (the "
+                    f"keys the deployer may have SageMaker use); add its key ARN to "
+                    f"kmsKeyArns, or leave the field out. {_BY_KEY['kmsKeyArns'].hint()}"
+                )
+    return problems
+
+
 def context_of(get: Callable[[str], Any]) -> dict[str, Any]:
     """The smdeploy settings present in a construct tree's context (``node.try_get_context``)."""
     return {key: get(key) for key in KEYS if get(key) is not None}
@@ -342,6 +406,10 @@ def load_config(
         else:
             profiles_json = json.dumps(raw_profiles, separators=(",", ":"), sort_keys=True)
 
+    kms_keys = _check_keys(get("kmsKeyArns"), problems)
+    if profiles:
+        problems.extend(_foreign_keys(raw_profiles, kms_keys))
+
     email_value = get("notificationEmail")
     email = None
     if email_value is not None:
@@ -386,6 +454,7 @@ def load_config(
         deadline_seconds=deadline,
         manifest_prefix=manifest_prefix,
         log_retention_days=log_days,
+        kms_key_arns=kms_keys,
         notification_email=email,
     )
     for spec in contract.FUNCTIONS:
