@@ -13,9 +13,8 @@ from deployer.violations import Violation
 
 
 class DeployerError(Exception):
-    """Base class: anything the deployer reports on purpose."""
-
-    retryable = False
+    """Base class: anything the deployer reports on purpose. Which of them are transient is
+    said by the state machine's Retry blocks, not here."""
 
 
 # --- Validate ---------------------------------------------------------------------------
@@ -111,8 +110,6 @@ class EndpointConfigNotVisible(DeployerError):
     Retried by the state machine with backoff and jitter.
     """
 
-    retryable = True
-
 
 class EndpointBusy(DeployerError):
     """The endpoint is being created or updated by someone else; wait and try again.
@@ -120,16 +117,12 @@ class EndpointBusy(DeployerError):
     Retried by the state machine with a long backoff.
     """
 
-    retryable = True
-
 
 class EndpointCreateRace(DeployerError):
     """The endpoint appeared between DescribeEndpoint and CreateEndpoint.
 
     Retried once by the state machine: the next attempt takes the update path.
     """
-
-    retryable = True
 
 
 class EndpointNotUpdatable(DeployerError):
@@ -141,8 +134,6 @@ class EndpointNotUpdatable(DeployerError):
 
 class SageMakerThrottled(DeployerError):
     """SageMaker answered ThrottlingException; retried by the state machine."""
-
-    retryable = True
 
 
 class SageMakerRejected(DeployerError):
@@ -177,14 +168,3 @@ class DeploymentTimedOut(DeployerError):
 
 class NotificationFailed(DeployerError):
     """Publishing the outcome to EventBridge or SNS failed; retried by the state machine."""
-
-    retryable = True
-
-
-RETRYABLE_ERRORS: tuple[type[DeployerError], ...] = (
-    EndpointConfigNotVisible,
-    EndpointBusy,
-    EndpointCreateRace,
-    SageMakerThrottled,
-    NotificationFailed,
-)

@@ -137,9 +137,3 @@ def test_plan_refusal(name, current, error, fragments):
     message = str(caught.value)
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} missing from {message!r}"
-
-
-def test_busy_is_retryable_and_not_updatable_is_not():
-    # The state machine retries on these flags' classes; see test_asl.py.
-    assert EndpointBusy.retryable is True
-    assert EndpointNotUpdatable.retryable is False
