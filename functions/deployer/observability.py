@@ -68,8 +68,14 @@ class NoTracer:
         return handler
 
 
+# What the functions call AWS with: only its calls become X-Ray subsegments (Tracer would
+# otherwise patch every library the X-Ray SDK knows, importing each patcher).
+PATCHED = ("botocore",)
+
 logger = Logger(service=SERVICE, stream=_CurrentStdout())  # type: ignore[arg-type]
-tracer: Tracer | NoTracer = Tracer(service=SERVICE) if tracing_enabled() else NoTracer()
+tracer: Tracer | NoTracer = (
+    Tracer(service=SERVICE, patch_modules=PATCHED) if tracing_enabled() else NoTracer()
+)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 # The key of every stage's event that holds the execution name: the logs' correlation id.
