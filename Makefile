@@ -22,15 +22,38 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(shell node -p 'process
 LAMBDA_PYTHON ?= $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13; do \
 	$$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { echo $$p; break; }; done)
 LAMBDA_VENV := .venv-py313
+# The one lock of the Lambda functions' dependencies: the asset is built from it, and every
+# test environment installs the same versions (pip's -c).
+LOCK := functions/requirements.txt
+# The Lambda asset (cdk/asset.py): the deployer and the locked wheels for Python 3.13 arm64,
+# zipped reproducibly; the stack deploys this file. Downloading happens here, never in synth.
+ASSET := build/lambda.zip
+ASSET_INPUTS := $(LOCK) cdk/asset.py $(shell find functions/deployer -name '*.py')
+# The same lock and code laid out as the asset, for the Python 3.13 of this machine.
+LAMBDA_TREE := build/lambda-py313
+# checkov (the infra tier's second scan of the template) pins its own older boto3: it gets a
+# venv of its own, from pyproject.toml's dependency group "checkov".
+CHECKOV_STAMP := .venv-checkov/.installed
 
-.PHONY: demo test pytest lambda-runtime lint typecheck unit e2e infra synth bench clean
+.PHONY: demo test pytest lambda-asset lambda-runtime lint typecheck unit e2e infra synth bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "smdeploy needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,infra]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,infra]' -c $(LOCK)
 	touch $(STAMP)
+
+$(ASSET): $(STAMP) $(ASSET_INPUTS)
+	$(BIN)/python -m cdk.asset
+
+lambda-asset: $(ASSET)
+
+$(CHECKOV_STAMP): pyproject.toml
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet --upgrade pip
+	.venv-checkov/bin/python -m pip install --quiet --group checkov
+	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "the CDK needs Node.js 20 or newer (npm): install it, then run make again"; exit 1; }
@@ -42,21 +65,29 @@ demo: $(STAMP)
 
 test: lint typecheck pytest lambda-runtime
 
-pytest: $(STAMP) $(NODE_STAMP)
+pytest: $(STAMP) $(NODE_STAMP) $(ASSET) $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest -q
 
-$(LAMBDA_VENV)/.installed: pyproject.toml
+$(LAMBDA_VENV)/.installed: pyproject.toml $(LOCK)
 	$(LAMBDA_PYTHON) -m venv $(LAMBDA_VENV)
 	$(LAMBDA_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(LAMBDA_VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	$(LAMBDA_VENV)/bin/python -m pip install --quiet -e '.[dev]' -c $(LOCK)
 	touch $@
 
+$(LAMBDA_TREE).built: $(LAMBDA_VENV)/.installed $(ASSET_INPUTS)
+	$(LAMBDA_VENV)/bin/python -m cdk.asset --host --out $(LAMBDA_TREE)
+	touch $@
+
+# The domain and handler tiers on Python 3.13, importing the handlers and their dependencies
+# from a tree laid out like the asset (first on PYTHONPATH), not from the venv.
 lambda-runtime:
 ifeq ($(strip $(LAMBDA_PYTHON)),)
 	@echo "lambda-runtime: no Python 3.13 on this machine; the Lambda-runtime tier is skipped"
 else
-	$(MAKE) --no-print-directory $(LAMBDA_VENV)/.installed
-	$(LAMBDA_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/unit tests/functional
+	$(MAKE) --no-print-directory $(LAMBDA_TREE).built
+	PYTHONPATH=$(LAMBDA_TREE) SMDEPLOY_LAMBDA_TREE=$(LAMBDA_TREE) \
+		$(LAMBDA_VENV)/bin/python -m pytest -q -p no:cacheprovider \
+		-o pythonpath=. tests/unit tests/functional
 endif
 
 lint: $(STAMP)
@@ -72,12 +103,12 @@ unit: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/python -m pytest -q tests/e2e
 
-infra: $(STAMP) $(NODE_STAMP)
+infra: $(STAMP) $(NODE_STAMP) $(ASSET) $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest -q tests/infra
 
 # The stack's CloudFormation template in cdk.out/, offline (configuration: cdk.json context;
-# add CDK_ARGS='-c key=value ...' to override it).
-synth: $(STAMP) $(NODE_STAMP)
+# add CDK_ARGS='-c key=value ...' to override it), after building the Lambda asset.
+synth: $(STAMP) $(NODE_STAMP) $(ASSET)
 	npx cdk synth --quiet $(CDK_ARGS)
 	@echo "CloudFormation template(s) written: $$(ls cdk.out/*.template.json)"
 
@@ -85,4 +116,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(LAMBDA_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LAMBDA_VENV) .venv-checkov node_modules cdk.out build .pytest_cache .mypy_cache .ruff_cache .hypothesis

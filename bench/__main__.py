@@ -1,10 +1,12 @@
-"""``make bench``: what each kind of deployment costs, measured in the embedded runtime.
+"""``make bench``: what each kind of deployment costs, and each function's cold start.
 
-Prints one table: per scenario, the execution's outcome, its DescribeEndpoint calls, state
-transitions (as Step Functions bills them, retries included), Lambda invocations, simulated
-duration, detection lag (simulated seconds between the endpoint reaching its final status and
-the execution knowing it), wall seconds on this machine, and the Standard-workflow price of
-its transitions at $0.025 per 1,000 (us-east-1, before the free tier).
+Prints three tables. The last is :mod:`bench.coldstart` (each stage function's cold start as
+a ratio to ``import boto3; boto3.client("sagemaker")``). The first: per scenario, the
+execution's outcome, its DescribeEndpoint calls, state transitions (as Step Functions bills
+them, retries included), Lambda invocations, simulated duration, detection lag (simulated
+seconds between the endpoint reaching its final status and the execution knowing it), wall
+seconds on this machine, and the Standard-workflow price of its transitions at $0.025 per
+1,000 (us-east-1, before the free tier).
 
 Wall seconds vary with the machine; everything else is deterministic (fixed seed).
 
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,6 +137,9 @@ def main() -> None:
             races.race_rows(runs),
             right=races.RACE_COLUMNS[1:-1],
         )
+    # In a process of its own: the functions run in this one, and their clients, created
+    # once per process as in Lambda, still point at the in-process emulator of the runs above.
+    subprocess.run([sys.executable, "-m", "bench.coldstart"], check=True)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from aws_cdk import App
 
 from cdk.checks import add_checks
 from cdk.config import ConfigError, context_of, load_config
+from cdk.functions import AssetNotBuilt
 from cdk.stack import SmdeployStack
 
 
@@ -42,7 +43,7 @@ def main(app: App | None = None) -> int:
     try:
         # The account the CLI is deploying to, when it knows it: the role must live there.
         build(app, deploy_account=os.environ.get("CDK_DEFAULT_ACCOUNT"))
-    except ConfigError as error:
+    except (ConfigError, AssetNotBuilt) as error:
         print(error, file=sys.stderr)
         return 1
     app.synth()

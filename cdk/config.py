@@ -33,10 +33,12 @@ LOG_RETENTION_DAYS = (
 )  # fmt: skip
 
 _ROLE_ARN = re.compile(r"arn:aws[a-z\-]*:iam::(?P<account>\d{12}):role/?[a-zA-Z_0-9+=,.@\-_/]+")
-_LAYER_ARN = re.compile(r"arn:aws[a-z\-]*:lambda:[a-z0-9\-]+:\d{12}:layer:[a-zA-Z0-9\-_]+:\d+")
 # A valid start of a SageMaker name ([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}); at most 32 characters
 # so that names made from it still fit in 63. No IAM wildcard characters can appear in it.
 _NAME_PREFIX = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9-]{0,31}")
+# A KMS key ARN (not an alias: IAM authorizes a request that names an alias against the key).
+_KEY_ARN = re.compile(r"arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[a-zA-Z0-9\-]{1,128}")
+EXAMPLE_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 _STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # S3 key prefix for manifests: safe characters only, no leading slash, no IAM wildcards.
@@ -119,17 +121,12 @@ SETTINGS: tuple[Setting, ...] = (
         default=90,
     ),
     Setting(
-        "powertoolsLayerVersion",
-        "the version of the AWS-published Powertools for AWS Lambda (Python) v3 layer "
-        "(python313, arm64) the functions use",
-        "27",
-        default=27,
-    ),
-    Setting(
-        "powertoolsLayerArn",
-        "a full Powertools v3 layer ARN instead of the AWS-published one (optional: for "
-        "GovCloud, or a copy of the layer in your account)",
-        "arn:aws:lambda:us-east-1:123456789012:layer:Powertools:3",
+        "kmsKeyArns",
+        "the KMS keys (key ARNs) a profile or request may name in KmsKeyId, "
+        "DataCaptureConfig.KmsKeyId or AsyncInferenceConfig.OutputConfig.KmsKeyId; the "
+        "Deploy function may have SageMaker create grants on them, and on no other key",
+        f"'[\"{EXAMPLE_KEY}\"]'",
+        default=[],
     ),
     Setting(
         "stackName",
@@ -169,9 +166,8 @@ class DeployerConfig:
     deadline_seconds: int
     manifest_prefix: str
     log_retention_days: int
-    powertools_layer_version: int
     notification_email: str | None = None
-    powertools_layer_arn: str | None = None
+    kms_key_arns: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -194,34 +190,29 @@ class DeployerConfig:
 
 # --- Environments -------------------------------------------------------------------------
 
-POWERTOOLS_ENVIRONMENT = {
-    "POWERTOOLS_SERVICE_NAME": "smdeploy",
-    "POWERTOOLS_METRICS_NAMESPACE": "smdeploy",
-}
 
-
-# The stages that read or write the deployer's table (the endpoints' leases and records).
-TABLE_STAGES = ("Lease", "Deploy", "Describe")
+def environment_values(
+    config: DeployerConfig, topic_arn: str, table_name: str
+) -> dict[str, str | None]:
+    """The value, in the stack, of every variable a function may read (``deployer.contract``);
+    each function gets those its spec names (``FunctionSpec.environment_of``)."""
+    return {
+        contract.ENV_TABLE: table_name,
+        contract.ENV_PROFILES: config.profiles_json,
+        contract.ENV_NAME_PREFIX: config.name_prefix,
+        contract.ENV_MODEL_ROLE: config.sagemaker_role_arn,
+        contract.ENV_DEADLINE: str(config.deadline_seconds),
+        contract.ENV_CONFIG_RETENTION: str(config.config_retention),
+        contract.ENV_TOPIC_ARN: topic_arn,
+        contract.ENV_EVENT_BUS: "default",
+    }
 
 
 def function_environment(
-    stage: str, config: DeployerConfig, topic_arn: str, table_name: str = ""
+    spec: contract.FunctionSpec, config: DeployerConfig, topic_arn: str, table_name: str
 ) -> dict[str, str]:
-    """The environment variables of one function (names from ``deployer.contract``)."""
-    env = dict(POWERTOOLS_ENVIRONMENT)
-    if stage in TABLE_STAGES:
-        env[contract.ENV_TABLE] = table_name
-    if stage == "Validate":
-        env[contract.ENV_PROFILES] = config.profiles_json
-        env[contract.ENV_NAME_PREFIX] = config.name_prefix
-        env[contract.ENV_MODEL_ROLE] = config.sagemaker_role_arn
-    elif stage == "Describe":
-        env[contract.ENV_DEADLINE] = str(config.deadline_seconds)
-        env[contract.ENV_CONFIG_RETENTION] = str(config.config_retention)
-    elif stage == "Notify":
-        env[contract.ENV_TOPIC_ARN] = topic_arn
-        env[contract.ENV_EVENT_BUS] = "default"
-    return env
+    """The environment variables of one function."""
+    return spec.environment_of(environment_values(config, topic_arn, table_name))
 
 
 def environment_size(env: Mapping[str, str]) -> int:
@@ -286,6 +277,58 @@ def _under_profiles(problem: str) -> str:
     if problem.startswith("(profiles)"):
         return "profiles" + problem[len("(profiles)") :]
     return f"profiles.{problem}"
+
+
+def _check_keys(value: Any, problems: list[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = [value]  # one ARN given as text
+    hint = _BY_KEY["kmsKeyArns"].hint()
+    if not isinstance(value, list):
+        problems.append(f"kmsKeyArns: must be a list of KMS key ARNs, got {value!r}. {hint}")
+        return ()
+    keys: list[str] = []
+    for index, key in enumerate(value):
+        if isinstance(key, str) and _KEY_ARN.fullmatch(key):
+            keys.append(key)
+        else:
+            problems.append(
+                f"kmsKeyArns[{index}]: must be a KMS key ARN (arn:aws:kms:<region>:<account>:"
+                f"key/<key id>; not an alias), got {key!r}. {hint}"
+            )
+    return tuple(dict.fromkeys(keys))
+
+
+def _key_fields(value: Any, path: str) -> list[tuple[str, Any]]:
+    """(path, value) of every KmsKeyId field in a profile, at any depth."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}"
+            if key == "KmsKeyId":
+                found.append((where, item))
+            else:
+                found.extend(_key_fields(item, where))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(_key_fields(item, f"{path}[{index}]"))
+    return found
+
+
+def _foreign_keys(raw_profiles: Any, keys: tuple[str, ...]) -> list[str]:
+    """A problem for each KMS key a profile names that is not one of ``keys``."""
+    problems = []
+    for group, profile in (raw_profiles or {}).items():
+        for path, key in _key_fields(profile, f"profiles.{group}"):
+            if key not in keys:
+                problems.append(
+                    f"{path}: names the KMS key {key!r}, which is not one of kmsKeyArns (the "
+                    f"keys the deployer may have SageMaker use); add its key ARN to "
+                    f"kmsKeyArns, or leave the field out. {_BY_KEY['kmsKeyArns'].hint()}"
+                )
+    return problems
 
 
 def context_of(get: Callable[[str], Any]) -> dict[str, Any]:
@@ -367,6 +410,10 @@ def load_config(
         else:
             profiles_json = json.dumps(raw_profiles, separators=(",", ":"), sort_keys=True)
 
+    kms_keys = _check_keys(get("kmsKeyArns"), problems)
+    if profiles:
+        problems.extend(_foreign_keys(raw_profiles, kms_keys))
+
     email_value = get("notificationEmail")
     email = None
     if email_value is not None:
@@ -401,24 +448,6 @@ def load_config(
         "must be a retention period CloudWatch Logs accepts",
         problems,
     )
-    layer_version = _check_int(
-        "powertoolsLayerVersion",
-        get("powertoolsLayerVersion"),
-        lambda n: n >= 1,
-        "must be a layer version number (1 or more)",
-        problems,
-    )
-    layer_arn_value = get("powertoolsLayerArn")
-    layer_arn = None
-    if layer_arn_value is not None:
-        layer_arn = _check_text(
-            "powertoolsLayerArn",
-            layer_arn_value,
-            _LAYER_ARN,
-            "must be a Lambda layer version ARN",
-            problems,
-        )
-
     config = DeployerConfig(
         stack_name=stack_name,
         name_prefix=name_prefix,
@@ -429,13 +458,12 @@ def load_config(
         deadline_seconds=deadline,
         manifest_prefix=manifest_prefix,
         log_retention_days=log_days,
-        powertools_layer_version=layer_version,
+        kms_key_arns=kms_keys,
         notification_email=email,
-        powertools_layer_arn=layer_arn,
     )
     for spec in contract.FUNCTIONS:
         size = environment_size(
-            function_environment(spec.stage, config, _LONGEST_TOPIC_ARN, _LONGEST_TABLE_NAME)
+            function_environment(spec, config, _LONGEST_TOPIC_ARN, _LONGEST_TABLE_NAME)
         )
         if size > LAMBDA_ENVIRONMENT_LIMIT:
             problems.append(

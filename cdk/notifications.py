@@ -14,7 +14,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from cdk.checks import acknowledge
+from cdk.checks import SSE_SQS, acknowledge, acknowledge_checkov
 from cdk.config import DeployerConfig
 from cdk.ids import stable_id
 
@@ -61,6 +61,7 @@ class Notifications(Construct):
                 retention_period=Duration.days(14),
             )
             stable_id(undelivered, "UndeliveredNotificationQueue")
+            acknowledge_checkov(undelivered, "CKV_AWS_27", SSE_SQS)
             for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
                 acknowledge(
                     undelivered,

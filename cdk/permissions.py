@@ -149,6 +149,8 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
             Grant(pass_role_statement(config), ""),
         ]
     elif stage == "Deploy":
+        if config.kms_key_arns:
+            grants.append(Grant(kms_statement(config, stack), ""))
         grants += [
             _grant(
                 "ReadEndpointConfigs",
@@ -221,4 +223,20 @@ def pass_role_statement(config: DeployerConfig) -> iam.PolicyStatement:
         actions=["iam:PassRole"],
         resources=config.model_roles,
         conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}},
+    )
+
+
+def kms_statement(config: DeployerConfig, stack: Stack) -> iam.PolicyStatement:
+    """kms:CreateGrant on the configured keys, through SageMaker only.
+
+    CreateEndpoint (and UpdateEndpoint) need it when the endpoint config names a KmsKeyId:
+    SageMaker creates grants for the instances' volumes with the caller's permissions
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/api-permissions-reference.html). The key
+    policies must allow it too (see the README).
+    """
+    return iam.PolicyStatement(
+        sid="LetSageMakerUseTheConfiguredKeys",
+        actions=["kms:CreateGrant"],
+        resources=list(config.kms_key_arns),
+        conditions={"StringEquals": {"kms:ViaService": f"sagemaker.{stack.region}.amazonaws.com"}},
     )

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from cdk.config import DeployerConfig
 from cdk.functions import DeployerFunctions
+from cdk.logkey import LogKey
 from cdk.notifications import Notifications
 from cdk.triggers import Triggers
 from cdk.workflow import Workflow
@@ -28,12 +29,14 @@ class SmdeployStack(Stack):
         )
         self.config = config
         self.notifications = Notifications(self, "Notifications", config=config)
+        self.log_key = LogKey(self, "LogKey").key
         self.functions = DeployerFunctions(
             self,
             "Functions",
             config=config,
             topic=self.notifications.topic,
             topic_key=self.notifications.key,
+            log_key=self.log_key,
         )
         self.workflow = Workflow(
             self,
@@ -41,6 +44,7 @@ class SmdeployStack(Stack):
             config=config,
             functions=self.functions,
             topic=self.notifications.topic,
+            log_key=self.log_key,
         )
         self.triggers = Triggers(
             self,

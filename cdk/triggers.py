@@ -23,7 +23,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from cdk.checks import acknowledge
+from cdk.checks import SSE_SQS, acknowledge, acknowledge_checkov
 from cdk.config import DeployerConfig
 from cdk.ids import stable_id
 from deployer import contract
@@ -75,6 +75,12 @@ class Triggers(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         stable_id(self.access_logs, "AccessLogBucket")
+        acknowledge_checkov(
+            self.access_logs,
+            "CKV_AWS_18",
+            "this bucket receives the manifest bucket's access logs; logging its own access "
+            "would write a log object for every log object written",
+        )
         self.bucket = s3.Bucket(
             self,
             "ManifestBucket",
@@ -108,6 +114,7 @@ class Triggers(Construct):
             retention_period=DEAD_LETTER_RETENTION,
         )
         stable_id(self.dead_letters, "TriggerDeadLetterQueue")
+        acknowledge_checkov(self.dead_letters, "CKV_AWS_27", SSE_SQS)
         for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
             acknowledge(
                 self.dead_letters,

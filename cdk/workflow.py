@@ -20,6 +20,7 @@ from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
@@ -64,6 +65,7 @@ class Workflow(Construct):
         config: DeployerConfig,
         functions: DeployerFunctions,
         topic: sns.ITopic,
+        log_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         arns = {
@@ -76,6 +78,7 @@ class Workflow(Construct):
             "Logs",
             retention=log_retention(config.log_retention_days),
             removal_policy=RemovalPolicy.RETAIN,
+            encryption_key=log_key,  # it holds every state's input and output
         )
         self.state_machine = sfn.StateMachine(
             self,

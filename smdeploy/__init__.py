@@ -6,11 +6,8 @@ handlers share (``deployer.contract``), check deployment profiles as the stack d
 (``deployer.profiles``), and run the handlers by their handler strings.
 """
 
-import sys
-
 from smdeploy import paths
 
-if str(paths.FUNCTIONS) not in sys.path:
-    sys.path.insert(0, str(paths.FUNCTIONS))
+paths.use_lambda_code()
 
 __version__ = "0.1.0"

@@ -11,9 +11,11 @@ updated, tagged or deleted.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from deployer import compare, contract, deploy, retention, shapes
@@ -144,7 +146,8 @@ def plan(
             )
     except DeployerError as error:
         if report.blocked is None:
-            report.blocked = _blocked(type(error).__name__, str(error), error.retryable)
+            name = type(error).__name__
+            report.blocked = _blocked(name, str(error), name in retried_errors())
         return report
     report.action = decision.action.value
     report.reason = decision.reason
@@ -179,6 +182,21 @@ def plan(
         )
         report.delete = retention.to_delete(owned, kept)
     return report
+
+
+@cache
+def retried_errors() -> frozenset[str]:
+    """The deployer's errors the state machine retries (its ASL's Retry ErrorEquals): a plan
+    blocked by one of them is blocked for now, not for good."""
+    from smdeploy import paths
+
+    states = json.loads(paths.DEFINITION.read_text())["States"]
+    return frozenset(
+        name
+        for state in states.values()
+        for retrier in state.get("Retry", [])
+        for name in retrier["ErrorEquals"]
+    )
 
 
 def _blocked(error: str, message: str, retryable: bool = False) -> dict[str, Any]:

@@ -9,7 +9,6 @@ reads of its result (``deployer.request.Validation``).
 from __future__ import annotations
 
 import importlib
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -53,8 +52,6 @@ class Validation(Protocol):
 
 def load_validator(functions_root: Path = paths.FUNCTIONS) -> Callable[[Any], Validation]:
     """``validate_request`` from the Lambda asset root."""
-    root = str(functions_root)
-    if root not in sys.path:
-        sys.path.insert(0, root)
+    paths.use_lambda_code(functions_root)
     module, _, name = VALIDATOR.rpartition(".")
     return cast("Callable[[Any], Validation]", getattr(importlib.import_module(module), name))

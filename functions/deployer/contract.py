@@ -10,69 +10,9 @@ app and the command line can import it without importing any handler.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-# --- Functions ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """One Lambda function of the deployer."""
-
-    stage: str  # Validate, Configure, ...: also the construct id in the stack
-    placeholder: str  # the ASL's ${...} that takes the function's ARN
-    handler: str  # the handler string, relative to the functions/ asset root
-    description: str
-
-
-FUNCTIONS: tuple[FunctionSpec, ...] = (
-    FunctionSpec(
-        "Validate",
-        "ValidateFunctionArn",
-        "deployer.handlers.validate.handler",
-        "smdeploy stage 1: turn a request, approval event or S3 manifest into a checked request",
-    ),
-    FunctionSpec(
-        "Lease",
-        "LeaseFunctionArn",
-        "deployer.handlers.lease.handler",
-        "smdeploy: one deployment per endpoint at a time, the newest intent winning",
-    ),
-    FunctionSpec(
-        "Configure",
-        "ConfigureFunctionArn",
-        "deployer.handlers.configure.handler",
-        "smdeploy stage 2: create the models and the endpoint config, idempotently",
-    ),
-    FunctionSpec(
-        "Deploy",
-        "DeployFunctionArn",
-        "deployer.handlers.deploy.handler",
-        "smdeploy stage 3: CreateEndpoint or UpdateEndpoint",
-    ),
-    FunctionSpec(
-        "Describe",
-        "DescribeFunctionArn",
-        "deployer.handlers.describe.handler",
-        "smdeploy stage 4: DescribeEndpoint until the outcome is known",
-    ),
-    FunctionSpec(
-        "Notify",
-        "NotifyFunctionArn",
-        "deployer.handlers.notify.handler",
-        "smdeploy: publish the outcome to EventBridge and SNS",
-    ),
-)
-
-# A ``${Name}`` placeholder of the ASL, as CloudFormation's DefinitionSubstitutions reads it.
-PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
-
-
-def placeholders(definition: str) -> list[str]:
-    """The names of the placeholders a definition uses, sorted, each once."""
-    return sorted(set(PLACEHOLDER.findall(definition)))
-
 
 # --- Environment variables (name -> which function reads it) ------------------------------
 
@@ -93,6 +33,98 @@ ENV_TABLE = "SMDEPLOY_TABLE_NAME"
 # Notify: where outcomes go
 ENV_TOPIC_ARN = "SMDEPLOY_TOPIC_ARN"
 ENV_EVENT_BUS = "SMDEPLOY_EVENT_BUS"  # default: "default"
+
+# --- Functions ----------------------------------------------------------------------------
+
+# How every function runs, in the stack and in the embedded runtime alike.
+RUNTIME = "python3.13"
+ARCHITECTURE = "arm64"
+TIMEOUT_SECONDS = 55  # below the ASL's TimeoutSeconds (60), so Lambda reports a timeout first
+MEMORY_MB = 512
+# Every function's Powertools settings (the service name of its logs, traces and metrics).
+COMMON_ENVIRONMENT = {
+    "POWERTOOLS_SERVICE_NAME": "smdeploy",
+    "POWERTOOLS_METRICS_NAMESPACE": "smdeploy",
+}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda function of the deployer: its deployment spec, read by the stack
+    (``cdk/functions.py``) and the embedded installer (``smdeploy/runtime/install.py``)."""
+
+    stage: str  # Validate, Configure, ...: also the construct id in the stack
+    placeholder: str  # the ASL's ${...} that takes the function's ARN
+    handler: str  # the handler string, relative to the functions/ asset root
+    description: str
+    environment: tuple[str, ...] = ()  # the ENV_* variables it reads (listed above)
+    timeout_seconds: int = TIMEOUT_SECONDS
+    memory_mb: int = MEMORY_MB
+
+    def environment_of(self, values: Mapping[str, str | None]) -> dict[str, str]:
+        """This function's environment: the common settings and the variables it reads,
+        valued from ``values`` (every ENV_* name the platform can value; None: leave the
+        variable unset, so the handler's default applies). A variable with no entry in
+        ``values`` is an error: each platform must say what every variable is."""
+        missing = [name for name in self.environment if name not in values]
+        if missing:
+            raise KeyError(f"{self.stage}: no value given for {', '.join(missing)}")
+        chosen = {name: values[name] for name in self.environment}
+        return {**COMMON_ENVIRONMENT, **{k: v for k, v in chosen.items() if v is not None}}
+
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(
+        "Validate",
+        "ValidateFunctionArn",
+        "deployer.handlers.validate.handler",
+        "smdeploy stage 1: turn a request, approval event or S3 manifest into a checked request",
+        environment=(ENV_PROFILES, ENV_NAME_PREFIX, ENV_MODEL_ROLE),
+    ),
+    FunctionSpec(
+        "Lease",
+        "LeaseFunctionArn",
+        "deployer.handlers.lease.handler",
+        "smdeploy: one deployment per endpoint at a time, the newest intent winning",
+        environment=(ENV_TABLE,),
+    ),
+    FunctionSpec(
+        "Configure",
+        "ConfigureFunctionArn",
+        "deployer.handlers.configure.handler",
+        "smdeploy stage 2: create the models and the endpoint config, idempotently",
+    ),
+    FunctionSpec(
+        "Deploy",
+        "DeployFunctionArn",
+        "deployer.handlers.deploy.handler",
+        "smdeploy stage 3: CreateEndpoint or UpdateEndpoint",
+        environment=(ENV_TABLE,),
+    ),
+    FunctionSpec(
+        "Describe",
+        "DescribeFunctionArn",
+        "deployer.handlers.describe.handler",
+        "smdeploy stage 4: DescribeEndpoint until the outcome is known",
+        environment=(ENV_DEADLINE, ENV_CONFIG_RETENTION, ENV_TABLE),
+    ),
+    FunctionSpec(
+        "Notify",
+        "NotifyFunctionArn",
+        "deployer.handlers.notify.handler",
+        "smdeploy: publish the outcome to EventBridge and SNS",
+        environment=(ENV_TOPIC_ARN, ENV_EVENT_BUS),
+    ),
+)
+
+# A ``${Name}`` placeholder of the ASL, as CloudFormation's DefinitionSubstitutions reads it.
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+def placeholders(definition: str) -> list[str]:
+    """The names of the placeholders a definition uses, sorted, each once."""
+    return sorted(set(PLACEHOLDER.findall(definition)))
+
 
 # --- Triggers -----------------------------------------------------------------------------
 

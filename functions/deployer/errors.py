@@ -13,9 +13,8 @@ from deployer.violations import Violation
 
 
 class DeployerError(Exception):
-    """Base class: anything the deployer reports on purpose."""
-
-    retryable = False
+    """Base class: anything the deployer reports on purpose. Which of them are transient is
+    said by the state machine's Retry blocks, not here."""
 
 
 # --- Validate ---------------------------------------------------------------------------
@@ -111,8 +110,6 @@ class EndpointConfigNotVisible(DeployerError):
     Retried by the state machine with backoff and jitter.
     """
 
-    retryable = True
-
 
 class EndpointBusy(DeployerError):
     """The endpoint is being created or updated by someone else; wait and try again.
@@ -120,16 +117,12 @@ class EndpointBusy(DeployerError):
     Retried by the state machine with a long backoff.
     """
 
-    retryable = True
-
 
 class EndpointCreateRace(DeployerError):
     """The endpoint appeared between DescribeEndpoint and CreateEndpoint.
 
     Retried once by the state machine: the next attempt takes the update path.
     """
-
-    retryable = True
 
 
 class EndpointNotUpdatable(DeployerError):
@@ -142,8 +135,6 @@ class EndpointReplacing(DeployerError):
     Retried by the state machine until SageMaker has deleted it; the next attempt creates it.
     """
 
-    retryable = True
-
 
 # --- the lease (the deployer's table) ----------------------------------------------------
 
@@ -151,8 +142,6 @@ class EndpointReplacing(DeployerError):
 class LeaseContention(DeployerError):
     """Another execution wrote the endpoint's record meanwhile (the conditional write failed),
     or DynamoDB throttled the call: retried by the state machine at once, with jitter."""
-
-    retryable = True
 
 
 class LeaseLost(DeployerError):
@@ -165,8 +154,6 @@ class LeaseLost(DeployerError):
 
 class SageMakerThrottled(DeployerError):
     """SageMaker answered ThrottlingException; retried by the state machine."""
-
-    retryable = True
 
 
 class SageMakerRejected(DeployerError):
@@ -201,16 +188,3 @@ class DeploymentTimedOut(DeployerError):
 
 class NotificationFailed(DeployerError):
     """Publishing the outcome to EventBridge or SNS failed; retried by the state machine."""
-
-    retryable = True
-
-
-RETRYABLE_ERRORS: tuple[type[DeployerError], ...] = (
-    EndpointConfigNotVisible,
-    EndpointReplacing,
-    LeaseContention,
-    EndpointBusy,
-    EndpointCreateRace,
-    SageMakerThrottled,
-    NotificationFailed,
-)

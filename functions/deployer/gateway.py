@@ -1,16 +1,20 @@
-"""A thin SageMaker gateway: the only module that calls SageMaker, and the only place that
-reads botocore's ``ClientError``.
+"""A thin SageMaker gateway: the only module of the Lambda code that calls SageMaker, and the
+only one that reads botocore's ``ClientError``.
 
-SageMaker models neither ``ValidationException`` nor ``ThrottlingException``, so boto3 raises
-them as plain ``ClientError`` (which Step Functions would only ever see as "ClientError").
-Each call here catches narrowly and translates into the deployer's own errors, whose class
-names the state machine's Retry and Catch match. Only message *prefixes* are relied on: they
-are what SageMaker has kept stable (see shared/reference, section 4).
+SageMaker models neither ``ValidationException`` nor ``ThrottlingException``, so botocore
+raises them as plain ``ClientError`` (which Step Functions would only ever see as
+"ClientError"). Every call goes through :func:`_call` or :func:`_read`, which catch narrowly
+and translate into the deployer's own errors, whose class names the state machine's Retry and
+Catch match. Only message *prefixes* are relied on: they are what SageMaker has kept stable.
+
+The other services' calls (S3, EventBridge, SNS) go through :func:`other_call`, which turns a
+``ClientError`` into :class:`AwsCallFailed` for the caller to name in its own error.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -54,8 +58,28 @@ CONFIG_EXISTS = "Cannot create already existing endpoint configuration"
 IN_PROGRESS = "Cannot update in-progress endpoint"
 
 
+T = TypeVar("T")
+
+
 class AlreadyExists(Exception):
     """Internal: a create call found the resource there already. Never leaves the domain."""
+
+
+class AwsCallFailed(Exception):
+    """A call to S3, EventBridge or SNS failed; ``code`` is AWS's error code. The message is
+    botocore's ("An error occurred (Code) when calling the X operation: ...")."""
+
+    def __init__(self, error: ClientError) -> None:
+        super().__init__(str(error))
+        self.code = _code_and_message(error)[0]
+
+
+def other_call(call: Callable[[], T]) -> T:
+    """Make one call to another service; its ClientError becomes AwsCallFailed."""
+    try:
+        return call()
+    except ClientError as error:
+        raise AwsCallFailed(error) from error
 
 
 def _code_and_message(error: ClientError) -> tuple[str, str]:
@@ -80,6 +104,49 @@ def _is_not_found(error: ClientError, prefix: str = NOT_FOUND) -> bool:
     return code in ("ValidationException", "ResourceNotFound") and message.startswith(prefix)
 
 
+def _package_not_found(error: ClientError) -> bool:
+    code, message = _code_and_message(error)
+    lowered = message.lower()
+    return code == "ValidationException" and ("does not exist" in lowered or "not found" in lowered)
+
+
+def _call(
+    operation: str,
+    call: Callable[[], T],
+    recognise: Callable[[ClientError], None] | None = None,
+) -> T:
+    """Make one SageMaker call. A ClientError raises what ``recognise`` makes of it (when it
+    raises), else the deployer's error for it (:func:`_translate`)."""
+    try:
+        return call()
+    except ClientError as error:
+        if recognise is not None:
+            recognise(error)
+        _translate(operation, error)
+
+
+def _read(
+    operation: str,
+    call: Callable[[], T],
+    absent: Callable[[ClientError], bool] = _is_not_found,
+) -> T | None:
+    """Make one SageMaker read, where "not found" is an answer: None."""
+    try:
+        return call()
+    except ClientError as error:
+        if absent(error):
+            return None
+        _translate(operation, error)
+
+
+def _already_exists(prefix: str, name: str) -> Callable[[ClientError], None]:
+    def recognise(error: ClientError) -> None:
+        if _code_and_message(error)[1].startswith(prefix):
+            raise AlreadyExists(name) from error
+
+    return recognise
+
+
 class SageMakerGateway:
     """Typed, narrow access to the SageMaker calls the deployer makes."""
 
@@ -90,182 +157,146 @@ class SageMakerGateway:
 
     @tracer.capture_method
     def describe_model(self, name: str) -> dict[str, Any] | None:
-        try:
-            return dict(self._client.describe_model(ModelName=name))
-        except ClientError as error:
-            if _is_not_found(error):
-                return None
-            _translate("DescribeModel", error)
+        return _read("DescribeModel", lambda: dict(self._client.describe_model(ModelName=name)))
 
     @tracer.capture_method
     def describe_endpoint_config(self, name: str) -> dict[str, Any] | None:
-        try:
-            return dict(self._client.describe_endpoint_config(EndpointConfigName=name))
-        except ClientError as error:
-            if _is_not_found(error):
-                return None
-            _translate("DescribeEndpointConfig", error)
+        return _read(
+            "DescribeEndpointConfig",
+            lambda: dict(self._client.describe_endpoint_config(EndpointConfigName=name)),
+        )
 
     @tracer.capture_method
     def describe_endpoint(self, name: str) -> dict[str, Any] | None:
-        try:
-            return dict(self._client.describe_endpoint(EndpointName=name))
-        except ClientError as error:
-            if _is_not_found(error):
-                return None
-            _translate("DescribeEndpoint", error)
+        return _read(
+            "DescribeEndpoint", lambda: dict(self._client.describe_endpoint(EndpointName=name))
+        )
 
     @tracer.capture_method
     def list_endpoint_configs(self, name_contains: str) -> list[dict[str, Any]]:
         """Summaries (name, ARN, creation time) of the configs whose names contain the text."""
-        found: list[dict[str, Any]] = []
-        try:
+
+        def listing() -> list[dict[str, Any]]:
             pages = self._client.get_paginator("list_endpoint_configs").paginate(
                 NameContains=name_contains
             )
-            for page in pages:
-                found.extend(dict(summary) for summary in page["EndpointConfigs"])
-        except ClientError as error:
-            _translate("ListEndpointConfigs", error)
-        return found
+            return [dict(summary) for page in pages for summary in page["EndpointConfigs"]]
+
+        return _call("ListEndpointConfigs", listing)
 
     @tracer.capture_method
     def delete_endpoint_config(self, name: str) -> None:
-        try:
-            self._client.delete_endpoint_config(EndpointConfigName=name)
-        except ClientError as error:
-            if _is_not_found(error):
-                return  # gone already: what we wanted
-            _translate("DeleteEndpointConfig", error)
+        # not found: gone already, which is what was wanted
+        _read(
+            "DeleteEndpointConfig",
+            lambda: self._client.delete_endpoint_config(EndpointConfigName=name),
+        )
 
     @tracer.capture_method
     def list_tags(self, arn: str) -> list[dict[str, str]]:
         """The resource's tags (``[{"Key", "Value"}]``)."""
-        found: list[dict[str, str]] = []
-        try:
-            for page in self._client.get_paginator("list_tags").paginate(ResourceArn=arn):
-                found.extend({"Key": t["Key"], "Value": t["Value"]} for t in page["Tags"])
-        except ClientError as error:
-            _translate("ListTags", error)
-        return found
+
+        def listing() -> list[dict[str, str]]:
+            pages = self._client.get_paginator("list_tags").paginate(ResourceArn=arn)
+            return [{"Key": t["Key"], "Value": t["Value"]} for p in pages for t in p["Tags"]]
+
+        return _call("ListTags", listing)
 
     @tracer.capture_method
     def list_models(self, name_contains: str) -> list[str]:
         """The names of the models whose names contain the text."""
-        found: list[str] = []
-        try:
+
+        def listing() -> list[str]:
             pages = self._client.get_paginator("list_models").paginate(NameContains=name_contains)
-            for page in pages:
-                found.extend(summary["ModelName"] for summary in page["Models"])
-        except ClientError as error:
-            _translate("ListModels", error)
-        return found
+            return [summary["ModelName"] for page in pages for summary in page["Models"]]
+
+        return _call("ListModels", listing)
 
     @tracer.capture_method
     def delete_model(self, name: str) -> None:
-        try:
-            self._client.delete_model(ModelName=name)
-        except ClientError as error:
-            if _is_not_found(error):
-                return  # gone already: what we wanted
-            _translate("DeleteModel", error)
+        # not found: gone already, which is what was wanted
+        _read("DeleteModel", lambda: self._client.delete_model(ModelName=name))
 
     # -- the model registry ----------------------------------------------------------------
 
     @tracer.capture_method
     def describe_model_package(self, arn: str) -> dict[str, Any] | None:
-        try:
-            return dict(self._client.describe_model_package(ModelPackageName=arn))
-        except ClientError as error:
-            code, message = _code_and_message(error)
-            lowered = message.lower()
-            if code == "ValidationException" and (
-                "does not exist" in lowered or "not found" in lowered
-            ):
-                return None
-            _translate("DescribeModelPackage", error)
+        return _read(
+            "DescribeModelPackage",
+            lambda: dict(self._client.describe_model_package(ModelPackageName=arn)),
+            _package_not_found,
+        )
 
     @tracer.capture_method
     def list_approved_packages(self, group: str) -> list[dict[str, Any]]:
         """Every Approved version of ``group`` (summaries: ARN, version, status)."""
-        found: list[dict[str, Any]] = []
-        try:
+
+        def listing() -> list[dict[str, Any]]:
             pages = self._client.get_paginator("list_model_packages").paginate(
                 ModelPackageGroupName=group,
                 ModelApprovalStatus="Approved",
                 ModelPackageType="Versioned",
             )
-            for page in pages:
-                found.extend(dict(summary) for summary in page["ModelPackageSummaryList"])
-        except ClientError as error:
-            _translate("ListModelPackages", error)
-        return found
+            return [dict(summary) for page in pages for summary in page["ModelPackageSummaryList"]]
+
+        return _call("ListModelPackages", listing)
 
     # -- writes ----------------------------------------------------------------------------
 
     @tracer.capture_method
     def create_model(self, params: dict[str, Any]) -> str:
         """Create the model; raise AlreadyExists when the name is taken."""
-        try:
-            return self._client.create_model(**params)["ModelArn"]
-        except ClientError as error:
-            if _code_and_message(error)[1].startswith(MODEL_EXISTS):
-                raise AlreadyExists(params["ModelName"]) from error
-            _translate("CreateModel", error)
+        return _call(
+            "CreateModel",
+            lambda: self._client.create_model(**params)["ModelArn"],
+            _already_exists(MODEL_EXISTS, params["ModelName"]),
+        )
 
     @tracer.capture_method
     def create_endpoint_config(self, params: dict[str, Any]) -> str:
         """Create the config; raise AlreadyExists when the name is taken."""
-        try:
-            return self._client.create_endpoint_config(**params)["EndpointConfigArn"]
-        except ClientError as error:
-            if _code_and_message(error)[1].startswith(CONFIG_EXISTS):
-                raise AlreadyExists(params["EndpointConfigName"]) from error
-            _translate("CreateEndpointConfig", error)
+        return _call(
+            "CreateEndpointConfig",
+            lambda: self._client.create_endpoint_config(**params)["EndpointConfigArn"],
+            _already_exists(CONFIG_EXISTS, params["EndpointConfigName"]),
+        )
 
     @tracer.capture_method
     def create_endpoint(self, params: dict[str, Any]) -> str:
-        try:
-            return self._client.create_endpoint(**params)["EndpointArn"]
-        except ClientError as error:
-            self._translate_endpoint_write("CreateEndpoint", params, error)
+        return _call(
+            "CreateEndpoint",
+            lambda: self._client.create_endpoint(**params)["EndpointArn"],
+            _endpoint_write("CreateEndpoint", params),
+        )
 
     @tracer.capture_method
     def update_endpoint(self, params: dict[str, Any]) -> str:
-        try:
-            return self._client.update_endpoint(**params)["EndpointArn"]
-        except ClientError as error:
-            self._translate_endpoint_write("UpdateEndpoint", params, error)
+        return _call(
+            "UpdateEndpoint",
+            lambda: self._client.update_endpoint(**params)["EndpointArn"],
+            _endpoint_write("UpdateEndpoint", params),
+        )
 
     @tracer.capture_method
     def delete_endpoint(self, name: str) -> None:
-        try:
-            self._client.delete_endpoint(EndpointName=name)
-        except ClientError as error:
-            if _is_not_found(error):
-                return  # gone already: what we wanted
-            _translate("DeleteEndpoint", error)
+        # not found: gone already, which is what was wanted
+        _read("DeleteEndpoint", lambda: self._client.delete_endpoint(EndpointName=name))
 
     @tracer.capture_method
     def add_tags(self, arn: str, tags: list[dict[str, str]]) -> None:
-        try:
-            self._client.add_tags(ResourceArn=arn, Tags=tags)  # type: ignore[arg-type]
-        except ClientError as error:
-            _translate("AddTags", error)
+        _call("AddTags", lambda: self._client.add_tags(ResourceArn=arn, Tags=tags))  # type: ignore[arg-type]
 
     @tracer.capture_method
     def delete_tags(self, arn: str, keys: list[str]) -> None:
-        try:
-            self._client.delete_tags(ResourceArn=arn, TagKeys=keys)
-        except ClientError as error:
-            _translate("DeleteTags", error)
+        _call("DeleteTags", lambda: self._client.delete_tags(ResourceArn=arn, TagKeys=keys))
 
-    @staticmethod
-    def _translate_endpoint_write(
-        operation: str, params: dict[str, Any], error: ClientError
-    ) -> NoReturn:
+
+def _endpoint_write(operation: str, params: dict[str, Any]) -> Callable[[ClientError], None]:
+    """What CreateEndpoint and UpdateEndpoint answer that the state machine retries."""
+    endpoint, config = params["EndpointName"], params["EndpointConfigName"]
+
+    def recognise(error: ClientError) -> None:
         _, message = _code_and_message(error)
-        endpoint, config = params["EndpointName"], params["EndpointConfigName"]
         if _is_not_found(error, CONFIG_NOT_FOUND):
             raise EndpointConfigNotVisible(
                 f"{operation} {endpoint}: SageMaker does not see endpoint config {config} yet "
@@ -281,4 +312,5 @@ class SageMakerGateway:
                 f"{operation} {endpoint}: another deployment of this endpoint is in progress: "
                 f"{message}"
             ) from error
-        _translate(operation, error)
+
+    return recognise

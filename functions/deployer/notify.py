@@ -13,11 +13,11 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from deployer import contract
 from deployer.errors import NotificationFailed
+from deployer.gateway import AwsCallFailed, other_call
 from deployer.observability import tracer
 from deployer.triggers import trigger_of
 
@@ -169,18 +169,20 @@ def publish(
     detail_type = DETAIL_TYPES[detail.Status]
     resources = [detail.ExecutionArn] + ([detail.EndpointArn] if detail.EndpointArn else [])
     try:
-        answer = events.put_events(
-            Entries=[
-                {
-                    "Source": contract.OUTCOME_SOURCE,
-                    "DetailType": detail_type,
-                    "Detail": body,
-                    "Resources": resources,
-                    "EventBusName": bus,
-                }
-            ]
+        answer = other_call(
+            lambda: events.put_events(
+                Entries=[
+                    {
+                        "Source": contract.OUTCOME_SOURCE,
+                        "DetailType": detail_type,
+                        "Detail": body,
+                        "Resources": resources,
+                        "EventBusName": bus,
+                    }
+                ]
+            )
         )
-    except ClientError as error:
+    except AwsCallFailed as error:
         raise NotificationFailed(f"PutEvents on bus {bus}: {error}") from error
     if answer.get("FailedEntryCount"):
         entry = answer["Entries"][0]
@@ -196,12 +198,14 @@ def publish(
     if detail.EndpointName:
         attributes["EndpointName"] = {"DataType": "String", "StringValue": detail.EndpointName}
     try:
-        sns.publish(
-            TopicArn=topic_arn,
-            Subject=_subject(detail),
-            MessageStructure="json",
-            Message=json.dumps({"default": body, "email": _text(detail)}),
-            MessageAttributes=attributes,
+        other_call(
+            lambda: sns.publish(
+                TopicArn=topic_arn,
+                Subject=_subject(detail),
+                MessageStructure="json",
+                Message=json.dumps({"default": body, "email": _text(detail)}),
+                MessageAttributes=attributes,
+            )
         )
-    except ClientError as error:
+    except AwsCallFailed as error:
         raise NotificationFailed(f"Publish to {topic_arn}: {error}") from error

@@ -3,6 +3,11 @@
 The service name comes from ``POWERTOOLS_SERVICE_NAME`` when set (the stack sets it), else
 "smdeploy". Metrics go to the ``smdeploy`` namespace unless ``POWERTOOLS_METRICS_NAMESPACE``
 says otherwise.
+
+Powertools' Tracer imports the X-Ray SDK (a fifth of a cold start) even when tracing is off.
+So the Tracer is created only when tracing is on, by Powertools' own rule (see
+:func:`tracing_enabled`); otherwise ``tracer`` is :class:`NoTracer`, whose decorators return
+the function they are given.
 """
 
 from __future__ import annotations
@@ -15,9 +20,13 @@ from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "smdeploy")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "smdeploy")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _CurrentStdout:
@@ -35,14 +44,42 @@ class _CurrentStdout:
         sys.stdout.flush()
 
 
+def tracing_enabled() -> bool:
+    """Whether Powertools' Tracer would trace in this process: not when
+    ``POWERTOOLS_TRACE_DISABLED`` is true, and only inside Lambda (``LAMBDA_TASK_ROOT`` set)
+    but not under SAM or Chalice's local emulators. (The rule of ``Tracer``, documented at
+    https://docs.powertools.aws.dev/lambda/python/latest/core/tracer/.)"""
+    if resolve_truthy_env_var_choice(env=os.getenv("POWERTOOLS_TRACE_DISABLED", "false")):
+        return False
+    in_lambda = bool(os.getenv("LAMBDA_TASK_ROOT"))
+    local = bool(os.getenv("AWS_SAM_LOCAL") or os.getenv("AWS_CHALICE_CLI_MODE"))
+    return in_lambda and not local
+
+
+class NoTracer:
+    """The Tracer's decorators when tracing is off: each returns the function it is given."""
+
+    @staticmethod
+    def capture_method(method: F) -> F:
+        return method
+
+    @staticmethod
+    def capture_lambda_handler(handler: F) -> F:
+        return handler
+
+
+# What the functions call AWS with: only its calls become X-Ray subsegments (Tracer would
+# otherwise patch every library the X-Ray SDK knows, importing each patcher).
+PATCHED = ("botocore",)
+
 logger = Logger(service=SERVICE, stream=_CurrentStdout())  # type: ignore[arg-type]
-tracer = Tracer(service=SERVICE)
+tracer: Tracer | NoTracer = (
+    Tracer(service=SERVICE, patch_modules=PATCHED) if tracing_enabled() else NoTracer()
+)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 # The key of every stage's event that holds the execution name: the logs' correlation id.
 CORRELATION_ID_PATH = "Execution"
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def count_errors(handler: F) -> F:

@@ -14,16 +14,15 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
-import botocore.session
 from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
 from botocore.validate import ParamValidator
 
+from deployer.clients import botocore_session
 from deployer.violations import Violation, described, join, join_key, render
 
 # The request is the union of these operations' inputs (see DESIGN.md).
@@ -35,8 +34,9 @@ MODEL_OPERATION = "CreateModel"
 
 @cache
 def service_model() -> ServiceModel:
-    """The SageMaker service model; loaded once per process (about 0.2 s)."""
-    return botocore.session.get_session().get_service_model("sagemaker")
+    """The SageMaker service model, through the session the clients share: read from disk once
+    per process (about 0.1 s), by whichever comes first, this or the SageMaker client."""
+    return botocore_session().get_service_model("sagemaker")
 
 
 def input_shape(operation: str) -> StructureShape:
@@ -348,7 +348,7 @@ def _check_string(shape: Shape, value: Any, path: str) -> Violation | None:
     if enum:
         return None if value in enum else _enum_violation(shape, enum, value, path)
     pattern = shape.metadata.get("pattern")
-    compiled = compile_pattern(pattern) if pattern else None
+    compiled = compile_pattern(pattern, value) if pattern else None
     if compiled is None or compiled.fullmatch(value):
         return None
     if not value:
@@ -377,47 +377,43 @@ def _enum_violation(shape: Shape, enum: list[str], value: str, path: str) -> Vio
 # botocore's patterns are Java regular expressions without anchors; SageMaker applies them to
 # the whole value, so they are matched with fullmatch, and with re.ASCII, because Java's \d,
 # \w and \s are ASCII-only. Python's re has no Unicode property classes: \p{L} (and the
-# like) are translated into the code point ranges of that general category, read from
-# unicodedata. A pattern that still does not translate (a nested class, a Java-only
+# like) are translated into the characters of that general category (unicodedata) among the
+# characters of the value being checked. That matches the value exactly as the whole category
+# would, without listing the category's code points (a scan of all of Unicode, a sixth of a
+# cold start). A pattern that still does not translate (a nested class, a Java-only
 # construct) is not checked at all, rather than checked wrongly: unchecked_patterns() lists
 # them, and a test keeps that list empty for the pinned botocore.
 
 _PROPERTY = re.compile(r"\\([pP])\{(?:Is)?([A-Za-z]{1,2})\}")
+# Unicode's general categories (https://www.unicode.org/reports/tr44/#General_Category_Values)
+# and their one-letter groups, as Java's \p{..} names them.
+GENERAL_CATEGORIES = frozenset(
+    {
+        *("Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Nl", "No", "Pc", "Pd", "Ps"),
+        *("Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Zl", "Zp", "Cc", "Cf", "Cs"),
+        *("Co", "Cn", "L", "M", "N", "P", "S", "Z", "C"),
+    }
+)
 
 
-@cache
-def _category_runs() -> dict[str, list[tuple[int, int]]]:
-    """The code point ranges of every two-letter Unicode general category."""
-    runs: dict[str, list[tuple[int, int]]] = {}
-    previous, start = unicodedata.category("\0"), 0
-    for code in range(1, sys.maxunicode + 1):
-        category = unicodedata.category(chr(code))
-        if category != previous:
-            runs.setdefault(previous, []).append((start, code - 1))
-            previous, start = category, code
-    runs.setdefault(previous, []).append((start, sys.maxunicode))
-    return runs
+def _category_class(name: str, alphabet: str) -> str:
+    """The body of a character class (no brackets) that holds, of the characters in
+    ``alphabet``, those of the general category ``name`` (such as L or Lu).
 
-
-@cache
-def _category_class(name: str) -> str:
-    """The body of a character class (no brackets) for a general category such as L or Lu."""
-    ranges = sorted(
-        r for category, rs in _category_runs().items() if category.startswith(name) for r in rs
-    )
-    if not ranges:
+    Never empty: when none is, it holds one character that is not in ``alphabet`` (so it
+    matches nothing the value holds, and the class stays valid).
+    """
+    if name not in GENERAL_CATEGORIES:
         raise re.error(f"unknown Unicode property {name}")
-    merged: list[tuple[int, int]] = []
-    for low, high in ranges:
-        if merged and low == merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], high)
-        else:
-            merged.append((low, high))
-    return "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in merged)
+    members = [c for c in alphabet if unicodedata.category(c).startswith(name)]
+    if not members:
+        members = [next(chr(code) for code in range(0x10FFFF, 0, -1) if chr(code) not in alphabet)]
+    return "".join(f"\\U{ord(c):08x}" for c in members)
 
 
-def translate_pattern(pattern: str) -> str:
-    """A Java pattern from the model, as a Python pattern; re.error if it has no translation."""
+def translate_pattern(pattern: str, alphabet: str = "") -> str:
+    """A Java pattern from the model, as a Python pattern for values made of the characters
+    in ``alphabet``; re.error if it has no translation."""
     out: list[str] = []
     in_class = False
     i = 0
@@ -425,7 +421,7 @@ def translate_pattern(pattern: str) -> str:
         char = pattern[i]
         if char == "\\":
             if prop := _PROPERTY.match(pattern, i):
-                body = _category_class(prop.group(2))
+                body = _category_class(prop.group(2), alphabet)
                 if prop.group(1) == "P":
                     if in_class:
                         raise re.error("\\P{...} inside a character class")
@@ -448,13 +444,18 @@ def translate_pattern(pattern: str) -> str:
     return "".join(out)
 
 
-@cache
-def compile_pattern(pattern: str) -> re.Pattern[str] | None:
-    """The model's pattern compiled for fullmatch, or None when it cannot be checked here."""
+@lru_cache(maxsize=4096)
+def _compiled(pattern: str, alphabet: str) -> re.Pattern[str] | None:
     try:
-        return re.compile(translate_pattern(pattern), re.ASCII)
+        return re.compile(translate_pattern(pattern, alphabet), re.ASCII)
     except re.error:
         return None
+
+
+def compile_pattern(pattern: str, value: str = "") -> re.Pattern[str] | None:
+    """The model's pattern compiled for ``fullmatch`` of ``value`` (of any string made of the
+    same characters), or None when it cannot be checked here."""
+    return _compiled(pattern, "".join(sorted(set(value))))
 
 
 def _reachable(shape: Shape, seen: dict[str, Shape]) -> None:

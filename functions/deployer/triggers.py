@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from deployer import contract, jsontext
@@ -34,7 +33,7 @@ from deployer.errors import (
     NoRollbackTarget,
     RequestInvalid,
 )
-from deployer.gateway import SageMakerGateway
+from deployer.gateway import AwsCallFailed, SageMakerGateway, other_call
 from deployer.lease import Order
 from deployer.observability import logger, tracer
 from deployer.profiles import DeploymentProfile, ModelPackage, parse_profiles
@@ -282,10 +281,9 @@ def _read_manifest(detail: dict[str, Any], s3: S3Client) -> Any:
     if obj.get("version-id"):
         params["VersionId"] = obj["version-id"]  # exactly the upload that sent this event
     try:
-        body = s3.get_object(**params)["Body"].read(MAX_PAYLOAD_BYTES + 1)
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        raise ManifestNotFound(f"GetObject {uri}: {code}: {error}") from error
+        body = other_call(lambda: s3.get_object(**params)["Body"].read(MAX_PAYLOAD_BYTES + 1))
+    except AwsCallFailed as error:
+        raise ManifestNotFound(f"GetObject {uri}: {error.code}: {error}") from error
     try:  # the rules every door applies to JSON text (UTF-8, each key once, 32 levels...)
         return jsontext.loads(body, f"(manifest {uri})")
     except jsontext.JsonRefused as refused:

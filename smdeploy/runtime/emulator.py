@@ -116,6 +116,7 @@ from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 from moto.utilities.arns import parse_arn
 
 from deployer import contract
+from smdeploy import paths
 from smdeploy.runtime.faults import FaultBudget
 from smdeploy.runtime.faults import Faults as Faults  # where the runtime's users find it
 
@@ -950,9 +951,7 @@ class Emulator:
         self._patch(LambdaSimpleBackend, "invoke", invoke)
 
     def resolve_handler(self, handler: str) -> Callable[[Any, Any], Any]:
-        root = str(self.functions_root)
-        if root not in sys.path:
-            sys.path.insert(0, root)
+        paths.use_lambda_code(self.functions_root)
         module_name, _, attribute = handler.rpartition(".")
         function: Callable[[Any, Any], Any] = getattr(
             importlib.import_module(module_name), attribute

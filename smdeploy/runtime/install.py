@@ -6,7 +6,8 @@ ordinary AWS APIs and from the shared contract (``deployer.contract``):
 
 - the roles: one for the functions and the state machine, one for EventBridge to start
   executions, and the SageMaker execution role for the models made from model packages;
-- the functions of ``contract.FUNCTIONS``, with their environment;
+- the functions of ``contract.FUNCTIONS``, each with the runtime, timeout, memory and
+  environment its spec names (as the stack gives them);
 - the deployer's DynamoDB table (the endpoints' leases and records);
 - the state machine from ``statemachine/deployer.asl.json``, every ``${...}`` filled;
 - the SNS topic and the manifest bucket (EventBridge notifications on);
@@ -163,21 +164,19 @@ def install_deployer(
 
     create_table(client("dynamodb"))
 
-    environment = {
-        "POWERTOOLS_SERVICE_NAME": "smdeploy",
+    # The value, here, of every variable a function may read; each function gets those its
+    # spec names, as in the stack (None: unset, the handler's default).
+    values: dict[str, str | None] = {
         contract.ENV_TABLE: TABLE_NAME,
         contract.ENV_PROFILES: json.dumps(raw_profiles, separators=(",", ":")),
         contract.ENV_NAME_PREFIX: name_prefix,
         contract.ENV_MODEL_ROLE: model_role,
         contract.ENV_TOPIC_ARN: topic_arn,
         contract.ENV_EVENT_BUS: EVENT_BUS,
+        contract.ENV_DEADLINE: None if deadline_seconds is None else str(deadline_seconds),
+        contract.ENV_CONFIG_RETENTION: None if config_retention is None else str(config_retention),
     }
-    if deadline_seconds is not None:
-        environment[contract.ENV_DEADLINE] = str(deadline_seconds)
-    if config_retention is not None:
-        environment[contract.ENV_CONFIG_RETENTION] = str(config_retention)
-    if functions_endpoint_url is not None:
-        environment["AWS_ENDPOINT_URL"] = functions_endpoint_url
+    local = {} if functions_endpoint_url is None else {"AWS_ENDPOINT_URL": functions_endpoint_url}
     code = asset_zip(functions_root)
     lambda_client = client("lambda")
     arns: dict[str, str] = {}
@@ -185,14 +184,14 @@ def install_deployer(
         arns[spec.placeholder] = lambda_client.create_function(
             FunctionName=function_name(spec),
             Description=spec.description,
-            Runtime="python3.13",
-            Architectures=["arm64"],
+            Runtime=contract.RUNTIME,
+            Architectures=[contract.ARCHITECTURE],
             Role=deployer_role,
             Handler=spec.handler,
             Code={"ZipFile": code},
-            Timeout=60,
-            MemorySize=512,
-            Environment={"Variables": environment},
+            Timeout=spec.timeout_seconds,
+            MemorySize=spec.memory_mb,
+            Environment={"Variables": {**spec.environment_of(values), **local}},
         )["FunctionArn"]
     definition = substitute(definition_file.read_text(), arns)
     state_machine_arn = str(

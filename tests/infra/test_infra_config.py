@@ -33,6 +33,8 @@ from cdk.workflow import PlaceholderUnfilled, substitutions
 from deployer import contract
 
 ROLE = "arn:aws:iam::123456789012:role/smdeploy-sagemaker-execution"
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+OTHER_KEY = "arn:aws:kms:us-east-1:123456789012:key/9999abcd-12ab-34cd-56ef-1234567890ab"
 VALID: dict[str, Any] = {"sagemakerRoleArn": ROLE, "profiles": TEST_PROFILES}
 
 
@@ -66,7 +68,7 @@ def test_defaults_fill_what_is_not_given() -> None:
         0,
     )
     assert (config.manifest_prefix, config.log_retention_days) == ("manifests/", 90)
-    assert config.notification_email is None and config.powertools_layer_arn is None
+    assert config.notification_email is None
     assert config.stack_name == "smdeploy"
 
 
@@ -109,9 +111,8 @@ EXAMPLES = {
     "deadlineSeconds": "Example: -c deadlineSeconds=3600",
     "manifestPrefix": "Example: -c manifestPrefix=manifests/",
     "logRetentionDays": "Example: -c logRetentionDays=90",
-    "powertoolsLayerVersion": "Example: -c powertoolsLayerVersion=27",
-    "powertoolsLayerArn": "Example: -c powertoolsLayerArn=arn:aws:lambda:",
     "stackName": "Example: -c stackName=smdeploy",
+    "kmsKeyArns": "Example: -c kmsKeyArns='[\"arn:aws:kms:us-east-1:123456789012:key/",
 }
 
 
@@ -138,9 +139,10 @@ EXAMPLES = {
         ("manifestPrefix", "/manifests/", "manifestPrefix: must be an S3 key prefix"),
         ("manifestPrefix", "manifests/*", "manifestPrefix: must be an S3 key prefix"),
         ("logRetentionDays", 10, "logRetentionDays: must be a retention period"),
-        ("powertoolsLayerVersion", 0, "powertoolsLayerVersion: must be a layer version"),
-        ("powertoolsLayerArn", "powertools", "powertoolsLayerArn: must be a Lambda layer"),
         ("stackName", "1smdeploy", "stackName: must be a CloudFormation stack name"),
+        ("kmsKeyArns", {"key": "x"}, "kmsKeyArns: must be a list of KMS key ARNs"),
+        ("kmsKeyArns", ["alias/models"], "kmsKeyArns[0]: must be a KMS key ARN"),
+        ("kmsKeyArns", KEY.replace(":key/", ":alias/"), "kmsKeyArns[0]: must be a KMS key ARN"),
     ],
 )
 def test_a_bad_value_stops_synth_naming_its_key_with_an_example(
@@ -313,14 +315,6 @@ def test_a_prefix_with_capitals_is_granted_as_sagemaker_spells_arns_too() -> Non
     assert ":endpoint/Team-A-*" in deploy and ":endpoint/team-a-*" in deploy
 
 
-def test_a_layer_arn_replaces_the_published_layer() -> None:
-    arn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:layer:Powertools:3"
-    stack = build_stack(powertoolsLayerArn=arn)
-    function = stack.functions.functions["Validate"]
-    resource = function.node.default_child
-    assert stack.resolve(resource.layers) == [arn]  # type: ignore[union-attr]
-
-
 def test_every_accepted_log_retention_reaches_cloudwatch_as_that_many_days() -> None:
     stack = Stack(new_app(), "Retention")
     for days in LOG_RETENTION_DAYS:
@@ -328,3 +322,69 @@ def test_every_accepted_log_retention_reaches_cloudwatch_as_that_many_days() -> 
         resource = group.node.default_child
         assert isinstance(resource, logs.CfnLogGroup)
         assert stack.resolve(resource.retention_in_days) == days
+
+
+# --- KMS keys -------------------------------------------------------------------------------
+
+
+def with_keys(**fields: Any) -> dict[str, Any]:
+    """The churn profile with these fields (each may name a KMS key)."""
+    return {**TEST_PROFILES, "churn-predictor": {**TEST_PROFILES["churn-predictor"], **fields}}
+
+
+CAPTURE = {
+    "EnableCapture": True,
+    "InitialSamplingPercentage": 10,
+    "DestinationS3Uri": "s3://smdeploy-capture/churn",
+    "CaptureOptions": [{"CaptureMode": "Input"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("fields", "path"),
+    [
+        ({"KmsKeyId": OTHER_KEY}, "profiles.churn-predictor.KmsKeyId"),
+        (
+            {"DataCaptureConfig": {**CAPTURE, "KmsKeyId": "alias/capture"}},
+            "profiles.churn-predictor.DataCaptureConfig.KmsKeyId",
+        ),
+    ],
+)
+def test_a_profile_naming_a_key_outside_kms_key_arns_stops_synth(
+    fields: dict[str, Any], path: str
+) -> None:
+    problem = the_problem({**VALID, "profiles": with_keys(**fields), "kmsKeyArns": [KEY]})
+    assert problem.startswith(f"{path}: names the KMS key")
+    assert "not one of kmsKeyArns" in problem
+
+
+def test_a_profile_naming_a_configured_key_is_accepted() -> None:
+    config = load_config(
+        {**VALID, "profiles": with_keys(KmsKeyId=KEY), "kmsKeyArns": json.dumps([KEY])}
+    )
+    assert config.kms_key_arns == (KEY,)
+
+
+def kms_statements(stack: SmdeployStack) -> dict[str, list[dict[str, Any]]]:
+    found = {}
+    for stage in stack.functions.roles:
+        document = json.loads(policy_of(stack, stage))
+        found[stage] = [s for s in document["Statement"] if "kms:CreateGrant" in str(s["Action"])]
+    return found
+
+
+def test_only_deploy_may_have_sagemaker_create_grants_and_only_on_the_configured_keys() -> None:
+    stack = build_stack(kmsKeyArns=[KEY, OTHER_KEY], profiles=with_keys(KmsKeyId=KEY))
+    found = kms_statements(stack)
+    assert {stage for stage, statements in found.items() if statements} == {"Deploy"}
+    (statement,) = found["Deploy"]
+    assert statement["Action"] == "kms:CreateGrant"
+    assert statement["Resource"] == [KEY, OTHER_KEY]
+    via = statement["Condition"]["StringEquals"]["kms:ViaService"]
+    assert json.dumps(via) == json.dumps(
+        {"Fn::Join": ["", ["sagemaker.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+    )
+
+
+def test_without_kms_key_arns_no_role_may_use_any_key_through_sagemaker() -> None:
+    assert not any(kms_statements(build_stack()).values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from aws_cdk.assertions import Match
 from infra_helpers import FRAUD_ROLE, TEST_PROFILES, Synthesized
 
 from cdk import paths
+from cdk.asset import ASSET_ZIP
 from deployer import contract
 
 FUNCTION_IDS = {spec.stage: f"{spec.stage}Function" for spec in contract.FUNCTIONS}
@@ -40,38 +42,27 @@ def test_each_function_runs_python_313_on_arm64_with_tracing_and_its_own_role_an
     assert function["Role"] == arn_of(f"{spec.stage}FunctionRole")
     assert function["LoggingConfig"] == {"LogGroup": ref(f"{spec.stage}FunctionLogs")}
     assert function["Timeout"] < ASL["States"]["Validate"]["TimeoutSeconds"]
+    assert (function["Runtime"], function["Architectures"]) == (
+        contract.RUNTIME,
+        [contract.ARCHITECTURE],
+    )
+    assert (function["Timeout"], function["MemorySize"]) == (spec.timeout_seconds, spec.memory_mb)
     logs = synth.resources[f"{spec.stage}FunctionLogs"]
     assert logs["Properties"]["RetentionInDays"] == 90
     assert logs["DeletionPolicy"] == "Retain"
 
 
-def test_the_functions_share_one_asset_the_functions_folder(synth: Synthesized) -> None:
+def test_the_functions_share_one_asset_the_built_zip_with_no_layer(synth: Synthesized) -> None:
     keys = {synth.properties(i)["Code"]["S3Key"] for i in FUNCTION_IDS.values()}
     assert len(keys) == 1
-    asset = synth.outdir / f"asset.{keys.pop().removesuffix('.zip')}"
-    assert (asset / "deployer" / "contract.py").read_text() == (
-        paths.FUNCTIONS / "deployer" / "contract.py"
-    ).read_text()
-    assert not list(asset.rglob("__pycache__"))
-
-
-def test_powertools_comes_from_the_aws_published_layer_in_the_stack_s_partition_and_region(
-    synth: Synthesized,
-) -> None:
-    layers = {json.dumps(synth.properties(i)["Layers"]) for i in FUNCTION_IDS.values()}
-    assert len(layers) == 1
-    ((arn, values),) = [layer["Fn::Sub"] for layer in json.loads(layers.pop())]
-    assert arn == (
-        "arn:${AWS::Partition}:lambda:${AWS::Region}:${Publisher}:layer:"
-        "AWSLambdaPowertoolsPythonV3-python313-arm64:27"
-    )
-    assert values["Publisher"] == {
-        "Fn::FindInMap": ["PowertoolsPublisher", ref("AWS::Partition"), "Account"]
-    }
-    assert synth.template["Mappings"]["PowertoolsPublisher"] == {
-        "aws": {"Account": "017000801446"},
-        "aws-cn": {"Account": "498634801083"},
-    }
+    staged = synth.outdir / f"asset.{keys.pop()}"
+    assert staged.read_bytes() == ASSET_ZIP.read_bytes()
+    with zipfile.ZipFile(staged) as archive:
+        names = archive.namelist()
+        contract = archive.read("deployer/contract.py").decode()
+    assert contract == (paths.FUNCTIONS / "deployer" / "contract.py").read_text()
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert all("Layers" not in synth.properties(i) for i in FUNCTION_IDS.values())
 
 
 def environment(synth: Synthesized, stage: str) -> dict[str, Any]:
@@ -118,6 +109,9 @@ def test_every_function_names_its_service_and_metrics_namespace_and_reads_only_i
     assert {k for k in env if k.startswith("SMDEPLOY_")} == own
     if contract.ENV_TABLE in own:
         assert env[contract.ENV_TABLE] == ref("EndpointsTable")
+
+    (spec,) = [s for s in contract.FUNCTIONS if s.stage == stage]
+    assert set(env) == set(contract.COMMON_ENVIRONMENT) | set(spec.environment)
 
 
 # --- The state machine --------------------------------------------------------------------

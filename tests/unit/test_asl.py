@@ -230,23 +230,29 @@ def test_fail_state_reports_error_and_cause():
 @pytest.mark.parametrize(
     ("task", "name"), RETRIED_OWN_NAMES, ids=[f"{t}-{n}" for t, n in RETRIED_OWN_NAMES]
 )
-def test_retried_name_is_a_retryable_deployer_error(task, name):
+def test_retried_name_is_a_deployer_error(task, name):
     error = getattr(errors, name, None)
 
     assert inspect.isclass(error), f"{task} retries {name}, which deployer.errors lacks"
     assert issubclass(error, errors.DeployerError)
-    assert error.retryable is True
 
 
-def test_every_retryable_error_is_retried_somewhere():
-    retryable = {
-        name
-        for name, cls in vars(errors).items()
-        if inspect.isclass(cls) and issubclass(cls, errors.DeployerError) and cls.retryable
-    }
+# The deployer's errors that mean "try again": the state machine retries each somewhere, and
+# no other (a request SageMaker refused, or an endpoint that cannot be updated, is final).
+TRANSIENT = {
+    "EndpointConfigNotVisible",
+    "EndpointBusy",
+    "EndpointReplacing",
+    "LeaseContention",
+    "EndpointCreateRace",
+    "SageMakerThrottled",
+    "NotificationFailed",
+}
 
-    assert {name for _, name in RETRIED_OWN_NAMES} == retryable
-    assert {cls.__name__ for cls in errors.RETRYABLE_ERRORS} == retryable
+
+def test_exactly_the_transient_errors_are_retried():
+    assert {name for _, name in RETRIED_OWN_NAMES} == TRANSIENT
+    assert "EndpointNotUpdatable" not in TRANSIENT
 
 
 @pytest.mark.parametrize("task", ["Configure", "Deploy", "DescribeEndpoint"])

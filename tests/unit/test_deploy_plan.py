@@ -139,12 +139,6 @@ def test_plan_refusal(name, current, error, fragments):
         assert fragment in message, f"{fragment!r} missing from {message!r}"
 
 
-def test_busy_is_retryable_and_not_updatable_is_not():
-    # The state machine retries on these flags' classes; see test_asl.py.
-    assert EndpointBusy.retryable is True
-    assert EndpointNotUpdatable.retryable is False
-
-
 # --- a Failed endpoint the deployer created is replaced -------------------------------------
 
 

@@ -1,8 +1,12 @@
 """deployer.shapes: the rules read from botocore's model (lengths, ranges, patterns, enums),
 the Java patterns translated for Python, and the instance types with local storage."""
 
+import unicodedata
+
 import pytest
 from botocore.model import Shape
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deployer import rules, shapes
 
@@ -33,13 +37,28 @@ PATTERNS = [
     ("name", "pattern", "good", "bad"), PATTERNS, ids=[case[0] for case in PATTERNS]
 )
 def test_model_patterns_are_matched_as_java_matches_them(name, pattern, good, bad):
-    compiled = shapes.compile_pattern(pattern)
-
-    assert compiled is not None
     for value in good:
+        compiled = shapes.compile_pattern(pattern, value)
+        assert compiled is not None
         assert compiled.fullmatch(value), value
     for value in bad:
+        compiled = shapes.compile_pattern(pattern, value)
+        assert compiled is not None
         assert not compiled.fullmatch(value), value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=8))
+def test_a_property_matches_each_character_by_its_general_category(value):
+    """The class built from the value's own characters decides as the whole category would."""
+    letters = shapes.compile_pattern(r"[\p{L}\p{N}_]*", value)
+    not_separators = shapes.compile_pattern(r"\P{Z}*", value)
+
+    assert letters is not None and not_separators is not None
+    by_category = [unicodedata.category(c) for c in value]
+    expected = all(c == "_" or k[0] in "LN" for c, k in zip(value, by_category, strict=True))
+    assert bool(letters.fullmatch(value)) is expected
+    assert bool(not_separators.fullmatch(value)) is all(k[0] != "Z" for k in by_category)
 
 
 @pytest.mark.parametrize(

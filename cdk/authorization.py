@@ -1,0 +1,116 @@
+"""What each AWS call the functions make is authorized against, from AWS's own tables.
+
+The embedded emulator does not enforce IAM, so a missing permission would show only in a
+platform team's account. This table says, for every call the handlers' code makes, which IAM
+actions AWS checks and on which resource types (``()``: the action supports no resource-level
+permissions, so only ``"*"`` grants it). The infra tier finds the calls in the code and checks
+each function's role against this table: every call covered, and nothing more granted.
+
+Sources (the Service Authorization Reference, and the services' guides for dependent actions):
+
+- SageMaker: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html
+  and, for kms:CreateGrant on CreateEndpoint with a KmsKeyId,
+  https://docs.aws.amazon.com/sagemaker/latest/dg/api-permissions-reference.html
+- Amazon S3: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
+  (GetObject with a VersionId is authorized as s3:GetObjectVersion)
+- Amazon EventBridge: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html
+- Amazon SNS: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html
+  and, publishing to a topic encrypted with a customer managed key,
+  https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+- Application Auto Scaling and CloudWatch: the handlers make no such call today; the infra
+  test names any new call that has no row here, so a row comes with the code that needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+SAGEMAKER = (
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html"
+)
+SAGEMAKER_KMS = "https://docs.aws.amazon.com/sagemaker/latest/dg/api-permissions-reference.html"
+S3 = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html"
+EVENTS = (
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html"
+)
+SNS = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html"
+SNS_KMS = "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API call: the IAM actions it is authorized against, each with its resource types.
+
+    ``when_keys``: actions needed only when the deployer is configured with KMS keys
+    (``kmsKeyArns``), because a request may then name one.
+    """
+
+    actions: Mapping[str, tuple[str, ...]]
+    source: str
+    when_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+CALLS: dict[str, Call] = {
+    # SageMaker: reads
+    "sagemaker:DescribeEndpoint": Call({"sagemaker:DescribeEndpoint": ("endpoint",)}, SAGEMAKER),
+    "sagemaker:DescribeEndpointConfig": Call(
+        {"sagemaker:DescribeEndpointConfig": ("endpoint-config",)}, SAGEMAKER
+    ),
+    "sagemaker:DescribeModel": Call({"sagemaker:DescribeModel": ("model",)}, SAGEMAKER),
+    "sagemaker:DescribeModelPackage": Call(
+        {"sagemaker:DescribeModelPackage": ("model-package",)}, SAGEMAKER
+    ),
+    # model-package is only an optional resource type of ListModelPackages
+    "sagemaker:ListModelPackages": Call({"sagemaker:ListModelPackages": ()}, SAGEMAKER),
+    "sagemaker:ListEndpointConfigs": Call({"sagemaker:ListEndpointConfigs": ()}, SAGEMAKER),
+    # SageMaker: writes (AddTags: the requests carry Tags; PassRole: the model's role)
+    "sagemaker:CreateModel": Call(
+        {
+            "sagemaker:CreateModel": ("model",),
+            "sagemaker:AddTags": ("model",),
+            "iam:PassRole": ("role",),
+        },
+        SAGEMAKER,
+    ),
+    "sagemaker:CreateEndpointConfig": Call(
+        {
+            "sagemaker:CreateEndpointConfig": ("endpoint-config",),
+            "sagemaker:AddTags": ("endpoint-config",),
+        },
+        SAGEMAKER,
+    ),
+    "sagemaker:CreateEndpoint": Call(
+        {
+            "sagemaker:CreateEndpoint": ("endpoint", "endpoint-config"),
+            "sagemaker:AddTags": ("endpoint",),
+        },
+        SAGEMAKER,
+        when_keys={"kms:CreateGrant": ("key",)},
+    ),
+    "sagemaker:UpdateEndpoint": Call(
+        {"sagemaker:UpdateEndpoint": ("endpoint", "endpoint-config")},
+        SAGEMAKER,
+        when_keys={"kms:CreateGrant": ("key",)},
+    ),
+    "sagemaker:DeleteEndpointConfig": Call(
+        {"sagemaker:DeleteEndpointConfig": ("endpoint-config",)}, SAGEMAKER
+    ),
+    # S3: the manifest, by the version the event names
+    "s3:GetObject": Call({"s3:GetObject": ("object",), "s3:GetObjectVersion": ("object",)}, S3),
+    # EventBridge and SNS: the outcome
+    "events:PutEvents": Call({"events:PutEvents": ("event-bus",)}, EVENTS),
+    "sns:Publish": Call(
+        {"sns:Publish": ("topic",), "kms:GenerateDataKey": ("key",), "kms:Decrypt": ("key",)},
+        f"{SNS} and {SNS_KMS}",
+    ),
+}
+
+# What every function's role holds besides its calls: its own log group (Lambda writes the
+# function's output there with the role's permissions) and X-Ray (active tracing).
+RUNTIME_ACTIONS: dict[str, tuple[str, ...]] = {
+    "logs:CreateLogStream": ("log-group",),
+    "logs:PutLogEvents": ("log-group",),
+    "xray:PutTraceSegments": (),
+    "xray:PutTelemetryRecords": (),
+}

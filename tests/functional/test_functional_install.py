@@ -1,0 +1,46 @@
+"""The embedded installer deploys each function as the stack does: from its spec.
+
+Runtime, architecture, handler, timeout, memory and environment come from
+``deployer.contract.FUNCTIONS`` (the stack's template is checked against the same specs in
+tests/infra/test_infra_template.py), so the two cannot drift.
+"""
+
+import pytest
+
+from deployer import contract
+from smdeploy.runtime.install import function_name
+from smdeploy.runtime.local import LocalDeployment
+
+
+@pytest.fixture(scope="module")
+def installed():
+    with LocalDeployment(seed=1, deadline_seconds=1800, config_retention=3) as account:
+        lam = account.client("lambda")
+        yield {
+            spec.stage: lam.get_function_configuration(FunctionName=function_name(spec))
+            for spec in contract.FUNCTIONS
+        }
+
+
+@pytest.mark.parametrize("spec", contract.FUNCTIONS, ids=lambda s: s.stage)
+def test_each_function_is_installed_as_its_spec_says(installed, spec):
+    function = installed[spec.stage]
+    assert function["Handler"] == spec.handler
+    assert (function["Runtime"], function["Architectures"]) == (
+        contract.RUNTIME,
+        [contract.ARCHITECTURE],
+    )
+    assert (function["Timeout"], function["MemorySize"]) == (spec.timeout_seconds, spec.memory_mb)
+    variables = function["Environment"]["Variables"]
+    own = {k for k in variables if k.startswith("SMDEPLOY_")}
+    assert own == set(spec.environment)
+    for name, value in contract.COMMON_ENVIRONMENT.items():
+        assert variables[name] == value
+
+
+def test_a_setting_given_to_the_installer_reaches_only_the_function_that_reads_it(installed):
+    holders = [
+        s for s, f in installed.items() if contract.ENV_DEADLINE in f["Environment"]["Variables"]
+    ]
+    assert holders == ["Describe"]
+    assert installed["Describe"]["Environment"]["Variables"][contract.ENV_DEADLINE] == "1800"
