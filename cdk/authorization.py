@@ -17,6 +17,8 @@ Sources (the Service Authorization Reference, and the services' guides for depen
 - Amazon SNS: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html
   and, publishing to a topic encrypted with a customer managed key,
   https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+- Amazon DynamoDB: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
+- AWS Step Functions: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
 - Application Auto Scaling and CloudWatch: the handlers make no such call today; the infra
   test names any new call that has no row here, so a row comes with the code that needs it.
 """
@@ -36,6 +38,12 @@ EVENTS = (
 )
 SNS = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html"
 SNS_KMS = "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html"
+DYNAMODB = (
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html"
+)
+STATES = (
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html"
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,20 @@ CALLS: dict[str, Call] = {
     "sagemaker:DeleteEndpointConfig": Call(
         {"sagemaker:DeleteEndpointConfig": ("endpoint-config",)}, SAGEMAKER
     ),
+    # the deployer's marks and its clean-up (the tag smdeploy:endpoint), the replacement of a
+    # Failed endpoint it created
+    "sagemaker:ListTags": Call(
+        {"sagemaker:ListTags": ("endpoint", "endpoint-config", "model")}, SAGEMAKER
+    ),
+    "sagemaker:AddTags": Call({"sagemaker:AddTags": ("endpoint",)}, SAGEMAKER),
+    "sagemaker:DeleteTags": Call({"sagemaker:DeleteTags": ("endpoint",)}, SAGEMAKER),
+    "sagemaker:DeleteEndpoint": Call({"sagemaker:DeleteEndpoint": ("endpoint",)}, SAGEMAKER),
+    "sagemaker:ListModels": Call({"sagemaker:ListModels": ()}, SAGEMAKER),
+    "sagemaker:DeleteModel": Call({"sagemaker:DeleteModel": ("model",)}, SAGEMAKER),
+    # the endpoints' records (leases), and whether a lease's holder still runs
+    "dynamodb:GetItem": Call({"dynamodb:GetItem": ("table",)}, DYNAMODB),
+    "dynamodb:PutItem": Call({"dynamodb:PutItem": ("table",)}, DYNAMODB),
+    "states:DescribeExecution": Call({"states:DescribeExecution": ("execution",)}, STATES),
     # S3: the manifest, by the version the event names
     "s3:GetObject": Call({"s3:GetObject": ("object",), "s3:GetObjectVersion": ("object",)}, S3),
     # EventBridge and SNS: the outcome
@@ -105,6 +127,11 @@ CALLS: dict[str, Call] = {
         f"{SNS} and {SNS_KMS}",
     ),
 }
+
+# Actions authorized against the resource the call names, of any of the types listed: a
+# function that lists only some of them (Deploy reads an endpoint's tags, Describe those of
+# configs and models) is granted those, and no other type.
+ANY_OF_ITS_TYPES = frozenset({"sagemaker:ListTags"})
 
 # What every function's role holds besides its calls: its own log group (Lambda writes the
 # function's output there with the role's permissions) and X-Ray (active tracing).

@@ -289,7 +289,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "sagemaker:DescribeModel": {MODELS},
         "sagemaker:DeleteModel": {MODELS},
         "sagemaker:ListTags": {CONFIGS, MODELS},
-        **TABLE,
+        "dynamodb:GetItem": {"<EndpointsTable.Arn>"},  # reads only: clean-up under the lease
     },
     "Notify": {
         "events:PutEvents": {"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:"
