@@ -482,18 +482,18 @@ def start(
         _fail(f"not a state machine ARN: {state_machine_arn}")
     except AWS_CALL_ERRORS as error:
         _aws_call_failed(error, endpoint_url)
-    if not started.existing:
+    if not started.existing and started.previous is not None:
+        err.print(
+            f"This request's execution {started.previous.name} ended "
+            f"{started.previous.status}: started attempt {started.attempt}, execution "
+            f"{started.name}"
+        )
+    elif not started.existing:
         err.print(f"Started execution {started.name}")
     elif wait:
         err.print(
             f"This request was submitted before: following its execution {started.name} "
             "instead of deploying it again."
-        )
-    elif started.previous is not None:
-        err.print(
-            f"This request's execution {started.previous.name} ended "
-            f"{started.previous.status}: started attempt {started.attempt}, execution "
-            f"{started.name}"
         )
     else:
         err.print(

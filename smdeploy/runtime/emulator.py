@@ -852,21 +852,23 @@ class Emulator:
             self._undo.pop()()
 
     def _install_crash_hook(self) -> None:
-        """The deployer's functions make their AWS calls with clients of boto3's default
-        session: there, a ``request-created`` handler names the running invocation in a
+        """The deployer's functions make their AWS calls with clients of one botocore session
+        (``deployer.clients``; boto3's default one for anything else): there, a
+        ``request-created`` handler names the running invocation in a
         header of each call, and an ``after-call`` handler ends a crashed invocation in its
         own thread (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/events.html)."""
+        from deployer import clients  # the functions' own botocore session
+
         if boto3.DEFAULT_SESSION is None:
             boto3.setup_default_session()
-        session = boto3.DEFAULT_SESSION
-        assert session is not None
+        assert boto3.DEFAULT_SESSION is not None
+        emitters = (boto3.DEFAULT_SESSION.events, clients.botocore_session())
         hooks = (("request-created", _name_invocation), ("after-call", _die_if_crashed))
-        for event, handler in hooks:
-            unique_id = f"{_CRASH_HOOK_ID}-{event}"
-            session.events.register(event, handler, unique_id=unique_id)
-            self._undo.append(
-                functools.partial(session.events.unregister, event, unique_id=unique_id)
-            )
+        for emitter in emitters:
+            for event, handler in hooks:
+                unique_id = f"{_CRASH_HOOK_ID}-{event}"
+                emitter.register(event, handler, unique_id=unique_id)
+                self._undo.append(functools.partial(emitter.unregister, event, unique_id=unique_id))
 
     def _quiet_interpreter(self) -> None:
         """The ASL interpreter logs every state failure at ERROR level; the execution history

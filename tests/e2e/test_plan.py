@@ -129,10 +129,32 @@ def test_a_model_of_that_name_with_another_definition_blocks_the_plan(account, r
     assert not report.changes
 
 
-def test_a_failed_endpoint_blocks_with_the_error_the_deployment_would_raise(make_account):
+def test_a_failed_endpoint_the_deployer_created_would_be_replaced(make_account):
     failing = make_account(fail_endpoint="insufficient capacity")
     request = load_example("request.json")
     assert failing.deploy(request).status == "FAILED"
+
+    report = planned(failing, variant(request, InitialInstanceCount=3))
+
+    assert report.blocked is None
+    assert report.action == "REPLACE"
+    assert "FailureReason: insufficient capacity" in report.reason
+
+
+def test_a_failed_endpoint_someone_else_created_blocks_with_the_deployments_error(
+    make_account,
+):
+    failing = make_account(fail_endpoint="insufficient capacity")
+    request = load_example("request.json")
+    sm = failing.sagemaker
+    for model in request["Models"]:
+        sm.create_model(**model)
+    config = sm.create_endpoint_config(
+        EndpointConfigName="by-hand", ProductionVariants=request["ProductionVariants"]
+    )
+    assert config["EndpointConfigArn"]
+    sm.create_endpoint(EndpointName=request["EndpointName"], EndpointConfigName="by-hand")
+    failing.clock.advance(600)
 
     report = planned(failing, variant(request, InitialInstanceCount=3))
 
@@ -141,7 +163,7 @@ def test_a_failed_endpoint_blocks_with_the_error_the_deployment_would_raise(make
         "message": report.blocked["message"],
         "retryable": False,
     }
-    assert "Failed" in report.blocked["message"]
+    assert "not created by the deployer" in report.blocked["message"]
 
 
 def test_an_invalid_request_lists_its_problems_and_reads_nothing(account):
@@ -165,9 +187,10 @@ def test_retention_names_what_it_would_delete(account, request_v1, request_v2):
         ],
         key=lambda c: c["CreationTime"],
     )
-    oldest = configs[0]["EndpointConfigName"]
+    oldest, older = configs[0]["EndpointConfigName"], configs[1]["EndpointConfigName"]
 
     report = planned(account, variant(request_v1, InitialInstanceCount=4), keep=2)
 
+    # kept: the new config and the one serving (2 in all); the two before go, newest first
     assert report.action == "UPDATE"
-    assert report.delete == [oldest]
+    assert report.delete == [older, oldest]
