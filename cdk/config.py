@@ -201,7 +201,7 @@ POWERTOOLS_ENVIRONMENT = {
 
 
 # The stages that read or write the deployer's table (the endpoints' leases and records).
-TABLE_STAGES = ("Lease", "Deploy", "Describe")
+TABLE_STAGES = ("Lease", "Deploy", "Describe", "Wait")
 
 
 def function_environment(
@@ -218,6 +218,8 @@ def function_environment(
     elif stage == "Describe":
         env[contract.ENV_DEADLINE] = str(config.deadline_seconds)
         env[contract.ENV_CONFIG_RETENTION] = str(config.config_retention)
+    elif stage == "Wait":
+        env[contract.ENV_DEADLINE] = str(config.deadline_seconds)
     elif stage == "Notify":
         env[contract.ENV_TOPIC_ARN] = topic_arn
         env[contract.ENV_EVENT_BUS] = "default"

@@ -67,6 +67,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import functools
+import heapq
 import importlib
 import inspect
 import io
@@ -88,6 +89,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
+from moto.awslambda.utils import get_backend as lambda_backend
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
@@ -107,10 +109,12 @@ from moto.stepfunctions.parser.asl.component.state import state as sfn_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 from moto.stepfunctions.parser.asl.eval.environment import Environment as SfnEnvironment
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.backend import execution as sfn_execution
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 from moto.utilities.arns import parse_arn
 
@@ -150,6 +154,11 @@ class SimClock:
             with self._lock:
                 self._offset += seconds
 
+    def advance_to(self, moment: float) -> None:
+        """Move to ``moment`` (seconds since the epoch), never back."""
+        with self._lock:
+            self._offset = max(self._offset, moment - self._start)
+
     def tick(self, seconds: float) -> float:
         """Advance by ``seconds`` and return the new time, in one step: concurrent callers
         get distinct times, increasing in the order they called."""
@@ -166,6 +175,113 @@ class SimClock:
 
     def datetime(self) -> _dt.datetime:
         return _dt.datetime.fromtimestamp(self.now(), tz=_dt.UTC)
+
+
+@dataclass(order=True)
+class _Timed:
+    when: float
+    seq: int
+    action: Callable[[], None] = field(compare=False)
+    label: str = field(compare=False, default="")
+
+
+@dataclass(eq=False)
+class Park:
+    """An execution parked on a task token (``.waitForTaskToken``) until ``deadline``."""
+
+    endpoint: Any  # moto's CallbackEndpoint
+    deadline: float
+    expired: bool = False
+
+    @property
+    def waiting(self) -> bool:
+        return not self.expired and not self.endpoint._notify_event.is_set()
+
+
+class Scheduler:
+    """Timed changes on the simulated clock: a discrete-event simulation.
+
+    Endpoint transitions, deployment steps and event deliveries are scheduled at simulated
+    moments. Whoever moves the clock (a Wait state, a Retry interval, the driver) fires, in
+    order, every change due by then. When every running execution is parked on a task token,
+    the driver jumps the clock to the next scheduled change or park timeout, whichever comes
+    first: a 30-minute endpoint creation is one jump, not 30 minutes of real time.
+    """
+
+    def __init__(self, clock: SimClock) -> None:
+        self.clock = clock
+        self._heap: list[_Timed] = []
+        self._seq = 0
+        self._heap_lock = threading.Lock()
+        self._fire_lock = threading.RLock()
+        self.parks: list[Park] = []
+        self._parks_lock = threading.Lock()
+
+    def at(self, when: float, action: Callable[[], None], label: str = "") -> None:
+        with self._heap_lock:
+            self._seq += 1
+            heapq.heappush(self._heap, _Timed(when, self._seq, action, label))
+
+    def after(self, seconds: float, action: Callable[[], None], label: str = "") -> None:
+        self.at(self.clock.now() + max(0.0, seconds), action, label)
+
+    def _pop_due(self, moment: float) -> _Timed | None:
+        with self._heap_lock:
+            if self._heap and self._heap[0].when <= moment:
+                return heapq.heappop(self._heap)
+        return None
+
+    def next_change(self) -> float | None:
+        with self._heap_lock:
+            return self._heap[0].when if self._heap else None
+
+    def advance_to(self, moment: float) -> None:
+        """Fire every change due by ``moment``, each at its own time, then stand at it."""
+        with self._fire_lock:
+            while (due := self._pop_due(moment)) is not None:
+                self.clock.advance_to(due.when)
+                due.action()
+            self.clock.advance_to(moment)
+            self._expire_parks()
+
+    def advance_by(self, seconds: float) -> None:
+        if seconds > 0:
+            self.advance_to(self.clock.now() + seconds)
+
+    # parks
+
+    def park(self, endpoint: Any, timeout: float | None) -> Park:
+        deadline = self.clock.now() + (timeout if timeout is not None else 99999999)
+        park = Park(endpoint, deadline)
+        with self._parks_lock:
+            self.parks.append(park)
+        return park
+
+    def unpark(self, park: Park) -> None:
+        with self._parks_lock:
+            if park in self.parks:
+                self.parks.remove(park)
+
+    def _expire_parks(self) -> None:
+        now = self.clock.now()
+        with self._parks_lock:
+            for park in self.parks:
+                if park.deadline <= now:
+                    park.expired = True
+
+    def step_if_idle(self, running: Callable[[], int]) -> bool:
+        """Jump to the next change when every running execution is parked (the driver)."""
+        with self._fire_lock:
+            with self._parks_lock:
+                waiting = [p for p in self.parks if p.waiting]
+            if not waiting or running() != len(waiting):
+                return False
+            target = min(p.deadline for p in waiting)
+            upcoming = self.next_change()
+            if upcoming is not None:
+                target = min(target, upcoming)
+            self.advance_to(max(target, self.clock.now()))
+            return True
 
 
 def _datetime_module(clock: SimClock) -> types.ModuleType:
@@ -188,6 +304,9 @@ def _datetime_module(clock: SimClock) -> types.ModuleType:
 
 
 START_TICK = 0.001  # seconds the simulated clock moves on each StartExecution
+ASYNC_ATTEMPTS = 3  # an asynchronous invocation and Lambda's two retries of it
+PARK_POLL_SECONDS = 0.002  # real seconds between a parked task's looks at its deadline
+DRIVER_POLL_SECONDS = 0.002  # real seconds between the driver's looks at the executions
 
 
 def _sagemaker_utcnow(clock: SimClock) -> Callable[[], _dt.datetime]:
@@ -269,6 +388,19 @@ class Counters:
     describe_calls: int = 0
     lambda_invocations: int = 0
     detection_lags: list[float] = field(default_factory=list)
+    endpoint_events: int = 0  # SageMaker endpoint events put on the bus
+    endpoint_events_dropped: int = 0  # ... and lost on the way (--drop-endpoint-events)
+
+
+# What an endpoint change ends in, as SageMaker's events spell the status.
+_FINAL_EVENT_STATUS = {
+    "serve": "IN_SERVICE",
+    "fail": "FAILED",
+    "rollback": "IN_SERVICE",  # back on the old config: the event names that one
+    "delete": "DELETED",
+}
+# Emits one SageMaker endpoint event: (detail-type, detail, resources)
+EventSink = Callable[[str, dict[str, Any], list[str]], None]
 
 
 class EndpointStore:
@@ -282,10 +414,14 @@ class EndpointStore:
         faults: Faults,
         stats: Counters,
         budget: FaultBudget | None = None,
+        scheduler: Scheduler | None = None,
+        emit: EventSink | None = None,
     ) -> None:
         self.account, self.region = account, region
         self.clock, self.faults, self.stats = clock, faults, stats
         self.budget = budget or FaultBudget(faults.times)
+        self.scheduler = scheduler
+        self.emit = emit
         self.configs: dict[str, dict[str, Any]] = {}  # key: lower-cased name
         self.config_tags: dict[str, list[dict[str, str]]] = {}  # key: lower-cased name
         self.invisible: dict[str, int] = {}  # config key -> create/update calls still refused
@@ -404,6 +540,86 @@ class EndpointStore:
         else:  # rollback: back InService on the previous config, with the reason
             endpoint.status, endpoint.failure_reason = "InService", change.reason
 
+    # SageMaker's endpoint events
+    # (https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html)
+
+    def _begin(self, endpoint: _Endpoint, change: _Change, status: str) -> None:
+        """A change started: its event now, its end (and the deployment steps of an update)
+        on the scheduler."""
+        self._state_event(endpoint, status)
+        if self.scheduler is None:
+            return
+        self.scheduler.at(change.done_at, lambda: self._finish(endpoint, change), "endpoint")
+        if status == "UPDATING":
+            for fraction, variant_status, message in _deployment_steps(endpoint.deployment_config):
+                moment = change.started_at + fraction * (change.done_at - change.started_at)
+                self.scheduler.at(
+                    moment,
+                    functools.partial(
+                        self._deployment_event, endpoint, change, variant_status, message
+                    ),
+                    "deployment step",
+                )
+
+    def _finish(self, endpoint: _Endpoint, change: _Change) -> None:
+        if endpoint.change is change:
+            self._settle(endpoint)
+        self._state_event(endpoint, _FINAL_EVENT_STATUS[change.outcome])
+
+    def _event_detail(self, endpoint: _Endpoint, config_name: str) -> dict[str, Any]:
+        config = self.configs.get(config_name.lower(), {})
+        return {
+            "EndpointName": endpoint.name,
+            "EndpointArn": endpoint.arn,
+            "EndpointConfigName": config_name,
+            "ProductionVariants": [
+                {
+                    "VariantName": v["VariantName"],
+                    "DesiredWeight": float(v.get("InitialVariantWeight", 1.0)),
+                    "DesiredInstanceCount": float(v.get("InitialInstanceCount", 0)),
+                }
+                for v in config.get("ProductionVariants", [])
+            ],
+            "CreationTime": endpoint.created * 1000,  # epoch milliseconds, as the events
+            "LastModifiedTime": self.clock.now() * 1000,
+            "Tags": {t["Key"]: t.get("Value", "") for t in endpoint.tags},
+        }
+
+    def _state_event(self, endpoint: _Endpoint, status: str) -> None:
+        if self.emit is None:
+            return
+        detail = self._event_detail(endpoint, endpoint.config_name)
+        detail["EndpointStatus"] = status
+        self.emit("SageMaker Endpoint State Change", detail, [endpoint.arn])
+
+    def _deployment_event(
+        self, endpoint: _Endpoint, change: _Change, variant_status: str, message: str
+    ) -> None:
+        if self.emit is None or endpoint.change is not change:
+            return
+        detail = self._event_detail(endpoint, endpoint.config_name)
+        detail["EndpointStatus"] = "UPDATING"
+        pending = self._event_detail(endpoint, change.config_name)
+        start_ms = change.started_at * 1000
+        detail["PendingDeploymentSummary"] = {
+            "EndpointConfigName": change.config_name,
+            "StartTime": start_ms,
+            "ProductionVariants": [
+                dict(
+                    variant,
+                    VariantStatus=[
+                        {
+                            "Status": variant_status,
+                            "StatusMessage": message,
+                            "StartTime": self.clock.now() * 1000,
+                        }
+                    ],
+                )
+                for variant in pending["ProductionVariants"]
+            ],
+        }
+        self.emit("SageMaker Endpoint Deployment State Change", detail, [endpoint.arn])
+
     def get_endpoint(self, name: str) -> _Endpoint:
         endpoint = self.endpoints.get(name.lower())
         if endpoint is not None:
@@ -452,6 +668,7 @@ class EndpointStore:
             started_at=now,
         )
         self.endpoints[name.lower()] = endpoint
+        self._begin(endpoint, endpoint.change, "CREATING")
         return endpoint.arn
 
     def update_endpoint(self, params: dict[str, Any]) -> str:
@@ -480,6 +697,7 @@ class EndpointStore:
             reason=reason,
             started_at=now,
         )
+        self._begin(endpoint, endpoint.change, "UPDATING")
         return endpoint.arn
 
     def describe_endpoint(self, name: str) -> dict[str, Any]:
@@ -532,8 +750,44 @@ class EndpointStore:
             reason=None,
             started_at=now,
         )
+        self._begin(endpoint, endpoint.change, "DELETING")
         if self.faults.deletion_seconds <= 0:
             self._settle(endpoint)
+
+
+def _deployment_steps(deployment_config: dict[str, Any] | None) -> list[tuple[float, str, str]]:
+    """The steps of an update, as fractions of its duration: what SageMaker reports in
+    "SageMaker Endpoint Deployment State Change" events (VariantStatus: Creating,
+    ActivatingTraffic, Baking, ...) for its blue/green (ALL_AT_ONCE by default, CANARY,
+    LINEAR) or rolling policy. Simplified: the steps' order and names follow the policy,
+    their times are spread over the emulated duration."""
+    config = deployment_config or {}
+    rolling = config.get("RollingUpdatePolicy")
+    if rolling:
+        return [
+            (0.0, "Updating", "rolling update: first batch of instances"),
+            (0.5, "Baking", f"waiting {rolling.get('WaitIntervalInSeconds', 0)} s per batch"),
+        ]
+    blue_green = config.get("BlueGreenUpdatePolicy") or {}
+    routing = blue_green.get("TrafficRoutingConfiguration") or {"Type": "ALL_AT_ONCE"}
+    wait = routing.get("WaitIntervalInSeconds", 0)
+    bake = blue_green.get("TerminationWaitInSeconds", 0)
+    steps = [(0.0, "Creating", "creating the new (green) fleet")]
+    if routing.get("Type") == "CANARY":
+        steps += [
+            (0.5, "ActivatingTraffic", "shifting traffic to the canary capacity"),
+            (0.6, "Baking", f"baking for {wait} seconds with traffic on the canary capacity"),
+        ]
+    elif routing.get("Type") == "LINEAR":
+        steps += [
+            (0.4, "ActivatingTraffic", "shifting traffic in linear steps"),
+            (0.5, "Baking", f"baking for {wait} seconds between steps"),
+        ]
+    steps += [
+        (0.8, "ActivatingTraffic", "shifting all traffic to the new fleet"),
+        (0.9, "Baking", f"baking for {bake} seconds (TerminationWaitInSeconds)"),
+    ]
+    return steps
 
 
 def _variant_summary(variant: dict[str, Any]) -> dict[str, Any]:
@@ -797,14 +1051,75 @@ class Emulator:
         self._stores: dict[tuple[str, str], EndpointStore] = {}
         self._env_lock = threading.RLock()
         self._undo: list[Callable[[], None]] = []
+        self.scheduler = Scheduler(self.clock)
+        # which endpoint events are lost (--drop-endpoint-events), drawn in emission order
+        self._drops = random.Random(seed)
+        # what rules delivered to Lambda functions: (rule, function ARN, error or None)
+        self.invocations: list[tuple[str, str, str | None]] = []
+        self._driver: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def store(self, account: str, region: str) -> EndpointStore:
         key = (account, region)
         if key not in self._stores:
             self._stores[key] = EndpointStore(
-                account, region, self.clock, self.faults, self.stats, self.budget
+                account,
+                region,
+                self.clock,
+                self.faults,
+                self.stats,
+                self.budget,
+                scheduler=self.scheduler,
+                emit=functools.partial(self.endpoint_event, account, region),
             )
         return self._stores[key]
+
+    def endpoint_event(
+        self,
+        account: str,
+        region: str,
+        detail_type: str,
+        detail: dict[str, Any],
+        resources: list[str],
+    ) -> None:
+        """SageMaker emits an endpoint event now: it reaches the bus ``Faults.event_delay``
+        simulated seconds later, unless it is lost (``Faults.drop_endpoint_events``).
+        SageMaker's events are best effort: EventBridge does not list it among the sources
+        it delivers at least once (https://docs.aws.amazon.com/eventbridge/latest/ref/events.html)."""
+        self.stats.endpoint_events += 1
+        share = self.faults.drop_endpoint_events
+        if share >= 1 or (share > 0 and self._drops.random() < share):
+            self.stats.endpoint_events_dropped += 1
+            return
+        entry = {
+            "Source": "aws.sagemaker",
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail),
+            "Resources": resources,
+            "Time": self.clock.now(),
+        }
+
+        def put() -> None:
+            events_backends[account][region].put_events([entry])
+
+        self.scheduler.after(self.faults.event_delay, put, detail_type)
+
+    def running_executions(self) -> int:
+        """Executions RUNNING in every emulated account and Region."""
+        count = 0
+        for regions in list(stepfunctions_parser_backends.values()):
+            for backend in list(regions.values()):
+                for machine in list(backend.state_machines):
+                    count += sum(1 for e in list(machine.executions) if e.status == "RUNNING")
+        return count
+
+    def _drive(self) -> None:
+        """The driver: whenever every running execution is parked, jump to the next change."""
+        while not self._stop.wait(DRIVER_POLL_SECONDS):
+            try:
+                self.scheduler.step_if_idle(self.running_executions)
+            except Exception:  # a driver that died would leave every park hanging
+                self.logs.append("scheduler: " + traceback.format_exc())
 
     # hook management
 
@@ -838,11 +1153,37 @@ class Emulator:
         self._install_sagemaker()
         self._install_event_delivery()
         self._install_model_registry_events()
+        self._install_parks()
+        self._stop.clear()
+        self._driver = threading.Thread(target=self._drive, name="smdeploy-scheduler", daemon=True)
+        self._driver.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._driver is not None:
+            self._driver.join()
+            self._driver = None
         while self._undo:
             self._undo.pop()()
+
+    def _install_parks(self) -> None:
+        """A task that waits for its token (``.waitForTaskToken``) waits on the simulated
+        clock: its TimeoutSeconds is simulated time, and while every running execution is
+        parked the scheduler moves time on (moto waits that long in real time)."""
+        scheduler = self.scheduler
+
+        def wait(endpoint: CallbackEndpoint, timeout: float | None = None) -> Any:
+            park = scheduler.park(endpoint, timeout)
+            try:
+                while not endpoint._notify_event.wait(PARK_POLL_SECONDS):
+                    if park.expired:
+                        break
+            finally:
+                scheduler.unpark(park)
+            return endpoint._outcome
+
+        self._patch(CallbackEndpoint, "wait", wait)
 
     def _install_crash_hook(self) -> None:
         """The deployer's functions make their AWS calls with clients of boto3's default
@@ -877,11 +1218,13 @@ class Emulator:
     def _install_clock(self) -> None:
         clock = self.clock
 
+        scheduler = self.scheduler
+
         def wait_interval(_self: Any, env: Any, wait_seconds: float) -> None:
-            clock.advance(wait_seconds)
+            scheduler.advance_by(wait_seconds)
 
         self._patch(WaitFunction, "_wait_interval", wait_interval)
-        self._patch(retrier_decl, "time", types.SimpleNamespace(sleep=clock.advance))
+        self._patch(retrier_decl, "time", types.SimpleNamespace(sleep=scheduler.advance_by))
         self._patch(jitter_strategy_decl, "random", self.random)
         shim = _datetime_module(clock)
         for module in (sfn_state, sfn_execution):
@@ -1233,6 +1576,8 @@ class Emulator:
                 arn = parse_arn(target["Arn"])
                 if arn.service == "states" and arn.resource_type == "stateMachine":
                     emulator.deliver(rule.name, target, original_event)
+                elif arn.service == "lambda":
+                    emulator.invoke_target(rule.name, target, original_event)
                 else:
                     others.append(target)
             if others:  # moto delivers the rest (queues, log groups, buses, ...)
@@ -1266,6 +1611,36 @@ class Emulator:
         if self.on_delivery is not None:
             self.on_delivery(delivery)
         return delivery
+
+    def invoke_target(
+        self, rule: str, target: dict[str, Any], event: dict[str, Any], attempt: int = 1
+    ) -> None:
+        """Invoke a Lambda target asynchronously, as EventBridge does: the function gets the
+        event (or the target's input); a function error is retried twice, one and then two
+        simulated minutes later, as Lambda retries asynchronous invocations
+        (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+        """
+        arn = target["Arn"]
+        parsed = parse_arn(arn)
+        event = aws_event(event)
+        error: str | None = None
+        try:
+            function = lambda_backend(parsed.account, parsed.region).get_function(arn)
+            payload = json.loads(target_input(target, event))
+        except (JsonRESTError, ValueError) as failure:
+            error = f"{type(failure).__name__}: {failure}"
+        else:
+            headers: dict[str, str] = {}
+            answer = json.loads(self.run_handler(function, payload, headers))
+            if headers.get("x-amz-function-error"):
+                error = f"{answer.get('errorType')}: {answer.get('errorMessage')}"
+                if attempt < ASYNC_ATTEMPTS:
+                    self.scheduler.after(
+                        60.0 * attempt,
+                        functools.partial(self.invoke_target, rule, target, event, attempt + 1),
+                        "lambda retry",
+                    )
+        self.invocations.append((rule, arn, error))
 
     # 5. Model Registry events
 

@@ -1,7 +1,9 @@
 """Stage 4, Describe: one DescribeEndpoint, and whether the deployment is done.
 
-Called by the Wait -> Describe -> Choice loop. Raises the deployer's errors for every way a
-deployment can fail (Failed, UpdateRollbackFailed, silent rollback, deadline).
+Called once the Wait function woke the deployment (it hands over the DescribeEndpoint it made),
+or at once when the endpoint was already deployed (one DescribeEndpoint here). Raises the
+deployer's errors for every way a deployment can fail (Failed, UpdateRollbackFailed, silent
+rollback, deadline).
 """
 
 from __future__ import annotations
@@ -61,12 +63,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deployment = stage.Deployment
     gateway = SageMakerGateway(clients.sagemaker())
     ledger = Ledger(os.environ[contract.ENV_TABLE], clients.dynamodb())
-    description = gateway.describe_endpoint(deployment.EndpointName)
+    description = (stage.Woken or {}).get("Description")
+    if not isinstance(description, dict):  # nothing woke it (already deployed): look now
+        description = gateway.describe_endpoint(deployment.EndpointName)
+        metrics.add_metric(name="EndpointDescribes", unit=MetricUnit.Count, value=1)
     if description is None:
         raise EndpointFailed(
             f"endpoint {deployment.EndpointName} disappeared during the deployment"
         )
-    metrics.add_metric(name="EndpointDescribes", unit=MetricUnit.Count, value=1)
     elapsed = elapsed_seconds(stage.StartedAt, stage.EnteredTime)
     try:
         assessment = assess(
