@@ -39,6 +39,15 @@ _RUNTIME = (
 )
 
 
+# Why a function needs no dead-letter queue of its own, where the general reason does not hold.
+_NO_DLQ = {
+    "Wait": "the state machine invokes it to park a deployment; EventBridge invokes it "
+    "asynchronously with SageMaker's endpoint events, and the rule's target has the "
+    "trigger dead-letter queue; a wake that still fails costs the parked deployment one "
+    "park timeout, after which it looks at the endpoint itself",
+}
+
+
 def log_retention(days: int) -> logs.RetentionDays:
     """The RetentionDays member for ``days`` (jsii enum members carry names, not numbers)."""
     members = [m for m in logs.RetentionDays if m.name != "INFINITE"]
@@ -158,8 +167,11 @@ class DeployerFunctions(Construct):
         acknowledge(
             function,
             "Serverless-LambdaDLQ",
-            "invoked synchronously by the state machine, whose Catch reports every failure; "
-            "there are no asynchronous invocations to dead-letter",
+            _NO_DLQ.get(
+                function.node.id,
+                "invoked synchronously by the state machine, whose Catch reports every failure; "
+                "there are no asynchronous invocations to dead-letter",
+            ),
         )
         for rule_id in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
             acknowledge(function, rule_id, _RUNTIME)

@@ -115,6 +115,7 @@ from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+from moto.stepfunctions.responses import StepFunctionResponse
 from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 from moto.utilities.arns import parse_arn
 
@@ -1184,6 +1185,19 @@ class Emulator:
             return endpoint._outcome
 
         self._patch(CallbackEndpoint, "wait", wait)
+
+        # SendTaskFailure carries an error and a cause to the parked task
+        # (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html);
+        # moto's response handler passes the error on and drops the cause.
+        def send_task_failure(response: Any) -> EmptyResult:
+            response.stepfunction_backend.send_task_failure(
+                response._get_param("taskToken"),
+                error=response._get_param("error"),
+                cause=response._get_param("cause"),
+            )
+            return EmptyResult()
+
+        self._patch(StepFunctionResponse, "send_task_failure", send_task_failure)
 
     def _install_crash_hook(self) -> None:
         """The deployer's functions make their AWS calls with clients of boto3's default

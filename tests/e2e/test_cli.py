@@ -60,7 +60,8 @@ def test_local_json_reports_a_successful_create_with_stats():
         "wall_seconds",
     }
     assert stats["simulated_seconds"] == 600
-    assert stats["describe_calls"] == 21  # one to plan, twenty polls of 30 s
+    # one to plan, one when the deployment parks, one when SageMaker's IN_SERVICE event wakes it
+    assert stats["describe_calls"] == 3
     assert stats["detection_lag_seconds"] == 0
     # human progress went to stderr
     assert "Deploy" in run.stderr

@@ -19,6 +19,18 @@ FUNCTIONS = {spec.placeholder: function_name(spec) for spec in contract.FUNCTION
 ASL = json.loads(TEXT)
 STATES = ASL["States"]
 TASKS = sorted(name for name, state in STATES.items() if state["Type"] == "Task")
+CALLBACK = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+# the tasks that park on a task token: they name their function in Parameters
+PARKS = [task for task in TASKS if STATES[task]["Resource"] == CALLBACK]
+
+
+def function_of(state):
+    """The ${...} placeholder of the function a Task runs (direct or through lambda:invoke)."""
+    if state["Resource"] == CALLBACK:
+        return state["Parameters"]["FunctionName"]
+    return state["Resource"]
+
+
 NOTIFIERS = [task for task in TASKS if STATES[task]["Resource"] == "${NotifyFunctionArn}"]
 STAGES = [task for task in TASKS if task not in NOTIFIERS]
 LEASE_TASKS = [task for task in TASKS if STATES[task]["Resource"] == "${LeaseFunctionArn}"]
@@ -76,6 +88,7 @@ def test_the_stages_are_tasks():
         "Configure",
         "Deploy",
         "DescribeEndpoint",
+        "ParkUntilSettled",
         "Release",
         "ReleaseAfterFailure",
         "ReleaseSuperseded",
@@ -287,7 +300,7 @@ def test_placeholders_are_exactly_the_runtime_functions():
 
 
 def test_each_stage_resource_is_one_placeholder():
-    resources = {STATES[task]["Resource"] for task in TASKS}
+    resources = {function_of(STATES[task]) for task in TASKS}
 
     assert sorted(resources) == sorted(f"${{{name}}}" for name in FUNCTIONS)
 
@@ -304,8 +317,9 @@ def test_substitute_fills_every_placeholder_and_keeps_context_paths():
     assert "${" not in filled
     for task in TASKS:
         state = definition["States"][task]
-        assert state["Resource"] == arns[STATES[task]["Resource"][2:-1]]
-        assert state["Parameters"]["Execution.$"] == "$$.Execution.Name"
+        assert function_of(state) == arns[function_of(STATES[task])[2:-1]]
+        parameters = state["Parameters"].get("Payload", state["Parameters"])
+        assert parameters["Execution.$"] == "$$.Execution.Name"
     assert filled.count("$$.Execution.Name") == TEXT.count("$$.Execution.Name") == len(TASKS)
     assert filled.count("$$.State.EnteredTime") == TEXT.count("$$.State.EnteredTime") > 0
 
@@ -345,3 +359,20 @@ def test_every_state_is_reachable_from_start():
                 queue.append(target)
 
     assert seen == set(STATES)
+
+
+def test_the_park_hands_its_token_to_the_wait_function_and_times_out_into_a_new_park():
+    [park] = PARKS
+    state = STATES[park]
+    payload = state["Parameters"]["Payload"]
+
+    assert state["Parameters"]["FunctionName"] == "${WaitFunctionArn}"
+    assert payload["TaskToken.$"] == "$$.Task.Token"
+    # the safety net: longer than a 1,799-s creation (no extra DescribeEndpoint), finite
+    assert 1800 <= state["TimeoutSeconds"] < contract.EXECUTION_TIMEOUT_SECONDS
+    catchers = {tuple(c["ErrorEquals"]): c["Next"] for c in state["Catch"]}
+    assert catchers[("States.Timeout",)] == park
+    assert catchers[("States.ALL",)] == RELEASE_AFTER_FAILURE
+    assert state["Next"] == "DescribeEndpoint"
+    assert STATES["EndpointReady?"]["Default"] == park
+    assert STATES["DescribeEndpoint"]["Parameters"]["Woken.$"] == state["ResultPath"]

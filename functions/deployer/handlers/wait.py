@@ -24,16 +24,31 @@ from deployer.gateway import SageMakerGateway
 from deployer.handlers.describe import deployment_deadline
 from deployer.ledger import Ledger, complete
 from deployer.observability import MetricUnit, logger, metrics, stage_handler
-from deployer.wake import Kind, Verdict, Waiter, decide, note, read_event, register, unregister
+from deployer.wake import (
+    Kind,
+    Verdict,
+    Waiter,
+    Waits,
+    decide,
+    note,
+    read_event,
+    register,
+    unregister,
+)
 
 
 def _ledger() -> Ledger:
     return Ledger(os.environ[contract.ENV_TABLE], clients.dynamodb())
 
 
-def _settle(waiter: Waiter, verdict: Verdict) -> bool:
+def _settle(waiter: Waiter, verdict: Verdict, waits: Waits) -> bool:
+    """Complete the waiter's task; a success carries the progress recorded since it began."""
     error = (verdict.Error or "", verdict.Cause or "") if verdict.Kind is Kind.FAIL else None
-    return complete(clients.stepfunctions(), waiter.Token, verdict.Output, error)
+    output = None
+    if verdict.Output is not None:
+        steps = [s.model_dump(mode="json") for s in waits.Steps if s.At >= waiter.StartedAt]
+        output = {**verdict.Output, "Steps": steps}
+    return complete(clients.stepfunctions(), waiter.Token, output, error)
 
 
 def _park(stage: ParkEvent) -> dict[str, Any]:
@@ -53,7 +68,7 @@ def _park(stage: ParkEvent) -> dict[str, Any]:
     metrics.add_metric(name="EndpointDescribes", unit=MetricUnit.Count, value=1)
     verdict = decide(description, waiter, stage.EnteredTime)
     if verdict.Kind is not Kind.WAIT:
-        _settle(waiter, verdict)  # the event, if one comes, then finds a spent token
+        _settle(waiter, verdict, stored)  # an event, if one comes, then finds a spent token
         # if an event's wake changed the item meanwhile, it drops spent tokens itself
         with contextlib.suppress(LeaseContention):
             ledger.write_waits(unregister(stored, {waiter.Execution}))
@@ -76,7 +91,7 @@ def _wake(event: dict[str, Any]) -> dict[str, Any]:
     for waiter in waits.Waiters.values():
         verdict = decide(description, waiter, max(now, waiter.StartedAt))
         if verdict.Kind is not Kind.WAIT:
-            _settle(waiter, verdict)
+            _settle(waiter, verdict, waits)
             settled.add(waiter.Execution)
     if settled:
         ledger.write_waits(unregister(waits, settled))
