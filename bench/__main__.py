@@ -8,6 +8,9 @@ its transitions at $0.025 per 1,000 (us-east-1, before the free tier).
 
 Wall seconds vary with the machine; everything else is deterministic (fixed seed).
 
+Then the wait side by side (:mod:`bench.wait`): creations of 125 s, 600 s and 1,799 s and
+a canary update, each woken by SageMaker's events, with the events lost, and polled every 30 s.
+
 Then the race table (:mod:`bench.races`): deployments that meet, each scenario run
 ``RACE_RUNS`` times (seeds 1, 2, ...) on fresh emulators with random invocation delays.
 ``python -m bench --race-runs N`` changes the number of runs; 0 skips the races.
@@ -24,7 +27,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench import races
+from bench import races, wait
 from smdeploy.paths import EXAMPLES
 from smdeploy.runtime.emulator import Faults
 from smdeploy.runtime.local import LocalDeployment, Outcome
@@ -115,6 +118,7 @@ def main() -> None:
         )
     console = Console(width=200)
     console.print(table)
+    console.print(wait.wait_table(wait.measure()))
     if options.race_runs > 0:
         runs = [
             races.run(scenario, seed)

@@ -218,7 +218,7 @@ def function_environment(
     elif stage == "Describe":
         env[contract.ENV_DEADLINE] = str(config.deadline_seconds)
         env[contract.ENV_CONFIG_RETENTION] = str(config.config_retention)
-    elif stage == "Wait":
+    elif stage in ("Wait", "Deploy"):
         env[contract.ENV_DEADLINE] = str(config.deadline_seconds)
     elif stage == "Notify":
         env[contract.ENV_TOPIC_ARN] = topic_arn

@@ -88,7 +88,11 @@ ENV_PROFILES = "SMDEPLOY_PROFILES"
 ENV_NAME_PREFIX = "SMDEPLOY_NAME_PREFIX"
 # Validate: the role SageMaker assumes for models made from a model package
 ENV_MODEL_ROLE = "SMDEPLOY_SAGEMAKER_ROLE_ARN"
-# Describe, Wait: seconds from the end of Deploy until the deployment is given up (default 3600)
+# Deploy, Describe: the longest a deployment stays parked without an event before it looks at
+# the endpoint itself (default 1800)
+ENV_PARK_SECONDS = "SMDEPLOY_PARK_SECONDS"
+# Deploy, Describe, Wait: seconds from the end of Deploy until the deployment is given up
+# (default 3600)
 ENV_DEADLINE = "SMDEPLOY_DEADLINE_SECONDS"
 # Describe: after a success, keep this many endpoint configs of the endpoint (the serving one
 # and the one it replaced are always kept); unset or 0: delete none

@@ -21,9 +21,9 @@ from deployer import clients, contract
 from deployer.errors import LeaseContention
 from deployer.events import ParkEvent
 from deployer.gateway import SageMakerGateway
-from deployer.handlers.describe import deployment_deadline
 from deployer.ledger import Ledger, complete
 from deployer.observability import MetricUnit, logger, metrics, stage_handler
+from deployer.timing import deployment_deadline
 from deployer.wake import (
     Kind,
     Verdict,
