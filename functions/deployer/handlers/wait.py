@@ -77,6 +77,7 @@ def _park(stage: ParkEvent) -> dict[str, Any]:
 
 
 def _wake(event: dict[str, Any]) -> dict[str, Any]:
+    logger.set_correlation_id(f"event:{event.get('id')}")  # no execution: the event's id
     notice = read_event(event)
     ledger = _ledger()
     waits = ledger.read_waits(notice.EndpointName)
@@ -94,6 +95,7 @@ def _wake(event: dict[str, Any]) -> dict[str, Any]:
             _settle(waiter, verdict, waits)
             settled.add(waiter.Execution)
     if settled:
+        logger.info("woke", extra={"executions": sorted(settled)})
         ledger.write_waits(unregister(waits, settled))
         metrics.add_metric(name="ExecutionsWoken", unit=MetricUnit.Count, value=len(settled))
     return {"Woken": sorted(settled), "Final": True}
