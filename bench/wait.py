@@ -74,13 +74,13 @@ def _example(name: str) -> dict[str, Any]:
 
 
 def canary_update() -> dict[str, Any]:
-    """request-v2.json, rolled out as a canary: 1 instance first, then the rest."""
+    """request-v2.json, rolled out as a canary: half the capacity first, then the rest."""
     request = _example("request-v2.json")
     request["DeploymentConfig"] = {
         "BlueGreenUpdatePolicy": {
             "TrafficRoutingConfiguration": {
                 "Type": "CANARY",
-                "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
+                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50},
                 "WaitIntervalInSeconds": 300,
             },
             "TerminationWaitInSeconds": 120,

@@ -132,10 +132,10 @@ def progress_lines(
         status = output.get("EndpointStatus")
         lines.append(Progress(seconds, "result", state, str(output.get("Message", "")), status))
         return lines
+    if kind == "TaskTimedOut":
+        return [Progress(seconds, "result", state, "no event came in time: looking again")]
     if kind == "TaskFailed":
         details = event.get("taskFailedEventDetails", {})
-        if details.get("error") == "States.Timeout":
-            return [Progress(seconds, "result", state, "no event came in time: looking again")]
         message = f"{details.get('error', '')}: {readable_cause(details.get('cause'))}"
         return [Progress(seconds, "error", state, message)]
     line = progress_of(event, state, seconds)
