@@ -155,20 +155,26 @@ class Triggers(Construct):
             target,
         )
 
+        # SageMaker's endpoint events wake parked deployments: the Wait function, with the same
+        # retry policy and dead-letter queue (a wake that is lost costs one park timeout).
+        self.wake_rule: events.Rule | None = None
         if wake_function is not None:
-            # SageMaker's endpoint events wake parked deployments: the Wait function, with the
-            # same retry policy and dead-letter queue (a lost wake costs one park timeout).
-            self._rule(
+            self.wake_rule = events.Rule(
+                self,
                 "EndpointEventsRule",
-                "smdeploy: wake deployments parked on an endpoint when SageMaker reports a change",
-                contract.endpoint_events_pattern(config.name_prefix),
-                targets.LambdaFunction(
-                    wake_function,
-                    dead_letter_queue=self.dead_letters,
-                    retry_attempts=RETRY_ATTEMPTS,
-                    max_event_age=MAX_EVENT_AGE,
-                ),
+                description="smdeploy: wake the deployments parked on an endpoint when "
+                "SageMaker reports a change of it",
+                event_pattern=event_pattern(contract.endpoint_events_pattern(config.name_prefix)),
+                targets=[
+                    targets.LambdaFunction(
+                        wake_function,
+                        dead_letter_queue=self.dead_letters,
+                        retry_attempts=RETRY_ATTEMPTS,
+                        max_event_age=MAX_EVENT_AGE,
+                    )
+                ],
             )
+            stable_id(self.wake_rule, "EndpointEventsRule")
 
         self.alarm = cloudwatch.Alarm(
             self,
