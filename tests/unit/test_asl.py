@@ -88,6 +88,7 @@ def test_the_stages_are_tasks():
         "Configure",
         "Deploy",
         "DescribeEndpoint",
+        "ParkAgain",
         "ParkUntilSettled",
         "Release",
         "ReleaseAfterFailure",
@@ -361,18 +362,24 @@ def test_every_state_is_reachable_from_start():
     assert seen == set(STATES)
 
 
-def test_the_park_hands_its_token_to_the_wait_function_and_times_out_into_a_new_park():
-    [park] = PARKS
-    state = STATES[park]
-    payload = state["Parameters"]["Payload"]
-
-    assert state["Parameters"]["FunctionName"] == "${WaitFunctionArn}"
-    assert payload["TaskToken.$"] == "$$.Task.Token"
-    # the safety net: longer than a 1,799-s creation (no extra DescribeEndpoint), finite
-    assert 1800 <= state["TimeoutSeconds"] < contract.EXECUTION_TIMEOUT_SECONDS
-    catchers = {tuple(c["ErrorEquals"]): c["Next"] for c in state["Catch"]}
-    assert catchers[("States.Timeout",)] == park
-    assert catchers[("States.ALL",)] == RELEASE_AFTER_FAILURE
-    assert state["Next"] == "DescribeEndpoint"
-    assert STATES["EndpointReady?"]["Default"] == park
-    assert STATES["DescribeEndpoint"]["Parameters"]["Woken.$"] == state["ResultPath"]
+def test_the_parks_hand_their_token_to_the_wait_function_and_time_out_into_a_describe():
+    assert sorted(PARKS) == ["ParkAgain", "ParkUntilSettled"]
+    # how long each park lasts: what Deploy, then Describe, said (never past the deadline)
+    assert STATES["ParkUntilSettled"]["TimeoutSecondsPath"] == "$.Deployment.ParkSeconds"
+    assert STATES["ParkAgain"]["TimeoutSecondsPath"] == "$.Endpoint.ParkSeconds"
+    assert STATES["Deploy"]["ResultPath"] == "$.Deployment"
+    assert STATES["DescribeEndpoint"]["ResultPath"] == "$.Endpoint"
+    for park in PARKS:
+        state = STATES[park]
+        assert "TimeoutSeconds" not in state
+        assert state["Parameters"]["FunctionName"] == "${WaitFunctionArn}"
+        assert state["Parameters"]["Payload"]["TaskToken.$"] == "$$.Task.Token"
+        catchers = {tuple(c["ErrorEquals"]): c for c in state["Catch"]}
+        # the safety net: no event in time, the Describe state looks itself
+        assert catchers[("States.Timeout",)]["Next"] == "DescribeEndpoint"
+        assert catchers[("States.Timeout",)]["ResultPath"] == state["ResultPath"]
+        assert catchers[("States.ALL",)]["Next"] == RELEASE_AFTER_FAILURE
+        assert state["Next"] == "DescribeEndpoint"
+        assert STATES["DescribeEndpoint"]["Parameters"]["Woken.$"] == state["ResultPath"]
+    assert STATES["AlreadyDeployed?"]["Default"] == "ParkUntilSettled"
+    assert STATES["EndpointReady?"]["Default"] == "ParkAgain"
