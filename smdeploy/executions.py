@@ -126,7 +126,7 @@ def progress_lines(
         if not isinstance(output, dict) or not output.get("Woken"):
             return []
         lines = [
-            Progress(_since(step.get("At"), started, seconds), "step", state, _step_text(step))
+            Progress(_since(step.get("At"), started, seconds), "step", state, step_text(step))
             for step in output.get("Steps") or []
         ]
         status = output.get("EndpointStatus")
@@ -150,7 +150,8 @@ def _since(moment: Any, started: datetime, fallback: float) -> float:
         return fallback
 
 
-def _step_text(step: dict[str, Any]) -> str:
+def step_text(step: dict[str, Any]) -> str:
+    """One recorded step (deployer.wake.Step, as JSON) as a person reads it."""
     if step.get("Variant"):
         text = f"{step['Variant']}: {step.get('Status') or ''}"
         return f"{text} ({step['Message']})" if step.get("Message") else text
