@@ -22,7 +22,8 @@ import inspect
 import threading
 import traceback
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,6 +136,7 @@ class Scheduler:
         self._fire_lock = threading.RLock()
         self.parks: list[Park] = []
         self._parks_lock = threading.Lock()
+        self._holds = 0
 
     def at(self, when: float, action: Callable[[], None], label: str = "") -> None:
         with self._heap_lock:
@@ -188,8 +190,23 @@ class Scheduler:
                 if park.deadline <= now:
                     park.expired = True
 
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """While held, the driver does not jump: what the outside world does meanwhile (start
+        executions, approve packages) happens at the current simulated moment, before any
+        parked execution's time runs on."""
+        with self._parks_lock:
+            self._holds += 1
+        try:
+            yield
+        finally:
+            with self._parks_lock:
+                self._holds -= 1
+
     def step_if_idle(self, running: Callable[[], int]) -> bool:
         """Jump to the next change when every running execution is parked (the driver)."""
+        if self._holds:
+            return False
         with self._fire_lock:
             with self._parks_lock:
                 waiting = [p for p in self.parks if p.waiting]
