@@ -105,6 +105,13 @@ SETTINGS: tuple[Setting, ...] = (
         default=3600,
     ),
     Setting(
+        "parkSeconds",
+        "seconds a deployment stays parked without an event from SageMaker before it looks at "
+        "the endpoint itself (60 to 86400; never past the deadline)",
+        "1800",
+        default=1800,
+    ),
+    Setting(
         "manifestPrefix",
         "the key prefix in the manifest bucket under which an uploaded manifest starts a "
         "deployment",
@@ -172,6 +179,7 @@ class DeployerConfig:
     powertools_layer_version: int
     notification_email: str | None = None
     powertools_layer_arn: str | None = None
+    park_seconds: int = 1800  # the park's safety net (SMDEPLOY_PARK_SECONDS)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -218,7 +226,11 @@ def function_environment(
     elif stage == "Describe":
         env[contract.ENV_DEADLINE] = str(config.deadline_seconds)
         env[contract.ENV_CONFIG_RETENTION] = str(config.config_retention)
-    elif stage in ("Wait", "Deploy"):
+        env[contract.ENV_PARK_SECONDS] = str(config.park_seconds)
+    elif stage == "Deploy":
+        env[contract.ENV_DEADLINE] = str(config.deadline_seconds)
+        env[contract.ENV_PARK_SECONDS] = str(config.park_seconds)
+    elif stage == "Wait":
         env[contract.ENV_DEADLINE] = str(config.deadline_seconds)
     elif stage == "Notify":
         env[contract.ENV_TOPIC_ARN] = topic_arn
@@ -389,6 +401,13 @@ def load_config(
         "must be a whole number of seconds from 600 to 86400",
         problems,
     )
+    park = _check_int(
+        "parkSeconds",
+        get("parkSeconds"),
+        lambda n: 60 <= n <= 86400,
+        "must be a whole number of seconds from 60 to 86400",
+        problems,
+    )
     manifest_prefix = _check_text(
         "manifestPrefix",
         get("manifestPrefix"),
@@ -429,6 +448,7 @@ def load_config(
         profiles_json=profiles_json,
         config_retention=retention,
         deadline_seconds=deadline,
+        park_seconds=park,
         manifest_prefix=manifest_prefix,
         log_retention_days=log_days,
         powertools_layer_version=layer_version,

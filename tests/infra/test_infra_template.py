@@ -112,8 +112,13 @@ def test_every_function_names_its_service_and_metrics_namespace_and_reads_only_i
         "Validate": {contract.ENV_PROFILES, contract.ENV_NAME_PREFIX, contract.ENV_MODEL_ROLE},
         "Lease": {contract.ENV_TABLE},
         # Deploy says how long the first park may last: never past the deadline
-        "Deploy": {contract.ENV_TABLE, contract.ENV_DEADLINE},
-        "Describe": {contract.ENV_DEADLINE, contract.ENV_CONFIG_RETENTION, contract.ENV_TABLE},
+        "Deploy": {contract.ENV_TABLE, contract.ENV_DEADLINE, contract.ENV_PARK_SECONDS},
+        "Describe": {
+            contract.ENV_DEADLINE,
+            contract.ENV_CONFIG_RETENTION,
+            contract.ENV_TABLE,
+            contract.ENV_PARK_SECONDS,
+        },
         "Wait": {contract.ENV_DEADLINE, contract.ENV_TABLE},
         "Notify": {contract.ENV_TOPIC_ARN, contract.ENV_EVENT_BUS},
     }.get(stage, set())
