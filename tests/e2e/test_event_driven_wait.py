@@ -8,6 +8,7 @@ Wait function, wake them; the park's timeout is the safety net when events are l
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -264,3 +265,27 @@ def test_two_executions_parked_on_one_endpoint_are_both_woken_by_one_event(accou
     finals = [i for i in wakes(account) if i[2] is None]
     assert finals
     assert waiters(account, "churn-predictor")["Waiters"] == {}
+
+
+def test_a_deployment_stopped_while_parked_holds_up_no_one(make_account, request_v1, request_v2):
+    account = make_account(creation_seconds=1200)
+    sfn = account.stepfunctions
+    with account.emulator.scheduler.held():
+        text = json.dumps(request_v1)
+        first = sfn.start_execution(
+            stateMachineArn=account.state_machine_arn,
+            name=account.execution_name(text),
+            input=text,
+        )["executionArn"]
+        for _ in range(2000):  # real time, bounded: until it has parked
+            history = sfn.get_execution_history(executionArn=first, maxResults=1000)["events"]
+            if "ParkUntilSettled" in states_entered(history):
+                break
+            time.sleep(0.01)
+        sfn.stop_execution(executionArn=first, error="Abandoned", cause="stopped by the test")
+
+    second = account.deploy(request_v2)
+
+    assert sfn.describe_execution(executionArn=first)["status"] == "ABORTED"
+    assert second.status == "SUCCEEDED", second.cause
+    assert second.stats is not None and second.stats.detection_lag_seconds == 0

@@ -34,6 +34,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import (
     jitter_strategy_decl,
     retrier_decl,
 )
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state import state as sfn_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
@@ -46,6 +47,7 @@ from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.stepfunctions.responses import StepFunctionResponse
 
+from smdeploy.runtime.emulator.hooks import MotoChanged
 from smdeploy.runtime.emulator.state import EmulatorState
 
 
@@ -203,14 +205,19 @@ class Scheduler:
             with self._parks_lock:
                 self._holds -= 1
 
-    def step_if_idle(self, running: Callable[[], int]) -> bool:
-        """Jump to the next change when every running execution is parked (the driver)."""
+    def step_if_idle(self, running: Callable[[], tuple[int, set[str]]]) -> bool:
+        """Jump to the next change when every running execution is parked (the driver).
+
+        ``running`` gives how many executions are RUNNING, and the task tokens they may be
+        parked on: the park of an execution stopped meanwhile (StopExecution does not wake
+        its task) counts for nothing."""
         if self._holds:
             return False
         with self._fire_lock:
+            count, tokens = running()
             with self._parks_lock:
-                waiting = [p for p in self.parks if p.waiting]
-            if not waiting or running() != len(waiting):
+                waiting = [p for p in self.parks if p.waiting and p.endpoint.callback_id in tokens]
+            if not waiting or count != len(waiting):
                 return False
             target = min(p.deadline for p in waiting)
             upcoming = self.next_change()
@@ -281,17 +288,32 @@ def _start_datetime_module(clock: SimClock) -> types.ModuleType:
     return shim
 
 
+class ExecutionStopped(Exception):
+    """Raised in a stopped execution's interpreter to end the state it was in."""
+
+
 class ClockHooks(EmulatorState):
     """The emulator's clock hooks: Wait and Retry, timestamps, parks, and the driver."""
 
-    def running_executions(self) -> int:
-        """Executions RUNNING in every emulated account and Region."""
-        count = 0
+    def running_executions(self) -> tuple[int, set[str]]:
+        """How many executions are RUNNING in every emulated account and Region, and the task
+        tokens their interpreters hold (moto's callback pool of each execution)."""
+        count, tokens = 0, set()
         for regions in list(stepfunctions_parser_backends.values()):
             for backend in list(regions.values()):
                 for machine in list(backend.state_machines):
-                    count += sum(1 for e in list(machine.executions) if e.status == "RUNNING")
-        return count
+                    for execution in list(machine.executions):
+                        if execution.status != "RUNNING":
+                            continue
+                        count += 1
+                        worker = getattr(execution, "exec_worker", None)
+                        if worker is None:
+                            continue
+                        pool = getattr(worker.env.callback_pool_manager, "_pool", None)
+                        if pool is None:
+                            raise MotoChanged("moto's callback pool manager has no _pool")
+                        tokens.update(list(pool))
+        return count, tokens
 
     def _drive(self) -> None:
         """The driver: whenever every running execution is parked, jump to the next change."""
@@ -330,17 +352,28 @@ class ClockHooks(EmulatorState):
     def _install_stop(self) -> None:
         """StopExecution ends an execution ABORTED, whatever state it was in
         (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html).
-        moto's interpreter goes on evaluating the state it was stopped in, and an error it
-        meets there (``pop from empty list``) replaced the stop: the execution ended FAILED.
-        Here an error after the stop leaves it stopped."""
-        original = SfnEnvironment.set_error
+        moto's interpreter goes on with the state it was stopped in, skipping each part of it
+        that has not run yet, while the parts that ran go on using what those parts should
+        have computed: a Task then popped the wrong values (a history event whose
+        ``timeoutInSeconds`` was the task's input, which no client could read), or none
+        (``pop from empty list``, which replaced the stop: the execution ended FAILED). Here a
+        stopped execution's next part raises instead, and an error after the stop leaves the
+        execution stopped."""
+        original_set_error = SfnEnvironment.set_error
+        original_eval = EvalComponent.eval
 
         def set_error(env: Any, error: Any) -> None:
             if isinstance(env.program_state(), ProgramStopped):
                 return
-            original(env, error)
+            original_set_error(env, error)
+
+        def eval_component(component: Any, env: Any) -> None:
+            if isinstance(env.program_state(), ProgramStopped):
+                raise ExecutionStopped()
+            original_eval(component, env)
 
         self._patch(SfnEnvironment, "set_error", set_error)
+        self._patch(EvalComponent, "eval", eval_component)
 
     def _install_parks(self) -> None:
         """A task that waits for its token (``.waitForTaskToken``) waits on the simulated

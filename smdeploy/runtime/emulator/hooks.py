@@ -24,6 +24,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import (
     jitter_strategy_decl,
     retrier_decl,
 )
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state import state as sfn_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
@@ -76,6 +77,7 @@ HOOKS: tuple[Hook, ...] = (
     Hook(sm_models, "utcnow", "clock", "SageMaker's stamps (approvals) read the clock"),
     Hook(EventManager, "_get_current_timestamp", "clock", "history timestamps read it"),
     Hook(SfnEnvironment, "set_error", "clock", "StopExecution ends an execution ABORTED"),
+    Hook(EvalComponent, "eval", "clock", "a stopped execution ends the state it was in"),
     Hook(CallbackEndpoint, "wait", "clock", "a parked task waits on the simulated clock"),
     Hook(
         StepFunctionResponse,
