@@ -5,10 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import TABLE_NAME, Aws, context_for
-
 from deployer import contract
 from deployer.handlers import wait
+from smdeploy.runtime.emulator import LambdaContext
+from smdeploy.runtime.install import TABLE_NAME
+
+Aws = Any  # the functional tier's emulated account (conftest.Aws)
+
+
+def context_for(stage: str) -> LambdaContext:
+    return LambdaContext(
+        f"smdeploy-{stage}",
+        f"arn:aws:lambda:us-east-1:123456789012:function:smdeploy-{stage}",
+        512,
+        60,
+    )
 
 
 def waits(aws: Aws) -> dict[str, Any]:
