@@ -10,6 +10,9 @@ seconds on this machine, and the Standard-workflow price of its transitions at $
 
 Wall seconds vary with the machine; everything else is deterministic (fixed seed).
 
+Then the wait side by side (:mod:`bench.wait`): creations of 125 s, 600 s and 1,799 s and
+a canary update, each woken by SageMaker's events, with the events lost, and polled every 30 s.
+
 Then the race table (:mod:`bench.races`): deployments that meet, each scenario run
 ``RACE_RUNS`` times (seeds 1, 2, ...) on fresh emulators with random invocation delays.
 ``python -m bench --race-runs N`` changes the number of runs; 0 skips the races.
@@ -25,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import races
+from bench import races, wait
 from smdeploy import present
 from smdeploy.paths import EXAMPLES
 from smdeploy.runtime.emulator import Faults
@@ -124,6 +127,14 @@ def main() -> None:
         COLUMNS,
         rows,
         right=COLUMNS[3:],
+    )
+    err.print("the wait: events, events lost, 30-s polling")
+    out.print()
+    out.rows(
+        wait.WAIT_TITLE,
+        wait.WAIT_COLUMNS,
+        wait.wait_rows(wait.measure()),
+        right=wait.WAIT_COLUMNS[3:],
     )
     if options.race_runs > 0:
         runs = []

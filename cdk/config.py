@@ -107,6 +107,13 @@ SETTINGS: tuple[Setting, ...] = (
         default=3600,
     ),
     Setting(
+        "parkSeconds",
+        "seconds a deployment stays parked without an event from SageMaker before it looks at "
+        "the endpoint itself (60 to 86400; never past the deadline)",
+        "1800",
+        default=1800,
+    ),
+    Setting(
         "manifestPrefix",
         "the key prefix in the manifest bucket under which an uploaded manifest starts a "
         "deployment",
@@ -168,6 +175,7 @@ class DeployerConfig:
     log_retention_days: int
     notification_email: str | None = None
     kms_key_arns: tuple[str, ...] = ()
+    park_seconds: int = 1800  # the park's safety net (SMDEPLOY_PARK_SECONDS)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -203,6 +211,7 @@ def environment_values(
         contract.ENV_MODEL_ROLE: config.sagemaker_role_arn,
         contract.ENV_DEADLINE: str(config.deadline_seconds),
         contract.ENV_CONFIG_RETENTION: str(config.config_retention),
+        contract.ENV_PARK_SECONDS: str(config.park_seconds),
         contract.ENV_TOPIC_ARN: topic_arn,
         contract.ENV_EVENT_BUS: "default",
     }
@@ -434,6 +443,13 @@ def load_config(
         "must be a whole number of seconds from 600 to 86400",
         problems,
     )
+    park = _check_int(
+        "parkSeconds",
+        get("parkSeconds"),
+        lambda n: 60 <= n <= 86400,
+        "must be a whole number of seconds from 60 to 86400",
+        problems,
+    )
     manifest_prefix = _check_text(
         "manifestPrefix",
         get("manifestPrefix"),
@@ -456,6 +472,7 @@ def load_config(
         profiles_json=profiles_json,
         config_retention=retention,
         deadline_seconds=deadline,
+        park_seconds=park,
         manifest_prefix=manifest_prefix,
         log_retention_days=log_days,
         kms_key_arns=kms_keys,

@@ -178,6 +178,15 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
                 + "; DeleteEndpoint only ever deletes a Failed endpoint the deployer created",
             ),
         ]
+    elif stage == "Wait":
+        grants.append(
+            _grant(
+                "DescribeEndpoints",
+                ["sagemaker:DescribeEndpoint"],
+                endpoints,
+                _prefixed("SageMaker endpoints", prefix),
+            )
+        )
     elif stage == "Describe":
         grants.append(
             _grant(

@@ -52,6 +52,7 @@ class SmdeployStack(Stack):
             config=config,
             state_machine=self.workflow.state_machine,
             topic=self.notifications.topic,
+            wake_function=self.functions.functions["Wait"],
         )
         self.functions.grant_manifest_read(self.triggers.bucket, config.manifest_prefix)
 

@@ -1,5 +1,6 @@
 """What starts a deployment: EventBridge rules for Model Registry approvals and rejections and
-for manifests uploaded to the deployer's bucket.
+for manifests uploaded to the deployer's bucket; and what wakes one: the rule on SageMaker's
+endpoint events for the endpoints within the deployer's scope.
 
 The patterns are ``deployer.contract``'s. Each target is the state machine with the whole
 event as its input (Validate turns any trigger into one request), a retry policy, and an
@@ -17,6 +18,7 @@ from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -57,6 +59,7 @@ class Triggers(Construct):
         config: DeployerConfig,
         state_machine: sfn.IStateMachine,
         topic: sns.ITopic,
+        wake_function: lambda_.IFunction | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = s3.Bucket(
@@ -158,6 +161,27 @@ class Triggers(Construct):
             contract.manifest_pattern(self.bucket.bucket_name, config.manifest_prefix),
             target,
         )
+
+        # SageMaker's endpoint events wake parked deployments: the Wait function, with the same
+        # retry policy and dead-letter queue (a wake that is lost costs one park timeout).
+        self.wake_rule: events.Rule | None = None
+        if wake_function is not None:
+            self.wake_rule = events.Rule(
+                self,
+                "EndpointEventsRule",
+                description="smdeploy: wake the deployments parked on an endpoint when "
+                "SageMaker reports a change of it",
+                event_pattern=event_pattern(contract.endpoint_events_pattern(config.name_prefix)),
+                targets=[
+                    targets.LambdaFunction(
+                        wake_function,
+                        dead_letter_queue=self.dead_letters,
+                        retry_attempts=RETRY_ATTEMPTS,
+                        max_event_age=MAX_EVENT_AGE,
+                    )
+                ],
+            )
+            stable_id(self.wake_rule, "EndpointEventsRule")
 
         self.alarm = cloudwatch.Alarm(
             self,

@@ -141,6 +141,22 @@ class Workflow(Construct):
             "read to tell whether a lease's holder still runs",
         )
 
+        # The Wait function completes parked deployments: SendTaskSuccess/SendTaskFailure on
+        # this state machine only (task tokens are authorized against the state machine).
+        wake = iam.Policy(
+            self,
+            "WakeParkedDeployments",
+            statements=[
+                iam.PolicyStatement(
+                    sid="CompleteParkedTasks",
+                    actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
+                    resources=[self.state_machine.state_machine_arn],
+                )
+            ],
+            roles=[functions.roles["Wait"]],
+        )
+        stable_id(wake, "WakeParkedDeploymentsPolicy")
+
         failures = cloudwatch.MathExpression(
             expression="failed + timedOut",
             using_metrics={

@@ -180,6 +180,36 @@ FaultTimes = Annotated[
         "--config-visibility-lag, --duplicate-events) happens only its first N times.",
     ),
 ]
+EventDelay = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        metavar="SECONDS",
+        help="Simulated seconds between a SageMaker endpoint change and its event's delivery.",
+    ),
+]
+DropEndpointEvents = Annotated[
+    bool,
+    typer.Option(
+        "--drop-endpoint-events",
+        help="Lose every SageMaker endpoint event: the park timeout's DescribeEndpoint decides.",
+    ),
+]
+DropShare = Annotated[
+    float | None,
+    typer.Option(
+        min=0,
+        max=1,
+        metavar="SHARE",
+        help="Lose this share (0 to 1) of the SageMaker endpoint events, chosen by --seed.",
+    ),
+]
+
+
+def _drop_share(drop_all: bool, share: float | None) -> float:
+    return 1.0 if drop_all else (share or 0.0)
+
+
 Jitter = Annotated[
     float,
     typer.Option(
@@ -255,6 +285,9 @@ def local(
     crash_after: CrashAfter = None,
     fault_times: FaultTimes = None,
     jitter: Jitter = 0.0,
+    event_delay: EventDelay = 0.0,
+    drop_endpoint_events: DropEndpointEvents = False,
+    drop_share: DropShare = None,
     seed: Seed = None,
     deadline_seconds: DeadlineSeconds = None,
     config_retention: ConfigRetention = None,
@@ -279,6 +312,8 @@ def local(
         crash_after=crash_after,
         times=fault_times,
         invocation_jitter=jitter,
+        event_delay=event_delay,
+        drop_endpoint_events=_drop_share(drop_endpoint_events, drop_share),
     )
     err, out = present.stderr(), present.stdout()
     outcomes: list[Outcome] = []
@@ -378,6 +413,9 @@ def emulator(
     crash_after: CrashAfter = None,
     fault_times: FaultTimes = None,
     jitter: Jitter = 0.0,
+    event_delay: EventDelay = 0.0,
+    drop_endpoint_events: DropEndpointEvents = False,
+    drop_share: DropShare = None,
     seed: Seed = None,
     deadline_seconds: DeadlineSeconds = None,
     config_retention: ConfigRetention = None,
@@ -402,6 +440,8 @@ def emulator(
         crash_after=crash_after,
         times=fault_times,
         invocation_jitter=jitter,
+        event_delay=event_delay,
+        drop_endpoint_events=_drop_share(drop_endpoint_events, drop_share),
     )
     server = EmulatorServer(
         port=port,

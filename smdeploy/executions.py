@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -113,6 +114,50 @@ def progress_of(event: dict[str, Any], state: str, seconds: float) -> Progress |
     return None
 
 
+def progress_lines(
+    event: dict[str, Any], state: str, seconds: float, started: datetime
+) -> list[Progress]:
+    """Every line one history event is worth: :func:`progress_of`'s, and for the park task
+    (woken by SageMaker's events) what woke it and the deployment steps SageMaker reported
+    meanwhile (canary baking, traffic shifting, ...), each at its own time."""
+    kind = event["type"]
+    if kind == "TaskSucceeded":
+        output = json.loads(event["taskSucceededEventDetails"].get("output") or "{}")
+        if not isinstance(output, dict) or not output.get("Woken"):
+            return []
+        lines = [
+            Progress(_since(step.get("At"), started, seconds), "step", state, step_text(step))
+            for step in output.get("Steps") or []
+        ]
+        status = output.get("EndpointStatus")
+        lines.append(Progress(seconds, "result", state, str(output.get("Message", "")), status))
+        return lines
+    if kind == "TaskTimedOut":
+        return [Progress(seconds, "result", state, "no event came in time: looking again")]
+    if kind == "TaskFailed":
+        details = event.get("taskFailedEventDetails", {})
+        message = f"{details.get('error', '')}: {readable_cause(details.get('cause'))}"
+        return [Progress(seconds, "error", state, message)]
+    line = progress_of(event, state, seconds)
+    return [line] if line is not None else []
+
+
+def _since(moment: Any, started: datetime, fallback: float) -> float:
+    try:
+        when = datetime.fromisoformat(str(moment))
+        return max(0.0, float((when - started).total_seconds()))
+    except (TypeError, ValueError):
+        return fallback
+
+
+def step_text(step: dict[str, Any]) -> str:
+    """One recorded step (deployer.wake.Step, as JSON) as a person reads it."""
+    if step.get("Variant"):
+        text = f"{step['Variant']}: {step.get('Status') or ''}"
+        return f"{text} ({step['Message']})" if step.get("Message") else text
+    return f"endpoint {step.get('EndpointStatus')}"
+
+
 def _origin(output: dict[str, Any]) -> str:
     """What started the execution, when it was not a direct request: "approval of ARN: "."""
     trigger = output.get("Trigger")
@@ -139,7 +184,6 @@ def watch(
             state = event["stateEnteredEventDetails"]["name"]
         if on_progress is not None:
             since = (event["timestamp"] - events[0]["timestamp"]).total_seconds()
-            line = progress_of(event, state, since)
-            if line is not None:
+            for line in progress_lines(event, state, since, events[0]["timestamp"]):
                 on_progress(line)
     return events

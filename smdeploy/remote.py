@@ -23,7 +23,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from smdeploy.executions import history, readable_cause
+from smdeploy.executions import history, readable_cause, step_text
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -175,9 +175,14 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
     if isinstance(source, dict):
         found["EndpointName"] = source.get("EndpointName")
     waiting_for = None
+    progress: list[str] = []
     for event in events:
         if "stateEnteredEventDetails" in event:
             stage = event["stateEnteredEventDetails"]["name"]
+        if event["type"] == "TaskSucceeded":  # a park woken: the steps SageMaker reported
+            woken = json.loads(event["taskSucceededEventDetails"].get("output") or "{}")
+            if isinstance(woken, dict) and woken.get("Woken"):
+                progress = [step_text(step) for step in woken.get("Steps") or []]
         if event["type"] == "LambdaFunctionSucceeded":
             output = json.loads(event["lambdaFunctionSucceededEventDetails"].get("output") or "{}")
             if isinstance(output, dict) and "Decision" in output:  # the Lease function's Admit
@@ -223,6 +228,8 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
             if isinstance(waiting_for, dict)
             else None
         ),
+        # the deployment steps SageMaker reported (canary baking, traffic shifting, ...)
+        "Progress": progress,
         # the newer deployment that made this one unnecessary
         "SupersededBy": (found.get("SupersededBy") or {}).get("Execution"),
         "startDate": described["startDate"].isoformat(),

@@ -22,12 +22,16 @@ ENV_PROFILES = "SMDEPLOY_PROFILES"
 ENV_NAME_PREFIX = "SMDEPLOY_NAME_PREFIX"
 # Validate: the role SageMaker assumes for models made from a model package
 ENV_MODEL_ROLE = "SMDEPLOY_SAGEMAKER_ROLE_ARN"
-# Describe: seconds from the end of Deploy until the deployment is given up (default 3600)
+# Deploy, Describe: the longest a deployment stays parked without an event before it looks at
+# the endpoint itself (default 1800)
+ENV_PARK_SECONDS = "SMDEPLOY_PARK_SECONDS"
+# Deploy, Describe, Wait: seconds from the end of Deploy until the deployment is given up
+# (default 3600)
 ENV_DEADLINE = "SMDEPLOY_DEADLINE_SECONDS"
 # Describe: after a success, keep this many endpoint configs of the endpoint (the serving one
 # and the one it replaced are always kept); unset or 0: delete none
 ENV_CONFIG_RETENTION = "SMDEPLOY_CONFIG_RETENTION"
-# Lease, Deploy, Describe: the deployer's DynamoDB table (one record per endpoint: the lease,
+# Lease, Deploy, Describe, Wait: the deployer's DynamoDB table (one record per endpoint: the lease,
 # the waiting intents, the newest deployment that succeeded)
 ENV_TABLE = "SMDEPLOY_TABLE_NAME"
 # Notify: where outcomes go
@@ -99,14 +103,21 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "DeployFunctionArn",
         "deployer.handlers.deploy.handler",
         "smdeploy stage 3: CreateEndpoint or UpdateEndpoint",
-        environment=(ENV_TABLE,),
+        environment=(ENV_TABLE, ENV_DEADLINE, ENV_PARK_SECONDS),
     ),
     FunctionSpec(
         "Describe",
         "DescribeFunctionArn",
         "deployer.handlers.describe.handler",
         "smdeploy stage 4: DescribeEndpoint until the outcome is known",
-        environment=(ENV_DEADLINE, ENV_CONFIG_RETENTION, ENV_TABLE),
+        environment=(ENV_DEADLINE, ENV_CONFIG_RETENTION, ENV_TABLE, ENV_PARK_SECONDS),
+    ),
+    FunctionSpec(
+        "Wait",
+        "WaitFunctionArn",
+        "deployer.handlers.wait.handler",
+        "smdeploy stage 4: park on the endpoint until SageMaker's events (or a timeout) wake it",
+        environment=(ENV_TABLE, ENV_DEADLINE),
     ),
     FunctionSpec(
         "Notify",
@@ -168,6 +179,28 @@ def manifest_pattern(bucket: str, prefix: str) -> dict[str, Any]:
             "object": {"key": [{"prefix": prefix}]},
         },
     }
+
+
+# --- SageMaker's endpoint events (they wake parked deployments) ----------------------------
+
+ENDPOINT_SOURCE = "aws.sagemaker"
+ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
+ENDPOINT_DEPLOYMENT_STATE_CHANGE = "SageMaker Endpoint Deployment State Change"
+
+
+def endpoint_events_pattern(name_prefix: str) -> dict[str, Any]:
+    """SageMaker's endpoint events for the endpoints within the deployer's scope (names that
+    start with the prefix, in either spelling: SageMaker matches names without regard to case).
+    https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html
+    """
+    pattern: dict[str, Any] = {
+        "source": [ENDPOINT_SOURCE],
+        "detail-type": [ENDPOINT_STATE_CHANGE, ENDPOINT_DEPLOYMENT_STATE_CHANGE],
+    }
+    if name_prefix:
+        spellings = sorted({name_prefix, name_prefix.lower()})
+        pattern["detail"] = {"EndpointName": [{"prefix": p} for p in spellings]}
+    return pattern
 
 
 # --- Outcomes -----------------------------------------------------------------------------

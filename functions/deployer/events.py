@@ -52,6 +52,17 @@ class DescribeEvent(StageEvent):
     Claim: Claim  # from the Lease function's Admit
     StartedAt: datetime  # when the deadline started: the StartDeadline state, after Deploy
     EnteredTime: datetime  # when this Describe state was entered
+    # what woke the deployment: the Wait function's DescribeEndpoint (None: look now)
+    Woken: dict[str, Any] | None = None
+
+
+class ParkEvent(StageEvent):
+    """The Wait function's park task: register the task token, then look once."""
+
+    TaskToken: str  # $$.Task.Token
+    Deployment: DeploymentRef
+    StartedAt: datetime  # when the deadline started
+    EnteredTime: datetime  # when the park state was entered: "now"
 
 
 class NotifyEvent(StageEvent):

@@ -10,13 +10,18 @@ Item: ``Endpoint`` (S, key: the lower-cased endpoint name), ``Version`` (N), ``R
 :class:`deployer.lease.Record` as JSON), ``Holder`` (S, the holder execution's ARN, for people
 reading the table) and ``ExpiresAt`` (N, the TTL attribute: a record untouched for
 ``contract.TABLE_TTL_SECONDS`` is let go).
+
+A second item per endpoint, keyed ``<endpoint>#wait`` (``#`` is not allowed in endpoint names,
+so it never meets a record), holds the executions parked on the endpoint and the progress
+SageMaker reported (:class:`deployer.wake.Waits`), under the same conditional-write discipline.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -25,6 +30,7 @@ from deployer.errors import LeaseContention
 from deployer.gateway import THROTTLING_CODES
 from deployer.lease import Claim, Record, begin_rollout, executions_to_check
 from deployer.observability import tracer
+from deployer.wake import Waits
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -34,6 +40,11 @@ if TYPE_CHECKING:
 def record_key(endpoint_name: str) -> str:
     """SageMaker matches endpoint names without regard to case: so does the table."""
     return endpoint_name.lower()
+
+
+def waits_key(endpoint_name: str) -> str:
+    """The key of the endpoint's second item: its parked executions and progress."""
+    return f"{record_key(endpoint_name)}#wait"
 
 
 class Ledger:
@@ -64,22 +75,49 @@ class Ledger:
     def write(self, record: Record) -> Record:
         """Store ``record`` unless someone else wrote the endpoint's record since it was read;
         return it with its new version."""
-        new_version = record.Version + 1
-        stored = record.model_copy(update={"Version": new_version})
+        stored = record.model_copy(update={"Version": record.Version + 1})
+        extra = {"Holder": {"S": record.Holder.Execution}} if record.Holder is not None else {}
+        self._put(record.Endpoint, record.Version, stored.model_dump_json(), extra)
+        return stored
+
+    @tracer.capture_method
+    def read_waits(self, endpoint_name: str) -> Waits:
+        """The endpoint's parked executions and progress (strongly consistent), or none yet."""
+        key = waits_key(endpoint_name)
+        try:
+            item = self._client.get_item(
+                TableName=self._table,
+                Key={contract.TABLE_KEY: {"S": key}},
+                ConsistentRead=True,
+            ).get("Item")
+        except ClientError as error:
+            _translate("GetItem", error)
+        if not item:
+            return Waits(Endpoint=record_key(endpoint_name))
+        waits = Waits.model_validate_json(item["Record"]["S"])
+        return waits.model_copy(update={"Version": int(item["Version"]["N"])})
+
+    @tracer.capture_method
+    def write_waits(self, waits: Waits) -> Waits:
+        """Store ``waits`` unless the item changed since it was read (LeaseContention)."""
+        stored = waits.model_copy(update={"Version": waits.Version + 1})
+        self._put(waits_key(waits.Endpoint), waits.Version, stored.model_dump_json(), {})
+        return stored
+
+    def _put(self, key: str, read_version: int, body: str, extra: dict[str, Any]) -> None:
         item = {
-            contract.TABLE_KEY: {"S": record.Endpoint},
-            "Version": {"N": str(new_version)},
-            "Record": {"S": stored.model_dump_json()},
+            contract.TABLE_KEY: {"S": key},
+            "Version": {"N": str(read_version + 1)},
+            "Record": {"S": body},
             contract.TABLE_TTL_ATTRIBUTE: {"N": str(int(time.time()) + contract.TABLE_TTL_SECONDS)},
+            **extra,
         }
-        if record.Holder is not None:
-            item["Holder"] = {"S": record.Holder.Execution}
-        if record.Version == 0:
+        if read_version == 0:
             condition = f"attribute_not_exists({contract.TABLE_KEY})"
             values = {}
         else:
             condition = "Version = :read"
-            values = {":read": {"N": str(record.Version)}}
+            values = {":read": {"N": str(read_version)}}
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -89,7 +127,6 @@ class Ledger:
             )
         except ClientError as error:
             _translate("PutItem", error)
-        return stored
 
 
 def _translate(operation: str, error: ClientError) -> None:
@@ -151,3 +188,32 @@ class LeasedRollout:
         updated, newer = begin_rollout(record, self._me, self._now, alive)
         self._record = self._ledger.write(updated.model_copy(update={"Replacing": replacing}))
         return newer
+
+
+# What SendTaskSuccess/SendTaskFailure answer for a token that is no longer waiting: it was
+# completed already (by the registration's own check, or an earlier event), or its park timed
+# out and the execution parked again under a new token.
+_SPENT_TOKEN_CODES = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
+CAUSE_LIMIT = 32768  # SendTaskFailure's cause, in characters
+
+
+@tracer.capture_method
+def complete(
+    sfn: SFNClient, token: str, output: dict[str, Any] | None, error: tuple[str, str] | None
+) -> bool:
+    """Complete a parked execution's task (success with ``output``, or failure with ``error``:
+    its name and cause). False when the token was spent already: harmless, as for a repeated
+    event (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html)."""
+    try:
+        if error is None:
+            sfn.send_task_success(taskToken=token, output=json.dumps(output or {}, default=str))
+        else:
+            sfn.send_task_failure(taskToken=token, error=error[0], cause=error[1][:CAUSE_LIMIT])
+    except ClientError as failure:
+        code = str(failure.response.get("Error", {}).get("Code", ""))
+        if code in _SPENT_TOKEN_CODES:
+            return False
+        if code in THROTTLING_CODES:
+            raise LeaseContention(f"SendTask*: throttled ({code})") from failure
+        raise
+    return True

@@ -63,6 +63,11 @@ class Faults:
     times: int | None = None
     # before each Lambda invocation, a random real delay of 0 to this many seconds
     invocation_jitter: float = 0.0
+    # simulated seconds between a SageMaker endpoint change and its event's delivery
+    event_delay: float = 0.0
+    # the share (0 to 1) of SageMaker's endpoint events lost on the way (1: all of them;
+    # which ones, from the seeded generator)
+    drop_endpoint_events: float = 0.0
 
     def __post_init__(self) -> None:
         problems = list(self.problems())
@@ -81,6 +86,13 @@ class Faults:
             yield f"fault-times: must be at least 1, got {self.times}"
         if self.invocation_jitter < 0:
             yield f"jitter: must be 0 or more seconds, got {self.invocation_jitter}"
+        if self.event_delay < 0:
+            yield f"event-delay: must be 0 or more seconds, got {self.event_delay}"
+        if not 0 <= self.drop_endpoint_events <= 1:
+            yield (
+                f"drop-endpoint-events: must be a share from 0 to 1, "
+                f"got {self.drop_endpoint_events}"
+            )
 
 
 def throttle_problems(operation: str, count: int) -> list[str]:

@@ -34,6 +34,7 @@ from smdeploy import paths
 STATE_MACHINE_NAME = "smdeploy-deployer"
 TOPIC_NAME = "smdeploy-outcomes"
 TABLE_NAME = "smdeploy-endpoints"
+WAKE_RULE = "smdeploy-endpoint-events"
 MANIFEST_PREFIX = "manifests/"
 EVENT_BUS = "default"
 
@@ -210,6 +211,14 @@ def install_deployer(
     for name, pattern in rules.items():
         events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
         events.put_targets(Rule=name, Targets=[target])
+    # SageMaker's endpoint events wake parked deployments (the Wait function)
+    events.put_rule(
+        Name=WAKE_RULE,
+        EventPattern=json.dumps(contract.endpoint_events_pattern(name_prefix)),
+        State="ENABLED",
+    )
+    wait_arn = arns[next(s.placeholder for s in contract.FUNCTIONS if s.stage == "Wait")]
+    events.put_targets(Rule=WAKE_RULE, Targets=[{"Id": "wake", "Arn": wait_arn}])
 
     sagemaker = client("sagemaker")
     for group in groups:

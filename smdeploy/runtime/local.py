@@ -326,5 +326,6 @@ def _state_transitions(history: list[dict[str, Any]]) -> int:
     """State transitions as Step Functions bills them: each state entered, plus each retry."""
     entered = sum(1 for e in history if e["type"].endswith("StateEntered"))
     task_entries = sum(1 for e in history if e["type"] == "TaskStateEntered")
-    scheduled = sum(1 for e in history if e["type"] == "LambdaFunctionScheduled")
+    # a Lambda task's attempts, and a service-integration task's (the park)
+    scheduled = sum(1 for e in history if e["type"] in ("LambdaFunctionScheduled", "TaskScheduled"))
     return entered + max(0, scheduled - task_entries)

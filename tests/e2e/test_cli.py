@@ -61,11 +61,26 @@ def test_local_json_reports_a_successful_create_with_stats():
         "wall_seconds",
     }
     assert stats["simulated_seconds"] == 600
-    assert stats["describe_calls"] == 21  # one to plan, twenty polls of 30 s
+    # one to plan, one when the deployment parks, one when SageMaker's IN_SERVICE event wakes it
+    assert stats["describe_calls"] == 3
     assert stats["detection_lag_seconds"] == 0
     # human progress went to stderr
     assert "Deploy" in run.stderr
     assert "InService" in run.stderr
+
+
+@pytest.mark.parametrize("lose", [[], ["--drop-endpoint-events"]], ids=["events", "events-lost"])
+def test_a_half_hour_creation_is_known_at_once_with_three_describes(lose):
+    run = smdeploy("local", V1, "--json", "--creation-seconds", "1799", *lose)
+
+    assert run.returncode == 0, run.stderr
+    [result] = results(run)
+    assert result["status"] == "SUCCEEDED"
+    stats = result["stats"]
+    assert stats["describe_calls"] <= 3
+    assert stats["detection_lag_seconds"] <= 1
+    if lose:
+        assert "no event came in time" in run.stderr
 
 
 def test_local_retries_a_config_that_is_not_visible_yet():
@@ -121,6 +136,8 @@ def test_local_invalid_request_names_the_fields(tmp_path):
         pytest.param(["local", "does-not-exist.json"], id="missing-file"),
         pytest.param(["local"], id="no-request"),
         pytest.param(["local", V1, "--creation-seconds", "soon"], id="bad-number"),
+        pytest.param(["local", V1, "--drop-share", "1.5"], id="drop-share-above-1"),
+        pytest.param(["local", V1, "--event-delay", "-1"], id="negative-event-delay"),
         pytest.param(["validate", V1, "--no-such-option"], id="validate-unknown-option"),
         pytest.param(["validate", "does-not-exist.json"], id="validate-missing-file"),
         pytest.param(["validate"], id="validate-no-request"),

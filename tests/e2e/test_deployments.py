@@ -56,13 +56,16 @@ def test_create_deploys_the_request_and_reports_it(account, request_v1):
         "AlreadyDeployed?",
     ]
     assert entered[-3:] == ["Release", "DeploymentSucceeded", "NotifySucceeded"]
-    # 300 s of Creating, polled every 30 s: ten describes, the last one sees InService
-    assert entered.count("DescribeEndpoint") == 10
+    # 300 s of Creating, parked once: SageMaker's IN_SERVICE event woke it
+    assert entered[9:12] == ["ParkUntilSettled", "DescribeEndpoint", "EndpointReady?"]
     stats = outcome.stats
     assert stats is not None
-    assert stats.describe_calls == 11  # one in Deploy (to plan), ten in the wait loop
-    # four stages, ten describes, the lease taken and released, one notify
-    assert stats.lambda_invocations == 16
+    # one in Deploy (to plan), one when it parked, one when the event woke it (which the
+    # Describe state reuses)
+    assert stats.describe_calls == 3
+    # four stages, the park, the wake function for the CREATING and IN_SERVICE events,
+    # the describe, the lease taken and released, one notify
+    assert stats.lambda_invocations == 10
     assert stats.simulated_seconds == pytest.approx(300)
     assert stats.detection_lag_seconds == 0
     assert stats.state_transitions == len(entered)
@@ -359,13 +362,18 @@ def test_handler_logs_carry_the_execution_name(account, request_v1):
     execution_name = outcome.execution_arn.rsplit(":", 1)[-1]
     records = [json.loads(line) for line in account.emulator.logs if line.startswith('{"level"')]
     assert records, "the handlers logged nothing"
-    assert {r["correlation_id"] for r in records} == {execution_name}
+    # the Wait function, invoked by SageMaker's events, logs under the event's id
+    woken = [r for r in records if str(r["correlation_id"]).startswith("event:")]
+    assert woken and {r["function_name"] for r in woken} == {"smdeploy-wait"}
+    assert any(r.get("executions") == [execution_name] for r in woken)
+    assert {r["correlation_id"] for r in records if r not in woken} == {execution_name}
     assert {r["function_name"] for r in records} == {
         "smdeploy-lease",
         "smdeploy-validate",
         "smdeploy-configure",
         "smdeploy-deploy",
         "smdeploy-describe",
+        "smdeploy-wait",
         "smdeploy-notify",
     }
 

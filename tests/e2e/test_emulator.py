@@ -197,6 +197,7 @@ def test_the_emulator_says_what_a_client_needs(shared_emulator):
     rules = emulator.client("events").list_rules()["Rules"]
     assert sorted(r["Name"] for r in rules) == [
         "smdeploy-approvals",
+        "smdeploy-endpoint-events",  # SageMaker's endpoint events wake parked deployments
         "smdeploy-manifests",
         "smdeploy-rejections",
     ]

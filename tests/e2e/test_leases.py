@@ -77,9 +77,10 @@ def record(account: LocalDeployment) -> dict[str, Any]:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_deployments_that_meet_end_on_the_newest_with_no_failure(make_account, seed):
     account = make_account(seed=seed, invocation_jitter=JITTER)
-    first = start(account, sized(1))
-    wait_until_entered(account, first, "DescribeEndpoint")  # past the point of no return
-    second, third = start(account, sized(2)), start(account, sized(3))
+    with account.emulator.scheduler.held():  # the three meet before the first's time runs on
+        first = start(account, sized(1))
+        wait_until_entered(account, first, "ParkUntilSettled")  # past the point of no return
+        second, third = start(account, sized(2)), start(account, sized(3))
 
     a, b, c = (account.follow(arn) for arn in (first, second, third))
 
@@ -188,9 +189,10 @@ def test_a_superseded_deployment_is_published_as_such_never_as_a_failure(make_ac
     events.put_targets(
         Rule="outcomes", Targets=[{"Id": "q", "Arn": queue["Attributes"]["QueueArn"]}]
     )
-    first = start(account, sized(1))
-    wait_until_entered(account, first, "DescribeEndpoint")
-    second, third = start(account, sized(2)), start(account, sized(3))
+    with account.emulator.scheduler.held():  # the three meet before the first's time runs on
+        first = start(account, sized(1))
+        wait_until_entered(account, first, "ParkUntilSettled")
+        second, third = start(account, sized(2)), start(account, sized(3))
     for arn in (first, second, third):
         account.follow(arn)
 
@@ -249,12 +251,13 @@ def test_what_the_deployer_creates_carries_its_mark(account):
 
 def test_status_says_which_deployment_a_waiting_one_waits_for(make_account):
     account = make_account(creation_seconds=1800)
-    first = start(account, sized(1))
-    wait_until_entered(account, first, "DescribeEndpoint")
-    second = start(account, sized(2))
-    wait_until_entered(account, second, "WaitForLease")
+    with account.emulator.scheduler.held():  # the first stays parked while we look
+        first = start(account, sized(1))
+        wait_until_entered(account, first, "ParkUntilSettled")
+        second = start(account, sized(2))
+        wait_until_entered(account, second, "WaitForLease")
 
-    found = remote.report(account.stepfunctions, second)
+        found = remote.report(account.stepfunctions, second)
 
     assert found["status"] == "RUNNING"
     assert found["WaitingFor"] == {

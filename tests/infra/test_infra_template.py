@@ -102,8 +102,15 @@ def test_every_function_names_its_service_and_metrics_namespace_and_reads_only_i
     own = {
         "Validate": {contract.ENV_PROFILES, contract.ENV_NAME_PREFIX, contract.ENV_MODEL_ROLE},
         "Lease": {contract.ENV_TABLE},
-        "Deploy": {contract.ENV_TABLE},
-        "Describe": {contract.ENV_DEADLINE, contract.ENV_CONFIG_RETENTION, contract.ENV_TABLE},
+        # Deploy says how long the first park may last: never past the deadline
+        "Deploy": {contract.ENV_TABLE, contract.ENV_DEADLINE, contract.ENV_PARK_SECONDS},
+        "Describe": {
+            contract.ENV_DEADLINE,
+            contract.ENV_CONFIG_RETENTION,
+            contract.ENV_TABLE,
+            contract.ENV_PARK_SECONDS,
+        },
+        "Wait": {contract.ENV_DEADLINE, contract.ENV_TABLE},
         "Notify": {contract.ENV_TOPIC_ARN, contract.ENV_EVENT_BUS},
     }.get(stage, set())
     assert {k for k in env if k.startswith("SMDEPLOY_")} == own
@@ -115,6 +122,8 @@ def test_every_function_names_its_service_and_metrics_namespace_and_reads_only_i
 
 
 # --- The state machine --------------------------------------------------------------------
+
+CALLBACK = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 
 
 def definition(synth: Synthesized) -> dict[str, Any]:
@@ -145,7 +154,11 @@ def test_each_placeholder_is_its_function_s_arn(synth: Synthesized) -> None:
         spec.placeholder: arn_of(FUNCTION_IDS[spec.stage]) for spec in contract.FUNCTIONS
     }
     tasks = [s for s in definition(synth)["States"].values() if s["Type"] == "Task"]
-    assert {t["Resource"] for t in tasks} == {f"<{i}.Arn>" for i in FUNCTION_IDS.values()}
+    functions = {
+        t["Parameters"]["FunctionName"] if t["Resource"] == CALLBACK else t["Resource"]
+        for t in tasks
+    }
+    assert functions == {f"<{i}.Arn>" for i in FUNCTION_IDS.values()}
 
 
 def test_json_nulls_of_the_definition_survive(synth: Synthesized) -> None:
@@ -471,7 +484,12 @@ def test_only_the_functions_that_keep_leases_can_reach_the_table(synth: Synthesi
         for role in policy["Properties"]["Roles"]
         if "EndpointsTable" in json.dumps(policy["Properties"]["PolicyDocument"])
     )
-    assert reaching == ["DeployFunctionRole", "DescribeFunctionRole", "LeaseFunctionRole"]
+    assert reaching == [
+        "DeployFunctionRole",
+        "DescribeFunctionRole",
+        "LeaseFunctionRole",
+        "WaitFunctionRole",
+    ]
     for policy in synth.of_type("AWS::IAM::Policy").values():
         roles = [r["Ref"] for r in policy["Properties"]["Roles"]]
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
@@ -504,3 +522,60 @@ def test_the_second_profile_role_is_known_to_the_stack(synth: Synthesized) -> No
     assert synth.stack.config.model_roles == sorted(
         ["arn:aws:iam::123456789012:role/smdeploy-sagemaker-execution", FRAUD_ROLE]
     )
+
+
+# --- The event-driven wait ----------------------------------------------------------------
+
+
+def test_the_endpoint_events_rule_wakes_the_wait_function_with_a_retry_policy_and_the_dlq(
+    synth: Synthesized,
+) -> None:
+    rule = synth.properties("EndpointEventsRule")
+    # both kinds of SageMaker endpoint event, for the endpoints within the name prefix only
+    assert rule["EventPattern"] == {
+        "source": ["aws.sagemaker"],
+        "detail-type": [contract.ENDPOINT_STATE_CHANGE, contract.ENDPOINT_DEPLOYMENT_STATE_CHANGE],
+        "detail": {"EndpointName": [{"prefix": "smdeploy-"}]},
+    }
+    [target] = rule["Targets"]
+    assert target["Arn"] == arn_of(FUNCTION_IDS["Wait"])
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 20, "MaximumEventAgeInSeconds": 7200}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["TriggerDeadLetterQueue", "Arn"]}}
+    permissions = [
+        p["Properties"]
+        for p in synth.of_type("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "events.amazonaws.com"
+    ]
+    assert [p["FunctionName"] for p in permissions] == [arn_of(FUNCTION_IDS["Wait"])]
+
+
+def test_only_the_wait_function_completes_parked_tasks_and_only_on_the_state_machine(
+    synth: Synthesized,
+) -> None:
+    found = []
+    for policy in synth.of_type("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = (
+                statement["Action"]
+                if isinstance(statement["Action"], list)
+                else [statement["Action"]]
+            )
+            if any(a.startswith("states:SendTask") for a in actions):
+                found.append((policy["Properties"]["Roles"], sorted(actions), statement))
+    [(roles, actions, statement)] = found
+    assert roles == [{"Ref": "WaitFunctionRole"}]
+    assert actions == ["states:SendTaskFailure", "states:SendTaskSuccess"]
+    assert statement["Resource"] == {"Ref": "StateMachine"}
+
+
+def test_the_parks_time_out_as_the_handlers_say_and_hand_the_wait_function_the_token(
+    synth: Synthesized,
+) -> None:
+    states = definition(synth)["States"]
+    parks = {n: s for n, s in states.items() if s.get("Resource") == CALLBACK}
+    assert sorted(parks) == ["ParkAgain", "ParkUntilSettled"]
+    assert parks["ParkUntilSettled"]["TimeoutSecondsPath"] == "$.Deployment.ParkSeconds"
+    assert parks["ParkAgain"]["TimeoutSecondsPath"] == "$.Endpoint.ParkSeconds"
+    for park in parks.values():
+        assert park["Parameters"]["FunctionName"] == "<WaitFunction.Arn>"
+        assert park["Parameters"]["Payload"]["TaskToken.$"] == "$$.Task.Token"

@@ -19,6 +19,18 @@ FUNCTIONS = {spec.placeholder: function_name(spec) for spec in contract.FUNCTION
 ASL = json.loads(TEXT)
 STATES = ASL["States"]
 TASKS = sorted(name for name, state in STATES.items() if state["Type"] == "Task")
+CALLBACK = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+# the tasks that park on a task token: they name their function in Parameters
+PARKS = [task for task in TASKS if STATES[task]["Resource"] == CALLBACK]
+
+
+def function_of(state):
+    """The ${...} placeholder of the function a Task runs (direct or through lambda:invoke)."""
+    if state["Resource"] == CALLBACK:
+        return state["Parameters"]["FunctionName"]
+    return state["Resource"]
+
+
 NOTIFIERS = [task for task in TASKS if STATES[task]["Resource"] == "${NotifyFunctionArn}"]
 STAGES = [task for task in TASKS if task not in NOTIFIERS]
 LEASE_TASKS = [task for task in TASKS if STATES[task]["Resource"] == "${LeaseFunctionArn}"]
@@ -76,6 +88,8 @@ def test_the_stages_are_tasks():
         "Configure",
         "Deploy",
         "DescribeEndpoint",
+        "ParkAgain",
+        "ParkUntilSettled",
         "Release",
         "ReleaseAfterFailure",
         "ReleaseSuperseded",
@@ -293,7 +307,7 @@ def test_placeholders_are_exactly_the_runtime_functions():
 
 
 def test_each_stage_resource_is_one_placeholder():
-    resources = {STATES[task]["Resource"] for task in TASKS}
+    resources = {function_of(STATES[task]) for task in TASKS}
 
     assert sorted(resources) == sorted(f"${{{name}}}" for name in FUNCTIONS)
 
@@ -310,8 +324,9 @@ def test_substitute_fills_every_placeholder_and_keeps_context_paths():
     assert "${" not in filled
     for task in TASKS:
         state = definition["States"][task]
-        assert state["Resource"] == arns[STATES[task]["Resource"][2:-1]]
-        assert state["Parameters"]["Execution.$"] == "$$.Execution.Name"
+        assert function_of(state) == arns[function_of(STATES[task])[2:-1]]
+        parameters = state["Parameters"].get("Payload", state["Parameters"])
+        assert parameters["Execution.$"] == "$$.Execution.Name"
     assert filled.count("$$.Execution.Name") == TEXT.count("$$.Execution.Name") == len(TASKS)
     assert filled.count("$$.State.EnteredTime") == TEXT.count("$$.State.EnteredTime") > 0
 
@@ -351,3 +366,26 @@ def test_every_state_is_reachable_from_start():
                 queue.append(target)
 
     assert seen == set(STATES)
+
+
+def test_the_parks_hand_their_token_to_the_wait_function_and_time_out_into_a_describe():
+    assert sorted(PARKS) == ["ParkAgain", "ParkUntilSettled"]
+    # how long each park lasts: what Deploy, then Describe, said (never past the deadline)
+    assert STATES["ParkUntilSettled"]["TimeoutSecondsPath"] == "$.Deployment.ParkSeconds"
+    assert STATES["ParkAgain"]["TimeoutSecondsPath"] == "$.Endpoint.ParkSeconds"
+    assert STATES["Deploy"]["ResultPath"] == "$.Deployment"
+    assert STATES["DescribeEndpoint"]["ResultPath"] == "$.Endpoint"
+    for park in PARKS:
+        state = STATES[park]
+        assert "TimeoutSeconds" not in state
+        assert state["Parameters"]["FunctionName"] == "${WaitFunctionArn}"
+        assert state["Parameters"]["Payload"]["TaskToken.$"] == "$$.Task.Token"
+        catchers = {tuple(c["ErrorEquals"]): c for c in state["Catch"]}
+        # the safety net: no event in time, the Describe state looks itself
+        assert catchers[("States.Timeout",)]["Next"] == "DescribeEndpoint"
+        assert catchers[("States.Timeout",)]["ResultPath"] == state["ResultPath"]
+        assert catchers[("States.ALL",)]["Next"] == RELEASE_AFTER_FAILURE
+        assert state["Next"] == "DescribeEndpoint"
+        assert STATES["DescribeEndpoint"]["Parameters"]["Woken.$"] == state["ResultPath"]
+    assert STATES["AlreadyDeployed?"]["Default"] == "ParkUntilSettled"
+    assert STATES["EndpointReady?"]["Default"] == "ParkAgain"

@@ -19,6 +19,7 @@ from deployer.observability import (
     stage_handler,
 )
 from deployer.request import parse_request
+from deployer.timing import deployment_deadline, park_seconds
 
 
 @stage_handler
@@ -36,4 +37,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = deploy(request, stage.Config.EndpointConfigName, gateway, rollout)
     metrics.add_dimension(name="Action", value=result.Action.value)
     metrics.add_metric(name="Deployments", unit=MetricUnit.Count, value=1)
-    return result.model_dump(mode="json")
+    # the park after it lasts at most the safety-net interval, and never past the deadline
+    parked = park_seconds(0, deployment_deadline(result.PolicySeconds))
+    return result.model_dump(mode="json") | {"ParkSeconds": parked}

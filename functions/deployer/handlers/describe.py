@@ -1,7 +1,9 @@
 """Stage 4, Describe: one DescribeEndpoint, and whether the deployment is done.
 
-Called by the Wait -> Describe -> Choice loop. Raises the deployer's errors for every way a
-deployment can fail (Failed, UpdateRollbackFailed, silent rollback, deadline).
+Called once the Wait function woke the deployment (it hands over the DescribeEndpoint it made),
+or at once when the endpoint was already deployed (one DescribeEndpoint here). Raises the
+deployer's errors for every way a deployment can fail (Failed, UpdateRollbackFailed, silent
+rollback, deadline).
 """
 
 from __future__ import annotations
@@ -24,27 +26,13 @@ from deployer.observability import (
     metrics,
     stage_handler,
 )
-from deployer.outcome import DEFAULT_DEADLINE_SECONDS, assess, elapsed_seconds
+from deployer.outcome import assess, elapsed_seconds
 from deployer.retention import prune
-
-
-def deadline_seconds() -> int:
-    return int(os.environ.get(contract.ENV_DEADLINE) or DEFAULT_DEADLINE_SECONDS)
+from deployer.timing import deployment_deadline, park_seconds
 
 
 def config_retention() -> int:
     return int(os.environ.get(contract.ENV_CONFIG_RETENTION) or 0)
-
-
-# Beyond what the update policy may take, SageMaker's own rollback may still run.
-POLICY_MARGIN_SECONDS = 600
-
-
-def deployment_deadline(policy_seconds: int | None) -> int:
-    """The configured deadline, or longer when the update policy may legitimately take longer
-    (its MaximumExecutionTimeoutInSeconds, up to 8 hours for blue/green and rolling updates)."""
-    configured = deadline_seconds()
-    return max(configured, (policy_seconds or 0) + POLICY_MARGIN_SECONDS)
 
 
 def _superseded(record: Record, me: Claim) -> Claim | None:
@@ -61,20 +49,23 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deployment = stage.Deployment
     gateway = SageMakerGateway(clients.sagemaker())
     ledger = Ledger(os.environ[contract.ENV_TABLE], clients.dynamodb())
-    description = gateway.describe_endpoint(deployment.EndpointName)
+    description = (stage.Woken or {}).get("Description")
+    if not isinstance(description, dict):  # nothing woke it (already deployed): look now
+        description = gateway.describe_endpoint(deployment.EndpointName)
+        metrics.add_metric(name="EndpointDescribes", unit=MetricUnit.Count, value=1)
     if description is None:
         raise EndpointFailed(
             f"endpoint {deployment.EndpointName} disappeared during the deployment"
         )
-    metrics.add_metric(name="EndpointDescribes", unit=MetricUnit.Count, value=1)
     elapsed = elapsed_seconds(stage.StartedAt, stage.EnteredTime)
+    deadline = deployment_deadline(deployment.PolicySeconds)
     try:
         assessment = assess(
             description,
             target_config=deployment.EndpointConfigName,
             action=deployment.Action,
             elapsed=elapsed,
-            deadline_seconds=deployment_deadline(deployment.PolicySeconds),
+            deadline_seconds=deadline,
         )
     except EndpointUpdateRolledBack:
         # Not rolled back if a newer deployment replaced this one's config: Superseded.
@@ -98,6 +89,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         }
     logger.info(assessment.Message, extra={"endpoint_status": assessment.EndpointStatus})
     out = assessment.model_dump(mode="json") | {"Outcome": "SUCCEEDED" if assessment.Done else None}
+    if not assessment.Done:  # parks again, at most until the deadline
+        out["ParkSeconds"] = park_seconds(elapsed, deadline)
     if assessment.Done:
         # Under the lease: nothing else changes the endpoint while this runs.
         record = ledger.read(deployment.EndpointName)

@@ -1,0 +1,108 @@
+"""The Wait function: park an execution on its endpoint, and wake it when SageMaker says so.
+
+Two callers (see :mod:`deployer.wake`): the state machine's park task
+(``lambda:invoke.waitForTaskToken``), which registers the execution's task token and checks
+DescribeEndpoint once; and the EventBridge rule on SageMaker's endpoint events, which records
+progress and, on a final status, checks DescribeEndpoint once and completes every waiter it
+settles. No loop: a lost event is the park's timeout's business (the state machine parks again).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from deployer import clients, contract
+from deployer.errors import LeaseContention
+from deployer.events import ParkEvent
+from deployer.gateway import SageMakerGateway
+from deployer.ledger import Ledger, complete
+from deployer.observability import MetricUnit, logger, metrics, stage_handler
+from deployer.timing import deployment_deadline
+from deployer.wake import (
+    Kind,
+    Verdict,
+    Waiter,
+    Waits,
+    decide,
+    note,
+    read_event,
+    register,
+    unregister,
+)
+
+
+def _ledger() -> Ledger:
+    return Ledger(os.environ[contract.ENV_TABLE], clients.dynamodb())
+
+
+def _settle(waiter: Waiter, verdict: Verdict, waits: Waits) -> bool:
+    """Complete the waiter's task; a success carries the progress recorded since it began."""
+    error = (verdict.Error or "", verdict.Cause or "") if verdict.Kind is Kind.FAIL else None
+    output = None
+    if verdict.Output is not None:
+        steps = [s.model_dump(mode="json") for s in waits.Steps if s.At >= waiter.StartedAt]
+        output = {**verdict.Output, "Steps": steps}
+    return complete(clients.stepfunctions(), waiter.Token, output, error)
+
+
+def _park(stage: ParkEvent) -> dict[str, Any]:
+    deployment = stage.Deployment
+    waiter = Waiter(
+        Execution=stage.Execution,
+        Token=stage.TaskToken,
+        EndpointConfigName=deployment.EndpointConfigName,
+        Action=deployment.Action,
+        StartedAt=stage.StartedAt,
+        DeadlineSeconds=deployment_deadline(deployment.PolicySeconds),
+    )
+    ledger = _ledger()
+    # The token first, then the one look: a change after the look finds the token stored.
+    stored = ledger.write_waits(register(ledger.read_waits(deployment.EndpointName), waiter))
+    description = SageMakerGateway(clients.sagemaker()).describe_endpoint(deployment.EndpointName)
+    metrics.add_metric(name="EndpointDescribes", unit=MetricUnit.Count, value=1)
+    verdict = decide(description, waiter, stage.EnteredTime)
+    if verdict.Kind is not Kind.WAIT:
+        _settle(waiter, verdict, stored)  # an event, if one comes, then finds a spent token
+        # if an event's wake changed the item meanwhile, it drops spent tokens itself
+        with contextlib.suppress(LeaseContention):
+            ledger.write_waits(unregister(stored, {waiter.Execution}))
+    logger.info("parked", extra={"verdict": verdict.Kind.value})
+    return {"Parked": verdict.Kind is Kind.WAIT, "Verdict": verdict.Kind.value}
+
+
+def _wake(event: dict[str, Any]) -> dict[str, Any]:
+    logger.set_correlation_id(f"event:{event.get('id')}")  # no execution: the event's id
+    notice = read_event(event)
+    ledger = _ledger()
+    waits = ledger.read_waits(notice.EndpointName)
+    if notice.Steps:
+        waits = ledger.write_waits(note(waits, notice.Steps))
+    if not notice.Final or not waits.Waiters:
+        return {"Woken": [], "Final": notice.Final}
+    description = SageMakerGateway(clients.sagemaker()).describe_endpoint(notice.EndpointName)
+    metrics.add_metric(name="EndpointDescribes", unit=MetricUnit.Count, value=1)
+    now = notice.Steps[-1].At if notice.Steps else datetime.now(UTC)
+    settled: set[str] = set()
+    for waiter in waits.Waiters.values():
+        verdict = decide(description, waiter, max(now, waiter.StartedAt))
+        if verdict.Kind is not Kind.WAIT:
+            _settle(waiter, verdict, waits)
+            settled.add(waiter.Execution)
+    if settled:
+        logger.info("woke", extra={"executions": sorted(settled)})
+        ledger.write_waits(unregister(waits, settled))
+        metrics.add_metric(name="ExecutionsWoken", unit=MetricUnit.Count, value=len(settled))
+    return {"Woken": sorted(settled), "Final": True}
+
+
+@stage_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "detail-type" in event:
+        return _wake(event)
+    return _park(parse(event=event, model=ParkEvent))

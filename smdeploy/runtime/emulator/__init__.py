@@ -1,0 +1,45 @@
+"""What moto lacks to run smdeploy offline: a package, one module per concern.
+
+moto (pinned exactly) provides SageMaker, Step Functions with a real ASL interpreter, Lambda,
+EventBridge, DynamoDB and the rest in-process. The modules here add, through the hooks listed
+in :mod:`.hooks` (checked against moto before any is installed), what the deployer needs and
+moto does not do:
+
+- :mod:`.clock`: the simulated clock and the scheduler of timed changes on it (a small
+  discrete-event simulation: while every running execution is parked on a task token, time
+  jumps to the next scheduled change);
+- :mod:`.awslambda`: Lambda functions run their real handlers in-process;
+- :mod:`.sagemaker`: endpoints and endpoint configs with AWS's lifecycle, and the endpoint
+  events SageMaker emits at each change;
+- :mod:`.events`: EventBridge delivery to state machines and Lambda functions;
+- :mod:`.registry`: Model Registry approval events;
+- :mod:`.core`: the :class:`Emulator` that installs them all around a running moto mock;
+- fault injection lives in :mod:`smdeploy.runtime.faults`.
+"""
+
+from smdeploy.runtime.emulator.awslambda import LambdaContext
+from smdeploy.runtime.emulator.clock import Scheduler, SimClock
+from smdeploy.runtime.emulator.core import Emulator
+from smdeploy.runtime.emulator.events import Delivery, aws_event, target_input
+from smdeploy.runtime.emulator.hooks import HOOKS, MotoChanged
+from smdeploy.runtime.emulator.registry import package_event_detail, update_package
+from smdeploy.runtime.emulator.sagemaker import Counters, EndpointStore, ThrottlingError
+from smdeploy.runtime.faults import Faults
+
+__all__ = [
+    "HOOKS",
+    "Counters",
+    "Delivery",
+    "Emulator",
+    "EndpointStore",
+    "Faults",
+    "LambdaContext",
+    "MotoChanged",
+    "Scheduler",
+    "SimClock",
+    "ThrottlingError",
+    "aws_event",
+    "package_event_detail",
+    "target_input",
+    "update_package",
+]

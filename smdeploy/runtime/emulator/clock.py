@@ -1,0 +1,407 @@
+"""The simulated clock and the scheduler of timed changes on it (a discrete-event simulation).
+
+Wait states and Retry intervals advance simulated time instead of sleeping; state-entered
+times (``$$.State.EnteredTime``), history timestamps and execution start/stop dates read it.
+Each StartExecution, and each change moto's SageMaker stamps (a model package approved),
+moves the clock one millisecond: executions get distinct start times in the order they
+started, approvals distinct LastModifiedTimes in the order they were made. A stopped
+execution ends ABORTED.
+
+The :class:`Scheduler` holds timed changes (endpoint transitions, deployment steps, event
+deliveries). Whoever moves the clock fires the changes due by then, in order; a task parked
+on its token (``.waitForTaskToken``) waits on the simulated clock, and while every running
+execution is parked the driver jumps to the next change or park timeout. One clock per
+process: in server mode every execution shares it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import heapq
+import inspect
+import threading
+import traceback
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.core.responses import EmptyResult
+from moto.sagemaker import models as sm_models
+from moto.stepfunctions.parser import models as sfn_models
+from moto.stepfunctions.parser.asl.component.common.retry import (
+    jitter_strategy_decl,
+    retrier_decl,
+)
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.state import state as sfn_state
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
+    WaitFunction,
+)
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+from moto.stepfunctions.parser.asl.eval.environment import Environment as SfnEnvironment
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+from moto.stepfunctions.parser.backend import execution as sfn_execution
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+from moto.stepfunctions.responses import StepFunctionResponse
+
+from smdeploy.runtime.emulator.hooks import MotoChanged
+from smdeploy.runtime.emulator.state import EmulatorState
+
+
+class SimClock:
+    """Simulated time: starts at the real time (whole seconds), moves only when advanced."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self._start = float(int(start if start is not None else _dt.datetime.now().timestamp()))
+        self._offset = 0.0
+        self._ticked = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        """Seconds since the epoch, simulated."""
+        with self._lock:
+            return self._start + self._offset
+
+    @property
+    def elapsed(self) -> float:
+        """Simulated seconds since the clock was made."""
+        with self._lock:
+            return self._offset
+
+    def advance(self, seconds: float) -> None:
+        if seconds > 0:
+            with self._lock:
+                self._offset += seconds
+
+    def advance_to(self, moment: float) -> None:
+        """Move to ``moment`` (seconds since the epoch), never back."""
+        with self._lock:
+            self._offset = max(self._offset, moment - self._start)
+
+    def tick(self, seconds: float) -> float:
+        """Advance by ``seconds`` and return the new time, in one step: concurrent callers
+        get distinct times, increasing in the order they called."""
+        with self._lock:
+            self._offset += seconds
+            self._ticked += seconds
+            return self._start + self._offset
+
+    @property
+    def ticked(self) -> float:
+        """Simulated seconds moved by ticks (not waits) since the clock was made."""
+        with self._lock:
+            return self._ticked
+
+    def datetime(self) -> _dt.datetime:
+        return _dt.datetime.fromtimestamp(self.now(), tz=_dt.UTC)
+
+
+@dataclass(order=True)
+class _Timed:
+    when: float
+    seq: int
+    action: Callable[[], None] = field(compare=False)
+    label: str = field(compare=False, default="")
+
+
+@dataclass(eq=False)
+class Park:
+    """An execution parked on a task token (``.waitForTaskToken``) until ``deadline``."""
+
+    endpoint: Any  # moto's CallbackEndpoint
+    deadline: float
+    expired: bool = False
+
+    @property
+    def waiting(self) -> bool:
+        return not self.expired and not self.endpoint._notify_event.is_set()
+
+
+class Scheduler:
+    """Timed changes on the simulated clock: a discrete-event simulation.
+
+    Endpoint transitions, deployment steps and event deliveries are scheduled at simulated
+    moments. Whoever moves the clock (a Wait state, a Retry interval, the driver) fires, in
+    order, every change due by then. When every running execution is parked on a task token,
+    the driver jumps the clock to the next scheduled change or park timeout, whichever comes
+    first: a 30-minute endpoint creation is one jump, not 30 minutes of real time.
+    """
+
+    def __init__(self, clock: SimClock) -> None:
+        self.clock = clock
+        self._heap: list[_Timed] = []
+        self._seq = 0
+        self._heap_lock = threading.Lock()
+        self._fire_lock = threading.RLock()
+        self.parks: list[Park] = []
+        self._parks_lock = threading.Lock()
+        self._holds = 0
+
+    def at(self, when: float, action: Callable[[], None], label: str = "") -> None:
+        with self._heap_lock:
+            self._seq += 1
+            heapq.heappush(self._heap, _Timed(when, self._seq, action, label))
+
+    def after(self, seconds: float, action: Callable[[], None], label: str = "") -> None:
+        self.at(self.clock.now() + max(0.0, seconds), action, label)
+
+    def _pop_due(self, moment: float) -> _Timed | None:
+        with self._heap_lock:
+            if self._heap and self._heap[0].when <= moment:
+                return heapq.heappop(self._heap)
+        return None
+
+    def next_change(self) -> float | None:
+        with self._heap_lock:
+            return self._heap[0].when if self._heap else None
+
+    def advance_to(self, moment: float) -> None:
+        """Fire every change due by ``moment``, each at its own time, then stand at it."""
+        with self._fire_lock:
+            while (due := self._pop_due(moment)) is not None:
+                self.clock.advance_to(due.when)
+                due.action()
+            self.clock.advance_to(moment)
+            self._expire_parks()
+
+    def advance_by(self, seconds: float) -> None:
+        if seconds > 0:
+            self.advance_to(self.clock.now() + seconds)
+
+    # parks
+
+    def park(self, endpoint: Any, timeout: float | None) -> Park:
+        deadline = self.clock.now() + (timeout if timeout is not None else 99999999)
+        park = Park(endpoint, deadline)
+        with self._parks_lock:
+            self.parks.append(park)
+        return park
+
+    def unpark(self, park: Park) -> None:
+        with self._parks_lock:
+            if park in self.parks:
+                self.parks.remove(park)
+
+    def _expire_parks(self) -> None:
+        now = self.clock.now()
+        with self._parks_lock:
+            for park in self.parks:
+                if park.deadline <= now:
+                    park.expired = True
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """While held, the driver does not jump: what the outside world does meanwhile (start
+        executions, approve packages) happens at the current simulated moment, before any
+        parked execution's time runs on."""
+        with self._parks_lock:
+            self._holds += 1
+        try:
+            yield
+        finally:
+            with self._parks_lock:
+                self._holds -= 1
+
+    def step_if_idle(self, running: Callable[[], tuple[int, set[str]]]) -> bool:
+        """Jump to the next change when every running execution is parked (the driver).
+
+        ``running`` gives how many executions are RUNNING, and the task tokens they may be
+        parked on: the park of an execution stopped meanwhile (StopExecution does not wake
+        its task) counts for nothing."""
+        if self._holds:
+            return False
+        with self._fire_lock:
+            count, tokens = running()
+            with self._parks_lock:
+                waiting = [p for p in self.parks if p.waiting and p.endpoint.callback_id in tokens]
+            if not waiting or count != len(waiting):
+                return False
+            target = min(p.deadline for p in waiting)
+            upcoming = self.next_change()
+            if upcoming is not None:
+                target = min(target, upcoming)
+            self.advance_to(max(target, self.clock.now()))
+            return True
+
+
+def _datetime_module(clock: SimClock) -> types.ModuleType:
+    """A stand-in for the ``datetime`` module whose ``datetime.now()`` reads ``clock``."""
+
+    class SimDatetime(_dt.datetime):
+        @classmethod
+        def now(cls, tz: _dt.tzinfo | None = None) -> SimDatetime:
+            moment = clock.datetime()
+            if tz is None:
+                moment = moment.astimezone().replace(tzinfo=None)
+            else:
+                moment = moment.astimezone(tz)
+            return cls.fromtimestamp(moment.timestamp(), tz=moment.tzinfo)
+
+    shim = types.ModuleType("datetime")
+    shim.__dict__.update(_dt.__dict__)
+    shim.__dict__["datetime"] = SimDatetime
+    return shim
+
+
+START_TICK = 0.001  # seconds the simulated clock moves on each StartExecution
+PARK_POLL_SECONDS = 0.002  # real seconds between a parked task's looks at its deadline
+DRIVER_POLL_SECONDS = 0.002  # real seconds between the driver's looks at the executions
+
+
+def _sagemaker_utcnow(clock: SimClock) -> Callable[[], _dt.datetime]:
+    """moto's SageMaker stamps what it creates and changes (models, model packages: their
+    CreationTime, LastModifiedTime) with ``utcnow()``. Here it reads the simulated clock, as
+    everything else does, and moves it one millisecond, so that two changes made in a row
+    (two approvals within a second) have distinct times in the order they were made, as
+    SageMaker's millisecond times would."""
+
+    def utcnow() -> _dt.datetime:
+        millis = int(clock.tick(START_TICK) * 1000)
+        return _dt.datetime.fromtimestamp(millis / 1000, tz=_dt.UTC).replace(tzinfo=None)
+
+    return utcnow
+
+
+def _start_datetime_module(clock: SimClock) -> types.ModuleType:
+    """The ``datetime`` module of moto's Step Functions backend, which reads the time only to
+    stamp a new execution's start date: each StartExecution moves the simulated clock one
+    millisecond and takes that moment, to the millisecond (Step Functions reports start
+    times in milliseconds; here no two executions share one, and their order is the order
+    they were started: https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+    """
+
+    class StartDatetime(_dt.datetime):
+        @classmethod
+        def now(cls, tz: _dt.tzinfo | None = None) -> StartDatetime:
+            if tz is None:
+                raise RuntimeError("moto's start_execution changed: it asks for a naive time")
+            millis = int(clock.tick(START_TICK) * 1000)
+            moment = _dt.datetime.fromtimestamp(millis / 1000, tz=_dt.UTC).astimezone(tz)
+            return cls.fromtimestamp(moment.timestamp(), tz=moment.tzinfo)
+
+    shim = types.ModuleType("datetime")
+    shim.__dict__.update(_dt.__dict__)
+    shim.__dict__["datetime"] = StartDatetime
+    return shim
+
+
+class ExecutionStopped(Exception):
+    """Raised in a stopped execution's interpreter to end the state it was in."""
+
+
+class ClockHooks(EmulatorState):
+    """The emulator's clock hooks: Wait and Retry, timestamps, parks, and the driver."""
+
+    def running_executions(self) -> tuple[int, set[str]]:
+        """How many executions are RUNNING in every emulated account and Region, and the task
+        tokens their interpreters hold (moto's callback pool of each execution)."""
+        count, tokens = 0, set()
+        for regions in list(stepfunctions_parser_backends.values()):
+            for backend in list(regions.values()):
+                for machine in list(backend.state_machines):
+                    for execution in list(machine.executions):
+                        if execution.status != "RUNNING":
+                            continue
+                        count += 1
+                        worker = getattr(execution, "exec_worker", None)
+                        if worker is None:
+                            continue
+                        pool = getattr(worker.env.callback_pool_manager, "_pool", None)
+                        if pool is None:
+                            raise MotoChanged("moto's callback pool manager has no _pool")
+                        tokens.update(list(pool))
+        return count, tokens
+
+    def _drive(self) -> None:
+        """The driver: whenever every running execution is parked, jump to the next change."""
+        while not self._stop.wait(DRIVER_POLL_SECONDS):
+            try:
+                self.scheduler.step_if_idle(self.running_executions)
+            except Exception:  # a driver that died would leave every park hanging
+                self.logs.append("scheduler: " + traceback.format_exc())
+
+    def _install_clock(self) -> None:
+        clock = self.clock
+
+        scheduler = self.scheduler
+
+        def wait_interval(_self: Any, env: Any, wait_seconds: float) -> None:
+            scheduler.advance_by(wait_seconds)
+
+        self._patch(WaitFunction, "_wait_interval", wait_interval)
+        self._patch(retrier_decl, "time", types.SimpleNamespace(sleep=scheduler.advance_by))
+        self._patch(jitter_strategy_decl, "random", self.random)
+        shim = _datetime_module(clock)
+        for module in (sfn_state, sfn_execution):
+            self._patch(module, "datetime", shim)
+        # moto's Step Functions backend reads the time once, for a new execution's start
+        # date; if that changes, each StartExecution would no longer be one tick
+        if inspect.getsource(sfn_models).count("datetime.datetime.now(") != 1:
+            raise RuntimeError(
+                "moto's Step Functions backend reads the time in more places than "
+                "StartExecution: the start-time hook needs a look"
+            )
+        self._patch(sfn_models, "datetime", _start_datetime_module(clock))
+        self._patch(sm_models, "utcnow", _sagemaker_utcnow(clock))
+        self._patch(EventManager, "_get_current_timestamp", staticmethod(clock.datetime))
+        self._install_stop()
+
+    def _install_stop(self) -> None:
+        """StopExecution ends an execution ABORTED, whatever state it was in
+        (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html).
+        moto's interpreter goes on with the state it was stopped in, skipping each part of it
+        that has not run yet, while the parts that ran go on using what those parts should
+        have computed: a Task then popped the wrong values (a history event whose
+        ``timeoutInSeconds`` was the task's input, which no client could read), or none
+        (``pop from empty list``, which replaced the stop: the execution ended FAILED). Here a
+        stopped execution's next part raises instead, and an error after the stop leaves the
+        execution stopped."""
+        original_set_error = SfnEnvironment.set_error
+        original_eval = EvalComponent.eval
+
+        def set_error(env: Any, error: Any) -> None:
+            if isinstance(env.program_state(), ProgramStopped):
+                return
+            original_set_error(env, error)
+
+        def eval_component(component: Any, env: Any) -> None:
+            if isinstance(env.program_state(), ProgramStopped):
+                raise ExecutionStopped()
+            original_eval(component, env)
+
+        self._patch(SfnEnvironment, "set_error", set_error)
+        self._patch(EvalComponent, "eval", eval_component)
+
+    def _install_parks(self) -> None:
+        """A task that waits for its token (``.waitForTaskToken``) waits on the simulated
+        clock: its TimeoutSeconds is simulated time, and while every running execution is
+        parked the scheduler moves time on (moto waits that long in real time)."""
+        scheduler = self.scheduler
+
+        def wait(endpoint: CallbackEndpoint, timeout: float | None = None) -> Any:
+            park = scheduler.park(endpoint, timeout)
+            try:
+                while not endpoint._notify_event.wait(PARK_POLL_SECONDS):
+                    if park.expired:
+                        break
+            finally:
+                scheduler.unpark(park)
+            return endpoint._outcome
+
+        self._patch(CallbackEndpoint, "wait", wait)
+
+        # SendTaskFailure carries an error and a cause to the parked task
+        # (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html);
+        # moto's response handler passes the error on and drops the cause.
+        def send_task_failure(response: Any) -> EmptyResult:
+            response.stepfunction_backend.send_task_failure(
+                response._get_param("taskToken"),
+                error=response._get_param("error"),
+                cause=response._get_param("cause"),
+            )
+            return EmptyResult()
+
+        self._patch(StepFunctionResponse, "send_task_failure", send_task_failure)

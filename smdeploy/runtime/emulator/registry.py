@@ -1,0 +1,124 @@
+"""SageMaker Model Registry events.
+
+When CreateModelPackage sets a ModelApprovalStatus, or UpdateModelPackage changes it, a
+"SageMaker Model Package State Change" event is put on the default bus, in the shape AWS
+documents. ``Faults(duplicate_package_events=True)`` sends each one twice, as SageMaker may.
+UpdateModelPackage changes only what the call gives, as in SageMaker (moto's own clears the
+approval status and the CustomerMetadataProperties the call leaves out).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.events.models import events_backends
+from moto.sagemaker import responses as sm_responses
+from moto.sagemaker.models import sagemaker_backends
+
+from deployer import contract
+from smdeploy.runtime.emulator.state import EmulatorState
+
+_PACKAGE_EVENT_FIELDS = (
+    "ModelPackageGroupName",
+    "ModelPackageVersion",
+    "ModelPackageArn",
+    "ModelPackageDescription",
+    "CreationTime",
+    "InferenceSpecification",
+    "ModelPackageStatus",
+    "ModelPackageStatusDetails",
+    "CertifyForMarketplace",
+    "ModelApprovalStatus",
+    "ApprovalDescription",
+    "MetadataProperties",
+    "ModelMetrics",
+    "CustomerMetadataProperties",
+    "LastModifiedTime",
+)
+
+
+def package_event_detail(description: dict[str, Any]) -> dict[str, Any]:
+    """The ``detail`` of a Model Package State Change event, from DescribeModelPackage's
+    fields (times as AWS writes them in events: ISO 8601, to the second, in UTC)."""
+    detail: dict[str, Any] = {}
+    for key in _PACKAGE_EVENT_FIELDS:
+        value = description.get(key)
+        if value is None:
+            continue
+        if isinstance(value, _dt.datetime):
+            moment = value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
+            value = moment.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        detail[key] = value
+    if "CreationTime" in detail:
+        detail.setdefault("LastModifiedTime", detail["CreationTime"])
+    return detail
+
+
+def update_package(package: Any, params: dict[str, Any]) -> None:
+    """UpdateModelPackage as SageMaker does it: change only what the call gives, merge
+    CustomerMetadataProperties, then remove CustomerMetadataPropertiesToRemove. (moto's own
+    clears the approval status, its description and the metadata the call leaves out.)"""
+    if "ModelApprovalStatus" in params:
+        package.set_model_approval_status(params["ModelApprovalStatus"])
+    if "ApprovalDescription" in params:
+        package.approval_description = params["ApprovalDescription"]
+    metadata = dict(package.customer_metadata_properties or {})
+    metadata.update(params.get("CustomerMetadataProperties") or {})
+    for key in params.get("CustomerMetadataPropertiesToRemove") or []:
+        metadata.pop(key, None)
+    package.customer_metadata_properties = metadata or None
+    if params.get("AdditionalInferenceSpecificationsToAdd"):
+        package.add_additional_inference_specifications(
+            params["AdditionalInferenceSpecificationsToAdd"]
+        )
+    package.modifications_done()
+
+
+class RegistryHooks(EmulatorState):
+    """The emulator's Model Registry events."""
+
+    def _install_model_registry_events(self) -> None:
+        emulator = self
+        cls = sm_responses.SageMakerResponse
+        original_create = cls.create_model_package
+
+        def create_model_package(self: Any) -> Any:
+            result = original_create(self)
+            if json.loads(self.body or "{}").get("ModelApprovalStatus") is not None:
+                arn = result.result["ModelPackageArn"]
+                emulator.package_changed(self.current_account, self.region, arn)
+            return result
+
+        def update_model_package(self: Any) -> ActionResult:
+            params = json.loads(self.body or "{}")
+            backend = sagemaker_backends[self.current_account][self.region]
+            package = backend.describe_model_package(params["ModelPackageArn"])
+            before = package.model_approval_status
+            update_package(package, params)
+            if package.model_approval_status != before:
+                emulator.package_changed(self.current_account, self.region, package.arn)
+            return ActionResult({"ModelPackageArn": package.arn})
+
+        self._patch(cls, "create_model_package", create_model_package)
+        self._patch(cls, "update_model_package", update_model_package)
+
+    def package_changed(self, account: str, region: str, arn: str) -> None:
+        """Put a Model Package State Change event for the package on the default bus (twice
+        under ``Faults.duplicate_package_events``)."""
+        package = sagemaker_backends[account][region].describe_model_package(arn)
+        detail = package_event_detail(package.gen_response_object())
+        entry = {
+            "Source": contract.APPROVAL_SOURCE,
+            "DetailType": contract.APPROVAL_DETAIL_TYPE,
+            "Detail": json.dumps(detail, default=str),
+            "Resources": [detail["ModelPackageArn"]],
+            "Time": self.clock.now(),
+        }
+        duplicate = self.faults.duplicate_package_events and self.budget.take(
+            "duplicate_package_events"
+        )
+        copies = 2 if duplicate else 1
+        events_backends[account][region].put_events([entry] * copies)

@@ -1,0 +1,711 @@
+"""SageMaker endpoints and endpoint configs with AWS's behaviour, and their EventBridge events.
+
+The endpoint status lifecycle (Creating/Updating -> InService or Failed after a simulated
+duration, on the scheduler), UpdateEndpoint (which moto lacks), rolled-back updates, rejection
+of duplicate names (case-insensitive, as AWS; models too), the eventual-consistency window
+after a new config, injected throttling, tags on endpoints and configs, DeleteEndpoint's
+Deleting phase; and at each change the "SageMaker Endpoint State Change" and "SageMaker
+Endpoint Deployment State Change" events SageMaker emits, delayed or lost as the faults say.
+As moto lays out a service: :class:`EndpointStore` is the model (one per account and Region),
+:class:`SageMakerHooks` the responses (the SageMaker response methods of those operations;
+models and model packages stay moto's own).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import json
+import threading
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.events.models import events_backends
+from moto.sagemaker import responses as sm_responses
+from moto.sagemaker.exceptions import SagemakerClientError, ValidationError
+from moto.sagemaker.models import sagemaker_backends
+from moto.sagemaker.utils import arn_formatter
+from moto.utilities.arns import parse_arn
+
+from smdeploy.runtime.emulator.clock import Scheduler, SimClock
+from smdeploy.runtime.emulator.state import EmulatorState
+from smdeploy.runtime.faults import FaultBudget, Faults
+
+TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack")
+MAX_TAGS = 50  # per SageMaker resource
+
+
+class ThrottlingError(SagemakerClientError):  # type: ignore[misc]
+    code = "ThrottlingException"
+
+    def __init__(self, message: str = "Rate exceeded") -> None:
+        super().__init__(message)
+
+
+@dataclass
+class _Change:
+    config_name: str
+    done_at: float
+    outcome: str  # "serve" | "fail" | "rollback" | "delete"
+    reason: str | None
+    started_at: float
+
+
+@dataclass
+class _Endpoint:
+    name: str
+    arn: str
+    config_name: str
+    status: str
+    created: float
+    modified: float
+    tags: list[dict[str, str]]
+    deployment_config: dict[str, Any] | None
+    failure_reason: str | None = None
+    change: _Change | None = None
+    settled_at: float | None = None  # when the last change reached its final status
+    observed: bool = True  # whether a DescribeEndpoint has seen that final status
+
+
+@dataclass
+class Counters:
+    """Running totals the local runtime reads before and after each deployment."""
+
+    describe_calls: int = 0
+    lambda_invocations: int = 0
+    detection_lags: list[float] = field(default_factory=list)
+    endpoint_events: int = 0  # SageMaker endpoint events put on the bus
+    endpoint_events_dropped: int = 0  # ... and lost on the way (--drop-endpoint-events)
+
+
+# What an endpoint change ends in, as SageMaker's events spell the status.
+_FINAL_EVENT_STATUS = {
+    "serve": "IN_SERVICE",
+    "fail": "FAILED",
+    "rollback": "IN_SERVICE",  # back on the old config: the event names that one
+    "delete": "DELETED",
+}
+# Emits one SageMaker endpoint event: (detail-type, detail, resources)
+EventSink = Callable[[str, dict[str, Any], list[str]], None]
+
+
+class EndpointStore:
+    """SageMaker endpoint configs and endpoints for one account and Region."""
+
+    def __init__(
+        self,
+        account: str,
+        region: str,
+        clock: SimClock,
+        faults: Faults,
+        stats: Counters,
+        budget: FaultBudget | None = None,
+        scheduler: Scheduler | None = None,
+        emit: EventSink | None = None,
+    ) -> None:
+        self.account, self.region = account, region
+        self.clock, self.faults, self.stats = clock, faults, stats
+        self.budget = budget or FaultBudget(faults.times)
+        self.scheduler = scheduler
+        self.emit = emit
+        self.configs: dict[str, dict[str, Any]] = {}  # key: lower-cased name
+        self.config_tags: dict[str, list[dict[str, str]]] = {}  # key: lower-cased name
+        self.invisible: dict[str, int] = {}  # config key -> create/update calls still refused
+        self.endpoints: dict[str, _Endpoint] = {}  # key: lower-cased name
+        self.calls: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def _arn(self, kind: str, name: str) -> str:
+        """SageMaker spells resource names in lower case in its ARNs."""
+        return str(arn_formatter(kind, name.lower(), self.account, self.region))
+
+    def _ts(self, seconds: float) -> _dt.datetime:
+        return _dt.datetime.fromtimestamp(seconds, tz=_dt.UTC)
+
+    def count(self, operation: str) -> None:
+        """Count a call (throttled ones too), and throttle it if the faults say so."""
+        if operation == "DescribeEndpoint":
+            self.stats.describe_calls += 1
+        with self._lock:
+            n = self.calls[operation] = self.calls.get(operation, 0) + 1
+        if n <= self.faults.throttle.get(operation, 0):
+            raise ThrottlingError()
+
+    # configs
+
+    def create_config(self, params: dict[str, Any]) -> str:
+        name = params["EndpointConfigName"]
+        arn = self._arn("endpoint-config", name)
+        if name.lower() in self.configs:
+            raise ValidationError(f'Cannot create already existing endpoint configuration "{arn}".')
+        models = sagemaker_backends[self.account][self.region]._models
+        for variant in params.get("ProductionVariants", []) + params.get(
+            "ShadowProductionVariants", []
+        ):
+            model = variant.get("ModelName")
+            if model and model not in models:
+                raise ValidationError(f'Could not find model "{self._arn("model", model)}".')
+        config = dict(params, EndpointConfigArn=arn, CreationTime=self._ts(self.clock.now()))
+        config.pop("Tags", None)
+        self.configs[name.lower()] = config
+        self.config_tags[name.lower()] = list(params.get("Tags", []))
+        if self.faults.config_visibility_lag and self.budget.take("config_visibility_lag"):
+            self.invisible[name.lower()] = self.faults.config_visibility_lag
+        return arn
+
+    def get_config(self, name: str) -> dict[str, Any]:
+        try:
+            return self.configs[name.lower()]
+        except KeyError:
+            arn = self._arn("endpoint-config", name)
+            raise ValidationError(f'Could not find endpoint configuration "{arn}".') from None
+
+    def _visible_config(self, name: str) -> dict[str, Any]:
+        config = self.get_config(name)
+        if self.invisible.get(name.lower(), 0) > 0:
+            self.invisible[name.lower()] -= 1
+            raise ValidationError(
+                f'Could not find endpoint configuration "{config["EndpointConfigArn"]}".'
+            )
+        return config
+
+    def delete_config(self, name: str) -> None:
+        self.get_config(name)
+        del self.configs[name.lower()]
+        self.config_tags.pop(name.lower(), None)
+        self.invisible.pop(name.lower(), None)
+
+    # tags (AddTags, DeleteTags, ListTags on the ARN of an endpoint or an endpoint config:
+    # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AddTags.html)
+
+    def tags_of(self, arn: str) -> list[dict[str, str]]:
+        """The tag list of the endpoint or endpoint config ``arn`` names (itself, mutable)."""
+        parsed = parse_arn(arn)
+        if parsed.resource_type == "endpoint":
+            return self.get_endpoint(parsed.resource_id).tags
+        self.get_config(parsed.resource_id)
+        return self.config_tags.setdefault(parsed.resource_id.lower(), [])
+
+    def add_tags(self, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:
+        """AddTags "adds or overwrites": a key already on the resource takes the new value."""
+        current = self.tags_of(arn)
+        merged = {tag["Key"]: tag.get("Value", "") for tag in current}
+        merged.update({tag["Key"]: tag.get("Value", "") for tag in tags})
+        if len(merged) > MAX_TAGS:
+            raise ValidationError(
+                f"Resource {arn} would have {len(merged)} tags; at most {MAX_TAGS} are allowed."
+            )
+        current[:] = [{"Key": key, "Value": value} for key, value in merged.items()]
+        return list(tags)
+
+    def delete_tags(self, arn: str, keys: list[str]) -> None:
+        current = self.tags_of(arn)
+        current[:] = [tag for tag in current if tag["Key"] not in keys]
+
+    # endpoints
+
+    def _settle(self, endpoint: _Endpoint) -> None:
+        change = endpoint.change
+        if change is None or self.clock.now() < change.done_at:
+            return
+        endpoint.change = None
+        endpoint.modified = change.done_at
+        endpoint.settled_at = change.done_at
+        endpoint.observed = False
+        if change.outcome == "serve":
+            endpoint.status, endpoint.config_name, endpoint.failure_reason = (
+                "InService",
+                change.config_name,
+                None,
+            )
+        elif change.outcome == "fail":
+            endpoint.status, endpoint.failure_reason = "Failed", change.reason
+            endpoint.config_name = change.config_name
+        elif change.outcome == "delete":  # gone: its name is free again
+            self.endpoints.pop(endpoint.name.lower(), None)
+        else:  # rollback: back InService on the previous config, with the reason
+            endpoint.status, endpoint.failure_reason = "InService", change.reason
+
+    # SageMaker's endpoint events
+    # (https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html)
+
+    def _begin(self, endpoint: _Endpoint, change: _Change, status: str) -> None:
+        """A change started: its event now, its end (and the deployment steps of an update)
+        on the scheduler."""
+        self._state_event(endpoint, status)
+        if self.scheduler is None:
+            return
+        self.scheduler.at(change.done_at, lambda: self._finish(endpoint, change), "endpoint")
+        if status == "UPDATING":
+            for fraction, variant_status, message in _deployment_steps(endpoint.deployment_config):
+                moment = change.started_at + fraction * (change.done_at - change.started_at)
+                self.scheduler.at(
+                    moment,
+                    functools.partial(
+                        self._deployment_event, endpoint, change, variant_status, message
+                    ),
+                    "deployment step",
+                )
+
+    def _finish(self, endpoint: _Endpoint, change: _Change) -> None:
+        if endpoint.change is change:
+            self._settle(endpoint)
+        self._state_event(endpoint, _FINAL_EVENT_STATUS[change.outcome])
+
+    def _event_detail(self, endpoint: _Endpoint, config_name: str) -> dict[str, Any]:
+        config = self.configs.get(config_name.lower(), {})
+        return {
+            "EndpointName": endpoint.name,
+            "EndpointArn": endpoint.arn,
+            "EndpointConfigName": config_name,
+            "ProductionVariants": [
+                {
+                    "VariantName": v["VariantName"],
+                    "DesiredWeight": float(v.get("InitialVariantWeight", 1.0)),
+                    "DesiredInstanceCount": float(v.get("InitialInstanceCount", 0)),
+                }
+                for v in config.get("ProductionVariants", [])
+            ],
+            "CreationTime": endpoint.created * 1000,  # epoch milliseconds, as the events
+            "LastModifiedTime": self.clock.now() * 1000,
+            "Tags": {t["Key"]: t.get("Value", "") for t in endpoint.tags},
+        }
+
+    def _state_event(self, endpoint: _Endpoint, status: str) -> None:
+        if self.emit is None:
+            return
+        detail = self._event_detail(endpoint, endpoint.config_name)
+        detail["EndpointStatus"] = status
+        self.emit("SageMaker Endpoint State Change", detail, [endpoint.arn])
+
+    def _deployment_event(
+        self, endpoint: _Endpoint, change: _Change, variant_status: str, message: str
+    ) -> None:
+        if self.emit is None or endpoint.change is not change:
+            return
+        detail = self._event_detail(endpoint, endpoint.config_name)
+        detail["EndpointStatus"] = "UPDATING"
+        pending = self._event_detail(endpoint, change.config_name)
+        start_ms = change.started_at * 1000
+        detail["PendingDeploymentSummary"] = {
+            "EndpointConfigName": change.config_name,
+            "StartTime": start_ms,
+            "ProductionVariants": [
+                dict(
+                    variant,
+                    VariantStatus=[
+                        {
+                            "Status": variant_status,
+                            "StatusMessage": message,
+                            "StartTime": self.clock.now() * 1000,
+                        }
+                    ],
+                )
+                for variant in pending["ProductionVariants"]
+            ],
+        }
+        self.emit("SageMaker Endpoint Deployment State Change", detail, [endpoint.arn])
+
+    def get_endpoint(self, name: str) -> _Endpoint:
+        endpoint = self.endpoints.get(name.lower())
+        if endpoint is not None:
+            self._settle(endpoint)
+        if endpoint is None or name.lower() not in self.endpoints:
+            raise ValidationError(f'Could not find endpoint "{self._arn("endpoint", name)}".')
+        return endpoint
+
+    def existing_endpoints(self) -> list[_Endpoint]:
+        """Every endpoint that exists now (a finished deletion removes one)."""
+        found = []
+        for endpoint in list(self.endpoints.values()):
+            self._settle(endpoint)
+            if endpoint.name.lower() in self.endpoints:
+                found.append(endpoint)
+        return found
+
+    def create_endpoint(self, params: dict[str, Any]) -> str:
+        name = params["EndpointName"]
+        existing = self.endpoints.get(name.lower())
+        if existing is not None:
+            self._settle(existing)  # a finished deletion frees the name
+        if name.lower() in self.endpoints:
+            existing = self.endpoints[name.lower()]
+            raise ValidationError(f'Cannot create already existing endpoint "{existing.arn}".')
+        config = self._visible_config(params["EndpointConfigName"])
+        now = self.clock.now()
+        fail = self.faults.fail_endpoint
+        if fail and not self.budget.take("fail_endpoint"):
+            fail = None
+        endpoint = _Endpoint(
+            name=name,
+            arn=self._arn("endpoint", name),
+            config_name=config["EndpointConfigName"],
+            status="Creating",
+            created=now,
+            modified=now,
+            tags=list(params.get("Tags", [])),
+            deployment_config=params.get("DeploymentConfig"),
+        )
+        endpoint.change = _Change(
+            config_name=endpoint.config_name,
+            done_at=now + self.faults.creation_seconds,
+            outcome="fail" if fail else "serve",
+            reason=fail,
+            started_at=now,
+        )
+        self.endpoints[name.lower()] = endpoint
+        self._begin(endpoint, endpoint.change, "CREATING")
+        return endpoint.arn
+
+    def update_endpoint(self, params: dict[str, Any]) -> str:
+        endpoint = self.get_endpoint(params["EndpointName"])
+        if endpoint.status in TRANSITIONAL:
+            raise ValidationError(f'Cannot update in-progress endpoint "{endpoint.arn}".')
+        if endpoint.status in ("Failed", "OutOfService", "Deleting"):
+            raise ValidationError(
+                f'Cannot update endpoint "{endpoint.arn}" in status {endpoint.status}.'
+            )
+        config = self._visible_config(params["EndpointConfigName"])
+        now = self.clock.now()
+        if self.faults.rollback_update and self.budget.take("rollback_update"):
+            outcome, reason = "rollback", self.faults.rollback_update
+        elif self.faults.fail_endpoint and self.budget.take("fail_endpoint"):
+            outcome, reason = "fail", self.faults.fail_endpoint
+        else:
+            outcome, reason = "serve", None
+        endpoint.status, endpoint.modified, endpoint.failure_reason = "Updating", now, None
+        if not params.get("RetainDeploymentConfig"):
+            endpoint.deployment_config = params.get("DeploymentConfig")
+        endpoint.change = _Change(
+            config_name=config["EndpointConfigName"],
+            done_at=now + self.faults.creation_seconds,
+            outcome=outcome,
+            reason=reason,
+            started_at=now,
+        )
+        self._begin(endpoint, endpoint.change, "UPDATING")
+        return endpoint.arn
+
+    def describe_endpoint(self, name: str) -> dict[str, Any]:
+        endpoint = self.get_endpoint(name)
+        if not endpoint.observed and endpoint.settled_at is not None:
+            endpoint.observed = True
+            self.stats.detection_lags.append(self.clock.now() - endpoint.settled_at)
+        config = self.configs.get(endpoint.config_name.lower(), {})
+        out: dict[str, Any] = {
+            "EndpointName": endpoint.name,
+            "EndpointArn": endpoint.arn,
+            "EndpointConfigName": endpoint.config_name,
+            "EndpointStatus": endpoint.status,
+            "CreationTime": self._ts(endpoint.created),
+            "LastModifiedTime": self._ts(endpoint.modified),
+            "ProductionVariants": [
+                _variant_summary(v) for v in config.get("ProductionVariants", [])
+            ],
+        }
+        if endpoint.failure_reason:
+            out["FailureReason"] = endpoint.failure_reason
+        if endpoint.deployment_config:
+            out["LastDeploymentConfig"] = endpoint.deployment_config
+        if endpoint.change is not None and endpoint.status == "Updating":
+            pending = self.configs.get(endpoint.change.config_name.lower(), {})
+            out["PendingDeploymentSummary"] = {
+                "EndpointConfigName": endpoint.change.config_name,
+                "ProductionVariants": [
+                    _variant_summary(v) for v in pending.get("ProductionVariants", [])
+                ],
+                "StartTime": self._ts(endpoint.change.started_at),
+            }
+        return out
+
+    def delete_endpoint(self, name: str) -> None:
+        """DeleteEndpoint: the endpoint is Deleting for ``Faults.deletion_seconds``, then gone;
+        meanwhile its name is still taken. A Creating or Updating endpoint, or one already
+        Deleting, cannot be deleted: users wait for it to be InService or Failed first
+        (https://github.com/aws/amazon-sagemaker-examples/pull/3188,
+        https://github.com/aws/amazon-sagemaker-examples/issues/3432)."""
+        endpoint = self.get_endpoint(name)
+        if endpoint.status in (*TRANSITIONAL, "Deleting"):
+            raise ValidationError(f'Cannot delete in-progress endpoint "{endpoint.arn}".')
+        now = self.clock.now()
+        endpoint.status, endpoint.modified = "Deleting", now
+        endpoint.change = _Change(
+            config_name=endpoint.config_name,
+            done_at=now + self.faults.deletion_seconds,
+            outcome="delete",
+            reason=None,
+            started_at=now,
+        )
+        self._begin(endpoint, endpoint.change, "DELETING")
+        if self.faults.deletion_seconds <= 0:
+            self._settle(endpoint)
+
+
+def _deployment_steps(deployment_config: dict[str, Any] | None) -> list[tuple[float, str, str]]:
+    """The steps of an update, as fractions of its duration: what SageMaker reports in
+    "SageMaker Endpoint Deployment State Change" events (VariantStatus: Creating,
+    ActivatingTraffic, Baking, ...) for its blue/green (ALL_AT_ONCE by default, CANARY,
+    LINEAR) or rolling policy. Simplified: the steps' order and names follow the policy,
+    their times are spread over the emulated duration."""
+    config = deployment_config or {}
+    rolling = config.get("RollingUpdatePolicy")
+    if rolling:
+        return [
+            (0.0, "Updating", "rolling update: first batch of instances"),
+            (0.5, "Baking", f"waiting {rolling.get('WaitIntervalInSeconds', 0)} s per batch"),
+        ]
+    blue_green = config.get("BlueGreenUpdatePolicy") or {}
+    routing = blue_green.get("TrafficRoutingConfiguration") or {"Type": "ALL_AT_ONCE"}
+    wait = routing.get("WaitIntervalInSeconds", 0)
+    bake = blue_green.get("TerminationWaitInSeconds", 0)
+    steps = [(0.0, "Creating", "creating the new (green) fleet")]
+    if routing.get("Type") == "CANARY":
+        steps += [
+            (0.5, "ActivatingTraffic", "shifting traffic to the canary capacity"),
+            (0.6, "Baking", f"baking for {wait} seconds with traffic on the canary capacity"),
+        ]
+    elif routing.get("Type") == "LINEAR":
+        steps += [
+            (0.4, "ActivatingTraffic", "shifting traffic in linear steps"),
+            (0.5, "Baking", f"baking for {wait} seconds between steps"),
+        ]
+    steps += [
+        (0.8, "ActivatingTraffic", "shifting all traffic to the new fleet"),
+        (0.9, "Baking", f"baking for {bake} seconds (TerminationWaitInSeconds)"),
+    ]
+    return steps
+
+
+def _variant_summary(variant: dict[str, Any]) -> dict[str, Any]:
+    summary: dict[str, Any] = {"VariantName": variant["VariantName"]}
+    if "InitialInstanceCount" in variant:
+        summary["CurrentInstanceCount"] = summary["DesiredInstanceCount"] = variant[
+            "InitialInstanceCount"
+        ]
+    weight = variant.get("InitialVariantWeight", 1.0)
+    summary["CurrentWeight"] = summary["DesiredWeight"] = weight
+    if "ServerlessConfig" in variant:
+        summary["CurrentServerlessConfig"] = summary["DesiredServerlessConfig"] = variant[
+            "ServerlessConfig"
+        ]
+    return summary
+
+
+class SageMakerHooks(EmulatorState):
+    """The emulator's SageMaker responses and endpoint events."""
+
+    def store(self, account: str, region: str) -> EndpointStore:
+        key = (account, region)
+        if key not in self._stores:
+            self._stores[key] = EndpointStore(
+                account,
+                region,
+                self.clock,
+                self.faults,
+                self.stats,
+                self.budget,
+                scheduler=self.scheduler,
+                emit=functools.partial(self.endpoint_event, account, region),
+            )
+        return self._stores[key]
+
+    def endpoint_event(
+        self,
+        account: str,
+        region: str,
+        detail_type: str,
+        detail: dict[str, Any],
+        resources: list[str],
+    ) -> None:
+        """SageMaker emits an endpoint event now: it reaches the bus ``Faults.event_delay``
+        simulated seconds later, unless it is lost (``Faults.drop_endpoint_events``).
+        SageMaker's events are best effort: EventBridge does not list it among the sources
+        it delivers at least once (https://docs.aws.amazon.com/eventbridge/latest/ref/events.html)."""
+        self.stats.endpoint_events += 1
+        share = self.faults.drop_endpoint_events
+        if share >= 1 or (share > 0 and self._drops.random() < share):
+            self.stats.endpoint_events_dropped += 1
+            return
+        entry = {
+            "Source": "aws.sagemaker",
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail),
+            "Resources": resources,
+            "Time": self.clock.now(),
+        }
+
+        def put() -> None:
+            events_backends[account][region].put_events([entry])
+
+        self.scheduler.after(self.faults.event_delay, put, detail_type)
+
+    def _install_sagemaker(self) -> None:
+        emulator = self
+        # SageMaker's model does not list ThrottlingException; moto says so on every one.
+        warnings.filterwarnings(
+            "ignore", message=r"Exception\(ThrottlingError\)", category=UserWarning
+        )
+        cls = sm_responses.SageMakerResponse
+
+        def store_of(response: Any) -> EndpointStore:
+            return emulator.store(response.current_account, response.region)
+
+        def params_of(response: Any) -> dict[str, Any]:
+            return dict(json.loads(response.body or "{}"))
+
+        def performed(self: Any, operation: str) -> None:
+            emulator.performed(operation, self)
+
+        original_create_model = cls.create_model
+        original_add_tags, original_delete_tags = cls.add_tags, cls.delete_tags
+        original_list_tags = cls.list_tags
+
+        def create_model(self: Any) -> Any:
+            store = store_of(self)
+            store.count("CreateModel")
+            # SageMaker refuses a model name that exists (names ignore case); moto replaces it
+            name = str(params_of(self).get("ModelName", ""))
+            models = sagemaker_backends[store.account][store.region]._models
+            if name.lower() in {existing.lower() for existing in models}:
+                arn = store._arn("model", name)
+                raise ValidationError(f'Cannot create already existing model "{arn}".')
+            result = original_create_model(self)  # models stay moto's
+            performed(self, "CreateModel")
+            return result
+
+        def create_endpoint_config(self: Any) -> ActionResult:
+            store = store_of(self)
+            store.count("CreateEndpointConfig")
+            result = ActionResult({"EndpointConfigArn": store.create_config(params_of(self))})
+            performed(self, "CreateEndpointConfig")
+            return result
+
+        def describe_endpoint_config(self: Any) -> ActionResult:
+            store = store_of(self)
+            store.count("DescribeEndpointConfig")
+            return ActionResult(store.get_config(params_of(self)["EndpointConfigName"]))
+
+        def delete_endpoint_config(self: Any) -> EmptyResult:
+            store = store_of(self)
+            store.count("DeleteEndpointConfig")
+            store.delete_config(params_of(self)["EndpointConfigName"])
+            return EmptyResult()
+
+        def create_endpoint(self: Any) -> ActionResult:
+            store = store_of(self)
+            store.count("CreateEndpoint")
+            result = ActionResult({"EndpointArn": store.create_endpoint(params_of(self))})
+            performed(self, "CreateEndpoint")
+            return result
+
+        def update_endpoint(self: Any) -> ActionResult:
+            store = store_of(self)
+            store.count("UpdateEndpoint")
+            result = ActionResult({"EndpointArn": store.update_endpoint(params_of(self))})
+            performed(self, "UpdateEndpoint")
+            return result
+
+        def describe_endpoint(self: Any) -> ActionResult:
+            store = store_of(self)
+            store.count("DescribeEndpoint")
+            return ActionResult(store.describe_endpoint(params_of(self)["EndpointName"]))
+
+        def delete_endpoint(self: Any) -> EmptyResult:
+            store = store_of(self)
+            store.count("DeleteEndpoint")
+            store.delete_endpoint(params_of(self)["EndpointName"])
+            return EmptyResult()
+
+        def list_endpoints(self: Any) -> ActionResult:
+            store = store_of(self)
+            store.count("ListEndpoints")
+            endpoints = store.existing_endpoints()
+            return ActionResult(
+                {
+                    "Endpoints": [
+                        {
+                            "EndpointName": e.name,
+                            "EndpointArn": e.arn,
+                            "CreationTime": store._ts(e.created),
+                            "LastModifiedTime": store._ts(e.modified),
+                            "EndpointStatus": e.status,
+                        }
+                        for e in endpoints
+                    ]
+                }
+            )
+
+        def list_endpoint_configs(self: Any) -> ActionResult:
+            store = store_of(self)
+            store.count("ListEndpointConfigs")
+            contains = str(params_of(self).get("NameContains", "")).lower()
+            return ActionResult(
+                {
+                    "EndpointConfigs": [
+                        {
+                            "EndpointConfigName": c["EndpointConfigName"],
+                            "EndpointConfigArn": c["EndpointConfigArn"],
+                            "CreationTime": c["CreationTime"],
+                        }
+                        for c in list(store.configs.values())
+                        if contains in c["EndpointConfigName"].lower()
+                    ]
+                }
+            )
+
+        def emulated(arn: str) -> bool:
+            """Whether ``arn`` names an endpoint or endpoint config (kept here, not in moto)."""
+            try:
+                parsed = parse_arn(arn)
+            except (IndexError, ValueError):
+                return False
+            return parsed.service == "sagemaker" and parsed.resource_type in (
+                "endpoint",
+                "endpoint-config",
+            )
+
+        def add_tags(self: Any) -> Any:
+            params = params_of(self)
+            store = store_of(self)
+            store.count("AddTags")
+            if not emulated(params.get("ResourceArn", "")):
+                return original_add_tags(self)
+            return ActionResult({"Tags": store.add_tags(params["ResourceArn"], params["Tags"])})
+
+        def delete_tags(self: Any) -> Any:
+            params = params_of(self)
+            store = store_of(self)
+            store.count("DeleteTags")
+            if not emulated(params.get("ResourceArn", "")):
+                return original_delete_tags(self)
+            store.delete_tags(params["ResourceArn"], params["TagKeys"])
+            return EmptyResult()
+
+        def list_tags(self: Any) -> Any:
+            params = params_of(self)
+            store = store_of(self)
+            store.count("ListTags")
+            if not emulated(params.get("ResourceArn", "")):
+                return original_list_tags(self)
+            # at most 50 tags, and MaxResults is at least 50: one page
+            return ActionResult({"Tags": list(store.tags_of(params["ResourceArn"]))})
+
+        for name, method in {
+            "create_model": create_model,
+            "add_tags": add_tags,
+            "delete_tags": delete_tags,
+            "list_tags": list_tags,
+            "list_endpoint_configs": list_endpoint_configs,
+            "create_endpoint_config": create_endpoint_config,
+            "describe_endpoint_config": describe_endpoint_config,
+            "delete_endpoint_config": delete_endpoint_config,
+            "create_endpoint": create_endpoint,
+            "update_endpoint": update_endpoint,
+            "describe_endpoint": describe_endpoint,
+            "delete_endpoint": delete_endpoint,
+            "list_endpoints": list_endpoints,
+        }.items():
+            self._patch(cls, name, method)
