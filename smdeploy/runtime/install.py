@@ -176,6 +176,7 @@ def install_deployer(
         contract.ENV_EVENT_BUS: EVENT_BUS,
         contract.ENV_DEADLINE: None if deadline_seconds is None else str(deadline_seconds),
         contract.ENV_CONFIG_RETENTION: None if config_retention is None else str(config_retention),
+        contract.ENV_PARK_SECONDS: None,  # the handlers' default, as in the stack's
     }
     local = {} if functions_endpoint_url is None else {"AWS_ENDPOINT_URL": functions_endpoint_url}
     code = asset_zip(functions_root)

@@ -78,7 +78,12 @@ def test_a_platform_that_does_not_value_a_variable_is_told_which():
 def test_a_variable_valued_none_is_left_unset_for_the_handler_s_default():
     (describe,) = [s for s in contract.FUNCTIONS if s.stage == "Describe"]
     environment = describe.environment_of(
-        {contract.ENV_DEADLINE: None, contract.ENV_CONFIG_RETENTION: "5", contract.ENV_TABLE: "t"}
+        {
+            contract.ENV_DEADLINE: None,
+            contract.ENV_CONFIG_RETENTION: "5",
+            contract.ENV_TABLE: "t",
+            contract.ENV_PARK_SECONDS: None,
+        }
     )
     assert environment == {
         **contract.COMMON_ENVIRONMENT,
