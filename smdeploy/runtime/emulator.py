@@ -115,6 +115,7 @@ from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 from moto.utilities.arns import parse_arn
 
 from deployer import contract
+from smdeploy.runtime import guardrails as guardrails_hooks
 from smdeploy.runtime.faults import FaultBudget
 from smdeploy.runtime.faults import Faults as Faults  # where the runtime's users find it
 
@@ -836,6 +837,7 @@ class Emulator:
         self._install_clock()
         self._install_lambda()
         self._install_sagemaker()
+        guardrails_hooks.install(self)  # Application Auto Scaling, alarms, InvokeEndpoint
         self._install_event_delivery()
         self._install_model_registry_events()
         return self
