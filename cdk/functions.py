@@ -21,7 +21,7 @@ from cdk import paths
 from cdk.checks import acknowledge, rendered
 from cdk.config import LOG_RETENTION_DAYS, TABLE_STAGES, DeployerConfig, function_environment
 from cdk.ids import stable_id
-from cdk.permissions import sagemaker_statements
+from cdk.permissions import guardrail_statements, sagemaker_statements
 from deployer import contract
 
 # The AWS accounts that publish the Powertools for AWS Lambda (Python) layers, per partition.
@@ -106,7 +106,8 @@ class DeployerFunctions(Construct):
             self.logical_ids[spec.stage] = stable_id(function, f"{spec.stage}Function")
             log_group.grant_write(role)
             wildcards: dict[str, list[str]] = {"*": [_XRAY]}
-            for grant in sagemaker_statements(spec.stage, config, stack):
+            grants = sagemaker_statements(spec.stage, config, stack)
+            for grant in grants + guardrail_statements(spec.stage, config, stack):
                 role.add_to_principal_policy(grant.statement)
                 for resource in grant.statement.resources:
                     name = rendered(stack, resource)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict
 
@@ -36,8 +36,8 @@ ALARM_PREFIX = contract.GUARDRAIL_PREFIX
 
 # Application Auto Scaling, for a SageMaker variant
 # (https://docs.aws.amazon.com/autoscaling/application/userguide/services-that-can-integrate-sagemaker.html)
-NAMESPACE = "sagemaker"
-DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+NAMESPACE: Final = "sagemaker"
+DIMENSION: Final = "sagemaker:variant:DesiredInstanceCount"
 DEFAULT_METRIC = "SageMakerVariantInvocationsPerInstance"
 PREDEFINED_METRICS = (
     "SageMakerVariantInvocationsPerInstance",

@@ -241,6 +241,8 @@ def _order(path: str) -> _Key:
                 shapes.GUARDRAILS_FIELD,
             ]
             key.append((1, known.index(name), name) if name in known else (0, 0, name))
+            if name == shapes.GUARDRAILS_FIELD:
+                break  # its problems keep the order the guardrails' check gives them
             shape, models_list = top.get(name), name == shapes.MODELS_FIELD
         else:
             known = list(shape.members) if isinstance(shape, StructureShape) else []
