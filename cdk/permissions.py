@@ -341,8 +341,9 @@ def guardrail_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
                 "cloudwatch:DeleteAlarms",
             ],
             alarm_arns(stack, f"TargetTracking-endpoint/{prefix}"),
-            "the alarms of a target-tracking policy, which Application Auto Scaling names "
-            "TargetTracking-<resource id>: here endpoint/<the deployer's name prefix>...",
+            f"the alarms of a target-tracking policy, which Application Auto Scaling names "
+            f"TargetTracking-<resource id>: here endpoint/ and the deployer's name prefix "
+            f"{prefix!r}",
         ),
         Grant(
             iam.PolicyStatement(
