@@ -22,6 +22,13 @@ from rich.table import Table
 from deployer.errors import ProfileInvalid
 from smdeploy import __version__, remote
 from smdeploy.executions import Progress, watch
+from smdeploy.guardrail_options import (
+    AlarmDuringUpdate,
+    FailInvoke,
+    InvokeResponse,
+    ScaledTo,
+    guardrail_faults,
+)
 from smdeploy.validation import Validation, load_validator
 
 if TYPE_CHECKING:  # the runtime (moto) is imported by the commands that run it
@@ -307,6 +314,10 @@ def local(
     seed: Seed = None,
     deadline_seconds: DeadlineSeconds = None,
     config_retention: ConfigRetention = None,
+    scaled_to: ScaledTo = None,
+    alarm_during_update: AlarmDuringUpdate = None,
+    invoke_response: InvokeResponse = None,
+    fail_invoke: FailInvoke = None,
 ) -> None:
     """Deploy each REQUEST through the real state machine in one fresh, embedded emulator.
 
@@ -326,6 +337,7 @@ def local(
         crash_after=crash_after,
         times=fault_times,
         invocation_jitter=jitter,
+        **guardrail_faults(scaled_to, alarm_during_update, invoke_response, fail_invoke),
     )
     outcomes: list[Outcome] = []
     deployment = LocalDeployment(
@@ -450,6 +462,10 @@ def emulator(
     seed: Seed = None,
     deadline_seconds: DeadlineSeconds = None,
     config_retention: ConfigRetention = None,
+    scaled_to: ScaledTo = None,
+    alarm_during_update: AlarmDuringUpdate = None,
+    invoke_response: InvokeResponse = None,
+    fail_invoke: FailInvoke = None,
 ) -> None:
     """Serve the embedded AWS on http://127.0.0.1:PORT with the deployer installed.
 
@@ -471,6 +487,7 @@ def emulator(
         crash_after=crash_after,
         times=fault_times,
         invocation_jitter=jitter,
+        **guardrail_faults(scaled_to, alarm_during_update, invoke_response, fail_invoke),
     )
     server = EmulatorServer(
         port=port,
