@@ -48,16 +48,16 @@ def prepare(
         alarms.put(params)
     names = [params["AlarmName"] for params in made]
     fields = guardrails.with_rollback_alarms(fields, names)
-    current = sagemaker.describe_endpoint(endpoint)
     deregistered: list[str] = []
-    registered: list[str] = []
+    # variant -> its scalable target; no target (the usual case), nothing more to read
+    registered = sorted(scaling.targets(endpoint))
+    current = sagemaker.describe_endpoint(endpoint) if registered else None
     if (
         current is not None
         and current["EndpointStatus"] == "InService"
         and not same_name(current.get("EndpointConfigName"), request.endpoint_config_name)
     ):
         endpoint = current["EndpointName"]
-        registered = sorted(scaling.targets(endpoint))
         served = sagemaker.describe_endpoint_config(current["EndpointConfigName"]) or {}
         deregistered = guardrails.to_deregister(
             registered,
@@ -163,6 +163,8 @@ def scale(
     succeeded: bool,
 ) -> dict[str, Any]:
     setting = guardrails.settings(request.fields).AutoScaling
+    if setting is None and not scaling.targets(request.endpoint_name):
+        return {"Registered": [], "Deregistered": [], "Message": "no autoscaling to keep"}
     described = sagemaker.describe_endpoint(request.endpoint_name)
     if described is None or described["EndpointStatus"] != "InService":
         status = described["EndpointStatus"] if described else "gone"

@@ -44,25 +44,35 @@ def test_create_deploys_the_request_and_reports_it(account, request_v1):
     assert outcome.output["ModelsCreated"] == ["churn-xgboost-v1"]
 
     entered = states_entered(outcome.history)
-    assert entered[:9] == [
+    assert entered[:11] == [
         "Validate",
         "NothingToDeploy?",
         "Admit",
         "Admitted?",
         "Configure",
+        "PrepareGuardrails",
+        "UseGuardedRequest",
         "Deploy",
         "RolledOut?",
         "StartDeadline",
         "AlreadyDeployed?",
     ]
-    assert entered[-3:] == ["Release", "DeploymentSucceeded", "NotifySucceeded"]
+    assert entered[-6:] == [
+        "SmokeTest",
+        "SmokeTestPassed?",
+        "ScaleVariants",
+        "Release",
+        "DeploymentSucceeded",
+        "NotifySucceeded",
+    ]
     # 300 s of Creating, polled every 30 s: ten describes, the last one sees InService
     assert entered.count("DescribeEndpoint") == 10
     stats = outcome.stats
     assert stats is not None
     assert stats.describe_calls == 11  # one in Deploy (to plan), ten in the wait loop
-    # four stages, ten describes, the lease taken and released, one notify
-    assert stats.lambda_invocations == 16
+    # four stages, ten describes, the lease taken and released, three guardrail steps (none
+    # asked for: they read, and change nothing), one notify
+    assert stats.lambda_invocations == 19
     assert stats.simulated_seconds == pytest.approx(300)
     assert stats.detection_lag_seconds == 0
     assert stats.state_transitions == len(entered)
@@ -364,6 +374,7 @@ def test_handler_logs_carry_the_execution_name(account, request_v1):
         "smdeploy-lease",
         "smdeploy-validate",
         "smdeploy-configure",
+        "smdeploy-guardrails",
         "smdeploy-deploy",
         "smdeploy-describe",
         "smdeploy-notify",
