@@ -552,6 +552,7 @@ def test_with_the_alarm_fault_the_approval_is_rolled_back_naming_the_alarm(tmp_p
     )
     try:
         (second, first), endpoint = _guarded_run(running)
+        serves_v1 = _serves_version(running, endpoint, 1)
     finally:
         stop(running)
 
@@ -559,7 +560,7 @@ def test_with_the_alarm_fault_the_approval_is_rolled_back_naming_the_alarm(tmp_p
     assert (second["status"], second.get("error")) == ("FAILED", "EndpointUpdateRolledBack")
     assert "smdeploy-fraud-scorer-primary-Invocation5XXErrors" in second["cause"]
     assert endpoint["EndpointStatus"] == "InService"
-    assert _serves_version(running, endpoint, 1)
+    assert serves_v1
 
 
 def test_with_the_invoke_fault_the_approval_fails_its_smoke_test_and_v1_serves(tmp_path):
@@ -571,6 +572,7 @@ def test_with_the_invoke_fault_the_approval_fails_its_smoke_test_and_v1_serves(t
         assert run.returncode == 0, run.stderr
         executions_now = until(lambda: finished(running), "the approvals' executions end")
         endpoint = running.client("sagemaker").describe_endpoint(EndpointName="fraud-scorer")
+        serves_v1 = _serves_version(running, endpoint, 1)
     finally:
         stop(running)
     second, first = sorted(executions_now, key=lambda e: e["startDate"], reverse=True)
@@ -582,4 +584,4 @@ def test_with_the_invoke_fault_the_approval_fails_its_smoke_test_and_v1_serves(t
     assert "put back on" in second["cause"]
     assert "SmokeTestFailed" in run.stdout
     assert endpoint["EndpointStatus"] == "InService"
-    assert _serves_version(running, endpoint, 1)
+    assert serves_v1
