@@ -23,7 +23,7 @@ from cdk.asset import ASSET_ZIP
 from cdk.checks import acknowledge, acknowledge_checkov, rendered
 from cdk.config import LOG_RETENTION_DAYS, DeployerConfig, function_environment
 from cdk.ids import stable_id
-from cdk.permissions import sagemaker_statements
+from cdk.permissions import guardrail_statements, sagemaker_statements
 from deployer import contract
 
 # What each function runs on, as deployer.contract names it.
@@ -140,7 +140,8 @@ class DeployerFunctions(Construct):
             self.logical_ids[spec.stage] = stable_id(function, f"{spec.stage}Function")
             log_group.grant_write(role)
             wildcards: dict[str, list[str]] = {"*": [_XRAY]}
-            for grant in sagemaker_statements(spec.stage, config, stack):
+            grants = sagemaker_statements(spec.stage, config, stack)
+            for grant in grants + guardrail_statements(spec.stage, config, stack):
                 role.add_to_principal_policy(grant.statement)
                 for resource in grant.statement.resources:
                     name = rendered(stack, resource)

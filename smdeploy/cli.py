@@ -19,6 +19,13 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from deployer.errors import DeployerError, ProfileInvalid
 from smdeploy import __version__, files, present, remote
 from smdeploy.executions import watch as follow_execution
+from smdeploy.guardrail_options import (
+    AlarmDuringUpdate,
+    FailInvoke,
+    InvokeResponse,
+    ScaledTo,
+    guardrail_faults,
+)
 from smdeploy.helptext import Command
 from smdeploy.params import number, whole
 from smdeploy.validation import load_validator
@@ -291,6 +298,10 @@ def local(
     seed: Seed = None,
     deadline_seconds: DeadlineSeconds = None,
     config_retention: ConfigRetention = None,
+    scaled_to: ScaledTo = None,
+    alarm_during_update: AlarmDuringUpdate = None,
+    invoke_response: InvokeResponse = None,
+    fail_invoke: FailInvoke = None,
 ) -> None:
     """Deploy each REQUEST through the real state machine in one fresh, embedded emulator.
 
@@ -314,6 +325,7 @@ def local(
         invocation_jitter=jitter,
         event_delay=event_delay,
         drop_endpoint_events=_drop_share(drop_endpoint_events, drop_share),
+        **guardrail_faults(scaled_to, alarm_during_update, invoke_response, fail_invoke),
     )
     err, out = present.stderr(), present.stdout()
     outcomes: list[Outcome] = []
@@ -419,6 +431,10 @@ def emulator(
     seed: Seed = None,
     deadline_seconds: DeadlineSeconds = None,
     config_retention: ConfigRetention = None,
+    scaled_to: ScaledTo = None,
+    alarm_during_update: AlarmDuringUpdate = None,
+    invoke_response: InvokeResponse = None,
+    fail_invoke: FailInvoke = None,
 ) -> None:
     """Serve the embedded AWS on http://127.0.0.1:PORT with the deployer installed.
 
@@ -442,6 +458,7 @@ def emulator(
         invocation_jitter=jitter,
         event_delay=event_delay,
         drop_endpoint_events=_drop_share(drop_endpoint_events, drop_share),
+        **guardrail_faults(scaled_to, alarm_during_update, invoke_response, fail_invoke),
     )
     server = EmulatorServer(
         port=port,

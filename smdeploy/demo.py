@@ -6,6 +6,12 @@ Registry and approve it; the approval's event starts the state machine, which cr
 endpoint. Then register and approve version 2: the endpoint is updated (blue/green canary,
 as the profile says). After each, verify from the account itself that exactly one
 execution ran, that it succeeded, and that the endpoint is InService serving that version.
+
+Then the production-like group (``fraud-scorer``), whose profile switches the guardrails on:
+version 1 is approved, then version 2 on a bigger instance type (the package's
+``smdeploy:InstanceType``). After each, the guardrails are read back from the account: the
+variant's scalable target and target-tracking policy, the rollback alarms the update named,
+and the smoke test the execution ran.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from smdeploy.runtime.local import LocalDeployment, Outcome
 from smdeploy.serve import delivery_line
 
 GROUP = "churn-predictor"
+GUARDED_GROUP = "fraud-scorer"  # the production-like profile: autoscaling, alarms, smoke test
 
 
 def profiles() -> dict[str, Any]:
@@ -27,17 +34,24 @@ def profiles() -> dict[str, Any]:
     return loaded
 
 
-def register_package(account: LocalDeployment, version: int) -> str:
+def register_package(
+    account: LocalDeployment,
+    version: int,
+    group: str = GROUP,
+    metadata: dict[str, str] | None = None,
+) -> str:
     """Register version ``version`` of the demo model, pending approval; return its ARN."""
     specification = json.loads((paths.EXAMPLES / "inference-specification.json").read_text())
     specification["Containers"][0]["ModelDataUrl"] = (
         f"s3://example-models/churn/v{version}/model.tar.gz"
     )
+    extra: dict[str, Any] = {"CustomerMetadataProperties": metadata} if metadata else {}
     arn: str = account.sagemaker.create_model_package(
-        ModelPackageGroupName=GROUP,
-        ModelPackageDescription=f"XGBoost churn model, training run {version}",
+        ModelPackageGroupName=group,
+        ModelPackageDescription=f"XGBoost model, training run {version}",
         InferenceSpecification=specification,
         ModelApprovalStatus="PendingManualApproval",
+        **extra,
     )["ModelPackageArn"]
     return arn
 
@@ -76,9 +90,54 @@ def verify(
     return problems
 
 
+def guardrails_in_place(account: LocalDeployment, outcome: Outcome) -> tuple[list[str], list[str]]:
+    """(what was read back from the account, what is wrong) about the guarded endpoint."""
+    name = outcome.EndpointName or ""
+    scaling = account.client("application-autoscaling")
+    seen: list[str] = []
+    problems: list[str] = []
+    targets = scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    mine = [t for t in targets if t["ResourceId"].startswith(f"endpoint/{name}/")]
+    if not mine:
+        problems.append("no variant of the endpoint is a scalable target")
+    for target in mine:
+        seen.append(
+            f"scalable target {target['ResourceId']} ({target['ScalableDimension']}, "
+            f"{target['MinCapacity']} to {target['MaxCapacity']})"
+        )
+        policies = scaling.describe_scaling_policies(
+            ServiceNamespace="sagemaker", ResourceId=target["ResourceId"]
+        )["ScalingPolicies"]
+        if not policies:
+            problems.append(f"{target['ResourceId']} has no scaling policy")
+        for policy in policies:
+            tracking = policy["TargetTrackingScalingPolicyConfiguration"]
+            metric = tracking.get("PredefinedMetricSpecification", {}).get(
+                "PredefinedMetricType", "a custom metric"
+            )
+            seen.append(
+                f"policy {policy['PolicyName']}: target {tracking['TargetValue']:g} of {metric}"
+            )
+    endpoint = account.sagemaker.describe_endpoint(EndpointName=name)
+    rollback = endpoint.get("LastDeploymentConfig", {}).get("AutoRollbackConfiguration", {})
+    named = [a["AlarmName"] for a in rollback.get("Alarms", [])]
+    alarms = account.client("cloudwatch").describe_alarms(AlarmNames=named)["MetricAlarms"]
+    if not named or len(alarms) != len(named):
+        problems.append(f"the update's rollback alarms {named} are not all in CloudWatch")
+    for alarm in alarms:
+        seen.append(f"rollback alarm {alarm['AlarmName']} ({alarm['StateValue']})")
+    entered = [e["stateEnteredEventDetails"]["name"] for e in outcome.history if
+               "stateEnteredEventDetails" in e]  # fmt: skip
+    if "SmokeTest" not in entered:
+        problems.append("the execution ran no smoke test")
+    else:
+        seen.append("smoke test: each production variant answered the sample request")
+    return seen, problems
+
+
 def run_demo(err: Screen) -> tuple[list[Outcome], int]:
     """Run the demo, its progress on ``err``; every execution's outcome, and how many of the
-    two approvals failed verification."""
+    approvals failed verification (two of the plain group, two of the guarded one)."""
     outcomes: list[Outcome] = []
     failures = 0
     with LocalDeployment(seed=7, profiles=profiles()) as account:
@@ -116,4 +175,32 @@ def run_demo(err: Screen) -> tuple[list[Outcome], int]:
                     f"  [green]verified[/]: the approval {verb} {outcome.EndpointName}; it is "
                     f"InService on {outcome.EndpointConfigName}, serving version {version}"
                 )
+        err.print(
+            f"\n[bold]Guardrails[/]: group [bold]{GUARDED_GROUP}[/]'s profile asks for "
+            "autoscaling, rollback alarms and a smoke test."
+        )
+        steps = ((1, "CREATE", None), (2, "UPDATE", {"smdeploy:InstanceType": "ml.c5.xlarge"}))
+        for version, action, metadata in steps:
+            package = register_package(account, version, GUARDED_GROUP, metadata)
+            change = " on ml.c5.xlarge (smdeploy:InstanceType)" if metadata else ""
+            err.print(f"\n[bold]Model Registry[/]: approving {package}{change}")
+            started = account.triggered(
+                partial(
+                    account.sagemaker.update_model_package,
+                    ModelPackageArn=package,
+                    ModelApprovalStatus="Approved",
+                ),
+                label=f"approval of {GUARDED_GROUP} v{version}",
+                on_progress=ProgressPrinter(err),
+            )
+            outcomes.extend(started)
+            problems = verify(account, started, package, action)
+            seen: list[str] = []
+            if not problems:
+                seen, problems = guardrails_in_place(account, started[0])
+            for problem in problems:
+                err.print(f"  [red]verification failed:[/] {problem}")
+            failures += bool(problems)
+            for line in seen:
+                err.print(f"  [green]verified[/]: {line}")
     return outcomes, failures

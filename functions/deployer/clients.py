@@ -21,10 +21,13 @@ import botocore.session
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sagemaker_runtime import SageMakerRuntimeClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_stepfunctions import SFNClient
 
@@ -76,6 +79,21 @@ def dynamodb() -> DynamoDBClient:
 
 def stepfunctions() -> SFNClient:
     client: SFNClient = _client("stepfunctions")
+    return client
+
+
+def application_autoscaling() -> ApplicationAutoScalingClient:
+    client: ApplicationAutoScalingClient = _client("application-autoscaling")
+    return client
+
+
+def cloudwatch() -> CloudWatchClient:
+    client: CloudWatchClient = _client("cloudwatch")
+    return client
+
+
+def sagemaker_runtime() -> SageMakerRuntimeClient:
+    client: SageMakerRuntimeClient = _client("sagemaker-runtime")
     return client
 
 

@@ -106,6 +106,12 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         environment=(ENV_TABLE, ENV_DEADLINE, ENV_PARK_SECONDS),
     ),
     FunctionSpec(
+        "Guardrails",
+        "GuardrailsFunctionArn",
+        "deployer.handlers.guardrails.handler",
+        "smdeploy: rollback alarms and autoscaling around the update, the smoke test after it",
+    ),
+    FunctionSpec(
         "Describe",
         "DescribeFunctionArn",
         "deployer.handlers.describe.handler",
@@ -221,5 +227,8 @@ TABLE_TTL_SECONDS = 400 * 24 * 3600
 # the (lower-cased) endpoint name: clean-up deletes only what carries it, and only a Failed
 # endpoint that carries it is replaced.
 MANAGED_TAG = "smdeploy:endpoint"
+# Every alarm and scaling policy the deployer makes is named smdeploy-<endpoint>-...: the
+# stack scopes the deployer's CloudWatch rights to this prefix followed by its name prefix.
+GUARDRAIL_PREFIX = "smdeploy-"
 # The state machine's own time limit (TimeoutSeconds): a lease never outlives its holder's.
 EXECUTION_TIMEOUT_SECONDS = 24 * 3600

@@ -183,6 +183,25 @@ class DeploymentTimedOut(DeployerError):
     """The endpoint did not reach a final status before the deployment deadline."""
 
 
+# --- Guardrails -------------------------------------------------------------------------
+
+
+class GuardrailThrottled(DeployerError):
+    """Application Auto Scaling, CloudWatch or InvokeEndpoint throttled a guardrail's call;
+    retried by the state machine."""
+
+
+class GuardrailCallFailed(DeployerError):
+    """Application Auto Scaling or CloudWatch refused a guardrail's call (the message is
+    theirs): the guardrail could not be put in place."""
+
+
+class SmokeTestFailed(DeployerError):
+    """The endpoint is InService on the new config but did not answer the profile's sample
+    request as expected (the message has the answer); on an update the endpoint was first put
+    back on the config it served before."""
+
+
 # --- Notify -----------------------------------------------------------------------------
 
 

@@ -86,3 +86,14 @@ class LeaseEvent(StageEvent):
     Order: lease.Order | None = None  # Admit: from Validate
     Outcome: Literal["Succeeded", "Failed", "Superseded"] | None = None  # Release
     ServedConfig: str | None = None  # Release after a success: the config now serving
+
+
+class GuardrailsEvent(StageEvent):
+    """The Guardrails function: ``Prepare`` (before Deploy), ``Verify`` (the smoke test),
+    ``Restored`` (after a failed smoke test put the old config back), ``Scale`` (after a
+    success) or ``Rescale`` (after a failure)."""
+
+    Action: Literal["Prepare", "Verify", "Restored", "Scale", "Rescale"]
+    Request: dict[str, Any]
+    Deployment: DeploymentRef | None = None  # Verify, Restored
+    SmokeTest: dict[str, Any] | None = None  # Restored: what Verify answered

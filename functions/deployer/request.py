@@ -20,7 +20,7 @@ from typing import Any
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 from pydantic import BaseModel, ConfigDict, Field
 
-from deployer import contract, jsontext, rules, shapes
+from deployer import contract, guardrails, jsontext, rules, shapes
 from deployer.errors import RequestInvalid
 from deployer.violations import REQUEST_PATH, Violation, described, render
 
@@ -30,8 +30,9 @@ DERIVED_HASH_LENGTH = 10
 
 
 def known_fields() -> tuple[str, ...]:
-    """Every top-level field a request may carry, in the model's order, then ``Models``."""
-    return (*shapes.request_members(), shapes.MODELS_FIELD)
+    """Every top-level field a request may carry, in the model's order, then ``Models`` and
+    the smdeploy key ``Guardrails``."""
+    return (*shapes.request_members(), shapes.MODELS_FIELD, shapes.GUARDRAILS_FIELD)
 
 
 class DeploymentRequest(BaseModel):
@@ -269,8 +270,15 @@ def _order(path: str) -> _Key:
             key.append((0, 0, json.loads(quoted)))  # an unknown field with an odd name
             shape = None
         elif not key:
-            known = ["EndpointName", *(n for n in top if n != "EndpointName"), "Models"]
+            known = [
+                "EndpointName",
+                *(n for n in top if n != "EndpointName"),
+                shapes.MODELS_FIELD,
+                shapes.GUARDRAILS_FIELD,
+            ]
             key.append((1, known.index(name), name) if name in known else (0, 0, name))
+            if name == shapes.GUARDRAILS_FIELD:
+                break  # its problems keep the order the guardrails' check gives them
             shape, models_list = top.get(name), name == shapes.MODELS_FIELD
         else:
             known = list(shape.members) if isinstance(shape, StructureShape) else []
@@ -289,6 +297,7 @@ def validate_request(raw: Any) -> Validation:
         return Validation(violations=tuple(stop), traffic={})
     violations = _merge(
         rules.documented_violations(request),
+        guardrails.violations(request),
         shapes.model_violations(request),
         _botocore_floor(request),
     )

@@ -129,6 +129,8 @@ def botocore_violations(
 REQUEST_OPERATIONS = (CONFIG_OPERATION, CREATE_OPERATION, UPDATE_OPERATION)
 REQUEST_REQUIRED = ("EndpointName", "ProductionVariants")
 MODELS_FIELD = "Models"
+# The smdeploy key beside the SageMaker fields (checked by deployer.guardrails)
+GUARDRAILS_FIELD = "Guardrails"
 
 # How SageMaker (a Java service) holds numbers: "integer" is 32-bit, "long" 64-bit.
 FLOAT32_MAX = 3.4028234663852886e38
@@ -180,7 +182,7 @@ def model_violations(raw: Mapping[str, Any]) -> list[Violation]:
     union of CreateEndpointConfig, CreateEndpoint and UpdateEndpoint, with ``Models`` as a
     list of CreateModel requests."""
     members = request_members()
-    found = _unknown_fields("", raw, [*members, MODELS_FIELD])
+    found = _unknown_fields("", raw, [*members, MODELS_FIELD, GUARDRAILS_FIELD])
     found += [
         Violation(name, "required", "required field is missing")
         for name in REQUEST_REQUIRED

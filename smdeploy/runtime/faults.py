@@ -69,6 +69,17 @@ class Faults:
     # which ones, from the seeded generator)
     drop_endpoint_events: float = 0.0
 
+    # guardrails (smdeploy.runtime.guardrails): a variant newly registered as a scalable
+    # target is scaled to this many instances (within its min and max)
+    scaled_to: int | None = None
+    # during the next update whose AutoRollbackConfiguration names alarms, this one (or, when
+    # "", the first named) goes into ALARM: SageMaker rolls the update back
+    alarm_during_update: str | None = None
+    # InvokeEndpoint answers this body (default: {"predictions": [0.5]}), or fails with a
+    # ModelError carrying this message
+    invoke_response: str | None = None
+    fail_invoke: str | None = None
+
     def __post_init__(self) -> None:
         problems = list(self.problems())
         if problems:
@@ -84,6 +95,8 @@ class Faults:
             )
         if self.times is not None and self.times < 1:
             yield f"fault-times: must be at least 1, got {self.times}"
+        if self.scaled_to is not None and self.scaled_to < 1:
+            yield f"scaled-to: must be at least 1 instance, got {self.scaled_to}"
         if self.invocation_jitter < 0:
             yield f"jitter: must be 0 or more seconds, got {self.invocation_jitter}"
         if self.event_delay < 0:

@@ -166,13 +166,20 @@ def test_demo_creates_then_updates_and_verifies_both():
     assert run.returncode == 0, run.stderr
     # through the front door: each approval's event started the execution that deployed it
     assert run.stderr.count("Model Registry: approving version") == 2
-    assert run.stderr.count("rule smdeploy-approvals: started execution") == 2
-    assert run.stderr.count("verified") == 2
+    # then the production-like group's two approvals, the second on a bigger instance type
+    assert run.stderr.count("rule smdeploy-approvals: started execution") == 4
+    assert "verification failed" not in run.stderr
     package = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-predictor/1"
     assert f"approval of {package}: valid" in run.stderr
     assert "CreateEndpoint" in run.stderr
     assert "UpdateEndpoint" in run.stderr
-    assert run.stdout.count("SUCCEEDED") == 2
+    assert run.stdout.count("SUCCEEDED") == 4
+    # the guardrails, read back from the account after each of the guarded approvals
+    verified = [line for line in run.stderr.splitlines() if "verified:" in line]
+    assert sum("scalable target endpoint/fraud-scorer/variant/primary" in v for v in verified) == 2
+    assert sum("rollback alarm smdeploy-fraud-scorer-primary-" in v for v in verified) == 6
+    assert sum("smoke test" in v for v in verified) == 2
+    assert "deregistered before the update: primary" in run.stderr
 
 
 # --- smdeploy validate -----------------------------------------------------------------------

@@ -188,11 +188,12 @@ def test_the_emulator_says_what_a_client_needs(shared_emulator):
         "manifests/",
     )
     assert info["topic_arn"] == "arn:aws:sns:us-east-1:123456789012:smdeploy-outcomes"
-    assert info["groups"] == ["churn-predictor"]
+    assert info["groups"] == ["churn-predictor", "fraud-scorer"]
     # what it says exists, in the account it serves
     groups = emulator.client("sagemaker").list_model_package_groups()
-    assert [g["ModelPackageGroupName"] for g in groups["ModelPackageGroupSummaryList"]] == [
-        "churn-predictor"
+    assert sorted(g["ModelPackageGroupName"] for g in groups["ModelPackageGroupSummaryList"]) == [
+        "churn-predictor",
+        "fraud-scorer",
     ]
     rules = emulator.client("events").list_rules()["Rules"]
     assert sorted(r["Name"] for r in rules) == [
@@ -709,3 +710,85 @@ def test_status_in_80_columns_shows_every_value_whole(emulator):
         "the emulator prints the outcome",
     )
     assert f"direct execution {arn.rsplit(':', 1)[-1]} started" in log
+
+
+# --- the guardrails, as a new user meets them (the README's walkthrough) --------------------
+
+
+def _guarded_run(running: Running) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    run = run_shell(running, walkthrough("setup"), walkthrough("guardrails"))
+    assert run.returncode == 0, run.stderr
+    done = until(lambda: finished(running), "the approvals' executions end")
+    newest_first = sorted(done, key=lambda e: e["startDate"], reverse=True)
+    endpoint = running.client("sagemaker").describe_endpoint(EndpointName="fraud-scorer")
+    return newest_first, endpoint
+
+
+def _serves_version(running: Running, endpoint: dict[str, Any], version: int) -> bool:
+    sm = running.client("sagemaker")
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    return bool(model["Containers"][0]["ModelPackageName"].endswith(f"fraud-scorer/{version}"))
+
+
+def test_an_instance_type_change_of_an_autoscaled_variant_succeeds_against_the_emulator(
+    emulator,
+):
+    (second, first), endpoint = _guarded_run(emulator)
+
+    assert (first["status"], second["status"]) == ("SUCCEEDED", "SUCCEEDED"), second.get("cause")
+    assert endpoint["EndpointStatus"] == "InService"
+    assert _serves_version(emulator, endpoint, 2)
+    sm = emulator.client("sagemaker")
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    assert config["ProductionVariants"][0]["InstanceType"] == "ml.c5.xlarge"
+    scaling = emulator.client("application-autoscaling")
+    [target] = scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    assert (target["ResourceId"], target["MinCapacity"], target["MaxCapacity"]) == (
+        "endpoint/fraud-scorer/variant/primary",
+        2,
+        6,
+    )
+    [policy] = scaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"]
+    assert policy["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 200
+
+
+def test_with_the_alarm_fault_the_approval_is_rolled_back_naming_the_alarm(tmp_path):
+    running = launch(
+        tmp_path, "--profiles", "examples/profiles.json", "--alarm-during-update", "first"
+    )
+    try:
+        (second, first), endpoint = _guarded_run(running)
+        serves_v1 = _serves_version(running, endpoint, 1)
+    finally:
+        stop(running)
+
+    assert first["status"] == "SUCCEEDED", first.get("cause")
+    assert (second["status"], second.get("error")) == ("FAILED", "EndpointUpdateRolledBack")
+    assert "smdeploy-fraud-scorer-primary-Invocation5XXErrors" in second["cause"]
+    assert endpoint["EndpointStatus"] == "InService"
+    assert serves_v1
+
+
+def test_with_the_invoke_fault_the_approval_fails_its_smoke_test_and_v1_serves(tmp_path):
+    running = launch(
+        tmp_path, "--profiles", "examples/profiles.json", "--fail-invoke", "model not loaded"
+    )
+    try:
+        run = run_shell(running, walkthrough("setup"), walkthrough("guardrails"))
+        assert run.returncode == 0, run.stderr
+        executions_now = until(lambda: finished(running), "the approvals' executions end")
+        endpoint = running.client("sagemaker").describe_endpoint(EndpointName="fraud-scorer")
+        serves_v1 = _serves_version(running, endpoint, 1)
+    finally:
+        stop(running)
+    second, first = sorted(executions_now, key=lambda e: e["startDate"], reverse=True)
+    # every invocation fails: version 1's create fails its smoke test (nothing to put back:
+    # the endpoint stays on version 1), version 2's update is put back on version 1
+    assert (first["status"], first.get("error")) == ("FAILED", "SmokeTestFailed")
+    assert (second["status"], second.get("error")) == ("FAILED", "SmokeTestFailed")
+    assert "model not loaded" in second["cause"]
+    assert "put back on" in second["cause"]
+    assert "SmokeTestFailed" in run.stdout
+    assert endpoint["EndpointStatus"] == "InService"
+    assert serves_v1

@@ -37,6 +37,9 @@ NO_RESOURCE_TYPE = {
     # model-package is only an optional resource type of ListModelPackages, and the ARN a
     # listing is authorized against is undocumented (see cdk/permissions.py).
     "sagemaker:ListModelPackages",
+    # Application Auto Scaling's Describe actions have no resource type
+    "application-autoscaling:DescribeScalableTargets",
+    "application-autoscaling:DescribeScalingPolicies",
 }
 
 
@@ -230,6 +233,12 @@ def sagemaker_arn(kind: str, name: str) -> str:
 ENDPOINTS = sagemaker_arn("endpoint", f"{PREFIX}*")
 CONFIGS = sagemaker_arn("endpoint-config", f"{PREFIX}*")
 MODELS = sagemaker_arn("model", f"{PREFIX}*")
+TARGETS = (
+    "arn:<AWS::Partition>:application-autoscaling:<AWS::Region>:<AWS::AccountId>:scalable-target/*"
+)
+ALARMS_ARN = "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:"
+OWN_ALARMS = f"{ALARMS_ARN}smdeploy-{PREFIX}*"
+TRACKING_ALARMS = f"{ALARMS_ARN}TargetTracking-endpoint/{PREFIX}*"
 XRAY = {"xray:PutTraceSegments": {"*"}, "xray:PutTelemetryRecords": {"*"}}
 # the deployer's table: its records read and conditionally written, nothing else
 TABLE = {"dynamodb:GetItem": {"<EndpointsTable.Arn>"}, "dynamodb:PutItem": {"<EndpointsTable.Arn>"}}
@@ -277,8 +286,30 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "sagemaker:AddTags": {ENDPOINTS},
         "sagemaker:DeleteTags": {ENDPOINTS},
         "sagemaker:DeleteEndpoint": {ENDPOINTS},
+        "application-autoscaling:DeregisterScalableTarget": {TARGETS},
         **TABLE,
         **OWN_EXECUTIONS,
+    },
+    "Guardrails": {
+        "sagemaker:DescribeEndpoint": {ENDPOINTS, CONFIGS},
+        "sagemaker:DescribeEndpointConfig": {ENDPOINTS, CONFIGS},
+        "sagemaker:UpdateEndpoint": {ENDPOINTS, CONFIGS},
+        "sagemaker:UpdateEndpointWeightsAndCapacities": {ENDPOINTS, CONFIGS},
+        "sagemaker:InvokeEndpoint": {ENDPOINTS},
+        "application-autoscaling:RegisterScalableTarget": {TARGETS},
+        "application-autoscaling:DeregisterScalableTarget": {TARGETS},
+        "application-autoscaling:PutScalingPolicy": {TARGETS},
+        "application-autoscaling:DeleteScalingPolicy": {TARGETS},
+        "application-autoscaling:DescribeScalableTargets": {"*"},
+        "application-autoscaling:DescribeScalingPolicies": {"*"},
+        "cloudwatch:PutMetricAlarm": {OWN_ALARMS, TRACKING_ALARMS},
+        "cloudwatch:DescribeAlarms": {OWN_ALARMS, TRACKING_ALARMS},
+        "cloudwatch:DeleteAlarms": {TRACKING_ALARMS},
+        "iam:CreateServiceLinkedRole": {
+            "arn:<AWS::Partition>:iam::<AWS::AccountId>:role/aws-service-role/"
+            "sagemaker.application-autoscaling.amazonaws.com/"
+            "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+        },
     },
     "Describe": {
         "sagemaker:DescribeEndpoint": {ENDPOINTS},
@@ -319,6 +350,35 @@ def test_only_configure_may_pass_a_role_and_only_to_sagemaker(synth: Synthesized
     ((_, statement),) = passing
     assert statement["Condition"] == {
         "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    }
+
+
+def test_autoscaling_writes_are_limited_to_sagemaker_variants(synth: Synthesized) -> None:
+    writes = [
+        s
+        for _, s in statements(synth.template)
+        if any(
+            a.startswith("application-autoscaling:")
+            and not a.startswith("application-autoscaling:Describe")
+            for a in _as_list(s["Action"])
+        )
+    ]
+    assert len(writes) == 2  # the Guardrails function's, and Deploy's deregistration
+    for statement in writes:
+        assert statement["Condition"] == {
+            "StringEquals": {
+                "application-autoscaling:service-namespace": "sagemaker",
+                "application-autoscaling:scalable-dimension": (
+                    "sagemaker:variant:DesiredInstanceCount"
+                ),
+            }
+        }
+    [linked] = [
+        s for _, s in statements(synth.template)
+        if "iam:CreateServiceLinkedRole" in _as_list(s["Action"])
+    ]  # fmt: skip
+    assert linked["Condition"] == {
+        "StringLike": {"iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"}
     }
 
 

@@ -38,6 +38,8 @@ RELEASES = [task for task in LEASE_TASKS if STATES[task]["Parameters"]["Action"]
 FAIL_STATE = "DeploymentFailed"
 NOTIFY_FAILED = "NotifyFailed"
 RELEASE_AFTER_FAILURE = "ReleaseAfterFailure"
+# after Deploy, a failure registers the served variants again before the release
+RESCALE_AFTER_FAILURE = "RescaleAfterFailure"
 LAMBDA_TRANSIENT = {
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -85,14 +87,19 @@ def test_starts_at_validate():
 def test_the_stages_are_tasks():
     assert STAGES == [
         "Admit",
+        "CheckRestore",
         "Configure",
         "Deploy",
         "DescribeEndpoint",
         "ParkAgain",
         "ParkUntilSettled",
+        "PrepareGuardrails",
         "Release",
         "ReleaseAfterFailure",
         "ReleaseSuperseded",
+        "RescaleAfterFailure",
+        "ScaleVariants",
+        "SmokeTest",
         "Validate",
     ]
     assert NOTIFIERS == ["NotifyFailed", "NotifySucceeded", "NotifySuperseded"]
@@ -117,13 +124,15 @@ def test_task_catches_everything_as_its_last_catcher(task):
     assert catchers[-1] is catch_all[0], "States.ALL must be the last catcher"
 
 
-@pytest.mark.parametrize("task", [t for t in STAGES if t not in RELEASES])
+@pytest.mark.parametrize(
+    "task", [t for t in STAGES if t not in RELEASES and t != RESCALE_AFTER_FAILURE]
+)
 def test_a_stage_failure_is_published_then_fails_the_execution(task):
     # DeploymentFailed reads $.Failure.Error and $.Failure.Cause: every stage's catcher puts
     # its {Error, Cause} there (Validate through a Pass, as its input may not be an object);
     # once Validate has passed, the endpoint is released on the way (ReleaseAfterFailure).
     catcher = STATES[task]["Catch"][-1]
-    if catcher["Next"] == RELEASE_AFTER_FAILURE:
+    if catcher["Next"] in (RELEASE_AFTER_FAILURE, RESCALE_AFTER_FAILURE):
         assert catcher.get("ResultPath") == "$.Failure"
         assert STATES[RELEASE_AFTER_FAILURE]["Next"] == NOTIFY_FAILED
     else:
@@ -146,6 +155,33 @@ def test_notify_keeps_the_state_and_its_own_failure_apart(task):
     assert state["Parameters"]["State.$"] == "$"
     assert state["Parameters"]["Input.$"] == "$$.Execution.Input"
     assert "NotificationFailed" in {n for r in state["Retry"] for n in r["ErrorEquals"]}
+
+
+def test_a_failure_after_deploy_registers_the_variants_again_then_releases():
+    # the guardrails' re-registration never hides the deployment's own error ($.Failure)
+    rescale = STATES[RESCALE_AFTER_FAILURE]
+    assert rescale["Parameters"]["Action"] == "Rescale"
+    assert rescale["ResultPath"] == "$.Rescaled"
+    assert rescale["Catch"][-1] == {
+        "ErrorEquals": ["States.ALL"],
+        "ResultPath": "$.RescaleFailure",
+        "Next": RELEASE_AFTER_FAILURE,
+    }
+    assert rescale["Next"] == RELEASE_AFTER_FAILURE
+    for task in ("Deploy", "DescribeEndpoint", "PrepareGuardrails", "SmokeTest", "CheckRestore"):
+        assert STATES[task]["Catch"][-1]["Next"] == RESCALE_AFTER_FAILURE, task
+
+
+def test_the_guardrails_run_under_the_lease_around_deploy():
+    assert STATES["Configure"]["Next"] == "PrepareGuardrails"
+    assert STATES[STATES["PrepareGuardrails"]["Next"]]["Next"] == "Deploy"
+    done = [c for c in STATES["EndpointReady?"]["Choices"] if "Outcome" not in json.dumps(c)]
+    assert [c["Next"] for c in done] == ["SmokeTest"]
+    passed = STATES["SmokeTestPassed?"]
+    assert passed["Choices"][0]["Next"] == "ScaleVariants"
+    assert passed["Default"] == "WaitForRestore"
+    assert STATES["ScaleVariants"]["Next"] == "Release"
+    assert STATES["CheckRestore"]["Next"] == "WaitForRestore"
 
 
 @pytest.mark.parametrize("task", RELEASES)
@@ -260,6 +296,7 @@ TRANSIENT = {
     "LeaseContention",
     "EndpointCreateRace",
     "SageMakerThrottled",
+    "GuardrailThrottled",
     "NotificationFailed",
 }
 

@@ -49,8 +49,14 @@ def test_the_invalid_example_has_the_four_problems_the_readme_promises():
 def test_the_example_profiles_pass_the_checks_synth_and_the_emulator_run():
     profiles = parse_profiles((EXAMPLES / "profiles.json").read_text())
 
-    assert sorted(profiles) == ["churn-predictor"]
+    assert sorted(profiles) == ["churn-predictor", "fraud-scorer"]
     assert profiles["churn-predictor"].rollback_on_rejection is True
+    # the production-like group switches every guardrail on
+    assert sorted(profiles["fraud-scorer"].fields["Guardrails"]) == [
+        "AutoScaling",
+        "RollbackAlarms",
+        "SmokeTest",
+    ]
 
 
 def test_the_inference_specification_is_what_create_model_package_takes():

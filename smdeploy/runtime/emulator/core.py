@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from smdeploy.runtime import guardrails as guardrails_hooks
 from smdeploy.runtime.emulator.awslambda import LambdaHooks, _Invocation, _snapshot_environ
 from smdeploy.runtime.emulator.clock import ClockHooks, Scheduler, SimClock
 from smdeploy.runtime.emulator.events import Delivery, EventsHooks
@@ -88,6 +89,7 @@ class Emulator(ClockHooks, LambdaHooks, SageMakerHooks, EventsHooks, RegistryHoo
         self._install_clock()
         self._install_lambda()
         self._install_sagemaker()
+        guardrails_hooks.install(self)  # Application Auto Scaling, alarms, InvokeEndpoint
         self._install_event_delivery()
         self._install_model_registry_events()
         self._install_parks()

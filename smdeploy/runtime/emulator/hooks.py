@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import moto
+from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.events.models import Rule
 from moto.sagemaker import models as sm_models
 from moto.sagemaker.responses import SageMakerResponse
+from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 from moto.stepfunctions.parser import models as sfn_models
 from moto.stepfunctions.parser.asl.component.common.retry import (
     jitter_strategy_decl,
@@ -34,6 +36,8 @@ from moto.stepfunctions.parser.asl.eval.environment import Environment as SfnEnv
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.responses import StepFunctionResponse
+
+from smdeploy.runtime.emulator.sagemaker import EndpointStore
 
 MOTO_VERSION = "5.2.5"  # the exact pin of pyproject.toml
 
@@ -98,6 +102,30 @@ HOOKS: tuple[Hook, ...] = (
     # registry.py
     Hook(SageMakerResponse, "create_model_package", "registry", "approval events"),
     Hook(SageMakerResponse, "update_model_package", "registry", "approval events"),
+    # smdeploy/runtime/guardrails.py: autoscaling, rollback alarms, InvokeEndpoint
+    Hook(
+        ApplicationAutoscalingBackend,
+        "register_scalable_target",
+        "guardrails",
+        "a variant's scalable target is checked and remembered as SageMaker does",
+    ),
+    Hook(
+        ApplicationAutoscalingBackend,
+        "deregister_scalable_target",
+        "guardrails",
+        "deregistering a variant's scalable target",
+    ),
+    Hook(
+        SageMakerRuntimeResponse,
+        "invoke_endpoint",
+        "guardrails",
+        "InvokeEndpoint refuses endpoints that are missing or not InService (moto answers all)",
+    ),
+    # the emulator's own endpoint store, extended by the guardrails
+    *(
+        Hook(EndpointStore, name, "guardrails", "scaled variants, alarms watched during updates")
+        for name in ("update_endpoint", "_settle", "describe_endpoint", "delete_endpoint")
+    ),
 )
 
 

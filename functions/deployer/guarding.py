@@ -1,0 +1,197 @@
+"""The guardrails, performed (the decisions are :mod:`deployer.guardrails`'s).
+
+- :func:`prepare`, before Deploy: create or update the rollback alarms and name them in the
+  request's ``DeploymentConfig.AutoRollbackConfiguration``; deregister the scalable targets
+  the update would break; retain the instance counts of the variants that stay autoscaled.
+- :func:`verify`, once the endpoint is InService on the new config: the smoke test, each
+  production variant invoked once (``TargetVariant``). On a failed update the endpoint is put
+  back on the config it served before, and :func:`restored` follows that to its end.
+- :func:`scale`, after the outcome: the scalable targets and policies brought to the setting
+  (after a success, targets the setting no longer covers are deregistered; after a failure or
+  a rollback the variants that serve now are registered again, so they keep scaling).
+
+Each runs while the execution holds the endpoint's lease (between Admit and Release).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deployer import guardrails
+from deployer.deploy import TRANSITIONAL, Action, same_name
+from deployer.errors import EndpointFailed, SmokeTestFailed
+from deployer.events import DeploymentRef
+from deployer.gateway import SageMakerGateway
+from deployer.guardrails_gateway import AlarmGateway, InvokeGateway, ScalingGateway
+from deployer.observability import logger, tracer
+from deployer.request import DeploymentRequest
+
+KEEP_COUNTS = [{"VariantPropertyType": "DesiredWeight"}]
+
+
+def _variant_names(fields: dict[str, Any]) -> list[str]:
+    return [str(v["VariantName"]) for v in fields.get("ProductionVariants") or []]
+
+
+@tracer.capture_method
+def prepare(
+    request: DeploymentRequest,
+    sagemaker: SageMakerGateway,
+    scaling: ScalingGateway,
+    alarms: AlarmGateway,
+) -> dict[str, Any]:
+    fields = request.to_payload()
+    guard = guardrails.settings(fields)
+    endpoint = request.endpoint_name
+    made = guardrails.alarm_requests(endpoint, _variant_names(fields), guard)
+    for params in made:
+        alarms.put(params)
+    names = [params["AlarmName"] for params in made]
+    fields = guardrails.with_rollback_alarms(fields, names)
+    deregistered: list[str] = []
+    # variant -> its scalable target; no target (the usual case), nothing more to read
+    registered = sorted(scaling.targets(endpoint))
+    current = sagemaker.describe_endpoint(endpoint) if registered else None
+    if (
+        current is not None
+        and current["EndpointStatus"] == "InService"
+        and not same_name(current.get("EndpointConfigName"), request.endpoint_config_name)
+    ):
+        endpoint = current["EndpointName"]
+        served = sagemaker.describe_endpoint_config(current["EndpointConfigName"]) or {}
+        deregistered = guardrails.to_deregister(
+            registered,
+            guardrails.instance_types(served.get("ProductionVariants") or []),
+            guardrails.instance_types(fields.get("ProductionVariants") or []),
+        )
+        for variant in deregistered:
+            scaling.deregister(endpoint, variant)
+        fields |= guardrails.retained_properties(fields, registered, deregistered)
+    message = (
+        f"{len(names)} rollback alarm(s) in place; deregistered before the update: "
+        f"{', '.join(deregistered) or 'none'}"
+    )
+    logger.info(message, extra={"alarms": names, "deregistered": deregistered})
+    return {
+        "Request": fields,
+        "Alarms": names,
+        "Registered": registered,
+        "Deregistered": deregistered,
+        "RetainedCounts": bool(fields.get("RetainAllVariantProperties")),
+        "Message": message,
+    }
+
+
+@tracer.capture_method
+def verify(
+    request: DeploymentRequest,
+    deployment: DeploymentRef,
+    sagemaker: SageMakerGateway,
+    invoker: InvokeGateway,
+) -> dict[str, Any]:
+    test = guardrails.settings(request.fields).SmokeTest
+    if test is None:
+        return {"Passed": True, "Message": "no smoke test in the profile"}
+    described = sagemaker.describe_endpoint(deployment.EndpointName)
+    if described is None:
+        raise EndpointFailed(f"endpoint {deployment.EndpointName} disappeared")
+    name = described["EndpointName"]
+    variants = [str(v["VariantName"]) for v in described.get("ProductionVariants") or []]
+    failures: list[str] = []
+    for variant in variants:
+        answer = invoker.invoke(name, variant, test)
+        why = guardrails.smoke_failure(test, answer.status, answer.body)
+        if why is not None:
+            failures.append(f"variant {variant} {why} (response: {answer.shown()})")
+    if not failures:
+        message = f"smoke test passed: {', '.join(variants)} answered as expected"
+        logger.info(message)
+        return {"Passed": True, "Message": message}
+    report = f"the smoke test of {name} on {deployment.EndpointConfigName} failed: " + "; ".join(
+        failures
+    )
+    previous = deployment.PreviousEndpointConfigName
+    if (
+        deployment.Action is not Action.UPDATE
+        or previous is None
+        or same_name(previous, deployment.EndpointConfigName)
+    ):
+        raise SmokeTestFailed(f"{report}. Nothing to put back: {name} served no other config")
+    sagemaker.update_endpoint(
+        {
+            "EndpointName": name,
+            "EndpointConfigName": previous,
+            "RetainAllVariantProperties": True,
+            "ExcludeRetainedVariantProperties": KEEP_COUNTS,
+        }
+    )
+    logger.warning(report, extra={"restoring": previous})
+    return {"Passed": False, "Restoring": previous, "Failure": report}
+
+
+@tracer.capture_method
+def restored(
+    deployment: DeploymentRef, smoke: dict[str, Any], sagemaker: SageMakerGateway
+) -> dict[str, Any]:
+    """Not done yet (``{"Done": false}``), or the SmokeTestFailed that says how the putting
+    back ended."""
+    previous, failure = str(smoke["Restoring"]), str(smoke["Failure"])
+    described = sagemaker.describe_endpoint(deployment.EndpointName)
+    if described is None:
+        raise SmokeTestFailed(f"{failure}; the endpoint disappeared while it was put back")
+    status = described["EndpointStatus"]
+    if status in TRANSITIONAL:
+        return {"Done": False, "Message": f"putting back {previous}: {status}"}
+    serving = described.get("EndpointConfigName")
+    if status == "InService" and same_name(serving, previous):
+        raise SmokeTestFailed(
+            f"{failure}. The endpoint was put back on {previous}, the config it served "
+            f"before, and is InService"
+        )
+    reason = described.get("FailureReason")
+    raise SmokeTestFailed(
+        f"{failure}. Putting the endpoint back on {previous} ended {status} on {serving}"
+        + (f": {reason}" if reason else "")
+    )
+
+
+@tracer.capture_method
+def scale(
+    request: DeploymentRequest,
+    sagemaker: SageMakerGateway,
+    scaling: ScalingGateway,
+    succeeded: bool,
+) -> dict[str, Any]:
+    setting = guardrails.settings(request.fields).AutoScaling
+    if setting is None and not scaling.targets(request.endpoint_name):
+        return {"Registered": [], "Deregistered": [], "Message": "no autoscaling to keep"}
+    described = sagemaker.describe_endpoint(request.endpoint_name)
+    if described is None or described["EndpointStatus"] != "InService":
+        status = described["EndpointStatus"] if described else "gone"
+        return {"Registered": [], "Deregistered": [], "Message": f"the endpoint is {status}"}
+    name = described["EndpointName"]
+    config = sagemaker.describe_endpoint_config(described["EndpointConfigName"]) or {}
+    serving = guardrails.instance_types(config.get("ProductionVariants") or [])
+    registered = scaling.targets(name)
+    covered = [v for v in serving if setting is not None and setting.covers(v)]
+    policies = scaling.policies(name, [v for v in covered if v in registered])
+    plan = guardrails.scaling_plan(setting, serving, registered, policies, succeeded)
+    for variant in plan.deregister:
+        scaling.deregister(name, variant)
+    for variant, (low, high) in sorted(plan.to_register.items()):
+        scaling.register(name, variant, low, high)
+    if setting is not None:
+        for variant in plan.policies:
+            scaling.put_policy(name, variant, setting.policy_configuration())
+    message = (
+        f"autoscaling of {name}: registered {', '.join(sorted(plan.to_register)) or 'nothing new'}"
+        f"; policy put on {', '.join(plan.policies) or 'nothing new'}"
+        f"; deregistered {', '.join(plan.deregister) or 'nothing'}"
+    )
+    logger.info(message)
+    return {
+        "Registered": sorted(plan.to_register),
+        "Policies": plan.policies,
+        "Deregistered": plan.deregister,
+        "Message": message,
+    }

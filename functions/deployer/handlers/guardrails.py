@@ -1,0 +1,52 @@
+"""The Guardrails function: rollback alarms and autoscaling around the update, the smoke test
+after it (see :mod:`deployer.guarding`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from deployer import clients, guarding
+from deployer.events import GuardrailsEvent
+from deployer.gateway import SageMakerGateway
+from deployer.guardrails_gateway import AlarmGateway, InvokeGateway, ScalingGateway
+from deployer.observability import MetricUnit, metrics, stage_handler
+from deployer.request import parse_request
+
+
+@stage_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    stage = parse(event=event, model=GuardrailsEvent)
+    request = parse_request(stage.Request)
+    sagemaker = SageMakerGateway(clients.sagemaker())
+    if stage.Action == "Prepare":
+        return guarding.prepare(
+            request,
+            sagemaker,
+            ScalingGateway(clients.application_autoscaling()),
+            AlarmGateway(clients.cloudwatch()),
+        )
+    if stage.Action in ("Scale", "Rescale"):
+        return guarding.scale(
+            request,
+            sagemaker,
+            ScalingGateway(clients.application_autoscaling()),
+            succeeded=stage.Action == "Scale",
+        )
+    if stage.Deployment is None:
+        raise ValueError(f"{stage.Action} needs the Deployment")
+    if stage.Action == "Verify":
+        result = guarding.verify(
+            request, stage.Deployment, sagemaker, InvokeGateway(clients.sagemaker_runtime())
+        )
+        metrics.add_metric(
+            name="SmokeTestsPassed" if result["Passed"] else "SmokeTestsFailed",
+            unit=MetricUnit.Count,
+            value=1,
+        )
+        return result
+    if stage.SmokeTest is None:
+        raise ValueError("Restored needs the SmokeTest result")
+    return guarding.restored(stage.Deployment, stage.SmokeTest, sagemaker)
