@@ -421,7 +421,8 @@ def test_the_parks_hand_their_token_to_the_wait_function_and_time_out_into_a_des
         # the safety net: no event in time, the Describe state looks itself
         assert catchers[("States.Timeout",)]["Next"] == "DescribeEndpoint"
         assert catchers[("States.Timeout",)]["ResultPath"] == state["ResultPath"]
-        assert catchers[("States.ALL",)]["Next"] == RELEASE_AFTER_FAILURE
+        # a failure while parked: autoscaling registered again, then the endpoint released
+        assert catchers[("States.ALL",)]["Next"] == RESCALE_AFTER_FAILURE
         assert state["Next"] == "DescribeEndpoint"
         assert STATES["DescribeEndpoint"]["Parameters"]["Woken.$"] == state["ResultPath"]
     assert STATES["AlreadyDeployed?"]["Default"] == "ParkUntilSettled"

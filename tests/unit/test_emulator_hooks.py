@@ -45,7 +45,14 @@ def test_a_moto_that_moved_is_named_hook_by_hook(hooks, version, named):
 def test_the_table_lists_every_concern_and_no_attribute_twice():
     keys = [(id(h.owner), h.attribute) for h in HOOKS]
     assert len(keys) == len(set(keys))
-    assert {h.concern for h in HOOKS} == {"clock", "awslambda", "sagemaker", "events", "registry"}
+    assert {h.concern for h in HOOKS} == {
+        "clock",
+        "awslambda",
+        "sagemaker",
+        "events",
+        "registry",
+        "guardrails",
+    }
 
 
 def test_the_emulator_refuses_to_patch_what_the_table_does_not_list():

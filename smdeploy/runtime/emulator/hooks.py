@@ -37,8 +37,6 @@ from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from smdeploy.runtime.emulator.sagemaker import EndpointStore
-
 MOTO_VERSION = "5.2.5"  # the exact pin of pyproject.toml
 
 
@@ -120,11 +118,6 @@ HOOKS: tuple[Hook, ...] = (
         "invoke_endpoint",
         "guardrails",
         "InvokeEndpoint refuses endpoints that are missing or not InService (moto answers all)",
-    ),
-    # the emulator's own endpoint store, extended by the guardrails
-    *(
-        Hook(EndpointStore, name, "guardrails", "scaled variants, alarms watched during updates")
-        for name in ("update_endpoint", "_settle", "describe_endpoint", "delete_endpoint")
     ),
 )
 
