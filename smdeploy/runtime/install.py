@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from deployer import contract
+from deployer import contract, timing
 from deployer.profiles import parse_profiles
 from smdeploy import paths
 
@@ -176,7 +176,8 @@ def install_deployer(
         contract.ENV_EVENT_BUS: EVENT_BUS,
         contract.ENV_DEADLINE: None if deadline_seconds is None else str(deadline_seconds),
         contract.ENV_CONFIG_RETENTION: None if config_retention is None else str(config_retention),
-        contract.ENV_PARK_SECONDS: None,  # the handlers' default, as in the stack's
+        # the park's safety net: the stack's default (parkSeconds), which the handlers share
+        contract.ENV_PARK_SECONDS: str(timing.DEFAULT_PARK_SECONDS),
     }
     local = {} if functions_endpoint_url is None else {"AWS_ENDPOINT_URL": functions_endpoint_url}
     code = asset_zip(functions_root)

@@ -42,5 +42,7 @@ def test_a_setting_given_to_the_installer_reaches_only_the_function_that_reads_i
     holders = [
         s for s, f in installed.items() if contract.ENV_DEADLINE in f["Environment"]["Variables"]
     ]
-    assert holders == ["Describe"]
-    assert installed["Describe"]["Environment"]["Variables"][contract.ENV_DEADLINE] == "1800"
+    # the deadline: Deploy and Describe time the park by it, the Wait function decides by it
+    assert holders == ["Deploy", "Describe", "Wait"]
+    for stage in holders:
+        assert installed[stage]["Environment"]["Variables"][contract.ENV_DEADLINE] == "1800"
