@@ -19,8 +19,11 @@ Sources (the Service Authorization Reference, and the services' guides for depen
   https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
 - Amazon DynamoDB: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
 - AWS Step Functions: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
-- Application Auto Scaling and CloudWatch: the handlers make no such call today; the infra
-  test names any new call that has no row here, so a row comes with the code that needs it.
+- Application Auto Scaling (and the actions it checks on the caller):
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_applicationautoscaling.html,
+  https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html
+- CloudWatch: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+The infra test names any new call that has no row here, so a row comes with the code.
 """
 
 from __future__ import annotations
@@ -38,6 +41,20 @@ EVENTS = (
 )
 SNS = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html"
 SNS_KMS = "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html"
+SAGEMAKER_SCALING = (
+    "https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-delete-with-scaling.html"
+)
+AUTOSCALING = (
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/"
+    "list_applicationautoscaling.html"
+)
+AUTOSCALING_IAM = (
+    "https://docs.aws.amazon.com/autoscaling/application/userguide/"
+    "security_iam_id-based-policy-examples.html"
+)
+CLOUDWATCH = (
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html"
+)
 DYNAMODB = (
     "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html"
 )
@@ -111,13 +128,66 @@ CALLS: dict[str, Call] = {
     ),
     "sagemaker:AddTags": Call({"sagemaker:AddTags": ("endpoint",)}, SAGEMAKER),
     "sagemaker:DeleteTags": Call({"sagemaker:DeleteTags": ("endpoint",)}, SAGEMAKER),
-    "sagemaker:DeleteEndpoint": Call({"sagemaker:DeleteEndpoint": ("endpoint",)}, SAGEMAKER),
+    # deleting an autoscaled endpoint deregisters its variants' scalable targets
+    # (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-delete-with-scaling.html)
+    "sagemaker:DeleteEndpoint": Call(
+        {
+            "sagemaker:DeleteEndpoint": ("endpoint",),
+            "application-autoscaling:DeregisterScalableTarget": ("scalable-target",),
+        },
+        f"{SAGEMAKER} and {SAGEMAKER_SCALING}",
+    ),
     "sagemaker:ListModels": Call({"sagemaker:ListModels": ()}, SAGEMAKER),
     "sagemaker:DeleteModel": Call({"sagemaker:DeleteModel": ("model",)}, SAGEMAKER),
     # the endpoints' records (leases), and whether a lease's holder still runs
     "dynamodb:GetItem": Call({"dynamodb:GetItem": ("table",)}, DYNAMODB),
     "dynamodb:PutItem": Call({"dynamodb:PutItem": ("table",)}, DYNAMODB),
     "states:DescribeExecution": Call({"states:DescribeExecution": ("execution",)}, STATES),
+    # the parked wait: the Wait function completes the deployer's own parked executions
+    "states:SendTaskSuccess": Call({"states:SendTaskSuccess": ("stateMachine",)}, STATES),
+    "states:SendTaskFailure": Call({"states:SendTaskFailure": ("stateMachine",)}, STATES),
+    # the guardrails: autoscaling (with the SageMaker and IAM actions Application Auto Scaling
+    # checks on the caller), rollback alarms, the smoke test
+    "application-autoscaling:RegisterScalableTarget": Call(
+        {
+            "application-autoscaling:RegisterScalableTarget": ("scalable-target",),
+            "sagemaker:DescribeEndpoint": ("endpoint",),
+            "sagemaker:UpdateEndpointWeightsAndCapacities": ("endpoint",),
+            "iam:CreateServiceLinkedRole": ("role",),
+        },
+        f"{AUTOSCALING} and {AUTOSCALING_IAM}",
+    ),
+    "application-autoscaling:DeregisterScalableTarget": Call(
+        {"application-autoscaling:DeregisterScalableTarget": ("scalable-target",)}, AUTOSCALING
+    ),
+    "application-autoscaling:PutScalingPolicy": Call(
+        {
+            "application-autoscaling:PutScalingPolicy": ("scalable-target",),
+            "cloudwatch:PutMetricAlarm": ("alarm",),
+            "cloudwatch:DescribeAlarms": ("alarm",),
+            "cloudwatch:DeleteAlarms": ("alarm",),
+        },
+        f"{AUTOSCALING} and {AUTOSCALING_IAM}",
+    ),
+    "application-autoscaling:DeleteScalingPolicy": Call(
+        {
+            "application-autoscaling:DeleteScalingPolicy": ("scalable-target",),
+            "cloudwatch:DescribeAlarms": ("alarm",),
+            "cloudwatch:DeleteAlarms": ("alarm",),
+        },
+        f"{AUTOSCALING} and {AUTOSCALING_IAM}",
+    ),
+    "application-autoscaling:DescribeScalableTargets": Call(
+        {"application-autoscaling:DescribeScalableTargets": ()}, AUTOSCALING
+    ),
+    "application-autoscaling:DescribeScalingPolicies": Call(
+        {"application-autoscaling:DescribeScalingPolicies": ()}, AUTOSCALING
+    ),
+    "cloudwatch:PutMetricAlarm": Call(
+        {"cloudwatch:PutMetricAlarm": ("alarm",), "cloudwatch:DescribeAlarms": ("alarm",)},
+        CLOUDWATCH,
+    ),
+    "sagemaker:InvokeEndpoint": Call({"sagemaker:InvokeEndpoint": ("endpoint",)}, SAGEMAKER),
     # S3: the manifest, by the version the event names
     "s3:GetObject": Call({"s3:GetObject": ("object",), "s3:GetObjectVersion": ("object",)}, S3),
     # EventBridge and SNS: the outcome

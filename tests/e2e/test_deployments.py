@@ -66,7 +66,7 @@ def test_create_deploys_the_request_and_reports_it(account, request_v1):
         "NotifySucceeded",
     ]
     # 300 s of Creating, parked once: SageMaker's IN_SERVICE event woke it
-    assert entered[9:12] == ["ParkUntilSettled", "DescribeEndpoint", "EndpointReady?"]
+    assert entered[11:14] == ["ParkUntilSettled", "DescribeEndpoint", "EndpointReady?"]
     stats = outcome.stats
     assert stats is not None
     # one in Deploy (to plan), one when it parked, one when the event woke it (which the

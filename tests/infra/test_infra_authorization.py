@@ -37,6 +37,7 @@ SERVICES = {
     "cloudwatch": "cloudwatch",
     "dynamodb": "dynamodb",
     "stepfunctions": "states",
+    "sagemaker-runtime": "sagemaker",
 }
 GATEWAY = ("deployer.gateway", "SageMakerGateway")
 # CloudFormation types of the resources a policy can name by Ref/GetAtt.
