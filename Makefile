@@ -65,8 +65,9 @@ demo: $(STAMP)
 
 test: lint typecheck pytest lambda-runtime
 
+# Two worker processes (pytest-xdist), each test file kept in one: module fixtures stay shared.
 pytest: $(STAMP) $(NODE_STAMP) $(ASSET) $(CHECKOV_STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 $(LAMBDA_VENV)/.installed: pyproject.toml $(LOCK)
 	$(LAMBDA_PYTHON) -m venv $(LAMBDA_VENV)
