@@ -58,6 +58,14 @@ class Ledger:
     def read(self, endpoint_name: str) -> Record:
         """The endpoint's record (strongly consistent), or a new one (``Version`` 0)."""
         key = record_key(endpoint_name)
+        item = self._get(key)
+        if not item:
+            return Record(Endpoint=key)
+        record = Record.model_validate_json(item["Record"]["S"])
+        return record.model_copy(update={"Version": int(item["Version"]["N"])})
+
+    def _get(self, key: str) -> dict[str, Any] | None:
+        """The item under ``key``, read strongly consistent (None: there is none)."""
         try:
             item = self._client.get_item(
                 TableName=self._table,
@@ -66,10 +74,7 @@ class Ledger:
             ).get("Item")
         except ClientError as error:
             _translate("GetItem", error)
-        if not item:
-            return Record(Endpoint=key)
-        record = Record.model_validate_json(item["Record"]["S"])
-        return record.model_copy(update={"Version": int(item["Version"]["N"])})
+        return dict(item) if item else None
 
     @tracer.capture_method
     def write(self, record: Record) -> Record:
@@ -83,15 +88,7 @@ class Ledger:
     @tracer.capture_method
     def read_waits(self, endpoint_name: str) -> Waits:
         """The endpoint's parked executions and progress (strongly consistent), or none yet."""
-        key = waits_key(endpoint_name)
-        try:
-            item = self._client.get_item(
-                TableName=self._table,
-                Key={contract.TABLE_KEY: {"S": key}},
-                ConsistentRead=True,
-            ).get("Item")
-        except ClientError as error:
-            _translate("GetItem", error)
+        item = self._get(waits_key(endpoint_name))
         if not item:
             return Waits(Endpoint=record_key(endpoint_name))
         waits = Waits.model_validate_json(item["Record"]["S"])
