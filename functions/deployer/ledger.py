@@ -19,13 +19,14 @@ SageMaker reported (:class:`deployer.wake.Waits`), under the same conditional-wr
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from deployer import contract
+from deployer import clients, contract
 from deployer.errors import LeaseContention
 from deployer.gateway import THROTTLING_CODES
 from deployer.lease import Claim, Record, begin_rollout, executions_to_check
@@ -53,6 +54,11 @@ class Ledger:
     def __init__(self, table: str, client: DynamoDBClient) -> None:
         self._table = table
         self._client = client
+
+    @classmethod
+    def from_environment(cls) -> Ledger:
+        """The deployer's table, as the function's environment names it."""
+        return cls(os.environ[contract.ENV_TABLE], clients.dynamodb())
 
     @tracer.capture_method
     def read(self, endpoint_name: str) -> Record:

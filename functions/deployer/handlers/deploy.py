@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from deployer import clients, contract
+from deployer import clients
 from deployer.deploy import deploy
 from deployer.events import DeployEvent
 from deployer.gateway import SageMakerGateway
@@ -27,7 +26,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = parse(event=event, model=DeployEvent)
     request = parse_request(stage.Request)
     rollout = LeasedRollout(
-        Ledger(os.environ[contract.ENV_TABLE], clients.dynamodb()),
+        Ledger.from_environment(),
         clients.stepfunctions(),
         request.endpoint_name,
         stage.Claim,

@@ -48,7 +48,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = parse(event=event, model=DescribeEvent)
     deployment = stage.Deployment
     gateway = SageMakerGateway(clients.sagemaker())
-    ledger = Ledger(os.environ[contract.ENV_TABLE], clients.dynamodb())
+    ledger = Ledger.from_environment()
     description = (stage.Woken or {}).get("Description")
     if not isinstance(description, dict):  # nothing woke it (already deployed): look now
         description = gateway.describe_endpoint(deployment.EndpointName)

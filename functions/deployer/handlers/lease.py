@@ -3,7 +3,6 @@ and release the endpoint when the deployment ends, on every path."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
@@ -17,7 +16,7 @@ from deployer.observability import MetricUnit, logger, metrics, stage_handler
 
 
 def ledger() -> Ledger:
-    return Ledger(os.environ[contract.ENV_TABLE], clients.dynamodb())
+    return Ledger.from_environment()
 
 
 def claim_of(stage: LeaseEvent) -> Claim:

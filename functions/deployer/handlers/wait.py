@@ -10,14 +10,13 @@ settles. No loop: a lost event is the park's timeout's business (the state machi
 from __future__ import annotations
 
 import contextlib
-import os
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from deployer import clients, contract
+from deployer import clients
 from deployer.errors import LeaseContention
 from deployer.events import ParkEvent
 from deployer.gateway import SageMakerGateway
@@ -38,7 +37,7 @@ from deployer.wake import (
 
 
 def _ledger() -> Ledger:
-    return Ledger(os.environ[contract.ENV_TABLE], clients.dynamodb())
+    return Ledger.from_environment()
 
 
 def _settle(waiter: Waiter, verdict: Verdict, waits: Waits) -> bool:
