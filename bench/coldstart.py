@@ -98,6 +98,12 @@ def _invocations(server: EmulatorServer) -> list[Invocation]:
         if scheduled:
             name = scheduled["resource"].rsplit(":", 1)[-1]
             events.setdefault(name, json.loads(scheduled["input"]))
+        # the parks invoke the Wait function through lambda:invoke.waitForTaskToken
+        task = entry.get("taskScheduledEventDetails")
+        if task and task.get("resourceType") == "lambda":
+            parameters = json.loads(task["parameters"])
+            name = str(parameters["FunctionName"]).rsplit(":", 1)[-1]
+            events.setdefault(name, parameters.get("Payload", {}))
     found = []
     for spec in contract.FUNCTIONS:
         configuration = lam.get_function_configuration(
