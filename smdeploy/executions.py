@@ -1,6 +1,7 @@
 """Reading a deployer execution through the Step Functions API: its history as it grows, and
 what each event means for a person watching (the stage, what it found, the endpoint status).
 
+What each stage's output is comes from :mod:`deployer.payloads` (by the ASL state's name).
 Used alike by the embedded runtime (``smdeploy local``, ``smdeploy demo``) and by
 ``smdeploy start --wait`` / ``smdeploy status`` against AWS or any AWS-compatible endpoint:
 only the ``stepfunctions`` client differs.
@@ -14,6 +15,23 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from deployer.payloads import (
+    Accepted,
+    Admitted,
+    ConfigureResult,
+    DeployResult,
+    Described,
+    Payload,
+    Prepared,
+    RestoreProgress,
+    Scaled,
+    Skipped,
+    SmokeTested,
+    Trigger,
+    Wakeup,
+    result_of,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -84,25 +102,8 @@ def progress_of(event: dict[str, Any], state: str, seconds: float) -> Progress |
         message = f"{details.get('error', '')}: {readable_cause(details.get('cause'))}"
         return Progress(seconds, "error", state, message)
     if kind == "LambdaFunctionSucceeded":
-        output = json.loads(event["lambdaFunctionSucceededEventDetails"].get("output") or "{}")
-        if not isinstance(output, dict):
-            return None
-        if "ConfigCreated" in output:
-            verb = "created" if output["ConfigCreated"] else "exists with this content; reused"
-            models = ", ".join(output.get("ModelsCreated", []))
-            made = f"; models created: {models}" if models else ""
-            return Progress(
-                seconds, "result", state, f"{output['EndpointConfigName']} {verb}{made}"
-            )
-        if "Skip" in output:
-            return Progress(seconds, "result", state, _origin(output) + str(output["Skip"]))
-        for key in ("Message", "Reason"):
-            if key in output:
-                status = output.get("EndpointStatus")
-                return Progress(seconds, "result", state, str(output[key]), status)
-        if "EndpointConfigName" in output:
-            found = f"valid; config {output['EndpointConfigName']}"
-            return Progress(seconds, "result", state, _origin(output) + found)
+        result = result_of(state, output_of(event))
+        return None if result is None else _result_line(result, state, seconds)
     if kind == "ExecutionFailed":
         details = event.get("executionFailedEventDetails", {})
         message = f"{details.get('error', '')}: {readable_cause(details.get('cause'))}"
@@ -114,6 +115,44 @@ def progress_of(event: dict[str, Any], state: str, seconds: float) -> Progress |
     return None
 
 
+def output_of(event: dict[str, Any]) -> Any:
+    """The output a Task state's history event carries (a Lambda function's answer, or what
+    completed a park's task token); None for any other event."""
+    details = event.get("lambdaFunctionSucceededEventDetails") or event.get(
+        "taskSucceededEventDetails"
+    )
+    if not isinstance(details, dict):
+        return None
+    return json.loads(details.get("output") or "null")
+
+
+def _result_line(result: Payload, state: str, seconds: float) -> Progress | None:
+    """What a stage found, as one line (None: nothing worth saying)."""
+    text: str | None
+    status = None
+    if isinstance(result, ConfigureResult):
+        verb = "created" if result.ConfigCreated else "exists with this content; reused"
+        models = ", ".join(result.ModelsCreated)
+        text = f"{result.EndpointConfigName} {verb}" + (
+            f"; models created: {models}" if models else ""
+        )
+    elif isinstance(result, Skipped):
+        text = _origin(result.Trigger) + result.Skip
+    elif isinstance(result, Accepted):
+        text = _origin(result.Trigger) + f"valid; config {result.EndpointConfigName}"
+    elif isinstance(result, DeployResult):
+        text = result.Reason
+    elif isinstance(result, Described | Wakeup):
+        text, status = result.Message, result.EndpointStatus
+    elif isinstance(result, SmokeTested):
+        text = result.Message or result.Failure
+    elif isinstance(result, Admitted | Prepared | RestoreProgress | Scaled):
+        text = result.Message
+    else:  # Released, Published: nothing to say
+        text = None
+    return None if text is None else Progress(seconds, "result", state, text, status)
+
+
 def progress_lines(
     event: dict[str, Any], state: str, seconds: float, started: datetime
 ) -> list[Progress]:
@@ -122,15 +161,14 @@ def progress_lines(
     meanwhile (canary baking, traffic shifting, ...), each at its own time."""
     kind = event["type"]
     if kind == "TaskSucceeded":
-        output = json.loads(event["taskSucceededEventDetails"].get("output") or "{}")
-        if not isinstance(output, dict) or not output.get("Woken"):
+        woken = result_of(state, output_of(event))
+        if not isinstance(woken, Wakeup):
             return []
         lines = [
-            Progress(_since(step.get("At"), started, seconds), "step", state, step_text(step))
-            for step in output.get("Steps") or []
+            Progress(_since(step.At, started, seconds), "step", state, step.describe())
+            for step in woken.Steps
         ]
-        status = output.get("EndpointStatus")
-        lines.append(Progress(seconds, "result", state, str(output.get("Message", "")), status))
+        lines.append(Progress(seconds, "result", state, woken.Message, woken.EndpointStatus))
         return lines
     if kind == "TaskTimedOut":
         return [Progress(seconds, "result", state, "no event came in time: looking again")]
@@ -142,29 +180,19 @@ def progress_lines(
     return [line] if line is not None else []
 
 
-def _since(moment: Any, started: datetime, fallback: float) -> float:
+def _since(moment: datetime, started: datetime, fallback: float) -> float:
     try:
-        when = datetime.fromisoformat(str(moment))
-        return max(0.0, float((when - started).total_seconds()))
-    except (TypeError, ValueError):
+        return max(0.0, float((moment - started).total_seconds()))
+    except TypeError:  # a naive time: not comparable
         return fallback
 
 
-def step_text(step: dict[str, Any]) -> str:
-    """One recorded step (deployer.wake.Step, as JSON) as a person reads it."""
-    if step.get("Variant"):
-        text = f"{step['Variant']}: {step.get('Status') or ''}"
-        return f"{text} ({step['Message']})" if step.get("Message") else text
-    return f"endpoint {step.get('EndpointStatus')}"
-
-
-def _origin(output: dict[str, Any]) -> str:
+def _origin(trigger: Trigger) -> str:
     """What started the execution, when it was not a direct request: "approval of ARN: "."""
-    trigger = output.get("Trigger")
-    if not isinstance(trigger, dict) or trigger.get("Source") in (None, "direct"):
+    if trigger.Source == "direct":
         return ""
-    what = trigger.get("ModelPackageArn") or trigger.get("ManifestUri") or ""
-    return f"{trigger['Source']} of {what}: " if what else f"{trigger['Source']}: "
+    what = trigger.ModelPackageArn or trigger.ManifestUri or ""
+    return f"{trigger.Source} of {what}: " if what else f"{trigger.Source}: "
 
 
 def watch(

@@ -23,6 +23,7 @@ from deployer.configure import _MODEL_COMPARED as MODEL_COMPARED
 from deployer.configure import marked
 from deployer.errors import DeployerError, RequestInvalid
 from deployer.gateway import SageMakerGateway
+from deployer.payloads import Action
 from deployer.profiles import DeploymentProfile, ModelPackage
 from smdeploy.validation import Validation
 
@@ -63,7 +64,7 @@ class PlanReport:
             self.valid
             and self.blocked is None
             and (
-                self.action != deploy.Action.NONE.value
+                self.action != Action.NONE.value
                 or self.endpoint_config == "create"
                 or bool(self.models_create)
             )
@@ -140,7 +141,7 @@ def plan(
         managed = any(t["Key"] == contract.MANAGED_TAG for t in tags)
         decision = deploy.plan(current, target, managed=managed)
         retag: tuple[list[dict[str, str]], list[str]] = ([], [])
-        if current is not None and decision.action in (deploy.Action.NONE, deploy.Action.UPDATE):
+        if current is not None and decision.action in (Action.NONE, Action.UPDATE):
             retag = deploy.tag_changes(
                 tags, marked(fields.get("Tags"), request.endpoint_name), managed
             )
@@ -151,8 +152,8 @@ def plan(
         return report
     report.action = decision.action.value
     report.reason = decision.reason
-    if decision.action is deploy.Action.NONE and (retag[0] or retag[1]):
-        report.action = deploy.Action.RETAG.value
+    if decision.action is Action.NONE and (retag[0] or retag[1]):
+        report.action = Action.RETAG.value
         changed = [f"+{t['Key']}" for t in retag[0]] + [f"-{k}" for k in retag[1]]
         report.reason += f"; its tags would be brought up to date ({', '.join(changed)})"
     if current is not None:
@@ -164,9 +165,9 @@ def plan(
         if served is not None and not deploy.same_name(served["EndpointConfigName"], target):
             report.differences = differences(served, wanted)
             report.differences += _tags_line(fields.get("Tags") or [])
-    if decision.action is deploy.Action.UPDATE:
+    if decision.action is Action.UPDATE:
         report.policy = update_policy(fields, exists=True)
-    rolls_out = (deploy.Action.CREATE, deploy.Action.UPDATE, deploy.Action.REPLACE)
+    rolls_out = (Action.CREATE, Action.UPDATE, Action.REPLACE)
     if decision.action in rolls_out and keep > 0:
         # Only what carries the deployer's mark; the configs that served are taken to be its
         # configs newest first (the deployer's table knows exactly; a plan does not read it).

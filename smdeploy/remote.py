@@ -13,6 +13,7 @@ counts, found by DescribeExecution of each name in turn.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -23,7 +24,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from smdeploy.executions import history, readable_cause, step_text
+from deployer.lease import Claim, Decision
+from deployer.payloads import Admitted, Wakeup, execution_output, result_of
+from smdeploy.executions import history, output_of, readable_cause
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -174,31 +177,26 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
     source = json.loads(described.get("input") or "null")
     if isinstance(source, dict):
         found["EndpointName"] = source.get("EndpointName")
-    waiting_for = None
+    waiting_for: Claim | None = None
     progress: list[str] = []
     for event in events:
         if "stateEnteredEventDetails" in event:
             stage = event["stateEnteredEventDetails"]["name"]
-        if event["type"] == "TaskSucceeded":  # a park woken: the steps SageMaker reported
-            woken = json.loads(event["taskSucceededEventDetails"].get("output") or "{}")
-            if isinstance(woken, dict) and woken.get("Woken"):
-                progress = [step_text(step) for step in woken.get("Steps") or []]
-        if event["type"] == "LambdaFunctionSucceeded":
-            output = json.loads(event["lambdaFunctionSucceededEventDetails"].get("output") or "{}")
-            if isinstance(output, dict) and "Decision" in output:  # the Lease function's Admit
-                waiting_for = output.get("By") if output["Decision"] == "WAIT" else None
-            if isinstance(output, dict):
-                for key in (
-                    "EndpointName",
-                    "EndpointConfigName",
-                    "EndpointStatus",
-                    "Trigger",
-                    "Skip",
-                ):
-                    if output.get(key) is not None:
-                        found[key] = output[key]
+        # what a stage found, read with the model deployer.payloads declares for it
+        result = result_of(stage or "", output_of(event))
+        if isinstance(result, Wakeup):  # a park woken: the steps SageMaker reported
+            progress = [step.describe() for step in result.Steps]
+        if isinstance(result, Admitted):
+            waiting_for = result.By if result.Decision is Decision.WAIT else None
+        if result is not None:
+            data = result.to_json()
+            for key in ("EndpointName", "EndpointConfigName", "EndpointStatus", "Trigger", "Skip"):
+                if data.get(key) is not None:
+                    found[key] = data[key]
     output = json.loads(described.get("output") or "null")
-    if isinstance(output, dict):
+    if isinstance(output, dict) and described["status"] == "SUCCEEDED":
+        with contextlib.suppress(ValueError):  # an execution of another deployer version
+            output = execution_output(output).to_json()
         found.update({k: v for k, v in output.items() if v is not None})
     trigger = found.get("Trigger")
     if not isinstance(trigger, dict):
@@ -221,11 +219,11 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
         # another deployment of the endpoint this one waits for (it holds the endpoint)
         "WaitingFor": (
             {
-                "executionArn": waiting_for.get("Execution"),
-                "EndpointConfigName": waiting_for.get("EndpointConfigName"),
-                "phase": waiting_for.get("Phase"),
+                "executionArn": waiting_for.Execution,
+                "EndpointConfigName": waiting_for.EndpointConfigName,
+                "phase": waiting_for.Phase,
             }
-            if isinstance(waiting_for, dict)
+            if waiting_for is not None
             else None
         ),
         # the deployment steps SageMaker reported (canary baking, traffic shifting, ...)

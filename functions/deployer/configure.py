@@ -9,25 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from deployer import contract
 from deployer.compare import differences
 from deployer.errors import EndpointConfigConflict, ModelConflict, ModelNotFound
 from deployer.gateway import AlreadyExists, SageMakerGateway
 from deployer.observability import logger, tracer
+from deployer.payloads import ConfigureResult
 from deployer.request import DeploymentRequest
 
 # What a CreateModel request says that DescribeModel gives back to compare against.
 _MODEL_COMPARED = ("PrimaryContainer", "Containers", "ExecutionRoleArn", "InferenceExecutionConfig")
-
-
-class ConfigureResult(BaseModel):
-    EndpointConfigName: str
-    EndpointConfigArn: str
-    ConfigCreated: bool
-    ModelsCreated: list[str]
-    ModelsReused: list[str]
 
 
 def marked(tags: list[dict[str, str]] | None, endpoint_name: str) -> list[dict[str, str]]:

@@ -14,7 +14,6 @@ applied to the endpoint (``RETAG``).
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -30,6 +29,7 @@ from deployer.errors import (
 from deployer.gateway import SageMakerGateway
 from deployer.lease import Claim
 from deployer.observability import logger, tracer
+from deployer.payloads import Action, DeployResult
 from deployer.request import DeploymentRequest
 
 # DescribeEndpoint's EndpointStatus values, by what they mean to a deployer.
@@ -40,15 +40,6 @@ NOT_UPDATABLE = frozenset({"Failed", "OutOfService", "Deleting"})
 def same_name(a: str | None, b: str | None) -> bool:
     """SageMaker matches endpoint and endpoint-config names without regard to case."""
     return a is not None and b is not None and a.lower() == b.lower()
-
-
-class Action(StrEnum):
-    CREATE = "CREATE"
-    UPDATE = "UPDATE"
-    REPLACE = "REPLACE"  # a Failed endpoint the deployer created: deleted, then created again
-    RETAG = "RETAG"  # already deployed; only the endpoint's tags changed
-    NONE = "NONE"  # already deployed, or this very config is already being rolled out
-    SUPERSEDED = "SUPERSEDED"  # a newer deployment of the endpoint made this one unnecessary
 
 
 class Plan(BaseModel):
@@ -122,20 +113,6 @@ def plan(
         action=Action.UPDATE,
         reason=f"UpdateEndpoint: {name} is {status} on {serving}; updating it to {target_config}",
     )
-
-
-class DeployResult(BaseModel):
-    Action: Action
-    Reason: str
-    EndpointName: str
-    EndpointArn: str | None
-    EndpointConfigName: str
-    PreviousEndpointConfigName: str | None
-    # seconds the update policy may legitimately take (MaximumExecutionTimeoutInSeconds)
-    PolicySeconds: int | None = None
-    SupersededBy: Claim | None = None
-    TagsAdded: list[str] = []
-    TagsRemoved: list[str] = []
 
 
 class Rollout(Protocol):

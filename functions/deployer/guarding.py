@@ -18,12 +18,19 @@ from __future__ import annotations
 from typing import Any
 
 from deployer import guardrails
-from deployer.deploy import TRANSITIONAL, Action, same_name
+from deployer.deploy import TRANSITIONAL, same_name
 from deployer.errors import EndpointFailed, SmokeTestFailed
-from deployer.events import DeploymentRef
 from deployer.gateway import SageMakerGateway
 from deployer.guardrails_gateway import AlarmGateway, InvokeGateway, ScalingGateway
 from deployer.observability import logger, tracer
+from deployer.payloads import (
+    Action,
+    DeploymentRef,
+    Prepared,
+    RestoreProgress,
+    Scaled,
+    SmokeTested,
+)
 from deployer.request import DeploymentRequest
 
 KEEP_COUNTS = [{"VariantPropertyType": "DesiredWeight"}]
@@ -39,7 +46,7 @@ def prepare(
     sagemaker: SageMakerGateway,
     scaling: ScalingGateway,
     alarms: AlarmGateway,
-) -> dict[str, Any]:
+) -> Prepared:
     fields = request.to_payload()
     guard = guardrails.settings(fields)
     endpoint = request.endpoint_name
@@ -72,14 +79,14 @@ def prepare(
         f"{', '.join(deregistered) or 'none'}"
     )
     logger.info(message, extra={"alarms": names, "deregistered": deregistered})
-    return {
-        "Request": fields,
-        "Alarms": names,
-        "Registered": registered,
-        "Deregistered": deregistered,
-        "RetainedCounts": bool(fields.get("RetainAllVariantProperties")),
-        "Message": message,
-    }
+    return Prepared(
+        Request=fields,
+        Alarms=names,
+        Registered=registered,
+        Deregistered=deregistered,
+        RetainedCounts=bool(fields.get("RetainAllVariantProperties")),
+        Message=message,
+    )
 
 
 @tracer.capture_method
@@ -88,10 +95,10 @@ def verify(
     deployment: DeploymentRef,
     sagemaker: SageMakerGateway,
     invoker: InvokeGateway,
-) -> dict[str, Any]:
+) -> SmokeTested:
     test = guardrails.settings(request.fields).SmokeTest
     if test is None:
-        return {"Passed": True, "Message": "no smoke test in the profile"}
+        return SmokeTested(Passed=True, Message="no smoke test in the profile")
     described = sagemaker.describe_endpoint(deployment.EndpointName)
     if described is None:
         raise EndpointFailed(f"endpoint {deployment.EndpointName} disappeared")
@@ -106,7 +113,7 @@ def verify(
     if not failures:
         message = f"smoke test passed: {', '.join(variants)} answered as expected"
         logger.info(message)
-        return {"Passed": True, "Message": message}
+        return SmokeTested(Passed=True, Message=message)
     report = f"the smoke test of {name} on {deployment.EndpointConfigName} failed: " + "; ".join(
         failures
     )
@@ -126,22 +133,21 @@ def verify(
         }
     )
     logger.warning(report, extra={"restoring": previous})
-    return {"Passed": False, "Restoring": previous, "Failure": report}
+    return SmokeTested(Passed=False, Restoring=previous, Failure=report)
 
 
 @tracer.capture_method
 def restored(
-    deployment: DeploymentRef, smoke: dict[str, Any], sagemaker: SageMakerGateway
-) -> dict[str, Any]:
-    """Not done yet (``{"Done": false}``), or the SmokeTestFailed that says how the putting
-    back ended."""
-    previous, failure = str(smoke["Restoring"]), str(smoke["Failure"])
+    deployment: DeploymentRef, smoke: SmokeTested, sagemaker: SageMakerGateway
+) -> RestoreProgress:
+    """Not done yet, or the SmokeTestFailed that says how the putting back ended."""
+    previous, failure = str(smoke.Restoring), str(smoke.Failure)
     described = sagemaker.describe_endpoint(deployment.EndpointName)
     if described is None:
         raise SmokeTestFailed(f"{failure}; the endpoint disappeared while it was put back")
     status = described["EndpointStatus"]
     if status in TRANSITIONAL:
-        return {"Done": False, "Message": f"putting back {previous}: {status}"}
+        return RestoreProgress(Message=f"putting back {previous}: {status}")
     serving = described.get("EndpointConfigName")
     if status == "InService" and same_name(serving, previous):
         raise SmokeTestFailed(
@@ -161,14 +167,14 @@ def scale(
     sagemaker: SageMakerGateway,
     scaling: ScalingGateway,
     succeeded: bool,
-) -> dict[str, Any]:
+) -> Scaled:
     setting = guardrails.settings(request.fields).AutoScaling
     if setting is None and not scaling.targets(request.endpoint_name):
-        return {"Registered": [], "Deregistered": [], "Message": "no autoscaling to keep"}
+        return Scaled(Registered=[], Deregistered=[], Message="no autoscaling to keep")
     described = sagemaker.describe_endpoint(request.endpoint_name)
     if described is None or described["EndpointStatus"] != "InService":
         status = described["EndpointStatus"] if described else "gone"
-        return {"Registered": [], "Deregistered": [], "Message": f"the endpoint is {status}"}
+        return Scaled(Registered=[], Deregistered=[], Message=f"the endpoint is {status}")
     name = described["EndpointName"]
     config = sagemaker.describe_endpoint_config(described["EndpointConfigName"]) or {}
     serving = guardrails.instance_types(config.get("ProductionVariants") or [])
@@ -189,9 +195,9 @@ def scale(
         f"; deregistered {', '.join(plan.deregister) or 'nothing'}"
     )
     logger.info(message)
-    return {
-        "Registered": sorted(plan.to_register),
-        "Policies": plan.policies,
-        "Deregistered": plan.deregister,
-        "Message": message,
-    }
+    return Scaled(
+        Registered=sorted(plan.to_register),
+        Policies=plan.policies,
+        Deregistered=plan.deregister,
+        Message=message,
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -19,6 +19,14 @@ from deployer import contract
 from deployer.errors import NotificationFailed
 from deployer.gateway import AwsCallFailed, other_call
 from deployer.observability import tracer
+from deployer.payloads import (
+    Deployed,
+    ExecutionOutput,
+    ExecutionState,
+    NothingDeployed,
+    Status,
+    SupersededOutcome,
+)
 from deployer.triggers import trigger_of
 
 if TYPE_CHECKING:
@@ -28,9 +36,6 @@ if TYPE_CHECKING:
 # A cause can be long (every problem of a request): keep the event and the message small.
 MAX_CAUSE_CHARS = 4000
 MAX_SUBJECT_CHARS = 100  # SNS's limit
-
-
-Status = Literal["Succeeded", "Failed", "Superseded"]
 
 
 class OutcomeDetail(BaseModel):
@@ -80,51 +85,78 @@ def outcome_detail(
     started_at: datetime,
     finished_at: datetime,
     execution_input: Any,
-    state: dict[str, Any],
+    state: ExecutionOutput | ExecutionState,
 ) -> OutcomeDetail:
     """Build the detail from what the execution knows when it ends.
 
-    ``state`` is the state machine's data at the end: the success output, or whatever the
-    stages had gathered plus ``Failure`` {Error, Cause}. The trigger is read from the
-    execution's input, so even a request refused at Validate says where it came from.
+    ``state`` is the state machine's data at the end (see :class:`deployer.payloads.NotifyEvent`):
+    the output of a success, or whatever the stages had gathered plus its ``Failure``. The
+    trigger is read from the execution's input, so even a request refused at Validate says
+    where it came from.
     """
     trigger = trigger_of(execution_input).model_dump()
-    trigger.update({k: v for k, v in (state.get("Trigger") or {}).items() if v is not None})
-    failure = state.get("Failure") or {}
-    endpoint = state.get("Endpoint") or {}
-    deployment = state.get("Deployment") or {}
-    config = state.get("Config") or {}
-    direct = execution_input if isinstance(execution_input, dict) else {}
-
-    def first(*values: Any) -> Any:
-        return next((v for v in values if v is not None), None)
-
-    return OutcomeDetail(
+    if state.Trigger is not None:
+        trigger.update(state.Trigger.model_dump(exclude_none=True))
+    detail = OutcomeDetail(
         Status=status,
         ExecutionArn=execution_arn,
         ExecutionName=execution_name,
         Trigger=trigger["Source"],
-        EndpointName=first(
-            state.get("EndpointName"),
-            endpoint.get("EndpointName"),
-            deployment.get("EndpointName"),
-            direct.get("EndpointName") if trigger["Source"] == "direct" else None,
-        ),
-        EndpointArn=first(state.get("EndpointArn"), endpoint.get("EndpointArn")),
-        EndpointConfigName=first(state.get("EndpointConfigName"), config.get("EndpointConfigName")),
-        EndpointStatus=first(state.get("EndpointStatus"), endpoint.get("EndpointStatus")),
         ModelPackageGroupName=trigger.get("ModelPackageGroupName"),
         ModelPackageArn=trigger.get("ModelPackageArn"),
         RejectedModelPackageArn=trigger.get("RejectedModelPackageArn"),
         ManifestUri=trigger.get("ManifestUri"),
-        Action=first(state.get("Action"), deployment.get("Action")),
-        Message=first(state.get("Message"), deployment.get("Reason")),
         StartedAt=started_at,
         FinishedAt=finished_at,
         DurationSeconds=round((finished_at - started_at).total_seconds(), 3),
-        Error=failure.get("Error"),
-        Cause=_clip(failure.get("Cause")),
-        SupersededBy=(state.get("SupersededBy") or {}).get("Execution"),
+    )
+    if isinstance(state, Deployed):
+        return detail.model_copy(
+            update={
+                "EndpointName": state.EndpointName,
+                "EndpointArn": state.EndpointArn,
+                "EndpointConfigName": state.EndpointConfigName,
+                "EndpointStatus": state.EndpointStatus,
+                "Action": state.Action.value,
+                "Message": state.Message,
+            }
+        )
+    if isinstance(state, NothingDeployed):
+        return detail.model_copy(update={"Action": state.Action, "Message": state.Message})
+    if isinstance(state, SupersededOutcome):
+        return detail.model_copy(
+            update={
+                "EndpointName": state.EndpointName,
+                "EndpointConfigName": state.EndpointConfigName,
+                "Action": state.Action,
+                "Message": state.Message,
+                "SupersededBy": state.SupersededBy.Execution,
+            }
+        )
+    # a failure: what the stages had found before it
+    endpoint, deployment, config = state.Endpoint, state.Deployment, state.Config
+    direct = execution_input if isinstance(execution_input, dict) else {}
+    name = state.EndpointName or (endpoint.EndpointName if endpoint else None)
+    name = name or (deployment.EndpointName if deployment else None)
+    if (
+        name is None
+        and trigger["Source"] == "direct"
+        and isinstance(direct.get("EndpointName"), str)
+    ):
+        name = direct["EndpointName"]
+    failure = state.Failure
+    return detail.model_copy(
+        update={
+            "EndpointName": name,
+            "EndpointArn": endpoint.EndpointArn if endpoint else None,
+            "EndpointConfigName": state.EndpointConfigName
+            or (config.EndpointConfigName if config else None),
+            "EndpointStatus": endpoint.EndpointStatus if endpoint else None,
+            "Action": deployment.Action.value if deployment else None,
+            "Message": deployment.Reason if deployment else None,
+            "Error": failure.Error if failure else None,
+            "Cause": _clip(failure.Cause) if failure else None,
+        }
     )
 
 

@@ -10,27 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
-from deployer.deploy import TRANSITIONAL, Action, same_name
+from deployer.deploy import TRANSITIONAL, same_name
 from deployer.errors import (
     DeploymentTimedOut,
     EndpointFailed,
     EndpointUpdateRollbackFailed,
     EndpointUpdateRolledBack,
 )
+from deployer.payloads import Action, Assessment
 
 DEFAULT_DEADLINE_SECONDS = 3600
-
-
-class Assessment(BaseModel):
-    Done: bool
-    EndpointName: str
-    EndpointArn: str
-    EndpointStatus: str
-    EndpointConfigName: str | None
-    ElapsedSeconds: int
-    Message: str
 
 
 def elapsed_seconds(started: datetime, now: datetime) -> int:

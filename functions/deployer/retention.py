@@ -23,12 +23,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel
-
 from deployer import contract
 from deployer.errors import DeployerError
 from deployer.gateway import SageMakerGateway
 from deployer.observability import logger, tracer
+from deployer.payloads import Pruned
 
 
 def _lower(names: Iterable[str | None]) -> set[str]:
@@ -62,11 +61,6 @@ def variant_models(config: dict[str, Any]) -> set[str]:
     """The names of the models a config's variants (production and shadow) use."""
     variants = config.get("ProductionVariants", []) + config.get("ShadowProductionVariants", [])
     return {v["ModelName"] for v in variants if v.get("ModelName")}
-
-
-class Pruned(BaseModel):
-    EndpointConfigs: list[str] = []
-    Models: list[str] = []
 
 
 def is_ours(gateway: SageMakerGateway, arn: str, endpoint_name: str) -> bool:

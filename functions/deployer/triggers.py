@@ -21,9 +21,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from deployer import contract, jsontext
 from deployer.errors import (
@@ -36,23 +34,12 @@ from deployer.errors import (
 from deployer.gateway import AwsCallFailed, SageMakerGateway, other_call
 from deployer.lease import Order
 from deployer.observability import logger, tracer
+from deployer.payloads import Trigger
 from deployer.profiles import DeploymentProfile, ModelPackage, parse_profiles
 from deployer.request import MAX_PAYLOAD_BYTES, DeploymentRequest, parse_request
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
-Source = Literal["direct", "approval", "rejection", "manifest"]
-
-
-class Trigger(BaseModel):
-    """Where a deployment came from; carried through the execution into its outcome."""
-
-    Source: Source
-    ModelPackageGroupName: str | None = None
-    ModelPackageArn: str | None = None  # the package deployed (for a rollback: the older one)
-    RejectedModelPackageArn: str | None = None
-    ManifestUri: str | None = None
 
 
 @dataclass(frozen=True)

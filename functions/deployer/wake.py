@@ -27,9 +27,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from deployer import contract
-from deployer.deploy import TRANSITIONAL, Action
+from deployer.deploy import TRANSITIONAL
 from deployer.errors import DeployerError, EndpointFailed, EndpointUpdateRolledBack
 from deployer.outcome import assess, elapsed_seconds
+from deployer.payloads import Action, Step, Wakeup
 
 SOURCE = contract.ENDPOINT_SOURCE
 ENDPOINT_STATE_CHANGE = contract.ENDPOINT_STATE_CHANGE
@@ -67,24 +68,6 @@ class Waiter(BaseModel):
     DeadlineSeconds: int
 
 
-class Step(BaseModel):
-    """One change SageMaker reported: a status, or a variant's deployment step."""
-
-    model_config = ConfigDict(frozen=True)
-
-    At: datetime
-    EndpointStatus: str | None = None  # API casing
-    Variant: str | None = None
-    Status: str | None = None  # VariantStatus: Creating, ActivatingTraffic, Baking, ...
-    Message: str = ""
-
-    def describe(self) -> str:
-        if self.Variant:
-            text = f"{self.Variant}: {self.Status or ''}"
-            return f"{text} ({self.Message})" if self.Message else text
-        return f"endpoint {self.EndpointStatus}"
-
-
 class Waits(BaseModel):
     """The second item the table holds per endpoint: its parked executions, its progress."""
 
@@ -119,7 +102,7 @@ class Kind(StrEnum):
 
 class Verdict(BaseModel):
     Kind: Kind
-    Output: dict[str, Any] | None = None
+    Output: Wakeup | None = None  # WAKE: the park task's output
     Error: str | None = None
     Cause: str | None = None
 
@@ -152,15 +135,13 @@ def decide(description: dict[str, Any] | None, waiter: Waiter, now: datetime) ->
     return Verdict(Kind=Kind.WAIT)
 
 
-def _woken(description: dict[str, Any], why: str) -> dict[str, Any]:
-    return {
-        "Woken": True,
-        "EndpointStatus": description["EndpointStatus"],
-        "EndpointConfigName": description.get("EndpointConfigName"),
-        "Message": f"{description['EndpointName']} settled: {why}",
-        # the Describe state decides from this very answer: no second call
-        "Description": description,
-    }
+def _woken(description: dict[str, Any], why: str) -> Wakeup:
+    return Wakeup(
+        EndpointStatus=description["EndpointStatus"],
+        EndpointConfigName=description.get("EndpointConfigName"),
+        Message=f"{description['EndpointName']} settled: {why}",
+        Description=description,
+    )
 
 
 def _moment(value: Any) -> datetime | None:

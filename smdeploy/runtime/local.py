@@ -24,6 +24,7 @@ from moto import mock_aws
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.utils import arn_formatter
 
+from deployer.payloads import ExecutionState, execution_output
 from smdeploy import paths
 from smdeploy.executions import ProgressCallback, readable_cause, watch
 from smdeploy.runtime.emulator import Emulator, Faults, SimClock
@@ -272,6 +273,10 @@ class LocalDeployment:
         if described["status"] == "SUCCEEDED":
             output = json.loads(described.get("output") or "{}")
             outcome.output = output
+            try:  # deployed, nothing to deploy, or superseded
+                ended = execution_output(output)
+            except ValueError:  # another state machine's (a test's own): its output as it is
+                ended = None
             for key in (
                 "EndpointName",
                 "EndpointArn",
@@ -279,7 +284,7 @@ class LocalDeployment:
                 "EndpointConfigArn",
                 "EndpointStatus",
             ):
-                setattr(outcome, key, output.get(key))
+                setattr(outcome, key, getattr(ended, key, None))
         else:
             outcome.error = described.get("error")
             outcome.cause = readable_cause(described.get("cause"))
@@ -295,14 +300,17 @@ class LocalDeployment:
             details = event.get("stateExitedEventDetails") or event.get("stateEnteredEventDetails")
             if not details:
                 continue
-            state = json.loads(details.get("input") or details.get("output") or "{}")
-            if not isinstance(state, dict):
+            try:  # the execution's data between two states (deployer.payloads)
+                state = ExecutionState.model_validate_json(
+                    details.get("input") or details.get("output") or "{}"
+                )
+            except ValueError:  # the raw input, before Validate: not the deployer's data
                 continue
-            if isinstance(state.get("Config"), dict) and outcome.EndpointConfigName is None:
-                outcome.EndpointConfigName = state["Config"].get("EndpointConfigName")
-                outcome.EndpointConfigArn = state["Config"].get("EndpointConfigArn")
-            if isinstance(state.get("EndpointName"), str):  # Validate's output, for an event
-                name = name or state["EndpointName"]
+            if state.Config is not None and outcome.EndpointConfigName is None:
+                outcome.EndpointConfigName = state.Config.EndpointConfigName
+                outcome.EndpointConfigArn = state.Config.EndpointConfigArn
+            if state.EndpointName is not None:  # Validate's output, for an event
+                name = name or state.EndpointName
         if not isinstance(name, str) or not name:
             return
         outcome.EndpointName = name

@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from e2e_helpers import load_example
+from e2e_helpers import load_example, undeclared_shapes
 
+from smdeploy.executions import history
 from smdeploy.runtime.emulator import Faults
 from smdeploy.runtime.local import LocalDeployment
 
@@ -46,8 +47,14 @@ def make_account() -> Iterator[Callable[..., LocalDeployment]]:
         return account
 
     yield open_account
-    for account in reversed(opened):
-        account.__exit__(None, None, None)
+    try:
+        # every execution's data, in every test: what deployer.payloads declares
+        for account in opened:
+            for arn in account.execution_arns():
+                assert undeclared_shapes(history(account.stepfunctions, arn)) == [], arn
+    finally:
+        for account in reversed(opened):
+            account.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -34,3 +34,36 @@ def variant(request: dict[str, Any], **changes: Any) -> dict[str, Any]:
     changed = copy.deepcopy(request)
     changed["ProductionVariants"][0].update(changes)
     return changed
+
+
+def undeclared_shapes(history: list[dict[str, Any]]) -> list[str]:
+    """Where an execution's data is not what ``deployer.payloads`` declares: each Lambda
+    function's answer and each park's output must be exactly its state's declared result
+    (nothing missing, nothing more), and each shaping Pass state's output must read as its
+    declared model with no field it does not declare."""
+    from deployer.payloads import RESULTS, result_of
+    from smdeploy.executions import output_of
+    from smdeploy.paths import DEFINITION
+
+    states = json.loads(DEFINITION.read_text())["States"]
+    problems: list[str] = []
+    state = ""
+    for event in history:
+        if "stateEnteredEventDetails" in event:
+            state = event["stateEnteredEventDetails"]["name"]
+        if event["type"] in ("LambdaFunctionSucceeded", "TaskSucceeded"):
+            output = output_of(event)
+            found = result_of(state, output)
+            if found is None or found.to_json() != output:
+                problems.append(f"{state} answered {output}")
+        exited = event.get("stateExitedEventDetails")
+        if event["type"] == "PassStateExited" and exited and exited["name"] in RESULTS:
+            name = exited["name"]
+            output = json.loads(exited.get("output") or "null")
+            path = states[name].get("ResultPath", "$")
+            for part in path.split(".")[1:]:
+                output = output.get(part) if isinstance(output, dict) else None
+            model = RESULTS[name]
+            if result_of(name, output) is None or not set(output) <= set(model.model_fields):
+                problems.append(f"{name} handed on {output}, not a {model.__name__}")
+    return problems

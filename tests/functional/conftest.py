@@ -28,7 +28,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from deployer import clients, contract
+from deployer import clients, contract, payloads
 from deployer.handlers import configure, deploy, describe, lease, validate
 from smdeploy import paths
 from smdeploy.runtime.emulator import Emulator, Faults, LambdaContext, SimClock
@@ -51,6 +51,15 @@ def execution_arn(name: str) -> str:
 def context_for(stage: str) -> LambdaContext:
     name = f"smdeploy-{stage}"
     return LambdaContext(name, f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}", 256, 60)
+
+
+def declared(state: str, answer: dict[str, Any]) -> dict[str, Any]:
+    """``answer``, once checked to be exactly what ``deployer.payloads`` declares that the
+    state hands on: nothing missing, nothing more."""
+    found = payloads.result_of(state, answer)
+    assert found is not None, f"{state} answered {answer}"
+    assert found.to_json() == answer, f"{state} answered more or less than {type(found)}"
+    return answer
 
 
 def iso(moment: datetime) -> str:
@@ -85,11 +94,12 @@ class Aws:
         """``$$.State.EnteredTime`` for a state entered ``offset_seconds`` after now."""
         return iso(self.now() + timedelta(seconds=offset_seconds))
 
-    # the handlers, with the payloads statemachine/deployer.asl.json gives them
+    # the handlers, with the payloads statemachine/deployer.asl.json gives them (each built
+    # with its deployer.payloads model), each answer checked against the declared result
 
     def validate(self, raw: Any, execution: str = "exec-validate") -> dict[str, Any]:
-        event = {"Execution": execution, "Input": raw, "StartTime": self.entered()}
-        return validate.handler(event, context_for("validate"))
+        event = payloads.ValidateEvent(Execution=execution, Input=raw, StartTime=self.entered())
+        return declared("Validate", validate.handler(event.to_json(), context_for("validate")))
 
     def lease(
         self,
@@ -103,18 +113,21 @@ class Aws:
     ) -> dict[str, Any]:
         """The Lease function (Admit or Release). The executions named here do not exist in
         Step Functions, so a holder other than the caller counts as ended (taken over)."""
-        event = {
-            "Execution": execution,
-            "Action": action,
-            "ExecutionArn": execution_arn(execution),
-            "StartTime": started or self.entered(),
-            "EnteredTime": self.entered(),
-            "EndpointName": endpoint,
-            "EndpointConfigName": config,
-            "Order": order or {"At": self.entered(), "Tiebreak": execution},
-            **extra,
-        }
-        return lease.handler(event, context_for("lease"))
+        event = payloads.LeaseEvent.model_validate(
+            {
+                "Execution": execution,
+                "Action": action,
+                "ExecutionArn": execution_arn(execution),
+                "StartTime": started or self.entered(),
+                "EnteredTime": self.entered(),
+                "EndpointName": endpoint,
+                "EndpointConfigName": config,
+                "Order": order or {"At": self.entered(), "Tiebreak": execution},
+                **extra,
+            }
+        )
+        answer = lease.handler(event.to_json(), context_for("lease"))
+        return declared("Admit" if action == "Admit" else "Release", answer)
 
     def admit(self, request: dict[str, Any], config: str, execution: str = "exec-1") -> dict:
         """Admit ``execution`` to the request's endpoint; its claim (as Deploy gets it)."""
@@ -130,8 +143,8 @@ class Aws:
         return json.loads(item["Record"]["S"]) if item else {}
 
     def configure(self, request: dict[str, Any], execution: str = "exec-1") -> dict[str, Any]:
-        event = {"Execution": execution, "Request": request}
-        return configure.handler(event, context_for("configure"))
+        event = payloads.ConfigureEvent(Execution=execution, Request=request)
+        return declared("Configure", configure.handler(event.to_json(), context_for("configure")))
 
     def deploy(
         self,
@@ -144,27 +157,32 @@ class Aws:
         StartDeadline state that follows Deploy records it (``entered``: when that state was
         entered), and ``Claim``, the execution's claim on the endpoint."""
         claim = self.admit(request, config["EndpointConfigName"], execution)
-        event = {
-            "Execution": execution,
-            "Request": request,
-            "Config": config,
-            "Claim": claim,
-            "EnteredTime": self.entered(),
-        }
-        result = deploy.handler(event, context_for("deploy"))
+        event = payloads.DeployEvent.model_validate(
+            {
+                "Execution": execution,
+                "Request": request,
+                "Config": config,
+                "Claim": claim,
+                "EnteredTime": self.entered(),
+            }
+        )
+        result = declared("Deploy", deploy.handler(event.to_json(), context_for("deploy")))
         return {**result, "StartedAt": entered or self.entered(), "Claim": claim}
 
     def describe(
         self, deployment: dict[str, Any], entered: str | None = None, execution: str = "exec-1"
     ) -> dict[str, Any]:
-        event = {
-            "Execution": execution,
-            "Deployment": {k: v for k, v in deployment.items() if k not in ("StartedAt", "Claim")},
-            "Claim": deployment["Claim"],
-            "StartedAt": deployment["StartedAt"],
-            "EnteredTime": entered or self.entered(),
-        }
-        return describe.handler(event, context_for("describe"))
+        event = payloads.DescribeEvent.model_validate(
+            {
+                "Execution": execution,
+                "Deployment": deployment,
+                "Claim": deployment["Claim"],
+                "StartedAt": deployment["StartedAt"],
+                "EnteredTime": entered or self.entered(),
+            }
+        )
+        answer = describe.handler(event.to_json(), context_for("describe"))
+        return declared("DescribeEndpoint", answer)
 
     # compositions
 

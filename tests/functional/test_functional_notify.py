@@ -4,6 +4,7 @@ them (an SQS queue behind a rule on the default bus, another subscribed to the t
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -12,6 +13,16 @@ import pytest
 from deployer import clients, contract
 from deployer.errors import NotificationFailed
 from deployer.handlers import notify
+from deployer.payloads import (
+    Action,
+    Caught,
+    Deployed,
+    ExecutionState,
+    NotifyEvent,
+    Payload,
+    Status,
+    Trigger,
+)
 from smdeploy.runtime.emulator import LambdaContext
 
 ARN = "arn:aws:states:us-east-1:123456789012:execution:smdeploy-deployer:run-1"
@@ -65,28 +76,37 @@ def subscribers(aws, monkeypatch):
     clients.use_client("sns", None)
 
 
-def run_notify(aws, status: str, state: dict[str, Any], execution_input: Any) -> dict[str, Any]:
-    event = {
-        "Execution": "run-1",
-        "ExecutionArn": ARN,
-        "Status": status,
-        "StartTime": "2026-01-01T00:00:00.000Z",
-        "EnteredTime": "2026-01-01T00:05:12.500Z",
-        "Input": execution_input,
-        "State": state,
-    }
+def run_notify(aws, status: Status, state: Payload, execution_input: Any) -> dict[str, Any]:
+    event = NotifyEvent(
+        Execution="run-1",
+        ExecutionArn=ARN,
+        Status=status,
+        StartTime=datetime(2026, 1, 1, tzinfo=UTC),
+        EnteredTime=datetime(2026, 1, 1, 0, 5, 12, 500000, tzinfo=UTC),
+        Input=execution_input,
+        State=state,
+    )
     context = LambdaContext("smdeploy-notify", ARN.replace("states", "lambda"), 256, 60)
-    return notify.handler(event, context)
+    return notify.handler(event.to_json(), context)
+
+
+def deployed(name: str = "churn-predictor") -> Deployed:
+    """The output of the state DeploymentSucceeded."""
+    return Deployed(
+        EndpointName=name,
+        EndpointArn=f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}",
+        EndpointConfigName=f"{name}-0123456789",
+        EndpointConfigArn=f"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/{name}-0",
+        EndpointStatus="InService",
+        Action=Action.CREATE,
+        Message="CreateEndpoint: ...",
+        ModelsCreated=[],
+        Trigger=Trigger(Source="direct"),
+    )
 
 
 def test_a_success_is_published_once_on_the_bus_and_once_on_the_topic(aws, subscribers):
-    state = {
-        "EndpointName": "churn-predictor",
-        "EndpointConfigName": "churn-predictor-0123456789",
-        "EndpointStatus": "InService",
-        "Action": "CREATE",
-        "Trigger": {"Source": "direct"},
-    }
+    state = deployed()
 
     run_notify(aws, "Succeeded", state, {"EndpointName": "churn-predictor"})
 
@@ -110,7 +130,7 @@ def test_a_success_is_published_once_on_the_bus_and_once_on_the_topic(aws, subsc
 
 
 def test_a_failure_is_published_with_its_error_and_cause(aws, subscribers):
-    state = {"Failure": {"Error": "RequestInvalid", "Cause": "1 problem in the request"}}
+    state = ExecutionState(Failure=Caught(Error="RequestInvalid", Cause="1 problem in the request"))
 
     run_notify(aws, "Failed", state, {"EndpointName": "churn-predictor", "Oops": 1})
 
@@ -128,4 +148,4 @@ def test_a_missing_topic_is_a_retryable_notification_failure(aws, subscribers, m
     monkeypatch.setenv(contract.ENV_TOPIC_ARN, subscribers.topic_arn + "-gone")
 
     with pytest.raises(NotificationFailed, match=r"Publish to .*-gone"):
-        run_notify(aws, "Succeeded", {"EndpointName": "e"}, {})
+        run_notify(aws, "Succeeded", deployed("e"), {})

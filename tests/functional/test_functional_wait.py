@@ -7,6 +7,7 @@ from typing import Any
 
 from deployer import contract
 from deployer.handlers import wait
+from deployer.payloads import Parked, ParkEvent
 from smdeploy.runtime.emulator import LambdaContext
 from smdeploy.runtime.install import TABLE_NAME
 
@@ -30,14 +31,18 @@ def waits(aws: Aws) -> dict[str, Any]:
 
 
 def park(aws: Aws, deployment: dict[str, Any], token: str = "token-1") -> dict[str, Any]:
-    event = {
-        "Execution": "exec-1",
-        "TaskToken": token,
-        "Deployment": {k: v for k, v in deployment.items() if k not in ("StartedAt", "Claim")},
-        "StartedAt": deployment["StartedAt"],
-        "EnteredTime": aws.entered(),
-    }
-    return wait.handler(event, context_for("wait"))
+    event = ParkEvent.model_validate(
+        {
+            "Execution": "exec-1",
+            "TaskToken": token,
+            "Deployment": deployment,
+            "StartedAt": deployment["StartedAt"],
+            "EnteredTime": aws.entered(),
+        }
+    )
+    answer = wait.handler(event.to_json(), context_for("wait"))
+    assert Parked.model_validate(answer).to_json() == answer
+    return answer
 
 
 def endpoint_event(aws: Aws, detail_type: str, status: str, **detail: Any) -> dict[str, Any]:

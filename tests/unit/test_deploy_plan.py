@@ -2,8 +2,9 @@
 
 import pytest
 
-from deployer.deploy import Action, plan, policy_seconds, tag_changes
+from deployer.deploy import plan, policy_seconds, tag_changes
 from deployer.errors import EndpointBusy, EndpointNotUpdatable, EndpointReplacing
+from deployer.payloads import Action
 
 ENDPOINT = "churn-predictor"
 TARGET = "churn-predictor-1a2b3c4d5e"

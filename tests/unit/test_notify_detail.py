@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from deployer.notify import MAX_CAUSE_CHARS, _subject, outcome_detail
+from deployer.payloads import NotifyEvent
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = START + timedelta(seconds=312.5)
@@ -24,27 +25,47 @@ APPROVAL = {
 
 
 def detail(status, execution_input, state):
+    """The detail of the Notify event the state machine would send with this state."""
+    event = NotifyEvent(
+        Execution="run-1",
+        ExecutionArn=ARN,
+        Status=status,
+        StartTime=START,
+        EnteredTime=END,
+        Input=execution_input,
+        State=state,
+    )
     return outcome_detail(
-        status=status,
-        execution_arn=ARN,
-        execution_name="run-1",
-        started_at=START,
-        finished_at=END,
-        execution_input=execution_input,
-        state=state,
+        status=event.Status,
+        execution_arn=event.ExecutionArn,
+        execution_name=event.Execution,
+        started_at=event.StartTime,
+        finished_at=event.EnteredTime,
+        execution_input=event.Input,
+        state=event.State,
     )
 
 
-def test_a_success_carries_the_endpoint_the_package_and_the_duration():
-    output = {
+def deployed(**fields):
+    """The output of the state DeploymentSucceeded."""
+    return {
         "EndpointName": "churn-predictor",
         "EndpointArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn-predictor",
         "EndpointConfigName": "churn-predictor-0123456789",
+        "EndpointConfigArn": (
+            "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/churn-predictor-0123456789"
+        ),
         "EndpointStatus": "InService",
         "Action": "UPDATE",
         "Message": "UpdateEndpoint: ...",
-        "Trigger": {"Source": "approval", "ModelPackageArn": PACKAGE},
+        "ModelsCreated": [],
+        "Trigger": {"Source": "direct"},
+        **fields,
     }
+
+
+def test_a_success_carries_the_endpoint_the_package_and_the_duration():
+    output = deployed(Trigger={"Source": "approval", "ModelPackageArn": PACKAGE})
 
     found = detail("Succeeded", APPROVAL, output)
 
@@ -72,8 +93,19 @@ def test_a_failure_after_validate_names_the_endpoint_and_the_error():
         "EndpointName": "churn-predictor",
         "EndpointConfigName": "churn-predictor-0123456789",
         "Trigger": {"Source": "approval", "ModelPackageArn": PACKAGE},
-        "Config": {"EndpointConfigName": "churn-predictor-0123456789"},
-        "Deployment": {"Action": "CREATE", "EndpointName": "churn-predictor"},
+        "Config": {
+            "EndpointConfigName": "churn-predictor-0123456789",
+            "EndpointConfigArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/c",
+            "ConfigCreated": True,
+            "ModelsCreated": [],
+            "ModelsReused": [],
+        },
+        "Deployment": {
+            "Action": "CREATE",
+            "Reason": "CreateEndpoint: ...",
+            "EndpointName": "churn-predictor",
+            "EndpointConfigName": "churn-predictor-0123456789",
+        },
         "Failure": {"Error": "EndpointFailed", "Cause": "endpoint churn-predictor is Failed"},
     }
 
@@ -115,7 +147,13 @@ def test_a_rejection_names_both_packages():
     rejection = {**APPROVAL, "detail": {**APPROVAL["detail"], "ModelApprovalStatus": "Rejected"}}
     older = PACKAGE.replace("/2", "/1")
 
-    found = detail("Succeeded", rejection, {"Trigger": {"ModelPackageArn": older}})
+    skipped = {
+        "Action": "SKIPPED",
+        "Message": "nothing to deploy",
+        "Trigger": {"Source": "rejection", "ModelPackageArn": older},
+    }
+
+    found = detail("Succeeded", rejection, skipped)
 
     assert (found.Trigger, found.ModelPackageArn, found.RejectedModelPackageArn) == (
         "rejection",
@@ -137,7 +175,7 @@ def test_a_long_cause_is_clipped_and_says_so():
 @pytest.mark.parametrize(
     ("status", "state", "expected"),
     [
-        ("Succeeded", {"EndpointName": "churn"}, "smdeploy: churn deployed"),
+        ("Succeeded", deployed(EndpointName="churn"), "smdeploy: churn deployed"),
         (
             "Failed",
             {"EndpointName": "churn", "Failure": {"Error": "EndpointFailed", "Cause": "c"}},
@@ -145,10 +183,10 @@ def test_a_long_cause_is_clipped_and_says_so():
         ),
         (
             "Succeeded",
-            {"Action": "SKIPPED", "Message": "stale"},
+            {"Action": "SKIPPED", "Message": "stale", "Trigger": {"Source": "approval"}},
             "smdeploy: run-1 nothing to deploy",
         ),
-        ("Succeeded", {"EndpointName": "é" * 200}, "smdeploy: " + "?" * 90),
+        ("Succeeded", deployed(EndpointName="é" * 200), "smdeploy: " + "?" * 90),
     ],
 )
 def test_the_subject_is_short_ascii_and_says_what_happened(status, state, expected):

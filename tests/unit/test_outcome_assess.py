@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from deployer.deploy import Action
 from deployer.errors import (
     DeploymentTimedOut,
     EndpointFailed,
@@ -12,6 +11,7 @@ from deployer.errors import (
     EndpointUpdateRolledBack,
 )
 from deployer.outcome import assess, elapsed_seconds
+from deployer.payloads import Action
 
 ENDPOINT = "churn-predictor"
 ARN = f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}"

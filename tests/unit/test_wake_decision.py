@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from deployer.deploy import Action
+from deployer.payloads import Action
 from deployer.wake import (
     STEPS_REMEMBERED,
     Kind,
@@ -175,7 +175,8 @@ def test_decide(description, who, kind, error):
     if kind is Kind.FAIL:
         assert verdict.Cause
     if kind is Kind.WAKE:
-        assert verdict.Output["Description"] == description  # the Describe state reuses it
+        assert verdict.Output is not None
+        assert verdict.Output.Description == description  # the Describe state reuses it
 
 
 def test_one_description_settles_each_waiter_by_its_own_config():

@@ -9,13 +9,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients
 from deployer.configure import configure
-from deployer.events import ConfigureEvent
 from deployer.gateway import SageMakerGateway
 from deployer.observability import (
     MetricUnit,
     metrics,
     stage_handler,
 )
+from deployer.payloads import ConfigureEvent
 from deployer.request import parse_request
 
 
@@ -28,4 +28,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(
         name="EndpointConfigsCreated", unit=MetricUnit.Count, value=int(result.ConfigCreated)
     )
-    return result.model_dump(mode="json")
+    return result.to_json()

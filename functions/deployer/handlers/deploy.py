@@ -9,7 +9,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients
 from deployer.deploy import deploy
-from deployer.events import DeployEvent
 from deployer.gateway import SageMakerGateway
 from deployer.ledger import LeasedRollout, Ledger
 from deployer.observability import (
@@ -17,6 +16,7 @@ from deployer.observability import (
     metrics,
     stage_handler,
 )
+from deployer.payloads import DeployEvent
 from deployer.request import parse_request
 from deployer.timing import deployment_deadline, park_seconds
 
@@ -38,4 +38,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="Deployments", unit=MetricUnit.Count, value=1)
     # the park after it lasts at most the safety-net interval, and never past the deadline
     parked = park_seconds(0, deployment_deadline(result.PolicySeconds))
-    return result.model_dump(mode="json") | {"ParkSeconds": parked}
+    return result.model_copy(update={"ParkSeconds": parked}).to_json()

@@ -16,7 +16,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, contract
 from deployer.errors import EndpointFailed, EndpointUpdateRolledBack
-from deployer.events import DescribeEvent
 from deployer.gateway import SageMakerGateway
 from deployer.lease import Claim, Record
 from deployer.ledger import Ledger
@@ -27,6 +26,7 @@ from deployer.observability import (
     stage_handler,
 )
 from deployer.outcome import assess, elapsed_seconds
+from deployer.payloads import Described, DescribeEvent, Wakeup
 from deployer.retention import prune
 from deployer.timing import deployment_deadline, park_seconds
 
@@ -49,8 +49,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deployment = stage.Deployment
     gateway = SageMakerGateway(clients.sagemaker())
     ledger = Ledger.from_environment()
-    description = (stage.Woken or {}).get("Description")
-    if not isinstance(description, dict):  # nothing woke it (already deployed): look now
+    # what woke it, or nothing (already deployed) or the park's timeout: look now
+    woken = stage.Woken
+    if isinstance(woken, Wakeup):
+        description: dict[str, Any] | None = woken.Description
+    else:
         description = gateway.describe_endpoint(deployment.EndpointName)
         metrics.add_metric(name="EndpointDescribes", unit=MetricUnit.Count, value=1)
     if description is None:
@@ -78,34 +81,35 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             f"{description.get('EndpointConfigName')}"
         )
         logger.info(message)
-        return {
-            "Done": True,
-            "Outcome": "SUPERSEDED",
-            "SupersededBy": newer.model_dump(mode="json"),
-            "Message": message,
-            "EndpointName": description["EndpointName"],
-            "EndpointArn": description["EndpointArn"],
-            "EndpointStatus": description["EndpointStatus"],
-        }
+        return Described(
+            Done=True,
+            Outcome="SUPERSEDED",
+            SupersededBy=newer,
+            Message=message,
+            EndpointName=description["EndpointName"],
+            EndpointArn=description["EndpointArn"],
+            EndpointStatus=description["EndpointStatus"],
+            EndpointConfigName=description.get("EndpointConfigName"),
+            ElapsedSeconds=elapsed,
+        ).to_json()
     logger.info(assessment.Message, extra={"endpoint_status": assessment.EndpointStatus})
-    out = assessment.model_dump(mode="json") | {"Outcome": "SUCCEEDED" if assessment.Done else None}
     if not assessment.Done:  # parks again, at most until the deadline
-        out["ParkSeconds"] = park_seconds(elapsed, deadline)
-    if assessment.Done:
-        # Under the lease: nothing else changes the endpoint while this runs.
-        record = ledger.read(deployment.EndpointName)
-        pruned = prune(
-            gateway,
-            deployment.EndpointName,
-            keep=config_retention(),
-            target=deployment.EndpointConfigName,
-            served=record.Served,
-            protected=[
-                description.get("EndpointConfigName"),
-                (description.get("PendingDeploymentSummary") or {}).get("EndpointConfigName"),
-                deployment.PreviousEndpointConfigName,
-                *record.configs_in_use(),
-            ],
-        )
-        out["Deleted"] = pruned.model_dump()
-    return out
+        return Described(
+            **assessment.model_dump(), ParkSeconds=park_seconds(elapsed, deadline)
+        ).to_json()
+    # Under the lease: nothing else changes the endpoint while this runs.
+    record = ledger.read(deployment.EndpointName)
+    pruned = prune(
+        gateway,
+        deployment.EndpointName,
+        keep=config_retention(),
+        target=deployment.EndpointConfigName,
+        served=record.Served,
+        protected=[
+            description.get("EndpointConfigName"),
+            (description.get("PendingDeploymentSummary") or {}).get("EndpointConfigName"),
+            deployment.PreviousEndpointConfigName,
+            *record.configs_in_use(),
+        ],
+    )
+    return Described(**assessment.model_dump(), Outcome="SUCCEEDED", Deleted=pruned).to_json()

@@ -9,10 +9,10 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, guarding
-from deployer.events import GuardrailsEvent
 from deployer.gateway import SageMakerGateway
 from deployer.guardrails_gateway import AlarmGateway, InvokeGateway, ScalingGateway
 from deployer.observability import MetricUnit, metrics, stage_handler
+from deployer.payloads import GuardrailsEvent
 from deployer.request import parse_request
 
 
@@ -27,26 +27,24 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             sagemaker,
             ScalingGateway(clients.application_autoscaling()),
             AlarmGateway(clients.cloudwatch()),
-        )
+        ).to_json()
     if stage.Action in ("Scale", "Rescale"):
         return guarding.scale(
             request,
             sagemaker,
             ScalingGateway(clients.application_autoscaling()),
             succeeded=stage.Action == "Scale",
-        )
-    if stage.Deployment is None:
-        raise ValueError(f"{stage.Action} needs the Deployment")
+        ).to_json()
+    assert stage.Deployment is not None  # GuardrailsEvent checked it
     if stage.Action == "Verify":
         result = guarding.verify(
             request, stage.Deployment, sagemaker, InvokeGateway(clients.sagemaker_runtime())
         )
         metrics.add_metric(
-            name="SmokeTestsPassed" if result["Passed"] else "SmokeTestsFailed",
+            name="SmokeTestsPassed" if result.Passed else "SmokeTestsFailed",
             unit=MetricUnit.Count,
             value=1,
         )
-        return result
-    if stage.SmokeTest is None:
-        raise ValueError("Restored needs the SmokeTest result")
-    return guarding.restored(stage.Deployment, stage.SmokeTest, sagemaker)
+        return result.to_json()
+    assert stage.SmokeTest is not None  # GuardrailsEvent checked it
+    return guarding.restored(stage.Deployment, stage.SmokeTest, sagemaker).to_json()

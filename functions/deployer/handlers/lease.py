@@ -9,10 +9,10 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, contract
-from deployer.events import LeaseEvent
 from deployer.lease import Claim, Decision, admit, executions_to_check, release
 from deployer.ledger import Ledger, running
 from deployer.observability import MetricUnit, logger, metrics, stage_handler
+from deployer.payloads import Admitted, LeaseEvent, Released
 
 
 def ledger() -> Ledger:
@@ -21,8 +21,9 @@ def ledger() -> Ledger:
 
 def claim_of(stage: LeaseEvent) -> Claim:
     """This execution's claim on the endpoint (its lease ends with its own time limit)."""
-    if stage.Order is None or stage.EndpointConfigName is None:
-        raise ValueError("Admit needs Order and EndpointConfigName")
+    # LeaseEvent checked that Admit has both
+    assert stage.Order is not None
+    assert stage.EndpointConfigName is not None
     return Claim(
         Execution=stage.ExecutionArn,
         Order=stage.Order,
@@ -65,13 +66,13 @@ def _admit(stage: LeaseEvent) -> dict[str, Any]:
     else:
         message = f"this execution holds the lease on endpoint {stage.EndpointName}"
     logger.info(message, extra={"decision": admission.Decision.value})
-    return {
-        "Decision": admission.Decision.value,
-        "Claim": me.model_dump(mode="json"),
-        "By": by.model_dump(mode="json") if by else None,
-        "WaitSeconds": admission.WaitSeconds,
-        "Message": message,
-    }
+    return Admitted(
+        Decision=admission.Decision,
+        Claim=me,
+        By=by,
+        WaitSeconds=admission.WaitSeconds,
+        Message=message,
+    ).to_json()
 
 
 def _release(stage: LeaseEvent) -> dict[str, Any]:
@@ -82,11 +83,11 @@ def _release(stage: LeaseEvent) -> dict[str, Any]:
         None,
     )
     if mine is None:
-        return {"Released": False}  # nothing of this execution's is held or waiting
+        return Released(Released=False).to_json()  # nothing of this execution's is held
     succeeded = stage.Outcome == "Succeeded"
     table.write(release(record, mine, succeeded, stage.ServedConfig if succeeded else None))
     logger.info("endpoint released", extra={"outcome": stage.Outcome})
-    return {"Released": True}
+    return Released(Released=True).to_json()
 
 
 @stage_handler

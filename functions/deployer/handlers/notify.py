@@ -9,7 +9,6 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, contract
-from deployer.events import NotifyEvent
 from deployer.notify import outcome_detail, publish
 from deployer.observability import (
     MetricUnit,
@@ -17,6 +16,7 @@ from deployer.observability import (
     metrics,
     stage_handler,
 )
+from deployer.payloads import NotifyEvent, Published
 
 
 @stage_handler
@@ -40,4 +40,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     metrics.add_metric(name=f"Deployments{stage.Status}", unit=MetricUnit.Count, value=1)
     logger.info("outcome published", extra={"detail": detail.model_dump(mode="json")})
-    return {"Published": True}
+    return Published(Published=True).to_json()

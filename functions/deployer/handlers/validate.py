@@ -8,17 +8,16 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from deployer import clients
+from deployer import clients, lease
 from deployer.errors import RequestInvalid
-from deployer.events import ValidateEvent
 from deployer.gateway import SageMakerGateway
-from deployer.lease import Order
 from deployer.observability import (
     MetricUnit,
     logger,
     metrics,
     stage_handler,
 )
+from deployer.payloads import Accepted, Skipped, ValidateEvent
 from deployer.triggers import Settings, resolve
 
 
@@ -35,15 +34,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         rules = sorted({violation.rule for violation in error.violations})
         logger.warning("request rejected", extra={"problems": error.problems, "rules": rules})
         raise
-    trigger = resolution.trigger.model_dump(exclude_none=True)
+    trigger = resolution.trigger
     logger.append_keys(trigger=resolution.trigger.Source)
     if resolution.request is None:
         metrics.add_metric(name="TriggersSkipped", unit=MetricUnit.Count, value=1)
         logger.info("nothing to deploy", extra={"reason": resolution.skip})
-        return {"Skip": resolution.skip, "Trigger": trigger}
+        return Skipped(Skip=resolution.skip or "", Trigger=trigger).to_json()
     request = resolution.request
     # The order of this deployment among those of its endpoint: newest intent wins.
-    order = resolution.order or Order(At=stage.StartTime, Tiebreak=stage.Execution)
+    order = resolution.order or lease.Order(At=stage.StartTime, Tiebreak=stage.Execution)
     metrics.add_metric(name="RequestsAccepted", unit=MetricUnit.Count, value=1)
     logger.info(
         "request accepted",
@@ -52,10 +51,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "endpoint_config_name": request.endpoint_config_name,
         },
     )
-    return {
-        "Request": request.to_payload(),
-        "EndpointName": request.endpoint_name,
-        "EndpointConfigName": request.endpoint_config_name,
-        "Order": order.model_dump(mode="json"),
-        "Trigger": trigger,
-    }
+    return Accepted(
+        Request=request.to_payload(),
+        EndpointName=request.endpoint_name,
+        EndpointConfigName=request.endpoint_config_name,
+        Order=order,
+        Trigger=trigger,
+    ).to_json()

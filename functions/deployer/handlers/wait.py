@@ -18,10 +18,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients
 from deployer.errors import LeaseContention
-from deployer.events import ParkEvent
 from deployer.gateway import SageMakerGateway
 from deployer.ledger import Ledger, complete
 from deployer.observability import MetricUnit, logger, metrics, stage_handler
+from deployer.payloads import Parked, ParkEvent
 from deployer.timing import deployment_deadline
 from deployer.wake import (
     Kind,
@@ -45,8 +45,8 @@ def _settle(waiter: Waiter, verdict: Verdict, waits: Waits) -> bool:
     error = (verdict.Error or "", verdict.Cause or "") if verdict.Kind is Kind.FAIL else None
     output = None
     if verdict.Output is not None:
-        steps = [s.model_dump(mode="json") for s in waits.Steps if s.At >= waiter.StartedAt]
-        output = {**verdict.Output, "Steps": steps}
+        steps = [s for s in waits.Steps if s.At >= waiter.StartedAt]
+        output = verdict.Output.model_copy(update={"Steps": steps}).to_json()
     return complete(clients.stepfunctions(), waiter.Token, output, error)
 
 
@@ -72,7 +72,7 @@ def _park(stage: ParkEvent) -> dict[str, Any]:
         with contextlib.suppress(LeaseContention):
             ledger.write_waits(unregister(stored, {waiter.Execution}))
     logger.info("parked", extra={"verdict": verdict.Kind.value})
-    return {"Parked": verdict.Kind is Kind.WAIT, "Verdict": verdict.Kind.value}
+    return Parked(Parked=verdict.Kind is Kind.WAIT, Verdict=verdict.Kind.value).to_json()
 
 
 def _wake(event: dict[str, Any]) -> dict[str, Any]:
