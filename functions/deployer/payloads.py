@@ -12,9 +12,12 @@ Everyone reads these models and nothing else: the handlers (they parse their eve
 their result through them), the Notify function's detail, the CLI's ``--wait``/``watch``/
 ``status`` (which read an execution's history through the Step Functions API) and the local
 runtime. ``tests/unit/test_payloads_asl.py`` walks the ASL and checks that every Task's
-``Parameters``, every path and every Choice's variable match these models, and the
-functional tests check that every stage's output in a real execution's history is exactly the
-declared result.
+``Parameters``, every path and every Choice's variable match these models; the functional
+tests check that each handler's answer is exactly its declared result, and after every
+end-to-end test every execution's history is checked the same way. The lease's own shapes
+(:class:`~deployer.lease.Order`, :class:`~deployer.lease.Claim`) are the lease's, carried
+here as they are; AWS's events (EventBridge's, read by :mod:`deployer.wake` and
+:mod:`deployer.triggers`) are AWS's.
 
 Every payload carries ``Execution`` (the execution name): the logs' correlation id.
 Field names keep SageMaker's and Step Functions' casing, as the ASL paths do.
