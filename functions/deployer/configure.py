@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from deployer import contract
 from deployer.compare import differences
 from deployer.errors import EndpointConfigConflict, ModelConflict, ModelNotFound
 from deployer.gateway import AlreadyExists, SageMakerGateway
+from deployer.model import Model
 from deployer.observability import logger, tracer
 from deployer.request import DeploymentRequest
 
@@ -22,7 +21,7 @@ from deployer.request import DeploymentRequest
 _MODEL_COMPARED = ("PrimaryContainer", "Containers", "ExecutionRoleArn", "InferenceExecutionConfig")
 
 
-class ConfigureResult(BaseModel):
+class ConfigureResult(Model):
     EndpointConfigName: str
     EndpointConfigArn: str
     ConfigCreated: bool

@@ -17,8 +17,6 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Protocol
 
-from pydantic import BaseModel
-
 from deployer import contract
 from deployer.configure import marked
 from deployer.errors import (
@@ -29,6 +27,7 @@ from deployer.errors import (
 )
 from deployer.gateway import SageMakerGateway
 from deployer.lease import Claim
+from deployer.model import Model
 from deployer.observability import logger, tracer
 from deployer.request import DeploymentRequest
 
@@ -51,7 +50,7 @@ class Action(StrEnum):
     SUPERSEDED = "SUPERSEDED"  # a newer deployment of the endpoint made this one unnecessary
 
 
-class Plan(BaseModel):
+class Plan(Model):
     action: Action
     reason: str
     delete_first: bool = False  # REPLACE: DeleteEndpoint now, CreateEndpoint once it is gone
@@ -124,7 +123,7 @@ def plan(
     )
 
 
-class DeployResult(BaseModel):
+class DeployResult(Model):
     Action: Action
     Reason: str
     EndpointName: str
@@ -134,8 +133,8 @@ class DeployResult(BaseModel):
     # seconds the update policy may legitimately take (MaximumExecutionTimeoutInSeconds)
     PolicySeconds: int | None = None
     SupersededBy: Claim | None = None
-    TagsAdded: list[str] = []
-    TagsRemoved: list[str] = []
+    TagsAdded: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
+    TagsRemoved: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
 
 
 class Rollout(Protocol):

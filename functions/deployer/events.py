@@ -8,14 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
 from deployer import lease
 from deployer.deploy import Action
 from deployer.lease import Claim
+from deployer.model import Model
 
 
-class StageEvent(BaseModel):
+class StageEvent(Model):
     Execution: str
 
 
@@ -28,7 +27,7 @@ class ConfigureEvent(StageEvent):
     Request: dict[str, Any]
 
 
-class ConfigRef(BaseModel):
+class ConfigRef(Model):
     EndpointConfigName: str
 
 
@@ -39,7 +38,7 @@ class DeployEvent(StageEvent):
     EnteredTime: datetime  # $$.State.EnteredTime: "now", on the state machine's clock
 
 
-class DeploymentRef(BaseModel):
+class DeploymentRef(Model):
     Action: Action
     EndpointName: str
     EndpointConfigName: str

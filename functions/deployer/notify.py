@@ -13,11 +13,10 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel
-
 from deployer import contract
 from deployer.errors import NotificationFailed
 from deployer.gateway import AwsCallFailed, other_call
+from deployer.model import Model
 from deployer.observability import tracer
 from deployer.triggers import trigger_of
 
@@ -33,7 +32,7 @@ MAX_SUBJECT_CHARS = 100  # SNS's limit
 Status = Literal["Succeeded", "Failed", "Superseded"]
 
 
-class OutcomeDetail(BaseModel):
+class OutcomeDetail(Model):
     """The detail of the outcome event and the body of the SNS message."""
 
     Status: Status

@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from deployer.deploy import TRANSITIONAL, Action, same_name
 from deployer.errors import (
     DeploymentTimedOut,
@@ -19,11 +17,12 @@ from deployer.errors import (
     EndpointUpdateRollbackFailed,
     EndpointUpdateRolledBack,
 )
+from deployer.model import Model
 
 DEFAULT_DEADLINE_SECONDS = 3600
 
 
-class Assessment(BaseModel):
+class Assessment(Model):
     Done: bool
     EndpointName: str
     EndpointArn: str

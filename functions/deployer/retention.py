@@ -23,11 +23,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel
-
 from deployer import contract
 from deployer.errors import DeployerError
 from deployer.gateway import SageMakerGateway
+from deployer.model import Model
 from deployer.observability import logger, tracer
 
 
@@ -64,9 +63,9 @@ def variant_models(config: dict[str, Any]) -> set[str]:
     return {v["ModelName"] for v in variants if v.get("ModelName")}
 
 
-class Pruned(BaseModel):
-    EndpointConfigs: list[str] = []
-    Models: list[str] = []
+class Pruned(Model):
+    EndpointConfigs: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
+    Models: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
 
 
 def is_ours(gateway: SageMakerGateway, arn: str, endpoint_name: str) -> bool:

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel
-
 from deployer import contract, jsontext
 from deployer.errors import (
     ManifestNotFound,
@@ -35,6 +33,7 @@ from deployer.errors import (
 )
 from deployer.gateway import AwsCallFailed, SageMakerGateway, other_call
 from deployer.lease import Order
+from deployer.model import Model
 from deployer.observability import logger, tracer
 from deployer.profiles import DeploymentProfile, ModelPackage, parse_profiles
 from deployer.request import MAX_PAYLOAD_BYTES, DeploymentRequest, parse_request
@@ -45,7 +44,7 @@ if TYPE_CHECKING:
 Source = Literal["direct", "approval", "rejection", "manifest"]
 
 
-class Trigger(BaseModel):
+class Trigger(Model):
     """Where a deployment came from; carried through the execution into its outcome."""
 
     Source: Source

@@ -24,11 +24,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from deployer import contract
 from deployer.deploy import TRANSITIONAL, Action
 from deployer.errors import DeployerError, EndpointFailed, EndpointUpdateRolledBack
+from deployer.model import Model
 from deployer.outcome import assess, elapsed_seconds
 
 SOURCE = contract.ENDPOINT_SOURCE
@@ -54,7 +55,7 @@ def is_final(status: str) -> bool:
     return api_status(status) not in TRANSITIONAL
 
 
-class Waiter(BaseModel):
+class Waiter(Model):
     """One parked execution: the token to complete, and what it waits for."""
 
     model_config = ConfigDict(frozen=True)
@@ -67,7 +68,7 @@ class Waiter(BaseModel):
     DeadlineSeconds: int
 
 
-class Step(BaseModel):
+class Step(Model):
     """One change SageMaker reported: a status, or a variant's deployment step."""
 
     model_config = ConfigDict(frozen=True)
@@ -85,7 +86,7 @@ class Step(BaseModel):
         return f"endpoint {self.EndpointStatus}"
 
 
-class Waits(BaseModel):
+class Waits(Model):
     """The second item the table holds per endpoint: its parked executions, its progress."""
 
     Endpoint: str  # the lower-cased endpoint name
@@ -117,7 +118,7 @@ class Kind(StrEnum):
     FAIL = "FAIL"  # failed: SendTaskFailure with the deployer's error name
 
 
-class Verdict(BaseModel):
+class Verdict(Model):
     Kind: Kind
     Output: dict[str, Any] | None = None
     Error: str | None = None
@@ -175,7 +176,7 @@ def _moment(value: Any) -> datetime | None:
     return None
 
 
-class Notice(BaseModel):
+class Notice(Model):
     """What an event says, in the deployer's terms."""
 
     EndpointName: str

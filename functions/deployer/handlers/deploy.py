@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients
@@ -23,11 +22,11 @@ from deployer.timing import deployment_deadline, park_seconds
 
 @stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    stage = parse(event=event, model=DeployEvent)
+    stage = DeployEvent.model_validate(event)
     request = parse_request(stage.Request)
     rollout = LeasedRollout(
         Ledger.from_environment(),
-        clients.stepfunctions(),
+        clients.stepfunctions,
         request.endpoint_name,
         stage.Claim,
         stage.EnteredTime.timestamp(),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, contract
@@ -45,7 +44,7 @@ def _superseded(record: Record, me: Claim) -> Claim | None:
 
 @stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    stage = parse(event=event, model=DescribeEvent)
+    stage = DescribeEvent.model_validate(event)
     deployment = stage.Deployment
     gateway = SageMakerGateway(clients.sagemaker())
     ledger = Ledger.from_environment()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients
@@ -24,7 +23,7 @@ from deployer.triggers import Settings, resolve
 
 @stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    stage = parse(event=event, model=ValidateEvent)
+    stage = ValidateEvent.model_validate(event)
     settings = Settings.from_environment()
     try:
         resolution = resolve(

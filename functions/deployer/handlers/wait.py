@@ -13,7 +13,6 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients
@@ -104,4 +103,4 @@ def _wake(event: dict[str, Any]) -> dict[str, Any]:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "detail-type" in event:
         return _wake(event)
-    return _park(parse(event=event, model=ParkEvent))
+    return _park(ParkEvent.model_validate(event))
