@@ -15,7 +15,7 @@ applied to the endpoint (``RETAG``).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from deployer import contract
 from deployer.configure import marked
@@ -29,7 +29,11 @@ from deployer.gateway import SageMakerGateway
 from deployer.lease import Claim
 from deployer.model import Model
 from deployer.observability import logger, tracer
-from deployer.request import DeploymentRequest
+
+# Only named in signatures: the request's module (the validator and its rules) is loaded
+# by the functions that read a request, not by those that only need this module's names.
+if TYPE_CHECKING:
+    from deployer.request import DeploymentRequest
 
 # DescribeEndpoint's EndpointStatus values, by what they mean to a deployer.
 TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})

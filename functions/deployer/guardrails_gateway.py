@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from deployer import guardrails
 from deployer.errors import GuardrailCallFailed, GuardrailThrottled
-from deployer.gateway import THROTTLING_CODES
+from deployer.gateway import THROTTLING_CODES, pages
 from deployer.observability import tracer
 
 if TYPE_CHECKING:
@@ -61,10 +61,14 @@ class ScalingGateway:
         prefix = f"endpoint/{endpoint}/variant/"
         found: dict[str, tuple[int, int]] = {}
         try:
-            pages = self._client.get_paginator("describe_scalable_targets").paginate(
-                ServiceNamespace=guardrails.NAMESPACE, ScalableDimension=guardrails.DIMENSION
+            listed = pages(
+                lambda **token: self._client.describe_scalable_targets(
+                    ServiceNamespace=guardrails.NAMESPACE,
+                    ScalableDimension=guardrails.DIMENSION,
+                    **token,
+                )
             )
-            for page in pages:
+            for page in listed:
                 for target in page["ScalableTargets"]:
                     rid = target["ResourceId"]
                     if rid.lower().startswith(prefix.lower()):
