@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
 from deployer.errors import LeaseLost
 from deployer.model import Model
@@ -91,10 +91,12 @@ class Record(Model):
     Endpoint: str  # lower-cased endpoint name: the table's key
     Version: int = 0  # for conditional writes; 0: no record yet
     Holder: Claim | None = None
-    Intents: list[Claim] = Field(default_factory=list)
+    Intents: list[Claim] = []  # noqa: RUF012 (pydantic copies it for each instance)
     Deployed: Claim | None = None  # the newest (by order) deployment that succeeded
-    Served: list[str] = Field(default_factory=list)  # configs that served, newest first
-    TagKeys: list[str] = Field(default_factory=list)  # tag keys the deployer applied
+    # configs that served, newest first
+    Served: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
+    # tag keys the deployer applied
+    TagKeys: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
     Replacing: str | None = None  # FailureReason of a Failed endpoint being replaced
 
     def configs_in_use(self) -> set[str]:

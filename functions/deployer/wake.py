@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
 from deployer import contract
 from deployer.deploy import TRANSITIONAL, Action
@@ -91,8 +91,9 @@ class Waits(Model):
 
     Endpoint: str  # the lower-cased endpoint name
     Version: int = 0
-    Waiters: dict[str, Waiter] = Field(default_factory=dict)  # by execution name
-    Steps: list[Step] = Field(default_factory=list)
+    # by execution name
+    Waiters: dict[str, Waiter] = {}  # noqa: RUF012 (pydantic copies it for each instance)
+    Steps: list[Step] = []  # noqa: RUF012 (pydantic copies it for each instance)
 
 
 def register(waits: Waits, waiter: Waiter) -> Waits:
