@@ -169,10 +169,19 @@ def _already_exists(prefix: str, name: str) -> Callable[[ClientError], None]:
 
 
 class SageMakerGateway:
-    """Typed, narrow access to the SageMaker calls the deployer makes."""
+    """Typed, narrow access to the SageMaker calls the deployer makes.
 
-    def __init__(self, client: SageMakerClient) -> None:
-        self._client = client
+    ``client`` gives the SageMaker client, asked for at the first call: a function that
+    calls no SageMaker API on its path (Describe woken with the Wait function's description,
+    Guardrails with nothing to guard, Validate with a direct request) never creates it.
+    """
+
+    def __init__(self, client: Callable[[], SageMakerClient]) -> None:
+        self._make_client = client
+
+    @property
+    def _client(self) -> SageMakerClient:
+        return self._make_client()
 
     # -- reads: "not found" is an answer (None), not an error ---------------------------
 

@@ -97,7 +97,7 @@ def stubber(client):
 
 @pytest.fixture
 def gateway(client, stubber):
-    return SageMakerGateway(client)
+    return SageMakerGateway(lambda: client)
 
 
 def fail(stubber, method, code, message, status=400):

@@ -22,7 +22,7 @@ from deployer.request import parse_request
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = ConfigureEvent.model_validate(event)
     request = parse_request(stage.Request)
-    result = configure(request, SageMakerGateway(clients.sagemaker()))
+    result = configure(request, SageMakerGateway(clients.sagemaker))
     metrics.add_metric(name="ModelsCreated", unit=MetricUnit.Count, value=len(result.ModelsCreated))
     metrics.add_metric(
         name="EndpointConfigsCreated", unit=MetricUnit.Count, value=int(result.ConfigCreated)

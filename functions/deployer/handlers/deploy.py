@@ -31,7 +31,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         stage.Claim,
         stage.EnteredTime.timestamp(),
     )
-    gateway = SageMakerGateway(clients.sagemaker())
+    gateway = SageMakerGateway(clients.sagemaker)
     result = deploy(request, stage.Config.EndpointConfigName, gateway, rollout)
     metrics.add_dimension(name="Action", value=result.Action.value)
     metrics.add_metric(name="Deployments", unit=MetricUnit.Count, value=1)

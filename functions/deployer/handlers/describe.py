@@ -46,7 +46,7 @@ def _superseded(record: Record, me: Claim) -> Claim | None:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = DescribeEvent.model_validate(event)
     deployment = stage.Deployment
-    gateway = SageMakerGateway(clients.sagemaker())
+    gateway = SageMakerGateway(clients.sagemaker)
     ledger = Ledger.from_environment()
     description = (stage.Woken or {}).get("Description")
     if not isinstance(description, dict):  # nothing woke it (already deployed): look now

@@ -19,7 +19,7 @@ from deployer.request import parse_request
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = GuardrailsEvent.model_validate(event)
     request = parse_request(stage.Request)
-    sagemaker = SageMakerGateway(clients.sagemaker())
+    sagemaker = SageMakerGateway(clients.sagemaker)
     if stage.Action == "Prepare":
         return guarding.prepare(
             request,

@@ -26,9 +26,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = ValidateEvent.model_validate(event)
     settings = Settings.from_environment()
     try:
-        resolution = resolve(
-            stage.Input, settings, SageMakerGateway(clients.sagemaker()), clients.s3
-        )
+        resolution = resolve(stage.Input, settings, SageMakerGateway(clients.sagemaker), clients.s3)
     except RequestInvalid as error:
         metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
         rules = sorted({violation.rule for violation in error.violations})

@@ -62,7 +62,7 @@ def _park(stage: ParkEvent) -> dict[str, Any]:
     ledger = _ledger()
     # The token first, then the one look: a change after the look finds the token stored.
     stored = ledger.write_waits(register(ledger.read_waits(deployment.EndpointName), waiter))
-    description = SageMakerGateway(clients.sagemaker()).describe_endpoint(deployment.EndpointName)
+    description = SageMakerGateway(clients.sagemaker).describe_endpoint(deployment.EndpointName)
     metrics.add_metric(name="EndpointDescribes", unit=MetricUnit.Count, value=1)
     verdict = decide(description, waiter, stage.EnteredTime)
     if verdict.Kind is not Kind.WAIT:
@@ -83,7 +83,7 @@ def _wake(event: dict[str, Any]) -> dict[str, Any]:
         waits = ledger.write_waits(note(waits, notice.Steps))
     if not notice.Final or not waits.Waiters:
         return {"Woken": [], "Final": notice.Final}
-    description = SageMakerGateway(clients.sagemaker()).describe_endpoint(notice.EndpointName)
+    description = SageMakerGateway(clients.sagemaker).describe_endpoint(notice.EndpointName)
     metrics.add_metric(name="EndpointDescribes", unit=MetricUnit.Count, value=1)
     now = notice.Steps[-1].At if notice.Steps else datetime.now(UTC)
     settled: set[str] = set()
