@@ -172,8 +172,9 @@ class SageMakerGateway:
     """Typed, narrow access to the SageMaker calls the deployer makes.
 
     ``client`` gives the SageMaker client, asked for at the first call: a function that
-    calls no SageMaker API on its path (Describe woken with the Wait function's description,
-    Guardrails with nothing to guard, Validate with a direct request) never creates it.
+    calls no SageMaker API on its path never creates it (Describe woken with the Wait
+    function's description, Guardrails for an endpoint with no autoscaling and no smoke test,
+    Validate with a direct request).
     """
 
     def __init__(self, client: Callable[[], SageMakerClient]) -> None:

@@ -159,7 +159,7 @@ class ScalingGateway:
 
 class AlarmGateway:
     """The rollback alarms. ``client`` gives the CloudWatch client, asked for only when an
-    alarm is put: most requests name none, and their function never creates the client."""
+    alarm is put: most requests name none, and then no client is created."""
 
     def __init__(self, client: Callable[[], CloudWatchClient]) -> None:
         self._client = client
