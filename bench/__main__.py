@@ -16,6 +16,9 @@ a canary update, each woken by SageMaker's events, with the events lost, and pol
 Then the race table (:mod:`bench.races`): deployments that meet, each scenario run
 ``RACE_RUNS`` times (seeds 1, 2, ...) on fresh emulators with random invocation delays.
 ``python -m bench --race-runs N`` changes the number of runs; 0 skips the races.
+
+``python -m bench --only PART`` prints one table: ``costs``, ``wait``, ``races`` or
+``coldstart``.
 """
 
 from __future__ import annotations
@@ -94,10 +97,10 @@ COLUMNS = (
 )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--race-runs", type=int, default=RACE_RUNS, metavar="N")
-    options = parser.parse_args()
+PARTS = ("costs", "wait", "races", "coldstart")
+
+
+def costs() -> None:
     err, out = present.stderr(), present.stdout()
     err.print("warming up (imports and first-time parsing are not a deployment's cost)")
     run(SCENARIOS[0])
@@ -128,7 +131,11 @@ def main() -> None:
         rows,
         right=COLUMNS[3:],
     )
-    err.print("the wait: events, events lost, 30-s polling")
+
+
+def waits() -> None:
+    present.stderr().print("the wait: events, events lost, 30-s polling")
+    out = present.stdout()
     out.print()
     out.rows(
         wait.WAIT_TITLE,
@@ -136,21 +143,40 @@ def main() -> None:
         wait.wait_rows(wait.measure()),
         right=wait.WAIT_COLUMNS[3:],
     )
-    if options.race_runs > 0:
-        runs = []
-        for race in races.SCENARIOS:
-            err.print(f"race: {race.name} ({options.race_runs} runs)")
-            runs += [races.run(race, seed) for seed in range(1, options.race_runs + 1)]
-        out.print()
-        out.rows(
-            races.RACE_TITLE,
-            races.RACE_COLUMNS,
-            races.race_rows(runs),
-            right=races.RACE_COLUMNS[1:-1],
-        )
-    # In a process of its own: the functions run in this one, and their clients, created
-    # once per process as in Lambda, still point at the in-process emulator of the runs above.
-    subprocess.run([sys.executable, "-m", "bench.coldstart"], check=True)
+
+
+def race_table(race_runs: int) -> None:
+    runs = []
+    for race in races.SCENARIOS:
+        present.stderr().print(f"race: {race.name} ({race_runs} runs)")
+        runs += [races.run(race, seed) for seed in range(1, race_runs + 1)]
+    out = present.stdout()
+    out.print()
+    out.rows(
+        races.RACE_TITLE,
+        races.RACE_COLUMNS,
+        races.race_rows(runs),
+        right=races.RACE_COLUMNS[1:-1],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--race-runs", type=int, default=RACE_RUNS, metavar="N")
+    parser.add_argument("--only", choices=PARTS, help="print only this table")
+    options = parser.parse_args()
+    chosen = (options.only,) if options.only else PARTS
+    if "costs" in chosen:
+        costs()
+    if "wait" in chosen:
+        waits()
+    if "races" in chosen and options.race_runs > 0:
+        race_table(options.race_runs)
+    if "coldstart" in chosen:
+        # In a process of its own: the functions run in this one, and their clients, created
+        # once per process as in Lambda, still point at the in-process emulator of the runs
+        # above.
+        subprocess.run([sys.executable, "-m", "bench.coldstart"], check=True)
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ def plan(
         return rejected(validation)
     request = validation.request
     fields = request.fields
-    gateway = SageMakerGateway(sagemaker)
+    gateway = SageMakerGateway(lambda: sagemaker)
     report = PlanReport(
         valid=True,
         endpoint_name=request.endpoint_name,
@@ -399,7 +399,7 @@ def plan_approval(
     except ProfileInvalid as error:
         raise CannotPlan(f"the profiles: {error}") from None
     sagemaker = remote.client("sagemaker", region, target.endpoint_url)
-    described = SageMakerGateway(sagemaker).describe_model_package(package_arn)
+    described = SageMakerGateway(lambda: sagemaker).describe_model_package(package_arn)
     if described is None:
         raise CannotPlan(f"DescribeModelPackage {package_arn}: no such model package")
     package = ModelPackage.from_description(described)

@@ -7,7 +7,7 @@ refused with the differences spelled out, before anything else is created.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deployer import contract
 from deployer.compare import differences
@@ -15,7 +15,11 @@ from deployer.errors import EndpointConfigConflict, ModelConflict, ModelNotFound
 from deployer.gateway import AlreadyExists, SageMakerGateway
 from deployer.observability import logger, tracer
 from deployer.payloads import ConfigureResult
-from deployer.request import DeploymentRequest
+
+# Only named in signatures: the request's module (the validator and its rules) is loaded
+# by the functions that read a request, not by those that only need this module's names.
+if TYPE_CHECKING:
+    from deployer.request import DeploymentRequest
 
 # What a CreateModel request says that DescribeModel gives back to compare against.
 _MODEL_COMPARED = ("PrimaryContainer", "Containers", "ExecutionRoleArn", "InferenceExecutionConfig")

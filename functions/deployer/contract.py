@@ -45,10 +45,14 @@ RUNTIME = "python3.13"
 ARCHITECTURE = "arm64"
 TIMEOUT_SECONDS = 55  # below the ASL's TimeoutSeconds (60), so Lambda reports a timeout first
 MEMORY_MB = 512
-# Every function's Powertools settings (the service name of its logs, traces and metrics).
+# Every function's Powertools settings (the service name of its logs, traces and metrics),
+# and no pydantic plugins: the functions use none, and looking for them reads the metadata of
+# every installed distribution when the first model is built, in each cold start
+# (PYDANTIC_DISABLE_PLUGINS, https://docs.pydantic.dev/latest/api/plugin/).
 COMMON_ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME": "smdeploy",
     "POWERTOOLS_METRICS_NAMESPACE": "smdeploy",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
 }
 
 

@@ -14,9 +14,7 @@ applied to the endpoint (``RETAG``).
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, Protocol
 
 from deployer import contract
 from deployer.configure import marked
@@ -28,9 +26,14 @@ from deployer.errors import (
 )
 from deployer.gateway import SageMakerGateway
 from deployer.lease import Claim
+from deployer.model import Model
 from deployer.observability import logger, tracer
 from deployer.payloads import Action, DeployResult
-from deployer.request import DeploymentRequest
+
+# Only named in signatures: the request's module (the validator and its rules) is loaded
+# by the functions that read a request, not by those that only need this module's names.
+if TYPE_CHECKING:
+    from deployer.request import DeploymentRequest
 
 # DescribeEndpoint's EndpointStatus values, by what they mean to a deployer.
 TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
@@ -42,7 +45,7 @@ def same_name(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a.lower() == b.lower()
 
 
-class Plan(BaseModel):
+class Plan(Model):
     action: Action
     reason: str
     delete_first: bool = False  # REPLACE: DeleteEndpoint now, CreateEndpoint once it is gone

@@ -24,9 +24,10 @@ import math
 import re
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from deployer import contract
+from deployer.model import Model
 from deployer.violations import Violation, described, join
 
 FIELD = "Guardrails"
@@ -92,7 +93,7 @@ _SMOKE = ("ContentType", "Body", "Accept", "ExpectStatus", "ExpectJsonPath")
 # --- the settings ------------------------------------------------------------------------
 
 
-class ScalingSetting(BaseModel):
+class ScalingSetting(Model):
     model_config = ConfigDict(frozen=True)
 
     Variants: tuple[str, ...] | None = None  # None: every instance-based production variant
@@ -123,7 +124,7 @@ class ScalingSetting(BaseModel):
         return config
 
 
-class AlarmSetting(BaseModel):
+class AlarmSetting(Model):
     model_config = ConfigDict(frozen=True)
 
     Metric: str
@@ -134,7 +135,7 @@ class AlarmSetting(BaseModel):
     Variants: tuple[str, ...] | None = None
 
 
-class SmokeTestSetting(BaseModel):
+class SmokeTestSetting(Model):
     model_config = ConfigDict(frozen=True)
 
     Body: Any
@@ -148,7 +149,7 @@ class SmokeTestSetting(BaseModel):
         return body.encode()
 
 
-class Guardrails(BaseModel):
+class Guardrails(Model):
     model_config = ConfigDict(frozen=True)
 
     AutoScaling: ScalingSetting | None = None
@@ -611,7 +612,7 @@ def retained_properties(
     }
 
 
-class ScalingPlan(BaseModel):
+class ScalingPlan(Model):
     """What to register (variant -> (min, max)) and deregister after an outcome."""
 
     model_config = ConfigDict(frozen=True)

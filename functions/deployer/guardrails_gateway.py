@@ -7,6 +7,7 @@ call, or is an answer (an InvokeEndpoint refusal is the smoke test's result).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -14,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from deployer import guardrails
 from deployer.errors import GuardrailCallFailed, GuardrailThrottled
-from deployer.gateway import THROTTLING_CODES
+from deployer.gateway import THROTTLING_CODES, pages
 from deployer.observability import tracer
 
 if TYPE_CHECKING:
@@ -60,10 +61,14 @@ class ScalingGateway:
         prefix = f"endpoint/{endpoint}/variant/"
         found: dict[str, tuple[int, int]] = {}
         try:
-            pages = self._client.get_paginator("describe_scalable_targets").paginate(
-                ServiceNamespace=guardrails.NAMESPACE, ScalableDimension=guardrails.DIMENSION
+            listed = pages(
+                lambda **token: self._client.describe_scalable_targets(
+                    ServiceNamespace=guardrails.NAMESPACE,
+                    ScalableDimension=guardrails.DIMENSION,
+                    **token,
+                )
             )
-            for page in pages:
+            for page in listed:
                 for target in page["ScalableTargets"]:
                     rid = target["ResourceId"]
                     if rid.lower().startswith(prefix.lower()):
@@ -153,20 +158,26 @@ class ScalingGateway:
 
 
 class AlarmGateway:
-    def __init__(self, client: CloudWatchClient) -> None:
+    """The rollback alarms. ``client`` gives the CloudWatch client, asked for only when an
+    alarm is put: most requests name none, and then no client is created."""
+
+    def __init__(self, client: Callable[[], CloudWatchClient]) -> None:
         self._client = client
 
     @tracer.capture_method
     def put(self, params: dict[str, Any]) -> None:
         """PutMetricAlarm: creates the alarm, or updates the one of that name."""
         try:
-            self._client.put_metric_alarm(**params)
+            self._client().put_metric_alarm(**params)
         except ClientError as error:
             _fail("PutMetricAlarm", error)
 
 
 class InvokeGateway:
-    def __init__(self, client: SageMakerRuntimeClient) -> None:
+    """The smoke test's InvokeEndpoint. ``client`` gives the sagemaker-runtime client, asked
+    for only when a variant is invoked (a request without a smoke test invokes none)."""
+
+    def __init__(self, client: Callable[[], SageMakerRuntimeClient]) -> None:
         self._client = client
 
     @tracer.capture_method
@@ -180,7 +191,7 @@ class InvokeGateway:
         if test.Accept is not None:
             params["Accept"] = test.Accept
         try:
-            answer = self._client.invoke_endpoint(**params)
+            answer = self._client().invoke_endpoint(**params)
         except ClientError as error:
             details = error.response.get("Error", {})
             code = str(details.get("Code", ""))

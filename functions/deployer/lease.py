@@ -36,9 +36,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict
 
 from deployer.errors import LeaseLost
+from deployer.model import Model
 
 # How many configs that served the endpoint the record remembers (newest first).
 SERVED_REMEMBERED = 20
@@ -46,7 +47,7 @@ SERVED_REMEMBERED = 20
 LEASE_POLL_SECONDS = 60
 
 
-class Order(BaseModel):
+class Order(Model):
     """When a deployment's intent was expressed, and how ties break (see the module doc)."""
 
     model_config = ConfigDict(frozen=True)
@@ -68,7 +69,7 @@ class Order(BaseModel):
         return f"{moment}{version}"
 
 
-class Claim(BaseModel):
+class Claim(Model):
     """One execution's claim on an endpoint: who, in which order, for which config."""
 
     model_config = ConfigDict(frozen=True)
@@ -84,16 +85,18 @@ class Claim(BaseModel):
         return self.Execution.rsplit(":", 1)[-1]
 
 
-class Record(BaseModel):
+class Record(Model):
     """The endpoint's record in the deployer's table."""
 
     Endpoint: str  # lower-cased endpoint name: the table's key
     Version: int = 0  # for conditional writes; 0: no record yet
     Holder: Claim | None = None
-    Intents: list[Claim] = Field(default_factory=list)
+    Intents: list[Claim] = []  # noqa: RUF012 (pydantic copies it for each instance)
     Deployed: Claim | None = None  # the newest (by order) deployment that succeeded
-    Served: list[str] = Field(default_factory=list)  # configs that served, newest first
-    TagKeys: list[str] = Field(default_factory=list)  # tag keys the deployer applied
+    # configs that served, newest first
+    Served: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
+    # tag keys the deployer applied
+    TagKeys: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
     Replacing: str | None = None  # FailureReason of a Failed endpoint being replaced
 
     def configs_in_use(self) -> set[str]:
@@ -108,7 +111,7 @@ class Decision(StrEnum):
     SUPERSEDED = "SUPERSEDED"  # a newer deployment exists: end, creating nothing more
 
 
-class Admission(BaseModel):
+class Admission(Model):
     Decision: Decision
     Record: Record
     By: Claim | None = None  # who holds the lease (WAIT), or who is newer (SUPERSEDED)

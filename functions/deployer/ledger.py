@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -149,13 +149,16 @@ _LIVE = frozenset({"RUNNING", "PENDING_REDRIVE"})
 
 
 @tracer.capture_method
-def running(sfn: SFNClient, execution_arns: Iterable[str]) -> dict[str, bool]:
+def running(sfn: Callable[[], SFNClient], execution_arns: Iterable[str]) -> dict[str, bool]:
     """For each execution, whether it is still RUNNING (DescribeExecution). An execution that
-    no longer exists is not running; any other error is raised (never guess "dead")."""
+    no longer exists is not running; any other error is raised (never guess "dead").
+
+    ``sfn`` gives the Step Functions client, asked for only when there is an execution to
+    look at: usually there is none, and then no client is created."""
     answers: dict[str, bool] = {}
     for arn in dict.fromkeys(execution_arns):
         try:
-            answers[arn] = sfn.describe_execution(executionArn=arn)["status"] in _LIVE
+            answers[arn] = sfn().describe_execution(executionArn=arn)["status"] in _LIVE
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))
             if code == "ExecutionDoesNotExist":
@@ -171,7 +174,12 @@ class LeasedRollout:
     """The Deploy stage's view of its lease (:class:`deployer.deploy.Rollout`)."""
 
     def __init__(
-        self, ledger: Ledger, sfn: SFNClient, endpoint_name: str, me: Claim, now: float
+        self,
+        ledger: Ledger,
+        sfn: Callable[[], SFNClient],
+        endpoint_name: str,
+        me: Claim,
+        now: float,
     ) -> None:
         self._ledger, self._sfn = ledger, sfn
         self._endpoint, self._me, self._now = endpoint_name, me, now

@@ -13,11 +13,10 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 from deployer import contract
 from deployer.errors import NotificationFailed
 from deployer.gateway import AwsCallFailed, other_call
+from deployer.model import Model
 from deployer.observability import tracer
 from deployer.payloads import (
     Deployed,
@@ -38,7 +37,7 @@ MAX_CAUSE_CHARS = 4000
 MAX_SUBJECT_CHARS = 100  # SNS's limit
 
 
-class OutcomeDetail(BaseModel):
+class OutcomeDetail(Model):
     """The detail of the outcome event and the body of the SNS message."""
 
     Status: Status

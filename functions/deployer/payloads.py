@@ -30,7 +30,6 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
@@ -40,18 +39,18 @@ from pydantic import (
 
 from deployer import lease
 from deployer.lease import Claim, Decision, Order
+from deployer.model import Model
 
 
-class Payload(BaseModel):
+class Payload(Model):
     """A shape that crosses a state boundary (JSON in Step Functions' data).
 
     Fields a shape does not declare are ignored when it is read, so that a model can be read
-    from a larger state (the test of the ASL keeps the writers exact). Each model's validator
-    is built when it is first used, not at import: a function pays only for the shapes it
-    reads and writes (a cold start's import of this module costs about 7 ms less).
+    from a larger state (the test of the ASL keeps the writers exact). Like every deployer
+    model, each builds its validator when it is first used (:class:`deployer.model.Model`).
     """
 
-    model_config = ConfigDict(extra="ignore", defer_build=True)
+    model_config = ConfigDict(extra="ignore")
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object a handler returns (``None`` fields kept: a path may name them)."""
@@ -280,7 +279,7 @@ class Scaled(Payload):
     """Scale (after a success) or Rescale (after a failure)."""
 
     Registered: list[str]
-    Policies: list[str] = []
+    Policies: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
     Deregistered: list[str]
     Message: str
 
@@ -299,8 +298,8 @@ class DeployResult(DeploymentRef):
     Reason: str
     EndpointArn: str | None = None
     SupersededBy: Claim | None = None
-    TagsAdded: list[str] = []
-    TagsRemoved: list[str] = []
+    TagsAdded: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
+    TagsRemoved: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
     # how long the park after Deploy lasts at most (the safety net, never past the deadline)
     ParkSeconds: int | None = None
 
@@ -334,7 +333,8 @@ class Wakeup(Payload):
     Message: str
     # the DescribeEndpoint that settled it: the Describe state decides from this very answer
     Description: dict[str, Any]
-    Steps: list[Step] = []  # what SageMaker reported since the park began
+    # what SageMaker reported since the park began
+    Steps: list[Step] = []  # noqa: RUF012 (pydantic copies it for each instance)
 
 
 class Deadline(Payload):
@@ -349,8 +349,8 @@ class Deadline(Payload):
 
 
 class Pruned(Payload):
-    EndpointConfigs: list[str] = []
-    Models: list[str] = []
+    EndpointConfigs: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
+    Models: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
 
 
 class Assessment(Payload):

@@ -28,10 +28,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from deployer import shapes
 from deployer.errors import ProfileInvalid, RequestInvalid
+from deployer.model import Model
 from deployer.request import known_fields, parse_request
 
 # The profile's own keys; every other key is a request field.
@@ -93,7 +94,7 @@ OVERRIDES: dict[str, Callable[[dict[str, Any], str], None]] = {
 }
 
 
-class ModelPackage(BaseModel):
+class ModelPackage(Model):
     """What the deployer needs to know of a model package (from DescribeModelPackage)."""
 
     model_config = ConfigDict(frozen=True)
@@ -102,7 +103,7 @@ class ModelPackage(BaseModel):
     group: str
     version: int
     approval_status: str
-    metadata: dict[str, str] = {}
+    metadata: dict[str, str] = {}  # noqa: RUF012 (pydantic copies it for each instance)
     # when its approval status last changed: LastModifiedTime (CreationTime until modified)
     modified: datetime | None = None
 
@@ -134,7 +135,7 @@ def model_name_for(endpoint_name: str, package: ModelPackage) -> str:
     return f"{stem}{suffix}"
 
 
-class DeploymentProfile(BaseModel):
+class DeploymentProfile(Model):
     """One group's profile, checked."""
 
     model_config = ConfigDict(frozen=True)

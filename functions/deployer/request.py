@@ -18,10 +18,11 @@ import re
 from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from deployer import contract, guardrails, jsontext, rules, shapes
 from deployer.errors import RequestInvalid
+from deployer.model import Model
 from deployer.violations import REQUEST_PATH, Violation, described, render
 
 # Step Functions refuses execution input and state output above 256 KiB.
@@ -35,7 +36,7 @@ def known_fields() -> tuple[str, ...]:
     return (*shapes.request_members(), shapes.MODELS_FIELD, shapes.GUARDRAILS_FIELD)
 
 
-class DeploymentRequest(BaseModel):
+class DeploymentRequest(Model):
     """A validated request. ``fields`` holds the request exactly as SageMaker will receive it."""
 
     model_config = ConfigDict(frozen=True)
@@ -104,7 +105,7 @@ def derive_config_name(endpoint_name: str, fields: dict[str, Any]) -> str:
     return f"{stem}-{config_content_hash(fields)}"
 
 
-class Validation(BaseModel):
+class Validation(Model):
     """What :func:`validate_request` found: every violation, in the order of the request's
     fields; each production variant's share of the traffic (0 to 1; empty when the variants
     do not say); and the request itself when it is valid."""

@@ -11,7 +11,6 @@ does so for a whole deployment request.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import unicodedata
@@ -74,6 +73,8 @@ def _join(prefix: str, path: str) -> str:
 
 def suggest(name: str, known: list[str] | tuple[str, ...]) -> str:
     """' (did you mean X?)' for the closest known name, or ''."""
+    import difflib  # only when a request names an unknown field
+
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else ""
 

@@ -24,11 +24,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict
 
 from deployer import contract
 from deployer.deploy import TRANSITIONAL
 from deployer.errors import DeployerError, EndpointFailed, EndpointUpdateRolledBack
+from deployer.model import Model
 from deployer.outcome import assess, elapsed_seconds
 from deployer.payloads import Action, Step, Wakeup
 
@@ -55,7 +56,7 @@ def is_final(status: str) -> bool:
     return api_status(status) not in TRANSITIONAL
 
 
-class Waiter(BaseModel):
+class Waiter(Model):
     """One parked execution: the token to complete, and what it waits for."""
 
     model_config = ConfigDict(frozen=True)
@@ -68,13 +69,14 @@ class Waiter(BaseModel):
     DeadlineSeconds: int
 
 
-class Waits(BaseModel):
+class Waits(Model):
     """The second item the table holds per endpoint: its parked executions, its progress."""
 
     Endpoint: str  # the lower-cased endpoint name
     Version: int = 0
-    Waiters: dict[str, Waiter] = Field(default_factory=dict)  # by execution name
-    Steps: list[Step] = Field(default_factory=list)
+    # by execution name
+    Waiters: dict[str, Waiter] = {}  # noqa: RUF012 (pydantic copies it for each instance)
+    Steps: list[Step] = []  # noqa: RUF012 (pydantic copies it for each instance)
 
 
 def register(waits: Waits, waiter: Waiter) -> Waits:
@@ -100,7 +102,7 @@ class Kind(StrEnum):
     FAIL = "FAIL"  # failed: SendTaskFailure with the deployer's error name
 
 
-class Verdict(BaseModel):
+class Verdict(Model):
     Kind: Kind
     Output: Wakeup | None = None  # WAKE: the park task's output
     Error: str | None = None
@@ -156,7 +158,7 @@ def _moment(value: Any) -> datetime | None:
     return None
 
 
-class Notice(BaseModel):
+class Notice(Model):
     """What an event says, in the deployer's terms."""
 
     EndpointName: str

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, PaginationError
 from botocore.stub import Stubber
 
 from deployer.clients import BOTO_CONFIG
@@ -22,6 +22,8 @@ from deployer.errors import (
     SageMakerThrottled,
 )
 from deployer.gateway import AlreadyExists, SageMakerGateway
+from deployer.guardrails import DIMENSION
+from deployer.guardrails_gateway import ScalingGateway
 
 ACCOUNT = "123456789012"
 PREFIX = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}"
@@ -95,7 +97,7 @@ def stubber(client):
 
 @pytest.fixture
 def gateway(client, stubber):
-    return SageMakerGateway(client)
+    return SageMakerGateway(lambda: client)
 
 
 def fail(stubber, method, code, message, status=400):
@@ -425,6 +427,114 @@ def test_approved_packages_are_listed_across_pages(gateway, stubber):
     found = gateway.list_approved_packages("churn")
 
     assert [p["ModelPackageVersion"] for p in found] == [1, 3]
+
+
+# gateway method -> (its argument, the botocore method, its parameters, a page of one item
+# (n), what the method returns for that item)
+LISTINGS = {
+    "list_tags": (
+        ENDPOINT_ARN,
+        "list_tags",
+        {"ResourceArn": ENDPOINT_ARN},
+        lambda n: {"Tags": [{"Key": f"k{n}", "Value": f"v{n}"}]},
+        lambda n: {"Key": f"k{n}", "Value": f"v{n}"},
+    ),
+    "list_endpoint_configs": (
+        ENDPOINT,
+        "list_endpoint_configs",
+        {"NameContains": ENDPOINT},
+        lambda n: {
+            "EndpointConfigs": [
+                {
+                    "EndpointConfigName": f"{ENDPOINT}-{n}",
+                    "EndpointConfigArn": f"{CONFIG_ARN}-{n}",
+                    "CreationTime": NOW,
+                }
+            ]
+        },
+        lambda n: {
+            "EndpointConfigName": f"{ENDPOINT}-{n}",
+            "EndpointConfigArn": f"{CONFIG_ARN}-{n}",
+            "CreationTime": NOW,
+        },
+    ),
+    "list_models": (
+        MODEL,
+        "list_models",
+        {"NameContains": MODEL},
+        lambda n: {
+            "Models": [{"ModelName": f"{MODEL}-{n}", "ModelArn": MODEL_ARN, "CreationTime": NOW}]
+        },
+        lambda n: f"{MODEL}-{n}",
+    ),
+}
+
+
+@pytest.mark.parametrize("method", list(LISTINGS))
+def test_listings_follow_next_token_across_pages(gateway, stubber, method):
+    argument, botocore_method, params, page, item = LISTINGS[method]
+    stubber.add_response(botocore_method, {**page(1), "NextToken": "a"}, params)
+    stubber.add_response(
+        botocore_method, {**page(2), "NextToken": "b"}, {**params, "NextToken": "a"}
+    )
+    stubber.add_response(botocore_method, page(3), {**params, "NextToken": "b"})
+
+    assert getattr(gateway, method)(argument) == [item(1), item(2), item(3)]
+
+
+@pytest.mark.parametrize("method", list(LISTINGS))
+def test_a_listing_whose_token_comes_back_unchanged_stops_with_an_error(gateway, stubber, method):
+    argument, botocore_method, params, page, _ = LISTINGS[method]
+    stubber.add_response(botocore_method, {**page(1), "NextToken": "a"}, params)
+    stubber.add_response(
+        botocore_method, {**page(2), "NextToken": "a"}, {**params, "NextToken": "a"}
+    )
+
+    with pytest.raises(PaginationError, match="the same NextToken came back twice: a"):
+        getattr(gateway, method)(argument)
+
+
+def test_scalable_targets_are_read_across_pages():
+    client = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    ).client("application-autoscaling", config=BOTO_CONFIG)
+    params = {"ServiceNamespace": "sagemaker", "ScalableDimension": DIMENSION}
+
+    def target(resource, low, high):
+        return {
+            "ServiceNamespace": "sagemaker",
+            "ResourceId": resource,
+            "ScalableDimension": DIMENSION,
+            "MinCapacity": low,
+            "MaxCapacity": high,
+            "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/autoscaling",
+            "CreationTime": NOW,
+        }
+
+    with Stubber(client) as stub:
+        stub.add_response(
+            "describe_scalable_targets",
+            {
+                "ScalableTargets": [target(f"endpoint/{ENDPOINT}/variant/primary", 1, 4)],
+                "NextToken": "a",
+            },
+            params,
+        )
+        stub.add_response(
+            "describe_scalable_targets",
+            {
+                "ScalableTargets": [
+                    target("endpoint/other/variant/primary", 1, 2),
+                    target(f"endpoint/{ENDPOINT.upper()}/variant/challenger", 2, 3),
+                ]
+            },
+            {**params, "NextToken": "a"},
+        )
+
+        found = ScalingGateway(client).targets(ENDPOINT)
+        stub.assert_no_pending_responses()
+
+    assert found == {"primary": (1, 4), "challenger": (2, 3)}
 
 
 @pytest.mark.parametrize("method", list(CALLS))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients
@@ -21,9 +20,9 @@ from deployer.request import parse_request
 
 @stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    stage = parse(event=event, model=ConfigureEvent)
+    stage = ConfigureEvent.model_validate(event)
     request = parse_request(stage.Request)
-    result = configure(request, SageMakerGateway(clients.sagemaker()))
+    result = configure(request, SageMakerGateway(clients.sagemaker))
     metrics.add_metric(name="ModelsCreated", unit=MetricUnit.Count, value=len(result.ModelsCreated))
     metrics.add_metric(
         name="EndpointConfigsCreated", unit=MetricUnit.Count, value=int(result.ConfigCreated)

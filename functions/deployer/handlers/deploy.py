@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients
@@ -23,16 +22,16 @@ from deployer.timing import deployment_deadline, park_seconds
 
 @stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    stage = parse(event=event, model=DeployEvent)
+    stage = DeployEvent.model_validate(event)
     request = parse_request(stage.Request)
     rollout = LeasedRollout(
         Ledger.from_environment(),
-        clients.stepfunctions(),
+        clients.stepfunctions,
         request.endpoint_name,
         stage.Claim,
         stage.EnteredTime.timestamp(),
     )
-    gateway = SageMakerGateway(clients.sagemaker())
+    gateway = SageMakerGateway(clients.sagemaker)
     result = deploy(request, stage.Config.EndpointConfigName, gateway, rollout)
     metrics.add_dimension(name="Action", value=result.Action.value)
     metrics.add_metric(name="Deployments", unit=MetricUnit.Count, value=1)

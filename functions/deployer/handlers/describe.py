@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, contract
@@ -45,9 +44,9 @@ def _superseded(record: Record, me: Claim) -> Claim | None:
 
 @stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    stage = parse(event=event, model=DescribeEvent)
+    stage = DescribeEvent.model_validate(event)
     deployment = stage.Deployment
-    gateway = SageMakerGateway(clients.sagemaker())
+    gateway = SageMakerGateway(clients.sagemaker)
     ledger = Ledger.from_environment()
     # what woke it, or nothing (already deployed) or the park's timeout: look now
     woken = stage.Woken

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, guarding
@@ -18,15 +17,15 @@ from deployer.request import parse_request
 
 @stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    stage = parse(event=event, model=GuardrailsEvent)
+    stage = GuardrailsEvent.model_validate(event)
     request = parse_request(stage.Request)
-    sagemaker = SageMakerGateway(clients.sagemaker())
+    sagemaker = SageMakerGateway(clients.sagemaker)
     if stage.Action == "Prepare":
         return guarding.prepare(
             request,
             sagemaker,
             ScalingGateway(clients.application_autoscaling()),
-            AlarmGateway(clients.cloudwatch()),
+            AlarmGateway(clients.cloudwatch),
         ).to_json()
     if stage.Action in ("Scale", "Rescale"):
         return guarding.scale(
@@ -38,7 +37,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     assert stage.Deployment is not None  # GuardrailsEvent checked it
     if stage.Action == "Verify":
         result = guarding.verify(
-            request, stage.Deployment, sagemaker, InvokeGateway(clients.sagemaker_runtime())
+            request, stage.Deployment, sagemaker, InvokeGateway(clients.sagemaker_runtime)
         )
         metrics.add_metric(
             name="SmokeTestsPassed" if result.Passed else "SmokeTestsFailed",

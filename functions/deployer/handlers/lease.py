@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, contract
@@ -37,7 +36,7 @@ def _admit(stage: LeaseEvent) -> dict[str, Any]:
     now = stage.EnteredTime.timestamp()
     table = ledger()
     record = table.read(stage.EndpointName)
-    alive = running(clients.stepfunctions(), executions_to_check(record, me, now))
+    alive = running(clients.stepfunctions, executions_to_check(record, me, now))
     admission = admit(record, me, now, alive)
     if admission.Record != record:
         table.write(admission.Record)
@@ -92,7 +91,7 @@ def _release(stage: LeaseEvent) -> dict[str, Any]:
 
 @stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    stage = parse(event=event, model=LeaseEvent)
+    stage = LeaseEvent.model_validate(event)
     if stage.Action == "Admit":
         return _admit(stage)
     return _release(stage)

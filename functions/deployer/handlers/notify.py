@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, contract
@@ -21,7 +20,7 @@ from deployer.payloads import NotifyEvent, Published
 
 @stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    stage = parse(event=event, model=NotifyEvent)
+    stage = NotifyEvent.model_validate(event)
     detail = outcome_detail(
         status=stage.Status,
         execution_arn=stage.ExecutionArn,

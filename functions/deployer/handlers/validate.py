@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, lease
@@ -23,12 +22,10 @@ from deployer.triggers import Settings, resolve
 
 @stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    stage = parse(event=event, model=ValidateEvent)
+    stage = ValidateEvent.model_validate(event)
     settings = Settings.from_environment()
     try:
-        resolution = resolve(
-            stage.Input, settings, SageMakerGateway(clients.sagemaker()), clients.s3
-        )
+        resolution = resolve(stage.Input, settings, SageMakerGateway(clients.sagemaker), clients.s3)
     except RequestInvalid as error:
         metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
         rules = sorted({violation.rule for violation in error.violations})

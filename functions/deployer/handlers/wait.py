@@ -13,7 +13,6 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients
@@ -63,7 +62,7 @@ def _park(stage: ParkEvent) -> dict[str, Any]:
     ledger = _ledger()
     # The token first, then the one look: a change after the look finds the token stored.
     stored = ledger.write_waits(register(ledger.read_waits(deployment.EndpointName), waiter))
-    description = SageMakerGateway(clients.sagemaker()).describe_endpoint(deployment.EndpointName)
+    description = SageMakerGateway(clients.sagemaker).describe_endpoint(deployment.EndpointName)
     metrics.add_metric(name="EndpointDescribes", unit=MetricUnit.Count, value=1)
     verdict = decide(description, waiter, stage.EnteredTime)
     if verdict.Kind is not Kind.WAIT:
@@ -84,7 +83,7 @@ def _wake(event: dict[str, Any]) -> dict[str, Any]:
         waits = ledger.write_waits(note(waits, notice.Steps))
     if not notice.Final or not waits.Waiters:
         return {"Woken": [], "Final": notice.Final}
-    description = SageMakerGateway(clients.sagemaker()).describe_endpoint(notice.EndpointName)
+    description = SageMakerGateway(clients.sagemaker).describe_endpoint(notice.EndpointName)
     metrics.add_metric(name="EndpointDescribes", unit=MetricUnit.Count, value=1)
     now = notice.Steps[-1].At if notice.Steps else datetime.now(UTC)
     settled: set[str] = set()
@@ -104,4 +103,4 @@ def _wake(event: dict[str, Any]) -> dict[str, Any]:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "detail-type" in event:
         return _wake(event)
-    return _park(parse(event=event, model=ParkEvent))
+    return _park(ParkEvent.model_validate(event))

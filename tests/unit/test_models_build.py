@@ -1,0 +1,52 @@
+"""The deployer's pydantic models derive from ``deployer.model.Model``, which builds each
+model's validator at its first use instead of at import (a cold start pays only for the models
+its path uses). Every model still builds: a mistake in a definition would otherwise show only
+in the function that first uses the model."""
+
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+from pydantic import BaseModel
+
+import deployer
+import deployer.handlers
+from deployer.model import Model
+
+
+def _modules() -> list[str]:
+    names = []
+    for package in (deployer, deployer.handlers):
+        found = pkgutil.iter_modules(package.__path__)
+        names += [f"{package.__name__}.{info.name}" for info in found]
+    return sorted(name for name in names if name != "deployer.handlers")
+
+
+def _models() -> list[type[BaseModel]]:
+    found: dict[str, type[BaseModel]] = {}
+    for name in _modules():
+        module = importlib.import_module(name)
+        for _, value in inspect.getmembers(module, inspect.isclass):
+            if issubclass(value, BaseModel) and value.__module__ == name:
+                found[f"{name}.{value.__qualname__}"] = value
+    return [found[key] for key in sorted(found)]
+
+
+MODELS = _models()
+
+
+def test_the_deployer_has_models():
+    assert len(MODELS) > 20
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: f"{m.__module__}.{m.__qualname__}")
+def test_every_model_derives_from_the_deferred_base(model):
+    assert issubclass(model, Model)
+    assert model.model_config.get("defer_build") is True
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: f"{m.__module__}.{m.__qualname__}")
+def test_every_model_builds(model):
+    assert model.model_rebuild(force=True) is not False
+    assert model.__pydantic_complete__
