@@ -20,9 +20,8 @@ from deployer.model import Model
 from deployer.observability import tracer
 from deployer.payloads import (
     Deployed,
-    ExecutionOutput,
-    ExecutionState,
     NothingDeployed,
+    NotifyEvent,
     Status,
     SupersededOutcome,
 )
@@ -76,30 +75,22 @@ def _clip(text: str | None) -> str | None:
     return text[:MAX_CAUSE_CHARS] + f"... ({len(text) - MAX_CAUSE_CHARS} more characters)"
 
 
-def outcome_detail(
-    *,
-    status: Status,
-    execution_arn: str,
-    execution_name: str,
-    started_at: datetime,
-    finished_at: datetime,
-    execution_input: Any,
-    state: ExecutionOutput | ExecutionState,
-) -> OutcomeDetail:
+def outcome_detail(ending: NotifyEvent) -> OutcomeDetail:
     """Build the detail from what the execution knows when it ends.
 
-    ``state`` is the state machine's data at the end (see :class:`deployer.payloads.NotifyEvent`):
-    the output of a success, or whatever the stages had gathered plus its ``Failure``. The
-    trigger is read from the execution's input, so even a request refused at Validate says
-    where it came from.
+    ``ending.State`` is the state machine's data at the end: the output of a success, or
+    whatever the stages had gathered plus its ``Failure``. The trigger is read from the
+    execution's input, so even a request refused at Validate says where it came from.
     """
+    state, execution_input = ending.State, ending.Input
+    started_at, finished_at = ending.StartTime, ending.EnteredTime
     trigger = trigger_of(execution_input).model_dump()
     if state.Trigger is not None:
         trigger.update(state.Trigger.model_dump(exclude_none=True))
     detail = OutcomeDetail(
-        Status=status,
-        ExecutionArn=execution_arn,
-        ExecutionName=execution_name,
+        Status=ending.Status,
+        ExecutionArn=ending.ExecutionArn,
+        ExecutionName=ending.Execution,
         Trigger=trigger["Source"],
         ModelPackageGroupName=trigger.get("ModelPackageGroupName"),
         ModelPackageArn=trigger.get("ModelPackageArn"),

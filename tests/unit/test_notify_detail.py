@@ -35,15 +35,7 @@ def detail(status, execution_input, state):
         Input=execution_input,
         State=state,
     )
-    return outcome_detail(
-        status=event.Status,
-        execution_arn=event.ExecutionArn,
-        execution_name=event.Execution,
-        started_at=event.StartTime,
-        finished_at=event.EnteredTime,
-        execution_input=event.Input,
-        state=event.State,
-    )
+    return outcome_detail(event)
 
 
 def deployed(**fields):

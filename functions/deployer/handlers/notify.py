@@ -21,15 +21,7 @@ from deployer.payloads import NotifyEvent, Published
 @stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = NotifyEvent.model_validate(event)
-    detail = outcome_detail(
-        status=stage.Status,
-        execution_arn=stage.ExecutionArn,
-        execution_name=stage.Execution,
-        started_at=stage.StartTime,
-        finished_at=stage.EnteredTime,
-        execution_input=stage.Input,
-        state=stage.State,
-    )
+    detail = outcome_detail(stage)
     publish(
         detail,
         events=clients.events(),
