@@ -1,5 +1,10 @@
-"""A thin SageMaker gateway: the only module of the Lambda code that calls SageMaker, and the
-only one that reads botocore's ``ClientError``.
+"""A thin SageMaker gateway: the only module of the Lambda code that calls the SageMaker API.
+
+botocore's ``ClientError`` is read by the gateways only, each for its own services: this one
+(SageMaker, and the others' calls through :func:`other_call`), :mod:`deployer.guardrails_gateway`
+(Application Auto Scaling, CloudWatch, the SageMaker runtime's InvokeEndpoint) and
+:mod:`deployer.ledger` (the deployer's DynamoDB table, Step Functions' task tokens and
+DescribeExecution).
 
 SageMaker models neither ``ValidationException`` nor ``ThrottlingException``, so botocore
 raises them as plain ``ClientError`` (which Step Functions would only ever see as
