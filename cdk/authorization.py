@@ -187,6 +187,9 @@ CALLS: dict[str, Call] = {
         {"cloudwatch:PutMetricAlarm": ("alarm",), "cloudwatch:DescribeAlarms": ("alarm",)},
         CLOUDWATCH,
     ),
+    # the clean-up of the rollback alarms a deployed request no longer names
+    "cloudwatch:DescribeAlarms": Call({"cloudwatch:DescribeAlarms": ("alarm",)}, CLOUDWATCH),
+    "cloudwatch:DeleteAlarms": Call({"cloudwatch:DeleteAlarms": ("alarm",)}, CLOUDWATCH),
     "sagemaker:InvokeEndpoint": Call({"sagemaker:InvokeEndpoint": ("endpoint",)}, SAGEMAKER),
     # S3: the manifest, by the version the event names
     "s3:GetObject": Call({"s3:GetObject": ("object",), "s3:GetObjectVersion": ("object",)}, S3),

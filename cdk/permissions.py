@@ -339,7 +339,7 @@ def guardrail_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
         ),
         _grant(
             "RollbackAlarms",
-            ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms"],
+            ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"],
             alarm_arns(stack, f"smdeploy-{prefix}"),
             f"the CloudWatch alarms the deployer makes: their names start with smdeploy- and "
             f"the deployer's name prefix {prefix!r}",

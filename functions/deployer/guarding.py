@@ -19,7 +19,12 @@ from typing import Any
 
 from deployer import guardrails
 from deployer.deploy import TRANSITIONAL, same_name
-from deployer.errors import EndpointFailed, SmokeTestFailed
+from deployer.errors import (
+    EndpointFailed,
+    GuardrailCallFailed,
+    GuardrailThrottled,
+    SmokeTestFailed,
+)
 from deployer.gateway import SageMakerGateway
 from deployer.guardrails_gateway import AlarmGateway, InvokeGateway, ScalingGateway
 from deployer.observability import logger, tracer
@@ -163,6 +168,45 @@ def restored(
 
 @tracer.capture_method
 def scale(
+    request: DeploymentRequest,
+    sagemaker: SageMakerGateway,
+    scaling: ScalingGateway,
+    alarms: AlarmGateway,
+    succeeded: bool,
+) -> Scaled:
+    """The autoscaling brought to the setting; after a success, also the rollback alarms the
+    request no longer names (a variant removed, an alarm dropped from the profile) deleted."""
+    scaled = _scale(request, sagemaker, scaling, succeeded)
+    deleted = prune_alarms(request, alarms) if succeeded else []
+    if not deleted:
+        return scaled
+    return scaled.model_copy(
+        update={
+            "AlarmsDeleted": deleted,
+            "Message": f"{scaled.Message}; rollback alarms deleted: {', '.join(deleted)}",
+        }
+    )
+
+
+def prune_alarms(request: DeploymentRequest, alarms: AlarmGateway) -> list[str]:
+    """Delete the endpoint's rollback alarms that the deployed request does not name. Best
+    effort: a failure here leaves them for the next deployment and fails nothing."""
+    endpoint = request.endpoint_name
+    kept = guardrails.alarm_names(
+        endpoint, _variant_names(request.fields), guardrails.settings(request.fields)
+    )
+    try:
+        found = alarms.named(guardrails.alarm_name_prefix(endpoint))
+        stale = guardrails.stale_alarms(endpoint, found, kept)
+        if stale:
+            alarms.delete(stale)
+    except (GuardrailCallFailed, GuardrailThrottled) as error:
+        logger.warning("rollback alarms not cleaned up", extra={"error": str(error)})
+        return []
+    return stale
+
+
+def _scale(
     request: DeploymentRequest,
     sagemaker: SageMakerGateway,
     scaling: ScalingGateway,

@@ -478,7 +478,13 @@ def _alarm_count_violations(request: dict[str, Any], path: str) -> list[Violatio
 
 
 def alarm_name(endpoint: str, variant: str, metric: str) -> str:
-    return f"{ALARM_PREFIX}{endpoint}-{variant}-{metric}"[:255]
+    return f"{alarm_name_prefix(endpoint)}{variant}-{metric}"[:255]
+
+
+def alarm_name_prefix(endpoint: str) -> str:
+    """How the names of the rollback alarms of ``endpoint`` begin (and of another endpoint
+    whose name begins with this one's and a hyphen: :func:`stale_alarms` tells them apart)."""
+    return f"{ALARM_PREFIX}{endpoint}-"
 
 
 def _alarm_pairs(
@@ -494,6 +500,27 @@ def _alarm_pairs(
 
 def alarm_names(endpoint: str, variants: list[str], guard: Guardrails) -> list[str]:
     return list(dict.fromkeys(name for _, _, name in _alarm_pairs(endpoint, variants, guard)))
+
+
+def alarm_description_prefix(endpoint: str) -> str:
+    """How the description of each rollback alarm of ``endpoint`` begins (see
+    :func:`alarm_requests`): the mark by which the clean-up knows an alarm is one of them."""
+    return f"smdeploy rollback alarm of {endpoint} ("
+
+
+def stale_alarms(endpoint: str, found: list[dict[str, Any]], kept: list[str]) -> list[str]:
+    """The rollback alarms of ``endpoint`` that the deployer made and no longer needs: those
+    ``found`` (DescribeAlarms by the alarms' name prefix) whose description marks them as this
+    endpoint's (another endpoint's name may begin with this one's), other than ``kept``.
+    Endpoint names compare without regard to case, as SageMaker compares them."""
+    mark = alarm_description_prefix(endpoint).lower()
+    keep = {name.lower() for name in kept}
+    return sorted(
+        str(alarm["AlarmName"])
+        for alarm in found
+        if str(alarm.get("AlarmDescription") or "").lower().startswith(mark)
+        and str(alarm["AlarmName"]).lower() not in keep
+    )
 
 
 def _sum(id_: str, metric: str, dimensions: list[dict[str, str]], period: int) -> dict[str, Any]:
@@ -523,7 +550,7 @@ def alarm_requests(endpoint: str, variants: list[str], guard: Guardrails) -> lis
         ]
         params: dict[str, Any] = {
             "AlarmName": name,
-            "AlarmDescription": f"smdeploy rollback alarm of {endpoint} ({variant}): "
+            "AlarmDescription": f"{alarm_description_prefix(endpoint)}{variant}): "
             f"{alarm.Metric} above {alarm.Threshold:g}",
             "EvaluationPeriods": alarm.EvaluationPeriods,
             "Threshold": alarm.Threshold,

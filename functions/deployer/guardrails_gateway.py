@@ -172,6 +172,31 @@ class AlarmGateway:
         except ClientError as error:
             _fail("PutMetricAlarm", error)
 
+    @tracer.capture_method
+    def named(self, prefix: str) -> list[dict[str, Any]]:
+        """DescribeAlarms: the metric alarms whose names begin with ``prefix``."""
+        try:
+            return [
+                dict(alarm)
+                for page in pages(
+                    lambda **token: self._client().describe_alarms(
+                        AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm"], **token
+                    )
+                )
+                for alarm in page.get("MetricAlarms", [])
+            ]
+        except ClientError as error:
+            _fail("DescribeAlarms", error)
+
+    @tracer.capture_method
+    def delete(self, names: list[str]) -> None:
+        """DeleteAlarms, at most 100 names a call (its limit)."""
+        try:
+            for start in range(0, len(names), 100):
+                self._client().delete_alarms(AlarmNames=names[start : start + 100])
+        except ClientError as error:
+            _fail("DeleteAlarms", error)
+
 
 class InvokeGateway:
     """The smoke test's InvokeEndpoint. ``client`` gives the sagemaker-runtime client, asked

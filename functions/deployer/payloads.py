@@ -276,11 +276,14 @@ class RestoreProgress(Payload):
 
 
 class Scaled(Payload):
-    """Scale (after a success) or Rescale (after a failure)."""
+    """Scale (after a success: the autoscaling, and the rollback alarms no longer needed) or
+    Rescale (after a failure: the autoscaling only)."""
 
     Registered: list[str]
     Policies: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
     Deregistered: list[str]
+    # after a success: the rollback alarms the deployed request no longer names, deleted
+    AlarmsDeleted: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
     Message: str
 
 

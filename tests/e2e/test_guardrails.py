@@ -4,6 +4,7 @@ through the real ASL and handlers, asserting the emulated account afterwards."""
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -220,6 +221,66 @@ def test_alarms_are_made_before_the_update_and_named_in_its_rollback_configurati
     endpoint = account.sagemaker.describe_endpoint(EndpointName=ENDPOINT)
     rollback = endpoint["LastDeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
     assert [a["AlarmName"] for a in rollback] == names
+
+
+def alarm_names(account: Any) -> list[str]:
+    found = account.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    return sorted(alarm["AlarmName"] for alarm in found)
+
+
+def test_alarms_no_longer_named_are_deleted_after_a_success_and_no_one_elses(account):
+    latency = f"smdeploy-{ENDPOINT}-primary-ModelLatency"
+    errors = f"smdeploy-{ENDPOINT}-primary-Invocation5XXErrors"
+    assert account.deploy(guarded(1, guardrails={"RollbackAlarms": ALARMS})).status == "SUCCEEDED"
+    cloudwatch = account.client("cloudwatch")
+    # an endpoint whose name begins with this one's, and an alarm a person made by that name
+    others = {
+        "smdeploy-fraud-scorer-eu-primary-ModelLatency": "smdeploy rollback alarm of "
+        "fraud-scorer-eu (primary): ModelLatency above 500000",
+        f"smdeploy-{ENDPOINT}-primary-custom": "made by hand",
+    }
+    for name, description in others.items():
+        cloudwatch.put_metric_alarm(
+            AlarmName=name,
+            AlarmDescription=description,
+            Namespace="AWS/SageMaker",
+            MetricName="ModelLatency",
+            Statistic="Average",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1.0,
+            ComparisonOperator="GreaterThanThreshold",
+        )
+
+    fewer = account.deploy(guarded(2, guardrails={"RollbackAlarms": ALARMS[:1]}))
+
+    assert fewer.status == "SUCCEEDED", fewer.cause
+    assert alarm_names(account) == sorted([errors, *others])
+    scaled = [
+        json.loads(e["lambdaFunctionSucceededEventDetails"]["output"])
+        for e in fewer.history
+        if e["type"] == "LambdaFunctionSucceeded"
+        and "AlarmsDeleted" in e["lambdaFunctionSucceededEventDetails"]["output"]
+    ]
+    assert scaled[-1]["AlarmsDeleted"] == [latency]
+    assert f"rollback alarms deleted: {latency}" in scaled[-1]["Message"]
+
+    none = account.deploy(guarded(3, guardrails={}))
+
+    assert none.status == "SUCCEEDED", none.cause
+    assert alarm_names(account) == sorted(others)
+
+
+def test_a_failed_update_deletes_no_alarm(make_account):
+    account = make_account(rollback_update="the new model failed its health check")
+    assert account.deploy(guarded(1, guardrails={"RollbackAlarms": ALARMS})).status == "SUCCEEDED"
+    before = alarm_names(account)
+
+    outcome = account.deploy(guarded(2, guardrails={"RollbackAlarms": ALARMS[:1]}))
+
+    assert outcome.status == "FAILED"
+    assert outcome.error == "EndpointUpdateRolledBack"
+    assert alarm_names(account) == before
 
 
 def test_a_canary_whose_generated_alarm_fires_is_rolled_back_and_reported(make_account):

@@ -304,7 +304,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "application-autoscaling:DescribeScalingPolicies": {"*"},
         "cloudwatch:PutMetricAlarm": {OWN_ALARMS, TRACKING_ALARMS},
         "cloudwatch:DescribeAlarms": {OWN_ALARMS, TRACKING_ALARMS},
-        "cloudwatch:DeleteAlarms": {TRACKING_ALARMS},
+        "cloudwatch:DeleteAlarms": {OWN_ALARMS, TRACKING_ALARMS},
         "iam:CreateServiceLinkedRole": {
             "arn:<AWS::Partition>:iam::<AWS::AccountId>:role/aws-service-role/"
             "sagemaker.application-autoscaling.amazonaws.com/"

@@ -369,3 +369,29 @@ def test_the_smoke_tests_verdict(
 ) -> None:
     verdict = guardrails.smoke_failure(guardrails.SmokeTestSetting(**test), status, body)
     assert verdict == expected or (expected is not None and verdict.startswith(expected))
+
+
+def _alarm(name: str, endpoint: str | None) -> dict[str, str]:
+    description = (
+        f"{guardrails.alarm_description_prefix(endpoint)}primary): ModelLatency above 1"
+        if endpoint
+        else "made by hand"
+    )
+    return {"AlarmName": name, "AlarmDescription": description}
+
+
+def test_stale_alarms_are_this_endpoints_own_that_the_request_no_longer_names():
+    found = [
+        _alarm("smdeploy-churn-primary-ModelLatency", "churn"),
+        _alarm("smdeploy-churn-primary-Invocation5XXErrors", "churn"),
+        _alarm("smdeploy-churn-shadow-ModelLatency", "Churn"),  # names compare without case
+        _alarm("smdeploy-churn-eu-primary-ModelLatency", "churn-eu"),  # another endpoint's
+        _alarm("smdeploy-churn-primary-custom", None),  # not the deployer's
+    ]
+
+    stale = guardrails.stale_alarms("churn", found, ["SMDEPLOY-churn-primary-ModelLatency"])
+
+    assert stale == [
+        "smdeploy-churn-primary-Invocation5XXErrors",
+        "smdeploy-churn-shadow-ModelLatency",
+    ]

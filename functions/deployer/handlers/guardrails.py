@@ -32,6 +32,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             request,
             sagemaker,
             ScalingGateway(clients.application_autoscaling()),
+            AlarmGateway(clients.cloudwatch),
             succeeded=stage.Action == "Scale",
         ).to_json()
     assert stage.Deployment is not None  # GuardrailsEvent checked it
