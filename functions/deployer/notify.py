@@ -18,13 +18,7 @@ from deployer.errors import NotificationFailed
 from deployer.gateway import AwsCallFailed, other_call
 from deployer.model import Model
 from deployer.observability import tracer
-from deployer.payloads import (
-    Deployed,
-    NothingDeployed,
-    NotifyEvent,
-    Status,
-    SupersededOutcome,
-)
+from deployer.payloads import ExecutionState, NotifyEvent, Status, SupersededOutcome
 from deployer.triggers import trigger_of
 
 if TYPE_CHECKING:
@@ -61,6 +55,16 @@ class OutcomeDetail(Model):
     # Superseded: the newer deployment that made this one unnecessary
     SupersededBy: str | None = None
 
+
+# What the output of a success (Deployed, NothingDeployed, SupersededOutcome) tells the detail,
+# where it has it.
+_TOLD_BY_AN_OUTPUT = (
+    "EndpointName",
+    "EndpointArn",
+    "EndpointConfigName",
+    "EndpointStatus",
+    "Message",
+)
 
 DETAIL_TYPES = {
     "Succeeded": contract.OUTCOME_SUCCEEDED,
@@ -100,27 +104,14 @@ def outcome_detail(ending: NotifyEvent) -> OutcomeDetail:
         FinishedAt=finished_at,
         DurationSeconds=round((finished_at - started_at).total_seconds(), 3),
     )
-    if isinstance(state, Deployed):
+    if not isinstance(state, ExecutionState):  # a success's output: it says it all
+        superseded = state.SupersededBy if isinstance(state, SupersededOutcome) else None
+        told = {key: getattr(state, key, None) for key in _TOLD_BY_AN_OUTPUT}
         return detail.model_copy(
             update={
-                "EndpointName": state.EndpointName,
-                "EndpointArn": state.EndpointArn,
-                "EndpointConfigName": state.EndpointConfigName,
-                "EndpointStatus": state.EndpointStatus,
-                "Action": state.Action.value,
-                "Message": state.Message,
-            }
-        )
-    if isinstance(state, NothingDeployed):
-        return detail.model_copy(update={"Action": state.Action, "Message": state.Message})
-    if isinstance(state, SupersededOutcome):
-        return detail.model_copy(
-            update={
-                "EndpointName": state.EndpointName,
-                "EndpointConfigName": state.EndpointConfigName,
-                "Action": state.Action,
-                "Message": state.Message,
-                "SupersededBy": state.SupersededBy.Execution,
+                **told,
+                "Action": str(state.Action),
+                "SupersededBy": superseded.Execution if superseded else None,
             }
         )
     # a failure: what the stages had found before it
