@@ -234,5 +234,7 @@ MANAGED_TAG = "smdeploy:endpoint"
 # Every alarm and scaling policy the deployer makes is named smdeploy-<endpoint>-...: the
 # stack scopes the deployer's CloudWatch rights to this prefix followed by its name prefix.
 GUARDRAIL_PREFIX = "smdeploy-"
+# The request's own key for the guardrails (beside the SageMaker fields; SageMaker never sees it).
+GUARDRAILS_FIELD = "Guardrails"
 # The state machine's own time limit (TimeoutSeconds): a lease never outlives its holder's.
 EXECUTION_TIMEOUT_SECONDS = 24 * 3600

@@ -38,8 +38,6 @@ from deployer.payloads import (
 )
 from deployer.request import DeploymentRequest
 
-KEEP_COUNTS = [{"VariantPropertyType": "DesiredWeight"}]
-
 
 def _variant_names(fields: dict[str, Any]) -> list[str]:
     return [str(v["VariantName"]) for v in fields.get("ProductionVariants") or []]
@@ -134,7 +132,7 @@ def verify(
             "EndpointName": name,
             "EndpointConfigName": previous,
             "RetainAllVariantProperties": True,
-            "ExcludeRetainedVariantProperties": KEEP_COUNTS,
+            "ExcludeRetainedVariantProperties": guardrails.KEEP_COUNTS,
         }
     )
     logger.warning(report, extra={"restoring": previous})
@@ -213,7 +211,9 @@ def _scale(
     succeeded: bool,
 ) -> Scaled:
     setting = guardrails.settings(request.fields).AutoScaling
-    if setting is None and not scaling.targets(request.endpoint_name):
+    # the endpoint's targets, its name matched without regard to case (as SageMaker does)
+    registered = scaling.targets(request.endpoint_name)
+    if setting is None and not registered:
         return Scaled(Registered=[], Deregistered=[], Message="no autoscaling to keep")
     described = sagemaker.describe_endpoint(request.endpoint_name)
     if described is None or described["EndpointStatus"] != "InService":
@@ -222,7 +222,6 @@ def _scale(
     name = described["EndpointName"]
     config = sagemaker.describe_endpoint_config(described["EndpointConfigName"]) or {}
     serving = guardrails.instance_types(config.get("ProductionVariants") or [])
-    registered = scaling.targets(name)
     covered = [v for v in serving if setting is not None and setting.covers(v)]
     policies = scaling.policies(name, [v for v in covered if v in registered])
     plan = guardrails.scaling_plan(setting, serving, registered, policies, succeeded)

@@ -30,7 +30,7 @@ from deployer import contract
 from deployer.model import Model
 from deployer.violations import Violation, described, join
 
-FIELD = "Guardrails"
+FIELD = contract.GUARDRAILS_FIELD
 # Every alarm the deployer makes starts with this (IAM scopes the deployer's alarm rights to
 # it, followed by the deployer's name prefix): smdeploy-<endpoint>-<variant>-<metric>.
 ALARM_PREFIX = contract.GUARDRAIL_PREFIX
@@ -145,8 +145,7 @@ class SmokeTestSetting(Model):
     ExpectJsonPath: str | None = None
 
     def body_bytes(self) -> bytes:
-        body = self.Body if isinstance(self.Body, str) else json.dumps(self.Body)
-        return body.encode()
+        return _body_bytes(self.Body)
 
 
 class Guardrails(Model):
@@ -166,13 +165,9 @@ def settings(fields: dict[str, Any]) -> Guardrails:
 
 
 def _unknown(path: str, value: dict[str, Any], known: tuple[str, ...]) -> list[Violation]:
-    from deployer.shapes import suggest  # the request's own phrasing of a near miss
+    from deployer.shapes import unknown_fields  # the request's own check of its fields
 
-    return [
-        Violation(join(path, key), "unknown-field", f"unknown field{suggest(key, known)}")
-        for key in value
-        if key not in known
-    ]
+    return unknown_fields(path, value, list(known))
 
 
 def _integer(path: str, value: Any, low: int, high: int | None = None) -> list[Violation]:
@@ -371,6 +366,12 @@ def _alarm_violations(
     return found
 
 
+def _body_bytes(body: Any) -> bytes:
+    """What InvokeEndpoint sends of a smoke test's Body: text as it is, any other JSON value
+    as JSON."""
+    return (body if isinstance(body, str) else json.dumps(body)).encode()
+
+
 def _smoke_violations(path: str, raw: Any) -> list[Violation]:
     if not isinstance(raw, dict):
         return [Violation(path, "type", f"must be an object, got {described(raw)}", raw)]
@@ -379,7 +380,7 @@ def _smoke_violations(path: str, raw: Any) -> list[Violation]:
         found.append(Violation(join(path, "Body"), "required", "required field is missing"))
     else:
         body = raw["Body"]
-        size = len((body if isinstance(body, str) else json.dumps(body)).encode())
+        size = len(_body_bytes(body))
         if size > MAX_BODY_BYTES:
             found.append(
                 Violation(
@@ -633,10 +634,11 @@ def retained_properties(
     staying = [v for v in registered if v not in deregistered]
     if not staying or "RetainAllVariantProperties" in fields:
         return {}
-    return {
-        "RetainAllVariantProperties": True,
-        "ExcludeRetainedVariantProperties": [{"VariantPropertyType": "DesiredWeight"}],
-    }
+    return {"RetainAllVariantProperties": True, "ExcludeRetainedVariantProperties": KEEP_COUNTS}
+
+
+# Retained variant properties, all but the weight: the instance counts stay as they are.
+KEEP_COUNTS = [{"VariantPropertyType": "DesiredWeight"}]
 
 
 class ScalingPlan(Model):

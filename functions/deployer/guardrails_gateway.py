@@ -158,8 +158,9 @@ class ScalingGateway:
 
 
 class AlarmGateway:
-    """The rollback alarms. ``client`` gives the CloudWatch client, asked for only when an
-    alarm is put: most requests name none, and then no client is created."""
+    """The rollback alarms. ``client`` gives the CloudWatch client, asked for at the first
+    call: in Prepare only when the request asks for an alarm; in Scale, after a success, for
+    the one DescribeAlarms of the clean-up (an alarm switched off is found only by looking)."""
 
     def __init__(self, client: Callable[[], CloudWatchClient]) -> None:
         self._client = client

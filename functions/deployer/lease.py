@@ -3,8 +3,8 @@
 Every endpoint has one record in the deployer's table (see :mod:`deployer.ledger`), keyed by
 its lower-cased name (SageMaker matches endpoint names without regard to case). The record
 holds the **lease** (the one execution allowed to change the endpoint), the **intents** that
-wait for it, the newest deployment that **succeeded**, the configs that served, and the tag
-keys the deployer applied. It is the DynamoDB-semaphore pattern of the AWS Compute Blog
+wait for it, the newest deployment that **succeeded**, and the configs that served. It is
+the DynamoDB-semaphore pattern of the AWS Compute Blog
 ("Controlling concurrency in distributed systems using AWS Step Functions",
 https://aws.amazon.com/blogs/compute/controlling-concurrency-in-distributed-systems-using-aws-step-functions/),
 with an order on the holders:
@@ -32,7 +32,7 @@ a conditional write (the record's ``Version``). Decided apart from doing, as in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 
@@ -78,7 +78,8 @@ class Claim(Model):
     Order: Order
     EndpointConfigName: str
     Expires: float  # epoch seconds: the execution's own time limit
-    Phase: str = "WAITING"  # WAITING | CONFIGURING | DEPLOYING
+    # WAITING | CONFIGURING | DEPLOYING, and DEPLOYED for the record's newest success
+    Phase: str = "WAITING"
 
     @property
     def name(self) -> str:
@@ -95,8 +96,6 @@ class Record(Model):
     Deployed: Claim | None = None  # the newest (by order) deployment that succeeded
     # configs that served, newest first
     Served: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
-    # tag keys the deployer applied
-    TagKeys: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
     Replacing: str | None = None  # FailureReason of a Failed endpoint being replaced
 
     def configs_in_use(self) -> set[str]:
@@ -159,11 +158,15 @@ def _cleaned(
     return record.model_copy(update={"Holder": holder, "Intents": intents}), took_over
 
 
+def newest_newer(me: Claim, claims: Iterable[Claim | None]) -> Claim | None:
+    """The newest of ``claims`` (another execution's) that is newer than ``me``."""
+    newer = [c for c in claims if c and not _same(c, me) and c.Order.newer_than(me.Order)]
+    return max(newer, key=lambda c: c.Order.key) if newer else None
+
+
 def _newest_newer(record: Record, me: Claim) -> Claim | None:
     """The newest claim, among the succeeded, the holder and the intents, newer than ``me``."""
-    rivals = [c for c in (record.Deployed, record.Holder, *record.Intents) if c is not None]
-    newer = [c for c in rivals if not _same(c, me) and c.Order.newer_than(me.Order)]
-    return max(newer, key=lambda c: c.Order.key) if newer else None
+    return newest_newer(me, (record.Deployed, record.Holder, *record.Intents))
 
 
 def admit(record: Record, me: Claim, now: float, alive: Mapping[str, bool]) -> Admission:

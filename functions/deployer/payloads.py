@@ -521,7 +521,7 @@ EVENTS: dict[str, type[StageEvent]] = {
 # the output of each Pass state that shapes data, by the ASL's state name. The CLI reads an
 # execution's history with it; the ASL test keeps it exact.
 RESULTS: dict[str, type[Payload]] = {
-    "Validate": Accepted,  # or Skipped: see result_model
+    "Validate": Accepted,  # or Skipped: see result_of
     "Admit": Admitted,
     "Configure": ConfigureResult,
     "PrepareGuardrails": Prepared,

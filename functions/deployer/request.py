@@ -140,9 +140,10 @@ class Validation(Model):
 
 def _decode(raw: Any) -> tuple[dict[str, Any] | None, list[Violation]]:
     """The request as a JSON object, or the violations that stop every other check."""
-    if isinstance(raw, str | bytes | bytearray):
+    decoded = isinstance(raw, str | bytes | bytearray)
+    if decoded:
         try:
-            raw = jsontext.loads(raw)
+            raw = jsontext.loads(raw)  # refuses what jsontext.problems finds, as it decodes
         except jsontext.JsonRefused as refused:
             found = [Violation(p.path, p.rule, p.message) for p in refused.problems]
             event = _event_problem(refused.value) if isinstance(refused.value, dict) else None
@@ -150,7 +151,7 @@ def _decode(raw: Any) -> tuple[dict[str, Any] | None, list[Violation]]:
     if not isinstance(raw, dict):
         message = f"must be a JSON object, got {described(raw)}"
         return None, [Violation(REQUEST_PATH, "object", message, raw)]
-    problems = jsontext.problems(raw)
+    problems = [] if decoded else jsontext.problems(raw)
     if problems:
         return None, [Violation(p.path, p.rule, p.message) for p in problems]
     event = _event_problem(raw)

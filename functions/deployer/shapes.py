@@ -21,6 +21,7 @@ from typing import Any
 from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
 from botocore.validate import ParamValidator
 
+from deployer import contract
 from deployer.clients import botocore_session
 from deployer.violations import Violation, described, join, join_key, render
 
@@ -131,7 +132,7 @@ REQUEST_OPERATIONS = (CONFIG_OPERATION, CREATE_OPERATION, UPDATE_OPERATION)
 REQUEST_REQUIRED = ("EndpointName", "ProductionVariants")
 MODELS_FIELD = "Models"
 # The smdeploy key beside the SageMaker fields (checked by deployer.guardrails)
-GUARDRAILS_FIELD = "Guardrails"
+GUARDRAILS_FIELD = contract.GUARDRAILS_FIELD
 
 # How SageMaker (a Java service) holds numbers: "integer" is 32-bit, "long" 64-bit.
 FLOAT32_MAX = 3.4028234663852886e38
@@ -183,7 +184,7 @@ def model_violations(raw: Mapping[str, Any]) -> list[Violation]:
     union of CreateEndpointConfig, CreateEndpoint and UpdateEndpoint, with ``Models`` as a
     list of CreateModel requests."""
     members = request_members()
-    found = _unknown_fields("", raw, [*members, MODELS_FIELD, GUARDRAILS_FIELD])
+    found = unknown_fields("", raw, [*members, MODELS_FIELD, GUARDRAILS_FIELD])
     found += [
         Violation(name, "required", "required field is missing")
         for name in REQUEST_REQUIRED
@@ -219,7 +220,8 @@ def _wrong_type(path: str, wanted: str, value: Any) -> Violation:
     return Violation(path, "type", f"must be {wanted}, got {described(value)}", value)
 
 
-def _unknown_fields(path: str, value: Mapping[Any, Any], known: list[str]) -> list[Violation]:
+def unknown_fields(path: str, value: Mapping[Any, Any], known: list[str]) -> list[Violation]:
+    """A violation for each field of ``value`` (at ``path``) that is not ``known``."""
     found: list[Violation] = []
     for key in value:
         if not isinstance(key, str):
@@ -234,7 +236,7 @@ def _unknown_fields(path: str, value: Mapping[Any, Any], known: list[str]) -> li
 def _check_structure(shape: StructureShape, value: Any, path: str) -> list[Violation]:
     if not isinstance(value, dict):
         return [_wrong_type(path, "an object", value)]
-    found = _unknown_fields(path, value, list(shape.members))
+    found = unknown_fields(path, value, list(shape.members))
     found += [
         Violation(join(path, name), "required", "required field is missing")
         for name in shape.required_members

@@ -39,14 +39,13 @@ DEPLOYMENT_STATE_CHANGE = contract.ENDPOINT_DEPLOYMENT_STATE_CHANGE
 # How many progress steps an endpoint's item keeps (newest last).
 STEPS_REMEMBERED = 30
 # Event statuses come in UPPER_SNAKE form (IN_SERVICE); DescribeEndpoint's in CamelCase.
-_SPECIAL = {"OUT_OF_SERVICE": "OutOfService"}
 
 
 def api_status(status: str) -> str:
     """``IN_SERVICE`` -> ``InService``; a status already in the API's casing is kept."""
     if "_" not in status and not status.isupper():
         return status
-    return _SPECIAL.get(status) or "".join(part.capitalize() for part in status.split("_"))
+    return "".join(part.capitalize() for part in status.split("_"))
 
 
 def is_final(status: str) -> bool:

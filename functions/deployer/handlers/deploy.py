@@ -1,4 +1,7 @@
-"""Stage 3, Deploy: CreateEndpoint, or UpdateEndpoint, or nothing when already deployed."""
+"""Stage 3, Deploy, under the endpoint's lease: CreateEndpoint, UpdateEndpoint, DeleteEndpoint of
+a Failed endpoint the deployer created (REPLACE, created again once it is gone), the tags only
+(RETAG), nothing when already deployed (NONE), or yield to a newer deployment (SUPERSEDED).
+See :func:`deployer.deploy.deploy`."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from deployer import clients, contract
 from deployer.errors import EndpointFailed, EndpointUpdateRolledBack
 from deployer.gateway import SageMakerGateway
-from deployer.lease import Claim, Record
+from deployer.lease import Claim, Record, newest_newer
 from deployer.ledger import Ledger
 from deployer.observability import (
     MetricUnit,
@@ -37,9 +37,7 @@ def config_retention() -> int:
 def _superseded(record: Record, me: Claim) -> Claim | None:
     """The newer deployment that took the endpoint over, if one did (this execution's lease
     expired and a newer one deployed meanwhile)."""
-    rivals = [c for c in (record.Holder, record.Deployed) if c and c.Execution != me.Execution]
-    newer = [c for c in rivals if c.Order.newer_than(me.Order)]
-    return max(newer, key=lambda c: c.Order.key) if newer else None
+    return newest_newer(me, (record.Holder, record.Deployed))
 
 
 @stage_handler
@@ -47,7 +45,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = DescribeEvent.model_validate(event)
     deployment = stage.Deployment
     gateway = SageMakerGateway(clients.sagemaker)
-    ledger = Ledger.from_environment()
     # what woke it, or nothing (already deployed) or the park's timeout: look now
     woken = stage.Woken
     if isinstance(woken, Wakeup):
@@ -71,7 +68,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
     except EndpointUpdateRolledBack:
         # Not rolled back if a newer deployment replaced this one's config: Superseded.
-        newer = _superseded(ledger.read(deployment.EndpointName), stage.Claim)
+        newer = _superseded(Ledger.from_environment().read(deployment.EndpointName), stage.Claim)
         if newer is None or description.get("FailureReason"):
             raise
         message = (
@@ -97,7 +94,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             **assessment.model_dump(), ParkSeconds=park_seconds(elapsed, deadline)
         ).to_json()
     # Under the lease: nothing else changes the endpoint while this runs.
-    record = ledger.read(deployment.EndpointName)
+    record = Ledger.from_environment().read(deployment.EndpointName)
     pruned = prune(
         gateway,
         deployment.EndpointName,
