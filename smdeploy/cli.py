@@ -184,7 +184,8 @@ FaultTimes = Annotated[
         min=1,
         metavar="N",
         help="Each injected fault (--fail-endpoint, --rollback-update, --crash-after, "
-        "--config-visibility-lag, --duplicate-events) happens only its first N times.",
+        "--config-visibility-lag, --duplicate-events, --alarm-during-update, --fail-invoke) "
+        "happens only its first N times.",
     ),
 ]
 EventDelay = Annotated[
@@ -753,10 +754,11 @@ def watch(
     raise typer.Exit(_follow(sfn, found, poll_seconds, endpoint_url))
 
 
-@app.command(cls=Command, short_help="Approve two versions of a model offline: create, update.")
+@app.command(cls=Command, short_help="Approve models offline: create, update, with guardrails.")
 def demo() -> None:
-    """Register and approve a model package: the approval deploys it (create); then its
-    next version (update). All offline, through the front door; verify both."""
+    """Register and approve model packages of two groups: each approval deploys its version
+    (create, then update), the second group with its profile's guardrails (autoscaling,
+    rollback alarms, smoke test). All offline, through the front door; verify each."""
     from smdeploy.demo import run_demo
 
     err, out = present.stderr(), present.stdout()

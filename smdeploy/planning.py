@@ -12,13 +12,12 @@ updated, tagged or deleted.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from deployer import compare, contract, deploy, retention, shapes
+from deployer import compare, contract, deploy, retention, rules, shapes
 from deployer.configure import _MODEL_COMPARED as MODEL_COMPARED
 from deployer.configure import marked
 from deployer.errors import DeployerError, RequestInvalid
@@ -104,7 +103,6 @@ def plan(
     validation: Validation,
     sagemaker: SageMakerClient,
     keep: int = 0,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> PlanReport:
     """What deploying the validated request would do in the account ``sagemaker`` reads."""
     if validation.request is None:
@@ -249,15 +247,6 @@ class _Stop(DeployerError):
     """Internal: the report says why the deployment would stop; nothing more to look up."""
 
 
-def _shares(variants: list[dict[str, Any]]) -> dict[str, float]:
-    weights = {v["VariantName"]: float(v.get("InitialVariantWeight", 1.0)) for v in variants}
-    largest = max(weights.values(), default=0.0)
-    if largest <= 0:
-        return {}
-    total = sum(w / largest for w in weights.values())
-    return {name: w / largest / total for name, w in weights.items()}
-
-
 def differences(served: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
     """What changes from the served config to the wanted one: field by field, and variant
     by variant (matched by VariantName), with each variant's share of the traffic."""
@@ -265,8 +254,16 @@ def differences(served: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
     for kind in _VARIANT_KINDS:
         old = {v["VariantName"]: v for v in served.get(kind) or []}
         new = {v["VariantName"]: v for v in wanted.get(kind) or []}
-        old_shares = _shares(list(old.values())) if kind == _VARIANT_KINDS[0] else {}
-        new_shares = _shares(list(new.values())) if kind == _VARIANT_KINDS[0] else {}
+        old_shares = (
+            rules.traffic_shares({"ProductionVariants": list(old.values())})
+            if kind == _VARIANT_KINDS[0]
+            else {}
+        )
+        new_shares = (
+            rules.traffic_shares({"ProductionVariants": list(new.values())})
+            if kind == _VARIANT_KINDS[0]
+            else {}
+        )
         for name, variant in new.items():
             where = f"{kind}[{name}]"
             if name not in old:

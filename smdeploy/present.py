@@ -286,10 +286,10 @@ def _ahead_of_this_clock(report: dict[str, Any]) -> float:
 
 def status(screen: Screen, report: dict[str, Any]) -> None:
     """``status``: one ``field  value`` line per field that applies, values whole."""
-    shown = {key: value for key, value in report.items() if value is not None}
+    shown = {key: value for key, value in report.items() if value not in (None, [])}
     width = max(len(key) for key in shown)
     for key, value in shown.items():
-        text = json.dumps(value) if isinstance(value, dict) else str(value)
+        text = json.dumps(value) if isinstance(value, dict | list) else str(value)
         screen.print(f"[bold]{key:<{width}}[/]  {escape(text)}")
     ahead = _ahead_of_this_clock(report)
     if ahead:

@@ -84,13 +84,8 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
 
 def stepfunctions(arn: str, endpoint_url: str | None) -> SFNClient:
     """A Step Functions client for the Region of ``arn``, with the usual credentials."""
-    client: SFNClient = boto3.session.Session().client(
-        "stepfunctions",
-        region_name=region_of(arn),
-        endpoint_url=endpoint_url,
-        config=Config(user_agent_extra="smdeploy-cli"),
-    )
-    return client
+    found: SFNClient = client("stepfunctions", region_of(arn), endpoint_url)
+    return found
 
 
 # A closed execution in one of these statuses did not deploy its request: submitting the

@@ -44,8 +44,9 @@ class Faults:
     options).
 
     ``times``: when set, each injected fault (an endpoint Failed, an update rolled back, a
-    crash, a config not yet visible, a duplicated event) happens only its first ``times``
-    occurrences; ``throttle`` keeps its own counts.
+    crash, a config not yet visible, a duplicated event, an alarm during an update, a failed
+    smoke invocation) happens only its first ``times`` occurrences; ``throttle`` keeps its
+    own counts.
     """
 
     creation_seconds: float = 300.0

@@ -64,7 +64,6 @@ NAMESPACE = "sagemaker"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 DEFAULT_RESPONSE = '{"predictions": [0.5]}'
 SERVING = ("InService", "Updating", "SystemUpdating", "RollingBack")
-TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack")
 
 
 def _require(owner: Any, name: str, parameters: tuple[str, ...]) -> Callable[..., Any]:
