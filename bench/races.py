@@ -259,17 +259,6 @@ class Run:
     def unexpected_failed(self) -> int:
         return max(0, self.failed - self.expected_failed)
 
-    @property
-    def clean(self) -> bool:
-        """The issue's target for this run."""
-        return (
-            self.correct
-            and self.unexpected_failed == 0
-            and self.false_alarms == 0
-            and not self.left_over
-            and self.orphans == 0
-        )
-
 
 def wait_all(account: LocalDeployment) -> list[dict[str, Any]]:
     """Every execution of the deployer, described, once none is running (oldest first)."""
@@ -328,14 +317,15 @@ def _endpoint_ok(account: LocalDeployment) -> bool:
 def _leftovers(account: LocalDeployment) -> tuple[int, int]:
     """(endpoint configs of the endpoint, models that no endpoint config references)."""
     sm = account.sagemaker
+    listed = sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"]
     configs = [
         c["EndpointConfigName"]
-        for c in sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"]
+        for c in listed
         if c["EndpointConfigName"].lower().startswith(f"{ENDPOINT}-")
     ]
     referenced = {
         variant["ModelName"].lower()
-        for c in sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"]
+        for c in listed
         for kind in ("ProductionVariants", "ShadowProductionVariants")
         for variant in _variants(sm, c["EndpointConfigName"], kind)
     }

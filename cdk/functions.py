@@ -45,7 +45,8 @@ CHECKOV_ACKNOWLEDGED = {
         "resource inside a VPC; attaching them to one would add NAT or endpoints, no isolation"
     ),
     "CKV_AWS_115": (
-        "invoked only by the state machine, one task at a time per execution; reserved "
+        "invoked by the state machine, one task at a time per execution (and the Wait "
+        "function by the endpoint-events rule); reserved "
         "concurrency would carve a fixed share out of the account's pool for no protection"
     ),
     "CKV_AWS_173": (
@@ -199,12 +200,12 @@ class DeployerFunctions(Construct):
                 f"AwsSolutions-IAM5[Resource::{resource}]",
                 "; ".join(dict.fromkeys(reasons)),
             )
-        acknowledge(function, "Serverless-LambdaDLQ", _NO_DLQ.get(function.node.id, _SYNCHRONOUS))
+        # why no dead-letter queue: one reason for cdk-nag's finding and checkov's
+        dlq = _NO_DLQ.get(function.node.id, _SYNCHRONOUS)
+        acknowledge(function, "Serverless-LambdaDLQ", dlq)
         for rule_id in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
             acknowledge(function, rule_id, _RUNTIME)
-        for check_id, reason in CHECKOV_ACKNOWLEDGED.items():
-            if check_id == "CKV_AWS_116":  # a dead-letter queue: as for cdk-nag's finding
-                reason = _NO_DLQ.get(function.node.id, reason)
+        for check_id, reason in {**CHECKOV_ACKNOWLEDGED, "CKV_AWS_116": dlq}.items():
             acknowledge_checkov(function, check_id, reason)
 
     def _notify_permissions(self, stack: Stack, topic: sns.ITopic, topic_key: kms.IKey) -> None:

@@ -32,6 +32,7 @@ from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 
 from cdk.config import DeployerConfig
+from deployer import contract
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 
@@ -178,7 +179,7 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
                 + "; DeleteEndpoint only ever deletes a Failed endpoint the deployer created",
             ),
         ]
-    elif stage == "Wait":
+    elif stage in ("Wait", "Describe"):
         grants.append(
             _grant(
                 "DescribeEndpoints",
@@ -187,16 +188,7 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
                 _prefixed("SageMaker endpoints", prefix),
             )
         )
-    elif stage == "Describe":
-        grants.append(
-            _grant(
-                "DescribeEndpoints",
-                ["sagemaker:DescribeEndpoint"],
-                endpoints,
-                _prefixed("SageMaker endpoints", prefix),
-            )
-        )
-        if config.config_retention > 0:
+        if stage == "Describe" and config.config_retention > 0:
             grants += [
                 _grant(
                     "ListEndpointConfigsAndModels",
@@ -340,9 +332,9 @@ def guardrail_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
         _grant(
             "RollbackAlarms",
             ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"],
-            alarm_arns(stack, f"smdeploy-{prefix}"),
-            f"the CloudWatch alarms the deployer makes: their names start with smdeploy- and "
-            f"the deployer's name prefix {prefix!r}",
+            alarm_arns(stack, f"{contract.GUARDRAIL_PREFIX}{prefix}"),
+            f"the CloudWatch alarms the deployer makes: their names start with "
+            f"{contract.GUARDRAIL_PREFIX} and the deployer's name prefix {prefix!r}",
         ),
         _grant(
             "TargetTrackingAlarms",
