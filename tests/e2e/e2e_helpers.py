@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,22 @@ def states_entered(history: list[dict[str, Any]]) -> list[str]:
     return [
         e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
     ]
+
+
+def entered(account: Any, arn: str) -> list[str]:
+    """The states an execution has entered so far."""
+    events = account.stepfunctions.get_execution_history(executionArn=arn, maxResults=1000)
+    return states_entered(events["events"])
+
+
+def wait_until_entered(account: Any, arn: str, state: str) -> None:
+    """Poll (real time, bounded) until the execution has entered ``state``; fail if it never
+    does."""
+    for _ in range(2000):
+        if state in entered(account, arn):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{arn} never entered {state}: {entered(account, arn)}")
 
 
 def failures(history: list[dict[str, Any]]) -> list[str]:

@@ -496,9 +496,14 @@ def test_the_emulator_installs_the_deployer_with_the_config_retention(tmp_path):
     assert len(configs) == 2  # the serving config and its rollback target
 
 
-@pytest.mark.parametrize("attempt", [1, 2])
-def test_two_approvals_within_a_second_end_on_the_second_with_no_failure(tmp_path, attempt):
-    running = launch(tmp_path, "--profiles", "examples/profiles.json", "--config-retention", "2")
+@pytest.mark.parametrize("seed", [1, 2])
+def test_two_approvals_within_a_second_end_on_the_second_with_no_failure(tmp_path, seed):
+    # each run with its own seeded invocation jitter: another interleaving, reproducible
+    running = launch(
+        tmp_path,
+        *("--profiles", "examples/profiles.json", "--config-retention", "2"),
+        *("--jitter", "0.02", "--seed", str(seed)),
+    )
     try:
         sm = running.client("sagemaker")
         spec = json.loads((ROOT / "examples" / "inference-specification.json").read_text())

@@ -8,11 +8,10 @@ Wait function, wake them; the park's timeout is the safety net when events are l
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
-from e2e_helpers import states_entered
+from e2e_helpers import states_entered, wait_until_entered
 
 from deployer import contract
 from smdeploy.runtime.install import TABLE_NAME, WAKE_RULE, function_name
@@ -248,6 +247,7 @@ def test_two_executions_parked_on_one_endpoint_are_both_woken_by_one_event(accou
         "EndpointConfigName": "churn-predictor-manual",
         "PreviousEndpointConfigName": config,
     }
+    described = account.emulator.stats.describe_calls
     arns = [
         sfn.start_execution(
             stateMachineArn=machine, name=f"park-{i}", input=json.dumps({"Deployment": deployment})
@@ -261,9 +261,8 @@ def test_two_executions_parked_on_one_endpoint_are_both_woken_by_one_event(accou
     for outcome in outcomes:
         assert outcome.output is not None and outcome.output["Woken"] is True
         assert outcome.output["EndpointConfigName"] == "churn-predictor-manual"
-    # one IN_SERVICE event, one DescribeEndpoint for both
-    finals = [i for i in wakes(account) if i[2] is None]
-    assert finals
+    # each park looks once; then one IN_SERVICE event, one DescribeEndpoint for both
+    assert account.emulator.stats.describe_calls - described == 3
     assert waiters(account, "churn-predictor")["Waiters"] == {}
 
 
@@ -277,11 +276,7 @@ def test_a_deployment_stopped_while_parked_holds_up_no_one(make_account, request
             name=account.execution_name(text),
             input=text,
         )["executionArn"]
-        for _ in range(2000):  # real time, bounded: until it has parked
-            history = sfn.get_execution_history(executionArn=first, maxResults=1000)["events"]
-            if "ParkUntilSettled" in states_entered(history):
-                break
-            time.sleep(0.01)
+        wait_until_entered(account, first, "ParkUntilSettled")
         sfn.stop_execution(executionArn=first, error="Abandoned", cause="stopped by the test")
 
     second = account.deploy(request_v2)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from typing import Any
 
 import pytest
-from e2e_helpers import load_example, states_entered
+from e2e_helpers import load_example, states_entered, wait_until_entered
 
 from smdeploy import remote
 from smdeploy.executions import progress_of
@@ -42,20 +41,6 @@ def start(account: LocalDeployment, request: dict[str, Any]) -> str:
     return account.stepfunctions.start_execution(
         stateMachineArn=account.state_machine_arn, name=account.execution_name(text), input=text
     )["executionArn"]
-
-
-def entered(account: LocalDeployment, arn: str) -> list[str]:
-    events = account.stepfunctions.get_execution_history(executionArn=arn, maxResults=1000)
-    return states_entered(events["events"])
-
-
-def wait_until_entered(account: LocalDeployment, arn: str, state: str) -> None:
-    """Poll (real time, bounded) until the execution has entered ``state``."""
-    for _ in range(2000):
-        if state in entered(account, arn):
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"{arn} never entered {state}: {entered(account, arn)}")
 
 
 def serving_count(account: LocalDeployment) -> int:
@@ -258,14 +243,15 @@ def test_status_says_which_deployment_a_waiting_one_waits_for(make_account):
         wait_until_entered(account, second, "WaitForLease")
 
         found = remote.report(account.stepfunctions, second)
+        holding = remote.report(account.stepfunctions, first)["EndpointConfigName"]
 
     assert found["status"] == "RUNNING"
     assert found["WaitingFor"] == {
         "executionArn": first,
-        "EndpointConfigName": found["WaitingFor"]["EndpointConfigName"],
+        "EndpointConfigName": holding,
         "phase": "DEPLOYING",
     }
-    assert found["WaitingFor"]["EndpointConfigName"].startswith(f"{ENDPOINT}-")
+    assert holding.startswith(f"{ENDPOINT}-")
     lines = [
         p.detail
         for e in account.stepfunctions.get_execution_history(executionArn=second)["events"]

@@ -22,7 +22,7 @@ RID = "endpoint/fraud/variant/primary"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 
 
-def serving(aws: Any, **faults: Any) -> Any:
+def serving(aws: Any) -> Any:
     sm = aws.sagemaker
     sm.create_model(
         ModelName="fraud-v1",
