@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cdk import paths  # noqa: F401  (functions/ on sys.path)
-from deployer import contract
+from deployer import contract, timing
 from deployer.errors import ProfileInvalid
 from deployer.profiles import DeploymentProfile, parse_profiles
 
@@ -110,8 +110,8 @@ SETTINGS: tuple[Setting, ...] = (
         "parkSeconds",
         "seconds a deployment stays parked without an event from SageMaker before it looks at "
         "the endpoint itself (60 to 86400; never past the deadline)",
-        "1800",
-        default=1800,
+        str(timing.DEFAULT_PARK_SECONDS),
+        default=timing.DEFAULT_PARK_SECONDS,
     ),
     Setting(
         "manifestPrefix",
@@ -175,7 +175,7 @@ class DeployerConfig:
     log_retention_days: int
     notification_email: str | None = None
     kms_key_arns: tuple[str, ...] = ()
-    park_seconds: int = 1800  # the park's safety net (SMDEPLOY_PARK_SECONDS)
+    park_seconds: int = timing.DEFAULT_PARK_SECONDS  # the park's safety net
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -2,9 +2,11 @@
 for manifests uploaded to the deployer's bucket; and what wakes one: the rule on SageMaker's
 endpoint events for the endpoints within the deployer's scope.
 
-The patterns are ``deployer.contract``'s. Each target is the state machine with the whole
-event as its input (Validate turns any trigger into one request), a retry policy, and an
-encrypted dead-letter queue that raises an alarm when a trigger could not start a deployment.
+The patterns are ``deployer.contract``'s. Each trigger's target is the state machine with the
+whole event as its input (Validate turns any trigger into one request); the endpoint events'
+target is the Wait function. Every target has a retry policy and the encrypted dead-letter
+queue, which raises an alarm when an event could not be delivered (a trigger that started no
+deployment, or a wake that costs a parked deployment one park timeout).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class Triggers(Construct):
         config: DeployerConfig,
         state_machine: sfn.IStateMachine,
         topic: sns.ITopic,
-        wake_function: lambda_.IFunction | None = None,
+        wake_function: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = s3.Bucket(
@@ -164,24 +166,22 @@ class Triggers(Construct):
 
         # SageMaker's endpoint events wake parked deployments: the Wait function, with the same
         # retry policy and dead-letter queue (a wake that is lost costs one park timeout).
-        self.wake_rule: events.Rule | None = None
-        if wake_function is not None:
-            self.wake_rule = events.Rule(
-                self,
-                "EndpointEventsRule",
-                description="smdeploy: wake the deployments parked on an endpoint when "
-                "SageMaker reports a change of it",
-                event_pattern=event_pattern(contract.endpoint_events_pattern(config.name_prefix)),
-                targets=[
-                    targets.LambdaFunction(
-                        wake_function,
-                        dead_letter_queue=self.dead_letters,
-                        retry_attempts=RETRY_ATTEMPTS,
-                        max_event_age=MAX_EVENT_AGE,
-                    )
-                ],
-            )
-            stable_id(self.wake_rule, "EndpointEventsRule")
+        wake_rule = events.Rule(
+            self,
+            "EndpointEventsRule",
+            description="smdeploy: wake the deployments parked on an endpoint when "
+            "SageMaker reports a change of it",
+            event_pattern=event_pattern(contract.endpoint_events_pattern(config.name_prefix)),
+            targets=[
+                targets.LambdaFunction(
+                    wake_function,
+                    dead_letter_queue=self.dead_letters,
+                    retry_attempts=RETRY_ATTEMPTS,
+                    max_event_age=MAX_EVENT_AGE,
+                )
+            ],
+        )
+        stable_id(wake_rule, "EndpointEventsRule")
 
         self.alarm = cloudwatch.Alarm(
             self,
