@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
+from deployer.gateway import SageMakerGateway
 from smdeploy.runtime.emulator import Faults
 
 VARIANT = {
@@ -282,3 +283,25 @@ def test_invocation_delays_are_drawn_from_the_seed():
     assert delays(3) != delays(4)
     assert all(0 <= delay <= 0.5 for delay in delays(3))
     assert delays(3, jitter=0) == [0.0] * 20
+
+
+def test_config_listings_come_newest_first_a_page_at_a_time_as_in_sagemaker(aws, sm):
+    names = []
+    for i in range(12):  # more than one page
+        names.append(f"churn-v{i}")
+        sm.create_endpoint_config(EndpointConfigName=names[-1], ProductionVariants=[VARIANT])
+        aws.clock.advance(1)
+
+    first = sm.list_endpoint_configs(NameContains="churn")
+    second = sm.list_endpoint_configs(NameContains="churn", NextToken=first["NextToken"])
+    oldest = sm.list_endpoint_configs(SortOrder="Ascending", MaxResults=2)
+
+    listed = [c["EndpointConfigName"] for c in first["EndpointConfigs"] + second["EndpointConfigs"]]
+    assert listed == names[::-1]  # CreationTime, Descending: SageMaker's default order
+    assert len(first["EndpointConfigs"]) < len(names) and "NextToken" not in second
+    assert [c["EndpointConfigName"] for c in oldest["EndpointConfigs"]] == names[:2]
+    # the deployer's gateway follows the pages
+    gateway = SageMakerGateway(lambda: sm)
+    assert sorted(
+        c["EndpointConfigName"] for c in gateway.list_endpoint_configs("churn")
+    ) == sorted(names)

@@ -38,6 +38,33 @@ TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack")
 MAX_TAGS = 50  # per SageMaker resource
 
 
+# A List call's page when the request gives no MaxResults. SageMaker documents no default
+# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpointConfigs.html);
+# a small page makes every caller follow NextToken here, as it must against AWS.
+LIST_PAGE_SIZE = 10
+
+
+def listed(
+    key: str, summaries: list[dict[str, Any]], params: dict[str, Any], name: str
+) -> dict[str, Any]:
+    """One page of a ListEndpoints/ListEndpointConfigs answer, as SageMaker gives it: sorted
+    by ``SortBy`` (default CreationTime) in ``SortOrder`` (default Descending: newest first),
+    ``MaxResults`` at a time, with a ``NextToken`` while more remain
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpoints.html)."""
+    field = name if params.get("SortBy") == "Name" else "CreationTime"
+    ordered = sorted(
+        summaries,
+        key=lambda summary: summary[field],
+        reverse=params.get("SortOrder", "Descending") == "Descending",
+    )
+    start = int(params.get("NextToken") or 0)
+    end = start + int(params.get("MaxResults") or LIST_PAGE_SIZE)
+    page: dict[str, Any] = {key: ordered[start:end]}
+    if end < len(ordered):
+        page["NextToken"] = str(end)
+    return page
+
+
 class ThrottlingError(SagemakerClientError):  # type: ignore[misc]
     code = "ThrottlingException"
 
@@ -622,39 +649,33 @@ class SageMakerHooks(EmulatorState):
         def list_endpoints(self: Any) -> ActionResult:
             store = store_of(self)
             store.count("ListEndpoints")
-            endpoints = store.existing_endpoints()
-            return ActionResult(
+            summaries = [
                 {
-                    "Endpoints": [
-                        {
-                            "EndpointName": e.name,
-                            "EndpointArn": e.arn,
-                            "CreationTime": store._ts(e.created),
-                            "LastModifiedTime": store._ts(e.modified),
-                            "EndpointStatus": e.status,
-                        }
-                        for e in endpoints
-                    ]
+                    "EndpointName": e.name,
+                    "EndpointArn": e.arn,
+                    "CreationTime": store._ts(e.created),
+                    "LastModifiedTime": store._ts(e.modified),
+                    "EndpointStatus": e.status,
                 }
-            )
+                for e in store.existing_endpoints()
+            ]
+            return ActionResult(listed("Endpoints", summaries, params_of(self), "EndpointName"))
 
         def list_endpoint_configs(self: Any) -> ActionResult:
             store = store_of(self)
             store.count("ListEndpointConfigs")
-            contains = str(params_of(self).get("NameContains", "")).lower()
-            return ActionResult(
+            params = params_of(self)
+            contains = str(params.get("NameContains", "")).lower()
+            summaries = [
                 {
-                    "EndpointConfigs": [
-                        {
-                            "EndpointConfigName": c["EndpointConfigName"],
-                            "EndpointConfigArn": c["EndpointConfigArn"],
-                            "CreationTime": c["CreationTime"],
-                        }
-                        for c in list(store.configs.values())
-                        if contains in c["EndpointConfigName"].lower()
-                    ]
+                    "EndpointConfigName": c["EndpointConfigName"],
+                    "EndpointConfigArn": c["EndpointConfigArn"],
+                    "CreationTime": c["CreationTime"],
                 }
-            )
+                for c in list(store.configs.values())
+                if contains in c["EndpointConfigName"].lower()
+            ]
+            return ActionResult(listed("EndpointConfigs", summaries, params, "EndpointConfigName"))
 
         def emulated(arn: str) -> bool:
             """Whether ``arn`` names an endpoint or endpoint config (kept here, not in moto)."""
