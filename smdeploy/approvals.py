@@ -67,10 +67,17 @@ def _approval_of(execution_input: str | None) -> str | None:
 
 
 def find_execution(
-    sfn: Any, state_machine_arn: str, package_arn: str, since: datetime | None = None
+    sfn: Any,
+    state_machine_arn: str,
+    package_arn: str,
+    since: datetime | None = None,
+    checked: set[str] | None = None,
 ) -> str | None:
     """The newest execution of the state machine that the approval of ``package_arn``
-    started (among its :data:`SEARCHED` newest, and those started after ``since``), or None."""
+    started (among its :data:`SEARCHED` newest, and those started after ``since``), or None.
+    ``checked``: the executions already found to be another's (not described again; those
+    found now are added)."""
+    checked = set() if checked is None else checked
     listed: list[dict[str, Any]] = []
     for page in sfn.get_paginator("list_executions").paginate(
         stateMachineArn=state_machine_arn, PaginationConfig={"MaxItems": SEARCHED}
@@ -80,10 +87,14 @@ def find_execution(
     for execution in listed:
         if since is not None and execution["startDate"] < since:
             break
-        described = sfn.describe_execution(executionArn=execution["executionArn"])
+        arn = str(execution["executionArn"])
+        if arn in checked:
+            continue
+        described = sfn.describe_execution(executionArn=arn)
         found = _approval_of(described.get("input"))
         if found is not None and found.lower() == package_arn.lower():
-            return str(execution["executionArn"])
+            return arn
+        checked.add(arn)
     return None
 
 
@@ -150,9 +161,10 @@ def wait_for_execution(
     modified = described.get("LastModifiedTime")
     since = modified - timedelta(minutes=5) if isinstance(modified, datetime) else None
     deadline = clock() + appear_seconds
+    checked: set[str] = set()  # executions another approval (or request) started
     while True:
         for machine in machines:
-            found = find_execution(sfn, machine, package_arn, since)
+            found = find_execution(sfn, machine, package_arn, since, checked)
             if found is not None:
                 return found
         left = deadline - clock()
