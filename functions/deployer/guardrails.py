@@ -272,14 +272,17 @@ def _in_field_order(path: str, found: list[Violation], fields: tuple[str, ...]) 
 
 def _variants_named(production: dict[str, dict[str, Any]], instance_based: bool) -> Check:
     def check(path: str, value: Any) -> list[Violation]:
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        if not isinstance(value, list) or not value:
             message = (
                 f"must be a non-empty list of production variant names, got {described(value)}"
             )
-            return [Violation(path, "type", message, value)]
+            return [Violation(path, "type" if value else "min-length", message, value)]
         found: list[Violation] = []
         for i, name in enumerate(value):
-            if production and name not in production:
+            if not isinstance(name, str):
+                message = f"must be a production variant's name (a string), got {described(name)}"
+                found.append(Violation(join(path, i), "type", message, name))
+            elif production and name not in production:
                 found.append(
                     Violation(
                         join(path, i),
