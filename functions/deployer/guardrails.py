@@ -227,7 +227,7 @@ def _one_of(known: tuple[str, ...]) -> Check:
         if isinstance(value, str) and value in known:
             return []
         message = f"must be one of {', '.join(known)}, got {described(value)}"
-        return [Violation(path, "enum", message, value)]
+        return [Violation(path, "enum" if isinstance(value, str) else "type", message, value)]
 
     return check
 
@@ -398,7 +398,7 @@ def _statistic(metric: Any) -> Check:
             f"must be one of {', '.join(STATISTICS)} or a percentile such as p99, "
             f"got {described(value)}"
         )
-        return [Violation(path, "statistic", message, value)]
+        return [Violation(path, "statistic" if isinstance(value, str) else "type", message, value)]
 
     return check
 
@@ -450,7 +450,7 @@ def _json_path(path: str, value: Any) -> list[Violation]:
     if isinstance(value, str) and _JSON_PATH.fullmatch(value):
         return []
     message = f"must be a simple JSON path such as $.predictions[0].score, got {described(value)}"
-    return [Violation(path, "json-path", message, value)]
+    return [Violation(path, "json-path" if isinstance(value, str) else "type", message, value)]
 
 
 _SMOKE_FIELDS: dict[str, Check] = {
