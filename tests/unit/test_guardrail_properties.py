@@ -14,6 +14,8 @@ edges of each, removed, or added. Checked as a request and as a profile:
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from hypothesis import event, example, given
@@ -26,6 +28,9 @@ from deployer.profiles import parse_profiles
 from deployer.request import validate_request
 
 GROUP = "fraud-scorer"
+VALID_FIXTURE = (
+    Path(__file__).resolve().parents[1] / "fixtures/requests/valid/guardrails-every-setting.json"
+)
 JSON = st.recursive(
     st.none()
     | st.booleans()
@@ -108,6 +113,8 @@ def test_the_profile_check_raises_only_profile_invalid_naming_every_wrong_type(c
 
 
 def test_the_base_is_valid_as_a_request_and_as_a_profile():
+    # the valid corpus holds it too, so the properties of every valid request cover guardrails
+    assert json.loads(VALID_FIXTURE.read_text(encoding="utf-8")) == fuzz.BASE
     assert validate_request(fuzz.BASE).problems == []
     assert parse_profiles({GROUP: fuzz.as_profile(fuzz.BASE)})[GROUP].endpoint_name == GROUP
 
