@@ -1,6 +1,6 @@
 """``make bench``: what each kind of deployment costs, and each function's cold start.
 
-Prints four tables. The last is :mod:`bench.coldstart` (each stage function's cold start as
+Prints five tables. The last is :mod:`bench.coldstart` (each stage function's cold start as
 a ratio to ``import boto3; boto3.client("sagemaker")``). The first: per scenario, the
 execution's outcome, its DescribeEndpoint calls, state transitions (as Step Functions bills
 them, retries included), Lambda invocations, simulated duration, detection lag (simulated
@@ -17,7 +17,11 @@ Then the race table (:mod:`bench.races`): deployments that meet, each scenario r
 ``RACE_RUNS`` times (seeds 1, 2, ...) on fresh emulators with random invocation delays.
 ``python -m bench --race-runs N`` changes the number of runs; 0 skips the races.
 
-``python -m bench --only PART`` prints one table: ``costs``, ``wait``, ``races`` or
+Then the validator, fuzzed (:mod:`bench.fuzz`): 10,000 requests with guardrails, each with
+fields of one family given values of every JSON type, through the request and profile checks:
+violations found, wrong types reported by their path, and tracebacks (zero).
+
+``python -m bench --only PART`` prints one table: ``costs``, ``wait``, ``races``, ``fuzz`` or
 ``coldstart``.
 """
 
@@ -31,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import races, wait
+from bench import fuzz, races, wait
 from smdeploy import present
 from smdeploy.paths import EXAMPLES
 from smdeploy.runtime.emulator import Faults
@@ -97,7 +101,7 @@ COLUMNS = (
 )
 
 
-PARTS = ("costs", "wait", "races", "coldstart")
+PARTS = ("costs", "wait", "races", "fuzz", "coldstart")
 
 
 def costs() -> None:
@@ -160,6 +164,18 @@ def race_table(race_runs: int) -> None:
     )
 
 
+def fuzz_table() -> None:
+    present.stderr().print(f"the validator, fuzzed: {fuzz.INPUTS:,} requests")
+    tallies = fuzz.measure()
+    out = present.stdout()
+    out.print()
+    out.rows(
+        fuzz.FUZZ_TITLE, fuzz.FUZZ_COLUMNS, fuzz.fuzz_rows(tallies), right=fuzz.FUZZ_COLUMNS[1:]
+    )
+    for where, count in fuzz.tracebacks(tallies).most_common():
+        out.print(f"traceback x{count}: {where}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--race-runs", type=int, default=RACE_RUNS, metavar="N")
@@ -172,6 +188,8 @@ def main() -> None:
         waits()
     if "races" in chosen and options.race_runs > 0:
         race_table(options.race_runs)
+    if "fuzz" in chosen:
+        fuzz_table()
     if "coldstart" in chosen:
         # In a process of its own: the functions run in this one, and their clients, created
         # once per process as in Lambda, still point at the in-process emulator of the runs

@@ -244,7 +244,8 @@ def _profile_problems(group: str, raw: Any, name_prefix: str) -> list[str]:
     stand_in = copy.deepcopy(
         {k: v for k, v in raw.items() if k in known_fields() and k not in NOT_IN_PROFILE}
     )
-    for variant in stand_in.get("ProductionVariants") or []:
+    variants = stand_in.get("ProductionVariants")
+    for variant in variants if isinstance(variants, list) else []:
         if isinstance(variant, dict):
             variant["ModelName"] = _STAND_IN_MODEL
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import cache, lru_cache
@@ -310,13 +311,18 @@ def _check_scalar(shape: Shape, value: Any, path: str) -> Violation | None:
     if kind in ("float", "double"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             return _wrong_type(path, "a number", value)
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             return _wrong_type(path, "a finite number", value)
         if kind == "float" and abs(value) > FLOAT32_MAX:
             # The API reference's Float is 32 bits wide (e.g. InitialVariantWeight:
             # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariant.html)
             message = f"must be a 32-bit float (at most {FLOAT32_MAX:.8g}), got {render(value)}"
             return Violation(path, "float32", message, value)
+        if abs(value) > sys.float_info.max:  # an integer no double holds
+            message = (
+                f"must be a 64-bit double (at most {sys.float_info.max:.8g}), got {render(value)}"
+            )
+            return Violation(path, "float64", message, value)
         return _check_range(shape, value, path, None, None)
     if kind == "boolean":
         return None if isinstance(value, bool) else _wrong_type(path, "true or false", value)

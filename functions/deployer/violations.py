@@ -53,7 +53,10 @@ def render(value: Any) -> str:
     try:
         text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=repr)
     except (ValueError, TypeError, RecursionError):
-        text = repr(value)
+        try:
+            text = repr(value)
+        except (ValueError, RecursionError):  # an integer of more digits than Python prints
+            text = f"({kind(value)})"
     return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
@@ -63,7 +66,9 @@ def kind(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, int | float):
+    if isinstance(value, int):
+        return "a number"  # an integer is finite however large (math.isfinite would overflow)
+    if isinstance(value, float):
         return "a number" if math.isfinite(value) else "a non-finite number"
     if isinstance(value, str):
         return "a string"

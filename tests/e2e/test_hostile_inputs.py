@@ -154,3 +154,44 @@ def test_a_utf8_byte_order_mark_is_read_the_same_by_every_command(tmp_path):
     assert validated.returncode == 0, validated.stdout
     assert deployed.returncode == 0, deployed.stderr
     assert json.loads(deployed.stdout)[0]["status"] == "SUCCEEDED"
+
+
+# The guardrails' part of the invalid corpus, through the commands that judge a request and
+# through --profiles as the profile each would be: every violation printed, no traceback.
+REQUESTS = EXAMPLES.parent / "tests" / "fixtures" / "requests" / "invalid"
+GUARDRAILS = sorted(p.stem for p in REQUESTS.glob("guardrails-*.json") if ".expected" not in p.name)
+
+
+def expected_paths(name: str) -> list[str]:
+    expected = json.loads((REQUESTS / f"{name}.expected.json").read_text(encoding="utf-8"))
+    return [e["path"] for e in expected]
+
+
+@pytest.mark.parametrize("command", ["validate", "plan"])
+@pytest.mark.parametrize("name", GUARDRAILS)
+def test_a_guardrails_request_is_refused_with_every_violation_printed(name, command):
+    run = smdeploy(*COMMANDS[command](REQUESTS / f"{name}.json"))
+
+    assert run.returncode == 1, (run.stdout, run.stderr)  # README: the request is invalid
+    printed = run.stdout + run.stderr
+    assert "Traceback" not in printed
+    for path in expected_paths(name):
+        assert f"{path}: " in printed, (path, printed)
+
+
+@pytest.mark.parametrize("name", GUARDRAILS)
+def test_a_guardrails_profile_is_refused_with_every_violation_printed(tmp_path, name):
+    request = json.loads((REQUESTS / f"{name}.json").read_text(encoding="utf-8"))
+    variants = request.get("ProductionVariants")
+    for variant in variants if isinstance(variants, list) else []:
+        variant.pop("ModelName", None)  # the approved package's model fills it in
+    profiles = tmp_path / "profiles.json"
+    profiles.write_text(json.dumps({"churn-predictor": request}))
+
+    run = smdeploy(*COMMANDS["profiles"](profiles))
+
+    assert run.returncode == 2, (run.stdout, run.stderr)  # an option's file is refused
+    assert "invalid deployment profiles" in run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    for path in expected_paths(name):
+        assert f"churn-predictor.{path}: " in run.stderr, (path, run.stderr)

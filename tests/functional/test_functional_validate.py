@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
+from bench import fuzz
 from deployer.errors import RequestInvalid
+from deployer.request import validate_request
 
 DERIVED = re.compile(r"^churn-predictor-[0-9a-f]{10}$")
 
@@ -151,3 +157,45 @@ def test_an_emf_metrics_line_counts_the_rejection_by_error_type(aws, stdout):
     assert "Errors" in blobs[0]["metric_names"]
     assert blobs[0]["ErrorType"] == "RequestInvalid"
     assert blobs[0]["Errors"] == [1.0]
+
+
+# Any value of every JSON type that Lambda can receive (JSON text has no NaN or Infinity).
+FINITE = [
+    v
+    for values in fuzz.VALUES.values()
+    for v in values
+    if not (isinstance(v, float) and not math.isfinite(v))
+]
+GUARDRAIL_CHANGES = st.lists(
+    st.tuples(
+        st.sampled_from(sorted(fuzz.FIELDS, key=str)),
+        st.sampled_from([*FINITE, fuzz.REMOVED]),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+# one function-scoped emulated account for all the examples: Validate creates nothing in it
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=GUARDRAIL_CHANGES)
+@example(changes=[(("ProductionVariants", 1, "VariantName"), fuzz.REMOVED)])
+@example(changes=[(("Guardrails", "RollbackAlarms", 0, "Metric"), ["x"])])
+@example(changes=[(("Guardrails", "SmokeTest"), "x"), (("ProductionVariants",), {})])
+def test_the_validate_handler_answers_request_invalid_listing_every_guardrails_problem(
+    aws, changes
+):
+    raw = json.loads(json.dumps(fuzz.changed(fuzz.BASE, changes), allow_nan=False))
+    expected = validate_request(raw)
+
+    if expected.valid:
+        assert aws.validate(raw)["Request"] == raw
+    else:
+        with pytest.raises(RequestInvalid) as caught:
+            aws.validate(raw)
+        assert caught.value.problems == expected.problems
+        assert f"{len(expected.problems)} problem" in str(caught.value)
+        for path in fuzz.wrong_types(raw, [path for path, _ in changes]):
+            assert any(p.startswith(f"{path}: ") for p in caught.value.problems), path
+    assert aws.sagemaker.list_endpoint_configs()["EndpointConfigs"] == []
+    assert aws.sagemaker.list_models()["Models"] == []
