@@ -7,7 +7,8 @@ differently from one seed to the next, and the same seed draws the same delays. 
 for every execution to end, then measures the account:
 
 - **correct**: the endpoint is InService, without a FailureReason, on the config the scenario
-  expects (the newest intent: the last approval, the last execution started);
+  expects (the newest intent: the last approval, the last execution started; never a
+  version rejected while it was being deployed);
 - **failed**: executions that ended FAILED; ``expected_failed`` of them are the scenario's
   own injected fault (the first attempt of a crash or of a Failed endpoint);
 - **false alarms**: executions FAILED with ``EndpointUpdateRolledBack``,
@@ -207,6 +208,81 @@ def endpoint_created(account: LocalDeployment) -> bool:
     return bool(account.emulator.store(ACCOUNT, REGION).endpoints)
 
 
+def started(account: LocalDeployment, action: Callable[[], object]) -> list[str]:
+    """Do ``action``; the executions it started (their ARNs, in the order they started)."""
+    known = set(account.execution_arns())
+    action()
+    return [arn for arn in account.execution_arns() if arn not in known]
+
+
+def reached(account: LocalDeployment, arn: str, state: str) -> None:
+    """Poll (real time, bounded) until the execution ``arn`` has entered ``state``."""
+    sfn = account.stepfunctions
+    began = time.monotonic()
+    while True:
+        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        names = {
+            e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e
+        }
+        if state in names:
+            return
+        if time.monotonic() - began > RUN_BOUND:
+            raise RuntimeError(f"{arn} never entered {state}")
+        time.sleep(0.005)
+
+
+def reject(account: LocalDeployment, arn: str) -> None:
+    """Reject (the Model Registry's event starts the rollback's execution, on its own)."""
+    account.sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Rejected")
+
+
+def rejection_at(state: str, then_v3: bool = False) -> Callable[[LocalDeployment], Check]:
+    """v1 approved and deployed; v2 approved, and rejected once its execution entered
+    ``state`` (``then_v3``: v3 approved right after). A rejection wins over a deployment in
+    flight: the endpoint ends on v1 (or v3), never on the rejected v2."""
+
+    def act(account: LocalDeployment) -> Check:
+        v1, v2 = register(account), register(account)
+        approve(account, v1)
+        wait_all(account)
+        [deploying] = started(account, lambda: approve(account, v2))
+        reached(account, deploying, state)
+        reject(account, v2)
+        if then_v3:
+            v3 = register(account)
+            approve(account, v3)
+            return serves_package(v3)
+        return serves_package(v1)
+
+    return act
+
+
+def rejection_while_parked(account: LocalDeployment) -> Check:
+    """v1 deployed; v2's UpdateEndpoint made, its execution parked, when v2 is rejected: the
+    update cannot be stopped, so the rollback follows it."""
+    v1, v2 = register(account), register(account)
+    approve(account, v1)
+    wait_all(account)
+    with account.emulator.scheduler.held():  # v2 stays parked until the rejection is in
+        [deploying] = started(account, lambda: approve(account, v2))
+        reached(account, deploying, "ParkUntilSettled")
+        reject(account, v2)
+    return serves_package(v1)
+
+
+def rejection_while_waiting(account: LocalDeployment) -> Check:
+    """v1's deployment holds the endpoint (parked); v2, approved, waits for the lease when it
+    is rejected."""
+    v1, v2 = register(account), register(account)
+    with account.emulator.scheduler.held():
+        [first] = started(account, lambda: approve(account, v1))
+        reached(account, first, "ParkUntilSettled")
+        [waiting] = started(account, lambda: approve(account, v2))
+        reached(account, waiting, "WaitForLease")
+        reject(account, v2)
+    return serves_package(v1)
+
+
 SCENARIOS = [
     Scenario("approve v1, v2 at once", approvals((1, 2)), profiles=True),
     Scenario("approve v2, v1 at once", approvals((2, 1)), profiles=True),
@@ -232,6 +308,16 @@ SCENARIOS = [
         "abandoned, then another",
         abandoned,
         faults={"creation_seconds": 1800},
+    ),
+    Scenario("v2 rejected while it waits for the lease", rejection_while_waiting, profiles=True),
+    Scenario("v2 rejected as approved", rejection_at("Validate"), profiles=True),
+    Scenario("v2 rejected at Configure", rejection_at("Configure"), profiles=True),
+    Scenario("v2 rejected at Deploy", rejection_at("Deploy"), profiles=True),
+    Scenario("v2 rejected while parked", rejection_while_parked, profiles=True),
+    Scenario(
+        "v2 rejected at Configure, v3 approved",
+        rejection_at("Configure", then_v3=True),
+        profiles=True,
     ),
 ]
 
@@ -361,7 +447,8 @@ def race_rows(runs: list[Run]) -> list[tuple[str, ...]]:
 
     The expected final state: the last approval's version (approve v1, v2 at once: v2; v2,
     v1: v1; v2 then v1 again: v1), the config of the execution started last, the request
-    re-run after a crash or a Failed endpoint, the deployment after the abandoned one."""
+    re-run after a crash or a Failed endpoint, the deployment after the abandoned one; when
+    v2 is rejected during its own deployment, v1 (or v3, approved after the rejection)."""
     by_scenario: dict[str, list[Run]] = {}
     for one in runs:
         by_scenario.setdefault(one.scenario, []).append(one)

@@ -23,6 +23,13 @@ with an order on the holders:
 - A lease whose holder is no longer RUNNING (aborted, timed out, crashed past its failure
   path), or whose expiry (the holder's own execution time limit) has passed, is taken over.
   So is an intent whose execution is gone: nothing dead ever blocks or supersedes.
+- A **rejection** of model package P (when the group's profile rolls back on rejection) is an
+  intent too: "the endpoint must not serve P", ordered by the rejection's time. It is
+  remembered in the record (``Rejections``), and every older claim to deploy P is superseded
+  by it at its next check (Admit, :func:`begin_rollout`, Describe once the endpoint settles).
+  It becomes a deployment of the newest other Approved version when the endpoint serves P,
+  or a deployment of P is in flight or was the newest success (:func:`reject`); otherwise
+  nothing is needed (``NOT_NEEDED``).
 
 Everything here is pure: the handler reads the record, asks Step Functions which executions
 are still running (:func:`executions_to_check`), decides here, and writes the new record with
@@ -45,6 +52,8 @@ from deployer.model import Model
 SERVED_REMEMBERED = 20
 # Seconds between two looks at the lease while an older deployment holds it.
 LEASE_POLL_SECONDS = 60
+# How many rejections the record remembers (newest first).
+REJECTIONS_REMEMBERED = 20
 
 
 class Order(Model):
@@ -80,10 +89,29 @@ class Claim(Model):
     Expires: float  # epoch seconds: the execution's own time limit
     # WAITING | CONFIGURING | DEPLOYING, and DEPLOYED for the record's newest success
     Phase: str = "WAITING"
+    Package: str | None = None  # the model package ARN it deploys (approvals, rollbacks)
+    Rejects: str | None = None  # a rejection's rollback: the model package ARN rejected
+    # a rejection's rollback: the executions deploying the rejected package that it stopped
+    Stopped: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
 
     @property
     def name(self) -> str:
         return self.Execution.rsplit(":", 1)[-1]
+
+    def deploys(self, package: str) -> bool:
+        return self.Package is not None and self.Package.lower() == package.lower()
+
+
+class Intent(Model):
+    """What Validate knows of a deployment's intent that the lease needs (see the module doc):
+    the package it deploys, and for a rejection's rollback, the package rejected and whether
+    the endpoint served it when Validate looked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    Package: str | None = None
+    Rejects: str | None = None
+    Serving: bool = False
 
 
 class Record(Model):
@@ -97,6 +125,8 @@ class Record(Model):
     # configs that served, newest first
     Served: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
     Replacing: str | None = None  # FailureReason of a Failed endpoint being replaced
+    # rejections (the rollback's claim, Rejects set), newest first
+    Rejections: list[Claim] = []  # noqa: RUF012 (pydantic copies it for each instance)
 
     def configs_in_use(self) -> set[str]:
         """Lower-cased names of the configs a holder or a waiting deployment names."""
@@ -108,6 +138,7 @@ class Decision(StrEnum):
     ACQUIRED = "ACQUIRED"  # this execution holds the lease: go on
     WAIT = "WAIT"  # an older deployment holds it: wait, then ask again
     SUPERSEDED = "SUPERSEDED"  # a newer deployment exists: end, creating nothing more
+    NOT_NEEDED = "NOT_NEEDED"  # a rejection of a package the endpoint neither serves nor gets
 
 
 class Admission(Model):
@@ -116,6 +147,7 @@ class Admission(Model):
     By: Claim | None = None  # who holds the lease (WAIT), or who is newer (SUPERSEDED)
     TookOver: Claim | None = None  # a dead or expired holder whose lease was taken
     WaitSeconds: int = 0
+    Claimed: Claim | None = None  # ``me`` as admitted (a rejection's: with what it stopped)
 
 
 def _same(a: Claim | None, b: Claim) -> bool:
@@ -164,18 +196,89 @@ def newest_newer(me: Claim, claims: Iterable[Claim | None]) -> Claim | None:
     return max(newer, key=lambda c: c.Order.key) if newer else None
 
 
+def rejected_by(record: Record, me: Claim) -> Claim | None:
+    """The newest rejection, newer than ``me``, of the package ``me`` deploys."""
+    package = me.Package
+    if package is None:
+        return None
+    rejections = (
+        r for r in record.Rejections if r.Rejects and r.Rejects.lower() == package.lower()
+    )
+    return newest_newer(me, rejections)
+
+
 def _newest_newer(record: Record, me: Claim) -> Claim | None:
-    """The newest claim, among the succeeded, the holder and the intents, newer than ``me``."""
-    return newest_newer(me, (record.Deployed, record.Holder, *record.Intents))
+    """The newest claim, among the succeeded, the holder, the intents and the rejections of
+    ``me``'s package, newer than ``me``."""
+    rejection = rejected_by(record, me)
+    return newest_newer(me, (record.Deployed, record.Holder, *record.Intents, rejection))
 
 
-def admit(record: Record, me: Claim, now: float, alive: Mapping[str, bool]) -> Admission:
-    """Decide whether ``me`` may deploy now, must wait, or is superseded.
+def reject(
+    record: Record, me: Claim, serving: bool, asked_before: bool = False
+) -> tuple[Record, Claim, bool]:
+    """A rejection's rollback ``me`` (``me.Rejects`` set) meets the record: (the record
+    remembering the rejection, ``me`` with the in-flight deployments of the rejected package it
+    stops, whether the rollback is needed).
+
+    Needed when the endpoint served the rejected package (``serving``), an older deployment of
+    it holds or waits for the endpoint, or it is the newest success; or when ``me`` held or
+    waited for the endpoint already (``asked_before``: decided so before)."""
+    assert me.Rejects is not None
+    rejected = me.Rejects
+    older = [c for c in (record.Holder, *record.Intents) if c and me.Order.newer_than(c.Order)]
+    stopped = [c.name for c in older if c.deploys(rejected) and not _same(c, me)]
+    known = next((r for r in record.Rejections if _same(r, me)), None)
+    if known is not None:
+        stopped = [*known.Stopped, *(s for s in stopped if s not in known.Stopped)]
+    me = me.model_copy(update={"Stopped": stopped})
+    rest = [r for r in record.Rejections if not _same(r, me)]
+    rejections = sorted([me, *rest], key=lambda r: r.Order.key, reverse=True)
+    remembered = record.model_copy(update={"Rejections": rejections[:REJECTIONS_REMEMBERED]})
+    deployed = record.Deployed is not None and record.Deployed.deploys(rejected)
+    needed = serving or bool(stopped) or deployed or asked_before
+    return remembered, me, needed
+
+
+def rejection_summary(me: Claim) -> str:
+    """What a rejection's rollback ``me`` did to the deployments of the rejected package."""
+    if not me.Stopped:
+        return f"rejection of {me.Rejects}: no deployment of it was in flight"
+    stopped = ", ".join(me.Stopped)
+    return (
+        f"rejection of {me.Rejects}: stopped the in-flight deployment {stopped} (superseded at "
+        f"its next check)"
+    )
+
+
+def admit(
+    record: Record,
+    me: Claim,
+    now: float,
+    alive: Mapping[str, bool],
+    serving_rejected: bool = False,
+) -> Admission:
+    """Decide whether ``me`` may deploy now, must wait, or is superseded; or, for a
+    rejection's rollback, that it is not needed (see :func:`reject`).
 
     ``alive`` says, for the executions :func:`executions_to_check` named, whether they are
     still RUNNING (a missing answer counts as alive: never take over on a guess).
+    ``serving_rejected``: a rejection's rollback, whose rejected package the endpoint served
+    when Validate looked.
     """
+    asked_before = any(_same(c, me) for c in (record.Holder, *record.Intents))
     record, took_over = _cleaned(record, me, now, alive)
+    if me.Rejects is not None:
+        record, me, needed = reject(record, me, serving_rejected, asked_before)
+        if not needed:
+            return Admission(
+                Decision=Decision.NOT_NEEDED, Record=record, TookOver=took_over, Claimed=me
+            )
+    admission = _admit(record, me, now, took_over)
+    return admission.model_copy(update={"Claimed": me})
+
+
+def _admit(record: Record, me: Claim, now: float, took_over: Claim | None) -> Admission:
     newer = _newest_newer(record, me)
     if newer is not None:
         holder = None if _same(record.Holder, me) else record.Holder

@@ -136,6 +136,7 @@ class Accepted(Payload):
     EndpointConfigName: str
     Order: Order  # this deployment's order among those of its endpoint (deployer.lease)
     Trigger: Trigger
+    Intent: lease.Intent  # the package it deploys; a rejection's: the package rejected
 
 
 class Skipped(Payload):
@@ -167,6 +168,7 @@ class LeaseEvent(StageEvent):
     EndpointName: str
     EndpointConfigName: str | None = None  # Admit
     Order: lease.Order | None = None  # Admit: from Validate
+    Intent: lease.Intent | None = None  # Admit: from Validate
     Outcome: Literal["Succeeded", "Failed", "Superseded"] | None = None  # Release
     ServedConfig: str | None = None  # Release after a success: the config now serving
 
@@ -446,6 +448,7 @@ class ExecutionState(Payload):
     EndpointConfigName: str | None = None
     Order: lease.Order | None = None
     Trigger: _Trigger | None = None
+    Intent: lease.Intent | None = None
     Skip: str | None = None
     # the stages' results, at their ResultPath
     Lease: Admitted | None = None
@@ -540,6 +543,7 @@ RESULTS: dict[str, type[Payload]] = {
     "NotifySuperseded": Published,
     "NotifyFailed": Published,
     "NothingToDeploy": NothingDeployed,
+    "NothingToRollBack": NothingDeployed,
     "SupersededAtAdmit": SupersededRef,
     "SupersededAtDeploy": SupersededRef,
     "SupersededAtDescribe": SupersededRef,

@@ -6,8 +6,10 @@ endpoint name, the production variants (instance type and count, or serverless),
 capture, deployment policy, tags... Each variant's ``ModelName`` is filled in with the model
 made from the approved package. Two keys are the profile's own:
 
-- ``RollbackOnRejection`` (default false): when the version serving the endpoint is marked
-  Rejected, redeploy the newest other Approved version of the group.
+- ``RollbackOnRejection`` (default false): when the version serving the endpoint, or being
+  deployed to it, is marked Rejected, stop that deployment and redeploy the newest other
+  Approved version of the group (see :func:`deployer.lease.reject`). When false, rejections
+  are left alone (no rule matches them).
 - ``ModelExecutionRoleArn``: the role SageMaker assumes for the package's model (default: the
   deployer's configured SageMaker execution role).
 

@@ -5,12 +5,15 @@ The state machine's input is one of:
 - a **direct request** (the console, ``aws stepfunctions start-execution``, ``smdeploy start``);
 - a **model package approval** (EventBridge, source ``aws.sagemaker``): the package in the
   event is deployed with its group's deployment profile;
-- a **model package rejection** of a group whose profile rolls back on rejection: when the
-  rejected version is the one serving, the newest other Approved version is redeployed;
+- a **model package rejection** of a group whose profile rolls back on rejection: a
+  deployment of the newest other Approved version, whose intent names the rejected package;
+  the lease (:func:`deployer.lease.reject`) runs it only when the endpoint serves the rejected
+  version, or is getting it (a deployment of it in flight, which the rejection stops);
 - an **S3 manifest** (EventBridge "Object Created"): a direct request stored as a JSON object.
 
 :func:`resolve` turns any of them into a :class:`Resolution`: a checked request to deploy, or
-a reason to deploy nothing (a stale approval, a rejection of a version that is not serving).
+a reason to deploy nothing (a stale approval, a rejection with rollback off or nothing to roll
+back to).
 :func:`trigger_of` describes an input without calling AWS (the Notify stage uses it).
 """
 
@@ -19,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +35,7 @@ from deployer.errors import (
     RequestInvalid,
 )
 from deployer.gateway import AwsCallFailed, SageMakerGateway, other_call
-from deployer.lease import Order
+from deployer.lease import Intent, Order
 from deployer.observability import logger, tracer
 from deployer.payloads import Trigger
 from deployer.profiles import DeploymentProfile, ModelPackage, parse_profiles
@@ -50,6 +53,7 @@ class Resolution:
     # the deployment's order when the registry gives it (see deployer.lease): an approval's
     # or a rejection's time; None: the execution's start time decides
     order: Order | None = None
+    intent: Intent = field(default_factory=Intent)  # a rejection's: the package rejected
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,7 @@ def _approval(
         trigger=trigger,
         request=_request_for(profile, package, settings),
         order=_approval_order(package),
+        intent=Intent(Package=package.arn),
     )
 
 
@@ -218,18 +223,19 @@ def _rejection(
             skip=f"rollback on rejection is off for group {profile.group}; nothing to deploy",
         )
     status, serving = _serving_packages(sagemaker, profile.endpoint_name)
-    if rejected.lower() not in serving:
-        where = "does not exist" if status == "absent" else "does not serve it"
-        return Resolution(
-            trigger=trigger,
-            skip=f"{rejected} was rejected, but endpoint {profile.endpoint_name} {where}; "
-            f"nothing to roll back",
-        )
+    is_serving = rejected.lower() in serving
     candidates = [
         summary
         for summary in sagemaker.list_approved_packages(profile.group)
         if str(summary["ModelPackageArn"]).lower() != rejected.lower()
     ]
+    if not candidates and not is_serving:
+        where = "does not exist" if status == "absent" else "does not serve it"
+        return Resolution(
+            trigger=trigger,
+            skip=f"{rejected} was rejected, but endpoint {profile.endpoint_name} {where} and "
+            f"group {profile.group} has no other Approved version; nothing to roll back",
+        )
     if not candidates:
         raise NoRollbackTarget(
             f"{rejected} was rejected while serving endpoint {profile.endpoint_name}, and group "
@@ -239,14 +245,15 @@ def _rejection(
     newest = max(candidates, key=lambda s: int(s.get("ModelPackageVersion") or 0))
     package = _package(sagemaker, str(newest["ModelPackageArn"]))
     logger.info(
-        "rolling back a rejected version",
-        extra={"rejected": rejected, "rollback_to": package.arn},
+        "rejection: rolling back unless nothing serves or gets the rejected version",
+        extra={"rejected": rejected, "rollback_to": package.arn, "serving": is_serving},
     )
     rollback = trigger.model_copy(update={"ModelPackageArn": package.arn})
     return Resolution(
         trigger=rollback,
         request=_request_for(profile, package, settings),
         order=_approval_order(package, decided_by=_package(sagemaker, rejected)),
+        intent=Intent(Package=package.arn, Rejects=rejected, Serving=is_serving),
     )
 
 

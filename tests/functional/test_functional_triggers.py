@@ -281,9 +281,11 @@ def test_rejecting_the_serving_version_redeploys_the_newest_other_approved(regis
         "ModelPackageArn": v2,
         "RejectedModelPackageArn": v3,
     }
+    assert result["Intent"] == {"Package": v2, "Rejects": v3, "Serving": True}
 
 
-def test_rejecting_a_version_that_is_not_serving_deploys_nothing(registry, aws):
+def test_rejecting_a_version_that_is_not_serving_leaves_the_decision_to_the_lease(registry, aws):
+    # A deployment of v2 may be in flight: only the endpoint's record knows (deployer.lease).
     v1 = registry.package()
     v2 = registry.package()
     registry.deploy(v1)
@@ -291,15 +293,27 @@ def test_rejecting_a_version_that_is_not_serving_deploys_nothing(registry, aws):
 
     result = aws.validate(event(v2, "Rejected"))
 
-    assert result["Skip"] == (
-        f"{v2} was rejected, but endpoint {ENDPOINT} does not serve it; nothing to roll back"
+    assert "Skip" not in result
+    assert result["Intent"] == {"Package": v1, "Rejects": v2, "Serving": False}
+
+
+def test_rejecting_with_no_endpoint_and_nothing_to_roll_back_to_deploys_nothing(registry, aws):
+    v1 = registry.package("Rejected")
+
+    assert aws.validate(event(v1, "Rejected"))["Skip"] == (
+        f"{v1} was rejected, but endpoint {ENDPOINT} does not exist and group {GROUP} has no "
+        f"other Approved version; nothing to roll back"
     )
 
 
-def test_rejecting_with_no_endpoint_deploys_nothing(registry, aws):
-    v1 = registry.package("Rejected")
+def test_an_approval_names_the_package_it_deploys(registry, aws):
+    v1 = registry.package()
 
-    assert "does not exist" in aws.validate(event(v1, "Rejected"))["Skip"]
+    assert aws.validate(event(v1, "Approved"))["Intent"] == {
+        "Package": v1,
+        "Rejects": None,
+        "Serving": False,
+    }
 
 
 def test_rejecting_the_only_approved_version_is_an_error_that_says_what_stays(registry, aws):

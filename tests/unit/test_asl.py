@@ -208,8 +208,9 @@ def _reachable(start, avoiding):
 
 def test_the_lease_is_released_on_every_path_that_may_hold_it():
     # From Admit on, the only ways to an ending go through a Release state, or through a
-    # superseded decision that already let the endpoint go (Admit and Deploy write it so).
-    let_go = {*RELEASES, "SupersededAtAdmit", "SupersededAtDeploy"}
+    # superseded decision that already let the endpoint go (Admit and Deploy write it so), or
+    # a rejection that needed no rollback (Admit recorded the rejection, and no claim of it).
+    let_go = {*RELEASES, "SupersededAtAdmit", "SupersededAtDeploy", "NothingToRollBack"}
     ends = {name for name, state in STATES.items() if state.get("End") or state["Type"] == "Fail"}
     ends |= set(NOTIFIERS)
 
@@ -223,6 +224,7 @@ def test_a_waiting_deployment_asks_for_the_lease_again():
     assert {c["StringEquals"]: c["Next"] for c in choice["Choices"]} == {
         "SUPERSEDED": "SupersededAtAdmit",
         "WAIT": "WaitForLease",
+        "NOT_NEEDED": "NothingToRollBack",
     }
     assert choice["Default"] == "Configure"
     assert wait["SecondsPath"] == "$.Lease.WaitSeconds"

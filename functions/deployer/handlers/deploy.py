@@ -12,13 +12,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from deployer import clients
 from deployer.deploy import deploy
 from deployer.gateway import SageMakerGateway
+from deployer.lease import rejection_summary
 from deployer.ledger import LeasedRollout, Ledger
 from deployer.observability import (
     MetricUnit,
     metrics,
     stage_handler,
 )
-from deployer.payloads import DeployEvent
+from deployer.payloads import Action, DeployEvent
 from deployer.request import parse_request
 from deployer.timing import deployment_deadline, park_seconds
 
@@ -36,6 +37,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     gateway = SageMakerGateway(clients.sagemaker)
     result = deploy(request, stage.Config.EndpointConfigName, gateway, rollout)
+    if stage.Claim.Rejects is not None and result.Action is not Action.SUPERSEDED:
+        # a rejection's rollback says what it did: what it stopped, and what serves now
+        reason = f"{rejection_summary(stage.Claim)}; rolled back to {stage.Claim.Package}: "
+        result = result.model_copy(update={"Reason": reason + result.Reason})
     metrics.add_dimension(name="Action", value=result.Action.value)
     metrics.add_metric(name="Deployments", unit=MetricUnit.Count, value=1)
     # the park after it lasts at most the safety-net interval, and never past the deadline

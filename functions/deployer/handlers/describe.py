@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from deployer import clients, contract
 from deployer.errors import EndpointFailed, EndpointUpdateRolledBack
 from deployer.gateway import SageMakerGateway
-from deployer.lease import Claim, Record, newest_newer
+from deployer.lease import Claim, Record, newest_newer, rejected_by
 from deployer.ledger import Ledger
 from deployer.observability import (
     MetricUnit,
@@ -95,6 +95,23 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         ).to_json()
     # Under the lease: nothing else changes the endpoint while this runs.
     record = Ledger.from_environment().read(deployment.EndpointName)
+    rejection = rejected_by(record, stage.Claim)
+    if rejection is not None:  # the update could not be stopped; the rollback follows it
+        message = (
+            f"superseded by {rejection.name}: {rejection.Rejects} was rejected (ordered "
+            f"{rejection.Order.describe()}) while this deployment rolled it out; "
+            f"{deployment.EndpointName} is {assessment.EndpointStatus} on "
+            f"{description.get('EndpointConfigName')} until the rollback to "
+            f"{rejection.Package} runs"
+        )
+        logger.info(message)
+        metrics.add_metric(name="DeploymentsSuperseded", unit=MetricUnit.Count, value=1)
+        return Described(
+            **assessment.model_dump(exclude={"Message"}),
+            Outcome="SUPERSEDED",
+            SupersededBy=rejection,
+            Message=message,
+        ).to_json()
     pruned = prune(
         gateway,
         deployment.EndpointName,

@@ -8,7 +8,15 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, contract
-from deployer.lease import Claim, Decision, admit, executions_to_check, release
+from deployer.lease import (
+    Claim,
+    Decision,
+    Intent,
+    admit,
+    executions_to_check,
+    rejection_summary,
+    release,
+)
 from deployer.ledger import Ledger, running
 from deployer.observability import MetricUnit, logger, metrics, stage_handler
 from deployer.payloads import Admitted, LeaseEvent, Released
@@ -23,11 +31,14 @@ def claim_of(stage: LeaseEvent) -> Claim:
     # LeaseEvent checked that Admit has both
     assert stage.Order is not None
     assert stage.EndpointConfigName is not None
+    intent = stage.Intent or Intent()
     return Claim(
         Execution=stage.ExecutionArn,
         Order=stage.Order,
         EndpointConfigName=stage.EndpointConfigName,
         Expires=stage.StartTime.timestamp() + contract.EXECUTION_TIMEOUT_SECONDS,
+        Package=intent.Package,
+        Rejects=intent.Rejects,
     )
 
 
@@ -37,7 +48,9 @@ def _admit(stage: LeaseEvent) -> dict[str, Any]:
     table = ledger()
     record = table.read(stage.EndpointName)
     alive = running(clients.stepfunctions, executions_to_check(record, me, now))
-    admission = admit(record, me, now, alive)
+    serving = stage.Intent is not None and stage.Intent.Serving
+    admission = admit(record, me, now, alive, serving_rejected=serving)
+    me = admission.Claimed or me
     if admission.Record != record:
         table.write(admission.Record)
     if admission.TookOver is not None:
@@ -62,8 +75,15 @@ def _admit(stage: LeaseEvent) -> dict[str, Any]:
             f"waiting for {by.name}, which holds endpoint {stage.EndpointName} ({doing} "
             f"{by.EndpointConfigName}); looking again in {admission.WaitSeconds} s"
         )
+    elif admission.Decision is Decision.NOT_NEEDED:
+        message = (
+            f"{me.Rejects} was rejected, but endpoint {stage.EndpointName} neither serves it "
+            f"nor is getting it; nothing to roll back"
+        )
     else:
         message = f"this execution holds the lease on endpoint {stage.EndpointName}"
+    if me.Rejects is not None and admission.Decision is not Decision.NOT_NEEDED:
+        message = f"{rejection_summary(me)}; {message}"
     logger.info(message, extra={"decision": admission.Decision.value})
     return Admitted(
         Decision=admission.Decision,

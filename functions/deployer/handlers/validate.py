@@ -54,4 +54,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         EndpointConfigName=request.endpoint_config_name,
         Order=order,
         Trigger=trigger,
+        Intent=resolution.intent,
     ).to_json()

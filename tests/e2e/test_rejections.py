@@ -1,0 +1,125 @@
+"""A rejection wins over a deployment in flight, through the real state machine.
+
+v1 is approved and deployed; v2 is approved, and rejected while its own deployment runs. The
+endpoint ends on v1, never on the rejected v2; the deployment of v2 ends Superseded by the
+rejection, and the rejection's output says what it did. Each case runs with seeded random
+invocation delays (bench/races.py runs more of them, at more points, for the table).
+"""
+
+from __future__ import annotations
+
+import pytest
+from e2e_helpers import load_example, states_entered
+
+from bench import races
+from smdeploy.runtime.local import LocalDeployment
+
+pytestmark = pytest.mark.e2e
+
+SEEDS = (1, 2, 3)
+JITTER = 0.02
+ENDPOINT = races.ENDPOINT
+
+
+def open_registry(make_account, seed: int) -> LocalDeployment:
+    account: LocalDeployment = make_account(
+        seed=seed, invocation_jitter=JITTER, profiles=load_example("profiles.json")
+    )
+    return account
+
+
+def serving(account: LocalDeployment) -> str:
+    sm = account.sagemaker
+    config = sm.describe_endpoint_config(
+        EndpointConfigName=sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"]
+    )
+    [package] = {
+        container["ModelPackageName"]
+        for variant in config["ProductionVariants"]
+        for container in sm.describe_model(ModelName=variant["ModelName"])["Containers"]
+    }
+    return str(package)
+
+
+def name_of(arn: str) -> str:
+    return arn.rsplit(":", 1)[-1]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_rejection_while_the_update_runs_is_followed_by_the_rollback(make_account, seed):
+    account = open_registry(make_account, seed)
+    v1, v2 = races.register(account), races.register(account)
+    [first] = account.triggered(lambda: races.approve(account, v1))
+    with account.emulator.scheduler.held():  # v2's update is made, and parked, when rejected
+        [deploying] = races.started(account, lambda: races.approve(account, v2))
+        races.reached(account, deploying, "ParkUntilSettled")
+        [rejection] = races.started(account, lambda: races.reject(account, v2))
+
+    d, r = account.follow(deploying), account.follow(rejection)
+
+    assert [first.status, d.status, r.status] == ["SUCCEEDED"] * 3, (d.cause, r.cause)
+    assert serving(account) == v1
+    # the update of v2 could not be stopped: once settled, it ends Superseded by the rejection
+    assert d.output is not None and d.output["Action"] == "SUPERSEDED"
+    assert d.output["SupersededBy"]["Execution"] == rejection
+    assert d.output["Message"].startswith(f"superseded by {name_of(rejection)}: {v2} was rejected")
+    assert "DeploymentSucceeded" not in states_entered(d.history)
+    # the rejection waited for it, then put v1 back, and says so
+    assert r.output is not None and r.output["Action"] == "UPDATE"
+    assert r.output["Trigger"]["ModelPackageArn"] == v1
+    assert r.output["Trigger"]["RejectedModelPackageArn"] == v2
+    assert r.output["Message"].startswith(
+        f"rejection of {v2}: stopped the in-flight deployment {name_of(deploying)} (superseded "
+        f"at its next check); rolled back to {v1}: UpdateEndpoint"
+    )
+    assert "WaitForLease" in states_entered(r.history)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_rejection_while_the_deployment_waits_for_the_lease_stops_it(make_account, seed):
+    account = open_registry(make_account, seed)
+    v1, v2 = races.register(account), races.register(account)
+    with account.emulator.scheduler.held():
+        [first] = races.started(account, lambda: races.approve(account, v1))
+        races.reached(account, first, "ParkUntilSettled")
+        [waiting] = races.started(account, lambda: races.approve(account, v2))
+        races.reached(account, waiting, "WaitForLease")
+        [rejection] = races.started(account, lambda: races.reject(account, v2))
+
+    a, w, r = (account.follow(arn) for arn in (first, waiting, rejection))
+
+    assert [a.status, w.status, r.status] == ["SUCCEEDED"] * 3, (w.cause, r.cause)
+    assert serving(account) == v1
+    assert w.output is not None and w.output["Action"] == "SUPERSEDED"
+    assert w.output["SupersededBy"]["Execution"] == rejection
+    assert "Configure" not in states_entered(w.history)  # it created nothing
+    assert r.output is not None and r.output["Action"] == "NONE"  # v1 serves: nothing to change
+    assert r.output["Message"].startswith(
+        f"rejection of {v2}: stopped the in-flight deployment {name_of(waiting)}"
+    )
+
+
+def test_a_rejection_of_a_version_neither_served_nor_in_flight_changes_nothing(make_account):
+    account = open_registry(make_account, 1)
+    v1, v2 = races.register(account), races.register(account)
+    account.triggered(lambda: races.approve(account, v1))
+    config = account.sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"]
+
+    [rejection] = account.triggered(lambda: races.reject(account, v2))
+
+    assert rejection.status == "SUCCEEDED", rejection.cause
+    assert rejection.output == {
+        "Action": "SKIPPED",
+        "Message": f"{v2} was rejected, but endpoint {ENDPOINT} neither serves it nor is getting "
+        f"it; nothing to roll back",
+        "Trigger": {
+            "Source": "rejection",
+            "ModelPackageGroupName": races.GROUP,
+            "ModelPackageArn": v1,
+            "RejectedModelPackageArn": v2,
+        },
+    }
+    assert "Configure" not in states_entered(rejection.history)
+    assert account.sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == (
+        config
+    )

@@ -1,0 +1,178 @@
+"""A rejection meets the deployments of its endpoint, from data alone (deployer.lease).
+
+v1 is approved at 10 s, v2 at 20 s; v2 is rejected at 30 s; v3 is approved at 40 s. A
+rejection of v2 is the intent "the endpoint must not serve v2", ordered by its time: it
+supersedes every older claim to deploy v2 at its next check (Admit, the rollout, Describe),
+and rolls back to v1 only when the endpoint serves or is getting v2.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from deployer.lease import (
+    REJECTIONS_REMEMBERED,
+    Claim,
+    Decision,
+    Order,
+    Record,
+    admit,
+    begin_rollout,
+    rejected_by,
+    rejection_summary,
+)
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+NOW = T0.timestamp() + 1000
+V1, V2, V3 = (
+    f"arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/{v}" for v in (1, 2, 3)
+)
+
+
+def claim(
+    name: str, at: float, package: str | None, rejects: str | None = None, phase: str = "WAITING"
+) -> Claim:
+    return Claim(
+        Execution=f"arn:aws:states:us-east-1:123456789012:execution:smdeploy:{name}",
+        Order=Order(At=T0 + timedelta(seconds=at), Tiebreak=name),
+        EndpointConfigName=f"ep-{name}",
+        Expires=NOW + 3600,
+        Phase=phase,
+        Package=package,
+        Rejects=rejects,
+    )
+
+
+DEPLOY_V1 = claim("v1", 10, V1, phase="DEPLOYED")
+DEPLOY_V2 = claim("v2", 20, V2)
+REJECT_V2 = claim("reject-v2", 30, V1, rejects=V2)  # rolls back to v1
+DEPLOY_V3 = claim("v3", 40, V3)
+DIRECT = claim("direct", 25, None)  # a direct deployment names no package
+
+
+def record(**fields: object) -> Record:
+    return Record(Endpoint="churn-predictor", Version=3, **fields)  # type: ignore[arg-type]
+
+
+def holding(c: Claim, phase: str = "CONFIGURING") -> Claim:
+    return c.model_copy(update={"Phase": phase})
+
+
+# --- the rejection's own admission ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "before", "serving", "decision", "stopped"),
+    [
+        # v2 is in flight: the rejection stops it, wherever it is, and rolls back after it
+        ("v2 waits for the lease", record(Holder=holding(DIRECT), Intents=[DEPLOY_V2]), False,
+         Decision.WAIT, ["v2"]),
+        ("v2 configures", record(Holder=holding(DEPLOY_V2)), False, Decision.WAIT, ["v2"]),
+        ("v2 rolls out (parked)", record(Holder=holding(DEPLOY_V2, "DEPLOYING")), False,
+         Decision.WAIT, ["v2"]),
+        # v2 serves (Validate saw it), or was the newest success: roll back at once
+        ("v2 serves", record(Deployed=holding(DEPLOY_V2, "DEPLOYED")), True, Decision.ACQUIRED,
+         []),
+        ("v2 just succeeded", record(Deployed=holding(DEPLOY_V2, "DEPLOYED")), False,
+         Decision.ACQUIRED, []),
+        # nothing serves or gets v2: nothing to do
+        ("v1 serves, nothing in flight", record(Deployed=DEPLOY_V1), False, Decision.NOT_NEEDED,
+         []),
+        ("no record yet", record(), False, Decision.NOT_NEEDED, []),
+        ("only a direct deployment in flight", record(Holder=holding(DIRECT)), False,
+         Decision.NOT_NEEDED, []),
+        # a newer approval (v3) wins over the rollback to v1: the rejection stops v2 and ends
+        ("v2 configures, v3 waits", record(Holder=holding(DEPLOY_V2), Intents=[DEPLOY_V3]),
+         False, Decision.SUPERSEDED, ["v2"]),
+        ("v3 serves", record(Deployed=holding(DEPLOY_V3, "DEPLOYED")), False,
+         Decision.NOT_NEEDED, []),
+    ],
+)  # fmt: skip
+def test_a_rejection_rolls_back_only_when_the_endpoint_serves_or_gets_the_rejected_version(
+    name, before, serving, decision, stopped
+):
+    admission = admit(before, REJECT_V2, NOW, {}, serving_rejected=serving)
+
+    assert admission.Decision is decision, name
+    assert admission.Claimed is not None
+    assert admission.Claimed.Stopped == stopped
+    # remembered in every case, so that a deployment of v2 that comes later is superseded
+    assert [r.name for r in admission.Record.Rejections] == ["reject-v2"]
+    if decision is Decision.NOT_NEEDED:  # it leaves no claim behind: nothing to release
+        assert REJECT_V2.Execution not in {
+            c.Execution for c in (admission.Record.Holder, *admission.Record.Intents) if c
+        }
+
+
+def test_a_rejection_asked_again_keeps_what_it_stopped_and_stays_needed():
+    # First look: v2 configures; the rejection waits. v2 then yields and is gone.
+    first = admit(record(Holder=holding(DEPLOY_V2)), REJECT_V2, NOW, {})
+    after = first.Record.model_copy(update={"Holder": None})
+
+    again = admit(after, REJECT_V2, NOW, {})
+
+    assert again.Decision is Decision.ACQUIRED
+    assert again.Claimed is not None and again.Claimed.Stopped == ["v2"]
+    assert rejection_summary(again.Claimed) == (
+        f"rejection of {V2}: stopped the in-flight deployment v2 (superseded at its next check)"
+    )
+    assert len(again.Record.Rejections) == 1
+
+
+def test_the_record_remembers_a_bounded_number_of_rejections_newest_first():
+    many = [claim(f"r{i}", 100 + i, V1, rejects=V2) for i in range(REJECTIONS_REMEMBERED + 5)]
+    before = record(Rejections=list(reversed(many[:-1])))
+
+    after = admit(before, many[-1], NOW, {}).Record
+
+    assert len(after.Rejections) == REJECTIONS_REMEMBERED
+    assert after.Rejections[0].name == many[-1].name
+
+
+# --- the deployments a rejection meets --------------------------------------------------------
+
+
+REJECTED = record(Rejections=[REJECT_V2])
+
+
+@pytest.mark.parametrize(
+    ("name", "me", "rejected"),
+    [
+        ("an older deployment of v2", DEPLOY_V2, True),
+        ("v2 approved again after the rejection", claim("v2-again", 35, V2), False),
+        ("a deployment of v1", claim("v1-again", 25, V1), False),
+        ("a direct deployment", DIRECT, False),
+        ("the rollback itself", REJECT_V2, False),
+    ],
+)
+def test_only_older_deployments_of_the_rejected_package_are_rejected(name, me, rejected):
+    assert (rejected_by(REJECTED, me) == REJECT_V2) is rejected, name
+
+
+def test_a_deployment_of_the_rejected_version_that_comes_later_to_admit_is_superseded():
+    # v2's Validate saw it Approved; its Admit comes after the rejection ended (not needed)
+    admission = admit(REJECTED, DEPLOY_V2, NOW, {})
+
+    assert admission.Decision is Decision.SUPERSEDED
+    assert admission.By == REJECT_V2
+
+
+def test_the_rejected_deployment_yields_right_before_its_update():
+    before = REJECTED.model_copy(update={"Holder": holding(DEPLOY_V2)})
+
+    after, newer = begin_rollout(before, DEPLOY_V2, NOW, {})
+
+    assert newer == REJECT_V2
+    assert after.Holder is None
+
+
+def test_a_deployment_of_another_package_rolls_out_despite_the_rejection():
+    v3 = holding(DEPLOY_V3)
+    before = REJECTED.model_copy(update={"Holder": v3})
+
+    after, newer = begin_rollout(before, DEPLOY_V3, NOW, {})
+
+    assert newer is None
+    assert after.Holder is not None and after.Holder.Phase == "DEPLOYING"
