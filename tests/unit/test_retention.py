@@ -1,5 +1,5 @@
 """Clean-up decides from data alone: which configs are kept, which of the deployer's configs
-and models are deleted."""
+and models are deleted (mark and sweep over every endpoint's references)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from deployer.retention import models_to_delete, to_delete, to_keep, variant_models
+from deployer.retention import (
+    Seen,
+    Sweep,
+    endpoint_configs,
+    models_to_delete,
+    sweep,
+    to_delete,
+    to_keep,
+    variant_models,
+)
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -83,3 +92,143 @@ def test_a_configs_models_include_its_shadow_variants():
     }
 
     assert variant_models(config) == {"a", "b", "c"}
+
+
+def test_a_configs_models_include_its_instance_pools_overrides():
+    config = {
+        "ProductionVariants": [
+            {
+                "ModelName": "a",
+                "InstancePools": [
+                    {"InstanceType": "ml.g5.xlarge", "ModelNameOverride": "a-g5", "Priority": 1},
+                    {"InstanceType": "ml.m5.large", "Priority": 2},
+                ],
+            }
+        ],
+        "ShadowProductionVariants": [
+            {"InstancePools": [{"InstanceType": "ml.m5.large", "ModelNameOverride": "s-m5"}]}
+        ],
+    }
+
+    assert variant_models(config) == {"a", "a-g5", "s-m5"}
+
+
+@pytest.mark.parametrize(
+    ("description", "expected"),
+    [
+        ({"EndpointConfigName": "A-c1"}, {"a-c1"}),
+        # during an update: the config it serves and the one being rolled out
+        (
+            {
+                "EndpointConfigName": "a-c1",
+                "PendingDeploymentSummary": {"EndpointConfigName": "a-c2"},
+            },
+            {"a-c1", "a-c2"},
+        ),
+        # creating: only the pending one may be named
+        ({"PendingDeploymentSummary": {"EndpointConfigName": "a-c1"}}, {"a-c1"}),
+        ({"EndpointConfigName": None, "PendingDeploymentSummary": None}, set()),
+    ],
+)
+def test_what_an_endpoint_references(description, expected):
+    assert endpoint_configs(description) == expected
+
+
+def owned(*names: str) -> tuple[dict, ...]:
+    """The deployer's configs of endpoint a, the first named the newest."""
+    return tuple(config(name, age_days=n) for n, name in enumerate(names))
+
+
+# Endpoint a updated from a-c1 (model m1) to a-c2 and a-c3 (model m3); endpoint b was deployed
+# with a's model m1 (its own config b-c1) and, in some cases, with a's config a-c1 itself.
+SWEEPS = [
+    pytest.param(
+        Seen(
+            referenced=frozenset({"a-c3", "a-c2"}),
+            uses={"a-c1": frozenset({"m1"}), "a-c2": frozenset({"m3"}), "a-c3": frozenset({"m3"})},
+            owned_configs=owned("a-c3", "a-c2", "a-c1"),
+            owned_models=("m1", "m3"),
+        ),
+        Sweep(EndpointConfigs=("a-c1",), Models=("m1",)),
+        id="nothing else references them: the old config and its model go",
+    ),
+    pytest.param(
+        Seen(
+            referenced=frozenset({"a-c3", "a-c2", "b-c1"}),
+            uses={
+                "a-c1": frozenset({"m1"}),
+                "a-c2": frozenset({"m3"}),
+                "a-c3": frozenset({"m3"}),
+                "b-c1": frozenset({"M1"}),
+            },
+            owned_configs=owned("a-c3", "a-c2", "a-c1"),
+            owned_models=("m1", "m3"),
+        ),
+        Sweep(EndpointConfigs=("a-c1",)),
+        id="a model another endpoint's config uses is kept (in any case)",
+    ),
+    pytest.param(
+        Seen(
+            referenced=frozenset({"a-c3", "a-c2", "a-c1"}),
+            uses={"a-c1": frozenset({"m1"}), "a-c2": frozenset({"m3"}), "a-c3": frozenset({"m3"})},
+            owned_configs=owned("a-c3", "a-c2", "a-c1"),
+            owned_models=("m1", "m3"),
+        ),
+        Sweep(),
+        id="a config another endpoint serves is kept, and its model with it",
+    ),
+    pytest.param(
+        Seen(
+            referenced=frozenset({"a-c3"}),
+            uses={
+                "a-c1": frozenset({"m1"}),
+                "a-c2": frozenset({"m2"}),
+                "a-c3": frozenset({"m3"}),
+                "a-manual": frozenset({"m2"}),
+            },
+            owned_configs=owned("a-c3", "a-c2", "a-c1"),
+            owned_models=("m1", "m2", "m3"),
+        ),
+        Sweep(EndpointConfigs=("a-c2", "a-c1"), Models=("m1",)),
+        id="a config that stays, though not the deployer's, keeps its models",
+    ),
+    pytest.param(
+        Seen(
+            referenced=frozenset({"a-c3"}),
+            uses={
+                "a-c1": frozenset({"m1", "m2"}),
+                "a-c2": frozenset({"m2"}),
+                "a-c3": frozenset({"m3"}),
+            },
+            owned_configs=owned("a-c3", "a-c2", "a-c1"),
+            owned_models=("m1", "m2", "m3"),
+        ),
+        Sweep(EndpointConfigs=("a-c2", "a-c1"), Models=("m1", "m2")),
+        id="a model used only by configs that go, goes with them",
+    ),
+    pytest.param(
+        Seen(
+            referenced=frozenset({"a-c2"}),
+            uses={"a-c1": frozenset({"m1"}), "a-c2": frozenset({"m2"}), "x-c1": frozenset()},
+            owned_configs=owned("a-c2"),
+            owned_models=("m2",),
+        ),
+        Sweep(),
+        id="only the deployer's configs and models are ever candidates",
+    ),
+    pytest.param(
+        Seen(
+            referenced=frozenset({"a-c2", "a-c9"}),
+            uses={"a-c1": frozenset({"m1"}), "a-c2": frozenset({"m2"}), "a-c9": frozenset()},
+            owned_configs=owned("a-c2", "a-c1"),
+            owned_models=("m1", "m2"),
+        ),
+        Sweep(EndpointConfigs=("a-c1",), Models=("m1",)),
+        id="a referenced config that no longer exists keeps nothing",
+    ),
+]
+
+
+@pytest.mark.parametrize(("seen", "expected"), SWEEPS)
+def test_mark_and_sweep(seen, expected):
+    assert sweep(seen) == expected
