@@ -89,6 +89,8 @@ CALLS: dict[str, Call] = {
     # model-package is only an optional resource type of ListModelPackages
     "sagemaker:ListModelPackages": Call({"sagemaker:ListModelPackages": ()}, SAGEMAKER),
     "sagemaker:ListEndpointConfigs": Call({"sagemaker:ListEndpointConfigs": ()}, SAGEMAKER),
+    # retention marks what every endpoint of the account references before it deletes
+    "sagemaker:ListEndpoints": Call({"sagemaker:ListEndpoints": ()}, SAGEMAKER),
     # SageMaker: writes (AddTags: the requests carry Tags; PassRole: the model's role)
     "sagemaker:CreateModel": Call(
         {
