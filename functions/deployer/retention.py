@@ -9,9 +9,11 @@ sweep over references (as Chalice's ``UnreferencedResourcePlanner`` does), never
 - **marked (kept)**: the config just deployed and the newest configs that served the endpoint,
   N in all (the deployer's table remembers which served, newest first); always, whatever N,
   the config the endpoint serves, the one being rolled out, the one it replaced (the rollback
-  target), every config a waiting or in-flight deployment of the endpoint names, and **every
-  config any endpoint of the account references**: its current config and, during an update,
-  its pending one (``PendingDeploymentSummary.EndpointConfigName``). SageMaker cannot patch
+  target), every config a waiting or in-flight deployment of the endpoint names, what the
+  deployer's other endpoints need (their records: the configs their deployments name and the
+  ones their retention keeps), and **every config any endpoint of the account references**:
+  its current config and, during an update, its pending one
+  (``PendingDeploymentSummary.EndpointConfigName``). SageMaker cannot patch
   or scale out an endpoint whose config or models were deleted
   (https://docs.aws.amazon.com/sagemaker/latest/dg/best-practice-endpoint-security.html; and
   https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteEndpointConfig.html:
@@ -28,11 +30,13 @@ tool, or made before the deployer marked what it creates, is the operator's. Ret
 (the default) reads and deletes nothing.
 
 Read first (:func:`read`), decide from data (:func:`sweep`, pure), perform last (:func:`prune`).
-The reads, bounded by the account's endpoints and the endpoint's own configs and models:
-ListEndpoints (a page per 100 endpoints) and one DescribeEndpoint per endpoint; ListEndpointConfigs
-of the endpoint's name (paged) and one ListTags per config listed; one DescribeEndpointConfig
-per config marked or listed; ListModels of the endpoint's name (paged), and one DescribeModel
-and one ListTags per candidate model (those listed and those the endpoint's own configs use).
+What it reads is bounded by the deployer's table, the account's endpoints and the endpoint's
+own configs and models: one Scan of the deployer's table (paged; two items per endpoint, by
+the Describe handler); ListEndpoints (a page per 100 endpoints) and one DescribeEndpoint per
+endpoint; ListEndpointConfigs of the endpoint's name (paged) and one ListTags per config
+listed; one DescribeEndpointConfig per config marked or listed; ListModels of the endpoint's
+name (paged), and one DescribeModel and one ListTags per candidate model (those listed and
+those the endpoint's own configs use).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from typing import Any
 from deployer import contract
 from deployer.errors import DeployerError
 from deployer.gateway import SageMakerGateway
+from deployer.lease import Record
 from deployer.observability import logger, tracer
 from deployer.payloads import Pruned
 
@@ -60,6 +65,19 @@ def to_keep(target: str, served: list[str], keep: int, protected: Iterable[str |
         if name.lower() not in recent:
             recent.append(name.lower())
     return set(recent[: max(keep, 1)]) | _lower([target, *protected])
+
+
+def kept_by_deployments(records: Iterable[Record], endpoint_name: str, keep: int) -> set[str]:
+    """Lower-cased names of the configs the deployer's other endpoints still need (their
+    records in its table): those their holders and waiting deployments name (made, or about to
+    be, before the endpoint references them) and those their own retention keeps for rollback
+    (the newest ``keep`` that served). The endpoint's own record is :func:`to_keep`'s."""
+    mine = endpoint_name.lower()
+    kept: set[str] = set()
+    for record in records:
+        if record.Endpoint.lower() != mine:
+            kept |= record.configs_in_use() | _lower(record.Served[: max(keep, 1)])
+    return kept
 
 
 def to_delete(owned: list[dict[str, Any]], kept: set[str]) -> list[str]:

@@ -266,3 +266,25 @@ def test_retention_deletes_no_config_another_endpoint_serves(aws, make_request, 
     assert b1 == a1 and aws.endpoint("fraud-scorer")["EndpointConfigName"] == a1
     assert a1 in configs and "shared-v1" in models
     assert "churn-v2" not in models  # what nothing references still goes
+
+
+def test_retention_keeps_the_model_of_a_deployment_in_flight_on_another_endpoint(
+    aws, make_request, monkeypatch
+):
+    monkeypatch.setenv("SMDEPLOY_CONFIG_RETENTION", "1")
+    _deploy(aws, make_request(model="shared-v1"))
+    _deploy(aws, make_request(model="churn-v2"))
+    # b's deployment holds b's lease and has made its config on a's model, not yet deployed
+    other = make_request(endpoint="fraud-scorer", model="shared-v1")
+    config = aws.configure(other, execution="exec-b")
+    aws.admit(other, config["EndpointConfigName"], execution="exec-b")
+    for version in (3, 4):
+        _deploy(aws, make_request(model=f"churn-v{version}"))
+
+    models = _names(aws.sagemaker.list_models()["Models"], "ModelName")
+    assert "shared-v1" in models and "churn-v2" not in models
+    # b's deployment goes on and serves a config whose model exists
+    deployment = aws.deploy(other, config, execution="exec-b")
+    aws.settle()
+    assert aws.describe(deployment, execution="exec-b")["Done"] is True
+    assert aws.endpoint("fraud-scorer")["EndpointStatus"] == "InService"

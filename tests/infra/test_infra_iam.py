@@ -325,7 +325,9 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "sagemaker:DescribeModel": {MODELS},
         "sagemaker:DeleteModel": {MODELS},
         "sagemaker:ListTags": {CONFIGS, MODELS},
-        "dynamodb:GetItem": {"<EndpointsTable.Arn>"},  # reads only: clean-up under the lease
+        # reads only: clean-up under the lease, keeping what every endpoint's record names
+        "dynamodb:GetItem": {"<EndpointsTable.Arn>"},
+        "dynamodb:Scan": {"<EndpointsTable.Arn>"},
     },
     "Notify": {
         "events:PutEvents": {"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:"

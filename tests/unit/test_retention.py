@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
+from deployer.lease import Claim, Order, Record
+from deployer.ledger import Ledger
 from deployer.retention import (
     Seen,
     Sweep,
     endpoint_configs,
+    kept_by_deployments,
     models_to_delete,
     sweep,
     to_delete,
@@ -232,3 +237,70 @@ SWEEPS = [
 @pytest.mark.parametrize(("seen", "expected"), SWEEPS)
 def test_mark_and_sweep(seen, expected):
     assert sweep(seen) == expected
+
+
+def holder(endpoint: str, config: str) -> Claim:
+    return Claim(
+        Execution=f"arn:aws:states:us-east-1:123456789012:execution:smdeploy:{endpoint}",
+        Order=Order(At=T0, Tiebreak=endpoint),
+        EndpointConfigName=config,
+        Expires=T0.timestamp() + 3600,
+    )
+
+
+@pytest.mark.parametrize(
+    ("records", "keep", "expected"),
+    [
+        # another endpoint's holder and waiting deployments name configs it needs soon
+        (
+            [Record(Endpoint="b", Holder=holder("b", "B-c2"), Intents=[holder("b", "b-c3")])],
+            1,
+            {"b-c2", "b-c3"},
+        ),
+        # another endpoint's retention keeps its newest N that served, for rollback
+        ([Record(Endpoint="b", Served=["b-c3", "b-c2", "b-c1"])], 2, {"b-c3", "b-c2"}),
+        ([Record(Endpoint="b", Served=["b-c3", "b-c2"])], 0, {"b-c3"}),
+        # the endpoint's own record is to_keep's, not counted twice
+        (
+            [
+                Record(Endpoint="a", Holder=holder("a", "a-c9"), Served=["a-c2", "a-c1"]),
+                Record(Endpoint="b", Served=["a-c1"]),
+            ],
+            2,
+            {"a-c1"},
+        ),
+        ([], 3, set()),
+    ],
+)
+def test_what_the_deployers_other_endpoints_keep(records, keep, expected):
+    assert kept_by_deployments(records, "A", keep) == expected
+
+
+def test_the_ledger_reads_every_record_across_pages_but_the_wait_items():
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    stubber = Stubber(client)
+
+    def item(key: str, record: Record) -> dict:
+        return {
+            "Endpoint": {"S": key},
+            "Version": {"N": "1"},
+            "Record": {"S": record.model_dump_json()},
+        }
+
+    first, second = Record(Endpoint="a", Served=["a-c1"]), Record(Endpoint="b", Served=["b-c1"])
+    stubber.add_response(
+        "scan",
+        {
+            "Items": [item("a", first), item("a#wait", first)],
+            "LastEvaluatedKey": {"Endpoint": {"S": "a#wait"}},
+        },
+        {"TableName": "records"},
+    )
+    stubber.add_response(
+        "scan",
+        {"Items": [item("b", second)]},
+        {"TableName": "records", "ExclusiveStartKey": {"Endpoint": {"S": "a#wait"}}},
+    )
+
+    with stubber:
+        assert Ledger("records", client).records() == [first, second]

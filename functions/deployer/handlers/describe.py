@@ -26,7 +26,7 @@ from deployer.observability import (
 )
 from deployer.outcome import assess, elapsed_seconds
 from deployer.payloads import Described, DescribeEvent, Wakeup
-from deployer.retention import prune
+from deployer.retention import kept_by_deployments, prune
 from deployer.timing import deployment_deadline, park_seconds
 
 
@@ -94,11 +94,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             **assessment.model_dump(), ParkSeconds=park_seconds(elapsed, deadline)
         ).to_json()
     # Under the lease: nothing else changes the endpoint while this runs.
-    record = Ledger.from_environment().read(deployment.EndpointName)
+    ledger = Ledger.from_environment()
+    record = ledger.read(deployment.EndpointName)
+    keep = config_retention()
+    others = kept_by_deployments(ledger.records(), deployment.EndpointName, keep) if keep else []
     pruned = prune(
         gateway,
         deployment.EndpointName,
-        keep=config_retention(),
+        keep=keep,
         target=deployment.EndpointConfigName,
         served=record.Served,
         protected=[
@@ -106,6 +109,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             (description.get("PendingDeploymentSummary") or {}).get("EndpointConfigName"),
             deployment.PreviousEndpointConfigName,
             *record.configs_in_use(),
+            *others,
         ],
     )
     return Described(**assessment.model_dump(), Outcome="SUCCEEDED", Deleted=pruned).to_json()
