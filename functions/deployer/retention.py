@@ -41,7 +41,7 @@ those the endpoint's own configs use).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -194,18 +194,21 @@ def prune(
     target: str,
     served: list[str],
     protected: Iterable[str | None],
+    needed_elsewhere: Callable[[], Iterable[str]] = tuple,
 ) -> Pruned:
     """Delete what retention does not keep; return what was deleted.
 
-    Called by the holder of the endpoint's lease only. A failure here never fails the
-    deployment that just succeeded: it is logged, and the next success tries again.
+    Called by the holder of the endpoint's lease only. ``needed_elsewhere`` reads the configs
+    the deployer's other endpoints need (:func:`kept_by_deployments` of its table). A failure
+    here never fails the deployment that just succeeded, and deletes nothing more: it is
+    logged, and the next success tries again.
     """
     if keep <= 0:
         return Pruned()
     kept = to_keep(target, served, keep, protected)
     pruned = Pruned()
     try:
-        planned = sweep(read(gateway, endpoint_name, kept))
+        planned = sweep(read(gateway, endpoint_name, kept | _lower(needed_elsewhere())))
         for name in planned.EndpointConfigs:
             gateway.delete_endpoint_config(name)
             pruned.EndpointConfigs.append(name)

@@ -9,14 +9,18 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from deployer.errors import LeaseContention
+from deployer.gateway import SageMakerGateway
 from deployer.lease import Claim, Order, Record
 from deployer.ledger import Ledger
+from deployer.payloads import Pruned
 from deployer.retention import (
     Seen,
     Sweep,
     endpoint_configs,
     kept_by_deployments,
     models_to_delete,
+    prune,
     sweep,
     to_delete,
     to_keep,
@@ -304,3 +308,23 @@ def test_the_ledger_reads_every_record_across_pages_but_the_wait_items():
 
     with stubber:
         assert Ledger("records", client).records() == [first, second]
+
+
+def test_a_clean_up_that_cannot_read_the_table_deletes_nothing_and_fails_nothing():
+    def throttled() -> list[str]:
+        raise LeaseContention("Scan: DynamoDB throttled the call (ThrottlingException)")
+
+    def no_sagemaker():
+        raise AssertionError("clean-up called SageMaker without knowing what others need")
+
+    pruned = prune(
+        SageMakerGateway(no_sagemaker),
+        "a",
+        keep=2,
+        target="a-c2",
+        served=["a-c1"],
+        protected=[],
+        needed_elsewhere=throttled,
+    )
+
+    assert pruned == Pruned()

@@ -97,7 +97,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     ledger = Ledger.from_environment()
     record = ledger.read(deployment.EndpointName)
     keep = config_retention()
-    others = kept_by_deployments(ledger.records(), deployment.EndpointName, keep) if keep else []
     pruned = prune(
         gateway,
         deployment.EndpointName,
@@ -109,7 +108,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             (description.get("PendingDeploymentSummary") or {}).get("EndpointConfigName"),
             deployment.PreviousEndpointConfigName,
             *record.configs_in_use(),
-            *others,
         ],
+        needed_elsewhere=lambda: kept_by_deployments(
+            ledger.records(), deployment.EndpointName, keep
+        ),
     )
     return Described(**assessment.model_dump(), Outcome="SUCCEEDED", Deleted=pruned).to_json()
