@@ -14,12 +14,16 @@ for every execution to end, then measures the account:
 - **false alarms**: executions FAILED with ``EndpointUpdateRolledBack``,
   ``EndpointConfigNotVisible`` or ``EndpointBusy`` although no scenario injects a rollback or
   a visibility lag: a deployment overtaken by another, reported as a failure;
-- **left over**: endpoint configs of the endpoint beyond the retention (when it is set);
-- **orphans**: models that no endpoint config references.
+- **left over**: endpoint configs of the endpoint beyond the retention (when it is set), but
+  those another endpoint serves;
+- **orphans**: models that no endpoint config references;
+- **deleted while referenced**: configs that an endpoint of the account serves or rolls out,
+  and models such a config uses, that no longer exist (retention must never delete them:
+  SageMaker cannot patch or scale out such an endpoint).
 
 ``python -m bench`` prints them as a table (:func:`race_rows`); tests/e2e/test_races.py runs
 each scenario for a few seeds and asserts the target: every run correct, no unexpected
-FAILED, no false alarms, nothing left over, no orphans.
+FAILED, no false alarms, nothing left over, no orphans, nothing deleted while referenced.
 """
 
 from __future__ import annotations
@@ -54,6 +58,16 @@ def with_count(request: dict[str, Any], count: int) -> dict[str, Any]:
     return changed
 
 
+def with_model(request: dict[str, Any], version: int) -> dict[str, Any]:
+    """``request`` with every variant on a model of its own, ``churn-xgboost-v<version>``."""
+    changed = copy.deepcopy(request)
+    name = f"churn-xgboost-v{version}"
+    changed["Models"] = [{**changed["Models"][0], "ModelName": name}]
+    for variant in changed["ProductionVariants"]:
+        variant["ModelName"] = name
+    return changed
+
+
 # --- what a run checks at its end ------------------------------------------------------------
 
 Check = Callable[[LocalDeployment], bool]
@@ -75,6 +89,28 @@ def serves_package(arn: str) -> Check:
         return bool(served) and all(package == arn for package in served)
 
     return check
+
+
+def serves_model(model: str) -> Check:
+    """The endpoint serves ``model`` on every variant."""
+
+    def check(account: LocalDeployment) -> bool:
+        sm = account.sagemaker
+        config = sm.describe_endpoint_config(
+            EndpointConfigName=sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"]
+        )
+        return all(v["ModelName"] == model for v in config["ProductionVariants"])
+
+    return check
+
+
+def in_service(account: LocalDeployment, name: str) -> bool:
+    """Endpoint ``name`` is InService without a FailureReason."""
+    try:
+        endpoint = account.sagemaker.describe_endpoint(EndpointName=name)
+    except account.sagemaker.exceptions.ClientError:
+        return False
+    return endpoint["EndpointStatus"] == "InService" and "FailureReason" not in endpoint
 
 
 def serves_count(count: int) -> Check:
@@ -257,6 +293,29 @@ def rejection_at(state: str, then_v3: bool = False) -> Callable[[LocalDeployment
     return act
 
 
+SHARING = ("fraud-scorer", "churn-shadow")  # the endpoints that share churn-predictor's
+
+
+def shared(waves: tuple[tuple[int, ...], ...]) -> Callable[[LocalDeployment], Check]:
+    """churn-predictor deployed (model v1); fraud-scorer deployed with churn-predictor's own
+    config (so with its model too) and churn-shadow with a config of its own on that model;
+    then churn-predictor updated to new models, wave after wave, each wave's all at once."""
+
+    def act(account: LocalDeployment) -> Check:
+        first = example("request.json")
+        config = account.deploy(first).EndpointConfigName
+        account.deploy({**first, "EndpointName": SHARING[0], "EndpointConfigName": config})
+        account.deploy(with_count({**first, "EndpointName": SHARING[1]}, 3))
+        for wave in waves:
+            for version in wave:
+                start(account, with_model(first, version))
+            wait_all(account)
+        serves = serves_model(f"churn-xgboost-v{waves[-1][-1]}")
+        return lambda done: serves(done) and all(in_service(done, name) for name in SHARING)
+
+    return act
+
+
 def rejection_while_parked(account: LocalDeployment) -> Check:
     """v1 deployed; v2's UpdateEndpoint made, its execution parked, when v2 is rejected: the
     update cannot be stopped, so the rollback follows it."""
@@ -305,6 +364,16 @@ SCENARIOS = [
         expected_failed=1,
     ),
     Scenario(
+        "shared model and config, 3 updates in a row",
+        shared(((2,), (3,), (4,))),
+        config_retention=2,
+    ),
+    Scenario(
+        "shared model and config, 2 x 2 updates at once",
+        shared(((2, 3), (4, 5))),
+        config_retention=2,
+    ),
+    Scenario(
         "abandoned, then another",
         abandoned,
         faults={"creation_seconds": 1800},
@@ -338,6 +407,7 @@ class Run:
     false_alarms: int
     left_over: int | None  # None: no retention set (every config is kept on purpose)
     orphans: int
+    deleted_referenced: int  # configs or models some endpoint references that are gone
     errors: tuple[str, ...]  # the error of each FAILED execution, in start order
     wall_seconds: float
 
@@ -375,6 +445,7 @@ def run(scenario: Scenario, seed: int, jitter: float = JITTER) -> Run:
         executions = wait_all(account)
         correct = _endpoint_ok(account) and check(account)
         configs, orphans = _leftovers(account)
+        deleted_referenced = _deleted_while_referenced(account)
     errors = tuple(str(e.get("error")) for e in executions if e["status"] == "FAILED")
     retention = scenario.config_retention
     return Run(
@@ -387,27 +458,65 @@ def run(scenario: Scenario, seed: int, jitter: float = JITTER) -> Run:
         false_alarms=sum(1 for error in errors if error in FALSE_ALARMS),
         left_over=None if not retention else max(0, configs - retention),
         orphans=orphans,
+        deleted_referenced=deleted_referenced,
         errors=errors,
         wall_seconds=round(time.perf_counter() - began, 2),
     )
 
 
 def _endpoint_ok(account: LocalDeployment) -> bool:
-    try:
-        endpoint = account.sagemaker.describe_endpoint(EndpointName=ENDPOINT)
-    except account.sagemaker.exceptions.ClientError:
-        return False
-    return endpoint["EndpointStatus"] == "InService" and "FailureReason" not in endpoint
+    return in_service(account, ENDPOINT)
+
+
+def _referenced(account: LocalDeployment) -> dict[str, set[str]]:
+    """Every endpoint's configs (served, and pending during an update), by endpoint name."""
+    sm = account.sagemaker
+    found: dict[str, set[str]] = {}
+    for summary in sm.list_endpoints(MaxResults=100)["Endpoints"]:
+        described = sm.describe_endpoint(EndpointName=summary["EndpointName"])
+        pending = described.get("PendingDeploymentSummary") or {}
+        names = {described.get("EndpointConfigName"), pending.get("EndpointConfigName")}
+        found[summary["EndpointName"]] = {name for name in names if name}
+    return found
+
+
+def _deleted_while_referenced(account: LocalDeployment) -> int:
+    """Configs some endpoint references, and models those configs use, that do not exist."""
+    sm = account.sagemaker
+    configs = {c["EndpointConfigName"].lower() for c in _configs(sm)}
+    models = {m["ModelName"].lower() for m in sm.list_models(MaxResults=100)["Models"]}
+    missing = 0
+    for name in set().union(*_referenced(account).values()):
+        if name.lower() not in configs:
+            missing += 1
+            continue
+        for kind in ("ProductionVariants", "ShadowProductionVariants"):
+            used = {v["ModelName"].lower() for v in _variants(sm, name, kind)}
+            missing += len(used - models)
+    return missing
+
+
+def _configs(sm: Any) -> list[dict[str, Any]]:
+    listed: list[dict[str, Any]] = sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"]
+    return listed
 
 
 def _leftovers(account: LocalDeployment) -> tuple[int, int]:
-    """(endpoint configs of the endpoint, models that no endpoint config references)."""
+    """(endpoint configs of the endpoint but those another endpoint references, models that no
+    endpoint config references)."""
     sm = account.sagemaker
-    listed = sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"]
+    listed = _configs(sm)
+    others = {
+        config.lower()
+        for endpoint, configs in _referenced(account).items()
+        if endpoint != ENDPOINT
+        for config in configs
+    }
     configs = [
         c["EndpointConfigName"]
         for c in listed
         if c["EndpointConfigName"].lower().startswith(f"{ENDPOINT}-")
+        and c["EndpointConfigName"].lower() not in others
     ]
     referenced = {
         variant["ModelName"].lower()
@@ -436,6 +545,7 @@ RACE_COLUMNS = (
     "false alarms",
     "configs left over",
     "orphans",
+    "deleted while referenced",
     "errors",
 )
 RACE_TITLE = f"smdeploy: races, each run on a fresh emulator (invocation jitter 0-{JITTER} s)"
@@ -443,7 +553,8 @@ RACE_TITLE = f"smdeploy: races, each run on a fresh emulator (invocation jitter 
 
 def race_rows(runs: list[Run]) -> list[tuple[str, ...]]:
     """Per scenario: runs, final config correct, executions (FAILED: all / beyond the
-    scenario's own fault), false alarms, configs left over beyond retention, orphans.
+    scenario's own fault), false alarms, configs left over beyond retention, orphans,
+    configs and models deleted while an endpoint referenced them.
 
     The expected final state: the last approval's version (approve v1, v2 at once: v2; v2,
     v1: v1; v2 then v1 again: v1), the config of the execution started last, the request
@@ -467,6 +578,7 @@ def race_rows(runs: list[Run]) -> list[tuple[str, ...]]:
                 str(sum(r.false_alarms for r in group)),
                 str(sum(left)) if left else "-",
                 str(sum(r.orphans for r in group)),
+                str(sum(r.deleted_referenced for r in group)),
                 ", ".join(errors) or "",
             )
         )

@@ -89,6 +89,8 @@ CALLS: dict[str, Call] = {
     # model-package is only an optional resource type of ListModelPackages
     "sagemaker:ListModelPackages": Call({"sagemaker:ListModelPackages": ()}, SAGEMAKER),
     "sagemaker:ListEndpointConfigs": Call({"sagemaker:ListEndpointConfigs": ()}, SAGEMAKER),
+    # retention marks what every endpoint of the account references before it deletes
+    "sagemaker:ListEndpoints": Call({"sagemaker:ListEndpoints": ()}, SAGEMAKER),
     # SageMaker: writes (AddTags: the requests carry Tags; PassRole: the model's role)
     "sagemaker:CreateModel": Call(
         {
@@ -142,6 +144,8 @@ CALLS: dict[str, Call] = {
     # the endpoints' records (leases), and whether a lease's holder still runs
     "dynamodb:GetItem": Call({"dynamodb:GetItem": ("table",)}, DYNAMODB),
     "dynamodb:PutItem": Call({"dynamodb:PutItem": ("table",)}, DYNAMODB),
+    # retention keeps what the deployer's other endpoints' records name
+    "dynamodb:Scan": Call({"dynamodb:Scan": ("table",)}, DYNAMODB),
     "states:DescribeExecution": Call({"states:DescribeExecution": ("execution",)}, STATES),
     # the parked wait: the Wait function completes the deployer's own parked executions
     "states:SendTaskSuccess": Call({"states:SendTaskSuccess": ("stateMachine",)}, STATES),

@@ -150,8 +150,10 @@ class DeployerFunctions(Construct):
                         wildcards.setdefault(name, []).append(grant.why_wildcard)
             if contract.ENV_TABLE in spec.environment:
                 # read, and (but for Describe, which only reads) conditionally write, the
-                # endpoints' records: nothing else
+                # endpoints' records: nothing else; Describe's clean-up reads them all (Scan)
                 writes = [] if spec.stage == "Describe" else ["dynamodb:PutItem"]
+                if spec.stage == "Describe" and config.config_retention > 0:
+                    writes = ["dynamodb:Scan"]
                 role.add_to_principal_policy(
                     iam.PolicyStatement(
                         sid="EndpointRecords",

@@ -191,19 +191,28 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
         if stage == "Describe" and config.config_retention > 0:
             grants += [
                 _grant(
-                    "ListEndpointConfigsAndModels",
-                    ["sagemaker:ListEndpointConfigs", "sagemaker:ListModels"],
+                    "ListEndpointsConfigsAndModels",
+                    [
+                        "sagemaker:ListEndpoints",
+                        "sagemaker:ListEndpointConfigs",
+                        "sagemaker:ListModels",
+                    ],
                     ["*"],
-                    "sagemaker:ListEndpointConfigs and sagemaker:ListModels (clean-up) support "
-                    "no resource-level permissions; they are read-only lists",
+                    "sagemaker:ListEndpoints, ListEndpointConfigs and ListModels (clean-up) "
+                    "support no resource-level permissions; they are read-only lists",
+                ),
+                _grant(
+                    "ReadEveryEndpointsReferences",
+                    ["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig"],
+                    sagemaker_arns(stack, "endpoint", "")
+                    + sagemaker_arns(stack, "endpoint-config", ""),
+                    "clean-up deletes nothing that any endpoint of the account references, "
+                    "whatever its name: it reads (describes only) every endpoint and the "
+                    "configs they reference",
                 ),
                 _grant(
                     "DeleteOldEndpointConfigs",
-                    [
-                        "sagemaker:DescribeEndpointConfig",
-                        "sagemaker:ListTags",
-                        "sagemaker:DeleteEndpointConfig",
-                    ],
+                    ["sagemaker:ListTags", "sagemaker:DeleteEndpointConfig"],
                     configs,
                     _prefixed("SageMaker endpoint configs", prefix),
                 ),

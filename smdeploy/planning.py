@@ -5,15 +5,15 @@ group's deployment profile and the package's overrides, as Validate builds it); 
 ``deploy.plan`` on what DescribeEndpoint says; the differences are ``compare.differences``
 between the config the endpoint serves and the one the request makes, variant by variant;
 the models and the config are looked up as Configure would; what retention would delete is
-``retention.to_delete``. Every call made here is a Describe or a List: nothing is created,
-updated, tagged or deleted.
+the clean-up's own mark and sweep (``retention.read`` and ``retention.sweep``). Every call
+made here is a Describe or a List: nothing is created, updated, tagged or deleted.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +55,7 @@ class PlanReport:
     policy: str | None = None
     keep: int = 0
     delete: list[str] = field(default_factory=list)
+    delete_models: list[str] = field(default_factory=list)
 
     @property
     def changes(self) -> bool:
@@ -85,7 +86,11 @@ class PlanReport:
             "endpointConfig": self.endpoint_config,
             "models": {"create": self.models_create, "reuse": self.models_reuse},
             "policy": self.policy,
-            "retention": {"keep": self.keep, "delete": self.delete},
+            "retention": {
+                "keep": self.keep,
+                "delete": self.delete,
+                "deleteModels": self.delete_models,
+            },
             "changes": self.changes,
         }
 
@@ -167,20 +172,38 @@ def plan(
         report.policy = update_policy(fields, exists=True)
     rolls_out = (Action.CREATE, Action.UPDATE, Action.REPLACE)
     if decision.action in rolls_out and keep > 0:
-        # Only what carries the deployer's mark; the configs that served are taken to be its
-        # configs newest first (the deployer's table knows exactly; a plan does not read it).
-        owned = [
-            c
-            for c in gateway.list_endpoint_configs(request.endpoint_name)
-            if retention.is_ours(gateway, c["EndpointConfigArn"], request.endpoint_name)
-        ]
-        newest_first = sorted(owned, key=lambda c: c["CreationTime"], reverse=True)
-        previous = current.get("EndpointConfigName") if current else None
-        kept = retention.to_keep(
-            target, [c["EndpointConfigName"] for c in newest_first], keep, [previous]
-        )
-        report.delete = retention.to_delete(owned, kept)
+        swept = _retention(gateway, request.endpoint_name, target, fields, current, keep)
+        report.delete = list(swept.EndpointConfigs)
+        report.delete_models = list(swept.Models)
     return report
+
+
+def _retention(
+    gateway: SageMakerGateway,
+    endpoint_name: str,
+    target: str,
+    fields: dict[str, Any],
+    current: dict[str, Any] | None,
+    keep: int,
+) -> retention.Sweep:
+    """What the clean-up after this deployment would delete: the deployer's own mark and sweep
+    (``retention.read`` then ``retention.sweep``), on the account as it is now, with the new
+    config marking the models the request names (it may not exist yet). The configs that
+    served are taken to be the deployer's configs of the endpoint newest first (the deployer's
+    table knows exactly; a plan does not read it)."""
+    owned = [
+        c
+        for c in gateway.list_endpoint_configs(endpoint_name)
+        if retention.is_ours(gateway, c["EndpointConfigArn"], endpoint_name)
+    ]
+    newest_first = sorted(owned, key=lambda c: c["CreationTime"], reverse=True)
+    previous = current.get("EndpointConfigName") if current else None
+    kept = retention.to_keep(
+        target, [c["EndpointConfigName"] for c in newest_first], keep, [previous]
+    )
+    seen = retention.read(gateway, endpoint_name, kept)
+    uses = {**seen.uses, target.lower(): frozenset(retention.variant_models(fields))}
+    return retention.sweep(replace(seen, uses=uses))
 
 
 @cache

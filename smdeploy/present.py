@@ -343,10 +343,10 @@ def plan(screen: Screen, report: PlanReport) -> None:
     if found["policy"]:
         screen.print(f"update policy: {escape(found['policy'])}")
     retention = found["retention"]
-    if retention["delete"]:
+    doomed = [*retention["delete"], *retention["deleteModels"]]
+    if doomed:
         screen.print(
-            f"retention would delete: {escape(', '.join(retention['delete']))} "
-            f"(keeping {retention['keep']})"
+            f"retention would delete: {escape(', '.join(doomed))} (keeping {retention['keep']})"
         )
     elif retention["keep"]:
         screen.print(f"retention would delete nothing (keeping {retention['keep']})")

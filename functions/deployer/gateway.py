@@ -209,6 +209,16 @@ class SageMakerGateway:
         )
 
     @tracer.capture_method
+    def list_endpoints(self) -> list[str]:
+        """The names of every endpoint in the account and Region (every page)."""
+
+        def listing() -> list[str]:
+            found = pages(lambda **token: self._client.list_endpoints(MaxResults=100, **token))
+            return [summary["EndpointName"] for page in found for summary in page["Endpoints"]]
+
+        return _call("ListEndpoints", listing)
+
+    @tracer.capture_method
     def list_endpoint_configs(self, name_contains: str) -> list[dict[str, Any]]:
         """Summaries (name, ARN, creation time) of the configs whose names contain the text."""
 

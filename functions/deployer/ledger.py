@@ -92,6 +92,24 @@ class Ledger:
         return stored
 
     @tracer.capture_method
+    def records(self) -> list[Record]:
+        """Every endpoint's record (a Scan, every page; eventually consistent, which is all
+        clean-up needs: a record written since names a config Configure has not made yet)."""
+        found: list[Record] = []
+        start: dict[str, Any] = {}
+        while True:
+            try:
+                page = self._client.scan(TableName=self._table, **start)
+            except ClientError as error:
+                _translate("Scan", error)
+            for item in page.get("Items", []):
+                if "#" not in item[contract.TABLE_KEY]["S"]:  # not a "<endpoint>#wait" item
+                    found.append(Record.model_validate_json(item["Record"]["S"]))
+            if not page.get("LastEvaluatedKey"):
+                return found
+            start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+    @tracer.capture_method
     def read_waits(self, endpoint_name: str) -> Waits:
         """The endpoint's parked executions and progress (strongly consistent), or none yet."""
         item = self._get(waits_key(endpoint_name))

@@ -194,3 +194,33 @@ def test_retention_names_what_it_would_delete(account, request_v1, request_v2):
     # kept: the new config and the one serving (2 in all); the two before go, newest first
     assert report.action == "UPDATE"
     assert report.delete == [older, oldest]
+
+
+def test_retention_would_delete_nothing_another_endpoint_references(
+    account, request_v1, request_v2
+):
+    other = copy.deepcopy(request_v1)
+    other["EndpointName"] = "fraud-scorer"  # serves churn-predictor's model churn-xgboost-v1
+    v2_only = copy.deepcopy(request_v2)
+    for each in v2_only["ProductionVariants"]:
+        each["ModelName"] = "churn-xgboost-v2"
+    for version in (request_v1, other, v2_only, variant(v2_only, InitialInstanceCount=3)):
+        assert account.deploy(version).status == "SUCCEEDED"
+    configs = sorted(
+        account.sagemaker.list_endpoint_configs(NameContains="churn-predictor")["EndpointConfigs"],
+        key=lambda c: c["CreationTime"],
+    )
+    v1, v2 = configs[0]["EndpointConfigName"], configs[1]["EndpointConfigName"]
+    next_one = variant(v2_only, InitialInstanceCount=4)
+
+    report = planned(account, next_one, keep=1)
+
+    # churn-predictor's old configs go; the model fraud-scorer's config uses stays
+    assert report.delete == [v2, v1]
+    assert report.to_json()["retention"]["deleteModels"] == []
+
+    account.sagemaker.delete_endpoint(EndpointName="fraud-scorer")
+    account.clock.advance(account.emulator.faults.deletion_seconds)
+
+    # no endpoint references it now (fraud-scorer's config, which no endpoint uses, does)
+    assert planned(account, next_one, keep=1).delete_models == ["churn-xgboost-v1"]

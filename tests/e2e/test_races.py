@@ -3,7 +3,8 @@ random invocation delays (bench/races.py runs them; ``make bench`` prints the ta
 
 The target of issue 9 for every run: the endpoint serves the newest intent, no execution
 FAILED beyond the scenario's own injected fault, no false alarm, no config left beyond the
-retention, no orphaned model.
+retention, no orphaned model, and (issue 18) no config or model deleted while an endpoint
+references it.
 """
 
 from __future__ import annotations
@@ -43,4 +44,5 @@ def test_every_run_ends_on_the_newest_intent_with_no_false_failure(scenario, see
     assert run.false_alarms == 0, run.errors
     assert not run.left_over, run
     assert run.orphans == 0, run
+    assert run.deleted_referenced == 0, run
     assert run.failed == scenario.expected_failed, run.errors

@@ -219,3 +219,72 @@ def test_without_retention_every_config_is_kept(aws, make_request):
         aws.describe(deployment)
 
     assert len(aws.sagemaker.list_endpoint_configs()["EndpointConfigs"]) == 2
+
+
+def _names(listed: list[dict], key: str) -> set[str]:
+    return {item[key] for item in listed}
+
+
+def _deploy(aws, request: dict) -> str:
+    """Configure, deploy and describe ``request`` to the end; the config it deployed."""
+    config, deployment = aws.configure_and_deploy(request)
+    aws.settle()
+    assert aws.describe(deployment)["Done"] is True
+    return str(config["EndpointConfigName"])
+
+
+def test_retention_deletes_no_model_another_endpoint_uses(aws, make_request, monkeypatch):
+    monkeypatch.setenv("SMDEPLOY_CONFIG_RETENTION", "1")
+    a1 = _deploy(aws, make_request(model="shared-v1"))
+    b1 = _deploy(aws, make_request(endpoint="fraud-scorer", model="shared-v1"))  # a's model
+    a2 = _deploy(aws, make_request(model="churn-v2"))
+    a3 = _deploy(aws, make_request(model="churn-v3"))
+    a4 = _deploy(aws, make_request(model="churn-v4"))
+
+    configs = _names(aws.sagemaker.list_endpoint_configs()["EndpointConfigs"], "EndpointConfigName")
+    models = _names(aws.sagemaker.list_models()["Models"], "ModelName")
+    # b serves its config, whose model a's request made: both stay
+    assert aws.endpoint("fraud-scorer")["EndpointConfigName"] == b1
+    assert b1 in configs and "shared-v1" in models
+    # a keeps its target and its rollback target; the rest of a's went, models included
+    assert {a4, a3} <= configs and not {a1, a2} & configs
+    assert {"churn-v4", "churn-v3"} <= models and "churn-v2" not in models
+
+
+def test_retention_deletes_no_config_another_endpoint_serves(aws, make_request, monkeypatch):
+    monkeypatch.setenv("SMDEPLOY_CONFIG_RETENTION", "1")
+    a1 = _deploy(aws, make_request(model="shared-v1"))
+    # b is deployed with a's own config (same name, same content): it serves a's config
+    b1 = _deploy(
+        aws, make_request(endpoint="fraud-scorer", model="shared-v1", EndpointConfigName=a1)
+    )
+    for version in (2, 3, 4):
+        _deploy(aws, make_request(model=f"churn-v{version}"))
+
+    configs = _names(aws.sagemaker.list_endpoint_configs()["EndpointConfigs"], "EndpointConfigName")
+    models = _names(aws.sagemaker.list_models()["Models"], "ModelName")
+    assert b1 == a1 and aws.endpoint("fraud-scorer")["EndpointConfigName"] == a1
+    assert a1 in configs and "shared-v1" in models
+    assert "churn-v2" not in models  # what nothing references still goes
+
+
+def test_retention_keeps_the_model_of_a_deployment_in_flight_on_another_endpoint(
+    aws, make_request, monkeypatch
+):
+    monkeypatch.setenv("SMDEPLOY_CONFIG_RETENTION", "1")
+    _deploy(aws, make_request(model="shared-v1"))
+    _deploy(aws, make_request(model="churn-v2"))
+    # b's deployment holds b's lease and has made its config on a's model, not yet deployed
+    other = make_request(endpoint="fraud-scorer", model="shared-v1")
+    config = aws.configure(other, execution="exec-b")
+    aws.admit(other, config["EndpointConfigName"], execution="exec-b")
+    for version in (3, 4):
+        _deploy(aws, make_request(model=f"churn-v{version}"))
+
+    models = _names(aws.sagemaker.list_models()["Models"], "ModelName")
+    assert "shared-v1" in models and "churn-v2" not in models
+    # b's deployment goes on and serves a config whose model exists
+    deployment = aws.deploy(other, config, execution="exec-b")
+    aws.settle()
+    assert aws.describe(deployment, execution="exec-b")["Done"] is True
+    assert aws.endpoint("fraud-scorer")["EndpointStatus"] == "InService"

@@ -307,6 +307,8 @@ def test_with_config_retention_0_describe_deletes_nothing() -> None:
     stack = build_stack(configRetention=0)
     describe = policy_of(stack, "Describe")
     assert "DeleteEndpointConfig" not in describe and "ListEndpointConfigs" not in describe
+    # nor reads what only clean-up needs: every endpoint, every record
+    assert "ListEndpoints" not in describe and "dynamodb:Scan" not in describe
 
 
 def test_a_prefix_with_capitals_is_granted_as_sagemaker_spells_arns_too() -> None:

@@ -32,6 +32,7 @@ NO_RESOURCE_TYPE = {
     "logs:PutResourcePolicy",
     "logs:DescribeResourcePolicies",
     "logs:DescribeLogGroups",
+    "sagemaker:ListEndpoints",
     "sagemaker:ListEndpointConfigs",
     "sagemaker:ListModels",
     # model-package is only an optional resource type of ListModelPackages, and the ARN a
@@ -233,6 +234,8 @@ def sagemaker_arn(kind: str, name: str) -> str:
 ENDPOINTS = sagemaker_arn("endpoint", f"{PREFIX}*")
 CONFIGS = sagemaker_arn("endpoint-config", f"{PREFIX}*")
 MODELS = sagemaker_arn("model", f"{PREFIX}*")
+EVERY_ENDPOINT = sagemaker_arn("endpoint", "*")
+EVERY_CONFIG = sagemaker_arn("endpoint-config", "*")
 TARGETS = (
     "arn:<AWS::Partition>:application-autoscaling:<AWS::Region>:<AWS::AccountId>:scalable-target/*"
 )
@@ -312,15 +315,19 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         },
     },
     "Describe": {
-        "sagemaker:DescribeEndpoint": {ENDPOINTS},
+        # clean-up reads every endpoint and every config they reference, whatever its name
+        "sagemaker:DescribeEndpoint": {ENDPOINTS, EVERY_ENDPOINT, EVERY_CONFIG},
+        "sagemaker:ListEndpoints": {"*"},
         "sagemaker:ListEndpointConfigs": {"*"},
         "sagemaker:ListModels": {"*"},
-        "sagemaker:DescribeEndpointConfig": {CONFIGS},
+        "sagemaker:DescribeEndpointConfig": {EVERY_ENDPOINT, EVERY_CONFIG},
         "sagemaker:DeleteEndpointConfig": {CONFIGS},
         "sagemaker:DescribeModel": {MODELS},
         "sagemaker:DeleteModel": {MODELS},
         "sagemaker:ListTags": {CONFIGS, MODELS},
-        "dynamodb:GetItem": {"<EndpointsTable.Arn>"},  # reads only: clean-up under the lease
+        # reads only: clean-up under the lease, keeping what every endpoint's record names
+        "dynamodb:GetItem": {"<EndpointsTable.Arn>"},
+        "dynamodb:Scan": {"<EndpointsTable.Arn>"},
     },
     "Notify": {
         "events:PutEvents": {"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:"

@@ -548,3 +548,27 @@ def test_unknown_error_is_re_raised_as_client_error(gateway, stubber, method):
     assert caught.value.response["Error"]["Code"] == "InternalFailure"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
     assert "We encountered an internal error." in str(caught.value)
+
+
+def test_every_endpoint_of_the_account_is_listed_across_pages(gateway, stubber):
+    def page(n: int) -> dict:
+        summary = {
+            "EndpointName": f"{ENDPOINT}-{n}",
+            "EndpointArn": f"{ENDPOINT_ARN}-{n}",
+            "CreationTime": NOW,
+            "LastModifiedTime": NOW,
+            "EndpointStatus": "InService",
+        }
+        return {"Endpoints": [summary]}
+
+    stubber.add_response("list_endpoints", {**page(1), "NextToken": "a"}, {"MaxResults": 100})
+    stubber.add_response("list_endpoints", page(2), {"MaxResults": 100, "NextToken": "a"})
+
+    assert gateway.list_endpoints() == [f"{ENDPOINT}-1", f"{ENDPOINT}-2"]
+
+
+def test_a_throttled_endpoint_listing_is_the_deployers_error(gateway, stubber):
+    stubber.add_client_error("list_endpoints", "ThrottlingException", "Rate exceeded")
+
+    with pytest.raises(SageMakerThrottled, match="ListEndpoints"):
+        gateway.list_endpoints()

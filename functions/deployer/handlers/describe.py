@@ -26,7 +26,7 @@ from deployer.observability import (
 )
 from deployer.outcome import assess, elapsed_seconds
 from deployer.payloads import Described, DescribeEvent, Wakeup
-from deployer.retention import prune
+from deployer.retention import kept_by_deployments, prune
 from deployer.timing import deployment_deadline, park_seconds
 
 
@@ -94,7 +94,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             **assessment.model_dump(), ParkSeconds=park_seconds(elapsed, deadline)
         ).to_json()
     # Under the lease: nothing else changes the endpoint while this runs.
-    record = Ledger.from_environment().read(deployment.EndpointName)
+    ledger = Ledger.from_environment()
+    record = ledger.read(deployment.EndpointName)
     rejection = rejected_by(record, stage.Claim)
     if rejection is not None:  # the update could not be stopped; the rollback follows it
         message = (
@@ -112,10 +113,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             SupersededBy=rejection,
             Message=message,
         ).to_json()
+    keep = config_retention()
     pruned = prune(
         gateway,
         deployment.EndpointName,
-        keep=config_retention(),
+        keep=keep,
         target=deployment.EndpointConfigName,
         served=record.Served,
         protected=[
@@ -124,5 +126,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             deployment.PreviousEndpointConfigName,
             *record.configs_in_use(),
         ],
+        needed_elsewhere=lambda: kept_by_deployments(
+            ledger.records(), deployment.EndpointName, keep
+        ),
     )
     return Described(**assessment.model_dump(), Outcome="SUCCEEDED", Deleted=pruned).to_json()
