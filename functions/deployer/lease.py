@@ -80,6 +80,7 @@ class Claim(Model):
     Expires: float  # epoch seconds: the execution's own time limit
     # WAITING | CONFIGURING | DEPLOYING, and DEPLOYED for the record's newest success
     Phase: str = "WAITING"
+    Guarded: bool = False  # the deployment's request configures guardrails
 
     @property
     def name(self) -> str:
@@ -97,6 +98,10 @@ class Record(Model):
     # configs that served, newest first
     Served: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
     Replacing: str | None = None  # FailureReason of a Failed endpoint being replaced
+    # Whether the deployer's guardrails (rollback alarms, scalable targets) may be on the
+    # endpoint, left by an earlier deployment; None: not known (a record written before the
+    # deployer remembered it), taken as yes.
+    Guarded: bool | None = None
 
     def configs_in_use(self) -> set[str]:
         """Lower-cased names of the configs a holder or a waiting deployment names."""
@@ -116,6 +121,23 @@ class Admission(Model):
     By: Claim | None = None  # who holds the lease (WAIT), or who is newer (SUPERSEDED)
     TookOver: Claim | None = None  # a dead or expired holder whose lease was taken
     WaitSeconds: int = 0
+    Guardrails: bool = False  # the guardrail steps run (see :func:`guardrails_to_run`)
+
+
+def guarded_before(record: Record) -> bool:
+    """Whether an earlier deployment may have left guardrails on the endpoint: an endpoint
+    with no record had no deployment by the deployer; a record that does not know (written
+    before it remembered) is taken as yes."""
+    if record.Version == 0:
+        return False
+    return record.Guarded is not False
+
+
+def guardrails_to_run(record: Record, me: Claim) -> bool:
+    """The guardrail steps run when the request configures guardrails, or when an earlier
+    deployment left some on the endpoint: switching them off cleans them up (and a scalable
+    target is deregistered before an instance-type change). Otherwise none runs."""
+    return me.Guarded or guarded_before(record)
 
 
 def _same(a: Claim | None, b: Claim) -> bool:
@@ -175,6 +197,9 @@ def admit(record: Record, me: Claim, now: float, alive: Mapping[str, bool]) -> A
     ``alive`` says, for the executions :func:`executions_to_check` named, whether they are
     still RUNNING (a missing answer counts as alive: never take over on a guess).
     """
+    guarded = guardrails_to_run(record, me)
+    if record.Version == 0:  # a new record: no deployment left guardrails on the endpoint
+        record = record.model_copy(update={"Guarded": False})
     record, took_over = _cleaned(record, me, now, alive)
     newer = _newest_newer(record, me)
     if newer is not None:
@@ -193,6 +218,7 @@ def admit(record: Record, me: Claim, now: float, alive: Mapping[str, bool]) -> A
             Decision=Decision.ACQUIRED,
             Record=record.model_copy(update={"Holder": holding}),
             TookOver=took_over,
+            Guardrails=guarded,
         )
     holder = record.Holder
     intents = [*record.Intents, me.model_copy(update={"Phase": "WAITING"})]
@@ -210,7 +236,9 @@ def begin_rollout(
     record: Record, me: Claim, now: float, alive: Mapping[str, bool]
 ) -> tuple[Record, Claim | None]:
     """Right before CreateEndpoint/UpdateEndpoint: (the record marking ``me`` DEPLOYING, None),
-    or (the record without ``me``, the newer claim) when a newer deployment is waiting.
+    or (the record, the newer claim) when a newer deployment is waiting. Yielding, ``me``
+    keeps the lease until its Release: what its guardrails deregistered is put back first,
+    and the newer deployment, waiting for the lease, never sees the endpoint half-prepared.
 
     Raises :class:`LeaseLost` when ``me`` no longer holds the lease (it expired and was taken).
     """
@@ -224,7 +252,7 @@ def begin_rollout(
     record, _ = _cleaned(record, me, now, alive)
     newer = _newest_newer(record, me)
     if newer is not None:
-        return record.model_copy(update={"Holder": None}), newer
+        return record, newer
     assert record.Holder is not None
     deploying = record.Holder.model_copy(
         update={"Phase": "DEPLOYING", "EndpointConfigName": me.EndpointConfigName}
@@ -234,10 +262,20 @@ def begin_rollout(
 
 def release(record: Record, me: Claim, succeeded: bool, served: str | None = None) -> Record:
     """The record once ``me`` has ended: its lease and its intent gone; on success, it is the
-    newest deployment that succeeded (when no newer one did) and ``served`` is remembered."""
+    newest deployment that succeeded (when no newer one did) and ``served`` is remembered.
+
+    What the endpoint's guardrails are now (``Guarded``): after a success, the deployed
+    request's (its guardrail steps brought the endpoint to them, or cleaned them up); after
+    any other ending, what they were, or yes when this deployment's may have been put in
+    place (its rollback alarms are made before the update and kept)."""
     holder = None if _same(record.Holder, me) else record.Holder
     intents = [c for c in record.Intents if not _same(c, me)]
     update: dict[str, object] = {"Holder": holder, "Intents": intents}
+    if _same(record.Holder, me):
+        if succeeded:
+            update["Guarded"] = me.Guarded
+        elif me.Guarded:
+            update["Guarded"] = True
     if succeeded:
         if record.Deployed is None or not record.Deployed.Order.newer_than(me.Order):
             update["Deployed"] = me.model_copy(update={"Phase": "DEPLOYED"})

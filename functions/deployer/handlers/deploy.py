@@ -35,7 +35,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         stage.EnteredTime.timestamp(),
     )
     gateway = SageMakerGateway(clients.sagemaker)
-    result = deploy(request, stage.Config.EndpointConfigName, gateway, rollout)
+    result = deploy(
+        request,
+        stage.Config.EndpointConfigName,
+        gateway,
+        rollout,
+        created=stage.Config.ConfigCreated,
+        retries=stage.RetryCount,
+    )
     metrics.add_dimension(name="Action", value=result.Action.value)
     metrics.add_metric(name="Deployments", unit=MetricUnit.Count, value=1)
     # the park after it lasts at most the safety-net interval, and never past the deadline

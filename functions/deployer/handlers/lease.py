@@ -12,6 +12,7 @@ from deployer.lease import Claim, Decision, admit, executions_to_check, release
 from deployer.ledger import Ledger, running
 from deployer.observability import MetricUnit, logger, metrics, stage_handler
 from deployer.payloads import Admitted, LeaseEvent, Released
+from deployer.wake import unregister
 
 
 def ledger() -> Ledger:
@@ -28,6 +29,7 @@ def claim_of(stage: LeaseEvent) -> Claim:
         Order=stage.Order,
         EndpointConfigName=stage.EndpointConfigName,
         Expires=stage.StartTime.timestamp() + contract.EXECUTION_TIMEOUT_SECONDS,
+        Guarded=stage.Guarded,
     )
 
 
@@ -71,11 +73,17 @@ def _admit(stage: LeaseEvent) -> dict[str, Any]:
         By=by,
         WaitSeconds=admission.WaitSeconds,
         Message=message,
+        Guardrails=admission.Guardrails,
     ).to_json()
 
 
 def _release(stage: LeaseEvent) -> dict[str, Any]:
     table = ledger()
+    # First this execution's waiter, if one is left (its events were lost and its park timed
+    # out, or it ended on a failure or a supersession while parked): nothing finished waits.
+    waits = table.read_waits(stage.EndpointName)
+    if stage.Execution in waits.Waiters:
+        table.write_waits(unregister(waits, {stage.Execution}))
     record = table.read(stage.EndpointName)
     mine = next(
         (c for c in (record.Holder, *record.Intents) if c and c.Execution == stage.ExecutionArn),
