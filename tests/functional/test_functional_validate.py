@@ -16,7 +16,10 @@ def test_valid_request_returns_the_request_and_a_derived_config_name(aws, make_r
 
     result = aws.validate(request, execution="exec-42")
 
-    assert set(result) == {"Request", "EndpointName", "EndpointConfigName", "Order", "Trigger"}
+    assert set(result) == {
+        *("Request", "EndpointName", "EndpointConfigName", "Order", "Trigger", "Guarded")
+    }
+    assert result["Guarded"] is False  # no Guardrails key: no guardrail step to run
     assert result["Trigger"] == {"Source": "direct"}
     # a direct request is ordered by its execution's start time, its name breaking ties
     assert result["Order"] == {"At": "2026-01-01T00:00:00Z", "Version": 0, "Tiebreak": "exec-42"}
