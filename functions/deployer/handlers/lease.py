@@ -1,5 +1,7 @@
 """The Lease function: admit a deployment to its endpoint (or make it wait, or supersede it),
-and release the endpoint when the deployment ends, on every path."""
+and release the endpoint when the deployment ends, on every path (dropping the waiter a park
+left behind, when its events were lost). Admit also says whether the guardrail steps run
+(:func:`deployer.lease.guardrails_to_run`)."""
 
 from __future__ import annotations
 
