@@ -11,7 +11,16 @@ from typing import Any
 
 import pytest
 from e2e_helpers import states_entered
-from test_guardrails import SCALING, SMOKE, guarded, policies, scalable_targets, serving
+from test_guardrails import (
+    ALARMS,
+    SCALING,
+    SMOKE,
+    alarm_names,
+    guarded,
+    policies,
+    scalable_targets,
+    serving,
+)
 
 from deployer import contract
 from smdeploy.runtime.install import TABLE_NAME
@@ -137,6 +146,22 @@ def test_a_failed_update_with_other_capacities_leaves_the_old_ones(make_account)
     assert outcome.error == "EndpointUpdateRolledBack"
     [(_, low, high)] = targets(account)
     assert (low, high) == (SCALING["MinCapacity"], SCALING["MaxCapacity"])
+
+
+# --- alarm names matched as CloudWatch matches them ------------------------------------------
+
+
+def test_alarms_made_under_another_spelling_of_the_endpoint_are_cleaned_up(account):
+    # SageMaker: Fraud-Scorer and fraud-scorer are one endpoint; CloudWatch: two alarm names
+    first = guarded(1, guardrails={"RollbackAlarms": ALARMS[:1]})
+    first["EndpointName"] = "Fraud-Scorer"
+    assert account.deploy(first).status == "SUCCEEDED"
+    assert alarm_names(account) == ["smdeploy-Fraud-Scorer-primary-Invocation5XXErrors"]
+
+    outcome = account.deploy(guarded(2, guardrails={"RollbackAlarms": ALARMS[:1]}))
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert alarm_names(account) == ["smdeploy-fraud-scorer-primary-Invocation5XXErrors"]
 
 
 # --- the restore loop's own deadline --------------------------------------------------------
