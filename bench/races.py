@@ -238,6 +238,46 @@ def abandoned(account: LocalDeployment) -> Check:
     return serves_count(second["ProductionVariants"][0]["InitialInstanceCount"])
 
 
+SCALING_FOUND = {"MinCapacity": 2, "MaxCapacity": 6, "TargetValue": 100}
+
+
+def guarded(request: dict[str, Any], guardrails: dict[str, Any], **variant: Any) -> dict[str, Any]:
+    """``request`` with ``guardrails`` and its variants changed by ``variant``."""
+    changed = copy.deepcopy(request)
+    changed["Guardrails"] = guardrails
+    for each in changed["ProductionVariants"]:
+        each.update(variant)
+    return changed
+
+
+def scaled_as_found(account: LocalDeployment) -> bool:
+    """Every variant the endpoint serves is a scalable target with the capacities it had
+    before the deployments that did not deploy (v1's and the one that rolled out's)."""
+    sm: Any = account.sagemaker
+    served = sm.describe_endpoint(EndpointName=ENDPOINT)["ProductionVariants"]
+    listed = account.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="sagemaker"
+    )["ScalableTargets"]
+    found = sorted((t["ResourceId"], t["MinCapacity"], t["MaxCapacity"]) for t in listed)
+    low, high = SCALING_FOUND["MinCapacity"], SCALING_FOUND["MaxCapacity"]
+    want = sorted((f"endpoint/{ENDPOINT}/variant/{v['VariantName']}", low, high) for v in served)
+    return found == want
+
+
+def superseded_after_prepare_then_newer_fails(account: LocalDeployment) -> Check:
+    """v1 autoscaled; A (an instance-type change: its guardrails deregister the targets before
+    the update) and B (newer, with other capacities and a smoke test that fails: its update is
+    put back) started together. A ends superseded (at Admit, or at Deploy after its guardrails
+    ran) or rolls out first; either way, B's failure leaves autoscaling as it was found."""
+    v1 = example("request.json")
+    account.deploy(guarded(v1, {"AutoScaling": SCALING_FOUND}))
+    start(account, guarded(v1, {"AutoScaling": SCALING_FOUND}, InstanceType="ml.c5.xlarge"))
+    other = dict(SCALING_FOUND, MinCapacity=1, MaxCapacity=3)
+    smoke = {"Body": {"instances": [[1, 2]]}}
+    start(account, with_count(guarded(v1, {"AutoScaling": other, "SmokeTest": smoke}), 3))
+    return scaled_as_found
+
+
 def endpoint_created(account: LocalDeployment) -> bool:
     """Whether CreateEndpoint has been called: a look straight at the emulated store (moto
     cannot serve an execution's history while its interpreter writes it, in-process)."""
@@ -387,6 +427,12 @@ SCENARIOS = [
         "v2 rejected at Configure, v3 approved",
         rejection_at("Configure", then_v3=True),
         profiles=True,
+    ),
+    Scenario(
+        "superseded after its guardrails, then the newer fails",
+        superseded_after_prepare_then_newer_fails,
+        faults={"fail_invoke": "model not loaded"},
+        expected_failed=1,
     ),
 ]
 

@@ -114,6 +114,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "GuardrailsFunctionArn",
         "deployer.handlers.guardrails.handler",
         "smdeploy: rollback alarms and autoscaling around the update, the smoke test after it",
+        # the deadline bounds the putting back after a failed smoke test (timing.restore_deadline)
+        environment=(ENV_DEADLINE,),
     ),
     FunctionSpec(
         "Describe",

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from deployer import contract
 from deployer.configure import marked
 from deployer.errors import (
+    DeployerError,
     EndpointBusy,
+    EndpointConfigMissing,
     EndpointConfigNotVisible,
     EndpointNotUpdatable,
     EndpointReplacing,
@@ -43,6 +45,34 @@ NOT_UPDATABLE = frozenset({"Failed", "OutOfService", "Deleting"})
 def same_name(a: str | None, b: str | None) -> bool:
     """SageMaker matches endpoint and endpoint-config names without regard to case."""
     return a is not None and b is not None and a.lower() == b.lower()
+
+
+# How many looks (Deploy's attempts) a config Configure has just created may stay invisible
+# before it counts as missing: the Retry of EndpointConfigNotVisible spaces them (3 s, doubling,
+# at most 60 s apart: about 4 minutes in all), SageMaker's store shows a new config well
+# within that (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html:
+# "call DescribeEndpointConfig before calling CreateEndpoint").
+VISIBILITY_LOOKS = 8
+
+
+def config_absent(name: str, created: bool, retries: int) -> DeployerError:
+    """What DescribeEndpointConfig's "not found" means for the config being deployed:
+    ``created`` by this deployment's Configure (so perhaps not visible yet), after ``retries``
+    earlier attempts of the Deploy state."""
+    if not created:
+        return EndpointConfigMissing(
+            f"endpoint config {name} is missing: it was there when Configure looked, and is "
+            f"gone now (deleted); deploy again to create it"
+        )
+    if retries + 1 < VISIBILITY_LOOKS:
+        return EndpointConfigNotVisible(
+            f"DescribeEndpointConfig {name}: not visible yet (eventual consistency)"
+        )
+    return EndpointConfigMissing(
+        f"endpoint config {name} is missing: created by this deployment, it is still not found "
+        f"after {retries + 1} looks over the visibility window (deleted, or never created); "
+        f"deploy again to create it"
+    )
 
 
 class Plan(Model):
@@ -167,13 +197,18 @@ def _managed(tags: list[dict[str, str]]) -> bool:
 
 @tracer.capture_method
 def deploy(
-    request: DeploymentRequest, config_name: str, gateway: SageMakerGateway, rollout: Rollout
+    request: DeploymentRequest,
+    config_name: str,
+    gateway: SageMakerGateway,
+    rollout: Rollout,
+    created: bool = True,
+    retries: int = 0,
 ) -> DeployResult:
+    """``created``: Configure created the config (it may not be visible yet); ``retries``:
+    the attempts of the Deploy state before this one (the visibility window's looks)."""
     # AWS's advice: make sure the new config is visible before creating or updating with it.
     if gateway.describe_endpoint_config(config_name) is None:
-        raise EndpointConfigNotVisible(
-            f"DescribeEndpointConfig {config_name}: not visible yet (eventual consistency)"
-        )
+        raise config_absent(config_name, created, retries)
     current = gateway.describe_endpoint(request.endpoint_name)
     tags = gateway.list_tags(current["EndpointArn"]) if current else []
     replacing = rollout.replacing()

@@ -111,6 +111,12 @@ class EndpointConfigNotVisible(DeployerError):
     """
 
 
+class EndpointConfigMissing(DeployerError):
+    """The endpoint config is not there: deleted (by a person, or another tool) after
+    Configure saw it, or still not found once the visibility window of a new config has passed
+    (deleted, or never created). Not retried: it will not appear by waiting."""
+
+
 class EndpointBusy(DeployerError):
     """The endpoint is being created or updated by someone else; wait and try again.
 

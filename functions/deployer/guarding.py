@@ -6,18 +6,21 @@
 - :func:`verify`, once the endpoint is InService on the new config: the smoke test, each
   production variant invoked once (``TargetVariant``). On a failed update the endpoint is put
   back on the config it served before, and :func:`restored` follows that to its end.
-- :func:`scale`, after the outcome: the scalable targets and policies brought to the setting
-  (after a success, targets the setting no longer covers are deregistered; after a failure or
-  a rollback the variants that serve now are registered again, so they keep scaling).
+- :func:`scale`, after a success: the scalable targets and policies brought to the setting
+  (targets the setting no longer covers are deregistered).
+- :func:`put_back`, on every path that does not deploy (failed, rolled back, superseded
+  before its rollout): the scalable targets Prepare deregistered registered again as it found
+  them (their capacities and the deployer's policy), on the variants the endpoint serves.
 
 Each runs while the execution holds the endpoint's lease (between Admit and Release).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from deployer import guardrails
+from deployer import guardrails, timing
 from deployer.deploy import TRANSITIONAL, same_name
 from deployer.errors import (
     EndpointFailed,
@@ -31,6 +34,7 @@ from deployer.observability import logger, tracer
 from deployer.payloads import (
     Action,
     DeploymentRef,
+    FoundTarget,
     Prepared,
     RestoreProgress,
     Scaled,
@@ -59,8 +63,10 @@ def prepare(
     names = [params["AlarmName"] for params in made]
     fields = guardrails.with_rollback_alarms(fields, names)
     deregistered: list[str] = []
+    found: list[FoundTarget] = []
     # variant -> its scalable target; no target (the usual case), nothing more to read
-    registered = sorted(scaling.targets(endpoint))
+    targets = scaling.targets(endpoint)
+    registered = sorted(targets)
     current = sagemaker.describe_endpoint(endpoint) if registered else None
     if (
         current is not None
@@ -74,8 +80,15 @@ def prepare(
             guardrails.instance_types(served.get("ProductionVariants") or []),
             guardrails.instance_types(fields.get("ProductionVariants") or []),
         )
-        for variant in deregistered:
-            scaling.deregister(endpoint, variant)
+        found = _as_found(endpoint, deregistered, targets, scaling)
+        done: list[FoundTarget] = []
+        try:
+            for target in found:
+                scaling.deregister(endpoint, target.Variant)
+                done.append(target)
+        except (GuardrailCallFailed, GuardrailThrottled):
+            _register_as_found(endpoint, done, scaling)  # as found, then the failure
+            raise
         fields |= guardrails.retained_properties(fields, registered, deregistered)
     message = (
         f"{len(names)} rollback alarm(s) in place; deregistered before the update: "
@@ -89,6 +102,66 @@ def prepare(
         Deregistered=deregistered,
         RetainedCounts=bool(fields.get("RetainAllVariantProperties")),
         Message=message,
+        Found=found,
+    )
+
+
+def _as_found(
+    endpoint: str,
+    variants: list[str],
+    targets: dict[str, tuple[int, int]],
+    scaling: ScalingGateway,
+) -> list[FoundTarget]:
+    """The scalable targets of ``variants`` as they are now, with the deployer's policy."""
+    policies = scaling.policies(endpoint, variants) if variants else {}
+    return [
+        FoundTarget(
+            Variant=variant,
+            MinCapacity=targets[variant][0],
+            MaxCapacity=targets[variant][1],
+            Policy=policies.get(variant),
+        )
+        for variant in variants
+    ]
+
+
+def _register_as_found(endpoint: str, found: list[FoundTarget], scaling: ScalingGateway) -> None:
+    for target in found:
+        scaling.register(endpoint, target.Variant, target.MinCapacity, target.MaxCapacity)
+        if target.Policy is not None:
+            scaling.put_policy(endpoint, target.Variant, target.Policy)
+
+
+@tracer.capture_method
+def put_back(
+    prepared: Prepared, endpoint: str, sagemaker: SageMakerGateway, scaling: ScalingGateway
+) -> Scaled:
+    """The scalable targets Prepare deregistered, registered again as it found them, on the
+    variants the endpoint serves now: the path did not deploy (it failed, was rolled back, or
+    was superseded before its rollout), so autoscaling is left as it was."""
+    if not prepared.Found:
+        return Scaled(Registered=[], Deregistered=[], Message="nothing was deregistered")
+    described = sagemaker.describe_endpoint(endpoint)
+    status = described["EndpointStatus"] if described else "gone"
+    if described is None or status in ("Failed", "Creating"):
+        return Scaled(
+            Registered=[], Deregistered=[], Message=f"nothing to put back: the endpoint is {status}"
+        )
+    name = described["EndpointName"]
+    serving = {str(v["VariantName"]) for v in described.get("ProductionVariants") or []}
+    back = [t for t in prepared.Found if t.Variant in serving]
+    _register_as_found(name, back, scaling)
+    registered = [t.Variant for t in back]
+    message = (
+        f"autoscaling of {name} put back as found: registered {', '.join(registered) or 'nothing'}"
+        f" (the endpoint serves {', '.join(sorted(serving)) or 'no variant'})"
+    )
+    logger.info(message)
+    return Scaled(
+        Registered=registered,
+        Policies=[t.Variant for t in back if t.Policy is not None],
+        Deregistered=[],
+        Message=message,
     )
 
 
@@ -98,6 +171,7 @@ def verify(
     deployment: DeploymentRef,
     sagemaker: SageMakerGateway,
     invoker: InvokeGateway,
+    now: datetime,
 ) -> SmokeTested:
     test = guardrails.settings(request.fields).SmokeTest
     if test is None:
@@ -136,20 +210,30 @@ def verify(
         }
     )
     logger.warning(report, extra={"restoring": previous})
-    return SmokeTested(Passed=False, Restoring=previous, Failure=report)
+    return SmokeTested(Passed=False, Restoring=previous, Failure=report, RestoringSince=now)
 
 
 @tracer.capture_method
 def restored(
-    deployment: DeploymentRef, smoke: SmokeTested, sagemaker: SageMakerGateway
+    deployment: DeploymentRef, smoke: SmokeTested, sagemaker: SageMakerGateway, now: datetime
 ) -> RestoreProgress:
-    """Not done yet, or the SmokeTestFailed that says how the putting back ended."""
+    """Not done yet, or the SmokeTestFailed that says how the putting back ended, or that it
+    ran past its deadline (:func:`deployer.timing.restore_deadline`, from ``RestoringSince``):
+    the loop that looks again has a bound of its own, well inside the execution's."""
     previous, failure = str(smoke.Restoring), str(smoke.Failure)
     described = sagemaker.describe_endpoint(deployment.EndpointName)
     if described is None:
         raise SmokeTestFailed(f"{failure}; the endpoint disappeared while it was put back")
     status = described["EndpointStatus"]
     if status in TRANSITIONAL:
+        since = smoke.RestoringSince or now
+        elapsed = int((now - since).total_seconds())
+        deadline = timing.restore_deadline()
+        if elapsed >= deadline:
+            raise SmokeTestFailed(
+                f"{failure}. Putting the endpoint back on {previous} is still {status} after "
+                f"{elapsed} s (the deadline is {deadline} s); the deployer stops watching it"
+            )
         return RestoreProgress(Message=f"putting back {previous}: {status}")
     serving = described.get("EndpointConfigName")
     if status == "InService" and same_name(serving, previous):
@@ -194,7 +278,7 @@ def prune_alarms(request: DeploymentRequest, alarms: AlarmGateway) -> list[str]:
         endpoint, _variant_names(request.fields), guardrails.settings(request.fields)
     )
     try:
-        found = alarms.named(guardrails.alarm_name_prefix(endpoint))
+        found = alarms.named(guardrails.alarm_search_prefix(endpoint))
         stale = guardrails.stale_alarms(endpoint, found, kept)
         if stale:
             alarms.delete(stale)

@@ -541,6 +541,17 @@ def alarm_name_prefix(endpoint: str) -> str:
     return f"{ALARM_PREFIX}{endpoint}-"
 
 
+def alarm_search_prefix(endpoint: str) -> str:
+    """The ``AlarmNamePrefix`` that finds the rollback alarms of ``endpoint`` however its name
+    was spelled when they were made. DescribeAlarms matches the prefix case-sensitively, as
+    alarm names are (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html),
+    while SageMaker matches endpoint names without regard to case: an alarm made for
+    ``Churn`` is ``churn``'s too. So the prefix stops before the endpoint name's first letter
+    (its case may differ), and :func:`stale_alarms` compares the rest."""
+    cased = next((i for i, c in enumerate(endpoint) if c.lower() != c.upper()), len(endpoint))
+    return f"{ALARM_PREFIX}{endpoint[:cased]}"
+
+
 def _alarm_pairs(
     endpoint: str, variants: list[str], guard: Guardrails
 ) -> list[tuple[str, AlarmSetting, str]]:
@@ -564,16 +575,20 @@ def alarm_description_prefix(endpoint: str) -> str:
 
 def stale_alarms(endpoint: str, found: list[dict[str, Any]], kept: list[str]) -> list[str]:
     """The rollback alarms of ``endpoint`` that the deployer made and no longer needs: those
-    ``found`` (DescribeAlarms by the alarms' name prefix) whose description marks them as this
-    endpoint's (another endpoint's name may begin with this one's), other than ``kept``.
-    Endpoint names compare without regard to case, as SageMaker compares them."""
+    ``found`` (DescribeAlarms by :func:`alarm_search_prefix`) whose name begins with this
+    endpoint's prefix and whose description marks them as this endpoint's (another endpoint's
+    name may begin with this one's), other than ``kept``. The endpoint's name compares without
+    regard to case, as SageMaker compares it; alarm names compare exactly, as CloudWatch
+    compares them (``smdeploy-Churn-...`` and ``smdeploy-churn-...`` are two alarms)."""
     mark = alarm_description_prefix(endpoint).lower()
-    keep = {name.lower() for name in kept}
+    prefix = alarm_name_prefix(endpoint).lower()
+    keep = set(kept)
     return sorted(
         str(alarm["AlarmName"])
         for alarm in found
-        if str(alarm.get("AlarmDescription") or "").lower().startswith(mark)
-        and str(alarm["AlarmName"]).lower() not in keep
+        if str(alarm["AlarmName"]).lower().startswith(prefix)
+        and str(alarm.get("AlarmDescription") or "").lower().startswith(mark)
+        and str(alarm["AlarmName"]) not in keep
     )
 
 

@@ -93,6 +93,7 @@ class Claim(Model):
     Rejects: str | None = None  # a rejection's rollback: the model package ARN rejected
     # a rejection's rollback: the executions deploying the rejected package that it stopped
     Stopped: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
+    Guarded: bool = False  # the deployment's request configures guardrails
 
     @property
     def name(self) -> str:
@@ -127,6 +128,10 @@ class Record(Model):
     Replacing: str | None = None  # FailureReason of a Failed endpoint being replaced
     # rejections (the rollback's claim, Rejects set), newest first
     Rejections: list[Claim] = []  # noqa: RUF012 (pydantic copies it for each instance)
+    # Whether the deployer's guardrails (rollback alarms, scalable targets) may be on the
+    # endpoint, left by an earlier deployment; None: not known (a record written before the
+    # deployer remembered it), taken as yes.
+    Guarded: bool | None = None
 
     def configs_in_use(self) -> set[str]:
         """Lower-cased names of the configs a holder or a waiting deployment names."""
@@ -147,7 +152,24 @@ class Admission(Model):
     By: Claim | None = None  # who holds the lease (WAIT), or who is newer (SUPERSEDED)
     TookOver: Claim | None = None  # a dead or expired holder whose lease was taken
     WaitSeconds: int = 0
+    Guardrails: bool = False  # the guardrail steps run (see :func:`guardrails_to_run`)
     Claimed: Claim | None = None  # ``me`` as admitted (a rejection's: with what it stopped)
+
+
+def guarded_before(record: Record) -> bool:
+    """Whether an earlier deployment may have left guardrails on the endpoint: an endpoint
+    with no record had no deployment by the deployer; a record that does not know (written
+    before it remembered) is taken as yes."""
+    if record.Version == 0:
+        return False
+    return record.Guarded is not False
+
+
+def guardrails_to_run(record: Record, me: Claim) -> bool:
+    """The guardrail steps run when the request configures guardrails, or when an earlier
+    deployment left some on the endpoint: switching them off cleans them up (and a scalable
+    target is deregistered before an instance-type change). Otherwise none runs."""
+    return me.Guarded or guarded_before(record)
 
 
 def _same(a: Claim | None, b: Claim) -> bool:
@@ -267,6 +289,9 @@ def admit(
     when Validate looked.
     """
     asked_before = any(_same(c, me) for c in (record.Holder, *record.Intents))
+    guarded = guardrails_to_run(record, me)
+    if record.Version == 0:  # a new record: no deployment left guardrails on the endpoint
+        record = record.model_copy(update={"Guarded": False})
     record, took_over = _cleaned(record, me, now, alive)
     if me.Rejects is not None:
         record, me, needed = reject(record, me, serving_rejected, asked_before)
@@ -274,11 +299,13 @@ def admit(
             return Admission(
                 Decision=Decision.NOT_NEEDED, Record=record, TookOver=took_over, Claimed=me
             )
-    admission = _admit(record, me, now, took_over)
+    admission = _admit(record, me, now, took_over, guarded)
     return admission.model_copy(update={"Claimed": me})
 
 
-def _admit(record: Record, me: Claim, now: float, took_over: Claim | None) -> Admission:
+def _admit(
+    record: Record, me: Claim, now: float, took_over: Claim | None, guarded: bool
+) -> Admission:
     newer = _newest_newer(record, me)
     if newer is not None:
         holder = None if _same(record.Holder, me) else record.Holder
@@ -296,6 +323,7 @@ def _admit(record: Record, me: Claim, now: float, took_over: Claim | None) -> Ad
             Decision=Decision.ACQUIRED,
             Record=record.model_copy(update={"Holder": holding}),
             TookOver=took_over,
+            Guardrails=guarded,
         )
     holder = record.Holder
     intents = [*record.Intents, me.model_copy(update={"Phase": "WAITING"})]
@@ -313,7 +341,9 @@ def begin_rollout(
     record: Record, me: Claim, now: float, alive: Mapping[str, bool]
 ) -> tuple[Record, Claim | None]:
     """Right before CreateEndpoint/UpdateEndpoint: (the record marking ``me`` DEPLOYING, None),
-    or (the record without ``me``, the newer claim) when a newer deployment is waiting.
+    or (the record, the newer claim) when a newer deployment is waiting. Yielding, ``me``
+    keeps the lease until its Release: what its guardrails deregistered is put back first,
+    and the newer deployment, waiting for the lease, never sees the endpoint half-prepared.
 
     Raises :class:`LeaseLost` when ``me`` no longer holds the lease (it expired and was taken).
     """
@@ -327,7 +357,7 @@ def begin_rollout(
     record, _ = _cleaned(record, me, now, alive)
     newer = _newest_newer(record, me)
     if newer is not None:
-        return record.model_copy(update={"Holder": None}), newer
+        return record, newer
     assert record.Holder is not None
     deploying = record.Holder.model_copy(
         update={"Phase": "DEPLOYING", "EndpointConfigName": me.EndpointConfigName}
@@ -337,10 +367,20 @@ def begin_rollout(
 
 def release(record: Record, me: Claim, succeeded: bool, served: str | None = None) -> Record:
     """The record once ``me`` has ended: its lease and its intent gone; on success, it is the
-    newest deployment that succeeded (when no newer one did) and ``served`` is remembered."""
+    newest deployment that succeeded (when no newer one did) and ``served`` is remembered.
+
+    What the endpoint's guardrails are now (``Guarded``): after a success, the deployed
+    request's (its guardrail steps brought the endpoint to them, or cleaned them up); after
+    any other ending, what they were, or yes when this deployment's may have been put in
+    place (its rollback alarms are made before the update and kept)."""
     holder = None if _same(record.Holder, me) else record.Holder
     intents = [c for c in record.Intents if not _same(c, me)]
     update: dict[str, object] = {"Holder": holder, "Intents": intents}
+    if _same(record.Holder, me):
+        if succeeded:
+            update["Guarded"] = me.Guarded
+        elif me.Guarded:
+            update["Guarded"] = True
     if succeeded:
         if record.Deployed is None or not record.Deployed.Order.newer_than(me.Order):
             update["Deployed"] = me.model_copy(update={"Phase": "DEPLOYED"})

@@ -137,6 +137,8 @@ class Accepted(Payload):
     Order: Order  # this deployment's order among those of its endpoint (deployer.lease)
     Trigger: Trigger
     Intent: lease.Intent  # the package it deploys; a rejection's: the package rejected
+    # the request configures guardrails (its Guardrails key): the endpoint's record remembers it
+    Guarded: bool = False
 
 
 class Skipped(Payload):
@@ -169,6 +171,7 @@ class LeaseEvent(StageEvent):
     EndpointConfigName: str | None = None  # Admit
     Order: lease.Order | None = None  # Admit: from Validate
     Intent: lease.Intent | None = None  # Admit: from Validate
+    Guarded: bool = False  # Admit: the request configures guardrails (from Validate)
     Outcome: Literal["Succeeded", "Failed", "Superseded"] | None = None  # Release
     ServedConfig: str | None = None  # Release after a success: the config now serving
 
@@ -189,6 +192,9 @@ class Admitted(Payload):
     By: lease.Claim | None = None
     WaitSeconds: int = 0
     Message: str
+    # the guardrail steps run: the request configures guardrails, or an earlier deployment
+    # left some on the endpoint (to clean up); the Choice GuardrailsToRun? reads it
+    Guardrails: bool = False
 
 
 class Released(Payload):
@@ -204,6 +210,9 @@ class ConfigureEvent(StageEvent):
 
 class ConfigRef(Payload):
     EndpointConfigName: str
+    # Configure created it (it may not be visible yet: eventual consistency); False: it was
+    # there, visible, when Configure looked (absent later, it was deleted)
+    ConfigCreated: bool = True
 
 
 class ConfigureResult(ConfigRef):
@@ -235,27 +244,18 @@ class SmokeTested(Payload):
     Message: str | None = None
     Restoring: str | None = None
     Failure: str | None = None
+    RestoringSince: datetime | None = None  # when the putting back began (its deadline's start)
 
 
-class GuardrailsEvent(StageEvent):
-    """The Guardrails function: ``Prepare`` (before Deploy), ``Verify`` (the smoke test),
-    ``Restored`` (after a failed smoke test put the old config back), ``Scale`` (after a
-    success) or ``Rescale`` (after a failure)."""
+class FoundTarget(Payload):
+    """A scalable target as Prepare found it before deregistering it: put back as it was on
+    every path that does not deploy (failed, rolled back, superseded)."""
 
-    Action: Literal["Prepare", "Verify", "Restored", "Scale", "Rescale"]
-    Request: dict[str, Any]
-    Deployment: DeploymentRef | None = None  # Verify, Restored
-    SmokeTest: SmokeTested | None = None  # Restored: what Verify answered
-
-    @model_validator(mode="after")
-    def _each_action_its_inputs(self) -> GuardrailsEvent:
-        if self.Action in ("Verify", "Restored") and self.Deployment is None:
-            raise ValueError(f"{self.Action} needs the Deployment")
-        if self.Action == "Restored" and (
-            self.SmokeTest is None or self.SmokeTest.Restoring is None
-        ):
-            raise ValueError("Restored needs the SmokeTest result that is restoring")
-        return self
+    Variant: str
+    MinCapacity: int
+    MaxCapacity: int
+    # the target-tracking configuration of the deployer's policy on it (None: none)
+    Policy: dict[str, Any] | None = None
 
 
 class Prepared(Payload):
@@ -267,6 +267,39 @@ class Prepared(Payload):
     Deregistered: list[str]  # ... of which deregistered before the update
     RetainedCounts: bool
     Message: str
+    # the deregistered targets as they were (Rescale puts them back)
+    Found: list[FoundTarget] = []  # noqa: RUF012 (pydantic copies it for each instance)
+
+
+_Prepared = Prepared  # a field of GuardrailsEvent has the type's name
+
+
+class GuardrailsEvent(StageEvent):
+    """The Guardrails function: ``Prepare`` (before Deploy), ``Verify`` (the smoke test),
+    ``Restored`` (after a failed smoke test put the old config back), ``Scale`` (after a
+    success) or ``Rescale`` (after a failure, or superseded: Prepare's deregistrations put
+    back)."""
+
+    Action: Literal["Prepare", "Verify", "Restored", "Scale", "Rescale"]
+    Request: dict[str, Any]
+    Deployment: DeploymentRef | None = None  # Verify, Restored
+    SmokeTest: SmokeTested | None = None  # Restored: what Verify answered
+    Prepared: _Prepared | None = None  # Rescale: what Prepare found and deregistered
+    EnteredTime: datetime | None = None  # Verify, Restored: "now", on the state machine's clock
+
+    @model_validator(mode="after")
+    def _each_action_its_inputs(self) -> GuardrailsEvent:
+        if self.Action in ("Verify", "Restored") and self.Deployment is None:
+            raise ValueError(f"{self.Action} needs the Deployment")
+        if self.Action == "Restored" and (
+            self.SmokeTest is None or self.SmokeTest.Restoring is None
+        ):
+            raise ValueError("Restored needs the SmokeTest result that is restoring")
+        if self.Action == "Rescale" and self.Prepared is None:
+            raise ValueError("Rescale needs what Prepare found (Prepared)")
+        if self.Action in ("Verify", "Restored") and self.EnteredTime is None:
+            raise ValueError(f"{self.Action} needs EnteredTime")
+        return self
 
 
 class RestoreProgress(Payload):
@@ -297,6 +330,7 @@ class DeployEvent(StageEvent):
     Config: ConfigRef
     Claim: Claim  # from the Lease function's Admit
     EnteredTime: datetime  # $$.State.EnteredTime: "now", on the state machine's clock
+    RetryCount: int = 0  # $$.State.RetryCount: the attempts of this state before this one
 
 
 class DeployResult(DeploymentRef):
@@ -449,6 +483,7 @@ class ExecutionState(Payload):
     Order: lease.Order | None = None
     Trigger: _Trigger | None = None
     Intent: lease.Intent | None = None
+    Guarded: bool | None = None
     Skip: str | None = None
     # the stages' results, at their ResultPath
     Lease: Admitted | None = None
@@ -536,6 +571,7 @@ RESULTS: dict[str, type[Payload]] = {
     "CheckRestore": RestoreProgress,
     "ScaleVariants": Scaled,
     "RescaleAfterFailure": Scaled,
+    "RescaleSuperseded": Scaled,
     "Release": Released,
     "ReleaseSuperseded": Released,
     "ReleaseAfterFailure": Released,

@@ -26,6 +26,14 @@ def deployment_deadline(policy_seconds: int | None) -> int:
     return max(configured, (policy_seconds or 0) + POLICY_MARGIN_SECONDS)
 
 
+def restore_deadline() -> int:
+    """How long the putting back of the old config after a failed smoke test may take before
+    the deployer stops watching it and fails (the loop WaitForRestore/CheckRestore): the
+    configured deadline, counted from the moment the putting back began. The put-back
+    UpdateEndpoint names no update policy, so the configured deadline bounds it."""
+    return deadline_seconds()
+
+
 def park_interval() -> int:
     return int(os.environ.get(contract.ENV_PARK_SECONDS) or DEFAULT_PARK_SECONDS)
 

@@ -44,38 +44,35 @@ def test_create_deploys_the_request_and_reports_it(account, request_v1):
     assert outcome.output["ModelsCreated"] == ["churn-xgboost-v1"]
 
     entered = states_entered(outcome.history)
-    assert entered[:11] == [
+    # no guardrails asked for, none left on the endpoint: no guardrail step runs
+    assert entered[:10] == [
         "Validate",
         "NothingToDeploy?",
         "Admit",
         "Admitted?",
         "Configure",
-        "PrepareGuardrails",
-        "UseGuardedRequest",
+        "GuardrailsToRun?",
         "Deploy",
         "RolledOut?",
         "StartDeadline",
         "AlreadyDeployed?",
     ]
-    assert entered[-6:] == [
-        "SmokeTest",
-        "SmokeTestPassed?",
-        "ScaleVariants",
+    assert entered[-4:] == [
+        "GuardrailsAfterUpdate?",
         "Release",
         "DeploymentSucceeded",
         "NotifySucceeded",
     ]
     # 300 s of Creating, parked once: SageMaker's IN_SERVICE event woke it
-    assert entered[11:14] == ["ParkUntilSettled", "DescribeEndpoint", "EndpointReady?"]
+    assert entered[10:13] == ["ParkUntilSettled", "DescribeEndpoint", "EndpointReady?"]
     stats = outcome.stats
     assert stats is not None
     # one in Deploy (to plan), one when it parked, one when the event woke it (which the
     # Describe state reuses)
     assert stats.describe_calls == 3
     # four stages, the park, the wake function for the CREATING and IN_SERVICE events, the
-    # describe, the lease taken and released, three guardrail steps (none asked for: they
-    # read, and change nothing), one notify
-    assert stats.lambda_invocations == 13
+    # describe, the lease taken and released, one notify; no guardrail step (none asked for)
+    assert stats.lambda_invocations == 10
     assert stats.simulated_seconds == pytest.approx(300)
     assert stats.detection_lag_seconds == 0
     assert stats.state_transitions == len(entered)
@@ -381,7 +378,6 @@ def test_handler_logs_carry_the_execution_name(account, request_v1):
         "smdeploy-lease",
         "smdeploy-validate",
         "smdeploy-configure",
-        "smdeploy-guardrails",
         "smdeploy-deploy",
         "smdeploy-describe",
         "smdeploy-wait",

@@ -152,8 +152,10 @@ class Aws:
         config: dict[str, Any],
         entered: str | None = None,
         execution: str = "exec-1",
+        retry_count: int = 0,
     ) -> dict[str, Any]:
-        """Deploy, once admitted to the endpoint; the result also carries ``StartedAt``, as the
+        """Deploy, once admitted to the endpoint (``retry_count``: the Deploy state's attempts
+        before this one, ``$$.State.RetryCount``); the result also carries ``StartedAt``, as the
         StartDeadline state that follows Deploy records it (``entered``: when that state was
         entered), and ``Claim``, the execution's claim on the endpoint."""
         claim = self.admit(request, config["EndpointConfigName"], execution)
@@ -164,6 +166,7 @@ class Aws:
                 "Config": config,
                 "Claim": claim,
                 "EnteredTime": self.entered(),
+                "RetryCount": retry_count,
             }
         )
         result = declared("Deploy", deploy.handler(event.to_json(), context_for("deploy")))

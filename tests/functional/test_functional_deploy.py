@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
+from deployer.deploy import VISIBILITY_LOOKS
 from deployer.errors import (
     EndpointBusy,
+    EndpointConfigMissing,
     EndpointConfigNotVisible,
     EndpointNotUpdatable,
     EndpointReplacing,
@@ -249,3 +251,28 @@ def test_missing_endpoint_config_is_not_visible_and_nothing_is_created(aws, make
 
     with pytest.raises(ClientError, match="Could not find endpoint"):
         aws.endpoint("churn-predictor")
+
+
+def test_a_config_deleted_after_configure_saw_it_is_missing_at_once(aws, make_request):
+    request = make_request()
+    aws.configure(request)
+    config = aws.configure(request)  # the same request again: the config is reused
+    assert config["ConfigCreated"] is False
+    aws.sagemaker.delete_endpoint_config(EndpointConfigName=config["EndpointConfigName"])
+
+    with pytest.raises(EndpointConfigMissing, match="it was there when Configure looked"):
+        aws.deploy(request, config)
+
+    assert aws.sagemaker.list_endpoints()["Endpoints"] == []
+
+
+def test_a_new_config_still_not_found_after_the_visibility_window_is_missing(aws, make_request):
+    request = make_request()
+    ghost = {"EndpointConfigName": "churn-config-never-made", "ConfigCreated": True}
+
+    with pytest.raises(EndpointConfigNotVisible, match="not visible yet"):
+        aws.deploy(request, ghost, retry_count=VISIBILITY_LOOKS - 2)
+    with pytest.raises(EndpointConfigMissing, match="deleted, or never created"):
+        aws.deploy(request, ghost, retry_count=VISIBILITY_LOOKS - 1)
+
+    assert aws.sagemaker.list_endpoints()["Endpoints"] == []

@@ -23,13 +23,9 @@ def test_valid_request_returns_the_request_and_a_derived_config_name(aws, make_r
     result = aws.validate(request, execution="exec-42")
 
     assert set(result) == {
-        "Request",
-        "EndpointName",
-        "EndpointConfigName",
-        "Order",
-        "Trigger",
-        "Intent",
+        *("Request", "EndpointName", "EndpointConfigName", "Order", "Trigger", "Intent", "Guarded")
     }
+    assert result["Guarded"] is False  # no Guardrails key: no guardrail step to run
     assert result["Trigger"] == {"Source": "direct"}
     # a direct request names no model package: no rejection can supersede it
     assert result["Intent"] == {"Package": None, "Rejects": None, "Serving": False}

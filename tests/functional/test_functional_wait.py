@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from deployer import contract
 from deployer.handlers import wait
 from deployer.payloads import Parked, ParkEvent
@@ -131,3 +133,16 @@ def test_progress_is_recorded_without_a_describe_and_a_final_event_describes_onc
     )
     assert again == {"Woken": [], "Final": True}
     assert aws.emulator.stats.describe_calls == before + 1  # no one waits: no describe
+
+
+@pytest.mark.parametrize("outcome", ["Succeeded", "Failed", "Superseded"])
+def test_the_release_drops_a_waiter_its_lost_events_left_behind(aws, make_request, outcome):
+    # parked, then every event lost: the park timed out and the Describe state decided
+    _, deployment = aws.configure_and_deploy(make_request())
+    park(aws, deployment)
+    assert list(waits(aws)["Waiters"]) == ["exec-1"]
+
+    aws.lease("Release", "churn-predictor", "exec-1", Outcome=outcome)
+
+    assert waits(aws)["Waiters"] == {}
+    assert aws.record("churn-predictor")["Holder"] is None

@@ -111,6 +111,8 @@ def test_every_function_names_its_service_and_metrics_namespace_and_reads_only_i
             contract.ENV_PARK_SECONDS,
         },
         "Wait": {contract.ENV_DEADLINE, contract.ENV_TABLE},
+        # the deadline bounds the putting back of the old config after a failed smoke test
+        "Guardrails": {contract.ENV_DEADLINE},
         "Notify": {contract.ENV_TOPIC_ARN, contract.ENV_EVENT_BUS},
     }.get(stage, set())
     assert {k for k in env if k.startswith("SMDEPLOY_")} == own

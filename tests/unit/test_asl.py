@@ -38,8 +38,13 @@ RELEASES = [task for task in LEASE_TASKS if STATES[task]["Parameters"]["Action"]
 FAIL_STATE = "DeploymentFailed"
 NOTIFY_FAILED = "NotifyFailed"
 RELEASE_AFTER_FAILURE = "ReleaseAfterFailure"
-# after Deploy, a failure registers the served variants again before the release
+# after Deploy, a failure puts the autoscaling back as Prepare found it before the release
 RESCALE_AFTER_FAILURE = "RescaleAfterFailure"
+# ... when the guardrails ran (their result is present)
+RESCALE_IF_GUARDED = "RescaleAfterFailure?"
+RESCALE_SUPERSEDED = "RescaleSuperseded"
+# the tasks that put back what Prepare deregistered
+RESCALES = [RESCALE_AFTER_FAILURE, RESCALE_SUPERSEDED]
 LAMBDA_TRANSIENT = {
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -98,6 +103,7 @@ def test_the_stages_are_tasks():
         "ReleaseAfterFailure",
         "ReleaseSuperseded",
         "RescaleAfterFailure",
+        "RescaleSuperseded",
         "ScaleVariants",
         "SmokeTest",
         "Validate",
@@ -124,15 +130,13 @@ def test_task_catches_everything_as_its_last_catcher(task):
     assert catchers[-1] is catch_all[0], "States.ALL must be the last catcher"
 
 
-@pytest.mark.parametrize(
-    "task", [t for t in STAGES if t not in RELEASES and t != RESCALE_AFTER_FAILURE]
-)
+@pytest.mark.parametrize("task", [t for t in STAGES if t not in RELEASES and t not in RESCALES])
 def test_a_stage_failure_is_published_then_fails_the_execution(task):
     # DeploymentFailed reads $.Failure.Error and $.Failure.Cause: every stage's catcher puts
     # its {Error, Cause} there (Validate through a Pass, as its input may not be an object);
     # once Validate has passed, the endpoint is released on the way (ReleaseAfterFailure).
     catcher = STATES[task]["Catch"][-1]
-    if catcher["Next"] in (RELEASE_AFTER_FAILURE, RESCALE_AFTER_FAILURE):
+    if catcher["Next"] in (RELEASE_AFTER_FAILURE, RESCALE_IF_GUARDED):
         assert catcher.get("ResultPath") == "$.Failure"
         assert STATES[RELEASE_AFTER_FAILURE]["Next"] == NOTIFY_FAILED
     else:
@@ -157,26 +161,74 @@ def test_notify_keeps_the_state_and_its_own_failure_apart(task):
     assert "NotificationFailed" in {n for r in state["Retry"] for n in r["ErrorEquals"]}
 
 
-def test_a_failure_after_deploy_registers_the_variants_again_then_releases():
-    # the guardrails' re-registration never hides the deployment's own error ($.Failure)
-    rescale = STATES[RESCALE_AFTER_FAILURE]
+@pytest.mark.parametrize(
+    ("task", "release"),
+    [(RESCALE_AFTER_FAILURE, RELEASE_AFTER_FAILURE), (RESCALE_SUPERSEDED, "ReleaseSuperseded")],
+)
+def test_a_path_that_does_not_deploy_puts_autoscaling_back_then_releases(task, release):
+    # the guardrails' putting back never hides the deployment's own error ($.Failure)
+    rescale = STATES[task]
     assert rescale["Parameters"]["Action"] == "Rescale"
+    assert rescale["Parameters"]["Prepared.$"] == "$.Guardrails"
     assert rescale["ResultPath"] == "$.Rescaled"
     assert rescale["Catch"][-1] == {
         "ErrorEquals": ["States.ALL"],
         "ResultPath": "$.RescaleFailure",
-        "Next": RELEASE_AFTER_FAILURE,
+        "Next": release,
     }
-    assert rescale["Next"] == RELEASE_AFTER_FAILURE
-    for task in ("Deploy", "DescribeEndpoint", "PrepareGuardrails", "SmokeTest", "CheckRestore"):
-        assert STATES[task]["Catch"][-1]["Next"] == RESCALE_AFTER_FAILURE, task
+    assert rescale["Next"] == release
+
+
+def test_a_failure_after_prepare_puts_autoscaling_back_when_the_guardrails_ran():
+    for task in (
+        "Deploy",
+        "ParkUntilSettled",
+        "ParkAgain",
+        "DescribeEndpoint",
+        "SmokeTest",
+        "CheckRestore",
+        "ScaleVariants",
+    ):
+        assert STATES[task]["Catch"][-1]["Next"] == RESCALE_IF_GUARDED, task
+    guarded = STATES[RESCALE_IF_GUARDED]
+    assert guarded["Choices"] == [
+        {"Variable": "$.Guardrails", "IsPresent": True, "Next": RESCALE_AFTER_FAILURE}
+    ]
+    assert guarded["Default"] == RELEASE_AFTER_FAILURE
+    # Prepare puts back its own deregistrations when it fails: nothing of it to restore
+    assert STATES["PrepareGuardrails"]["Catch"][-1]["Next"] == RELEASE_AFTER_FAILURE
+
+
+def test_superseded_at_deploy_puts_back_what_prepare_deregistered_before_letting_go():
+    assert STATES["SupersededAtDeploy"]["Next"] == "RescaleSuperseded?"
+    choice = STATES["RescaleSuperseded?"]
+    assert choice["Choices"] == [
+        {"Variable": "$.Guardrails", "IsPresent": True, "Next": RESCALE_SUPERSEDED}
+    ]
+    assert choice["Default"] == "ReleaseSuperseded"
+    assert STATES["SupersededAtDescribe"]["Next"] == "ReleaseSuperseded"
+    assert STATES["ReleaseSuperseded"]["Next"] == "Superseded"
+
+
+def test_no_guardrail_step_runs_when_none_is_configured_nor_left_on_the_endpoint():
+    assert STATES["Configure"]["Next"] == "GuardrailsToRun?"
+    before = STATES["GuardrailsToRun?"]
+    assert before["Choices"] == [
+        {"Variable": "$.Lease.Guardrails", "BooleanEquals": True, "Next": "PrepareGuardrails"}
+    ]
+    assert before["Default"] == "Deploy"
+    after = STATES["GuardrailsAfterUpdate?"]
+    assert after["Choices"] == [
+        {"Variable": "$.Guardrails", "IsPresent": True, "Next": "SmokeTest"}
+    ]
+    assert after["Default"] == "Release"
 
 
 def test_the_guardrails_run_under_the_lease_around_deploy():
-    assert STATES["Configure"]["Next"] == "PrepareGuardrails"
+    assert STATES["GuardrailsToRun?"]["Choices"][0]["Next"] == "PrepareGuardrails"
     assert STATES[STATES["PrepareGuardrails"]["Next"]]["Next"] == "Deploy"
     done = [c for c in STATES["EndpointReady?"]["Choices"] if "Outcome" not in json.dumps(c)]
-    assert [c["Next"] for c in done] == ["SmokeTest"]
+    assert [c["Next"] for c in done] == ["GuardrailsAfterUpdate?"]
     passed = STATES["SmokeTestPassed?"]
     assert passed["Choices"][0]["Next"] == "ScaleVariants"
     assert passed["Default"] == "WaitForRestore"
@@ -207,10 +259,11 @@ def _reachable(start, avoiding):
 
 
 def test_the_lease_is_released_on_every_path_that_may_hold_it():
-    # From Admit on, the only ways to an ending go through a Release state, or through a
-    # superseded decision that already let the endpoint go (Admit and Deploy write it so), or
-    # a rejection that needed no rollback (Admit recorded the rejection, and no claim of it).
-    let_go = {*RELEASES, "SupersededAtAdmit", "SupersededAtDeploy", "NothingToRollBack"}
+    # From Admit on, the only ways to an ending go through a Release state, or through Admit's
+    # superseded decision, which already let the endpoint go (Admit writes it so), or a
+    # rejection that needed no rollback (Admit recorded the rejection, and no claim of it).
+    # Deploy's yield keeps the lease: its path releases it (after putting autoscaling back).
+    let_go = {*RELEASES, "SupersededAtAdmit", "NothingToRollBack"}
     ends = {name for name, state in STATES.items() if state.get("End") or state["Type"] == "Fail"}
     ends |= set(NOTIFIERS)
 
@@ -424,7 +477,7 @@ def test_the_parks_hand_their_token_to_the_wait_function_and_time_out_into_a_des
         assert catchers[("States.Timeout",)]["Next"] == "DescribeEndpoint"
         assert catchers[("States.Timeout",)]["ResultPath"] == state["ResultPath"]
         # a failure while parked: autoscaling registered again, then the endpoint released
-        assert catchers[("States.ALL",)]["Next"] == RESCALE_AFTER_FAILURE
+        assert catchers[("States.ALL",)]["Next"] == RESCALE_IF_GUARDED
         assert state["Next"] == "DescribeEndpoint"
         assert STATES["DescribeEndpoint"]["Parameters"]["Woken.$"] == state["ResultPath"]
     assert STATES["AlreadyDeployed?"]["Default"] == "ParkUntilSettled"

@@ -2,8 +2,14 @@
 
 import pytest
 
-from deployer.deploy import plan, policy_seconds, tag_changes
-from deployer.errors import EndpointBusy, EndpointNotUpdatable, EndpointReplacing
+from deployer.deploy import VISIBILITY_LOOKS, config_absent, plan, policy_seconds, tag_changes
+from deployer.errors import (
+    EndpointBusy,
+    EndpointConfigMissing,
+    EndpointConfigNotVisible,
+    EndpointNotUpdatable,
+    EndpointReplacing,
+)
 from deployer.payloads import Action
 
 ENDPOINT = "churn-predictor"
@@ -204,3 +210,29 @@ def test_the_update_policys_own_time_limit_is_read():
 
     assert policy_seconds(config) == 28800
     assert policy_seconds({}) is None
+
+
+# --- a config DescribeEndpointConfig does not find ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("created", "retries", "error", "says"),
+    [
+        # Configure saw it: absent now, it was deleted (waiting will not bring it back)
+        (False, 0, EndpointConfigMissing, "it was there when Configure looked"),
+        # just created: eventual consistency, retried by the ASL
+        (True, 0, EndpointConfigNotVisible, "not visible yet (eventual consistency)"),
+        (True, VISIBILITY_LOOKS - 2, EndpointConfigNotVisible, "not visible yet"),
+        # still not found once the window has passed: missing, deleted or never created
+        (True, VISIBILITY_LOOKS - 1, EndpointConfigMissing, "deleted, or never created"),
+        (True, 100, EndpointConfigMissing, "after 101 looks"),
+    ],
+)
+def test_a_config_not_found_is_a_delay_only_within_the_visibility_window(
+    created, retries, error, says
+):
+    found = config_absent("ep-config-1", created, retries)
+
+    assert type(found) is error
+    assert says in str(found)
+    assert "ep-config-1" in str(found)

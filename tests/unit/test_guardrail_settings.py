@@ -384,14 +384,33 @@ def test_stale_alarms_are_this_endpoints_own_that_the_request_no_longer_names():
     found = [
         _alarm("smdeploy-churn-primary-ModelLatency", "churn"),
         _alarm("smdeploy-churn-primary-Invocation5XXErrors", "churn"),
-        _alarm("smdeploy-churn-shadow-ModelLatency", "Churn"),  # names compare without case
+        _alarm("smdeploy-churn-shadow-ModelLatency", "Churn"),  # endpoint names: without case
+        _alarm("smdeploy-Churn-primary-ModelLatency", "Churn"),  # made when spelled Churn
         _alarm("smdeploy-churn-eu-primary-ModelLatency", "churn-eu"),  # another endpoint's
         _alarm("smdeploy-churn-primary-custom", None),  # not the deployer's
+        _alarm("smdeploy-other-primary-ModelLatency", "churn"),  # not named as churn's
     ]
 
-    stale = guardrails.stale_alarms("churn", found, ["SMDEPLOY-churn-primary-ModelLatency"])
+    stale = guardrails.stale_alarms("churn", found, ["smdeploy-churn-primary-ModelLatency"])
 
+    # alarm names compare exactly, as CloudWatch's do: the one spelled Churn is another alarm
     assert stale == [
+        "smdeploy-Churn-primary-ModelLatency",
         "smdeploy-churn-primary-Invocation5XXErrors",
         "smdeploy-churn-shadow-ModelLatency",
     ]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "prefix"),
+    [
+        ("churn", "smdeploy-"),  # the first letter's case may differ: the prefix stops there
+        ("Churn-EU", "smdeploy-"),
+        ("2024-churn", "smdeploy-2024-"),  # digits and hyphens have no case
+        ("123", "smdeploy-123"),
+    ],
+)
+def test_the_alarm_search_prefix_finds_every_spelling_of_the_endpoint(endpoint, prefix):
+    assert guardrails.alarm_search_prefix(endpoint) == prefix
+    for spelling in (endpoint, endpoint.lower(), endpoint.upper(), endpoint.swapcase()):
+        assert guardrails.alarm_name(spelling, "primary", "ModelLatency").startswith(prefix)

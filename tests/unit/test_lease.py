@@ -16,6 +16,7 @@ from deployer.lease import (
     admit,
     begin_rollout,
     executions_to_check,
+    guardrails_to_run,
     release,
 )
 
@@ -194,8 +195,14 @@ def test_the_holder_yields_to_a_newer_deployment_waiting_before_it_changes_the_e
     updated, newer = begin_rollout(record(Holder=ME, Intents=[NEW]), ME, NOW, {})
 
     assert newer == NEW
-    assert updated.Holder is None
+    # it keeps the lease until its Release: what its guardrails deregistered is put back
+    # first, and the newer one waits until then
+    assert updated.Holder == ME
     assert updated.Intents == [NEW]
+    assert admit(updated, NEW, NOW, {}).Decision is Decision.WAIT
+    released = release(updated, ME, False)
+    assert released.Holder is None
+    assert admit(released, NEW, NOW, {}).Decision is Decision.ACQUIRED
 
 
 def test_a_holder_whose_lease_was_taken_over_changes_nothing():
@@ -237,3 +244,56 @@ def test_configs_in_use_are_the_holders_and_the_waiting_deployments():
     state = record(Holder=claim("a", 1, "CFG-A"), Intents=[claim("b", 2, "cfg-b")])
 
     assert state.configs_in_use() == {"cfg-a", "cfg-b"}
+
+
+# --- whether the guardrail steps run --------------------------------------------------------
+
+GUARDED = ME.model_copy(update={"Guarded": True})
+
+
+@pytest.mark.parametrize(
+    ("stored", "me", "run"),
+    [
+        (Record(Endpoint="churn-predictor"), ME, False),  # no record: nothing left, none asked
+        (Record(Endpoint="churn-predictor"), GUARDED, True),  # the request asks
+        (record(Guarded=False), ME, False),  # none left by the last deployment
+        (record(Guarded=True), ME, True),  # left on the endpoint: cleaned up
+        (record(Guarded=None), ME, True),  # a record from before it was remembered: look
+        (record(Guarded=False), GUARDED, True),
+    ],
+)
+def test_the_guardrail_steps_run_when_asked_or_left_on_the_endpoint(stored, me, run):
+    assert guardrails_to_run(stored, me) is run
+    admission = admit(stored, me, NOW, {})
+    assert admission.Decision is Decision.ACQUIRED
+    assert admission.Guardrails is run
+
+
+def test_a_new_record_knows_no_guardrails_were_left():
+    admission = admit(Record(Endpoint="churn-predictor"), ME, NOW, {})
+
+    assert admission.Record.Guarded is False
+
+
+@pytest.mark.parametrize(
+    ("before", "me", "succeeded", "after"),
+    [
+        (False, GUARDED, True, True),  # a success with guardrails leaves them on
+        (True, ME, True, False),  # a success without cleaned them up
+        (None, ME, True, False),
+        (True, ME, False, True),  # a failure leaves what was there
+        (False, ME, False, False),
+        (None, ME, False, None),  # ... even not knowing
+        (False, GUARDED, False, True),  # its alarms were made before the update
+    ],
+)
+def test_the_record_remembers_the_guardrails_left_on_the_endpoint(before, me, succeeded, after):
+    held = record(Holder=me, Guarded=before)
+
+    assert release(held, me, succeeded, "ep-me" if succeeded else None).Guarded is after
+
+
+def test_a_release_of_a_claim_that_does_not_hold_the_lease_changes_no_guardrails():
+    waiting = record(Holder=OLD, Intents=[GUARDED], Guarded=False)
+
+    assert release(waiting, GUARDED, False).Guarded is False

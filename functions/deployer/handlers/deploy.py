@@ -36,7 +36,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         stage.EnteredTime.timestamp(),
     )
     gateway = SageMakerGateway(clients.sagemaker)
-    result = deploy(request, stage.Config.EndpointConfigName, gateway, rollout)
+    result = deploy(
+        request,
+        stage.Config.EndpointConfigName,
+        gateway,
+        rollout,
+        created=stage.Config.ConfigCreated,
+        retries=stage.RetryCount,
+    )
     if stage.Claim.Rejects is not None and result.Action is not Action.SUPERSEDED:
         # a rejection's rollback says what it did: what it stopped, and what serves now
         reason = f"{rejection_summary(stage.Claim)}; rolled back to {stage.Claim.Package}: "

@@ -27,18 +27,32 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             ScalingGateway(clients.application_autoscaling()),
             AlarmGateway(clients.cloudwatch),
         ).to_json()
-    if stage.Action in ("Scale", "Rescale"):
+    if stage.Action == "Scale":
         return guarding.scale(
             request,
             sagemaker,
             ScalingGateway(clients.application_autoscaling()),
             AlarmGateway(clients.cloudwatch),
-            succeeded=stage.Action == "Scale",
+            succeeded=True,
         ).to_json()
-    assert stage.Deployment is not None  # GuardrailsEvent checked it
+    if stage.Action == "Rescale":
+        assert stage.Prepared is not None  # GuardrailsEvent checked it
+        return guarding.put_back(
+            stage.Prepared,
+            request.endpoint_name,
+            sagemaker,
+            ScalingGateway(clients.application_autoscaling()),
+        ).to_json()
+    # GuardrailsEvent checked them
+    assert stage.Deployment is not None
+    assert stage.EnteredTime is not None
     if stage.Action == "Verify":
         result = guarding.verify(
-            request, stage.Deployment, sagemaker, InvokeGateway(clients.sagemaker_runtime)
+            request,
+            stage.Deployment,
+            sagemaker,
+            InvokeGateway(clients.sagemaker_runtime),
+            stage.EnteredTime,
         )
         metrics.add_metric(
             name="SmokeTestsPassed" if result.Passed else "SmokeTestsFailed",
@@ -47,4 +61,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
         return result.to_json()
     assert stage.SmokeTest is not None  # GuardrailsEvent checked it
-    return guarding.restored(stage.Deployment, stage.SmokeTest, sagemaker).to_json()
+    return guarding.restored(
+        stage.Deployment, stage.SmokeTest, sagemaker, stage.EnteredTime
+    ).to_json()

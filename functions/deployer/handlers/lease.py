@@ -1,5 +1,7 @@
 """The Lease function: admit a deployment to its endpoint (or make it wait, or supersede it),
-and release the endpoint when the deployment ends, on every path."""
+and release the endpoint when the deployment ends, on every path (dropping the waiter a park
+left behind, when its events were lost). Admit also says whether the guardrail steps run
+(:func:`deployer.lease.guardrails_to_run`)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from deployer.lease import (
 from deployer.ledger import Ledger, running
 from deployer.observability import MetricUnit, logger, metrics, stage_handler
 from deployer.payloads import Admitted, LeaseEvent, Released
+from deployer.wake import unregister
 
 
 def ledger() -> Ledger:
@@ -39,6 +42,7 @@ def claim_of(stage: LeaseEvent) -> Claim:
         Expires=stage.StartTime.timestamp() + contract.EXECUTION_TIMEOUT_SECONDS,
         Package=intent.Package,
         Rejects=intent.Rejects,
+        Guarded=stage.Guarded,
     )
 
 
@@ -91,11 +95,17 @@ def _admit(stage: LeaseEvent) -> dict[str, Any]:
         By=by,
         WaitSeconds=admission.WaitSeconds,
         Message=message,
+        Guardrails=admission.Guardrails,
     ).to_json()
 
 
 def _release(stage: LeaseEvent) -> dict[str, Any]:
     table = ledger()
+    # First this execution's waiter, if one is left (its events were lost and its park timed
+    # out, or it ended on a failure or a supersession while parked): nothing finished waits.
+    waits = table.read_waits(stage.EndpointName)
+    if stage.Execution in waits.Waiters:
+        table.write_waits(unregister(waits, {stage.Execution}))
     record = table.read(stage.EndpointName)
     mine = next(
         (c for c in (record.Holder, *record.Intents) if c and c.Execution == stage.ExecutionArn),

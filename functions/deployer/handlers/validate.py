@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from deployer import clients, lease
+from deployer import clients, contract, lease
 from deployer.errors import RequestInvalid
 from deployer.gateway import SageMakerGateway
 from deployer.observability import (
@@ -55,4 +55,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         Order=order,
         Trigger=trigger,
         Intent=resolution.intent,
+        Guarded=bool(request.fields.get(contract.GUARDRAILS_FIELD)),
     ).to_json()
