@@ -174,6 +174,9 @@ def test_a_rejection_with_no_rollback_puts_back_the_config_served_before_the_upd
     assert serving(account) == v1 and config_of(account) == before
     assert d.output is not None and d.output["Action"] == "SUPERSEDED"
     assert d.output["SupersededBy"]["Execution"] == rejection
+    assert d.output["Message"].endswith(
+        f"until the rejection puts back {before}, the config served before"
+    )
     assert "DeploymentSucceeded" not in states_entered(d.history)
     # the rejection waited for v2's update, then put v1's config back, and says so
     assert r.output is not None and r.output["Action"] == "UPDATE"
@@ -204,6 +207,9 @@ def test_the_first_version_rejected_while_it_creates_the_endpoint_fails_the_reje
 
     assert d.status == "SUCCEEDED" and d.output is not None, d.cause
     assert d.output["Action"] == "SUPERSEDED"  # never recorded as a success of v1
+    assert d.output["Message"].endswith(
+        "with nothing that served before to put back (the rejection fails loudly)"
+    )
     assert (r.status, r.error) == ("FAILED", "NoRollbackTarget")
     assert r.cause is not None
     assert f"{v1} was rejected while its deployment {name_of(deploying)}" in r.cause
