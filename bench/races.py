@@ -140,6 +140,9 @@ class Scenario:
     profiles: bool = False
     config_retention: int | None = None
     expected_failed: int = 0
+    rollback: bool = True  # the profile's RollbackOnRejection (with ``profiles``)
+    # the check alone decides (the endpoint may rightly not exist at the end)
+    own_check: bool = False
 
 
 def register(account: LocalDeployment) -> str:
@@ -369,6 +372,61 @@ def rejection_while_parked(account: LocalDeployment) -> Check:
     return serves_package(v1)
 
 
+def rejection_with_no_other_approved(state: str) -> Callable[[LocalDeployment], Check]:
+    """v1 approved and deployed, then no longer Approved; v2 approved, and rejected once its
+    execution entered ``state``: nothing to roll back to, so the rejection only stops v2 (and
+    puts v1's config back if v2's update was made). The endpoint ends on v1."""
+
+    def act(account: LocalDeployment) -> Check:
+        v1, v2 = register(account), register(account)
+        approve(account, v1)
+        wait_all(account)
+        account.sagemaker.update_model_package(
+            ModelPackageArn=v1, ModelApprovalStatus="PendingManualApproval"
+        )
+        with account.emulator.scheduler.held():
+            [deploying] = started(account, lambda: approve(account, v2))
+            reached(account, deploying, state)
+            reject(account, v2)
+        return serves_package(v1)
+
+    return act
+
+
+def first_version_rejected(state: str) -> Callable[[LocalDeployment], Check]:
+    """The first version ever, approved, and rejected once its execution entered ``state``:
+    nothing served before, nothing else Approved. Correct: the endpoint was never created, or
+    the rejection failed NoRollbackTarget naming the endpoint and the package (an operator is
+    told), and the deployment of v1 ended Superseded (never a success of the rejected version);
+    never an endpoint serving the rejected version silently."""
+
+    def act(account: LocalDeployment) -> Check:
+        v1 = register(account)
+        with account.emulator.scheduler.held():
+            [deploying] = started(account, lambda: approve(account, v1))
+            reached(account, deploying, state)
+            [rejection] = started(account, lambda: reject(account, v1))
+
+        def check(account: LocalDeployment) -> bool:
+            sfn = account.stepfunctions
+            output = json.loads(
+                sfn.describe_execution(executionArn=deploying).get("output") or "{}"
+            )
+            if output.get("Action") != "SUPERSEDED":  # v1's deployment never ends a success
+                return False
+            if not endpoint_created(account):
+                return True
+            ended = sfn.describe_execution(executionArn=rejection)
+            cause = str(ended.get("cause") or "")
+            return bool(
+                ended.get("error") == "NoRollbackTarget" and v1 in cause and ENDPOINT in cause
+            )
+
+        return check
+
+    return act
+
+
 def rejection_while_waiting(account: LocalDeployment) -> Check:
     """v1's deployment holds the endpoint (parked); v2, approved, waits for the lease when it
     is rejected."""
@@ -434,6 +492,33 @@ SCENARIOS = [
         faults={"fail_invoke": "model not loaded"},
         expected_failed=1,
     ),
+    # a rejection with no rollback still stops the rejected version's deployment
+    *(
+        Scenario(
+            f"v2 rejected at {state}, nothing else Approved",
+            rejection_with_no_other_approved(state),
+            profiles=True,
+        )
+        for state in ("Configure", "ParkUntilSettled")
+    ),
+    *(
+        Scenario(f"v2 rejected at {state}, rollback off", act, profiles=True, rollback=False)
+        for state, act in (
+            ("Configure", rejection_at("Configure")),
+            ("Deploy", rejection_at("Deploy")),
+            ("ParkUntilSettled", rejection_while_parked),
+        )
+    ),
+    *(
+        Scenario(
+            f"first version rejected at {state}",
+            first_version_rejected(state),
+            profiles=True,
+            expected_failed=1,
+            own_check=True,
+        )
+        for state in ("ParkUntilSettled",)
+    ),
 ]
 
 
@@ -480,16 +565,19 @@ def wait_all(account: LocalDeployment) -> list[dict[str, Any]]:
 def run(scenario: Scenario, seed: int, jitter: float = JITTER) -> Run:
     """Run ``scenario`` once, on a fresh emulated account, with ``seed``."""
     faults = Faults(**{"invocation_jitter": jitter, **scenario.faults})
+    profiles = example("profiles.json") if scenario.profiles else None
+    if profiles is not None and not scenario.rollback:
+        profiles[GROUP]["RollbackOnRejection"] = False
     began = time.perf_counter()
     with LocalDeployment(
         faults=faults,
         seed=seed,
-        profiles=example("profiles.json") if scenario.profiles else None,
+        profiles=profiles,
         config_retention=scenario.config_retention,
     ) as account:
         check = scenario.act(account)
         executions = wait_all(account)
-        correct = _endpoint_ok(account) and check(account)
+        correct = (scenario.own_check or _endpoint_ok(account)) and check(account)
         configs, orphans = _leftovers(account)
         deleted_referenced = _deleted_while_referenced(account)
     errors = tuple(str(e.get("error")) for e in executions if e["status"] == "FAILED")
@@ -605,7 +693,9 @@ def race_rows(runs: list[Run]) -> list[tuple[str, ...]]:
     The expected final state: the last approval's version (approve v1, v2 at once: v2; v2,
     v1: v1; v2 then v1 again: v1), the config of the execution started last, the request
     re-run after a crash or a Failed endpoint, the deployment after the abandoned one; when
-    v2 is rejected during its own deployment, v1 (or v3, approved after the rejection)."""
+    v2 is rejected during its own deployment, v1 (or v3, approved after the rejection), with
+    or without a rollback target, rollback on or off; when the first version is rejected while
+    it creates the endpoint, no endpoint, or the rejection FAILED NoRollbackTarget."""
     by_scenario: dict[str, list[Run]] = {}
     for one in runs:
         by_scenario.setdefault(one.scenario, []).append(one)

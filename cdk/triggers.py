@@ -150,11 +150,12 @@ class Triggers(Construct):
                 contract.approval_pattern(config.approval_groups),
                 target,
             )
-        if config.rollback_groups:
+        if config.approval_groups:  # a rejection always stops a deployment of it in flight
             self._rule(
                 "RejectionRule",
-                "smdeploy: roll back when the serving model package is rejected",
-                contract.rejection_pattern(config.rollback_groups),
+                "smdeploy: stop a deployment of a rejected model package; roll back the "
+                "serving one when the group's profile asks",
+                contract.rejection_pattern(config.approval_groups),
                 target,
             )
         self._rule(

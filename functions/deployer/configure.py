@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from deployer import contract
+from deployer import contract, shapes
 from deployer.compare import differences
-from deployer.errors import EndpointConfigConflict, ModelConflict, ModelNotFound
+from deployer.errors import (
+    EndpointConfigConflict,
+    ModelConflict,
+    ModelNotFound,
+    NoRollbackTarget,
+)
 from deployer.gateway import AlreadyExists, SageMakerGateway
 from deployer.observability import logger, tracer
 from deployer.payloads import ConfigureResult
@@ -133,3 +138,24 @@ def configure(request: DeploymentRequest, gateway: SageMakerGateway) -> Configur
         ModelsCreated=created,
         ModelsReused=reused,
     )
+
+
+@tracer.capture_method
+def restore_request(
+    template: DeploymentRequest, config_name: str, gateway: SageMakerGateway
+) -> dict[str, Any]:
+    """The request that puts ``config_name``, a config that served the endpoint, back (a
+    rejection whose stopped deployment had begun its rollout): the config's content as
+    DescribeEndpointConfig gives it, under its own name, with the template's other settings
+    (the profile's tags, deployment policy and guardrails); no model to create."""
+    described = gateway.describe_endpoint_config(config_name)
+    if described is None:
+        raise NoRollbackTarget(
+            f"DescribeEndpointConfig {config_name}: the config endpoint "
+            f"{template.endpoint_name} served before no longer exists; nothing to put back"
+        )
+    content = set(shapes.members(shapes.CONFIG_OPERATION)) - {"Tags"}
+    fields = {k: v for k, v in template.fields.items() if k not in content and k != "Models"}
+    fields |= {k: v for k, v in described.items() if k in content}
+    fields["EndpointConfigName"] = described["EndpointConfigName"]
+    return fields

@@ -170,7 +170,9 @@ def approval_pattern(groups: list[str]) -> dict[str, Any]:
 
 
 def rejection_pattern(groups: list[str]) -> dict[str, Any]:
-    """Rejections in the groups whose profile asks to roll back on rejection."""
+    """Rejections in every group that has a deployment profile: a rejection always stops a
+    deployment of the rejected version in flight; it rolls back a version that finished
+    deploying only when the group's profile asks for it (RollbackOnRejection)."""
     return {
         "source": [APPROVAL_SOURCE],
         "detail-type": [APPROVAL_DETAIL_TYPE],

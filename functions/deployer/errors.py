@@ -79,7 +79,8 @@ class ModelPackageNotFound(DeployerError):
 
 
 class NoRollbackTarget(DeployerError):
-    """The serving version was rejected and no other Approved version exists to roll back to."""
+    """A rejected version serves (or is being rolled out) and nothing can replace it: no other
+    Approved version to roll back to, or no config that served before to put back."""
 
 
 class ManifestNotFound(DeployerError):

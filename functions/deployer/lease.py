@@ -30,6 +30,13 @@ with an order on the holders:
   It becomes a deployment of the newest other Approved version when the endpoint serves P,
   or a deployment of P is in flight or was the newest success (:func:`reject`); otherwise
   nothing is needed (``NOT_NEEDED``).
+- A rejection with **no rollback** (the profile's RollbackOnRejection is off, or no other
+  version is Approved) names no package to deploy: it only stops (:func:`stop`). When the
+  deployment of P it stops had begun its rollout (CreateEndpoint/UpdateEndpoint called), it
+  waits for it to end, then puts back the config the endpoint served before P (``RESTORE``,
+  from ``Served``); when there is none (P's deployment created the endpoint), or P finished
+  deploying and the profile asks for a rollback that has no target, it ends ``NO_TARGET``
+  (the execution fails ``NoRollbackTarget``: an operator is told).
 
 Everything here is pure: the handler reads the record, asks Step Functions which executions
 are still running (:func:`executions_to_check`), decides here, and writes the new record with
@@ -94,6 +101,9 @@ class Claim(Model):
     # a rejection's rollback: the executions deploying the rejected package that it stopped
     Stopped: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
     Guarded: bool = False  # the deployment's request configures guardrails
+    # a rejection with no rollback, whose stopped deployment had begun its rollout: the
+    # config it puts back (the one the endpoint served before)
+    Restore: str | None = None
 
     @property
     def name(self) -> str:
@@ -110,9 +120,10 @@ class Intent(Model):
 
     model_config = ConfigDict(frozen=True)
 
-    Package: str | None = None
+    Package: str | None = None  # None for a rejection with no rollback: it only stops
     Rejects: str | None = None
     Serving: bool = False
+    RollBack: bool = True  # a rejection: the group's profile rolls back on rejection
 
 
 class Record(Model):
@@ -144,6 +155,8 @@ class Decision(StrEnum):
     WAIT = "WAIT"  # an older deployment holds it: wait, then ask again
     SUPERSEDED = "SUPERSEDED"  # a newer deployment exists: end, creating nothing more
     NOT_NEEDED = "NOT_NEEDED"  # a rejection of a package the endpoint neither serves nor gets
+    RESTORE = "RESTORE"  # a rejection holds the endpoint: put back the config it served before
+    NO_TARGET = "NO_TARGET"  # a rejected package serves, and there is nothing to put back
 
 
 class Admission(Model):
@@ -154,6 +167,7 @@ class Admission(Model):
     WaitSeconds: int = 0
     Guardrails: bool = False  # the guardrail steps run (see :func:`guardrails_to_run`)
     Claimed: Claim | None = None  # ``me`` as admitted (a rejection's: with what it stopped)
+    Note: str = ""  # a rejection with no rollback: what it did, in words
 
 
 def guarded_before(record: Record) -> bool:
@@ -253,6 +267,7 @@ def reject(
     known = next((r for r in record.Rejections if _same(r, me)), None)
     if known is not None:
         stopped = [*known.Stopped, *(s for s in stopped if s not in known.Stopped)]
+        me = me.model_copy(update={"Restore": me.Restore or known.Restore})
     me = me.model_copy(update={"Stopped": stopped})
     rest = [r for r in record.Rejections if not _same(r, me)]
     rejections = sorted([me, *rest], key=lambda r: r.Order.key, reverse=True)
@@ -279,6 +294,7 @@ def admit(
     now: float,
     alive: Mapping[str, bool],
     serving_rejected: bool = False,
+    roll_back: bool = True,
 ) -> Admission:
     """Decide whether ``me`` may deploy now, must wait, or is superseded; or, for a
     rejection's rollback, that it is not needed (see :func:`reject`).
@@ -286,7 +302,7 @@ def admit(
     ``alive`` says, for the executions :func:`executions_to_check` named, whether they are
     still RUNNING (a missing answer counts as alive: never take over on a guess).
     ``serving_rejected``: a rejection's rollback, whose rejected package the endpoint served
-    when Validate looked.
+    when Validate looked. ``roll_back``: the group's profile rolls back on rejection.
     """
     asked_before = any(_same(c, me) for c in (record.Holder, *record.Intents))
     guarded = guardrails_to_run(record, me)
@@ -295,12 +311,102 @@ def admit(
     record, took_over = _cleaned(record, me, now, alive)
     if me.Rejects is not None:
         record, me, needed = reject(record, me, serving_rejected, asked_before)
+        if me.Package is None:
+            return stop(record, me, now, took_over, serving_rejected, roll_back)
         if not needed:
             return Admission(
                 Decision=Decision.NOT_NEEDED, Record=record, TookOver=took_over, Claimed=me
             )
     admission = _admit(record, me, now, took_over, guarded)
     return admission.model_copy(update={"Claimed": me})
+
+
+def previous_config(record: Record, rejected: str) -> str | None:
+    """The newest config that served the endpoint and that no deployment of ``rejected``
+    named: what a rejection with no rollback puts back."""
+    claims = (record.Holder, *record.Intents, record.Deployed)
+    theirs = {c.EndpointConfigName.lower() for c in claims if c and c.deploys(rejected)}
+    return next((s for s in record.Served if s.lower() not in theirs), None)
+
+
+def _remember(record: Record, me: Claim) -> Record:
+    rejections = [me if _same(r, me) else r for r in record.Rejections]
+    return record.model_copy(update={"Rejections": rejections})
+
+
+def stop(
+    record: Record,
+    me: Claim,
+    now: float,
+    took_over: Claim | None,
+    serving: bool,
+    roll_back: bool,
+) -> Admission:
+    """A rejection with no rollback ``me`` (``me.Package`` None), already remembered in
+    ``record`` by :func:`reject`: every older deployment of the rejected package is superseded
+    at its next check. When one had begun its rollout, put back the config the endpoint served
+    before once it has ended (``WAIT``, then ``RESTORE``), or ``NO_TARGET`` when there is none.
+    When the rejected package finished deploying (``serving``, or the newest success), keep it
+    if the profile does not roll back, else ``NO_TARGET``. Otherwise ``NOT_NEEDED``."""
+    assert me.Rejects is not None
+    rejected, endpoint = me.Rejects, record.Endpoint
+    holder = record.Holder
+    rolling = holder is not None and holder.name in me.Stopped and holder.Phase == "DEPLOYING"
+    if rolling and me.Restore is None:
+        target = previous_config(record, rejected)
+        if target is None:
+            return Admission(
+                Decision=Decision.NO_TARGET,
+                Record=record,
+                TookOver=took_over,
+                Claimed=me,
+                Note=f"{rejected} was rejected while its deployment {', '.join(me.Stopped)} "
+                f"created or updated endpoint {endpoint}, and no config that served the "
+                f"endpoint before is known to put back: {endpoint} is left serving the rejected "
+                f"version; approve another version, or delete the endpoint",
+            )
+        me = me.model_copy(update={"Restore": target})
+        record = _remember(record, me)
+    if me.Restore is not None:
+        restoring = me.model_copy(update={"EndpointConfigName": me.Restore})
+        admission = _admit(record, restoring, now, took_over, guardrails_to_run(record, me))
+        decision = admission.Decision
+        if decision is Decision.ACQUIRED:
+            decision = Decision.RESTORE
+        note = (
+            f"{rejection_summary(me)}; its rollout had begun: putting back {me.Restore}, the "
+            f"config endpoint {endpoint} served before"
+        )
+        return admission.model_copy(
+            update={"Decision": decision, "Claimed": restoring, "Note": note}
+        )
+    deployed = record.Deployed is not None and record.Deployed.deploys(rejected)
+    stopped = f"{rejection_summary(me)}; " if me.Stopped else ""
+    if (serving or deployed) and roll_back:
+        return Admission(
+            Decision=Decision.NO_TARGET,
+            Record=record,
+            TookOver=took_over,
+            Claimed=me,
+            Note=f"{stopped}{rejected} was rejected while serving endpoint {endpoint}, and no "
+            f"other version is Approved to roll back to; the endpoint keeps serving the "
+            f"rejected version until one is approved",
+        )
+    if serving or deployed:
+        note = (
+            f"{stopped}{rejected} was rejected; rollback on rejection is off, so endpoint "
+            f"{endpoint} keeps serving it (it had finished deploying)"
+        )
+    elif me.Stopped:
+        note = f"{stopped}it had not changed endpoint {endpoint} yet: nothing to put back"
+    else:
+        note = (
+            f"{rejected} was rejected, but endpoint {endpoint} neither serves it nor is getting "
+            f"it; nothing to roll back"
+        )
+    return Admission(
+        Decision=Decision.NOT_NEEDED, Record=record, TookOver=took_over, Claimed=me, Note=note
+    )
 
 
 def _admit(

@@ -206,6 +206,25 @@ class Released(Payload):
 
 class ConfigureEvent(StageEvent):
     Request: dict[str, Any]
+    # Restore: the request that puts back EndpointConfigName (Admit's RESTORE), from Request's
+    Action: Literal["Configure", "Restore"] = "Configure"
+    EndpointConfigName: str | None = None  # Restore: the config to put back
+
+    @model_validator(mode="after")
+    def _restore_names_its_config(self) -> ConfigureEvent:
+        if self.Action == "Restore" and self.EndpointConfigName is None:
+            raise ValueError("Restore needs EndpointConfigName")
+        return self
+
+
+class Restoring(Payload):
+    """Configure's ``Restore``: the request that puts the config served before back."""
+
+    Request: dict[str, Any]
+    Message: str
+
+
+_Restoring = Restoring  # ExecutionState has a field of that name
 
 
 class ConfigRef(Payload):
@@ -487,6 +506,7 @@ class ExecutionState(Payload):
     Skip: str | None = None
     # the stages' results, at their ResultPath
     Lease: Admitted | None = None
+    Restoring: _Restoring | None = None
     Config: ConfigureResult | None = None
     Guardrails: Prepared | None = None
     Deployment: DeployResult | None = None
@@ -561,6 +581,7 @@ EVENTS: dict[str, type[StageEvent]] = {
 RESULTS: dict[str, type[Payload]] = {
     "Validate": Accepted,  # or Skipped: see result_of
     "Admit": Admitted,
+    "PrepareRestore": Restoring,
     "Configure": ConfigureResult,
     "PrepareGuardrails": Prepared,
     "Deploy": DeployResult,

@@ -6,10 +6,11 @@ endpoint name, the production variants (instance type and count, or serverless),
 capture, deployment policy, tags... Each variant's ``ModelName`` is filled in with the model
 made from the approved package. Two keys are the profile's own:
 
-- ``RollbackOnRejection`` (default false): when the version serving the endpoint, or being
-  deployed to it, is marked Rejected, stop that deployment and redeploy the newest other
-  Approved version of the group (see :func:`deployer.lease.reject`). When false, rejections
-  are left alone (no rule matches them).
+- ``RollbackOnRejection`` (default false): when the version serving the endpoint is marked
+  Rejected, redeploy the newest other Approved version of the group (see
+  :func:`deployer.lease.reject`). Whatever it says, a rejection stops a deployment of the
+  rejected version in flight, and puts back the config served before when its UpdateEndpoint
+  was made (:func:`deployer.lease.stop`): false only keeps a version that finished deploying.
 - ``ModelExecutionRoleArn``: the role SageMaker assumes for the package's model (default: the
   deployer's configured SageMaker execution role).
 

@@ -5,15 +5,16 @@ The state machine's input is one of:
 - a **direct request** (the console, ``aws stepfunctions start-execution``, ``smdeploy start``);
 - a **model package approval** (EventBridge, source ``aws.sagemaker``): the package in the
   event is deployed with its group's deployment profile;
-- a **model package rejection** of a group whose profile rolls back on rejection: a
-  deployment of the newest other Approved version, whose intent names the rejected package;
-  the lease (:func:`deployer.lease.reject`) runs it only when the endpoint serves the rejected
-  version, or is getting it (a deployment of it in flight, which the rejection stops);
+- a **model package rejection** of a group that has a profile: when the profile rolls back on
+  rejection and another version is Approved, a deployment of the newest other Approved
+  version, whose intent names the rejected package; the lease (:func:`deployer.lease.reject`)
+  runs it only when the endpoint serves the rejected version, or is getting it (a deployment
+  of it in flight, which the rejection stops). Otherwise a rejection that only stops a
+  deployment of the rejected version in flight (:func:`deployer.lease.stop`);
 - an **S3 manifest** (EventBridge "Object Created"): a direct request stored as a JSON object.
 
 :func:`resolve` turns any of them into a :class:`Resolution`: a checked request to deploy, or
-a reason to deploy nothing (a stale approval, a rejection with rollback off or nothing to roll
-back to).
+a reason to deploy nothing (a stale approval).
 :func:`trigger_of` describes an input without calling AWS (the Notify stage uses it).
 """
 
@@ -31,7 +32,6 @@ from deployer.errors import (
     ManifestNotFound,
     ModelPackageNotFound,
     NoDeploymentProfile,
-    NoRollbackTarget,
     RequestInvalid,
 )
 from deployer.gateway import AwsCallFailed, SageMakerGateway, other_call
@@ -215,32 +215,40 @@ def _serving_packages(sagemaker: SageMakerGateway, endpoint_name: str) -> tuple[
 def _rejection(
     detail: dict[str, Any], trigger: Trigger, settings: Settings, sagemaker: SageMakerGateway
 ) -> Resolution:
+    """Every rejection reaches the lease, which decides (:func:`deployer.lease.admit`): a
+    rollback to the newest other Approved version when the profile asks for one and one
+    exists; else a rejection that only stops a deployment of the rejected version in flight
+    (and puts back the config served before it, when its rollout had begun). Its request is
+    the one the rejected version was deployed with: it gives the profile's settings (tags,
+    deployment policy, guardrails) to what is put back."""
     profile = _profile(settings, trigger.ModelPackageGroupName)
     rejected = str(detail.get("ModelPackageArn", ""))
-    if not profile.rollback_on_rejection:
-        return Resolution(
-            trigger=trigger,
-            skip=f"rollback on rejection is off for group {profile.group}; nothing to deploy",
-        )
-    status, serving = _serving_packages(sagemaker, profile.endpoint_name)
+    _status, serving = _serving_packages(sagemaker, profile.endpoint_name)
     is_serving = rejected.lower() in serving
-    candidates = [
-        summary
-        for summary in sagemaker.list_approved_packages(profile.group)
-        if str(summary["ModelPackageArn"]).lower() != rejected.lower()
-    ]
-    if not candidates and not is_serving:
-        where = "does not exist" if status == "absent" else "does not serve it"
+    # the registry, not the event, is the truth: the rejection's time orders it
+    rejected_package = _package(sagemaker, rejected)
+    order = _approval_order(rejected_package)
+    candidates = (
+        [
+            summary
+            for summary in sagemaker.list_approved_packages(profile.group)
+            if str(summary["ModelPackageArn"]).lower() != rejected.lower()
+        ]
+        if profile.rollback_on_rejection
+        else []
+    )
+    if not candidates:
+        logger.info(
+            "rejection: stopping any deployment of the rejected version (no rollback)",
+            extra={"rejected": rejected, "serving": is_serving},
+        )
         return Resolution(
             trigger=trigger,
-            skip=f"{rejected} was rejected, but endpoint {profile.endpoint_name} {where} and "
-            f"group {profile.group} has no other Approved version; nothing to roll back",
-        )
-    if not candidates:
-        raise NoRollbackTarget(
-            f"{rejected} was rejected while serving endpoint {profile.endpoint_name}, and group "
-            f"{profile.group} has no other Approved version to roll back to; the endpoint "
-            f"keeps serving the rejected version until one is approved"
+            request=_request_for(profile, rejected_package, settings),
+            order=order,
+            intent=Intent(
+                Rejects=rejected, Serving=is_serving, RollBack=profile.rollback_on_rejection
+            ),
         )
     newest = max(candidates, key=lambda s: int(s.get("ModelPackageVersion") or 0))
     package = _package(sagemaker, str(newest["ModelPackageArn"]))
@@ -252,7 +260,7 @@ def _rejection(
     return Resolution(
         trigger=rollback,
         request=_request_for(profile, package, settings),
-        order=_approval_order(package, decided_by=_package(sagemaker, rejected)),
+        order=order,
         intent=Intent(Package=package.arn, Rejects=rejected, Serving=is_serving),
     )
 

@@ -208,8 +208,8 @@ def install_deployer(
     rules = {"smdeploy-manifests": contract.manifest_pattern(bucket, MANIFEST_PREFIX)}
     if groups:  # EventBridge refuses an empty list in a pattern
         rules["smdeploy-approvals"] = contract.approval_pattern(list(groups))
-    if rollback_groups:
-        rules["smdeploy-rejections"] = contract.rejection_pattern(list(rollback_groups))
+        # a rejection always stops a deployment of the rejected version in flight
+        rules["smdeploy-rejections"] = contract.rejection_pattern(list(groups))
     for name, pattern in rules.items():
         events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
         events.put_targets(Rule=name, Targets=[target])

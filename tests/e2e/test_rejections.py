@@ -123,3 +123,139 @@ def test_a_rejection_of_a_version_neither_served_nor_in_flight_changes_nothing(m
     assert account.sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == (
         config
     )
+
+
+# --- a rejection with no rollback: nothing else Approved, or RollbackOnRejection off ----------
+
+
+def rollback_off(make_account, seed: int) -> LocalDeployment:
+    profiles = load_example("profiles.json")
+    profiles[races.GROUP]["RollbackOnRejection"] = False
+    account: LocalDeployment = make_account(seed=seed, invocation_jitter=JITTER, profiles=profiles)
+    return account
+
+
+def config_of(account: LocalDeployment) -> str:
+    return str(account.sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"])
+
+
+def rejected_while_parked(account: LocalDeployment, v2: str) -> tuple[str, str]:
+    """v2 approved; rejected once its UpdateEndpoint was made and its execution parked:
+    (the deployment of v2, the rejection's execution)."""
+    with account.emulator.scheduler.held():
+        [deploying] = races.started(account, lambda: races.approve(account, v2))
+        races.reached(account, deploying, "ParkUntilSettled")
+        [rejection] = races.started(account, lambda: races.reject(account, v2))
+    return deploying, rejection
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("why", ["nothing else Approved", "rollback off"])
+def test_a_rejection_with_no_rollback_puts_back_the_config_served_before_the_update(
+    make_account, seed, why
+):
+    if why == "rollback off":
+        account = rollback_off(make_account, seed)
+        v1, v2 = races.register(account), races.register(account)
+        account.triggered(lambda: races.approve(account, v1))
+    else:  # v1 served, and is no longer Approved when v2 is rejected
+        account = open_registry(make_account, seed)
+        v1, v2 = races.register(account), races.register(account)
+        account.triggered(lambda: races.approve(account, v1))
+        account.sagemaker.update_model_package(
+            ModelPackageArn=v1, ModelApprovalStatus="PendingManualApproval"
+        )
+    before = config_of(account)
+    deploying, rejection = rejected_while_parked(account, v2)
+
+    d, r = account.follow(deploying), account.follow(rejection)
+
+    assert [d.status, r.status] == ["SUCCEEDED"] * 2, (d.cause, r.cause)
+    assert serving(account) == v1 and config_of(account) == before
+    assert d.output is not None and d.output["Action"] == "SUPERSEDED"
+    assert d.output["SupersededBy"]["Execution"] == rejection
+    assert d.output["Message"].endswith(
+        f"until the rejection puts back {before}, the config served before"
+    )
+    assert "DeploymentSucceeded" not in states_entered(d.history)
+    # the rejection waited for v2's update, then put v1's config back, and says so
+    assert r.output is not None and r.output["Action"] == "UPDATE"
+    assert r.output["EndpointConfigName"] == before
+    assert r.output["Trigger"]["RejectedModelPackageArn"] == v2
+    assert r.output["Message"].startswith(
+        f"rejection of {v2}: stopped the in-flight deployment {name_of(deploying)} (superseded "
+        f"at its next check); put back {before}, the config the endpoint served before: "
+        f"UpdateEndpoint"
+    )
+    assert {"WaitForLease", "PrepareRestore", "Configure"} <= set(states_entered(r.history))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_first_version_rejected_while_it_creates_the_endpoint_fails_the_rejection_loudly(
+    make_account, seed
+):
+    # nothing served before, nothing else Approved: the endpoint the deployer created serves
+    # only the rejected version; the rejection fails NoRollbackTarget (notified), naming both
+    account = open_registry(make_account, seed)
+    v1 = races.register(account)
+    with account.emulator.scheduler.held():
+        [deploying] = races.started(account, lambda: races.approve(account, v1))
+        races.reached(account, deploying, "ParkUntilSettled")
+        [rejection] = races.started(account, lambda: races.reject(account, v1))
+
+    d, r = account.follow(deploying), account.follow(rejection)
+
+    assert d.status == "SUCCEEDED" and d.output is not None, d.cause
+    assert d.output["Action"] == "SUPERSEDED"  # never recorded as a success of v1
+    assert d.output["Message"].endswith(
+        "with nothing that served before to put back (the rejection fails loudly)"
+    )
+    assert (r.status, r.error) == ("FAILED", "NoRollbackTarget")
+    assert r.cause is not None
+    assert f"{v1} was rejected while its deployment {name_of(deploying)}" in r.cause
+    assert f"endpoint {ENDPOINT}" in r.cause and "left serving the rejected version" in r.cause
+    assert "NotifyFailed" in states_entered(r.history)
+    assert "Configure" not in states_entered(r.history)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_with_rollback_off_a_deployment_waiting_for_the_lease_is_stopped(make_account, seed):
+    account = rollback_off(make_account, seed)
+    v1, v2 = races.register(account), races.register(account)
+    with account.emulator.scheduler.held():
+        [first] = races.started(account, lambda: races.approve(account, v1))
+        races.reached(account, first, "ParkUntilSettled")
+        [waiting] = races.started(account, lambda: races.approve(account, v2))
+        races.reached(account, waiting, "WaitForLease")
+        [rejection] = races.started(account, lambda: races.reject(account, v2))
+
+    a, w, r = (account.follow(arn) for arn in (first, waiting, rejection))
+
+    assert [a.status, w.status, r.status] == ["SUCCEEDED"] * 3, (w.cause, r.cause)
+    assert serving(account) == v1
+    assert w.output is not None and w.output["Action"] == "SUPERSEDED"
+    assert w.output["SupersededBy"]["Execution"] == rejection
+    assert "Configure" not in states_entered(w.history)
+    assert r.output is not None and r.output["Action"] == "SKIPPED"
+    assert r.output["Message"] == (
+        f"rejection of {v2}: stopped the in-flight deployment {name_of(waiting)} (superseded at "
+        f"its next check); it had not changed endpoint {ENDPOINT} yet: nothing to put back"
+    )
+
+
+def test_with_rollback_off_a_version_that_finished_deploying_keeps_serving(make_account):
+    account = rollback_off(make_account, 1)
+    v1, v2 = races.register(account), races.register(account)
+    account.triggered(lambda: races.approve(account, v1))
+    account.triggered(lambda: races.approve(account, v2))
+    config = config_of(account)
+
+    [rejection] = account.triggered(lambda: races.reject(account, v2))
+
+    assert rejection.status == "SUCCEEDED", rejection.cause
+    assert rejection.output is not None and rejection.output["Action"] == "SKIPPED"
+    assert rejection.output["Message"] == (
+        f"{v2} was rejected; rollback on rejection is off, so endpoint {ENDPOINT} keeps serving "
+        f"it (it had finished deploying)"
+    )
+    assert serving(account) == v2 and config_of(account) == config

@@ -181,14 +181,20 @@ def test_a_second_approval_updates_and_rejecting_it_rolls_back_to_the_first(regi
     )
 
 
-def test_rejection_is_ignored_where_the_profile_does_not_ask_to_roll_back(registry):
+def test_a_rejection_keeps_what_finished_deploying_where_the_profile_does_not_roll_back(
+    registry,
+):
     v1 = register(registry, group=QUIET_GROUP, ModelApprovalStatus="PendingManualApproval")
     [deployed] = set_status(registry, v1, "Approved")
     assert deployed.status == "SUCCEEDED", deployed.cause
 
-    started = set_status(registry, v1, "Rejected")
+    # the rejection rule covers every profiled group: a rejection always stops a deployment of
+    # the rejected version in flight; none is, and v1 finished deploying: it keeps serving
+    [rejection] = set_status(registry, v1, "Rejected")
 
-    assert started == []  # the rejection rule covers only groups that roll back
+    assert rejection.status == "SUCCEEDED", rejection.cause
+    assert rejection.output is not None and rejection.output["Action"] == "SKIPPED"
+    assert "rollback on rejection is off" in rejection.output["Message"]
     assert serving(registry, "fraud-detector") == [v1]
 
 

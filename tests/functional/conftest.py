@@ -146,6 +146,17 @@ class Aws:
         event = payloads.ConfigureEvent(Execution=execution, Request=request)
         return declared("Configure", configure.handler(event.to_json(), context_for("configure")))
 
+    def restore(
+        self, template: dict[str, Any], config: str, execution: str = "exec-1"
+    ) -> dict[str, Any]:
+        """Configure's Restore: the request that puts ``config`` back."""
+        event = payloads.ConfigureEvent(
+            Execution=execution, Request=template, Action="Restore", EndpointConfigName=config
+        )
+        return declared(
+            "PrepareRestore", configure.handler(event.to_json(), context_for("configure"))
+        )
+
     def deploy(
         self,
         request: dict[str, Any],

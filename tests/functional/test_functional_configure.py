@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from deployer.errors import EndpointConfigConflict, ModelConflict, ModelNotFound
+from deployer.errors import (
+    EndpointConfigConflict,
+    ModelConflict,
+    ModelNotFound,
+    NoRollbackTarget,
+)
 from deployer.request import parse_request
 
 
@@ -216,3 +221,33 @@ def test_variant_may_name_a_model_that_already_exists(aws, make_request):
         "churn-xgboost-v1",
         "churn-xgboost-v0",
     ]
+
+
+def test_restore_turns_the_config_served_before_into_the_request_that_puts_it_back(
+    aws, make_request
+):
+    before = make_request()
+    before["Tags"] = [{"Key": "team", "Value": "churn"}]
+    aws.configure(before)
+    served = parse_request(before).endpoint_config_name
+    # the rejected version's request: another variant count, the profile's other settings
+    rejected = make_request()
+    rejected["ProductionVariants"][0]["InitialInstanceCount"] = 5
+    rejected["Tags"] = [{"Key": "team", "Value": "churn"}]
+
+    result = aws.restore(rejected, served, execution="exec-reject")
+
+    request = result["Request"]
+    assert request["EndpointConfigName"] == served
+    assert request["ProductionVariants"] == before["ProductionVariants"]
+    assert request["Tags"] == [{"Key": "team", "Value": "churn"}]  # the profile's, kept
+    assert "Models" not in request  # nothing to create: the config's models exist
+    assert result["Message"] == f"putting back {served} on endpoint {before['EndpointName']}"
+    # Configure then checks it and reuses the config, creating nothing
+    again = aws.configure(request, execution="exec-reject")
+    assert (again["EndpointConfigName"], again["ConfigCreated"]) == (served, False)
+
+
+def test_restore_of_a_config_that_is_gone_fails_no_rollback_target(aws, make_request):
+    with pytest.raises(NoRollbackTarget, match=r"churn-gone: the config endpoint .* no longer"):
+        aws.restore(make_request(), "churn-gone")

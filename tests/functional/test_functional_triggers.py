@@ -18,7 +18,6 @@ from deployer.errors import (
     ManifestNotFound,
     ModelPackageNotFound,
     NoDeploymentProfile,
-    NoRollbackTarget,
     RequestInvalid,
 )
 from smdeploy import paths
@@ -281,7 +280,7 @@ def test_rejecting_the_serving_version_redeploys_the_newest_other_approved(regis
         "ModelPackageArn": v2,
         "RejectedModelPackageArn": v3,
     }
-    assert result["Intent"] == {"Package": v2, "Rejects": v3, "Serving": True}
+    assert result["Intent"] == {"Package": v2, "Rejects": v3, "Serving": True, "RollBack": True}
 
 
 def test_rejecting_a_version_that_is_not_serving_leaves_the_decision_to_the_lease(registry, aws):
@@ -294,16 +293,26 @@ def test_rejecting_a_version_that_is_not_serving_leaves_the_decision_to_the_leas
     result = aws.validate(event(v2, "Rejected"))
 
     assert "Skip" not in result
-    assert result["Intent"] == {"Package": v1, "Rejects": v2, "Serving": False}
+    assert result["Intent"] == {"Package": v1, "Rejects": v2, "Serving": False, "RollBack": True}
 
 
-def test_rejecting_with_no_endpoint_and_nothing_to_roll_back_to_deploys_nothing(registry, aws):
+def test_rejecting_with_nothing_to_roll_back_to_stops_whatever_deploys_it(registry, aws):
+    # No endpoint yet: the first deployment of v1 may be creating it (only the lease knows).
+    # The rejection names no package to deploy; its request is v1's, for the profile's settings.
     v1 = registry.package("Rejected")
 
-    assert aws.validate(event(v1, "Rejected"))["Skip"] == (
-        f"{v1} was rejected, but endpoint {ENDPOINT} does not exist and group {GROUP} has no "
-        f"other Approved version; nothing to roll back"
-    )
+    result = aws.validate(event(v1, "Rejected"))
+
+    assert "Skip" not in result
+    assert result["Intent"] == {
+        "Package": None,
+        "Rejects": v1,
+        "Serving": False,
+        "RollBack": True,
+    }
+    [model] = result["Request"]["Models"]
+    assert model["Containers"] == [{"ModelPackageName": v1}]
+    assert result["Trigger"].get("ModelPackageArn") is None  # nothing deployed by name
 
 
 def test_an_approval_names_the_package_it_deploys(registry, aws):
@@ -313,29 +322,38 @@ def test_an_approval_names_the_package_it_deploys(registry, aws):
         "Package": v1,
         "Rejects": None,
         "Serving": False,
+        "RollBack": True,
     }
 
 
-def test_rejecting_the_only_approved_version_is_an_error_that_says_what_stays(registry, aws):
+def test_rejecting_the_only_approved_version_while_it_serves_is_left_to_the_lease(registry, aws):
+    # whether it finished deploying (NoRollbackTarget) or is still in flight (stopped, the
+    # config served before put back) only the endpoint's record knows: deployer.lease.stop
     v1 = registry.package()
     registry.deploy(v1)
     registry.set_status(v1, "Rejected")
 
-    with pytest.raises(NoRollbackTarget, match="keeps serving the rejected version"):
-        aws.validate(event(v1, "Rejected"))
+    result = aws.validate(event(v1, "Rejected"))
+
+    assert result["Intent"] == {"Package": None, "Rejects": v1, "Serving": True, "RollBack": True}
 
 
-def test_rejection_does_nothing_when_the_profile_does_not_ask_for_rollback(
+def test_a_rejection_with_rollback_off_still_reaches_the_lease_to_stop_a_deployment_of_it(
     registry, aws, monkeypatch
 ):
     monkeypatch.setenv(
         contract.ENV_PROFILES, json.dumps({GROUP: {**_profile(), "RollbackOnRejection": False}})
     )
-    v1 = registry.package()
+    v1, v2 = registry.package(), registry.package()
     registry.deploy(v1)
     registry.set_status(v1, "Rejected")
 
-    assert "rollback on rejection is off" in aws.validate(event(v1, "Rejected"))["Skip"]
+    result = aws.validate(event(v1, "Rejected"))
+
+    # no rollback target looked for (no ListModelPackages): v2 is not deployed
+    assert result["Intent"] == {"Package": None, "Rejects": v1, "Serving": True, "RollBack": False}
+    assert result["Trigger"].get("ModelPackageArn") is None  # nothing deployed by name
+    assert v2 not in json.dumps(result["Request"])
 
 
 # --- S3 manifests -------------------------------------------------------------------------

@@ -28,7 +28,12 @@ def test_valid_request_returns_the_request_and_a_derived_config_name(aws, make_r
     assert result["Guarded"] is False  # no Guardrails key: no guardrail step to run
     assert result["Trigger"] == {"Source": "direct"}
     # a direct request names no model package: no rejection can supersede it
-    assert result["Intent"] == {"Package": None, "Rejects": None, "Serving": False}
+    assert result["Intent"] == {
+        "Package": None,
+        "Rejects": None,
+        "Serving": False,
+        "RollBack": True,
+    }
     # a direct request is ordered by its execution's start time, its name breaking ties
     assert result["Order"] == {"At": "2026-01-01T00:00:00Z", "Version": 0, "Tiebreak": "exec-42"}
     assert result["Request"] == request

@@ -292,9 +292,9 @@ def policy_of(stack: SmdeployStack, stage: str) -> str:
     return json.dumps(stack.resolve(policy.document.to_json()))
 
 
-def test_without_rollback_profiles_there_is_no_rejection_rule_nor_listing() -> None:
+def test_without_rollback_profiles_rejections_still_stop_deployments_but_list_nothing() -> None:
     stack = build_stack(profiles={"fraud-detector": TEST_PROFILES["fraud-detector"]})
-    assert sorted(stack.triggers.rules) == ["ApprovalRule", "ManifestRule"]
+    assert sorted(stack.triggers.rules) == ["ApprovalRule", "ManifestRule", "RejectionRule"]
     assert "sagemaker:ListModelPackages" not in policy_of(stack, "Validate")
 
 

@@ -251,11 +251,14 @@ def test_approvals_of_every_profiled_group_start_a_deployment(synth: Synthesized
     assert pattern == contract.approval_pattern(sorted(TEST_PROFILES))
 
 
-def test_rejections_roll_back_only_in_the_groups_that_ask_for_it(synth: Synthesized) -> None:
+def test_rejections_of_every_profiled_group_start_an_execution(synth: Synthesized) -> None:
+    # a rejection always stops a deployment of the rejected version in flight; it rolls back
+    # a version that finished deploying only where the profile asks (RollbackOnRejection)
     pattern = synth.properties("RejectionRule")["EventPattern"]
     rolling_back = [g for g, p in TEST_PROFILES.items() if p.get("RollbackOnRejection")]
-    assert rolling_back == ["churn-predictor"]
-    assert pattern == contract.rejection_pattern(rolling_back)
+    assert rolling_back == ["churn-predictor"] != sorted(TEST_PROFILES)
+    assert pattern == contract.rejection_pattern(sorted(TEST_PROFILES))
+    assert pattern["detail"]["ModelApprovalStatus"] == ["Rejected"]
 
 
 def test_manifests_uploaded_under_the_prefix_of_the_deployer_s_bucket_start_a_deployment(

@@ -99,6 +99,7 @@ def test_the_stages_are_tasks():
         "ParkAgain",
         "ParkUntilSettled",
         "PrepareGuardrails",
+        "PrepareRestore",
         "Release",
         "ReleaseAfterFailure",
         "ReleaseSuperseded",
@@ -278,10 +279,28 @@ def test_a_waiting_deployment_asks_for_the_lease_again():
         "SUPERSEDED": "SupersededAtAdmit",
         "WAIT": "WaitForLease",
         "NOT_NEEDED": "NothingToRollBack",
+        "RESTORE": "PrepareRestore",
     }
     assert choice["Default"] == "Configure"
     assert wait["SecondsPath"] == "$.Lease.WaitSeconds"
     assert wait["Next"] == "Admit"
+
+
+def test_a_rejection_that_holds_the_endpoint_puts_the_config_served_before_back_as_a_request():
+    # RESTORE: the Configure function builds the request of the config to put back; it
+    # replaces the execution's request, and the usual stages (Configure on) deploy it
+    prepare = STATES["PrepareRestore"]
+    use = STATES[prepare["Next"]]
+
+    assert prepare["Resource"] == STATES["Configure"]["Resource"]
+    assert prepare["Parameters"]["Action"] == "Restore"
+    assert prepare["Parameters"]["EndpointConfigName.$"] == "$.Lease.Claim.EndpointConfigName"
+    assert prepare["Catch"][-1]["Next"] == "ReleaseAfterFailure"  # it holds the lease
+    assert (use["InputPath"], use["ResultPath"], use["Next"]) == (
+        "$.Restoring.Request",
+        "$.Request",
+        "Configure",
+    )
 
 
 def test_a_superseded_deployment_is_published_as_such_and_succeeds():

@@ -177,3 +177,104 @@ def test_a_deployment_of_another_package_rolls_out_despite_the_rejection():
 
     assert newer is None
     assert after.Holder is not None and after.Holder.Phase == "DEPLOYING"
+
+
+# --- a rejection with no rollback: it only stops (deployer.lease.stop) ------------------------
+#
+# The profile does not roll back on rejection, or no other version is Approved: the rejection
+# names no package to deploy. It stops every older deployment of v2; when the one holding the
+# endpoint had begun its rollout, it puts back the config served before v2 once that ends.
+
+STOP_V2 = claim("stop-v2", 30, None, rejects=V2)
+SERVED = ["ep-v1", "ep-v0"]  # the configs that served, newest first
+
+
+@pytest.mark.parametrize(
+    ("name", "before", "serving", "roll_back", "decision", "restore"),
+    [
+        # v2 had not changed the endpoint: superseded at its next check; nothing to put back
+        ("v2 waits for the lease", record(Holder=holding(DIRECT), Intents=[DEPLOY_V2],
+         Served=SERVED), False, True, Decision.NOT_NEEDED, None),
+        ("v2 configures", record(Holder=holding(DEPLOY_V2), Served=SERVED), False, True,
+         Decision.NOT_NEEDED, None),
+        ("v2 configures, rollback off", record(Holder=holding(DEPLOY_V2), Served=SERVED),
+         False, False, Decision.NOT_NEEDED, None),
+        # v2's update was called: wait for it, then put v1's config back (rollback on or off)
+        ("v2 rolls out", record(Holder=holding(DEPLOY_V2, "DEPLOYING"), Served=SERVED), False,
+         True, Decision.WAIT, "ep-v1"),
+        ("v2 rolls out, rollback off", record(Holder=holding(DEPLOY_V2, "DEPLOYING"),
+         Served=SERVED), False, False, Decision.WAIT, "ep-v1"),
+        ("v2 rolled out, the endpoint serves it",
+         record(Holder=holding(DEPLOY_V2, "DEPLOYING"), Served=SERVED), True, False,
+         Decision.WAIT, "ep-v1"),
+        # v2's config served once before (approved, deployed, replaced): never put back
+        ("v2 rolls out again", record(Holder=holding(DEPLOY_V2, "DEPLOYING"),
+         Served=["ep-v2", "ep-v1"]), False, True, Decision.WAIT, "ep-v1"),
+        # v2's deployment created the endpoint: nothing served before it
+        ("v2 creates the endpoint", record(Holder=holding(DEPLOY_V2, "DEPLOYING")), False, True,
+         Decision.NO_TARGET, None),
+        ("v2 creates the endpoint, rollback off", record(Holder=holding(DEPLOY_V2, "DEPLOYING")),
+         False, False, Decision.NO_TARGET, None),
+        # v2 finished deploying: off keeps it; on, with nothing to roll back to, says so loudly
+        ("v2 serves, rollback off", record(Deployed=holding(DEPLOY_V2, "DEPLOYED"),
+         Served=["ep-v2", "ep-v1"]), True, False, Decision.NOT_NEEDED, None),
+        ("v2 serves, no other version", record(Deployed=holding(DEPLOY_V2, "DEPLOYED")), True,
+         True, Decision.NO_TARGET, None),
+        ("v2 just succeeded, Validate saw v1", record(Deployed=holding(DEPLOY_V2, "DEPLOYED")),
+         False, False, Decision.NOT_NEEDED, None),
+        # nothing of v2 anywhere
+        ("v1 serves", record(Deployed=DEPLOY_V1, Served=SERVED), False, True,
+         Decision.NOT_NEEDED, None),
+        ("no record yet", record(), False, False, Decision.NOT_NEEDED, None),
+        # a newer approval (v3) waits: it wins over putting v1 back
+        ("v2 rolls out, v3 waits", record(Holder=holding(DEPLOY_V2, "DEPLOYING"),
+         Intents=[DEPLOY_V3], Served=SERVED), False, True, Decision.SUPERSEDED, "ep-v1"),
+    ],
+)  # fmt: skip
+def test_a_rejection_with_no_rollback_stops_and_puts_back_only_what_the_update_changed(
+    name, before, serving, roll_back, decision, restore
+):
+    admission = admit(before, STOP_V2, NOW, {}, serving_rejected=serving, roll_back=roll_back)
+
+    assert admission.Decision is decision, name
+    assert admission.Claimed is not None
+    assert admission.Claimed.Restore == restore, name
+    # remembered in every case: the deployment of v2 is superseded at its next check
+    [remembered] = admission.Record.Rejections
+    assert remembered.name == "stop-v2" and remembered.Restore == restore
+    stays = decision in (Decision.WAIT,)
+    assert (STOP_V2.Execution in {c.Execution for c in admission.Record.Intents}) is stays, name
+    assert admission.Note, name
+
+
+def test_a_rejection_that_waited_for_the_update_puts_the_config_served_before_back():
+    rolling = record(Holder=holding(DEPLOY_V2, "DEPLOYING"), Served=SERVED)
+    first = admit(rolling, STOP_V2, NOW, {})
+    # v2's deployment is superseded at Describe and lets the endpoint go
+    after = first.Record.model_copy(update={"Holder": None})
+
+    again = admit(after, STOP_V2, NOW, {})
+
+    assert again.Decision is Decision.RESTORE
+    assert again.Claimed is not None
+    assert again.Claimed.EndpointConfigName == "ep-v1"  # what it deploys: the config put back
+    assert again.Claimed.Stopped == ["v2"]
+    assert again.Record.Holder is not None and again.Record.Holder.name == "stop-v2"
+    assert again.Note == (
+        f"rejection of {V2}: stopped the in-flight deployment v2 (superseded at its next "
+        f"check); its rollout had begun: putting back ep-v1, the config endpoint "
+        f"churn-predictor served before"
+    )
+    # v2's deployment, asked at Describe, is superseded by it
+    assert rejected_by(again.Record, DEPLOY_V2) is not None
+
+
+def test_the_deployment_of_the_rejected_version_yields_to_a_rejection_with_no_rollback():
+    before = record(Holder=holding(DEPLOY_V2), Served=SERVED)
+    stopped = admit(before, STOP_V2, NOW, {}, roll_back=False).Record
+
+    after, newer = begin_rollout(stopped, DEPLOY_V2, NOW, {})
+
+    assert newer is not None and newer.name == "stop-v2"
+    # yielding, it keeps the lease until its Release (autoscaling put back first)
+    assert after.Holder == stopped.Holder

@@ -1,4 +1,6 @@
-"""Stage 2, Configure: create the requested models, then the endpoint config."""
+"""Stage 2, Configure: create the requested models, then the endpoint config. Also
+``Restore``: the request that puts back the config the endpoint served before (a rejection
+whose stopped deployment had begun its rollout), which Configure then checks and reuses."""
 
 from __future__ import annotations
 
@@ -7,14 +9,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients
-from deployer.configure import configure
+from deployer.configure import configure, restore_request
 from deployer.gateway import SageMakerGateway
 from deployer.observability import (
     MetricUnit,
     metrics,
     stage_handler,
 )
-from deployer.payloads import ConfigureEvent
+from deployer.payloads import ConfigureEvent, Restoring
 from deployer.request import parse_request
 
 
@@ -22,6 +24,17 @@ from deployer.request import parse_request
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = ConfigureEvent.model_validate(event)
     request = parse_request(stage.Request)
+    if stage.Action == "Restore":
+        assert stage.EndpointConfigName is not None  # ConfigureEvent checked it
+        fields = restore_request(
+            request, stage.EndpointConfigName, SageMakerGateway(clients.sagemaker)
+        )
+        restored = parse_request(fields)  # checked like any request
+        return Restoring(
+            Request=restored.to_payload(),
+            Message=f"putting back {restored.endpoint_config_name} on endpoint "
+            f"{restored.endpoint_name}",
+        ).to_json()
     result = configure(request, SageMakerGateway(clients.sagemaker))
     metrics.add_metric(name="ModelsCreated", unit=MetricUnit.Count, value=len(result.ModelsCreated))
     metrics.add_metric(

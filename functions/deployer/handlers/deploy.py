@@ -44,10 +44,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         created=stage.Config.ConfigCreated,
         retries=stage.RetryCount,
     )
-    if stage.Claim.Rejects is not None and result.Action is not Action.SUPERSEDED:
+    claim = stage.Claim
+    if claim.Rejects is not None and result.Action is not Action.SUPERSEDED:
         # a rejection's rollback says what it did: what it stopped, and what serves now
-        reason = f"{rejection_summary(stage.Claim)}; rolled back to {stage.Claim.Package}: "
-        result = result.model_copy(update={"Reason": reason + result.Reason})
+        target = (
+            f"rolled back to {claim.Package}"
+            if claim.Package is not None
+            else f"put back {claim.EndpointConfigName}, the config the endpoint served before"
+        )
+        reason = f"{rejection_summary(claim)}; {target}: "
+        # a failed smoke test must never put the rejected version's config back
+        result = result.model_copy(
+            update={"Reason": reason + result.Reason, "PreviousEndpointConfigName": None}
+        )
     metrics.add_dimension(name="Action", value=result.Action.value)
     metrics.add_metric(name="Deployments", unit=MetricUnit.Count, value=1)
     # the park after it lasts at most the safety-net interval, and never past the deadline

@@ -98,12 +98,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     record = ledger.read(deployment.EndpointName)
     rejection = rejected_by(record, stage.Claim)
     if rejection is not None:  # the update could not be stopped; the rollback follows it
+        if rejection.Package is not None:
+            then = f"until the rollback to {rejection.Package} runs"
+        elif rejection.Restore is not None:
+            then = f"until the rejection puts back {rejection.Restore}, the config served before"
+        else:
+            then = "with nothing that served before to put back (the rejection fails loudly)"
         message = (
             f"superseded by {rejection.name}: {rejection.Rejects} was rejected (ordered "
             f"{rejection.Order.describe()}) while this deployment rolled it out; "
             f"{deployment.EndpointName} is {assessment.EndpointStatus} on "
-            f"{description.get('EndpointConfigName')} until the rollback to "
-            f"{rejection.Package} runs"
+            f"{description.get('EndpointConfigName')} {then}"
         )
         logger.info(message)
         metrics.add_metric(name="DeploymentsSuperseded", unit=MetricUnit.Count, value=1)

@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, contract
+from deployer.errors import NoRollbackTarget
 from deployer.lease import (
     Claim,
     Decision,
@@ -52,11 +53,16 @@ def _admit(stage: LeaseEvent) -> dict[str, Any]:
     table = ledger()
     record = table.read(stage.EndpointName)
     alive = running(clients.stepfunctions, executions_to_check(record, me, now))
-    serving = stage.Intent is not None and stage.Intent.Serving
-    admission = admit(record, me, now, alive, serving_rejected=serving)
+    intent = stage.Intent or Intent()
+    admission = admit(
+        record, me, now, alive, serving_rejected=intent.Serving, roll_back=intent.RollBack
+    )
     me = admission.Claimed or me
     if admission.Record != record:
         table.write(admission.Record)
+    if admission.Decision is Decision.NO_TARGET:  # remembered: the deployment of it stops
+        logger.warning(admission.Note)
+        raise NoRollbackTarget(admission.Note)
     if admission.TookOver is not None:
         logger.warning(
             "lease taken over from an execution that is no longer running or has expired",
@@ -79,14 +85,18 @@ def _admit(stage: LeaseEvent) -> dict[str, Any]:
             f"waiting for {by.name}, which holds endpoint {stage.EndpointName} ({doing} "
             f"{by.EndpointConfigName}); looking again in {admission.WaitSeconds} s"
         )
-    elif admission.Decision is Decision.NOT_NEEDED:
-        message = (
+    elif admission.Decision in (Decision.NOT_NEEDED, Decision.RESTORE):
+        message = admission.Note or (
             f"{me.Rejects} was rejected, but endpoint {stage.EndpointName} neither serves it "
             f"nor is getting it; nothing to roll back"
         )
     else:
         message = f"this execution holds the lease on endpoint {stage.EndpointName}"
-    if me.Rejects is not None and admission.Decision is not Decision.NOT_NEEDED:
+    if me.Rejects is not None and admission.Decision in (
+        Decision.ACQUIRED,
+        Decision.WAIT,
+        Decision.SUPERSEDED,
+    ):
         message = f"{rejection_summary(me)}; {message}"
     logger.info(message, extra={"decision": admission.Decision.value})
     return Admitted(
