@@ -118,6 +118,9 @@ class Step(Payload):
 
 class StageEvent(Payload):
     Execution: str  # $$.Execution.Name
+    # the deployment's deadline (Validate's): a stage that retries transient errors meets one
+    # after it as the deadline's error (deployer.timing.bounded_by_deadline)
+    Deadline: datetime | None = None
 
 
 # --- Validate -----------------------------------------------------------------------------
@@ -136,6 +139,9 @@ class Accepted(Payload):
     EndpointConfigName: str
     Order: Order  # this deployment's order among those of its endpoint (deployer.lease)
     Trigger: Trigger
+    # when the deployment runs out of time: its execution's start + its deadline (the
+    # request's DeadlineSeconds, or the configured one, or longer for a long update policy)
+    Deadline: datetime
 
 
 class Skipped(Payload):
@@ -315,7 +321,7 @@ class ParkEvent(StageEvent):
 
     TaskToken: str  # $$.Task.Token
     Deployment: DeploymentRef
-    StartedAt: datetime  # when the deadline started
+    StartedAt: datetime  # when the deadline started: the execution's start
     EnteredTime: datetime  # when the park state was entered: "now"
 
 
@@ -371,7 +377,7 @@ class Assessment(Payload):
 class DescribeEvent(StageEvent):
     Deployment: DeploymentRef
     Claim: Claim  # from the Lease function's Admit
-    StartedAt: datetime  # when the deadline started: the StartDeadline state, after Deploy
+    StartedAt: datetime  # when the deadline started: the execution's start (StartDeadline)
     EnteredTime: datetime  # when this Describe state was entered
     Woken: Wakeup | Caught | None = None  # what woke the deployment (None: look now)
 
@@ -434,6 +440,7 @@ def execution_output(data: dict[str, Any]) -> ExecutionOutput:
 
 
 _Trigger = Trigger  # a field of ExecutionState has the type's name
+_Clock = Deadline  # and another has this one's
 
 
 class ExecutionState(Payload):
@@ -446,13 +453,14 @@ class ExecutionState(Payload):
     EndpointConfigName: str | None = None
     Order: lease.Order | None = None
     Trigger: _Trigger | None = None
+    Deadline: datetime | None = None
     Skip: str | None = None
     # the stages' results, at their ResultPath
     Lease: Admitted | None = None
     Config: ConfigureResult | None = None
     Guardrails: Prepared | None = None
     Deployment: DeployResult | None = None
-    Clock: Deadline | None = None
+    Clock: _Clock | None = None
     Endpoint: Described | None = None
     SmokeTest: SmokeTested | None = None
     Restore: RestoreProgress | None = None

@@ -30,7 +30,15 @@ COUNTED_OPERATIONS = (
     "ListTags",
 )
 # The operations after which ``crash_after`` kills the Lambda invocation that called them.
-CRASH_OPERATIONS = ("CreateModel", "CreateEndpointConfig", "CreateEndpoint", "UpdateEndpoint")
+# DescribeEndpointConfig is the Deploy stage's first call, on every attempt: a crash after it
+# with no ``times`` kills every attempt (a function that always crashes).
+CRASH_OPERATIONS = (
+    "CreateModel",
+    "CreateEndpointConfig",
+    "DescribeEndpointConfig",
+    "CreateEndpoint",
+    "UpdateEndpoint",
+)
 
 
 class FaultsInvalid(ValueError):

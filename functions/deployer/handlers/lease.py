@@ -8,10 +8,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, contract
+from deployer.errors import DeploymentTimedOut
 from deployer.lease import Claim, Decision, admit, executions_to_check, release
 from deployer.ledger import Ledger, running
 from deployer.observability import MetricUnit, logger, metrics, stage_handler
 from deployer.payloads import Admitted, LeaseEvent, Released
+from deployer.timing import lease_wait
 
 
 def ledger() -> Ledger:
@@ -47,6 +49,17 @@ def _admit(stage: LeaseEvent) -> dict[str, Any]:
         )
         metrics.add_metric(name="LeasesTakenOver", unit=MetricUnit.Count, value=1)
     by = admission.By
+    wait = admission.WaitSeconds
+    if admission.Decision is Decision.WAIT:
+        assert by is not None
+        capped = lease_wait(wait, stage.EnteredTime, stage.Deadline)
+        if capped is None:
+            raise DeploymentTimedOut(
+                f"the deployment deadline ({stage.Deadline}) passed while waiting for "
+                f"{by.name}, which holds endpoint {stage.EndpointName} (deploying "
+                f"{by.EndpointConfigName}, ordered {by.Order.describe()}); nothing deployed"
+            )
+        wait = capped
     if admission.Decision is Decision.SUPERSEDED:
         assert by is not None
         message = (
@@ -60,7 +73,8 @@ def _admit(stage: LeaseEvent) -> dict[str, Any]:
         doing = "rolling out" if by.Phase == "DEPLOYING" else "configuring"
         message = (
             f"waiting for {by.name}, which holds endpoint {stage.EndpointName} ({doing} "
-            f"{by.EndpointConfigName}); looking again in {admission.WaitSeconds} s"
+            f"{by.EndpointConfigName}); looking again in {wait} s"
+            + (f", waiting at most until {stage.Deadline.isoformat()}" if stage.Deadline else "")
         )
     else:
         message = f"this execution holds the lease on endpoint {stage.EndpointName}"
@@ -69,7 +83,7 @@ def _admit(stage: LeaseEvent) -> dict[str, Any]:
         Decision=admission.Decision,
         Claim=me,
         By=by,
-        WaitSeconds=admission.WaitSeconds,
+        WaitSeconds=wait,
         Message=message,
     ).to_json()
 

@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, lease
+from deployer.deploy import policy_seconds
 from deployer.errors import RequestInvalid
 from deployer.gateway import SageMakerGateway
 from deployer.observability import (
@@ -17,6 +18,7 @@ from deployer.observability import (
     stage_handler,
 )
 from deployer.payloads import Accepted, Skipped, ValidateEvent
+from deployer.timing import deadline_at
 from deployer.triggers import Settings, resolve
 
 
@@ -54,4 +56,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         EndpointConfigName=request.endpoint_config_name,
         Order=order,
         Trigger=trigger,
+        Deadline=deadline_at(
+            stage.StartTime, policy_seconds(request.fields), request.deadline_seconds
+        ),
     ).to_json()

@@ -613,7 +613,9 @@ class SageMakerHooks(EmulatorState):
         def describe_endpoint_config(self: Any) -> ActionResult:
             store = store_of(self)
             store.count("DescribeEndpointConfig")
-            return ActionResult(store.get_config(params_of(self)["EndpointConfigName"]))
+            result = ActionResult(store.get_config(params_of(self)["EndpointConfigName"]))
+            performed(self, "DescribeEndpointConfig")
+            return result
 
         def delete_endpoint_config(self: Any) -> EmptyResult:
             store = store_of(self)
