@@ -10,6 +10,9 @@ for every execution to end, then measures the account:
   expects (the newest intent: the last approval, the last execution started);
 - **failed**: executions that ended FAILED; ``expected_failed`` of them are the scenario's
   own injected fault (the first attempt of a crash or of a Failed endpoint);
+- **failed by transient errors**: executions FAILED with an error AWS documents as
+  retryable (throttling, a lost conditional write: :class:`deployer.errors.Transient`), which
+  the state machine retries until the deadline, so never before it;
 - **false alarms**: executions FAILED with ``EndpointUpdateRolledBack``,
   ``EndpointConfigNotVisible`` or ``EndpointBusy`` although no scenario injects a rollback or
   a visibility lag: a deployment overtaken by another, reported as a failure;
@@ -32,12 +35,27 @@ from typing import Any
 
 from smdeploy.paths import EXAMPLES
 from smdeploy.runtime.emulator import Faults
+from smdeploy.runtime.faults import COUNTED_OPERATIONS
 from smdeploy.runtime.local import ACCOUNT, REGION, LocalDeployment
+
+from deployer import errors  # isort: skip  (importable once smdeploy is)
 
 JITTER = 0.02  # real seconds: the most a Lambda invocation is delayed
 ENDPOINT = "churn-predictor"
 GROUP = "churn-predictor"  # examples/profiles.json
 FALSE_ALARMS = ("EndpointUpdateRolledBack", "EndpointConfigNotVisible", "EndpointBusy")
+# the errors the state machine retries until the deadline (deployer.errors.Transient)
+TRANSIENT = tuple(sorted(cls.__name__ for cls in errors.Transient.__subclasses__()))
+# throttling at scale: this many endpoints, each deployed this many times at once, with the
+# first THROTTLED calls of every SageMaker operation the emulator counts throttled
+SCALE_ENDPOINTS = 10
+SCALE_DEPLOYMENTS = 10
+THROTTLED = 8
+# every operation the emulator counts but the two lists, which the deployer calls only to
+# prune configs (no retention here) and the run's own measurement calls at its end
+SCALE_THROTTLED = tuple(
+    op for op in COUNTED_OPERATIONS if op not in ("ListEndpointConfigs", "ListEndpoints")
+)
 RUN_BOUND = 300.0  # real seconds a run may take before it is reported stuck (never asserted)
 
 
@@ -76,14 +94,18 @@ def serves_package(arn: str) -> Check:
     return check
 
 
-def serves_count(count: int) -> Check:
+def serves_count(count: int, endpoint: str = ENDPOINT) -> Check:
     """The endpoint serves the config whose first variant has ``count`` instances."""
 
     def check(account: LocalDeployment) -> bool:
         sm = account.sagemaker
-        config = sm.describe_endpoint_config(
-            EndpointConfigName=sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"]
-        )
+        try:
+            served = sm.describe_endpoint(EndpointName=endpoint)
+        except sm.exceptions.ClientError:
+            return False  # no endpoint at all
+        if served["EndpointStatus"] != "InService" or "FailureReason" in served:
+            return False
+        config = sm.describe_endpoint_config(EndpointConfigName=served["EndpointConfigName"])
         return bool(config["ProductionVariants"][0]["InitialInstanceCount"] == count)
 
     return check
@@ -163,8 +185,9 @@ def five_direct(account: LocalDeployment) -> Check:
     return serves_count(counts[-1])
 
 
-def crash_then_rerun(operation: str) -> Callable[[LocalDeployment], Check]:
-    """A deployment whose Lambda dies after ``operation``, then the same request again."""
+def crash_retried(operation: str) -> Callable[[LocalDeployment], Check]:
+    """A deployment whose Lambda dies after ``operation``: the state machine retries the task,
+    and the deployment converges with no re-run."""
 
     def act(account: LocalDeployment) -> Check:
         request = example("request.json")
@@ -172,10 +195,38 @@ def crash_then_rerun(operation: str) -> Callable[[LocalDeployment], Check]:
             account.deploy(request)
             request = example("request-v2.json")
         account.deploy(request)
-        account.deploy(request)
         return serves_count(request["ProductionVariants"][0]["InitialInstanceCount"])
 
     return act
+
+
+def crashed_approval(account: LocalDeployment) -> Check:
+    """An approval whose deployment's Lambda dies after CreateModel: nobody re-runs it."""
+    arn = register(account)
+    approve(account, arn)
+    return serves_package(arn)
+
+
+def scale_endpoint(index: int) -> str:
+    return ENDPOINT if index == 0 else f"{ENDPOINT}-{index}"
+
+
+def throttled_at_scale(account: LocalDeployment) -> Check:
+    """SCALE_ENDPOINTS endpoints, each deployed SCALE_DEPLOYMENTS times, all started at once
+    (round by round: every endpoint's newest request is started last)."""
+    for count in range(1, SCALE_DEPLOYMENTS + 1):
+        for index in range(SCALE_ENDPOINTS):
+            request = with_count(example("request.json"), count)
+            request["EndpointName"] = scale_endpoint(index)
+            start(account, request)
+
+    def check(account: LocalDeployment) -> bool:
+        return all(
+            serves_count(SCALE_DEPLOYMENTS, scale_endpoint(index))(account)
+            for index in range(SCALE_ENDPOINTS)
+        )
+
+    return check
 
 
 def failed_then_rerun(account: LocalDeployment) -> Check:
@@ -215,12 +266,17 @@ SCENARIOS = [
     Scenario("5 at once, retention 2", five_direct, config_retention=2),
     *(
         Scenario(
-            f"crash after {operation}, re-run",
-            crash_then_rerun(operation),
+            f"crash after {operation}, retried",
+            crash_retried(operation),
             faults={"crash_after": operation, "times": 1},
-            expected_failed=1,
         )
         for operation in ("CreateModel", "CreateEndpointConfig", "CreateEndpoint", "UpdateEndpoint")
+    ),
+    Scenario(
+        "approval, crash after CreateModel",
+        crashed_approval,
+        faults={"crash_after": "CreateModel", "times": 1},
+        profiles=True,
     ),
     Scenario(
         "endpoint Failed once, re-run",
@@ -234,6 +290,14 @@ SCENARIOS = [
         faults={"creation_seconds": 1800},
     ),
 ]
+# Throttling at scale (issue 18): run apart from SCENARIOS (it is a hundred executions), by
+# ``python -m bench`` and, for one seed, by tests/e2e/test_races.py.
+THROTTLED_AT_SCALE = Scenario(
+    f"{SCALE_ENDPOINTS} endpoints x {SCALE_DEPLOYMENTS} at once, every call throttled "
+    f"{THROTTLED} times",
+    throttled_at_scale,
+    faults={"throttle": dict.fromkeys(SCALE_THROTTLED, THROTTLED)},
+)
 
 
 # --- running and measuring -----------------------------------------------------------------
@@ -249,6 +313,7 @@ class Run:
     executions: int
     failed: int
     expected_failed: int
+    failed_transient: int  # FAILED by an error the state machine retries until the deadline
     false_alarms: int
     left_over: int | None  # None: no retention set (every config is kept on purpose)
     orphans: int
@@ -298,6 +363,7 @@ def run(scenario: Scenario, seed: int, jitter: float = JITTER) -> Run:
         executions=len(executions),
         failed=len(errors),
         expected_failed=scenario.expected_failed,
+        failed_transient=sum(1 for error in errors if error in TRANSIENT),
         false_alarms=sum(1 for error in errors if error in FALSE_ALARMS),
         left_over=None if not retention else max(0, configs - retention),
         orphans=orphans,
@@ -347,6 +413,7 @@ RACE_COLUMNS = (
     "executions",
     "executions FAILED",
     "unexpected FAILED",
+    "failed by transient errors",
     "false alarms",
     "configs left over",
     "orphans",
@@ -357,11 +424,13 @@ RACE_TITLE = f"smdeploy: races, each run on a fresh emulator (invocation jitter 
 
 def race_rows(runs: list[Run]) -> list[tuple[str, ...]]:
     """Per scenario: runs, final config correct, executions (FAILED: all / beyond the
-    scenario's own fault), false alarms, configs left over beyond retention, orphans.
+    scenario's own fault / by a transient error), false alarms, configs left over beyond
+    retention, orphans.
 
     The expected final state: the last approval's version (approve v1, v2 at once: v2; v2,
     v1: v1; v2 then v1 again: v1), the config of the execution started last, the request
-    re-run after a crash or a Failed endpoint, the deployment after the abandoned one."""
+    re-run after a Failed endpoint, the request (or approval) whose crash was retried, the
+    deployment after the abandoned one, every endpoint's newest request at scale."""
     by_scenario: dict[str, list[Run]] = {}
     for one in runs:
         by_scenario.setdefault(one.scenario, []).append(one)
@@ -377,6 +446,7 @@ def race_rows(runs: list[Run]) -> list[tuple[str, ...]]:
                 str(sum(r.executions for r in group)),
                 str(sum(r.failed for r in group)),
                 str(sum(r.unexpected_failed for r in group)),
+                str(sum(r.failed_transient for r in group)),
                 str(sum(r.false_alarms for r in group)),
                 str(sum(left)) if left else "-",
                 str(sum(r.orphans for r in group)),

@@ -87,7 +87,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "ValidateFunctionArn",
         "deployer.handlers.validate.handler",
         "smdeploy stage 1: turn a request, approval event or S3 manifest into a checked request",
-        environment=(ENV_PROFILES, ENV_NAME_PREFIX, ENV_MODEL_ROLE),
+        # the deadline: Validate fixes each deployment's, from the execution's start
+        environment=(ENV_PROFILES, ENV_NAME_PREFIX, ENV_MODEL_ROLE, ENV_DEADLINE),
     ),
     FunctionSpec(
         "Lease",

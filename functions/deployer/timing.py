@@ -104,7 +104,8 @@ def deadline_seconds_from(
     stage has it, else the configured one (an execution started before Validate fixed it)."""
     if deadline is None:
         return deployment_deadline(policy_seconds)
-    return max(0, int((deadline - started).total_seconds()))
+    # rounded up: a park timed by it ends at the deadline, not a fraction of a second before
+    return max(0, math.ceil((deadline - started).total_seconds()))
 
 
 def lease_wait(wait_seconds: int, now: datetime, deadline: datetime | None) -> int | None:

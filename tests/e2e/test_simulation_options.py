@@ -19,6 +19,7 @@ from e2e_helpers import (
     EXAMPLES,
     failures,
     lease_record,
+    load_example,
     outcome_queue,
     received,
     states_entered,
@@ -199,6 +200,63 @@ def test_local_crash_once_is_retried_and_succeeds():
     [first] = json.loads(run.stdout)
     assert (first["status"], first["error"]) == ("SUCCEEDED", None)
     assert first["EndpointStatus"] == "InService"
+
+
+@pytest.mark.filterwarnings("ignore:Exception\\(ThrottlingError\\):UserWarning")
+def test_throttling_of_one_stage_beyond_the_old_shared_attempts_still_succeeds(
+    make_account, request_v1
+):
+    # Configure meets 4 + 5 = 9 throttled calls: more than the 8 retries its state once had
+    # for all its calls together; throttling now has the deadline, not a number of attempts
+    account = make_account(throttle={"CreateModel": 4, "CreateEndpointConfig": 5})
+
+    outcome = account.deploy(request_v1)
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert failures(outcome.history) == ["SageMakerThrottled"] * 9
+    calls = account.emulator.store(ACCOUNT, REGION).calls
+    assert (calls["CreateModel"], calls["CreateEndpointConfig"]) == (5, 6)
+    endpoint = account.sagemaker.describe_endpoint(EndpointName="churn-predictor")
+    assert endpoint["EndpointConfigName"] == outcome.EndpointConfigName
+
+
+def test_local_throttled_beyond_the_old_attempts_succeeds():
+    run = smdeploy(
+        "local", V1, "--json", "--throttle", "CreateModel=4", "--throttle", "CreateEndpointConfig=5"
+    )
+
+    assert run.returncode == 0, run.stderr
+    [first] = json.loads(run.stdout)
+    assert (first["status"], first["error"]) == ("SUCCEEDED", None)
+    assert first["EndpointStatus"] == "InService"
+
+
+def test_a_crashed_approval_converges_with_no_operator(make_account):
+    account = make_account(
+        crash_after="CreateModel", times=1, profiles=load_example("profiles.json")
+    )
+    sm = account.sagemaker
+    arn = sm.create_model_package(
+        ModelPackageGroupName="churn-predictor",
+        InferenceSpecification=load_example("inference-specification.json"),
+        ModelApprovalStatus="PendingManualApproval",
+    )["ModelPackageArn"]
+
+    [outcome] = account.triggered(
+        lambda: sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    )
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert failures(outcome.history) == ["Runtime.ExitError"]  # the crash, retried
+    assert account.emulator.budget.injected == {"crash_after": 1}
+    # the endpoint serves the approved version, and no model is orphaned
+    endpoint = sm.describe_endpoint(EndpointName="churn-predictor")
+    assert endpoint["EndpointStatus"] == "InService"
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    served = {v["ModelName"] for v in config["ProductionVariants"]}
+    assert {m["ModelName"] for m in sm.list_models()["Models"]} == served
+    for name in served:
+        assert sm.describe_model(ModelName=name)["Containers"][0]["ModelPackageName"] == arn
 
 
 def test_local_rollback_once_then_the_same_update_succeeds():

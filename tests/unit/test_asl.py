@@ -441,6 +441,7 @@ CRASHES = {"Runtime.ExitError", "Runtime.OutOfMemory", "Sandbox.Timedout", "Lamb
 # failure, the releases and the notifications keep a bounded number of attempts: they run
 # after the deadline too).
 BOUNDED_BY_DEADLINE = [
+    "Validate",  # its deadline: the configured one from the execution's start
     "Admit",
     "CheckRestore",
     "Configure",
@@ -490,7 +491,10 @@ def test_transient_errors_are_retried_until_the_deadline_not_a_number_of_times(t
             contract.DEADLINE_MAX_SECONDS
         )
     # the stage has the deadline, to stop retrying once it has passed
-    assert params["Deadline.$"] == "$.Deadline"
+    if task == "Validate":
+        assert params["StartTime.$"] == "$$.Execution.StartTime"
+    else:
+        assert params["Deadline.$"] == "$.Deadline"
 
 
 def test_the_deadline_counts_from_the_execution_start():

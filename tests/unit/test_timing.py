@@ -83,6 +83,7 @@ def test_deadline_at(monkeypatch, policy, requested, expected):
     [
         (at(900), None, 900),  # Validate's, whatever is configured
         (at(0), None, 0),
+        (at(899.2), None, 900),  # rounded up: a park it times never ends before the deadline
         (START - timedelta(seconds=5), None, 0),
         (None, None, 3600),  # an execution started before Validate fixed one
         (None, 28800, 29400),
