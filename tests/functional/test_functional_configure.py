@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from deployer.errors import EndpointConfigConflict, ModelConflict, ModelNotFound
+from deployer.errors import (
+    DeploymentTimedOut,
+    EndpointConfigConflict,
+    ModelConflict,
+    ModelNotFound,
+    SageMakerThrottled,
+)
 from deployer.request import parse_request
+from smdeploy.runtime.emulator import Faults
 
 
 def _registered_model_package(aws) -> str:
@@ -216,3 +223,23 @@ def test_variant_may_name_a_model_that_already_exists(aws, make_request):
         "churn-xgboost-v1",
         "churn-xgboost-v0",
     ]
+
+
+@pytest.mark.filterwarnings("ignore:Exception\\(ThrottlingError\\):UserWarning")
+@pytest.mark.parametrize(
+    ("deadline", "raised"),
+    [
+        ("2999-01-01T00:00:00Z", SageMakerThrottled),  # before it: the state machine retries
+        ("2000-01-01T00:00:00Z", DeploymentTimedOut),  # after it: the deadline's error
+    ],
+)
+def test_throttling_after_the_deadline_is_the_deadlines_error(
+    start_aws, make_request, deadline, raised
+):
+    aws = start_aws(Faults(throttle={"CreateModel": 1}))
+    with pytest.raises(raised) as caught:
+        aws.configure(make_request(), deadline=deadline)
+
+    if raised is DeploymentTimedOut:
+        assert "SageMakerThrottled: CreateModel: SageMaker throttled the call" in str(caught.value)
+    assert aws.sagemaker.list_models()["Models"] == []  # the throttled call made nothing
