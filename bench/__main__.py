@@ -151,7 +151,7 @@ def waits() -> None:
 
 def race_table(race_runs: int) -> None:
     runs = []
-    for race in races.SCENARIOS:
+    for race in (*races.SCENARIOS, races.THROTTLED_AT_SCALE):
         present.stderr().print(f"race: {race.name} ({race_runs} runs)")
         runs += [races.run(race, seed) for seed in range(1, race_runs + 1)]
     out = present.stdout()

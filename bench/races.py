@@ -11,6 +11,9 @@ for every execution to end, then measures the account:
   version rejected while it was being deployed);
 - **failed**: executions that ended FAILED; ``expected_failed`` of them are the scenario's
   own injected fault (the first attempt of a crash or of a Failed endpoint);
+- **failed by transient errors**: executions FAILED with an error AWS documents as
+  retryable (throttling, a lost conditional write: :class:`deployer.errors.Transient`), which
+  the state machine retries until the deadline, so never before it;
 - **false alarms**: executions FAILED with ``EndpointUpdateRolledBack``,
   ``EndpointConfigNotVisible`` or ``EndpointBusy`` although no scenario injects a rollback or
   a visibility lag: a deployment overtaken by another, reported as a failure;
@@ -33,16 +36,34 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
 
 from smdeploy.paths import EXAMPLES
 from smdeploy.runtime.emulator import Faults
+from smdeploy.runtime.faults import COUNTED_OPERATIONS
 from smdeploy.runtime.local import ACCOUNT, REGION, LocalDeployment
+
+from deployer import errors  # isort: skip  (importable once smdeploy is)
 
 JITTER = 0.02  # real seconds: the most a Lambda invocation is delayed
 ENDPOINT = "churn-predictor"
 GROUP = "churn-predictor"  # examples/profiles.json
 FALSE_ALARMS = ("EndpointUpdateRolledBack", "EndpointConfigNotVisible", "EndpointBusy")
+# the errors the state machine retries until the deadline (deployer.errors.Transient)
+TRANSIENT = tuple(sorted(cls.__name__ for cls in errors.Transient.__subclasses__()))
+# throttling at scale: this many endpoints, each deployed this many times at once, with the
+# first THROTTLED calls of every SageMaker operation on every resource (each endpoint, config,
+# model) throttled
+SCALE_ENDPOINTS = 10
+SCALE_DEPLOYMENTS = 10
+THROTTLED = 8
+# every operation the emulator counts but the two lists, which the deployer calls only to
+# prune configs (no retention here) and the run's own measurement calls at its end
+SCALE_THROTTLED = tuple(
+    op for op in COUNTED_OPERATIONS if op not in ("ListEndpointConfigs", "ListEndpoints")
+)
 RUN_BOUND = 300.0  # real seconds a run may take before it is reported stuck (never asserted)
 
 
@@ -71,6 +92,19 @@ def with_model(request: dict[str, Any], version: int) -> dict[str, Any]:
 # --- what a run checks at its end ------------------------------------------------------------
 
 Check = Callable[[LocalDeployment], bool]
+T = TypeVar("T")
+
+
+def patiently(call: Callable[[], T]) -> T:
+    """The run's own look at the account, retried while the emulator throttles it (the
+    throttling-at-scale scenario throttles the first calls on every resource)."""
+    for _ in range(50):
+        try:
+            return call()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ThrottlingException":
+                raise
+    return call()
 
 
 def serves_package(arn: str) -> Check:
@@ -107,20 +141,25 @@ def serves_model(model: str) -> Check:
 def in_service(account: LocalDeployment, name: str) -> bool:
     """Endpoint ``name`` is InService without a FailureReason."""
     try:
-        endpoint = account.sagemaker.describe_endpoint(EndpointName=name)
+        endpoint = patiently(lambda: account.sagemaker.describe_endpoint(EndpointName=name))
     except account.sagemaker.exceptions.ClientError:
         return False
     return endpoint["EndpointStatus"] == "InService" and "FailureReason" not in endpoint
 
 
-def serves_count(count: int) -> Check:
+def serves_count(count: int, endpoint: str = ENDPOINT) -> Check:
     """The endpoint serves the config whose first variant has ``count`` instances."""
 
     def check(account: LocalDeployment) -> bool:
         sm = account.sagemaker
-        config = sm.describe_endpoint_config(
-            EndpointConfigName=sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"]
-        )
+        try:
+            served = patiently(lambda: sm.describe_endpoint(EndpointName=endpoint))
+        except sm.exceptions.ClientError:
+            return False  # no endpoint at all
+        if served["EndpointStatus"] != "InService" or "FailureReason" in served:
+            return False
+        name = served["EndpointConfigName"]
+        config = patiently(lambda: sm.describe_endpoint_config(EndpointConfigName=name))
         return bool(config["ProductionVariants"][0]["InitialInstanceCount"] == count)
 
     return check
@@ -143,6 +182,7 @@ class Scenario:
     rollback: bool = True  # the profile's RollbackOnRejection (with ``profiles``)
     # the check alone decides (the endpoint may rightly not exist at the end)
     own_check: bool = False
+    deadline_seconds: int | None = None  # None: the deployer's default (3600)
 
 
 def register(account: LocalDeployment) -> str:
@@ -203,8 +243,9 @@ def five_direct(account: LocalDeployment) -> Check:
     return serves_count(counts[-1])
 
 
-def crash_then_rerun(operation: str) -> Callable[[LocalDeployment], Check]:
-    """A deployment whose Lambda dies after ``operation``, then the same request again."""
+def crash_retried(operation: str) -> Callable[[LocalDeployment], Check]:
+    """A deployment whose Lambda dies after ``operation``: the state machine retries the task,
+    and the deployment converges with no re-run."""
 
     def act(account: LocalDeployment) -> Check:
         request = example("request.json")
@@ -212,10 +253,38 @@ def crash_then_rerun(operation: str) -> Callable[[LocalDeployment], Check]:
             account.deploy(request)
             request = example("request-v2.json")
         account.deploy(request)
-        account.deploy(request)
         return serves_count(request["ProductionVariants"][0]["InitialInstanceCount"])
 
     return act
+
+
+def crashed_approval(account: LocalDeployment) -> Check:
+    """An approval whose deployment's Lambda dies after CreateModel: nobody re-runs it."""
+    arn = register(account)
+    approve(account, arn)
+    return serves_package(arn)
+
+
+def scale_endpoint(index: int) -> str:
+    return ENDPOINT if index == 0 else f"{ENDPOINT}-{index}"
+
+
+def throttled_at_scale(account: LocalDeployment) -> Check:
+    """SCALE_ENDPOINTS endpoints, each deployed SCALE_DEPLOYMENTS times, all started at once
+    (round by round: every endpoint's newest request is started last)."""
+    for count in range(1, SCALE_DEPLOYMENTS + 1):
+        for index in range(SCALE_ENDPOINTS):
+            request = with_count(example("request.json"), count)
+            request["EndpointName"] = scale_endpoint(index)
+            start(account, request)
+
+    def check(account: LocalDeployment) -> bool:
+        return all(
+            serves_count(SCALE_DEPLOYMENTS, scale_endpoint(index))(account)
+            for index in range(SCALE_ENDPOINTS)
+        )
+
+    return check
 
 
 def failed_then_rerun(account: LocalDeployment) -> Check:
@@ -448,12 +517,17 @@ SCENARIOS = [
     Scenario("5 at once, retention 2", five_direct, config_retention=2),
     *(
         Scenario(
-            f"crash after {operation}, re-run",
-            crash_then_rerun(operation),
+            f"crash after {operation}, retried",
+            crash_retried(operation),
             faults={"crash_after": operation, "times": 1},
-            expected_failed=1,
         )
         for operation in ("CreateModel", "CreateEndpointConfig", "CreateEndpoint", "UpdateEndpoint")
+    ),
+    Scenario(
+        "approval, crash after CreateModel",
+        crashed_approval,
+        faults={"crash_after": "CreateModel", "times": 1},
+        profiles=True,
     ),
     Scenario(
         "endpoint Failed once, re-run",
@@ -520,6 +594,22 @@ SCENARIOS = [
         for state in ("ParkUntilSettled",)
     ),
 ]
+# Throttling at scale (issue 18): run apart from SCENARIOS (it is a hundred executions), by
+# ``python -m bench`` and, for one seed, by tests/e2e/test_races.py.
+THROTTLED_AT_SCALE = Scenario(
+    f"{SCALE_ENDPOINTS} endpoints x {SCALE_DEPLOYMENTS} at once, every call throttled "
+    f"{THROTTLED} times per resource",
+    throttled_at_scale,
+    faults={
+        "throttle": dict.fromkeys(SCALE_THROTTLED, THROTTLED),
+        "throttle_each_resource": True,
+    },
+    # The emulator's simulated clock moves by every Wait and Retry interval of every
+    # execution, one after another, so a hundred executions waiting at once see simulated
+    # time run far faster than AWS's would (their waits add up instead of overlapping): the
+    # deadline is set to the longest allowed, so that what is measured is throttling alone.
+    deadline_seconds=86400,
+)
 
 
 # --- running and measuring -----------------------------------------------------------------
@@ -535,6 +625,7 @@ class Run:
     executions: int
     failed: int
     expected_failed: int
+    failed_transient: int  # FAILED by an error the state machine retries until the deadline
     false_alarms: int
     left_over: int | None  # None: no retention set (every config is kept on purpose)
     orphans: int
@@ -574,6 +665,7 @@ def run(scenario: Scenario, seed: int, jitter: float = JITTER) -> Run:
         seed=seed,
         profiles=profiles,
         config_retention=scenario.config_retention,
+        deadline_seconds=scenario.deadline_seconds,
     ) as account:
         check = scenario.act(account)
         executions = wait_all(account)
@@ -589,6 +681,7 @@ def run(scenario: Scenario, seed: int, jitter: float = JITTER) -> Run:
         executions=len(executions),
         failed=len(errors),
         expected_failed=scenario.expected_failed,
+        failed_transient=sum(1 for error in errors if error in TRANSIENT),
         false_alarms=sum(1 for error in errors if error in FALSE_ALARMS),
         left_over=None if not retention else max(0, configs - retention),
         orphans=orphans,
@@ -602,12 +695,25 @@ def _endpoint_ok(account: LocalDeployment) -> bool:
     return in_service(account, ENDPOINT)
 
 
+def _listed(sm: Any, operation: str, key: str) -> list[dict[str, Any]]:
+    """Every item of a SageMaker list call, page after page (each page looked at patiently)."""
+    items: list[dict[str, Any]] = []
+    token: dict[str, str] = {}
+    while True:
+        page = patiently(lambda: getattr(sm, operation)(MaxResults=100, **token))  # noqa: B023
+        items.extend(page[key])
+        if not page.get("NextToken"):
+            return items
+        token = {"NextToken": page["NextToken"]}
+
+
 def _referenced(account: LocalDeployment) -> dict[str, set[str]]:
     """Every endpoint's configs (served, and pending during an update), by endpoint name."""
     sm = account.sagemaker
     found: dict[str, set[str]] = {}
-    for summary in sm.list_endpoints(MaxResults=100)["Endpoints"]:
-        described = sm.describe_endpoint(EndpointName=summary["EndpointName"])
+    for summary in _listed(sm, "list_endpoints", "Endpoints"):
+        name = summary["EndpointName"]
+        described = patiently(lambda: sm.describe_endpoint(EndpointName=name))  # noqa: B023
         pending = described.get("PendingDeploymentSummary") or {}
         names = {described.get("EndpointConfigName"), pending.get("EndpointConfigName")}
         found[summary["EndpointName"]] = {name for name in names if name}
@@ -618,7 +724,7 @@ def _deleted_while_referenced(account: LocalDeployment) -> int:
     """Configs some endpoint references, and models those configs use, that do not exist."""
     sm = account.sagemaker
     configs = {c["EndpointConfigName"].lower() for c in _configs(sm)}
-    models = {m["ModelName"].lower() for m in sm.list_models(MaxResults=100)["Models"]}
+    models = {m["ModelName"].lower() for m in _listed(sm, "list_models", "Models")}
     missing = 0
     for name in set().union(*_referenced(account).values()):
         if name.lower() not in configs:
@@ -631,8 +737,7 @@ def _deleted_while_referenced(account: LocalDeployment) -> int:
 
 
 def _configs(sm: Any) -> list[dict[str, Any]]:
-    listed: list[dict[str, Any]] = sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"]
-    return listed
+    return _listed(sm, "list_endpoint_configs", "EndpointConfigs")
 
 
 def _leftovers(account: LocalDeployment) -> tuple[int, int]:
@@ -658,14 +763,13 @@ def _leftovers(account: LocalDeployment) -> tuple[int, int]:
         for kind in ("ProductionVariants", "ShadowProductionVariants")
         for variant in _variants(sm, c["EndpointConfigName"], kind)
     }
-    models = [m["ModelName"] for m in sm.list_models(MaxResults=100)["Models"]]
+    models = [m["ModelName"] for m in _listed(sm, "list_models", "Models")]
     return len(configs), sum(1 for m in models if m.lower() not in referenced)
 
 
 def _variants(sm: Any, config: str, kind: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = sm.describe_endpoint_config(EndpointConfigName=config).get(
-        kind, []
-    )
+    described = patiently(lambda: sm.describe_endpoint_config(EndpointConfigName=config))
+    found: list[dict[str, Any]] = described.get(kind, [])
     return found
 
 
@@ -676,6 +780,7 @@ RACE_COLUMNS = (
     "executions",
     "executions FAILED",
     "unexpected FAILED",
+    "failed by transient errors",
     "false alarms",
     "configs left over",
     "orphans",
@@ -687,14 +792,15 @@ RACE_TITLE = f"smdeploy: races, each run on a fresh emulator (invocation jitter 
 
 def race_rows(runs: list[Run]) -> list[tuple[str, ...]]:
     """Per scenario: runs, final config correct, executions (FAILED: all / beyond the
-    scenario's own fault), false alarms, configs left over beyond retention, orphans,
-    configs and models deleted while an endpoint referenced them.
+    scenario's own fault / by a transient error), false alarms, configs left over beyond
+    retention, orphans, configs and models deleted while an endpoint referenced them.
 
     The expected final state: the last approval's version (approve v1, v2 at once: v2; v2,
     v1: v1; v2 then v1 again: v1), the config of the execution started last, the request
-    re-run after a crash or a Failed endpoint, the deployment after the abandoned one; when
-    v2 is rejected during its own deployment, v1 (or v3, approved after the rejection), with
-    or without a rollback target, rollback on or off; when the first version is rejected while
+    re-run after a Failed endpoint, the request (or approval) whose crash was retried, the
+    deployment after the abandoned one, every endpoint's newest request at scale; when v2 is
+    rejected during its own deployment, v1 (or v3, approved after the rejection), with or
+    without a rollback target, rollback on or off; when the first version is rejected while
     it creates the endpoint, no endpoint, or the rejection FAILED NoRollbackTarget."""
     by_scenario: dict[str, list[Run]] = {}
     for one in runs:
@@ -711,6 +817,7 @@ def race_rows(runs: list[Run]) -> list[tuple[str, ...]]:
                 str(sum(r.executions for r in group)),
                 str(sum(r.failed for r in group)),
                 str(sum(r.unexpected_failed for r in group)),
+                str(sum(r.failed_transient for r in group)),
                 str(sum(r.false_alarms for r in group)),
                 str(sum(left)) if left else "-",
                 str(sum(r.orphans for r in group)),

@@ -18,6 +18,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -25,7 +26,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from deployer.lease import Claim, Decision
-from deployer.payloads import Admitted, Wakeup, execution_output, result_of
+from deployer.payloads import Accepted, Admitted, Wakeup, execution_output, result_of
 from smdeploy.executions import history, output_of, readable_cause
 
 if TYPE_CHECKING:
@@ -173,6 +174,8 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
     if isinstance(source, dict):
         found["EndpointName"] = source.get("EndpointName")
     waiting_for: Claim | None = None
+    waiting_since: datetime | None = None  # when the present wait for the lease began
+    deadline: datetime | None = None  # Validate's: the wait for the lease ends there at the latest
     progress: list[str] = []
     for event in events:
         if "stateEnteredEventDetails" in event:
@@ -181,8 +184,13 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
         result = result_of(stage or "", output_of(event))
         if isinstance(result, Wakeup):  # a park woken: the steps SageMaker reported
             progress = [step.describe() for step in result.Steps]
+        if isinstance(result, Accepted):
+            deadline = result.Deadline
         if isinstance(result, Admitted):
-            waiting_for = result.By if result.Decision is Decision.WAIT else None
+            waiting = result.Decision is Decision.WAIT
+            if waiting and waiting_for is None:
+                waiting_since = event["timestamp"]
+            waiting_for = result.By if waiting else None
         if result is not None:
             data = result.to_json()
             for key in ("EndpointName", "EndpointConfigName", "EndpointStatus", "Trigger", "Skip"):
@@ -217,6 +225,8 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
                 "executionArn": waiting_for.Execution,
                 "EndpointConfigName": waiting_for.EndpointConfigName,
                 "phase": waiting_for.Phase,
+                "since": waiting_since.isoformat() if waiting_since else None,
+                "until": deadline.isoformat() if deadline else None,
             }
             if waiting_for is not None
             else None

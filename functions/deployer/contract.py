@@ -87,7 +87,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "ValidateFunctionArn",
         "deployer.handlers.validate.handler",
         "smdeploy stage 1: turn a request, approval event or S3 manifest into a checked request",
-        environment=(ENV_PROFILES, ENV_NAME_PREFIX, ENV_MODEL_ROLE),
+        # the deadline: Validate fixes each deployment's, from the execution's start
+        environment=(ENV_PROFILES, ENV_NAME_PREFIX, ENV_MODEL_ROLE, ENV_DEADLINE),
     ),
     FunctionSpec(
         "Lease",
@@ -240,5 +241,10 @@ MANAGED_TAG = "smdeploy:endpoint"
 GUARDRAIL_PREFIX = "smdeploy-"
 # The request's own key for the guardrails (beside the SageMaker fields; SageMaker never sees it).
 GUARDRAILS_FIELD = "Guardrails"
+# The request's (or profile's) own key for the deployment's deadline, in seconds from the
+# execution's start (SageMaker never sees it); without it, the function's configured one.
+DEADLINE_FIELD = "DeadlineSeconds"
+DEADLINE_MIN_SECONDS = 600
+DEADLINE_MAX_SECONDS = 86400
 # The state machine's own time limit (TimeoutSeconds): a lease never outlives its holder's.
 EXECUTION_TIMEOUT_SECONDS = 24 * 3600

@@ -13,8 +13,15 @@ from deployer.violations import Violation
 
 
 class DeployerError(Exception):
-    """Base class: anything the deployer reports on purpose. Which of them are transient is
+    """Base class: anything the deployer reports on purpose. How often each is retried is
     said by the state machine's Retry blocks, not here."""
+
+
+class Transient(DeployerError):
+    """An error AWS documents as retryable (throttling, a conditional write that lost a race):
+    the state machine retries it until the deployment's deadline, not a number of times. Met
+    after the deadline, a stage raises :class:`DeploymentTimedOut` instead (see
+    :func:`deployer.timing.give_up`)."""
 
 
 # --- Validate ---------------------------------------------------------------------------
@@ -146,7 +153,7 @@ class EndpointReplacing(DeployerError):
 # --- the lease (the deployer's table) ----------------------------------------------------
 
 
-class LeaseContention(DeployerError):
+class LeaseContention(Transient):
     """Another execution wrote the endpoint's record meanwhile (the conditional write failed),
     or DynamoDB throttled the call: retried by the state machine at once, with jitter."""
 
@@ -159,7 +166,7 @@ class LeaseLost(DeployerError):
 # --- any stage that calls SageMaker ----------------------------------------------------
 
 
-class SageMakerThrottled(DeployerError):
+class SageMakerThrottled(Transient):
     """SageMaker answered ThrottlingException; retried by the state machine."""
 
 
@@ -187,13 +194,15 @@ class EndpointUpdateRollbackFailed(DeployerError):
 
 
 class DeploymentTimedOut(DeployerError):
-    """The endpoint did not reach a final status before the deployment deadline."""
+    """The deployment's deadline passed (counted from the execution's start, the wait for the
+    lease included): the endpoint did not reach a final status, or a transient error (its
+    cause) still stood, or the endpoint's lease was still held by an older deployment."""
 
 
 # --- Guardrails -------------------------------------------------------------------------
 
 
-class GuardrailThrottled(DeployerError):
+class GuardrailThrottled(Transient):
     """Application Auto Scaling, CloudWatch or InvokeEndpoint throttled a guardrail's call;
     retried by the state machine."""
 

@@ -104,8 +104,11 @@ def count_errors(handler: F) -> F:
 def stage_handler(handler: F) -> F:
     """What every stage's handler wears: the execution name as the logs' correlation id (state
     cleared per invocation), an X-Ray segment, metrics flushed with the cold start, and the
-    deployer's errors counted by type."""
-    counted = count_errors(handler)
+    deployer's errors counted by type, a transient error after the deadline turned into the
+    deadline's (:func:`deployer.timing.bounded_by_deadline`)."""
+    from deployer.timing import bounded_by_deadline
+
+    counted = count_errors(bounded_by_deadline(handler))
     measured = metrics.log_metrics(capture_cold_start_metric=True)(counted)
     traced = tracer.capture_lambda_handler(measured)
     logged = logger.inject_lambda_context(

@@ -118,6 +118,9 @@ class Step(Payload):
 
 class StageEvent(Payload):
     Execution: str  # $$.Execution.Name
+    # the deployment's deadline (Validate's): a stage that retries transient errors meets one
+    # after it as the deadline's error (deployer.timing.bounded_by_deadline)
+    Deadline: datetime | None = None
 
 
 # --- Validate -----------------------------------------------------------------------------
@@ -139,6 +142,9 @@ class Accepted(Payload):
     Intent: lease.Intent  # the package it deploys; a rejection's: the package rejected
     # the request configures guardrails (its Guardrails key): the endpoint's record remembers it
     Guarded: bool = False
+    # when the deployment runs out of time: its execution's start + its deadline (the
+    # request's DeadlineSeconds, or the configured one, or longer for a long update policy)
+    Deadline: datetime
 
 
 class Skipped(Payload):
@@ -370,7 +376,7 @@ class ParkEvent(StageEvent):
 
     TaskToken: str  # $$.Task.Token
     Deployment: DeploymentRef
-    StartedAt: datetime  # when the deadline started
+    StartedAt: datetime  # when the deadline started: the execution's start
     EnteredTime: datetime  # when the park state was entered: "now"
 
 
@@ -426,7 +432,7 @@ class Assessment(Payload):
 class DescribeEvent(StageEvent):
     Deployment: DeploymentRef
     Claim: Claim  # from the Lease function's Admit
-    StartedAt: datetime  # when the deadline started: the StartDeadline state, after Deploy
+    StartedAt: datetime  # when the deadline started: the execution's start (StartDeadline)
     EnteredTime: datetime  # when this Describe state was entered
     Woken: Wakeup | Caught | None = None  # what woke the deployment (None: look now)
 
@@ -489,6 +495,7 @@ def execution_output(data: dict[str, Any]) -> ExecutionOutput:
 
 
 _Trigger = Trigger  # a field of ExecutionState has the type's name
+_Clock = Deadline  # and another has this one's
 
 
 class ExecutionState(Payload):
@@ -503,6 +510,7 @@ class ExecutionState(Payload):
     Trigger: _Trigger | None = None
     Intent: lease.Intent | None = None
     Guarded: bool | None = None
+    Deadline: datetime | None = None
     Skip: str | None = None
     # the stages' results, at their ResultPath
     Lease: Admitted | None = None
@@ -510,7 +518,7 @@ class ExecutionState(Payload):
     Config: ConfigureResult | None = None
     Guardrails: Prepared | None = None
     Deployment: DeployResult | None = None
-    Clock: Deadline | None = None
+    Clock: _Clock | None = None
     Endpoint: Described | None = None
     SmokeTest: SmokeTested | None = None
     Restore: RestoreProgress | None = None

@@ -32,8 +32,13 @@ DERIVED_HASH_LENGTH = 10
 
 def known_fields() -> tuple[str, ...]:
     """Every top-level field a request may carry, in the model's order, then ``Models`` and
-    the smdeploy key ``Guardrails``."""
-    return (*shapes.request_members(), shapes.MODELS_FIELD, shapes.GUARDRAILS_FIELD)
+    the smdeploy keys ``Guardrails`` and ``DeadlineSeconds``."""
+    return (
+        *shapes.request_members(),
+        shapes.MODELS_FIELD,
+        shapes.GUARDRAILS_FIELD,
+        shapes.DEADLINE_FIELD,
+    )
 
 
 class DeploymentRequest(Model):
@@ -45,6 +50,12 @@ class DeploymentRequest(Model):
     endpoint_config_name: str
     config_name_derived: bool
     fields: dict[str, Any] = Field(repr=False)
+
+    @property
+    def deadline_seconds(self) -> int | None:
+        """The request's own deadline (``DeadlineSeconds``), if it sets one."""
+        value = self.fields.get(contract.DEADLINE_FIELD)
+        return value if isinstance(value, int) else None
 
     @property
     def models(self) -> list[dict[str, Any]]:
@@ -277,6 +288,7 @@ def _order(path: str) -> _Key:
                 *(n for n in top if n != "EndpointName"),
                 shapes.MODELS_FIELD,
                 shapes.GUARDRAILS_FIELD,
+                shapes.DEADLINE_FIELD,
             ]
             key.append((1, known.index(name), name) if name in known else (0, 0, name))
             if name == shapes.GUARDRAILS_FIELD:

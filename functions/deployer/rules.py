@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 
 from deployer import contract, shapes
-from deployer.violations import Violation, join, plural, render
+from deployer.violations import Violation, described, join, plural, render
 
 Rule = Callable[[dict[str, Any]], Iterator[Violation]]
 VARIANT_FIELDS = ("ProductionVariants", "ShadowProductionVariants")
@@ -760,6 +760,22 @@ def _model_containers(path: str, model: dict[str, Any]) -> Iterator[Violation]:
         yield Violation(join(path, "Containers"), "container-hostname", message)
 
 
+# --- the deployer's own fields --------------------------------------------------------------
+
+
+def deadline(raw: dict[str, Any]) -> Iterator[Violation]:
+    """``DeadlineSeconds``: how long the whole deployment may take from its execution's start
+    (the wait for the endpoint's lease included), a whole number of seconds within the state
+    machine's own time limit."""
+    if contract.DEADLINE_FIELD not in raw:
+        return
+    value = raw[contract.DEADLINE_FIELD]
+    low, high = contract.DEADLINE_MIN_SECONDS, contract.DEADLINE_MAX_SECONDS
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        message = f"must be a whole number of seconds from {low} to {high}, got {described(value)}"
+        yield Violation(contract.DEADLINE_FIELD, "deadline", message, value)
+
+
 RULES: tuple[Rule, ...] = (
     variant_models,
     unique_variant_names,
@@ -775,6 +791,7 @@ RULES: tuple[Rule, ...] = (
     tags,
     deployment_config,
     models,
+    deadline,
 )
 
 

@@ -134,6 +134,7 @@ REQUEST_REQUIRED = ("EndpointName", "ProductionVariants")
 MODELS_FIELD = "Models"
 # The smdeploy key beside the SageMaker fields (checked by deployer.guardrails)
 GUARDRAILS_FIELD = contract.GUARDRAILS_FIELD
+DEADLINE_FIELD = contract.DEADLINE_FIELD
 
 # How SageMaker (a Java service) holds numbers: "integer" is 32-bit, "long" 64-bit.
 FLOAT32_MAX = 3.4028234663852886e38
@@ -185,7 +186,7 @@ def model_violations(raw: Mapping[str, Any]) -> list[Violation]:
     union of CreateEndpointConfig, CreateEndpoint and UpdateEndpoint, with ``Models`` as a
     list of CreateModel requests."""
     members = request_members()
-    found = unknown_fields("", raw, [*members, MODELS_FIELD, GUARDRAILS_FIELD])
+    found = unknown_fields("", raw, [*members, MODELS_FIELD, GUARDRAILS_FIELD, DEADLINE_FIELD])
     found += [
         Violation(name, "required", "required field is missing")
         for name in REQUEST_REQUIRED

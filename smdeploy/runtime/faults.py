@@ -30,7 +30,15 @@ COUNTED_OPERATIONS = (
     "ListTags",
 )
 # The operations after which ``crash_after`` kills the Lambda invocation that called them.
-CRASH_OPERATIONS = ("CreateModel", "CreateEndpointConfig", "CreateEndpoint", "UpdateEndpoint")
+# DescribeEndpointConfig is the Deploy stage's first call, on every attempt: a crash after it
+# with no ``times`` kills every attempt (a function that always crashes).
+CRASH_OPERATIONS = (
+    "CreateModel",
+    "CreateEndpointConfig",
+    "DescribeEndpointConfig",
+    "CreateEndpoint",
+    "UpdateEndpoint",
+)
 
 
 class FaultsInvalid(ValueError):
@@ -57,6 +65,9 @@ class Faults:
     rollback_update: str | None = None
     # operation name -> how many of its first calls answer ThrottlingException
     throttle: dict[str, int] = field(default_factory=dict)
+    # throttle's counts kept per resource the call names (each endpoint's, config's, model's
+    # first N calls of the operation), instead of per account
+    throttle_each_resource: bool = False
     # every Model Package State Change event is put on the bus twice (SageMaker may do so)
     duplicate_package_events: bool = False
     # the Lambda invocation that calls this operation dies once it has been performed

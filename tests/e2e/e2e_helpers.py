@@ -84,3 +84,36 @@ def undeclared_shapes(history: list[dict[str, Any]]) -> list[str]:
             if result_of(name, output) is None or not set(output) <= set(model.model_fields):
                 problems.append(f"{name} handed on {output}, not a {model.__name__}")
     return problems
+
+
+def lease_record(account: Any, endpoint: str = "churn-predictor") -> dict[str, Any]:
+    """The endpoint's record in the deployer's table (its lease's holder, intents...)."""
+    from smdeploy.runtime.install import TABLE_NAME
+
+    item = account.client("dynamodb").get_item(
+        TableName=TABLE_NAME, Key={"Endpoint": {"S": endpoint.lower()}}, ConsistentRead=True
+    )["Item"]
+    return dict(json.loads(item["Record"]["S"]))
+
+
+def outcome_queue(account: Any) -> str:
+    """An SQS queue that receives every outcome the deployer publishes on the default bus."""
+    sqs, events = account.client("sqs"), account.client("events")
+    url: str = sqs.create_queue(QueueName="outcomes")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    events.put_rule(Name="outcomes", EventPattern=json.dumps({"source": ["smdeploy"]}))
+    events.put_targets(
+        Rule="outcomes", Targets=[{"Id": "q", "Arn": queue["Attributes"]["QueueArn"]}]
+    )
+    return url
+
+
+def received(account: Any, url: str) -> list[dict[str, Any]]:
+    """Every outcome event the queue of :func:`outcome_queue` holds (taken off it)."""
+    sqs = account.client("sqs")
+    found: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        found += [json.loads(m["Body"]) for m in batch]
+        for m in batch:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return found

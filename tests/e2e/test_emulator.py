@@ -417,15 +417,17 @@ def test_invalid_profiles_are_refused_before_serving(tmp_path):
     assert "churn-predictor.ProductionVariants" in run.stderr
 
 
-def test_a_crash_injected_once_fails_the_first_start_and_the_same_command_succeeds(tmp_path):
+def test_a_crash_on_every_attempt_fails_the_first_start_and_the_same_command_succeeds(tmp_path):
+    # Deploy crashes after its first call on its first attempt and on each of the state
+    # machine's 5 retries: the first execution fails; the fault is then spent
     running = launch(
         tmp_path,
         "--profiles",
         "examples/profiles.json",
         "--crash-after",
-        "CreateModel",
+        "DescribeEndpointConfig",
         "--fault-times",
-        "1",
+        "6",
     )
     args = (
         "start",
@@ -453,8 +455,9 @@ def test_a_crash_injected_once_fails_the_first_start_and_the_same_command_succee
 
     assert first.returncode == 1
     assert "Runtime.ExitError" in first.stderr
-    # behind the server too, the invocation died right after CreateModel: no config was made
-    assert after_crash == (["churn-xgboost-v1"], [])
+    # behind the server too, each Deploy died right after its first call: nothing deployed
+    models, configs = after_crash
+    assert (models, len(configs)) == (["churn-xgboost-v1"], 1)
     assert second.returncode == 0, second.stderr
     assert "ended FAILED: started attempt 2" in second.stderr
     assert second.stdout.strip() == first.stdout.strip() + "-2"

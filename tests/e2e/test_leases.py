@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -235,7 +236,8 @@ def test_what_the_deployer_creates_carries_its_mark(account):
 
 
 def test_status_says_which_deployment_a_waiting_one_waits_for(make_account):
-    account = make_account(creation_seconds=1800)
+    # the second's deadline covers its wait for the first (1800 s) and its own update
+    account = make_account(creation_seconds=1800, deadline_seconds=7200)
     with account.emulator.scheduler.held():  # the first stays parked while we look
         first = start(account, sized(1))
         wait_until_entered(account, first, "ParkUntilSettled")
@@ -246,11 +248,18 @@ def test_status_says_which_deployment_a_waiting_one_waits_for(make_account):
         holding = remote.report(account.stepfunctions, first)["EndpointConfigName"]
 
     assert found["status"] == "RUNNING"
-    assert found["WaitingFor"] == {
+    waiting = found["WaitingFor"]
+    assert {k: waiting[k] for k in ("executionArn", "EndpointConfigName", "phase")} == {
         "executionArn": first,
         "EndpointConfigName": holding,
         "phase": "DEPLOYING",
     }
+    # since when it waits (its first look at the lease), and until when it may: its deadline,
+    # counted from its execution's start (the configured 7200 s)
+    started = datetime.fromisoformat(found["startDate"])
+    since, until = (datetime.fromisoformat(waiting[k]) for k in ("since", "until"))
+    assert started <= since < until
+    assert until == started + timedelta(seconds=7200)
     assert holding.startswith(f"{ENDPOINT}-")
     lines = [
         p.detail
@@ -258,6 +267,37 @@ def test_status_says_which_deployment_a_waiting_one_waits_for(make_account):
         if (p := progress_of(e, "Admit", 0)) is not None
     ]
     assert any(line.startswith(f"waiting for {first.rsplit(':', 1)[-1]}") for line in lines)
+    assert any(f"waiting at most until {waiting['until']}" in line for line in lines)
     for arn in (first, second):
         assert account.follow(arn).status == "SUCCEEDED"
     assert remote.report(account.stepfunctions, second)["WaitingFor"] is None
+
+
+def test_the_wait_for_the_lease_counts_against_the_deadline(make_account):
+    account = make_account(creation_seconds=1800)
+    patient = sized(2)
+    patient["DeadlineSeconds"] = 600  # its own: it may not wait out the first's 1800 s
+    with account.emulator.scheduler.held():
+        first = start(account, sized(1))
+        wait_until_entered(account, first, "ParkUntilSettled")
+        second = start(account, patient)
+        wait_until_entered(account, second, "WaitForLease")
+    waited = account.follow(second)
+    held = account.follow(first)
+
+    assert waited.status == "FAILED"
+    assert waited.error == "DeploymentTimedOut"
+    assert waited.cause is not None
+    assert f"while waiting for {first.rsplit(':', 1)[-1]}" in waited.cause
+    described = account.stepfunctions.describe_execution(executionArn=second)
+    took = (described["stopDate"] - described["startDate"]).total_seconds()
+    assert 600 <= took < 700  # it gave up at its deadline, with 1,200 s of the first to go
+    assert states_entered(waited.history)[-3:] == [
+        "ReleaseAfterFailure",
+        "NotifyFailed",
+        "DeploymentFailed",
+    ]
+    # the first was left alone, and deployed; the second left no claim behind
+    assert held.status == "SUCCEEDED", held.cause
+    assert serving_count(account) == 1
+    assert record(account)["Holder"] is None and record(account)["Intents"] == []

@@ -4,7 +4,8 @@ random invocation delays (bench/races.py runs them; ``make bench`` prints the ta
 The target of issue 9 for every run: the endpoint serves the newest intent, no execution
 FAILED beyond the scenario's own injected fault, no false alarm, no config left beyond the
 retention, no orphaned model, and (issue 18) no config or model deleted while an endpoint
-references it.
+references it; a crash is retried (no re-run needed, an approval's included), and throttling at
+scale fails no deployment.
 """
 
 from __future__ import annotations
@@ -46,3 +47,15 @@ def test_every_run_ends_on_the_newest_intent_with_no_false_failure(scenario, see
     assert run.orphans == 0, run
     assert run.deleted_referenced == 0, run
     assert run.failed == scenario.expected_failed, run.errors
+
+
+def test_throttling_at_scale_fails_no_deployment_and_every_endpoint_ends_on_its_newest():
+    # 10 endpoints x 10 deployments started at once, the first 8 calls of every SageMaker
+    # operation throttled; bench/races.py repeats it for more seeds
+    run = races.run(races.THROTTLED_AT_SCALE, seed=1)
+
+    assert run.executions == races.SCALE_ENDPOINTS * races.SCALE_DEPLOYMENTS
+    assert run.correct, run
+    assert run.failed == 0, run.errors
+    assert run.failed_transient == 0
+    assert run.orphans == 0, run

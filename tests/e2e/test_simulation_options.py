@@ -15,7 +15,16 @@ import time
 from pathlib import Path
 
 import pytest
-from e2e_helpers import EXAMPLES, failures, variant
+from e2e_helpers import (
+    EXAMPLES,
+    failures,
+    lease_record,
+    load_example,
+    outcome_queue,
+    received,
+    states_entered,
+    variant,
+)
 
 from bench.races import endpoint_created
 from smdeploy.runtime.local import ACCOUNT, REGION
@@ -38,56 +47,78 @@ def account_state(account) -> dict[str, object]:
     sm = account.sagemaker
     endpoints = sm.list_endpoints()["Endpoints"]
     return {
-        "models": [m["ModelName"] for m in sm.list_models()["Models"]],
+        "models": sorted(m["ModelName"] for m in sm.list_models()["Models"]),
         "configs": len(sm.list_endpoint_configs()["EndpointConfigs"]),
         "endpoint": [e["EndpointStatus"] for e in endpoints],
     }
 
 
+# The crash retrier of every Task (statemachine/deployer.asl.json): one first attempt, then
+# this many retries.
+CRASH_RETRIES = 5
+
+
 @pytest.mark.parametrize(
-    ("operation", "after_crash"),
+    ("operation", "update"),
     [
-        ("CreateModel", {"models": ["churn-xgboost-v1"], "configs": 0, "endpoint": []}),
-        ("CreateEndpointConfig", {"models": ["churn-xgboost-v1"], "configs": 1, "endpoint": []}),
-        (
-            "CreateEndpoint",
-            {"models": ["churn-xgboost-v1"], "configs": 1, "endpoint": ["Creating"]},
-        ),
-        (
-            "UpdateEndpoint",
-            {
-                "models": ["churn-xgboost-v1", "churn-xgboost-v2"],
-                "configs": 2,
-                "endpoint": ["Updating"],
-            },
-        ),
+        ("CreateModel", False),
+        ("CreateEndpointConfig", False),
+        ("CreateEndpoint", False),
+        ("UpdateEndpoint", True),
     ],
 )
-def test_a_crash_after_each_call_fails_as_lambda_reports_it_and_the_rerun_succeeds(
-    make_account, request_v1, request_v2, operation, after_crash
+def test_a_crash_after_each_call_is_retried_by_the_state_machine_and_converges(
+    make_account, request_v1, request_v2, operation, update
 ):
     account = make_account(crash_after=operation, times=1)
-    request = request_v1
-    if operation == "UpdateEndpoint":
+    requests = [request_v1, request_v2] if update else [request_v1]
+    if update:
         assert account.deploy(request_v1).status == "SUCCEEDED"
-        request = request_v2
 
-    crashed = account.deploy(request)
-    state = account_state(account)
-    again = account.deploy(request)
+    outcome = account.deploy(requests[-1])
 
-    assert crashed.status == "FAILED"
-    assert crashed.error == "Runtime.ExitError"
-    assert "Error: Runtime exited with error: signal: killed" in (crashed.cause or "")
-    assert failures(crashed.history) == ["Runtime.ExitError"]  # not retried: it is no throttle
-    # the operation was performed, and nothing after it: the invocation died there
-    assert state == after_crash
-    assert again.status == "SUCCEEDED", again.cause
-    endpoint = account.sagemaker.describe_endpoint(EndpointName="churn-predictor")
-    assert endpoint["EndpointConfigName"] == again.EndpointConfigName
+    # Lambda reported the crash (Runtime.ExitError); the ASL retried the task, which skipped
+    # what the crashed invocation had done (every side effect is named from content)
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert failures(outcome.history) == ["Runtime.ExitError"]
+    assert account.emulator.budget.injected == {"crash_after": 1}
     assert any(
         "Runtime.ExitError (emulated: --crash-after" in line for line in account.emulator.logs
     )
+    endpoint = account.sagemaker.describe_endpoint(EndpointName="churn-predictor")
+    assert endpoint["EndpointStatus"] == "InService"
+    assert endpoint["EndpointConfigName"] == outcome.EndpointConfigName
+    # nothing orphaned: one model per request, one config per request
+    assert account_state(account) == {
+        "models": sorted(r["Models"][0]["ModelName"] for r in requests),
+        "configs": len(requests),
+        "endpoint": ["InService"],
+    }
+
+
+def test_a_crash_every_time_ends_failed_with_its_cause_released_and_published(
+    make_account, request_v1
+):
+    # Deploy's first call, on every attempt: the function crashes every time, not once
+    account = make_account(crash_after="DescribeEndpointConfig")
+    queue = outcome_queue(account)
+
+    outcome = account.deploy(request_v1)
+
+    assert outcome.status == "FAILED"
+    assert outcome.error == "Runtime.ExitError"
+    assert "Error: Runtime exited with error: signal: killed" in (outcome.cause or "")
+    assert failures(outcome.history) == ["Runtime.ExitError"] * (1 + CRASH_RETRIES)
+    assert states_entered(outcome.history)[-3:] == [
+        "ReleaseAfterFailure",
+        "NotifyFailed",
+        "DeploymentFailed",
+    ]
+    assert lease_record(account)["Holder"] is None  # released: the next one may deploy
+    [published] = received(account, queue)
+    assert published["detail-type"] == "Endpoint Deployment Failed"
+    assert published["detail"]["Error"] == "Runtime.ExitError"
+    assert account.sagemaker.list_endpoints()["Endpoints"] == []
 
 
 def test_a_crash_strikes_only_the_functions_calls(make_account, request_v1):
@@ -100,7 +131,8 @@ def test_a_crash_strikes_only_the_functions_calls(make_account, request_v1):
 
     outcome = account.deploy(request_v1)
 
-    assert outcome.error == "Runtime.ExitError"
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert failures(outcome.history) == ["Runtime.ExitError"]
     assert account.emulator.budget.injected == {"crash_after": 1}
 
 
@@ -159,16 +191,72 @@ def test_throttling_a_create_model_is_retried_by_the_state_machine(make_account,
 # --- the options on the command line --------------------------------------------------------
 
 
-def test_local_crash_once_then_the_same_request_succeeds():
+def test_local_crash_once_is_retried_and_succeeds():
     run = smdeploy(
-        "local", V1, V1, "--json", "--crash-after", "CreateEndpointConfig", "--fault-times", "1"
+        "local", V1, "--json", "--crash-after", "CreateEndpointConfig", "--fault-times", "1"
     )
 
-    assert run.returncode == 1
-    first, second = json.loads(run.stdout)
-    assert (first["status"], first["error"]) == ("FAILED", "Runtime.ExitError")
-    assert (second["status"], second["error"]) == ("SUCCEEDED", None)
-    assert second["EndpointStatus"] == "InService"
+    assert run.returncode == 0, run.stderr
+    [first] = json.loads(run.stdout)
+    assert (first["status"], first["error"]) == ("SUCCEEDED", None)
+    assert first["EndpointStatus"] == "InService"
+
+
+@pytest.mark.filterwarnings("ignore:Exception\\(ThrottlingError\\):UserWarning")
+def test_throttling_of_one_stage_beyond_the_old_shared_attempts_still_succeeds(
+    make_account, request_v1
+):
+    # Configure meets 4 + 5 = 9 throttled calls: more than the 8 retries its state once had
+    # for all its calls together; throttling now has the deadline, not a number of attempts
+    account = make_account(throttle={"CreateModel": 4, "CreateEndpointConfig": 5})
+
+    outcome = account.deploy(request_v1)
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert failures(outcome.history) == ["SageMakerThrottled"] * 9
+    calls = account.emulator.store(ACCOUNT, REGION).calls
+    assert (calls["CreateModel"], calls["CreateEndpointConfig"]) == (5, 6)
+    endpoint = account.sagemaker.describe_endpoint(EndpointName="churn-predictor")
+    assert endpoint["EndpointConfigName"] == outcome.EndpointConfigName
+
+
+def test_local_throttled_beyond_the_old_attempts_succeeds():
+    run = smdeploy(
+        "local", V1, "--json", "--throttle", "CreateModel=4", "--throttle", "CreateEndpointConfig=5"
+    )
+
+    assert run.returncode == 0, run.stderr
+    [first] = json.loads(run.stdout)
+    assert (first["status"], first["error"]) == ("SUCCEEDED", None)
+    assert first["EndpointStatus"] == "InService"
+
+
+def test_a_crashed_approval_converges_with_no_operator(make_account):
+    account = make_account(
+        crash_after="CreateModel", times=1, profiles=load_example("profiles.json")
+    )
+    sm = account.sagemaker
+    arn = sm.create_model_package(
+        ModelPackageGroupName="churn-predictor",
+        InferenceSpecification=load_example("inference-specification.json"),
+        ModelApprovalStatus="PendingManualApproval",
+    )["ModelPackageArn"]
+
+    [outcome] = account.triggered(
+        lambda: sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    )
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert failures(outcome.history) == ["Runtime.ExitError"]  # the crash, retried
+    assert account.emulator.budget.injected == {"crash_after": 1}
+    # the endpoint serves the approved version, and no model is orphaned
+    endpoint = sm.describe_endpoint(EndpointName="churn-predictor")
+    assert endpoint["EndpointStatus"] == "InService"
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    served = {v["ModelName"] for v in config["ProductionVariants"]}
+    assert {m["ModelName"] for m in sm.list_models()["Models"]} == served
+    for name in served:
+        assert sm.describe_model(ModelName=name)["Containers"][0]["ModelPackageName"] == arn
 
 
 def test_local_rollback_once_then_the_same_update_succeeds():

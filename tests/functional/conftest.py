@@ -142,8 +142,12 @@ class Aws:
         ).get("Item")
         return json.loads(item["Record"]["S"]) if item else {}
 
-    def configure(self, request: dict[str, Any], execution: str = "exec-1") -> dict[str, Any]:
-        event = payloads.ConfigureEvent(Execution=execution, Request=request)
+    def configure(
+        self, request: dict[str, Any], execution: str = "exec-1", deadline: str | None = None
+    ) -> dict[str, Any]:
+        event = payloads.ConfigureEvent.model_validate(
+            {"Execution": execution, "Request": request, "Deadline": deadline}
+        )
         return declared("Configure", configure.handler(event.to_json(), context_for("configure")))
 
     def restore(

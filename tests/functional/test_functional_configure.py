@@ -6,12 +6,15 @@ import pytest
 from botocore.exceptions import ClientError
 
 from deployer.errors import (
+    DeploymentTimedOut,
     EndpointConfigConflict,
     ModelConflict,
     ModelNotFound,
     NoRollbackTarget,
+    SageMakerThrottled,
 )
 from deployer.request import parse_request
+from smdeploy.runtime.emulator import Faults
 
 
 def _registered_model_package(aws) -> str:
@@ -251,3 +254,23 @@ def test_restore_turns_the_config_served_before_into_the_request_that_puts_it_ba
 def test_restore_of_a_config_that_is_gone_fails_no_rollback_target(aws, make_request):
     with pytest.raises(NoRollbackTarget, match=r"churn-gone: the config endpoint .* no longer"):
         aws.restore(make_request(), "churn-gone")
+
+
+@pytest.mark.filterwarnings("ignore:Exception\\(ThrottlingError\\):UserWarning")
+@pytest.mark.parametrize(
+    ("deadline", "raised"),
+    [
+        ("2999-01-01T00:00:00Z", SageMakerThrottled),  # before it: the state machine retries
+        ("2000-01-01T00:00:00Z", DeploymentTimedOut),  # after it: the deadline's error
+    ],
+)
+def test_throttling_after_the_deadline_is_the_deadlines_error(
+    start_aws, make_request, deadline, raised
+):
+    aws = start_aws(Faults(throttle={"CreateModel": 1}))
+    with pytest.raises(raised) as caught:
+        aws.configure(make_request(), deadline=deadline)
+
+    if raised is DeploymentTimedOut:
+        assert "SageMakerThrottled: CreateModel: SageMaker throttled the call" in str(caught.value)
+    assert aws.sagemaker.list_models()["Models"] == []  # the throttled call made nothing

@@ -241,6 +241,28 @@ def test_throttling_reaches_the_operations_the_emulator_counts(start_aws, operat
         assert [m["ModelName"] for m in sm.list_models()["Models"]] == ["churn-xgboost-v1"]
 
 
+@pytest.mark.filterwarnings("ignore:Exception\\(ThrottlingError\\):UserWarning")
+@pytest.mark.parametrize(("each_resource", "second_throttled"), [(False, False), (True, True)])
+def test_throttle_counts_are_kept_per_account_or_per_resource(
+    start_aws, each_resource, second_throttled
+):
+    aws = start_aws(Faults(throttle={"DescribeEndpoint": 1}, throttle_each_resource=each_resource))
+    sm = aws.sagemaker
+
+    def code(name: str) -> str:
+        try:
+            sm.describe_endpoint(EndpointName=name)
+        except ClientError as error:
+            return str(error.response["Error"]["Code"])
+        return ""
+
+    # the first call on "first" is throttled either way; the first on "second" only when the
+    # counts are kept per resource (both endpoints are missing: ValidationException after it)
+    assert code("first") == "ThrottlingException"
+    assert code("second") == ("ThrottlingException" if second_throttled else "ValidationException")
+    assert code("first") == "ValidationException"
+
+
 def test_a_deleted_endpoint_is_deleting_and_keeps_its_name_until_it_is_gone(aws, sm):
     sm.create_endpoint_config(EndpointConfigName="churn-v1", ProductionVariants=[VARIANT])
     sm.create_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v1")

@@ -23,7 +23,8 @@ def test_valid_request_returns_the_request_and_a_derived_config_name(aws, make_r
     result = aws.validate(request, execution="exec-42")
 
     assert set(result) == {
-        *("Request", "EndpointName", "EndpointConfigName", "Order", "Trigger", "Intent", "Guarded")
+        *("Request", "EndpointName", "EndpointConfigName", "Order", "Trigger", "Intent", "Guarded"),
+        "Deadline",
     }
     assert result["Guarded"] is False  # no Guardrails key: no guardrail step to run
     assert result["Trigger"] == {"Source": "direct"}
@@ -34,6 +35,8 @@ def test_valid_request_returns_the_request_and_a_derived_config_name(aws, make_r
         "Serving": False,
         "RollBack": True,
     }
+    # the deadline counts from the execution's start: the configured 3600 s by default
+    assert result["Deadline"] == "2026-01-01T01:00:00Z"
     # a direct request is ordered by its execution's start time, its name breaking ties
     assert result["Order"] == {"At": "2026-01-01T00:00:00Z", "Version": 0, "Tiebreak": "exec-42"}
     assert result["Request"] == request
@@ -42,6 +45,45 @@ def test_valid_request_returns_the_request_and_a_derived_config_name(aws, make_r
     # Validation talks to no AWS service: nothing exists afterwards.
     assert aws.sagemaker.list_models()["Models"] == []
     assert aws.sagemaker.list_endpoints()["Endpoints"] == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "deadline"),
+    [
+        ({"DeadlineSeconds": 900}, "2026-01-01T00:15:00Z"),  # the request's own
+        # a blue/green policy that may run 2 hours lengthens it (+600 s for its rollback)
+        (
+            {
+                "DeploymentConfig": {
+                    "BlueGreenUpdatePolicy": {
+                        "TrafficRoutingConfiguration": {
+                            "Type": "ALL_AT_ONCE",
+                            "WaitIntervalInSeconds": 0,
+                        },
+                        "MaximumExecutionTimeoutInSeconds": 7200,
+                    }
+                }
+            },
+            "2026-01-01T02:10:00Z",
+        ),
+    ],
+)
+def test_the_deadline_is_the_requests_own_or_the_policys(aws, make_request, fields, deadline):
+    result = aws.validate(make_request(**fields))
+
+    assert result["Deadline"] == deadline
+
+
+def test_a_bad_deadline_is_refused_naming_the_field_the_rule_and_the_value(aws, make_request):
+    with pytest.raises(RequestInvalid) as raised:
+        aws.validate(make_request(DeadlineSeconds=59))
+
+    [violation] = raised.value.violations
+    assert (violation.path, violation.rule) == ("DeadlineSeconds", "deadline")
+    assert str(violation) == (
+        "DeadlineSeconds: must be a whole number of seconds from 600 to 86400, got a number 59"
+    )
+    assert aws.sagemaker.list_models()["Models"] == []
 
 
 def test_derived_config_name_follows_the_config_content_only(aws, make_request):

@@ -100,7 +100,12 @@ def test_every_function_names_its_service_and_metrics_namespace_and_reads_only_i
     assert env["POWERTOOLS_SERVICE_NAME"] == "smdeploy"
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "smdeploy"
     own = {
-        "Validate": {contract.ENV_PROFILES, contract.ENV_NAME_PREFIX, contract.ENV_MODEL_ROLE},
+        "Validate": {
+            contract.ENV_PROFILES,
+            contract.ENV_NAME_PREFIX,
+            contract.ENV_MODEL_ROLE,
+            contract.ENV_DEADLINE,
+        },
         "Lease": {contract.ENV_TABLE},
         # Deploy says how long the first park may last: never past the deadline
         "Deploy": {contract.ENV_TABLE, contract.ENV_DEADLINE, contract.ENV_PARK_SECONDS},

@@ -61,7 +61,7 @@ RETRIED_OWN_NAMES = sorted(
         (task, name)
         for task, _, retrier in RETRIERS
         for name in retrier["ErrorEquals"]
-        if not name.startswith(("Lambda.", "States."))
+        if not name.startswith(("Lambda.", "States.", "Runtime.", "Sandbox."))
     }
 )
 
@@ -407,8 +407,9 @@ def test_retrier_is_well_formed(task, index, retrier):
     assert "States.ALL" not in retrier["ErrorEquals"]
     assert retrier["ErrorEquals"], "ErrorEquals must not be empty"
     assert isinstance(retrier.get("MaxAttempts", 3), int)
-    # EndpointBusy is retried for as long as an update policy may run (8 hours and more)
-    assert 0 <= retrier.get("MaxAttempts", 3) <= 1000
+    # EndpointBusy is retried for as long as an update policy may run (8 hours and more), the
+    # transient errors until the deadline (at most the execution's 24 hours)
+    assert 0 <= retrier.get("MaxAttempts", 3) <= 3000
     assert retrier.get("BackoffRate", 2.0) >= 1
     assert retrier.get("JitterStrategy", "NONE") in ("FULL", "NONE")
 
@@ -501,3 +502,74 @@ def test_the_parks_hand_their_token_to_the_wait_function_and_time_out_into_a_des
         assert STATES["DescribeEndpoint"]["Parameters"]["Woken.$"] == state["ResultPath"]
     assert STATES["AlreadyDeployed?"]["Default"] == "ParkUntilSettled"
     assert STATES["EndpointReady?"]["Default"] == "ParkAgain"
+
+
+# What Lambda reports when the function's runtime dies: a crash or a kill (Runtime.ExitError),
+# out of memory (Runtime.OutOfMemory), its timeout (Sandbox.Timedout), or an unhandled runtime
+# failure as Step Functions names it (Lambda.Unknown); the Task's own TimeoutSeconds is
+# States.Timeout. https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+# https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
+# https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html
+CRASHES = {"Runtime.ExitError", "Runtime.OutOfMemory", "Sandbox.Timedout", "Lambda.Unknown"}
+# The stages that retry transient errors until the deployment's deadline (the clean-up after a
+# failure, the releases and the notifications keep a bounded number of attempts: they run
+# after the deadline too).
+BOUNDED_BY_DEADLINE = [
+    "Validate",  # its deadline: the configured one from the execution's start
+    "Admit",
+    "CheckRestore",
+    "Configure",
+    "Deploy",
+    "DescribeEndpoint",
+    "ParkAgain",
+    "ParkUntilSettled",
+    "PrepareGuardrails",
+    "ScaleVariants",
+    "SmokeTest",
+]
+TRANSIENT_OWN = {
+    name
+    for name, cls in inspect.getmembers(errors, inspect.isclass)
+    if issubclass(cls, errors.Transient) and cls is not errors.Transient
+}
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_every_task_retries_a_crashed_runtime_with_bounded_jittered_backoff(task):
+    [retrier] = [r for r in STATES[task]["Retry"] if set(r["ErrorEquals"]) >= CRASHES]
+
+    assert 2 <= retrier["MaxAttempts"] <= 10  # a crash every time still ends, and is reported
+    assert retrier["BackoffRate"] > 1
+    assert retrier["JitterStrategy"] == "FULL"
+    # a park's timeout is its wake, never a crash; another task's timeout is retried
+    assert ("States.Timeout" in retrier["ErrorEquals"]) is (task not in PARKS)
+
+
+def test_the_transient_errors_are_the_throttling_and_lease_races():
+    assert {"SageMakerThrottled", "GuardrailThrottled", "LeaseContention"} == TRANSIENT_OWN
+
+
+@pytest.mark.parametrize("task", BOUNDED_BY_DEADLINE)
+def test_transient_errors_are_retried_until_the_deadline_not_a_number_of_times(task):
+    state = STATES[task]
+    retriers = [r for r in state["Retry"] if set(r["ErrorEquals"]) & TRANSIENT_OWN]
+    params = state["Parameters"].get("Payload", state["Parameters"])
+
+    assert retriers, f"{task} retries no transient error"
+    for retrier in retriers:
+        assert set(retrier["ErrorEquals"]) <= TRANSIENT_OWN
+        assert retrier["JitterStrategy"] == "FULL"
+        assert retrier["MaxDelaySeconds"] <= 60  # capped: no retry waits long past a recovery
+        # full jitter waits half the cap on average: the attempts outlast the longest deadline
+        assert retrier["MaxAttempts"] * retrier["MaxDelaySeconds"] / 2 >= (
+            contract.DEADLINE_MAX_SECONDS
+        )
+    # the stage has the deadline, to stop retrying once it has passed
+    if task == "Validate":
+        assert params["StartTime.$"] == "$$.Execution.StartTime"
+    else:
+        assert params["Deadline.$"] == "$.Deadline"
+
+
+def test_the_deadline_counts_from_the_execution_start():
+    assert STATES["StartDeadline"]["Parameters"]["StartedAt.$"] == "$$.Execution.StartTime"

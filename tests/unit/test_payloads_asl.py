@@ -434,7 +434,7 @@ def test_the_same_function_and_action_hand_on_the_same_result():
 
 def test_every_field_of_the_execution_state_is_written_by_some_state():
     written = {"Request", "EndpointName", "EndpointConfigName", "Order", "Trigger", "Intent"}
-    written |= {"Guarded", "Skip"}
+    written |= {"Guarded", "Skip", "Deadline"}  # Validate's too
     for state in STATES.values():
         paths_ = [state.get("ResultPath")] + [c.get("ResultPath") for c in state.get("Catch", [])]
         written |= {p.split(".")[1] for p in paths_ if isinstance(p, str) and p.startswith("$.")}

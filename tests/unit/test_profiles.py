@@ -58,6 +58,10 @@ def problems_of(raw: Any, prefix: str = "") -> list[str]:
         ({"g": profile(ModelExecutionRoleArn="admin")}, ["g.ModelExecutionRoleArn: must be an"]),
         ({"g": profile(EndpointName=None)}, ["g.EndpointName: required field is missing"]),
         (
+            {"g": profile(DeadlineSeconds=30)},
+            ["g.DeadlineSeconds: must be a whole number of seconds from 600 to 86400, got a"],
+        ),
+        (
             {
                 "g": profile(
                     ProductionVariants=[
@@ -115,6 +119,14 @@ def test_the_example_profile_becomes_a_request_the_validator_accepts():
     ]
     assert {v["ModelName"] for v in request["ProductionVariants"]} == {model}
     assert "RollbackOnRejection" not in request
+
+
+def test_a_profiles_deadline_reaches_its_requests():
+    profiles = parse_profiles({"g": profile(DeadlineSeconds=7200)})
+
+    request = profiles["g"].request_for(package(), ROLE)
+
+    assert parse_request(request).deadline_seconds == 7200
 
 
 def test_the_profile_role_wins_over_the_deployers():

@@ -21,7 +21,7 @@ from deployer.observability import (
 )
 from deployer.payloads import Action, DeployEvent
 from deployer.request import parse_request
-from deployer.timing import deployment_deadline, park_seconds
+from deployer.timing import deadline_seconds_from, park_seconds
 
 
 @stage_handler
@@ -60,5 +60,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_dimension(name="Action", value=result.Action.value)
     metrics.add_metric(name="Deployments", unit=MetricUnit.Count, value=1)
     # the park after it lasts at most the safety-net interval, and never past the deadline
-    parked = park_seconds(0, deployment_deadline(result.PolicySeconds))
+    parked = park_seconds(
+        0, deadline_seconds_from(stage.EnteredTime, stage.Deadline, result.PolicySeconds)
+    )
     return result.model_copy(update={"ParkSeconds": parked}).to_json()

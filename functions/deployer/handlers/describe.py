@@ -27,7 +27,7 @@ from deployer.observability import (
 from deployer.outcome import assess, elapsed_seconds
 from deployer.payloads import Described, DescribeEvent, Wakeup
 from deployer.retention import kept_by_deployments, prune
-from deployer.timing import deployment_deadline, park_seconds
+from deployer.timing import deadline_seconds_from, park_seconds
 
 
 def config_retention() -> int:
@@ -57,7 +57,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             f"endpoint {deployment.EndpointName} disappeared during the deployment"
         )
     elapsed = elapsed_seconds(stage.StartedAt, stage.EnteredTime)
-    deadline = deployment_deadline(deployment.PolicySeconds)
+    deadline = deadline_seconds_from(stage.StartedAt, stage.Deadline, deployment.PolicySeconds)
     try:
         assessment = assess(
             description,

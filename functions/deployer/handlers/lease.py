@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, contract
-from deployer.errors import NoRollbackTarget
+from deployer.errors import DeploymentTimedOut, NoRollbackTarget
 from deployer.lease import (
     Claim,
     Decision,
@@ -23,6 +23,7 @@ from deployer.lease import (
 from deployer.ledger import Ledger, running
 from deployer.observability import MetricUnit, logger, metrics, stage_handler
 from deployer.payloads import Admitted, LeaseEvent, Released
+from deployer.timing import lease_wait
 from deployer.wake import unregister
 
 
@@ -70,6 +71,17 @@ def _admit(stage: LeaseEvent) -> dict[str, Any]:
         )
         metrics.add_metric(name="LeasesTakenOver", unit=MetricUnit.Count, value=1)
     by = admission.By
+    wait = admission.WaitSeconds
+    if admission.Decision is Decision.WAIT:
+        assert by is not None
+        capped = lease_wait(wait, stage.EnteredTime, stage.Deadline)
+        if capped is None:
+            raise DeploymentTimedOut(
+                f"the deployment deadline ({stage.Deadline}) passed while waiting for "
+                f"{by.name}, which holds endpoint {stage.EndpointName} (deploying "
+                f"{by.EndpointConfigName}, ordered {by.Order.describe()}); nothing deployed"
+            )
+        wait = capped
     if admission.Decision is Decision.SUPERSEDED:
         assert by is not None
         message = (
@@ -83,7 +95,8 @@ def _admit(stage: LeaseEvent) -> dict[str, Any]:
         doing = "rolling out" if by.Phase == "DEPLOYING" else "configuring"
         message = (
             f"waiting for {by.name}, which holds endpoint {stage.EndpointName} ({doing} "
-            f"{by.EndpointConfigName}); looking again in {admission.WaitSeconds} s"
+            f"{by.EndpointConfigName}); looking again in {wait} s"
+            + (f", waiting at most until {stage.Deadline.isoformat()}" if stage.Deadline else "")
         )
     elif admission.Decision in (Decision.NOT_NEEDED, Decision.RESTORE):
         message = admission.Note or (
@@ -103,7 +116,7 @@ def _admit(stage: LeaseEvent) -> dict[str, Any]:
         Decision=admission.Decision,
         Claim=me,
         By=by,
-        WaitSeconds=admission.WaitSeconds,
+        WaitSeconds=wait,
         Message=message,
         Guardrails=admission.Guardrails,
     ).to_json()

@@ -3,12 +3,14 @@ an S3 manifest event) into one checked deployment request, or a reason to deploy
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer import clients, contract, lease
-from deployer.errors import RequestInvalid
+from deployer.deploy import policy_seconds
+from deployer.errors import RequestInvalid, Transient
 from deployer.gateway import SageMakerGateway
 from deployer.observability import (
     MetricUnit,
@@ -17,6 +19,7 @@ from deployer.observability import (
     stage_handler,
 )
 from deployer.payloads import Accepted, Skipped, ValidateEvent
+from deployer.timing import deadline_at, give_up
 from deployer.triggers import Settings, resolve
 
 
@@ -30,6 +33,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
         rules = sorted({violation.rule for violation in error.violations})
         logger.warning("request rejected", extra={"problems": error.problems, "rules": rules})
+        raise
+    except Transient as error:  # retried by the state machine until the configured deadline
+        # (the request's own is not known yet)
+        now = max(datetime.now(UTC), stage.StartTime)
+        verdict = give_up(error, deadline_at(stage.StartTime, None, None), now)
+        if verdict is not None:
+            raise verdict from error
         raise
     trigger = resolution.trigger
     logger.append_keys(trigger=resolution.trigger.Source)
@@ -56,4 +66,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         Trigger=trigger,
         Intent=resolution.intent,
         Guarded=bool(request.fields.get(contract.GUARDRAILS_FIELD)),
+        Deadline=deadline_at(
+            stage.StartTime, policy_seconds(request.fields), request.deadline_seconds
+        ),
     ).to_json()

@@ -21,7 +21,7 @@ from deployer.gateway import SageMakerGateway
 from deployer.ledger import Ledger, complete
 from deployer.observability import MetricUnit, logger, metrics, stage_handler
 from deployer.payloads import Parked, ParkEvent
-from deployer.timing import deployment_deadline
+from deployer.timing import deadline_seconds_from
 from deployer.wake import (
     Kind,
     Verdict,
@@ -57,7 +57,9 @@ def _park(stage: ParkEvent) -> dict[str, Any]:
         EndpointConfigName=deployment.EndpointConfigName,
         Action=deployment.Action,
         StartedAt=stage.StartedAt,
-        DeadlineSeconds=deployment_deadline(deployment.PolicySeconds),
+        DeadlineSeconds=deadline_seconds_from(
+            stage.StartedAt, stage.Deadline, deployment.PolicySeconds
+        ),
     )
     ledger = _ledger()
     # The token first, then the one look: a change after the look finds the token stored.

@@ -119,6 +119,14 @@ _FINAL_EVENT_STATUS = {
 EventSink = Callable[[str, dict[str, Any], list[str]], None]
 
 
+def _resource_of(params: dict[str, Any]) -> str:
+    """The resource a SageMaker call names (SageMaker compares names without case)."""
+    for member in ("ModelName", "EndpointConfigName", "EndpointName", "ResourceArn"):
+        if isinstance(params.get(member), str):
+            return str(params[member]).lower()
+    return ""
+
+
 class EndpointStore:
     """SageMaker endpoint configs and endpoints for one account and Region."""
 
@@ -143,6 +151,7 @@ class EndpointStore:
         self.invisible: dict[str, int] = {}  # config key -> create/update calls still refused
         self.endpoints: dict[str, _Endpoint] = {}  # key: lower-cased name
         self.calls: dict[str, int] = {}
+        self._throttle_counts: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def _arn(self, kind: str, name: str) -> str:
@@ -152,12 +161,18 @@ class EndpointStore:
     def _ts(self, seconds: float) -> _dt.datetime:
         return _dt.datetime.fromtimestamp(seconds, tz=_dt.UTC)
 
-    def count(self, operation: str) -> None:
-        """Count a call (throttled ones too), and throttle it if the faults say so."""
+    def count(self, operation: str, params: dict[str, Any] | None = None) -> None:
+        """Count a call (throttled ones too), and throttle it if the faults say so: the first
+        N calls of the operation in the account, or, with ``Faults.throttle_each_resource``,
+        the first N calls of the operation on each resource (the name or ARN it carries)."""
         if operation == "DescribeEndpoint":
             self.stats.describe_calls += 1
+        key = operation
+        if self.faults.throttle_each_resource:
+            key = f"{operation} {_resource_of(params or {})}"
         with self._lock:
-            n = self.calls[operation] = self.calls.get(operation, 0) + 1
+            self.calls[operation] = self.calls.get(operation, 0) + 1
+            n = self._throttle_counts[key] = self._throttle_counts.get(key, 0) + 1
         if n <= self.faults.throttle.get(operation, 0):
             raise ThrottlingError()
 
@@ -592,7 +607,7 @@ class SageMakerHooks(EmulatorState):
 
         def create_model(self: Any) -> Any:
             store = store_of(self)
-            store.count("CreateModel")
+            store.count("CreateModel", params_of(self))
             # SageMaker refuses a model name that exists (names ignore case); moto replaces it
             name = str(params_of(self).get("ModelName", ""))
             models = sagemaker_backends[store.account][store.region]._models
@@ -605,50 +620,52 @@ class SageMakerHooks(EmulatorState):
 
         def create_endpoint_config(self: Any) -> ActionResult:
             store = store_of(self)
-            store.count("CreateEndpointConfig")
+            store.count("CreateEndpointConfig", params_of(self))
             result = ActionResult({"EndpointConfigArn": store.create_config(params_of(self))})
             performed(self, "CreateEndpointConfig")
             return result
 
         def describe_endpoint_config(self: Any) -> ActionResult:
             store = store_of(self)
-            store.count("DescribeEndpointConfig")
-            return ActionResult(store.get_config(params_of(self)["EndpointConfigName"]))
+            store.count("DescribeEndpointConfig", params_of(self))
+            result = ActionResult(store.get_config(params_of(self)["EndpointConfigName"]))
+            performed(self, "DescribeEndpointConfig")
+            return result
 
         def delete_endpoint_config(self: Any) -> EmptyResult:
             store = store_of(self)
-            store.count("DeleteEndpointConfig")
+            store.count("DeleteEndpointConfig", params_of(self))
             store.delete_config(params_of(self)["EndpointConfigName"])
             return EmptyResult()
 
         def create_endpoint(self: Any) -> ActionResult:
             store = store_of(self)
-            store.count("CreateEndpoint")
+            store.count("CreateEndpoint", params_of(self))
             result = ActionResult({"EndpointArn": store.create_endpoint(params_of(self))})
             performed(self, "CreateEndpoint")
             return result
 
         def update_endpoint(self: Any) -> ActionResult:
             store = store_of(self)
-            store.count("UpdateEndpoint")
+            store.count("UpdateEndpoint", params_of(self))
             result = ActionResult({"EndpointArn": store.update_endpoint(params_of(self))})
             performed(self, "UpdateEndpoint")
             return result
 
         def describe_endpoint(self: Any) -> ActionResult:
             store = store_of(self)
-            store.count("DescribeEndpoint")
+            store.count("DescribeEndpoint", params_of(self))
             return ActionResult(store.describe_endpoint(params_of(self)["EndpointName"]))
 
         def delete_endpoint(self: Any) -> EmptyResult:
             store = store_of(self)
-            store.count("DeleteEndpoint")
+            store.count("DeleteEndpoint", params_of(self))
             store.delete_endpoint(params_of(self)["EndpointName"])
             return EmptyResult()
 
         def list_endpoints(self: Any) -> ActionResult:
             store = store_of(self)
-            store.count("ListEndpoints")
+            store.count("ListEndpoints", params_of(self))
             summaries = [
                 {
                     "EndpointName": e.name,
@@ -663,7 +680,7 @@ class SageMakerHooks(EmulatorState):
 
         def list_endpoint_configs(self: Any) -> ActionResult:
             store = store_of(self)
-            store.count("ListEndpointConfigs")
+            store.count("ListEndpointConfigs", params_of(self))
             params = params_of(self)
             contains = str(params.get("NameContains", "")).lower()
             summaries = [
@@ -691,7 +708,7 @@ class SageMakerHooks(EmulatorState):
         def add_tags(self: Any) -> Any:
             params = params_of(self)
             store = store_of(self)
-            store.count("AddTags")
+            store.count("AddTags", params_of(self))
             if not emulated(params.get("ResourceArn", "")):
                 return original_add_tags(self)
             return ActionResult({"Tags": store.add_tags(params["ResourceArn"], params["Tags"])})
@@ -699,7 +716,7 @@ class SageMakerHooks(EmulatorState):
         def delete_tags(self: Any) -> Any:
             params = params_of(self)
             store = store_of(self)
-            store.count("DeleteTags")
+            store.count("DeleteTags", params_of(self))
             if not emulated(params.get("ResourceArn", "")):
                 return original_delete_tags(self)
             store.delete_tags(params["ResourceArn"], params["TagKeys"])
@@ -708,7 +725,7 @@ class SageMakerHooks(EmulatorState):
         def list_tags(self: Any) -> Any:
             params = params_of(self)
             store = store_of(self)
-            store.count("ListTags")
+            store.count("ListTags", params_of(self))
             if not emulated(params.get("ResourceArn", "")):
                 return original_list_tags(self)
             # at most 50 tags, and MaxResults is at least 50: one page
