@@ -505,7 +505,8 @@ def rejection_while_waiting(account: LocalDeployment) -> Check:
         reached(account, first, "ParkUntilSettled")
         [waiting] = started(account, lambda: approve(account, v2))
         reached(account, waiting, "WaitForLease")
-        reject(account, v2)
+        [rejection] = started(account, lambda: reject(account, v2))
+        reached(account, rejection, "Admitted?")  # recorded before v2 asks again
     return serves_package(v1)
 
 

@@ -85,6 +85,8 @@ def test_a_rejection_while_the_deployment_waits_for_the_lease_stops_it(make_acco
         [waiting] = races.started(account, lambda: races.approve(account, v2))
         races.reached(account, waiting, "WaitForLease")
         [rejection] = races.started(account, lambda: races.reject(account, v2))
+        # the rejection is in the endpoint's record before v2 asks for the lease again
+        races.reached(account, rejection, "Admitted?")
 
     a, w, r = (account.follow(arn) for arn in (first, waiting, rejection))
 
@@ -228,6 +230,8 @@ def test_with_rollback_off_a_deployment_waiting_for_the_lease_is_stopped(make_ac
         [waiting] = races.started(account, lambda: races.approve(account, v2))
         races.reached(account, waiting, "WaitForLease")
         [rejection] = races.started(account, lambda: races.reject(account, v2))
+        # the rejection is in the endpoint's record before v2 asks for the lease again
+        races.reached(account, rejection, "Admitted?")
 
     a, w, r = (account.follow(arn) for arn in (first, waiting, rejection))
 
