@@ -113,8 +113,9 @@ synth: $(STAMP) $(NODE_STAMP) $(ASSET)
 	npx cdk synth --quiet $(CDK_ARGS)
 	@echo "CloudFormation template(s) written: $$(ls cdk.out/*.template.json)"
 
+# Prints the tables; writes the costs table into docs/internals/costs.md too.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --write-docs
 
 clean:
 	rm -rf $(VENV) $(LAMBDA_VENV) .venv-checkov node_modules cdk.out build .pytest_cache .mypy_cache .ruff_cache .hypothesis
