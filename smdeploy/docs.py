@@ -148,6 +148,8 @@ def render_state_machine(definition: dict[str, Any] | None = None) -> str:
     """``docs/internals/state-machine.md``: the ASL as a Mermaid flowchart."""
     asl = definition if definition is not None else json.loads(DEFINITION.read_text())
     states: dict[str, Any] = asl["States"]
+    if len({_node_id(name) for name in states}) != len(states):
+        raise ValueError("two state names differ only in punctuation: give them distinct ids")
     nodes = [f'    start(("start")) --> {_node_id(asl["StartAt"])}']
     nodes += [f"    {_node_id(n)}{_shape(n, s)}" for n, s in states.items()]
     edges = [edge for n, s in states.items() for edge in _edges(n, s)]

@@ -127,7 +127,7 @@ def walkthrough(name: str) -> str:
 
 
 def run_shell(running: Running, *blocks: str) -> subprocess.CompletedProcess[str]:
-    """The blocks, in one bash, as the README shows them (only the port is this test's)."""
+    """The blocks, in one bash, as the page shows them (only the port is this test's)."""
     script = "set -euo pipefail\n" + "\n".join(blocks).replace(README_URL, running.url)
     return subprocess.run(
         ["bash", "-c", script],
