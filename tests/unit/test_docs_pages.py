@@ -49,6 +49,13 @@ def test_the_generated_page_is_current(page: Path) -> None:
     )
 
 
+def test_the_check_command_passes_on_the_committed_pages(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert docs.main(["--check"]) == 0
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize("page", PAGES, ids=_name)
 def test_every_relative_link_resolves(page: Path) -> None:
     broken = []
