@@ -7,7 +7,7 @@
 
 ``python -m smdeploy.docs`` writes both; ``python -m smdeploy.docs --check`` writes nothing
 and exits 1, naming the stale pages, when a committed page differs from what the generator
-produces now (``tests/unit/test_docs_generated.py`` runs the same comparison).
+produces now (``tests/unit/test_docs_pages.py`` runs the same comparison).
 """
 
 from __future__ import annotations
