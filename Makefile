@@ -35,7 +35,7 @@ LAMBDA_TREE := build/lambda-py313
 # venv of its own, from pyproject.toml's dependency group "checkov".
 CHECKOV_STAMP := .venv-checkov/.installed
 
-.PHONY: demo test pytest lambda-asset lambda-runtime lint typecheck unit e2e infra synth bench clean
+.PHONY: demo test pytest lambda-asset lambda-runtime lint typecheck unit e2e infra synth bench docs clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "smdeploy needs Python 3.11 or newer")'
@@ -113,8 +113,14 @@ synth: $(STAMP) $(NODE_STAMP) $(ASSET)
 	npx cdk synth --quiet $(CDK_ARGS)
 	@echo "CloudFormation template(s) written: $$(ls cdk.out/*.template.json)"
 
+# Prints the tables; writes the costs table into docs/internals/costs.md too.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --write-docs
+
+# The generated pages of docs/: the CLI reference (from --help) and the state machine's
+# diagram (from statemachine/deployer.asl.json). A unit test fails when they are stale.
+docs: $(STAMP)
+	$(BIN)/python -m smdeploy.docs
 
 clean:
 	rm -rf $(VENV) $(LAMBDA_VENV) .venv-checkov node_modules cdk.out build .pytest_cache .mypy_cache .ruff_cache .hypothesis

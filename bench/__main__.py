@@ -23,6 +23,10 @@ violations found, wrong types reported by their path, and tracebacks (zero).
 
 ``python -m bench --only PART`` prints one table: ``costs``, ``wait``, ``races``, ``fuzz`` or
 ``coldstart``.
+
+``python -m bench --write-docs`` (what ``make bench`` runs) also writes the first table, as
+Markdown, into docs/internals/costs.md between its ``<!-- bench: costs begin -->`` and
+``<!-- bench: costs end -->`` markers; what it prints is the same.
 """
 
 from __future__ import annotations
@@ -31,18 +35,20 @@ import argparse
 import json
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bench import fuzz, races, wait
 from smdeploy import present
-from smdeploy.paths import EXAMPLES
+from smdeploy.paths import EXAMPLES, ROOT
 from smdeploy.runtime.emulator import Faults
 from smdeploy.runtime.local import LocalDeployment, Outcome
 
 PRICE_PER_TRANSITION = 0.025 / 1000
 RACE_RUNS = 5
+COSTS_PAGE = ROOT / "docs" / "internals" / "costs.md"
 
 
 def _example(name: str) -> dict[str, Any]:
@@ -86,7 +92,7 @@ def run(scenario: Scenario) -> Outcome:
     return scenario.measured(outcomes)
 
 
-# The columns, named as the README's table names them.
+# The columns, named as docs/internals/costs.md's table names them.
 COLUMNS = (
     "scenario",
     "status",
@@ -104,11 +110,12 @@ COLUMNS = (
 PARTS = ("costs", "wait", "races", "fuzz", "coldstart")
 
 
-def costs() -> None:
+def costs() -> list[tuple[str, ...]]:
+    """Print the first table; return its rows."""
     err, out = present.stderr(), present.stdout()
     err.print("warming up (imports and first-time parsing are not a deployment's cost)")
     run(SCENARIOS[0])
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for number, scenario in enumerate(SCENARIOS, start=1):
         err.print(f"scenario {number}/{len(SCENARIOS)}: {scenario.name}")
         outcome = run(scenario)
@@ -135,6 +142,25 @@ def costs() -> None:
         rows,
         right=COLUMNS[3:],
     )
+    return rows
+
+
+def markdown(columns: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[str]) -> str:
+    """A Markdown table; the ``right`` columns aligned right."""
+    lines = ["| " + " | ".join(columns) + " |"]
+    lines.append("| " + " | ".join("---:" if c in right else "---" for c in columns) + " |")
+    lines += ["| " + " | ".join(cell for cell in row) + " |" for row in rows]
+    return "\n".join(lines).replace("|  |", "| |")
+
+
+def write_between(page: Path, name: str, text: str) -> None:
+    """Replace what ``page`` holds between ``<!-- bench: NAME begin -->`` and ``... end -->``."""
+    begin, end = f"<!-- bench: {name} begin -->\n", f"\n<!-- bench: {name} end -->"
+    before, found, rest = page.read_text().partition(begin)
+    _, found_end, after = rest.partition(end)
+    if not (found and found_end):
+        raise SystemExit(f"{page}: no {begin.strip()} ... {end.strip()} markers")
+    page.write_text(before + begin + text + end + after)
 
 
 def waits() -> None:
@@ -180,10 +206,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--race-runs", type=int, default=RACE_RUNS, metavar="N")
     parser.add_argument("--only", choices=PARTS, help="print only this table")
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help=f"also write the first table into {COSTS_PAGE.relative_to(ROOT)}",
+    )
     options = parser.parse_args()
     chosen = (options.only,) if options.only else PARTS
     if "costs" in chosen:
-        costs()
+        rows = costs()
+        if options.write_docs:
+            write_between(COSTS_PAGE, "costs", markdown(COLUMNS, rows, COLUMNS[3:]))
+            present.stderr().print(f"wrote the costs table into {COSTS_PAGE.relative_to(ROOT)}")
     if "wait" in chosen:
         waits()
     if "races" in chosen and options.race_runs > 0:

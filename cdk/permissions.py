@@ -394,7 +394,7 @@ def kms_statement(config: DeployerConfig, stack: Stack) -> iam.PolicyStatement:
     CreateEndpoint (and UpdateEndpoint) need it when the endpoint config names a KmsKeyId:
     SageMaker creates grants for the instances' volumes with the caller's permissions
     (https://docs.aws.amazon.com/sagemaker/latest/dg/api-permissions-reference.html). The key
-    policies must allow it too (see the README).
+    policies must allow it too (docs/guides/aws-account.md, "KMS keys").
     """
     return iam.PolicyStatement(
         sid="LetSageMakerUseTheConfiguredKeys",

@@ -174,8 +174,8 @@ CrashAfter = Annotated[
         metavar="OPERATION",
         callback=_crash_after,
         help="The Lambda invocation that calls OPERATION (CreateModel, CreateEndpointConfig, "
-        "CreateEndpoint or UpdateEndpoint) dies once SageMaker has performed it "
-        "(Runtime.ExitError).",
+        "DescribeEndpointConfig, CreateEndpoint or UpdateEndpoint) dies once SageMaker has "
+        "performed it (Runtime.ExitError); the state machine retries the task.",
     ),
 ]
 FaultTimes = Annotated[

@@ -1,6 +1,7 @@
 """Help pages as click lays them out (paragraphs rewrapped to the terminal, option names
-whole), with the usage line and the option list a user reads in a README: ``REQUEST.json...``
-rather than a type's name, and no ``<bool>`` after a flag."""
+whole), with the usage line and the option list a user reads in a synopsis:
+``REQUEST.json...`` rather than a type's name, and no ``<bool>`` after a flag.
+docs/reference/cli.md is generated from these pages (``python -m smdeploy.docs``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ _TYPE_LABEL = re.compile(r" <[^<>]*>$")
 
 
 class Command(typer.core.TyperCommand):
-    """A typer command whose help reads like the README's command synopsis."""
+    """A typer command whose help reads like a command synopsis."""
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []

@@ -87,7 +87,8 @@ def _set_sampling(request: dict[str, Any], value: str) -> None:
         request["DataCaptureConfig"]["InitialSamplingPercentage"] = _as_int(value)
 
 
-# CustomerMetadataProperties key -> what it overrides (documented in the README).
+# CustomerMetadataProperties key -> what it overrides (documented in
+# docs/guides/approvals-and-profiles.md).
 OVERRIDES: dict[str, Callable[[dict[str, Any], str], None]] = {
     "smdeploy:InstanceType": _set_instance_type,
     "smdeploy:InitialInstanceCount": _set_instance_count,

@@ -1,7 +1,7 @@
 """The command line, run as a new user runs it: a separate process, real files, exit codes.
 
-Each test checks the contract of ``smdeploy local`` / ``validate`` / ``demo`` (README,
-"Command line"): stdout holds only results, progress goes to stderr, exit 0/1/2.
+Each test checks the contract of ``smdeploy local`` / ``validate`` / ``demo``
+(docs/reference/outputs.md): stdout holds only results, progress goes to stderr, exit 0/1/2.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """``smdeploy emulator`` as a user runs it: a separate process on 127.0.0.1, and clients in
 other processes (the AWS CLI, ``smdeploy start`` and ``status``) pointed at it.
 
-The AWS CLI walkthroughs are the README's own code blocks (marked ``<!-- walkthrough: NAME
--->``), run with bash exactly as written; only the port differs (each test starts its own
-emulator on a free port, and stops it).
+The AWS CLI walkthroughs are the documentation's own code blocks (marked ``<!-- walkthrough:
+NAME -->`` in docs/), run with bash exactly as written; only the port differs (each test
+starts its own emulator on a free port, and stops it).
 """
 
 from __future__ import annotations
@@ -114,15 +114,20 @@ def shared_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runnin
 
 
 def walkthrough(name: str) -> str:
-    """The README's code block marked ``<!-- walkthrough: name -->``."""
-    readme = (ROOT / "README.md").read_text()
-    match = re.search(rf"<!-- walkthrough: {name} -->\n```sh\n(.*?)```", readme, re.DOTALL)
-    assert match, f"README has no walkthrough {name!r}"
-    return match.group(1)
+    """The code block of README.md or docs/ marked ``<!-- walkthrough: name -->``."""
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        found = re.search(
+            rf"<!-- walkthrough: {name} -->\n(?:<!-- .* -->\n)*```sh\n(.*?)```",
+            page.read_text(),
+            re.DOTALL,
+        )
+        if found:
+            return found.group(1)
+    raise AssertionError(f"no page has the walkthrough {name!r}")
 
 
 def run_shell(running: Running, *blocks: str) -> subprocess.CompletedProcess[str]:
-    """The blocks, in one bash, as the README shows them (only the port is this test's)."""
+    """The blocks, in one bash, as the page shows them (only the port is this test's)."""
     script = "set -euo pipefail\n" + "\n".join(blocks).replace(README_URL, running.url)
     return subprocess.run(
         ["bash", "-c", script],
@@ -205,7 +210,9 @@ def test_the_emulator_says_what_a_client_needs(shared_emulator):
 
 
 def test_the_aws_cli_approval_deploys_the_endpoint(emulator):
-    run = run_shell(emulator, walkthrough("setup"), walkthrough("approval"))
+    run = run_shell(
+        emulator, walkthrough("setup"), walkthrough("register"), walkthrough("approval")
+    )
 
     assert run.returncode == 0, run.stderr
     status, config_name = run.stdout.strip().splitlines()[-1].split()
@@ -236,14 +243,14 @@ def test_a_malformed_manifest_copied_with_the_aws_cli_fails_and_creates_nothing(
     sm = emulator.client("sagemaker")
     assert sm.list_endpoint_configs()["EndpointConfigs"] == []
     assert sm.list_endpoints()["Endpoints"] == []
-    # the README's `smdeploy status` line reported it (once the execution had ended)
+    # the page's `smdeploy status` line reported it (once the execution had ended)
     report = smdeploy("status", execution["executionArn"], "--endpoint-url", emulator.url)
     assert report.returncode == 0, report.stderr
     assert "FAILED" in report.stdout
     assert "RequestInvalid" in report.stdout
 
 
-def test_the_readme_direct_executions_deploy(emulator):
+def test_the_documented_direct_executions_deploy(emulator):
     run = run_shell(emulator, walkthrough("setup"), walkthrough("direct"))
 
     assert run.returncode == 0, run.stderr
@@ -720,7 +727,7 @@ def test_status_in_80_columns_shows_every_value_whole(emulator):
     assert f"direct execution {arn.rsplit(':', 1)[-1]} started" in log
 
 
-# --- the guardrails, as a new user meets them (the README's walkthrough) --------------------
+# --- the guardrails, as a new user meets them (docs/guides/guardrails.md's walkthrough) ---
 
 
 def _guarded_run(running: Running) -> tuple[list[dict[str, Any]], dict[str, Any]]:

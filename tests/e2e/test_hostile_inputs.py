@@ -172,7 +172,7 @@ def expected_paths(name: str) -> list[str]:
 def test_a_guardrails_request_is_refused_with_every_violation_printed(name, command):
     run = smdeploy(*COMMANDS[command](REQUESTS / f"{name}.json"))
 
-    assert run.returncode == 1, (run.stdout, run.stderr)  # README: the request is invalid
+    assert run.returncode == 1, (run.stdout, run.stderr)  # docs/reference/outputs.md: invalid
     printed = run.stdout + run.stderr
     assert "Traceback" not in printed
     for path in expected_paths(name):

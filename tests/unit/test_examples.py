@@ -1,4 +1,4 @@
-"""The files in examples/ are what the README shows: each must say what the README says."""
+"""The files in examples/ are what the documentation shows: each must say what the pages say."""
 
 import json
 from pathlib import Path
@@ -60,7 +60,7 @@ def test_the_example_profiles_pass_the_checks_synth_and_the_emulator_run():
 
 
 def test_the_inference_specification_is_what_create_model_package_takes():
-    # the README's AWS CLI walkthrough registers a package with it
+    # docs/getting-started.md's AWS CLI walkthrough registers a package with it
     spec = json.loads((EXAMPLES / "inference-specification.json").read_text())
     model = botocore.session.get_session().get_service_model("sagemaker")
     shape = model.operation_model("CreateModelPackage").input_shape
