@@ -37,7 +37,7 @@ from typing import Any
 
 from bench import fuzz, races, wait
 from smdeploy import present
-from smdeploy.paths import EXAMPLES
+from smdeploy.resources import EXAMPLES
 from smdeploy.runtime.emulator import Faults
 from smdeploy.runtime.local import LocalDeployment, Outcome
 
