@@ -13,8 +13,8 @@ from smdeploy.serve import examples_folder
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_each_resource_is_the_repositorys_file():
-    assert Path(str(resources.DEFINITION)).resolve() == ROOT / "statemachine" / "deployer.asl.json"
+def test_the_examples_are_the_repositorys():
+    """(The definition: tests/unit/test_asl.py.)"""
     assert Path(str(resources.EXAMPLES)).resolve() == ROOT / "examples"
 
 
