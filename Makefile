@@ -37,7 +37,7 @@ CHECKOV_STAMP := .venv-checkov/.installed
 
 .PHONY: demo test pytest lambda-asset lambda-runtime lint typecheck unit e2e infra synth bench docs clean
 
-$(STAMP): pyproject.toml $(LOCK)
+$(STAMP): pyproject.toml setup.py $(LOCK)
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "smdeploy needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -69,7 +69,7 @@ test: lint typecheck pytest lambda-runtime
 pytest: $(STAMP) $(NODE_STAMP) $(ASSET) $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
-$(LAMBDA_VENV)/.installed: pyproject.toml $(LOCK)
+$(LAMBDA_VENV)/.installed: pyproject.toml setup.py $(LOCK)
 	$(LAMBDA_PYTHON) -m venv $(LAMBDA_VENV)
 	$(LAMBDA_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(LAMBDA_VENV)/bin/python -m pip install --quiet -e '.[dev]' -c $(LOCK)

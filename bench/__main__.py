@@ -42,12 +42,13 @@ from typing import Any
 
 from bench import fuzz, races, wait
 from smdeploy import present
-from smdeploy.paths import EXAMPLES, ROOT
+from smdeploy.resources import EXAMPLES
 from smdeploy.runtime.emulator import Faults
 from smdeploy.runtime.local import LocalDeployment, Outcome
 
 PRICE_PER_TRANSITION = 0.025 / 1000
 RACE_RUNS = 5
+ROOT = Path(__file__).resolve().parent.parent  # the repository: bench runs from a checkout
 COSTS_PAGE = ROOT / "docs" / "internals" / "costs.md"
 
 

@@ -32,16 +32,18 @@ import boto3
 from rich.console import Console
 from rich.table import Table
 
-from smdeploy.paths import EXAMPLES, FUNCTIONS
+from deployer import contract
+from smdeploy.resources import EXAMPLES
 from smdeploy.runtime.server import ACCESS_KEY, SECRET_KEY, EmulatorServer
-
-from deployer import contract  # isort: skip  (importable once smdeploy is)
 
 CHILD = Path(__file__).with_name("coldstart_child.py")
 MARK = "COLDSTART "
 TARGET_RATIO = 1.5
 RUNS = 7
 REGION = "us-east-1"
+# The Lambda asset root in the repository: the children import the handlers from it, as Lambda
+# imports them from its task root.
+FUNCTIONS = Path(__file__).resolve().parent.parent / "functions"
 # What the X-Ray SDK reads in Lambda: the invocation's trace header and the task root.
 TRACE_ENVIRONMENT = {
     "_X_AMZN_TRACE_ID": (

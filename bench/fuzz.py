@@ -26,11 +26,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import smdeploy  # noqa: F401  (makes the Lambda asset root importable)
-
-from deployer.errors import ProfileInvalid  # isort: skip  (importable once smdeploy is)
-from deployer.profiles import parse_profiles  # isort: skip
-from deployer.request import validate_request  # isort: skip
+from deployer.errors import ProfileInvalid
+from deployer.profiles import parse_profiles
+from deployer.request import validate_request
 
 INPUTS = 10_000
 SEED = 1

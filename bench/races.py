@@ -40,12 +40,11 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from smdeploy.paths import EXAMPLES
+from deployer import errors
+from smdeploy.resources import EXAMPLES
 from smdeploy.runtime.emulator import Faults
 from smdeploy.runtime.faults import COUNTED_OPERATIONS
 from smdeploy.runtime.local import ACCOUNT, REGION, LocalDeployment
-
-from deployer import errors  # isort: skip  (importable once smdeploy is)
 
 JITTER = 0.02  # real seconds: the most a Lambda invocation is delayed
 ENDPOINT = "churn-predictor"

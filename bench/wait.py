@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from smdeploy import paths
+from smdeploy import resources
 from smdeploy.runtime.faults import Faults
 from smdeploy.runtime.local import LocalDeployment, Outcome
 
@@ -59,7 +59,7 @@ def polling_definition(definition: dict[str, Any]) -> dict[str, Any]:
 
 @contextmanager
 def polling_file() -> Iterator[Path]:
-    definition = json.loads(paths.DEFINITION.read_text())
+    definition = json.loads(resources.DEFINITION.read_text())
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "polling.asl.json"
         path.write_text(json.dumps(polling_definition(definition)))
@@ -67,7 +67,7 @@ def polling_file() -> Iterator[Path]:
 
 
 def _example(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((paths.EXAMPLES / name).read_text())
+    loaded: dict[str, Any] = json.loads((resources.EXAMPLES / name).read_text())
     return loaded
 
 
@@ -116,7 +116,7 @@ def run(case: Case, mode: str, polling: Path) -> Measured:
         creation_seconds=case.seconds,
         drop_endpoint_events=1.0 if mode == "events dropped" else 0.0,
     )
-    definition = polling if mode == "polling 30 s" else paths.DEFINITION
+    definition = polling if mode == "polling 30 s" else resources.DEFINITION
     started = time.perf_counter()
     with LocalDeployment(faults=faults, seed=1, definition_file=definition) as account:
         outcomes = [

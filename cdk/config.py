@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdk import paths  # noqa: F401  (functions/ on sys.path)
 from deployer import contract, timing
 from deployer.errors import ProfileInvalid
 from deployer.profiles import DeploymentProfile, parse_profiles

@@ -1,22 +1,19 @@
-"""Where the stack finds what it deploys, and the one place that puts ``functions/`` on sys.path.
+"""Where the stack finds what it deploys, in the repository (the stack is synthesized from a
+checkout, never from an installed smdeploy).
 
 The stack deploys the Lambda asset built from the ``functions/`` folder (``cdk.asset``) and
-the ASL file as the state machine. It also imports pure modules of the Lambda package,
+the ASL file as the state machine. The pure modules of the Lambda package it imports,
 ``deployer.contract`` (the names the stack and the handlers share) and ``deployer.profiles``
-(so that synth refuses a deployment profile the Validate stage would refuse). They live under
-``functions/``, the source of the asset, so that folder is put on ``sys.path`` here, once;
-``cdk/__init__.py`` imports this module first.
+(so that synth refuses a deployment profile the Validate stage would refuse), are imported as
+installed: the project's install (``pip install -e .``, what make runs) installs ``deployer``
+from ``functions/deployer``.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ROOT / "functions"
 DEFINITION = ROOT / "statemachine" / "deployer.asl.json"
 CDK_JSON = ROOT / "cdk.json"
-
-if str(FUNCTIONS) not in sys.path:
-    sys.path.insert(0, str(FUNCTIONS))

@@ -20,7 +20,7 @@ import json
 from functools import partial
 from typing import Any
 
-from smdeploy import paths
+from smdeploy import resources
 from smdeploy.present import ProgressPrinter, Screen
 from smdeploy.runtime.local import LocalDeployment, Outcome
 from smdeploy.serve import delivery_line
@@ -30,7 +30,7 @@ GUARDED_GROUP = "fraud-scorer"  # the production-like profile: autoscaling, alar
 
 
 def profiles() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((paths.EXAMPLES / "profiles.json").read_text())
+    loaded: dict[str, Any] = json.loads((resources.EXAMPLES / "profiles.json").read_text())
     return loaded
 
 
@@ -41,7 +41,7 @@ def register_package(
     metadata: dict[str, str] | None = None,
 ) -> str:
     """Register version ``version`` of the demo model, pending approval; return its ARN."""
-    specification = json.loads((paths.EXAMPLES / "inference-specification.json").read_text())
+    specification = json.loads((resources.EXAMPLES / "inference-specification.json").read_text())
     specification["Containers"][0]["ModelDataUrl"] = (
         f"s3://example-models/churn/v{version}/model.tar.gz"
     )

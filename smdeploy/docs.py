@@ -22,8 +22,11 @@ from typing import Any
 
 import typer.main
 
-from smdeploy.paths import DEFINITION, ROOT
+from smdeploy.resources import DEFINITION
 
+# The pages live in the repository (a checkout with smdeploy installed editable): this
+# generator is a development tool, not a command of the installed CLI.
+ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 CLI_PAGE = DOCS / "reference" / "cli.md"
 STATE_MACHINE_PAGE = DOCS / "internals" / "state-machine.md"

@@ -210,9 +210,9 @@ def _retention(
 def retried_errors() -> frozenset[str]:
     """The deployer's errors the state machine retries (its ASL's Retry ErrorEquals): a plan
     blocked by one of them is blocked for now, not for good."""
-    from smdeploy import paths
+    from smdeploy import resources
 
-    states = json.loads(paths.DEFINITION.read_text())["States"]
+    states = json.loads(resources.DEFINITION.read_text())["States"]
     return frozenset(
         name
         for state in states.values()

@@ -9,13 +9,14 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import boto3
 from rich.markup import escape
 
-from smdeploy import remote
+from smdeploy import remote, resources
 from smdeploy.present import Screen
 from smdeploy.runtime.emulator import Delivery
 from smdeploy.runtime.install import Installation
@@ -56,8 +57,17 @@ def first_endpoint(server: EmulatorServer) -> str:
     return "churn-predictor"  # examples/request.json's, which the commands deploy otherwise
 
 
+def examples_folder() -> str:
+    """Where the copy-paste commands find the examples: relative to the working directory
+    when it holds them (``examples`` at the repository's root), else the installed copy."""
+    folder = Path(str(resources.EXAMPLES))
+    relative = os.path.relpath(folder)
+    return str(folder) if relative.startswith("..") else relative
+
+
 def banner(server: EmulatorServer, installation: Installation, ready_seconds: float) -> str:
     url, region = server.endpoint_url, installation.region
+    examples = examples_folder()
     manifests = f"s3://{installation.bucket}/{installation.manifest_prefix}"
     lines = [
         f"[bold]smdeploy emulator[/]: AWS on {url}, the deployer installed "
@@ -80,10 +90,10 @@ def banner(server: EmulatorServer, installation: Installation, ready_seconds: fl
     aws = f"aws --endpoint-url {url}"
     lines += [
         "",
-        "[bold]Try it[/] from another terminal (in the repository):",
+        "[bold]Try it[/] from another terminal:",
         f"  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={region}",
         f"  ARN=$({aws} sagemaker create-model-package --model-package-group-name {group} \\",
-        "        --inference-specification file://examples/inference-specification.json \\",
+        f"        --inference-specification file://{examples}/inference-specification.json \\",
         "        --model-approval-status PendingManualApproval \\",
         "        --query ModelPackageArn --output text)",
         f"  {aws} sagemaker update-model-package --model-package-arn $ARN "
@@ -91,10 +101,10 @@ def banner(server: EmulatorServer, installation: Installation, ready_seconds: fl
         f"  smdeploy watch --model-package-arn $ARN --endpoint-url {url}",
         f"  {aws} sagemaker describe-endpoint --endpoint-name {first_endpoint(server)} "
         "--query EndpointStatus",
-        f"  {aws} s3 cp examples/request.json {manifests}",
+        f"  {aws} s3 cp {examples}/request.json {manifests}",
         f"  {aws} stepfunctions start-execution --state-machine-arn "
-        f"{installation.state_machine_arn} --name first-try --input file://examples/request.json",
-        f"  smdeploy start examples/request.json --state-machine-arn "
+        f"{installation.state_machine_arn} --name first-try --input file://{examples}/request.json",
+        f"  smdeploy start {examples}/request.json --state-machine-arn "
         f"{installation.state_machine_arn} --endpoint-url {url} --wait",
         "",
         "Ctrl-C stops it.",

@@ -1,19 +1,16 @@
 """The deployer's one validator, for the command line.
 
-smdeploy reaches the Lambda code as the stack does: by a dotted name under the Lambda asset
-root (``paths.FUNCTIONS``), never by importing the domain package. So ``smdeploy validate``
-runs exactly the code of the Validate stage. The protocols below are what the command line
-reads of its result (``deployer.request.Validation``).
+smdeploy reaches the Lambda code as the stack does: by a dotted name in the Lambda package
+(installed with smdeploy), never by importing the domain package directly. So ``smdeploy
+validate`` runs exactly the code of the Validate stage. The protocols below are what the
+command line reads of its result (``deployer.request.Validation``).
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Protocol, cast
-
-from smdeploy import paths
 
 VALIDATOR = "deployer.request.validate_request"
 
@@ -50,8 +47,7 @@ class Validation(Protocol):
     def to_json(self) -> dict[str, Any]: ...
 
 
-def load_validator(functions_root: Path = paths.FUNCTIONS) -> Callable[[Any], Validation]:
-    """``validate_request`` from the Lambda asset root."""
-    paths.use_lambda_code(functions_root)
+def load_validator() -> Callable[[Any], Validation]:
+    """``validate_request`` of the Lambda package."""
     module, _, name = VALIDATOR.rpartition(".")
     return cast("Callable[[Any], Validation]", getattr(importlib.import_module(module), name))

@@ -22,14 +22,14 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from deployer import contract, timing
 from deployer.profiles import parse_profiles
-from smdeploy import paths
+from smdeploy import resources
 
 STATE_MACHINE_NAME = "smdeploy-deployer"
 TOPIC_NAME = "smdeploy-outcomes"
@@ -79,13 +79,22 @@ def function_name(spec: contract.FunctionSpec) -> str:
     return f"smdeploy-{spec.stage.lower()}"
 
 
-def asset_zip(root: Path) -> bytes:
-    """The Lambda asset: the functions/ tree, zipped as the stack would upload it."""
+def asset_zip(package: Traversable = resources.DEPLOYER) -> bytes:
+    """The Lambda code: the modules of the ``deployer`` package, zipped under ``deployer/`` as
+    the stack's asset holds them."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(root.rglob("*.py")):
-            archive.write(path, path.relative_to(root).as_posix())
+        for name, module in sorted(_modules(package, package.name)):
+            archive.writestr(name, module.read_bytes())
     return buffer.getvalue()
+
+
+def _modules(folder: Traversable, prefix: str) -> Iterator[tuple[str, Traversable]]:
+    for entry in folder.iterdir():
+        if entry.is_dir() and entry.name != "__pycache__":
+            yield from _modules(entry, f"{prefix}/{entry.name}")
+        elif entry.is_file() and entry.name.endswith(".py"):
+            yield f"{prefix}/{entry.name}", entry
 
 
 def _role(iam: Any, name: str, *services: str) -> str:
@@ -128,8 +137,7 @@ def install_deployer(
     deadline_seconds: int | None = None,
     config_retention: int | None = None,
     functions_endpoint_url: str | None = None,
-    functions_root: Path = paths.FUNCTIONS,
-    definition_file: Path = paths.DEFINITION,
+    definition_file: Traversable = resources.DEFINITION,
 ) -> Installation:
     """Install the deployer with ``client(service)`` (boto3 clients of the target account).
 
@@ -180,7 +188,7 @@ def install_deployer(
         contract.ENV_PARK_SECONDS: str(timing.DEFAULT_PARK_SECONDS),
     }
     local = {} if functions_endpoint_url is None else {"AWS_ENDPOINT_URL": functions_endpoint_url}
-    code = asset_zip(functions_root)
+    code = asset_zip()
     lambda_client = client("lambda")
     arns: dict[str, str] = {}
     for spec in contract.FUNCTIONS:

@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -25,7 +25,7 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.utils import arn_formatter
 
 from deployer.payloads import ExecutionState, execution_output
-from smdeploy import paths
+from smdeploy import resources
 from smdeploy.executions import ProgressCallback, readable_cause, watch
 from smdeploy.runtime.emulator import Emulator, Faults, SimClock
 from smdeploy.runtime.install import Installation, install_deployer
@@ -98,15 +98,13 @@ class LocalDeployment:
         deadline_seconds: int | None = None,
         profiles: dict[str, Any] | None = None,
         config_retention: int | None = None,
-        functions_root: Path = paths.FUNCTIONS,
-        definition_file: Path = paths.DEFINITION,
+        definition_file: Traversable = resources.DEFINITION,
     ) -> None:
         self.faults = faults or Faults()
         self.seed = seed
         self.deadline_seconds = deadline_seconds
         self.profiles = profiles
         self.config_retention = config_retention
-        self.functions_root = functions_root
         self.definition_file = definition_file
         self._mock = mock_aws(
             config={
@@ -115,7 +113,7 @@ class LocalDeployment:
                 "core": {"mock_credentials": True, "passthrough": {"urls": [], "services": []}},
             }
         )
-        self.emulator = Emulator(functions_root, self.faults, seed)
+        self.emulator = Emulator(self.faults, seed)
         self.installation: Installation | None = None
         self.state_machine_arn = ""
         self._count = 0
@@ -136,7 +134,6 @@ class LocalDeployment:
                 self.profiles,
                 deadline_seconds=self.deadline_seconds,
                 config_retention=self.config_retention,
-                functions_root=self.functions_root,
                 definition_file=self.definition_file,
             )
             self.state_machine_arn = self.installation.state_machine_arn

@@ -23,7 +23,6 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from smdeploy import paths
 from smdeploy.runtime.emulator import Emulator, Faults
 from smdeploy.runtime.install import Installation, install_deployer
 from smdeploy.runtime.local import REGION, LocalDeployment
@@ -67,7 +66,7 @@ class EmulatorServer:
         self.profiles = profiles
         self.deadline_seconds = deadline_seconds
         self.config_retention = config_retention
-        self.emulator = Emulator(paths.FUNCTIONS, faults or Faults(), seed)
+        self.emulator = Emulator(faults or Faults(), seed)
         self.endpoint_url = ""
         self.installation: Installation | None = None
         self._server: ThreadedMotoServer | None = None

@@ -60,7 +60,7 @@ def undeclared_shapes(history: list[dict[str, Any]]) -> list[str]:
     declared model with no field it does not declare."""
     from deployer.payloads import RESULTS, result_of
     from smdeploy.executions import output_of
-    from smdeploy.paths import DEFINITION
+    from smdeploy.resources import DEFINITION
 
     states = json.loads(DEFINITION.read_text())["States"]
     problems: list[str] = []

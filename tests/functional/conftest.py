@@ -30,7 +30,6 @@ from moto import mock_aws
 
 from deployer import clients, contract, payloads
 from deployer.handlers import configure, deploy, describe, lease, validate
-from smdeploy import paths
 from smdeploy.runtime.emulator import Emulator, Faults, LambdaContext, SimClock
 from smdeploy.runtime.install import TABLE_NAME, create_table
 
@@ -292,7 +291,6 @@ def start_aws(
         stack.enter_context(mock_aws())
         emulator = stack.enter_context(
             Emulator(
-                functions_root=paths.FUNCTIONS,
                 faults=faults or Faults(),
                 seed=7,
                 clock=SimClock(start=CLOCK_START),

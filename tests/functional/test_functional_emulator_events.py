@@ -18,7 +18,6 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from smdeploy import paths
 from smdeploy.runtime.emulator import Emulator, Faults, SimClock
 
 REGION = "us-east-1"
@@ -84,9 +83,7 @@ class Account:
 def start(faults: Faults | None = None) -> Iterator[Account]:
     with (
         mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
-        Emulator(
-            paths.FUNCTIONS, faults=faults, seed=1, clock=SimClock(start=CLOCK_START)
-        ) as emulator,
+        Emulator(faults=faults, seed=1, clock=SimClock(start=CLOCK_START)) as emulator,
     ):
         yield Account(emulator)
 

@@ -294,11 +294,10 @@ def test_a_deleted_endpoint_is_deleting_and_keeps_its_name_until_it_is_gone(aws,
 
 
 def test_invocation_delays_are_drawn_from_the_seed():
-    from smdeploy import paths
     from smdeploy.runtime.emulator import Emulator
 
     def delays(seed: int, jitter: float = 0.5) -> list[float]:
-        emulator = Emulator(paths.FUNCTIONS, Faults(invocation_jitter=jitter), seed=seed)
+        emulator = Emulator(Faults(invocation_jitter=jitter), seed=seed)
         return [emulator.invocation_delay() for _ in range(20)]
 
     assert delays(3) == delays(3)

@@ -5,10 +5,14 @@ Runtime, architecture, handler, timeout, memory and environment come from
 tests/infra/test_infra_template.py), so the two cannot drift.
 """
 
+import io
+import zipfile
+from pathlib import Path
+
 import pytest
 
 from deployer import contract
-from smdeploy.runtime.install import function_name
+from smdeploy.runtime.install import asset_zip, function_name
 from smdeploy.runtime.local import LocalDeployment
 
 
@@ -48,3 +52,18 @@ def test_a_setting_given_to_the_installer_reaches_only_the_function_that_reads_i
     assert sorted(holders) == ["Deploy", "Describe", "Guardrails", "Validate", "Wait"]
     for stage in holders:
         assert installed[stage]["Environment"]["Variables"][contract.ENV_DEADLINE] == "1800"
+
+
+def test_the_functions_code_is_the_deployer_package_as_the_asset_holds_it():
+    """Every module of functions/deployer, under deployer/ (the handler strings' root), and
+    nothing else: no caches, no requirements file."""
+    source = Path(__file__).resolve().parents[2] / "functions"
+    expected = sorted(
+        p.relative_to(source).as_posix()
+        for p in (source / "deployer").rglob("*.py")
+        if "__pycache__" not in p.parts
+    )
+    with zipfile.ZipFile(io.BytesIO(asset_zip())) as archive:
+        assert sorted(archive.namelist()) == expected
+        contract_py = archive.read("deployer/contract.py")
+    assert contract_py == (source / "deployer" / "contract.py").read_bytes()

@@ -20,7 +20,7 @@ from deployer.errors import (
     NoDeploymentProfile,
     RequestInvalid,
 )
-from smdeploy import paths
+from smdeploy import resources
 
 GROUP = "churn-predictor"
 ENDPOINT = "churn-predictor"
@@ -30,7 +30,7 @@ BUCKET = "smdeploy-manifests"
 @pytest.fixture
 def registry(aws, monkeypatch):
     """The group of examples/profiles.json, the deployer's settings, and an S3 client."""
-    monkeypatch.setenv(contract.ENV_PROFILES, (paths.EXAMPLES / "profiles.json").read_text())
+    monkeypatch.setenv(contract.ENV_PROFILES, (resources.EXAMPLES / "profiles.json").read_text())
     monkeypatch.setenv(contract.ENV_MODEL_ROLE, aws.ROLE_ARN)
     monkeypatch.delenv(contract.ENV_NAME_PREFIX, raising=False)
     aws.sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
@@ -123,7 +123,7 @@ def test_an_approval_deploys_the_package_in_the_event_with_the_groups_profile(re
     assert model["Containers"] == [{"ModelPackageName": arn}]
     assert model["ExecutionRoleArn"] == aws.ROLE_ARN
     assert model["ModelName"].startswith(f"{ENDPOINT}-v2-")
-    profile = json.loads((paths.EXAMPLES / "profiles.json").read_text())[GROUP]
+    profile = json.loads((resources.EXAMPLES / "profiles.json").read_text())[GROUP]
     assert request["EndpointName"] == profile["EndpointName"]
     assert request["ProductionVariants"] == [
         {**variant, "ModelName": model["ModelName"]} for variant in profile["ProductionVariants"]
@@ -244,7 +244,7 @@ def test_names_outside_the_deployers_prefix_are_refused(registry, aws, monkeypat
 
 
 def _profile() -> dict[str, Any]:
-    profile: dict[str, Any] = json.loads((paths.EXAMPLES / "profiles.json").read_text())[GROUP]
+    profile: dict[str, Any] = json.loads((resources.EXAMPLES / "profiles.json").read_text())[GROUP]
     return profile
 
 

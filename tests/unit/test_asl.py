@@ -7,14 +7,16 @@ placeholders are what the stack and the embedded runtime fill: both contracts ar
 import inspect
 import json
 from collections import deque
+from pathlib import Path
 
 import pytest
 
 from deployer import contract, errors
-from smdeploy import paths
+from smdeploy import resources
 from smdeploy.runtime.install import function_name, substitute
 
-TEXT = paths.DEFINITION.read_text()
+STACK_DEFINITION = Path(__file__).resolve().parents[2] / "statemachine" / "deployer.asl.json"
+TEXT = resources.DEFINITION.read_text()
 FUNCTIONS = {spec.placeholder: function_name(spec) for spec in contract.FUNCTIONS}
 ASL = json.loads(TEXT)
 STATES = ASL["States"]
@@ -79,7 +81,8 @@ def transitions(state):
 
 
 def test_definition_is_the_file_the_runtime_deploys():
-    assert paths.DEFINITION.parts[-2:] == ("statemachine", "deployer.asl.json")
+    """One source: the definition smdeploy reads is the very file the stack deploys."""
+    assert Path(str(resources.DEFINITION)).resolve() == STACK_DEFINITION
     assert isinstance(ASL, dict)
     assert set(ASL) >= {"StartAt", "States"}
 
@@ -419,9 +422,9 @@ def test_placeholders_are_exactly_the_runtime_functions():
 
 
 def test_each_stage_resource_is_one_placeholder():
-    resources = {function_of(STATES[task]) for task in TASKS}
+    named = {function_of(STATES[task]) for task in TASKS}
 
-    assert sorted(resources) == sorted(f"${{{name}}}" for name in FUNCTIONS)
+    assert sorted(named) == sorted(f"${{{name}}}" for name in FUNCTIONS)
 
 
 def test_substitute_fills_every_placeholder_and_keeps_context_paths():

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from smdeploy import paths
+from smdeploy import resources
 
-ASL: dict[str, Any] = json.loads(paths.DEFINITION.read_text())
+ASL: dict[str, Any] = json.loads(resources.DEFINITION.read_text())
 LEASE = "${LeaseFunctionArn}"
 NOTIFY = "${NotifyFunctionArn}"
 # Admit's decisions that hold nothing: SUPERSEDED (the record written without this deployment)

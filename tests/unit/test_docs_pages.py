@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from smdeploy import docs
-from smdeploy.paths import ROOT
 
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 

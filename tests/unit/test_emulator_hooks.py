@@ -8,7 +8,6 @@ import pytest
 from moto.sagemaker.responses import SageMakerResponse
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 
-from smdeploy.paths import FUNCTIONS
 from smdeploy.runtime.emulator import HOOKS, Emulator, MotoChanged
 from smdeploy.runtime.emulator.hooks import MOTO_VERSION, Hook, problems
 
@@ -56,7 +55,7 @@ def test_the_table_lists_every_concern_and_no_attribute_twice():
 
 
 def test_the_emulator_refuses_to_patch_what_the_table_does_not_list():
-    emulator = Emulator(FUNCTIONS)
+    emulator = Emulator()
 
     with pytest.raises(MotoChanged, match="not in the table of hooks"):
         emulator._patch(CallbackEndpoint, "notify", lambda *a: None)

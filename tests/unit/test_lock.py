@@ -75,7 +75,6 @@ def test_the_lambda_runtime_tier_imports_from_the_tree_laid_out_like_the_asset(m
 
 ALONE = """
 import importlib, sys
-sys.path.insert(0, sys.argv[1])
 from deployer import clients, contract, shapes
 for spec in contract.FUNCTIONS:
     module, _, name = spec.handler.rpartition(".")
@@ -95,10 +94,13 @@ assert outside == [], outside
     not os.environ.get("SMDEPLOY_LAMBDA_TREE"), reason="only in make lambda-runtime"
 )
 def test_the_handlers_need_nothing_but_the_tree_laid_out_like_the_asset():
-    """Imported with no site-packages at all (-I -S): only the tree and the standard library."""
-    tree = str(Path(os.environ["SMDEPLOY_LAMBDA_TREE"]).resolve())
+    """Imported with no site-packages at all (-S, and -E -s: no PYTHONPATH, no user site): only
+    the tree, the working directory (first on ``sys.path``, as ``/var/task`` is on Lambda), and
+    the standard library."""
+    tree = Path(os.environ["SMDEPLOY_LAMBDA_TREE"]).resolve()
     done = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", ALONE, tree],
+        [sys.executable, "-E", "-s", "-S", "-c", ALONE],
+        cwd=tree,
         capture_output=True,
         text=True,
         env={"AWS_DEFAULT_REGION": "us-east-1", "PATH": os.environ.get("PATH", "")},

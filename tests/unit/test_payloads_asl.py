@@ -38,9 +38,9 @@ import pytest
 from pydantic import BaseModel
 
 from deployer import contract, payloads
-from smdeploy import paths
+from smdeploy import resources
 
-DEFINITION = json.loads(paths.DEFINITION.read_text())
+DEFINITION = json.loads(resources.DEFINITION.read_text())
 STATES: dict[str, dict[str, Any]] = DEFINITION["States"]
 FUNCTION_OF = {"${" + spec.placeholder + "}": spec.stage for spec in contract.FUNCTIONS}
 PARK = "arn:aws:states:::lambda:invoke.waitForTaskToken"

@@ -11,10 +11,10 @@ from deployer import shapes
 from deployer.errors import ProfileInvalid, RequestInvalid
 from deployer.profiles import ModelPackage, model_name_for, parse_profiles
 from deployer.request import parse_request
-from smdeploy import paths
+from smdeploy import resources
 
 ROLE = "arn:aws:iam::123456789012:role/smdeploy-sagemaker-execution"
-EXAMPLE = json.loads((paths.EXAMPLES / "profiles.json").read_text())
+EXAMPLE = json.loads((resources.EXAMPLES / "profiles.json").read_text())
 
 
 def package(version: int = 3, metadata: dict[str, str] | None = None) -> ModelPackage:

@@ -29,7 +29,6 @@ from typing import Any, TextIO
 import boto3
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
-from smdeploy import paths
 from smdeploy.runtime.emulator.state import EmulatorState
 
 
@@ -155,7 +154,6 @@ class LambdaHooks(EmulatorState):
         self._patch(LambdaSimpleBackend, "invoke", invoke)
 
     def resolve_handler(self, handler: str) -> Callable[[Any, Any], Any]:
-        paths.use_lambda_code(self.functions_root)
         module_name, _, attribute = handler.rpartition(".")
         function: Callable[[Any, Any], Any] = getattr(
             importlib.import_module(module_name), attribute

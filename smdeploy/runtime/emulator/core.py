@@ -7,7 +7,6 @@ import random
 import threading
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from smdeploy.runtime import guardrails as guardrails_hooks
@@ -23,17 +22,16 @@ from smdeploy.runtime.faults import FaultBudget, Faults
 class Emulator(ClockHooks, LambdaHooks, SageMakerHooks, EventsHooks, RegistryHooks):
     """Install and remove the hooks above around a running moto mock.
 
-    ``functions_root`` is the Lambda asset root: handler strings are resolved under it.
+    The functions' handler strings are resolved as Lambda resolves them, by importing their
+    modules: the Lambda package ``deployer`` is installed with smdeploy.
     """
 
     def __init__(
         self,
-        functions_root: Path,
         faults: Faults | None = None,
         seed: int | None = None,
         clock: SimClock | None = None,
     ) -> None:
-        self.functions_root = functions_root
         self.faults = faults or Faults()
         self.clock = clock or SimClock()
         self.random = random.Random(seed)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from random import Random
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
 
 
 class EmulatorState:
-    functions_root: Path
     faults: Faults
     clock: SimClock
     scheduler: Scheduler
