@@ -32,7 +32,7 @@ import boto3
 from rich.console import Console
 from rich.table import Table
 
-from deployer import contract
+from deployer import interface
 from smdeploy.resources import EXAMPLES
 from smdeploy.runtime.server import ACCESS_KEY, SECRET_KEY, EmulatorServer
 
@@ -107,7 +107,7 @@ def _invocations(server: EmulatorServer) -> list[Invocation]:
             name = str(parameters["FunctionName"]).rsplit(":", 1)[-1]
             events.setdefault(name, parameters.get("Payload", {}))
     found = []
-    for spec in contract.FUNCTIONS:
+    for spec in interface.FUNCTIONS:
         configuration = lam.get_function_configuration(
             FunctionName=f"smdeploy-{spec.stage.lower()}"
         )

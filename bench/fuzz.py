@@ -3,8 +3,9 @@
 Each input is a valid request with every guardrail (:data:`BASE`), with one to three fields
 of one family changed: given a value of any JSON type (null, boolean, integer, number,
 string, list, object, and edges of each), removed, or added where the request had none.
-Each goes through both doors that check it: :func:`deployer.request.validate_request` as a
-request, and :func:`deployer.profiles.parse_profiles` as the profile it would be (the same
+Each goes through both doors that check it: :func:`deployer.request.deployment.validate_request` as
+a
+request, and :func:`deployer.request.profiles.parse_profiles` as the profile it would be (the same
 fields, its variants without ModelName). A traceback is any exception other than the answer
 the door documents (violations; ``ProfileInvalid``).
 
@@ -27,8 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deployer.errors import ProfileInvalid
-from deployer.profiles import parse_profiles
-from deployer.request import validate_request
+from deployer.request.deployment import validate_request
+from deployer.request.profiles import parse_profiles
 
 INPUTS = 10_000
 SEED = 1
@@ -102,7 +103,7 @@ _ALARM: dict[str, frozenset[str]] = {
 }
 
 # Every field the fuzzer changes -> the JSON types it takes (per the field's documentation:
-# deployer.guardrails and the SageMaker API reference). A field the request lacks is added.
+# deployer.decide.guardrails and the SageMaker API reference). A field the request lacks is added.
 FIELDS: dict[Path, frozenset[str]] = {
     ("EndpointName",): frozenset({"string"}),
     ("ProductionVariants",): frozenset({"list"}),

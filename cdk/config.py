@@ -19,9 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from deployer import contract, timing
+from deployer import interface
+from deployer.decide.deadline import DEFAULT_PARK_SECONDS
 from deployer.errors import ProfileInvalid
-from deployer.profiles import DeploymentProfile, parse_profiles
+from deployer.request.profiles import DeploymentProfile, parse_profiles
 
 # Lambda's limit on the environment of one function: all keys and values, 4 KB in total.
 LAMBDA_ENVIRONMENT_LIMIT = 4096
@@ -109,8 +110,8 @@ SETTINGS: tuple[Setting, ...] = (
         "parkSeconds",
         "seconds a deployment stays parked without an event from SageMaker before it looks at "
         "the endpoint itself (60 to 86400; never past the deadline)",
-        str(timing.DEFAULT_PARK_SECONDS),
-        default=timing.DEFAULT_PARK_SECONDS,
+        str(DEFAULT_PARK_SECONDS),
+        default=DEFAULT_PARK_SECONDS,
     ),
     Setting(
         "manifestPrefix",
@@ -174,7 +175,7 @@ class DeployerConfig:
     log_retention_days: int
     notification_email: str | None = None
     kms_key_arns: tuple[str, ...] = ()
-    park_seconds: int = timing.DEFAULT_PARK_SECONDS  # the park's safety net
+    park_seconds: int = DEFAULT_PARK_SECONDS  # the park's safety net
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -201,23 +202,23 @@ class DeployerConfig:
 def environment_values(
     config: DeployerConfig, topic_arn: str, table_name: str
 ) -> dict[str, str | None]:
-    """The value, in the stack, of every variable a function may read (``deployer.contract``);
+    """The value, in the stack, of every variable a function may read (``deployer.interface``);
     each function gets those its spec names (``FunctionSpec.environment_of``)."""
     return {
-        contract.ENV_TABLE: table_name,
-        contract.ENV_PROFILES: config.profiles_json,
-        contract.ENV_NAME_PREFIX: config.name_prefix,
-        contract.ENV_MODEL_ROLE: config.sagemaker_role_arn,
-        contract.ENV_DEADLINE: str(config.deadline_seconds),
-        contract.ENV_CONFIG_RETENTION: str(config.config_retention),
-        contract.ENV_PARK_SECONDS: str(config.park_seconds),
-        contract.ENV_TOPIC_ARN: topic_arn,
-        contract.ENV_EVENT_BUS: "default",
+        interface.ENV_TABLE: table_name,
+        interface.ENV_PROFILES: config.profiles_json,
+        interface.ENV_NAME_PREFIX: config.name_prefix,
+        interface.ENV_MODEL_ROLE: config.sagemaker_role_arn,
+        interface.ENV_DEADLINE: str(config.deadline_seconds),
+        interface.ENV_CONFIG_RETENTION: str(config.config_retention),
+        interface.ENV_PARK_SECONDS: str(config.park_seconds),
+        interface.ENV_TOPIC_ARN: topic_arn,
+        interface.ENV_EVENT_BUS: "default",
     }
 
 
 def function_environment(
-    spec: contract.FunctionSpec, config: DeployerConfig, topic_arn: str, table_name: str
+    spec: interface.FunctionSpec, config: DeployerConfig, topic_arn: str, table_name: str
 ) -> dict[str, str]:
     """The environment variables of one function."""
     return spec.environment_of(environment_values(config, topic_arn, table_name))
@@ -477,7 +478,7 @@ def load_config(
         kms_key_arns=kms_keys,
         notification_email=email,
     )
-    for spec in contract.FUNCTIONS:
+    for spec in interface.FUNCTIONS:
         size = environment_size(
             function_environment(spec, config, _LONGEST_TOPIC_ARN, _LONGEST_TABLE_NAME)
         )

@@ -1,4 +1,4 @@
-"""The deployer's Lambda functions: one per ``deployer.contract.FUNCTIONS`` entry.
+"""The deployer's Lambda functions: one per ``deployer.interface.FUNCTIONS`` entry.
 
 All of them run the one asset, ``build/lambda.zip`` (:mod:`cdk.asset`: the ``deployer``
 package and every dependency at the version of ``functions/requirements.txt``, the versions
@@ -24,9 +24,9 @@ from cdk.checks import acknowledge, acknowledge_checkov, rendered
 from cdk.config import LOG_RETENTION_DAYS, DeployerConfig, function_environment
 from cdk.ids import stable_id
 from cdk.permissions import guardrail_statements, sagemaker_statements
-from deployer import contract
+from deployer import interface
 
-# What each function runs on, as deployer.contract names it.
+# What each function runs on, as deployer.interface names it.
 RUNTIMES = {"python3.13": lambda_.Runtime.PYTHON_3_13}
 ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 _XRAY = (
@@ -105,7 +105,7 @@ class DeployerFunctions(Construct):
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
         self.logical_ids: dict[str, str] = {}
-        for spec in contract.FUNCTIONS:
+        for spec in interface.FUNCTIONS:
             log_group = logs.LogGroup(
                 self,
                 f"{spec.stage}Logs",
@@ -123,8 +123,8 @@ class DeployerFunctions(Construct):
                 self,
                 spec.stage,
                 description=spec.description,
-                runtime=RUNTIMES[contract.RUNTIME],
-                architecture=ARCHITECTURES[contract.ARCHITECTURE],
+                runtime=RUNTIMES[interface.RUNTIME],
+                architecture=ARCHITECTURES[interface.ARCHITECTURE],
                 handler=spec.handler,
                 code=code,
                 role=role,
@@ -148,7 +148,7 @@ class DeployerFunctions(Construct):
                     name = rendered(stack, resource)
                     if "*" in name:
                         wildcards.setdefault(name, []).append(grant.why_wildcard)
-            if contract.ENV_TABLE in spec.environment:
+            if interface.ENV_TABLE in spec.environment:
                 # read, and (but for Describe, which only reads) conditionally write, the
                 # endpoints' records: nothing else; Describe's clean-up reads them all (Scan)
                 writes = [] if spec.stage == "Describe" else ["dynamodb:PutItem"]
@@ -173,14 +173,14 @@ class DeployerFunctions(Construct):
             self,
             "EndpointsTable",
             partition_key=dynamodb.Attribute(
-                name=contract.TABLE_KEY, type=dynamodb.AttributeType.STRING
+                name=interface.TABLE_KEY, type=dynamodb.AttributeType.STRING
             ),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            time_to_live_attribute=contract.TABLE_TTL_ATTRIBUTE,
+            time_to_live_attribute=interface.TABLE_TTL_ATTRIBUTE,
             removal_policy=RemovalPolicy.RETAIN,
         )
         stable_id(table, "EndpointsTable")

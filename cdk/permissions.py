@@ -32,7 +32,7 @@ from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 
 from cdk.config import DeployerConfig
-from deployer import contract
+from deployer import interface
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 
@@ -341,9 +341,9 @@ def guardrail_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
         _grant(
             "RollbackAlarms",
             ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"],
-            alarm_arns(stack, f"{contract.GUARDRAIL_PREFIX}{prefix}"),
+            alarm_arns(stack, f"{interface.GUARDRAIL_PREFIX}{prefix}"),
             f"the CloudWatch alarms the deployer makes: their names start with "
-            f"{contract.GUARDRAIL_PREFIX} and the deployer's name prefix {prefix!r}",
+            f"{interface.GUARDRAIL_PREFIX} and the deployer's name prefix {prefix!r}",
         ),
         _grant(
             "TargetTrackingAlarms",

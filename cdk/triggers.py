@@ -2,7 +2,7 @@
 for manifests uploaded to the deployer's bucket; and what wakes one: the rule on SageMaker's
 endpoint events for the endpoints within the deployer's scope.
 
-The patterns are ``deployer.contract``'s. Each trigger's target is the state machine with the
+The patterns are ``deployer.interface``'s. Each trigger's target is the state machine with the
 whole event as its input (Validate turns any trigger into one request); the endpoint events'
 target is the Wait function. Every target has a retry policy and the encrypted dead-letter
 queue, which raises an alarm when an event could not be delivered (a trigger that started no
@@ -30,7 +30,7 @@ from constructs import Construct
 from cdk.checks import SSE_SQS, acknowledge, acknowledge_checkov
 from cdk.config import DeployerConfig
 from cdk.ids import stable_id
-from deployer import contract
+from deployer import interface
 
 # EventBridge retries a target it could not reach (throttled StartExecution, ...) this often,
 # for at most this long; then the event goes to the dead-letter queue.
@@ -43,7 +43,7 @@ _PATTERN_KEYS = {"source": "source", "detail-type": "detail_type", "detail": "de
 
 
 def event_pattern(pattern: Mapping[str, Any]) -> events.EventPattern:
-    """A ``deployer.contract`` pattern (EventBridge's JSON form) as a CDK EventPattern."""
+    """A ``deployer.interface`` pattern (EventBridge's JSON form) as a CDK EventPattern."""
     unknown = set(pattern) - set(_PATTERN_KEYS)
     if unknown:
         raise ValueError(f"pattern keys this stack does not map: {sorted(unknown)}")
@@ -147,7 +147,7 @@ class Triggers(Construct):
             self._rule(
                 "ApprovalRule",
                 "smdeploy: deploy a model package approved in a group that has a profile",
-                contract.approval_pattern(config.approval_groups),
+                interface.approval_pattern(config.approval_groups),
                 target,
             )
         if config.approval_groups:  # a rejection always stops a deployment of it in flight
@@ -155,13 +155,13 @@ class Triggers(Construct):
                 "RejectionRule",
                 "smdeploy: stop a deployment of a rejected model package; roll back the "
                 "serving one when the group's profile asks",
-                contract.rejection_pattern(config.approval_groups),
+                interface.rejection_pattern(config.approval_groups),
                 target,
             )
         self._rule(
             "ManifestRule",
             "smdeploy: deploy a manifest uploaded under the manifest prefix",
-            contract.manifest_pattern(self.bucket.bucket_name, config.manifest_prefix),
+            interface.manifest_pattern(self.bucket.bucket_name, config.manifest_prefix),
             target,
         )
 
@@ -172,7 +172,7 @@ class Triggers(Construct):
             "EndpointEventsRule",
             description="smdeploy: wake the deployments parked on an endpoint when "
             "SageMaker reports a change of it",
-            event_pattern=event_pattern(contract.endpoint_events_pattern(config.name_prefix)),
+            event_pattern=event_pattern(interface.endpoint_events_pattern(config.name_prefix)),
             targets=[
                 targets.LambdaFunction(
                     wake_function,

@@ -31,7 +31,7 @@ from cdk.checks import acknowledge, rendered
 from cdk.config import DeployerConfig
 from cdk.functions import DeployerFunctions, log_retention
 from cdk.ids import stable_id
-from deployer import contract
+from deployer import interface
 
 
 class PlaceholderUnfilled(Exception):
@@ -43,13 +43,13 @@ def substitutions(definition: str, values: Mapping[str, str]) -> dict[str, str]:
 
     A placeholder with no value stops synth: the state machine would fail at run time.
     """
-    used = contract.placeholders(definition)
+    used = interface.placeholders(definition)
     missing = [name for name in used if name not in values]
     if missing:
         names = ", ".join(f"${{{m}}}" for m in missing)
         raise PlaceholderUnfilled(
             f"{paths.DEFINITION.name}: no function fills {names} (the stack fills "
-            f"deployer.contract.FUNCTIONS' placeholders: {', '.join(sorted(values))})"
+            f"deployer.interface.FUNCTIONS' placeholders: {', '.join(sorted(values))})"
         )
     return {name: values[name] for name in used}
 
@@ -70,7 +70,7 @@ class Workflow(Construct):
         super().__init__(scope, construct_id)
         arns = {
             spec.placeholder: functions.functions[spec.stage].function_arn
-            for spec in contract.FUNCTIONS
+            for spec in interface.FUNCTIONS
         }
         definition = paths.DEFINITION.read_text()
         self.log_group = logs.LogGroup(

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from deployer import contract
+from deployer import interface
 
 _PACKAGE_ARN = re.compile(
     r"arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
@@ -44,7 +44,7 @@ def approval_state_machines(events: Any) -> list[str]:
     for page in events.get_paginator("list_rules").paginate():
         for rule in page["Rules"]:
             pattern = json.loads(rule.get("EventPattern") or "{}")
-            if contract.APPROVAL_DETAIL_TYPE not in (pattern.get("detail-type") or []):
+            if interface.APPROVAL_DETAIL_TYPE not in (pattern.get("detail-type") or []):
                 continue
             targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
             found.update(t["Arn"] for t in targets if ":states:" in t["Arn"])
@@ -57,7 +57,7 @@ def _approval_of(execution_input: str | None) -> str | None:
         event = json.loads(execution_input or "null")
     except ValueError:
         return None
-    if not isinstance(event, dict) or event.get("detail-type") != contract.APPROVAL_DETAIL_TYPE:
+    if not isinstance(event, dict) or event.get("detail-type") != interface.APPROVAL_DETAIL_TYPE:
         return None
     detail = event.get("detail")
     if not isinstance(detail, dict) or detail.get("ModelApprovalStatus") != "Approved":
@@ -101,15 +101,15 @@ def find_execution(
 def deployer_role(lambda_client: Any) -> str | None:
     """The role the installed Validate function gives models made from packages (its
     ``contract.ENV_MODEL_ROLE``), when exactly one function runs Validate's handler."""
-    handler = next(f.handler for f in contract.FUNCTIONS if f.stage == "Validate")
+    handler = next(f.handler for f in interface.FUNCTIONS if f.stage == "Validate")
     roles: set[str] = set()
     for page in lambda_client.get_paginator("list_functions").paginate():
         for function in page["Functions"]:
             if function.get("Handler") != handler:
                 continue
             variables = (function.get("Environment") or {}).get("Variables") or {}
-            if variables.get(contract.ENV_MODEL_ROLE):
-                roles.add(variables[contract.ENV_MODEL_ROLE])
+            if variables.get(interface.ENV_MODEL_ROLE):
+                roles.add(variables[interface.ENV_MODEL_ROLE])
     return roles.pop() if len(roles) == 1 else None
 
 

@@ -7,7 +7,7 @@ reads it here, under one set of rules:
   refused before a byte is read;
 - at most :data:`MAX_BYTES`, the Step Functions payload limit (a request larger than that
   could never be an execution's input: https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html);
-- JSON as :mod:`deployer.jsontext` accepts it: UTF-8 (a UTF-8 byte order mark is ignored;
+- JSON as :mod:`deployer.request.jsontext` accepts it: UTF-8 (a UTF-8 byte order mark is ignored;
   UTF-16 and UTF-32 refused), no repeated keys, at most ``MAX_DEPTH`` levels of nesting, no
   lone surrogates, no ``NaN``.
 
@@ -24,8 +24,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from deployer import jsontext
-from deployer.request import MAX_PAYLOAD_BYTES
+from deployer.request import jsontext
+from deployer.request.deployment import MAX_PAYLOAD_BYTES
 
 MAX_BYTES = MAX_PAYLOAD_BYTES
 

@@ -17,13 +17,16 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from deployer import compare, contract, deploy, retention, rules, shapes
-from deployer.configure import _MODEL_COMPARED as MODEL_COMPARED
-from deployer.configure import marked
+from deployer import interface
+from deployer.aws.sagemaker import SageMakerGateway
+from deployer.decide.differences import differences as request_differences
 from deployer.errors import DeployerError, RequestInvalid
-from deployer.gateway import SageMakerGateway
 from deployer.payloads import Action
-from deployer.profiles import DeploymentProfile, ModelPackage
+from deployer.perform import deploy, retention
+from deployer.perform.configure import _MODEL_COMPARED as MODEL_COMPARED
+from deployer.perform.configure import marked
+from deployer.request import rules, shapes
+from deployer.request.profiles import DeploymentProfile, ModelPackage
 from smdeploy.validation import Validation
 
 if TYPE_CHECKING:
@@ -129,7 +132,7 @@ def plan(
         if existing is None:
             report.endpoint_config = "create"
         else:
-            conflict = compare.differences(wanted, existing)
+            conflict = request_differences(wanted, existing)
             if conflict:
                 report.blocked = _blocked(
                     "EndpointConfigConflict",
@@ -141,7 +144,7 @@ def plan(
             target = existing["EndpointConfigName"]  # names match without regard to case
         current = gateway.describe_endpoint(request.endpoint_name)
         tags = gateway.list_tags(current["EndpointArn"]) if current else []
-        managed = any(t["Key"] == contract.MANAGED_TAG for t in tags)
+        managed = any(t["Key"] == interface.MANAGED_TAG for t in tags)
         decision = deploy.plan(current, target, managed=managed)
         retag: tuple[list[dict[str, str]], list[str]] = ([], [])
         if current is not None and decision.action in (Action.NONE, Action.UPDATE):
@@ -240,7 +243,7 @@ def _models(gateway: SageMakerGateway, fields: dict[str, Any], report: PlanRepor
             report.models_create.append(name)
             continue
         wanted = {k: v for k, v in model.items() if k in MODEL_COMPARED}
-        found = compare.differences(wanted, existing)
+        found = request_differences(wanted, existing)
         if found:
             report.blocked = _blocked(
                 "ModelConflict",
@@ -293,7 +296,7 @@ def differences(served: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
                 found.append(f"{where}: added ({_capacity(variant)})")
             else:
                 fields = {k: v for k, v in variant.items() if k != "InitialVariantWeight"}
-                found.extend(compare.differences(fields, old[name], where))
+                found.extend(request_differences(fields, old[name], where))
             before, after = old_shares.get(name), new_shares.get(name)
             if after is not None and (before is None or abs(before - after) > 1e-9):
                 was = f"{before * 100:.1f}%" if before is not None else "none"
@@ -309,7 +312,7 @@ def differences(served: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
         if key not in wanted:
             found.append(f"{key}: removed (serving {served[key]!r}, request leaves it out)")
             continue
-        found.extend(compare.differences({key: wanted[key]}, served))
+        found.extend(request_differences({key: wanted[key]}, served))
     return found
 
 
@@ -406,7 +409,7 @@ def plan_approval(
     """What approving ``package_arn`` would deploy: the request its group's profile and the
     package's overrides make (as Validate makes it), planned like any request."""
     from deployer.errors import ProfileInvalid
-    from deployer.profiles import parse_profiles
+    from deployer.request.profiles import parse_profiles
     from smdeploy import approvals, remote
     from smdeploy.validation import load_validator
 

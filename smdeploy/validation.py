@@ -3,7 +3,7 @@
 smdeploy reaches the Lambda code as the stack does: by a dotted name in the Lambda package
 (installed with smdeploy), never by importing the domain package directly. So ``smdeploy
 validate`` runs exactly the code of the Validate stage. The protocols below are what the
-command line reads of its result (``deployer.request.Validation``).
+command line reads of its result (``deployer.request.deployment.Validation``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, cast
 
-VALIDATOR = "deployer.request.validate_request"
+VALIDATOR = "deployer.request.deployment.validate_request"
 
 
 class Violation(Protocol):

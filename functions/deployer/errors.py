@@ -9,7 +9,7 @@ retried name exists here.
 
 from __future__ import annotations
 
-from deployer.violations import Violation
+from deployer.request.violations import Violation
 
 
 class DeployerError(Exception):
@@ -21,7 +21,7 @@ class Transient(DeployerError):
     """An error AWS documents as retryable (throttling, a conditional write that lost a race):
     the state machine retries it until the deployment's deadline, not a number of times. Met
     after the deadline, a stage raises :class:`DeploymentTimedOut` instead (see
-    :func:`deployer.timing.give_up`)."""
+    :func:`deployer.decide.deadline.give_up`)."""
 
 
 # --- Validate ---------------------------------------------------------------------------

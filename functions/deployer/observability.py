@@ -105,8 +105,8 @@ def stage_handler(handler: F) -> F:
     """What every stage's handler wears: the execution name as the logs' correlation id (state
     cleared per invocation), an X-Ray segment, metrics flushed with the cold start, and the
     deployer's errors counted by type, a transient error after the deadline turned into the
-    deadline's (:func:`deployer.timing.bounded_by_deadline`)."""
-    from deployer.timing import bounded_by_deadline
+    deadline's (:func:`deployer.decide.deadline.bounded_by_deadline`)."""
+    from deployer.decide.deadline import bounded_by_deadline
 
     counted = count_errors(bounded_by_deadline(handler))
     measured = metrics.log_metrics(capture_cold_start_metric=True)(counted)

@@ -15,9 +15,10 @@ runtime. ``tests/unit/test_payloads_asl.py`` walks the ASL and checks that every
 ``Parameters``, every path and every Choice's variable match these models; the functional
 tests check that each handler's answer is exactly its declared result, and after every
 end-to-end test every execution's history is checked the same way. The lease's own shapes
-(:class:`~deployer.lease.Order`, :class:`~deployer.lease.Claim`) are the lease's, carried
-here as they are; AWS's events (EventBridge's, read by :mod:`deployer.wake` and
-:mod:`deployer.triggers`) are AWS's.
+(:class:`~deployer.decide.lease.Order`, :class:`~deployer.decide.lease.Claim`) are the lease's,
+carried
+here as they are; AWS's events (EventBridge's, read by :mod:`deployer.decide.wake` and
+:mod:`deployer.request.triggers`) are AWS's.
 
 Every payload carries ``Execution`` (the execution name): the logs' correlation id.
 Field names keep SageMaker's and Step Functions' casing, as the ASL paths do.
@@ -37,9 +38,9 @@ from pydantic import (
     model_validator,
 )
 
-from deployer import lease
-from deployer.lease import Claim, Decision, Order
-from deployer.model import Model
+from deployer.basemodel import Model
+from deployer.decide import lease
+from deployer.decide.lease import Claim, Decision, Order
 
 
 class Payload(Model):
@@ -47,7 +48,7 @@ class Payload(Model):
 
     Fields a shape does not declare are ignored when it is read, so that a model can be read
     from a larger state (the test of the ASL keeps the writers exact). Like every deployer
-    model, each builds its validator when it is first used (:class:`deployer.model.Model`).
+    model, each builds its validator when it is first used (:class:`deployer.basemodel.Model`).
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -119,7 +120,7 @@ class Step(Payload):
 class StageEvent(Payload):
     Execution: str  # $$.Execution.Name
     # the deployment's deadline (Validate's): a stage that retries transient errors meets one
-    # after it as the deadline's error (deployer.timing.bounded_by_deadline)
+    # after it as the deadline's error (deployer.decide.deadline.bounded_by_deadline)
     Deadline: datetime | None = None
 
 
@@ -134,10 +135,10 @@ class ValidateEvent(StageEvent):
 class Accepted(Payload):
     """Validate: one checked request to deploy."""
 
-    Request: dict[str, Any]  # deployer.request.DeploymentRequest.to_payload()
+    Request: dict[str, Any]  # deployer.request.deployment.DeploymentRequest.to_payload()
     EndpointName: str
     EndpointConfigName: str
-    Order: Order  # this deployment's order among those of its endpoint (deployer.lease)
+    Order: Order  # this deployment's order among those of its endpoint (deployer.decide.lease)
     Trigger: Trigger
     Intent: lease.Intent  # the package it deploys; a rejection's: the package rejected
     # the request configures guardrails (its Guardrails key): the endpoint's record remembers it
@@ -418,7 +419,7 @@ class Pruned(Payload):
 
 
 class Assessment(Payload):
-    """What one DescribeEndpoint means (deployer.outcome.assess)."""
+    """What one DescribeEndpoint means (deployer.decide.outcome.assess)."""
 
     Done: bool
     EndpointName: str
@@ -570,7 +571,7 @@ class Published(Payload):
 # --- what each function is given, and what each state hands on ----------------------------
 
 # The event each function parses, by its contract.FUNCTIONS stage name (the Wait function is
-# also run by the EventBridge rule on SageMaker's endpoint events: deployer.wake.read_event).
+# also run by the EventBridge rule on SageMaker's endpoint events: deployer.decide.wake.read_event).
 EVENTS: dict[str, type[StageEvent]] = {
     "Validate": ValidateEvent,
     "Lease": LeaseEvent,

@@ -2,7 +2,7 @@
 
 One function, :func:`install_deployer`, used by :class:`~smdeploy.runtime.local.LocalDeployment`
 (in-process) and by ``smdeploy emulator`` (a local AWS endpoint). It creates, through the
-ordinary AWS APIs and from the shared contract (``deployer.contract``):
+ordinary AWS APIs and from the shared contract (``deployer.interface``):
 
 - the roles: one for the functions and the state machine, one for EventBridge to start
   executions, and the SageMaker execution role for the models made from model packages;
@@ -27,8 +27,9 @@ from dataclasses import asdict, dataclass
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from deployer import contract, timing
-from deployer.profiles import parse_profiles
+from deployer import interface
+from deployer.decide import deadline
+from deployer.request.profiles import parse_profiles
 from smdeploy import resources
 
 STATE_MACHINE_NAME = "smdeploy-deployer"
@@ -72,10 +73,10 @@ def substitute(definition: str, values: dict[str, str]) -> str:
         except KeyError:
             raise KeyError(f"no value for placeholder ${{{match.group(1)}}}") from None
 
-    return contract.PLACEHOLDER.sub(fill, definition)
+    return interface.PLACEHOLDER.sub(fill, definition)
 
 
-def function_name(spec: contract.FunctionSpec) -> str:
+def function_name(spec: interface.FunctionSpec) -> str:
     return f"smdeploy-{spec.stage.lower()}"
 
 
@@ -117,14 +118,14 @@ def create_table(dynamodb: Any, name: str = TABLE_NAME) -> str:
     lower-cased name, on demand, encrypted, with a TTL attribute."""
     dynamodb.create_table(
         TableName=name,
-        KeySchema=[{"AttributeName": contract.TABLE_KEY, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": contract.TABLE_KEY, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": interface.TABLE_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": interface.TABLE_KEY, "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
         SSESpecification={"Enabled": True},
     )
     dynamodb.update_time_to_live(
         TableName=name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": contract.TABLE_TTL_ATTRIBUTE},
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": interface.TABLE_TTL_ATTRIBUTE},
     )
     return name
 
@@ -176,27 +177,27 @@ def install_deployer(
     # The value, here, of every variable a function may read; each function gets those its
     # spec names, as in the stack (None: unset, the handler's default).
     values: dict[str, str | None] = {
-        contract.ENV_TABLE: TABLE_NAME,
-        contract.ENV_PROFILES: json.dumps(raw_profiles, separators=(",", ":")),
-        contract.ENV_NAME_PREFIX: name_prefix,
-        contract.ENV_MODEL_ROLE: model_role,
-        contract.ENV_TOPIC_ARN: topic_arn,
-        contract.ENV_EVENT_BUS: EVENT_BUS,
-        contract.ENV_DEADLINE: None if deadline_seconds is None else str(deadline_seconds),
-        contract.ENV_CONFIG_RETENTION: None if config_retention is None else str(config_retention),
+        interface.ENV_TABLE: TABLE_NAME,
+        interface.ENV_PROFILES: json.dumps(raw_profiles, separators=(",", ":")),
+        interface.ENV_NAME_PREFIX: name_prefix,
+        interface.ENV_MODEL_ROLE: model_role,
+        interface.ENV_TOPIC_ARN: topic_arn,
+        interface.ENV_EVENT_BUS: EVENT_BUS,
+        interface.ENV_DEADLINE: None if deadline_seconds is None else str(deadline_seconds),
+        interface.ENV_CONFIG_RETENTION: None if config_retention is None else str(config_retention),
         # the park's safety net: the stack's default (parkSeconds), which the handlers share
-        contract.ENV_PARK_SECONDS: str(timing.DEFAULT_PARK_SECONDS),
+        interface.ENV_PARK_SECONDS: str(deadline.DEFAULT_PARK_SECONDS),
     }
     local = {} if functions_endpoint_url is None else {"AWS_ENDPOINT_URL": functions_endpoint_url}
     code = asset_zip()
     lambda_client = client("lambda")
     arns: dict[str, str] = {}
-    for spec in contract.FUNCTIONS:
+    for spec in interface.FUNCTIONS:
         arns[spec.placeholder] = lambda_client.create_function(
             FunctionName=function_name(spec),
             Description=spec.description,
-            Runtime=contract.RUNTIME,
-            Architectures=[contract.ARCHITECTURE],
+            Runtime=interface.RUNTIME,
+            Architectures=[interface.ARCHITECTURE],
             Role=deployer_role,
             Handler=spec.handler,
             Code={"ZipFile": code},
@@ -213,21 +214,21 @@ def install_deployer(
 
     events = client("events")
     target = {"Id": "deployer", "Arn": state_machine_arn, "RoleArn": events_role}
-    rules = {"smdeploy-manifests": contract.manifest_pattern(bucket, MANIFEST_PREFIX)}
+    rules = {"smdeploy-manifests": interface.manifest_pattern(bucket, MANIFEST_PREFIX)}
     if groups:  # EventBridge refuses an empty list in a pattern
-        rules["smdeploy-approvals"] = contract.approval_pattern(list(groups))
+        rules["smdeploy-approvals"] = interface.approval_pattern(list(groups))
         # a rejection always stops a deployment of the rejected version in flight
-        rules["smdeploy-rejections"] = contract.rejection_pattern(list(groups))
+        rules["smdeploy-rejections"] = interface.rejection_pattern(list(groups))
     for name, pattern in rules.items():
         events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
         events.put_targets(Rule=name, Targets=[target])
     # SageMaker's endpoint events wake parked deployments (the Wait function)
     events.put_rule(
         Name=WAKE_RULE,
-        EventPattern=json.dumps(contract.endpoint_events_pattern(name_prefix)),
+        EventPattern=json.dumps(interface.endpoint_events_pattern(name_prefix)),
         State="ENABLED",
     )
-    wait_arn = arns[next(s.placeholder for s in contract.FUNCTIONS if s.stage == "Wait")]
+    wait_arn = arns[next(s.placeholder for s in interface.FUNCTIONS if s.stage == "Wait")]
     events.put_targets(Rule=WAKE_RULE, Targets=[{"Id": "wake", "Arn": wait_arn}])
 
     sagemaker = client("sagemaker")

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from e2e_helpers import states_entered, wait_until_entered
 
-from deployer import contract
+from deployer import interface
 from smdeploy.runtime.install import TABLE_NAME, WAKE_RULE, function_name
 from smdeploy.runtime.local import LocalDeployment
 
-WAIT_FUNCTION = next(function_name(s) for s in contract.FUNCTIONS if s.stage == "Wait")
+WAIT_FUNCTION = next(function_name(s) for s in interface.FUNCTIONS if s.stage == "Wait")
 
 
 def wakes(account: LocalDeployment) -> list[tuple[str, str, str | None]]:
@@ -27,7 +27,7 @@ def wakes(account: LocalDeployment) -> list[tuple[str, str, str | None]]:
 
 def waiters(account: LocalDeployment, endpoint: str) -> dict[str, Any]:
     item = account.client("dynamodb").get_item(
-        TableName=TABLE_NAME, Key={contract.TABLE_KEY: {"S": f"{endpoint.lower()}#wait"}}
+        TableName=TABLE_NAME, Key={interface.TABLE_KEY: {"S": f"{endpoint.lower()}#wait"}}
     )["Item"]
     record: dict[str, Any] = json.loads(item["Record"]["S"])
     return record

@@ -22,7 +22,7 @@ from test_guardrails import (
     serving,
 )
 
-from deployer import contract
+from deployer import interface
 from smdeploy.runtime.install import TABLE_NAME
 from smdeploy.runtime.local import LocalDeployment
 
@@ -36,7 +36,9 @@ def waits_item(account: LocalDeployment, endpoint: str) -> dict[str, Any] | None
     """The endpoint's second item in the deployer's table (its parked executions)."""
     item = (
         account.client("dynamodb")
-        .get_item(TableName=TABLE_NAME, Key={contract.TABLE_KEY: {"S": f"{endpoint.lower()}#wait"}})
+        .get_item(
+            TableName=TABLE_NAME, Key={interface.TABLE_KEY: {"S": f"{endpoint.lower()}#wait"}}
+        )
         .get("Item")
     )
     return json.loads(item["Record"]["S"]) if item else None
@@ -44,7 +46,7 @@ def waits_item(account: LocalDeployment, endpoint: str) -> dict[str, Any] | None
 
 def record(account: LocalDeployment, endpoint: str) -> dict[str, Any]:
     item = account.client("dynamodb").get_item(
-        TableName=TABLE_NAME, Key={contract.TABLE_KEY: {"S": endpoint.lower()}}
+        TableName=TABLE_NAME, Key={interface.TABLE_KEY: {"S": endpoint.lower()}}
     )["Item"]
     found: dict[str, Any] = json.loads(item["Record"]["S"])
     return found

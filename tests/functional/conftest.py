@@ -28,7 +28,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from deployer import clients, contract, payloads
+from deployer import interface, payloads
+from deployer.aws import clients
 from deployer.handlers import configure, deploy, describe, lease, validate
 from smdeploy.runtime.emulator import Emulator, Faults, LambdaContext, SimClock
 from smdeploy.runtime.install import TABLE_NAME, create_table
@@ -137,7 +138,7 @@ class Aws:
     def record(self, endpoint: str) -> dict[str, Any]:
         """The endpoint's record in the deployer's table (the lease.Record, as JSON)."""
         item = self.dynamodb.get_item(
-            TableName=TABLE_NAME, Key={contract.TABLE_KEY: {"S": endpoint.lower()}}
+            TableName=TABLE_NAME, Key={interface.TABLE_KEY: {"S": endpoint.lower()}}
         ).get("Item")
         return json.loads(item["Record"]["S"]) if item else {}
 
@@ -258,7 +259,7 @@ def _environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "smdeploy")
     monkeypatch.delenv("SMDEPLOY_DEADLINE_SECONDS", raising=False)
-    monkeypatch.setenv(contract.ENV_TABLE, TABLE_NAME)
+    monkeypatch.setenv(interface.ENV_TABLE, TABLE_NAME)
 
 
 @pytest.fixture(scope="session")

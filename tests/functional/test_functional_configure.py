@@ -13,7 +13,7 @@ from deployer.errors import (
     NoRollbackTarget,
     SageMakerThrottled,
 )
-from deployer.request import parse_request
+from deployer.request.deployment import parse_request
 from smdeploy.runtime.emulator import Faults
 
 

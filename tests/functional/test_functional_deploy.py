@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from deployer.deploy import VISIBILITY_LOOKS
 from deployer.errors import (
     EndpointBusy,
     EndpointConfigMissing,
@@ -14,6 +13,7 @@ from deployer.errors import (
     EndpointReplacing,
     SageMakerThrottled,
 )
+from deployer.perform.deploy import VISIBILITY_LOOKS
 from smdeploy.runtime.emulator import Faults
 
 

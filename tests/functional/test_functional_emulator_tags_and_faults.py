@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from deployer.gateway import SageMakerGateway
+from deployer.aws.sagemaker import SageMakerGateway
 from smdeploy.runtime.emulator import Faults
 
 VARIANT = {

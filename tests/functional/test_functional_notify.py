@@ -10,7 +10,8 @@ from typing import Any
 import boto3
 import pytest
 
-from deployer import clients, contract
+from deployer import interface
+from deployer.aws import clients
 from deployer.errors import NotificationFailed
 from deployer.handlers import notify
 from deployer.payloads import (
@@ -44,7 +45,7 @@ class Subscribers:
         )
         self.events.put_rule(
             Name="smdeploy-outcomes",
-            EventPattern=json.dumps({"source": [contract.OUTCOME_SOURCE]}),
+            EventPattern=json.dumps({"source": [interface.OUTCOME_SOURCE]}),
         )
         self.events.put_targets(
             Rule="smdeploy-outcomes", Targets=[{"Id": "q", "Arn": self._arn(self.from_bus)}]
@@ -67,8 +68,8 @@ class Subscribers:
 @pytest.fixture
 def subscribers(aws, monkeypatch):
     found = Subscribers()
-    monkeypatch.setenv(contract.ENV_TOPIC_ARN, found.topic_arn)
-    monkeypatch.setenv(contract.ENV_EVENT_BUS, "default")
+    monkeypatch.setenv(interface.ENV_TOPIC_ARN, found.topic_arn)
+    monkeypatch.setenv(interface.ENV_EVENT_BUS, "default")
     clients.use_client("events", found.events)
     clients.use_client("sns", found.sns)
     yield found
@@ -145,7 +146,7 @@ def test_a_failure_is_published_with_its_error_and_cause(aws, subscribers):
 
 
 def test_a_missing_topic_is_a_retryable_notification_failure(aws, subscribers, monkeypatch):
-    monkeypatch.setenv(contract.ENV_TOPIC_ARN, subscribers.topic_arn + "-gone")
+    monkeypatch.setenv(interface.ENV_TOPIC_ARN, subscribers.topic_arn + "-gone")
 
     with pytest.raises(NotificationFailed, match=r"Publish to .*-gone"):
         run_notify(aws, "Succeeded", deployed("e"), {})

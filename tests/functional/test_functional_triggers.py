@@ -13,7 +13,8 @@ from typing import Any
 import boto3
 import pytest
 
-from deployer import clients, contract
+from deployer import interface
+from deployer.aws import clients
 from deployer.errors import (
     ManifestNotFound,
     ModelPackageNotFound,
@@ -30,9 +31,9 @@ BUCKET = "smdeploy-manifests"
 @pytest.fixture
 def registry(aws, monkeypatch):
     """The group of examples/profiles.json, the deployer's settings, and an S3 client."""
-    monkeypatch.setenv(contract.ENV_PROFILES, (resources.EXAMPLES / "profiles.json").read_text())
-    monkeypatch.setenv(contract.ENV_MODEL_ROLE, aws.ROLE_ARN)
-    monkeypatch.delenv(contract.ENV_NAME_PREFIX, raising=False)
+    monkeypatch.setenv(interface.ENV_PROFILES, (resources.EXAMPLES / "profiles.json").read_text())
+    monkeypatch.setenv(interface.ENV_MODEL_ROLE, aws.ROLE_ARN)
+    monkeypatch.delenv(interface.ENV_NAME_PREFIX, raising=False)
     aws.sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket=BUCKET)
@@ -76,8 +77,8 @@ def event(arn: str, status: str, group: str = GROUP) -> dict[str, Any]:
     return {
         "version": "0",
         "id": "844e2571-0000-4000-8000-000000000000",
-        "detail-type": contract.APPROVAL_DETAIL_TYPE,
-        "source": contract.APPROVAL_SOURCE,
+        "detail-type": interface.APPROVAL_DETAIL_TYPE,
+        "source": interface.APPROVAL_SOURCE,
         "account": "123456789012",
         "time": "2026-01-01T00:00:00Z",
         "region": "us-east-1",
@@ -95,8 +96,8 @@ def event(arn: str, status: str, group: str = GROUP) -> dict[str, Any]:
 def s3_event(key: str, size: int = 100) -> dict[str, Any]:
     return {
         "version": "0",
-        "detail-type": contract.S3_OBJECT_CREATED,
-        "source": contract.S3_SOURCE,
+        "detail-type": interface.S3_OBJECT_CREATED,
+        "source": interface.S3_SOURCE,
         "account": "123456789012",
         "region": "us-east-1",
         "resources": [f"arn:aws:s3:::{BUCKET}"],
@@ -220,7 +221,7 @@ def test_an_approval_of_a_deleted_package_is_refused(registry, aws):
 
 
 def test_an_approval_is_refused_when_no_role_is_configured(registry, aws, monkeypatch):
-    monkeypatch.delenv(contract.ENV_MODEL_ROLE)
+    monkeypatch.delenv(interface.ENV_MODEL_ROLE)
     arn = registry.package()
 
     with pytest.raises(RequestInvalid, match="ModelExecutionRoleArn: no SageMaker execution"):
@@ -228,9 +229,9 @@ def test_an_approval_is_refused_when_no_role_is_configured(registry, aws, monkey
 
 
 def test_names_outside_the_deployers_prefix_are_refused(registry, aws, monkeypatch):
-    monkeypatch.setenv(contract.ENV_NAME_PREFIX, "smdeploy-")
+    monkeypatch.setenv(interface.ENV_NAME_PREFIX, "smdeploy-")
     monkeypatch.setenv(
-        contract.ENV_PROFILES, json.dumps({GROUP: {**_profile(), "EndpointName": "smdeploy-x"}})
+        interface.ENV_PROFILES, json.dumps({GROUP: {**_profile(), "EndpointName": "smdeploy-x"}})
     )
     arn = registry.package()
 
@@ -284,7 +285,7 @@ def test_rejecting_the_serving_version_redeploys_the_newest_other_approved(regis
 
 
 def test_rejecting_a_version_that_is_not_serving_leaves_the_decision_to_the_lease(registry, aws):
-    # A deployment of v2 may be in flight: only the endpoint's record knows (deployer.lease).
+    # A deployment of v2 may be in flight: only the endpoint's record knows (deployer.decide.lease).
     v1 = registry.package()
     v2 = registry.package()
     registry.deploy(v1)
@@ -328,7 +329,7 @@ def test_an_approval_names_the_package_it_deploys(registry, aws):
 
 def test_rejecting_the_only_approved_version_while_it_serves_is_left_to_the_lease(registry, aws):
     # whether it finished deploying (NoRollbackTarget) or is still in flight (stopped, the
-    # config served before put back) only the endpoint's record knows: deployer.lease.stop
+    # config served before put back) only the endpoint's record knows: deployer.decide.lease.stop
     v1 = registry.package()
     registry.deploy(v1)
     registry.set_status(v1, "Rejected")
@@ -342,7 +343,7 @@ def test_a_rejection_with_rollback_off_still_reaches_the_lease_to_stop_a_deploym
     registry, aws, monkeypatch
 ):
     monkeypatch.setenv(
-        contract.ENV_PROFILES, json.dumps({GROUP: {**_profile(), "RollbackOnRejection": False}})
+        interface.ENV_PROFILES, json.dumps({GROUP: {**_profile(), "RollbackOnRejection": False}})
     )
     v1, v2 = registry.package(), registry.package()
     registry.deploy(v1)

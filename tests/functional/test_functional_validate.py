@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bench import fuzz
 from deployer.errors import RequestInvalid
-from deployer.request import validate_request
+from deployer.request.deployment import validate_request
 
 DERIVED = re.compile(r"^churn-predictor-[0-9a-f]{10}$")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from deployer import contract
+from deployer import interface
 from deployer.handlers import wait
 from deployer.payloads import Parked, ParkEvent
 from smdeploy.runtime.emulator import LambdaContext
@@ -27,7 +27,7 @@ def context_for(stage: str) -> LambdaContext:
 
 def waits(aws: Aws) -> dict[str, Any]:
     item = aws.dynamodb.get_item(
-        TableName=TABLE_NAME, Key={contract.TABLE_KEY: {"S": "churn-predictor#wait"}}
+        TableName=TABLE_NAME, Key={interface.TABLE_KEY: {"S": "churn-predictor#wait"}}
     )["Item"]
     return dict(json.loads(item["Record"]["S"]))
 
@@ -103,11 +103,11 @@ def test_progress_is_recorded_without_a_describe_and_a_final_event_describes_onc
     }
 
     progress = wait.handler(
-        endpoint_event(aws, contract.ENDPOINT_DEPLOYMENT_STATE_CHANGE, "CREATING", **step),
+        endpoint_event(aws, interface.ENDPOINT_DEPLOYMENT_STATE_CHANGE, "CREATING", **step),
         context_for("wait"),
     )
     also = wait.handler(
-        endpoint_event(aws, contract.ENDPOINT_STATE_CHANGE, "CREATING"), context_for("wait")
+        endpoint_event(aws, interface.ENDPOINT_STATE_CHANGE, "CREATING"), context_for("wait")
     )
 
     assert (progress, also) == ({"Woken": [], "Final": False}, {"Woken": [], "Final": False})
@@ -122,14 +122,14 @@ def test_progress_is_recorded_without_a_describe_and_a_final_event_describes_onc
 
     aws.settle()
     woken = wait.handler(
-        endpoint_event(aws, contract.ENDPOINT_STATE_CHANGE, "IN_SERVICE"), context_for("wait")
+        endpoint_event(aws, interface.ENDPOINT_STATE_CHANGE, "IN_SERVICE"), context_for("wait")
     )
 
     assert woken == {"Woken": ["exec-1"], "Final": True}
     assert aws.emulator.stats.describe_calls == before + 1
     assert waits(aws)["Waiters"] == {}  # its token completed (or spent): never woken twice
     again = wait.handler(
-        endpoint_event(aws, contract.ENDPOINT_STATE_CHANGE, "IN_SERVICE"), context_for("wait")
+        endpoint_event(aws, interface.ENDPOINT_STATE_CHANGE, "IN_SERVICE"), context_for("wait")
     )
     assert again == {"Woken": [], "Final": True}
     assert aws.emulator.stats.describe_calls == before + 1  # no one waits: no describe

@@ -25,7 +25,7 @@ from botocore import xform_name
 from infra_helpers import Synthesized
 
 from cdk.authorization import ANY_OF_ITS_TYPES, CALLS, RUNTIME_ACTIONS
-from deployer import contract
+from deployer import interface
 
 # The services a function may call (botocore name -> IAM prefix).
 SERVICES = {
@@ -39,7 +39,7 @@ SERVICES = {
     "stepfunctions": "states",
     "sagemaker-runtime": "sagemaker",
 }
-GATEWAY = ("deployer.gateway", "SageMakerGateway")
+GATEWAY = ("deployer.aws.sagemaker", "SageMakerGateway")
 # CloudFormation types of the resources a policy can name by Ref/GetAtt.
 TYPES = {
     "AWS::SNS::Topic": "topic",
@@ -128,7 +128,7 @@ def _receiver(value: ast.expr, module: Module, owner: str | None) -> set[str]:
         and isinstance(value.func, ast.Attribute)
         and value.func.attr in SERVICES
         and isinstance(value.func.value, ast.Name)
-        and module.imported.get(value.func.value.id, ("", None))[0] == "deployer.clients"
+        and module.imported.get(value.func.value.id, ("", None))[0] == "deployer.aws.clients"
     ):
         return {SERVICES[value.func.attr]}
     if (
@@ -301,7 +301,7 @@ def required(stage_calls: set[str], *, keys: bool) -> dict[str, tuple[str, ...]]
     return {action: tuple(sorted(types)) for action, types in needed.items()}
 
 
-SPECS = {spec.stage: spec for spec in contract.FUNCTIONS}
+SPECS = {spec.stage: spec for spec in interface.FUNCTIONS}
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from cdk.config import (
 from cdk.functions import log_retention
 from cdk.stack import SmdeployStack
 from cdk.workflow import PlaceholderUnfilled, substitutions
-from deployer import contract
+from deployer import interface
 
 ROLE = "arn:aws:iam::123456789012:role/smdeploy-sagemaker-execution"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -263,7 +263,7 @@ def test_the_app_explains_a_missing_setting_and_exits_1(
 
 
 def test_every_placeholder_of_the_definition_is_a_function_s() -> None:
-    values = {spec.placeholder: f"<{spec.stage}>" for spec in contract.FUNCTIONS}
+    values = {spec.placeholder: f"<{spec.stage}>" for spec in interface.FUNCTIONS}
     text = paths.DEFINITION.read_text()
     filled = substitutions(text, values)
     assert sorted(filled) == sorted(set(re.findall(r"\$\{(\w+)\}", text)))

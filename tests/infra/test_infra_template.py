@@ -12,9 +12,9 @@ from infra_helpers import FRAUD_ROLE, TEST_PROFILES, Synthesized
 
 from cdk import paths
 from cdk.asset import ASSET_ZIP
-from deployer import contract
+from deployer import interface
 
-FUNCTION_IDS = {spec.stage: f"{spec.stage}Function" for spec in contract.FUNCTIONS}
+FUNCTION_IDS = {spec.stage: f"{spec.stage}Function" for spec in interface.FUNCTIONS}
 ASL = json.loads(paths.DEFINITION.read_text())
 
 
@@ -29,9 +29,9 @@ def arn_of(logical_id: str) -> dict[str, list[str]]:
 # --- Functions ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spec", contract.FUNCTIONS, ids=lambda s: s.stage)
+@pytest.mark.parametrize("spec", interface.FUNCTIONS, ids=lambda s: s.stage)
 def test_each_function_runs_python_313_on_arm64_with_tracing_and_its_own_role_and_logs(
-    synth: Synthesized, spec: contract.FunctionSpec
+    synth: Synthesized, spec: interface.FunctionSpec
 ) -> None:
     logical_id = FUNCTION_IDS[spec.stage]
     function = synth.properties(logical_id)
@@ -43,8 +43,8 @@ def test_each_function_runs_python_313_on_arm64_with_tracing_and_its_own_role_an
     assert function["LoggingConfig"] == {"LogGroup": ref(f"{spec.stage}FunctionLogs")}
     assert function["Timeout"] < ASL["States"]["Validate"]["TimeoutSeconds"]
     assert (function["Runtime"], function["Architectures"]) == (
-        contract.RUNTIME,
-        [contract.ARCHITECTURE],
+        interface.RUNTIME,
+        [interface.ARCHITECTURE],
     )
     assert (function["Timeout"], function["MemorySize"]) == (spec.timeout_seconds, spec.memory_mb)
     logs = synth.resources[f"{spec.stage}FunctionLogs"]
@@ -59,8 +59,8 @@ def test_the_functions_share_one_asset_the_built_zip_with_no_layer(synth: Synthe
     assert staged.read_bytes() == ASSET_ZIP.read_bytes()
     with zipfile.ZipFile(staged) as archive:
         names = archive.namelist()
-        contract = archive.read("deployer/contract.py").decode()
-    assert contract == (paths.FUNCTIONS / "deployer" / "contract.py").read_text()
+        contract = archive.read("deployer/interface.py").decode()
+    assert contract == (paths.FUNCTIONS / "deployer" / "interface.py").read_text()
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert all("Layers" not in synth.properties(i) for i in FUNCTION_IDS.values())
 
@@ -72,24 +72,24 @@ def environment(synth: Synthesized, stage: str) -> dict[str, Any]:
 
 def test_validate_reads_the_profiles_prefix_and_role(synth: Synthesized) -> None:
     env = environment(synth, "Validate")
-    assert json.loads(env[contract.ENV_PROFILES]) == TEST_PROFILES
-    assert "\n" not in env[contract.ENV_PROFILES] and ": " not in env[contract.ENV_PROFILES]
-    assert env[contract.ENV_NAME_PREFIX] == "smdeploy-"
-    assert env[contract.ENV_MODEL_ROLE] == (
+    assert json.loads(env[interface.ENV_PROFILES]) == TEST_PROFILES
+    assert "\n" not in env[interface.ENV_PROFILES] and ": " not in env[interface.ENV_PROFILES]
+    assert env[interface.ENV_NAME_PREFIX] == "smdeploy-"
+    assert env[interface.ENV_MODEL_ROLE] == (
         "arn:aws:iam::123456789012:role/smdeploy-sagemaker-execution"
     )
 
 
 def test_describe_reads_the_deadline_and_config_retention(synth: Synthesized) -> None:
     env = environment(synth, "Describe")
-    assert env[contract.ENV_DEADLINE] == "3600"
-    assert env[contract.ENV_CONFIG_RETENTION] == "5"
+    assert env[interface.ENV_DEADLINE] == "3600"
+    assert env[interface.ENV_CONFIG_RETENTION] == "5"
 
 
 def test_notify_reads_the_topic_and_the_default_bus(synth: Synthesized) -> None:
     env = environment(synth, "Notify")
-    assert env[contract.ENV_TOPIC_ARN] == ref("OutcomeTopic")
-    assert env[contract.ENV_EVENT_BUS] == "default"
+    assert env[interface.ENV_TOPIC_ARN] == ref("OutcomeTopic")
+    assert env[interface.ENV_EVENT_BUS] == "default"
 
 
 @pytest.mark.parametrize("stage", list(FUNCTION_IDS))
@@ -101,31 +101,31 @@ def test_every_function_names_its_service_and_metrics_namespace_and_reads_only_i
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "smdeploy"
     own = {
         "Validate": {
-            contract.ENV_PROFILES,
-            contract.ENV_NAME_PREFIX,
-            contract.ENV_MODEL_ROLE,
-            contract.ENV_DEADLINE,
+            interface.ENV_PROFILES,
+            interface.ENV_NAME_PREFIX,
+            interface.ENV_MODEL_ROLE,
+            interface.ENV_DEADLINE,
         },
-        "Lease": {contract.ENV_TABLE},
+        "Lease": {interface.ENV_TABLE},
         # Deploy says how long the first park may last: never past the deadline
-        "Deploy": {contract.ENV_TABLE, contract.ENV_DEADLINE, contract.ENV_PARK_SECONDS},
+        "Deploy": {interface.ENV_TABLE, interface.ENV_DEADLINE, interface.ENV_PARK_SECONDS},
         "Describe": {
-            contract.ENV_DEADLINE,
-            contract.ENV_CONFIG_RETENTION,
-            contract.ENV_TABLE,
-            contract.ENV_PARK_SECONDS,
+            interface.ENV_DEADLINE,
+            interface.ENV_CONFIG_RETENTION,
+            interface.ENV_TABLE,
+            interface.ENV_PARK_SECONDS,
         },
-        "Wait": {contract.ENV_DEADLINE, contract.ENV_TABLE},
+        "Wait": {interface.ENV_DEADLINE, interface.ENV_TABLE},
         # the deadline bounds the putting back of the old config after a failed smoke test
-        "Guardrails": {contract.ENV_DEADLINE},
-        "Notify": {contract.ENV_TOPIC_ARN, contract.ENV_EVENT_BUS},
+        "Guardrails": {interface.ENV_DEADLINE},
+        "Notify": {interface.ENV_TOPIC_ARN, interface.ENV_EVENT_BUS},
     }.get(stage, set())
     assert {k for k in env if k.startswith("SMDEPLOY_")} == own
-    if contract.ENV_TABLE in own:
-        assert env[contract.ENV_TABLE] == ref("EndpointsTable")
+    if interface.ENV_TABLE in own:
+        assert env[interface.ENV_TABLE] == ref("EndpointsTable")
 
-    (spec,) = [s for s in contract.FUNCTIONS if s.stage == stage]
-    assert set(env) == set(contract.COMMON_ENVIRONMENT) | set(spec.environment)
+    (spec,) = [s for s in interface.FUNCTIONS if s.stage == stage]
+    assert set(env) == set(interface.COMMON_ENVIRONMENT) | set(spec.environment)
 
 
 # --- The state machine --------------------------------------------------------------------
@@ -158,7 +158,7 @@ def test_the_inlined_definition_is_the_file_verbatim(synth: Synthesized) -> None
 def test_each_placeholder_is_its_function_s_arn(synth: Synthesized) -> None:
     substitutions = synth.properties("StateMachine")["DefinitionSubstitutions"]
     assert substitutions == {
-        spec.placeholder: arn_of(FUNCTION_IDS[spec.stage]) for spec in contract.FUNCTIONS
+        spec.placeholder: arn_of(FUNCTION_IDS[spec.stage]) for spec in interface.FUNCTIONS
     }
     tasks = [s for s in definition(synth)["States"].values() if s["Type"] == "Task"]
     functions = {
@@ -253,7 +253,7 @@ def test_failed_and_timed_out_executions_raise_an_alarm_on_the_topic(synth: Synt
 
 def test_approvals_of_every_profiled_group_start_a_deployment(synth: Synthesized) -> None:
     pattern = synth.properties("ApprovalRule")["EventPattern"]
-    assert pattern == contract.approval_pattern(sorted(TEST_PROFILES))
+    assert pattern == interface.approval_pattern(sorted(TEST_PROFILES))
 
 
 def test_rejections_of_every_profiled_group_start_an_execution(synth: Synthesized) -> None:
@@ -262,7 +262,7 @@ def test_rejections_of_every_profiled_group_start_an_execution(synth: Synthesize
     pattern = synth.properties("RejectionRule")["EventPattern"]
     rolling_back = [g for g, p in TEST_PROFILES.items() if p.get("RollbackOnRejection")]
     assert rolling_back == ["churn-predictor"] != sorted(TEST_PROFILES)
-    assert pattern == contract.rejection_pattern(sorted(TEST_PROFILES))
+    assert pattern == interface.rejection_pattern(sorted(TEST_PROFILES))
     assert pattern["detail"]["ModelApprovalStatus"] == ["Rejected"]
 
 
@@ -270,7 +270,7 @@ def test_manifests_uploaded_under_the_prefix_of_the_deployer_s_bucket_start_a_de
     synth: Synthesized,
 ) -> None:
     pattern = synth.properties("ManifestRule")["EventPattern"]
-    assert pattern == contract.manifest_pattern(ref("ManifestBucket"), "manifests/")  # type: ignore[arg-type]
+    assert pattern == interface.manifest_pattern(ref("ManifestBucket"), "manifests/")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("rule", ["ApprovalRule", "RejectionRule", "ManifestRule"])
@@ -475,13 +475,13 @@ def test_one_table_holds_the_endpoints_records_on_demand_encrypted_recoverable_w
     table = synth.template["Resources"]["EndpointsTable"]
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
     assert table["Properties"] == {
-        "KeySchema": [{"AttributeName": contract.TABLE_KEY, "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": contract.TABLE_KEY, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": interface.TABLE_KEY, "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": interface.TABLE_KEY, "AttributeType": "S"}],
         "BillingMode": "PAY_PER_REQUEST",
         "SSESpecification": {"SSEEnabled": True},
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "TimeToLiveSpecification": {
-            "AttributeName": contract.TABLE_TTL_ATTRIBUTE,
+            "AttributeName": interface.TABLE_TTL_ATTRIBUTE,
             "Enabled": True,
         },
     }
@@ -545,7 +545,10 @@ def test_the_endpoint_events_rule_wakes_the_wait_function_with_a_retry_policy_an
     # both kinds of SageMaker endpoint event, for the endpoints within the name prefix only
     assert rule["EventPattern"] == {
         "source": ["aws.sagemaker"],
-        "detail-type": [contract.ENDPOINT_STATE_CHANGE, contract.ENDPOINT_DEPLOYMENT_STATE_CHANGE],
+        "detail-type": [
+            interface.ENDPOINT_STATE_CHANGE,
+            interface.ENDPOINT_DEPLOYMENT_STATE_CHANGE,
+        ],
         "detail": {"EndpointName": [{"prefix": "smdeploy-"}]},
     }
     [target] = rule["Targets"]

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from deployer import contract, errors
+from deployer import errors, interface
 from smdeploy import resources
 from smdeploy.runtime.install import function_name, substitute
 
 STACK_DEFINITION = Path(__file__).resolve().parents[2] / "statemachine" / "deployer.asl.json"
 TEXT = resources.DEFINITION.read_text()
-FUNCTIONS = {spec.placeholder: function_name(spec) for spec in contract.FUNCTIONS}
+FUNCTIONS = {spec.placeholder: function_name(spec) for spec in interface.FUNCTIONS}
 ASL = json.loads(TEXT)
 STATES = ASL["States"]
 TASKS = sorted(name for name, state in STATES.items() if state["Type"] == "Task")
@@ -313,7 +313,7 @@ def test_a_superseded_deployment_is_published_as_such_and_succeeds():
 
 
 def test_no_lease_outlives_the_execution_time_limit():
-    assert ASL["TimeoutSeconds"] == contract.EXECUTION_TIMEOUT_SECONDS
+    assert ASL["TimeoutSeconds"] == interface.EXECUTION_TIMEOUT_SECONDS
 
 
 def test_failed_deployment_ends_failed_even_when_publishing_fails():
@@ -418,7 +418,7 @@ def test_retrier_is_well_formed(task, index, retrier):
 
 
 def test_placeholders_are_exactly_the_runtime_functions():
-    assert set(contract.placeholders(TEXT)) == set(FUNCTIONS)
+    assert set(interface.placeholders(TEXT)) == set(FUNCTIONS)
 
 
 def test_each_stage_resource_is_one_placeholder():
@@ -565,7 +565,7 @@ def test_transient_errors_are_retried_until_the_deadline_not_a_number_of_times(t
         assert retrier["MaxDelaySeconds"] <= 60  # capped: no retry waits long past a recovery
         # full jitter waits half the cap on average: the attempts outlast the longest deadline
         assert retrier["MaxAttempts"] * retrier["MaxDelaySeconds"] / 2 >= (
-            contract.DEADLINE_MAX_SECONDS
+            interface.DEADLINE_MAX_SECONDS
         )
     # the stage has the deadline, to stop retrying once it has passed
     if task == "Validate":

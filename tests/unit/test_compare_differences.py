@@ -1,8 +1,8 @@
-"""deployer.compare.differences: what a request gives versus what SageMaker describes."""
+"""deployer.decide.differences.differences: what a request gives versus what SageMaker describes."""
 
 import pytest
 
-from deployer.compare import differences
+from deployer.decide.differences import differences
 
 CASES = [
     # (id, wanted, actual, expected sentences)

@@ -8,8 +8,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from unit_builders import ENDPOINT, request, variant
 
-from deployer import shapes
-from deployer.request import DERIVED_HASH_LENGTH, derive_config_name, parse_request
+from deployer.request import shapes
+from deployer.request.deployment import DERIVED_HASH_LENGTH, derive_config_name, parse_request
 
 CONFIG_MAX, CONFIG_PATTERN = shapes.name_rule("EndpointConfigName")
 ENDPOINT_MAX, ENDPOINT_PATTERN = shapes.name_rule("EndpointName")

@@ -8,8 +8,8 @@ import pytest
 from botocore.validate import validate_parameters
 
 from deployer.errors import RequestInvalid
-from deployer.profiles import parse_profiles
-from deployer.request import parse_request
+from deployer.request.deployment import parse_request
+from deployer.request.profiles import parse_profiles
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 VALID = ["request.json", "request-v2.json", "serverless-request.json"]

@@ -1,10 +1,10 @@
-"""Each function's deployment spec (deployer.contract.FUNCTIONS) is declared once, and true.
+"""Each function's deployment spec (deployer.interface.FUNCTIONS) is declared once, and true.
 
 The stack (tests/infra) and the embedded installer (tests/functional) both read it; here: the
 environment variables a spec names are read by its handler's code (the handler's module and
 every deployer module it imports, followed through the imports), and every variable the
 handler's module itself reads is named. (A shared module can read a variable for one
-function only, as deployer.triggers reads Validate's settings: the spec says which.)
+function only, as deployer.request.triggers reads Validate's settings: the spec says which.)
 """
 
 import ast
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from deployer import contract
+from deployer import interface
 
-PACKAGE = Path(contract.__file__).resolve().parent
-ENV_NAMES = {name: value for name, value in vars(contract).items() if name.startswith("ENV_")}
+PACKAGE = Path(interface.__file__).resolve().parent
+ENV_NAMES = {name: value for name, value in vars(interface).items() if name.startswith("ENV_")}
 
 
 def _module_path(module: str) -> Path | None:
@@ -54,39 +54,39 @@ def _reads(handler: str, *, follow: bool = True) -> set[str]:
     return read
 
 
-@pytest.mark.parametrize("spec", contract.FUNCTIONS, ids=lambda s: s.stage)
+@pytest.mark.parametrize("spec", interface.FUNCTIONS, ids=lambda s: s.stage)
 def test_a_function_is_given_only_variables_its_code_reads(spec):
     assert set(spec.environment) <= _reads(spec.handler)
 
 
-@pytest.mark.parametrize("spec", contract.FUNCTIONS, ids=lambda s: s.stage)
+@pytest.mark.parametrize("spec", interface.FUNCTIONS, ids=lambda s: s.stage)
 def test_a_function_is_given_every_variable_its_handler_reads(spec):
     assert _reads(spec.handler, follow=False) <= set(spec.environment)
 
 
 def test_every_variable_of_the_contract_is_read_by_some_function():
-    read = {name for spec in contract.FUNCTIONS for name in spec.environment}
+    read = {name for spec in interface.FUNCTIONS for name in spec.environment}
     assert read == set(ENV_NAMES.values())
 
 
 def test_a_platform_that_does_not_value_a_variable_is_told_which():
-    (describe,) = [s for s in contract.FUNCTIONS if s.stage == "Describe"]
-    with pytest.raises(KeyError, match=contract.ENV_CONFIG_RETENTION):
-        describe.environment_of({contract.ENV_DEADLINE: "3600"})
+    (describe,) = [s for s in interface.FUNCTIONS if s.stage == "Describe"]
+    with pytest.raises(KeyError, match=interface.ENV_CONFIG_RETENTION):
+        describe.environment_of({interface.ENV_DEADLINE: "3600"})
 
 
 def test_a_variable_valued_none_is_left_unset_for_the_handler_s_default():
-    (describe,) = [s for s in contract.FUNCTIONS if s.stage == "Describe"]
+    (describe,) = [s for s in interface.FUNCTIONS if s.stage == "Describe"]
     environment = describe.environment_of(
         {
-            contract.ENV_DEADLINE: None,
-            contract.ENV_CONFIG_RETENTION: "5",
-            contract.ENV_TABLE: "t",
-            contract.ENV_PARK_SECONDS: None,
+            interface.ENV_DEADLINE: None,
+            interface.ENV_CONFIG_RETENTION: "5",
+            interface.ENV_TABLE: "t",
+            interface.ENV_PARK_SECONDS: None,
         }
     )
     assert environment == {
-        **contract.COMMON_ENVIRONMENT,
-        contract.ENV_CONFIG_RETENTION: "5",
-        contract.ENV_TABLE: "t",
+        **interface.COMMON_ENVIRONMENT,
+        interface.ENV_CONFIG_RETENTION: "5",
+        interface.ENV_TABLE: "t",
     }

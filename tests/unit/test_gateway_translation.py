@@ -1,4 +1,4 @@
-"""deployer.gateway: SageMaker's answers and errors, translated into the deployer's own.
+"""deployer.aws.sagemaker: SageMaker's answers and errors, translated into the deployer's own.
 
 A real boto3 SageMaker client (no network: botocore's Stubber answers every call and checks
 the parameters each call sends).
@@ -11,7 +11,10 @@ import pytest
 from botocore.exceptions import ClientError, PaginationError
 from botocore.stub import Stubber
 
-from deployer.clients import BOTO_CONFIG
+from deployer.aws.clients import BOTO_CONFIG
+from deployer.aws.guardrails import ScalingGateway
+from deployer.aws.sagemaker import AlreadyExists, SageMakerGateway
+from deployer.decide.guardrails import DIMENSION
 from deployer.errors import (
     DeployerError,
     EndpointBusy,
@@ -21,9 +24,6 @@ from deployer.errors import (
     SageMakerRejected,
     SageMakerThrottled,
 )
-from deployer.gateway import AlreadyExists, SageMakerGateway
-from deployer.guardrails import DIMENSION
-from deployer.guardrails_gateway import ScalingGateway
 
 ACCOUNT = "123456789012"
 PREFIX = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}"

@@ -22,10 +22,10 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from bench import fuzz
-from deployer import guardrails
+from deployer.decide import guardrails
 from deployer.errors import ProfileInvalid
-from deployer.profiles import parse_profiles
-from deployer.request import validate_request
+from deployer.request.deployment import validate_request
+from deployer.request.profiles import parse_profiles
 
 GROUP = "fraud-scorer"
 VALID_FIXTURE = (

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from deployer import guardrails
+from deployer.decide import guardrails
 from deployer.errors import ProfileInvalid
-from deployer.profiles import parse_profiles
-from deployer.request import validate_request
+from deployer.request.deployment import validate_request
+from deployer.request.profiles import parse_profiles
 
 BASE: dict[str, Any] = {
     "EndpointName": "fraud-scorer",

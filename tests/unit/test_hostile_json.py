@@ -1,5 +1,5 @@
-"""JSON as every door accepts it (deployer.jsontext), and the validator on hostile values: each
-problem is one violation naming its path and the rule; nothing raises.
+"""JSON as every door accepts it (deployer.request.jsontext), and the validator on hostile
+values: each problem is one violation naming its path and the rule; nothing raises.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import json
 import pytest
 from unit_builders import request, variant
 
-from deployer import jsontext
-from deployer.request import validate_request
+from deployer.request import jsontext
+from deployer.request.deployment import validate_request
 
 
 def refused(data: str | bytes) -> list[tuple[str, str]]:

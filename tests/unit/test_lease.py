@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from deployer.errors import LeaseLost
-from deployer.lease import (
+from deployer.decide.lease import (
     LEASE_POLL_SECONDS,
     Claim,
     Decision,
@@ -19,6 +18,7 @@ from deployer.lease import (
     guardrails_to_run,
     release,
 )
+from deployer.errors import LeaseLost
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 NOW = T0.timestamp() + 1000

@@ -1,4 +1,4 @@
-"""A rejection meets the deployments of its endpoint, from data alone (deployer.lease).
+"""A rejection meets the deployments of its endpoint, from data alone (deployer.decide.lease).
 
 v1 is approved at 10 s, v2 at 20 s; v2 is rejected at 30 s; v3 is approved at 40 s. A
 rejection of v2 is the intent "the endpoint must not serve v2", ordered by its time: it
@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from deployer.lease import (
+from deployer.decide.lease import (
     REJECTIONS_REMEMBERED,
     Claim,
     Decision,
@@ -179,7 +179,7 @@ def test_a_deployment_of_another_package_rolls_out_despite_the_rejection():
     assert after.Holder is not None and after.Holder.Phase == "DEPLOYING"
 
 
-# --- a rejection with no rollback: it only stops (deployer.lease.stop) ------------------------
+# --- a rejection with no rollback: it only stops (deployer.decide.lease.stop) ----------------
 #
 # The profile does not roll back on rejection, or no other version is Approved: the rejection
 # names no package to deploy. It stops every older deployment of v2; when the one holding the

@@ -75,8 +75,11 @@ def test_the_lambda_runtime_tier_imports_from_the_tree_laid_out_like_the_asset(m
 
 ALONE = """
 import importlib, sys
-from deployer import clients, contract, shapes
-for spec in contract.FUNCTIONS:
+from deployer.aws import clients
+from deployer import interface
+from deployer.request import shapes
+
+for spec in interface.FUNCTIONS:
     module, _, name = spec.handler.rpartition(".")
     assert callable(getattr(importlib.import_module(module), name)), spec.handler
 import aws_xray_sdk.core  # what Tracer loads when tracing is on

@@ -1,4 +1,4 @@
-"""deployer.shapes: the rules read from botocore's model (lengths, ranges, patterns, enums),
+"""deployer.request.shapes: the rules read from botocore's model (lengths, ranges, patterns, enums),
 the Java patterns translated for Python, and the instance types with local storage."""
 
 import unicodedata
@@ -8,7 +8,7 @@ from botocore.model import Shape
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deployer import rules, shapes
+from deployer.request import rules, shapes
 
 
 def string_shape(**metadata):

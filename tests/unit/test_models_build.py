@@ -1,4 +1,4 @@
-"""The deployer's pydantic models derive from ``deployer.model.Model``, which builds each
+"""The deployer's pydantic models derive from ``deployer.basemodel.Model``, which builds each
 model's validator at its first use instead of at import (a cold start pays only for the models
 its path uses). Every model still builds: a mistake in a definition would otherwise show only
 in the function that first uses the model."""
@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 import deployer
 import deployer.handlers
-from deployer.model import Model
+from deployer.basemodel import Model
 
 
 def _modules() -> list[str]:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from deployer.notify import MAX_CAUSE_CHARS, _subject, outcome_detail
 from deployer.payloads import NotifyEvent
+from deployer.perform.notify import MAX_CAUSE_CHARS, _subject, outcome_detail
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = START + timedelta(seconds=312.5)

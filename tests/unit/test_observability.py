@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from deployer import contract, observability
+from deployer import interface, observability
 
 
 @pytest.mark.parametrize(
@@ -45,10 +45,10 @@ def _loads_xray(handler: str, **environment: str) -> bool:
     return done.stdout.strip() == "True"
 
 
-@pytest.mark.parametrize("spec", contract.FUNCTIONS, ids=lambda s: s.stage)
+@pytest.mark.parametrize("spec", interface.FUNCTIONS, ids=lambda s: s.stage)
 def test_a_handler_with_tracing_off_never_imports_the_x_ray_sdk(spec):
     assert _loads_xray(spec.handler, POWERTOOLS_TRACE_DISABLED="true") is False
 
 
 def test_a_handler_with_tracing_on_traces_with_the_x_ray_sdk():
-    assert _loads_xray(contract.FUNCTIONS[0].handler) is True
+    assert _loads_xray(interface.FUNCTIONS[0].handler) is True

@@ -1,16 +1,17 @@
-"""deployer.outcome.assess: one DescribeEndpoint answer -> done, not yet, or how it failed."""
+"""deployer.decide.outcome.assess: one DescribeEndpoint answer -> done, not yet, or how it
+failed."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from deployer.decide.outcome import assess, elapsed_seconds
 from deployer.errors import (
     DeploymentTimedOut,
     EndpointFailed,
     EndpointUpdateRollbackFailed,
     EndpointUpdateRolledBack,
 )
-from deployer.outcome import assess, elapsed_seconds
 from deployer.payloads import Action
 
 ENDPOINT = "churn-predictor"

@@ -37,12 +37,12 @@ from typing import Any, Literal, Union, get_args, get_origin
 import pytest
 from pydantic import BaseModel
 
-from deployer import contract, payloads
+from deployer import interface, payloads
 from smdeploy import resources
 
 DEFINITION = json.loads(resources.DEFINITION.read_text())
 STATES: dict[str, dict[str, Any]] = DEFINITION["States"]
-FUNCTION_OF = {"${" + spec.placeholder + "}": spec.stage for spec in contract.FUNCTIONS}
+FUNCTION_OF = {"${" + spec.placeholder + "}": spec.stage for spec in interface.FUNCTIONS}
 PARK = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 NONE = type(None)
 # The context object's fields the ASL reads
@@ -418,7 +418,7 @@ def test_the_declared_results_are_exactly_the_tasks_and_the_shaping_pass_states(
 
 
 def test_every_function_has_its_event_model_and_every_task_invokes_a_function():
-    assert set(payloads.EVENTS) == {spec.stage for spec in contract.FUNCTIONS}
+    assert set(payloads.EVENTS) == {spec.stage for spec in interface.FUNCTIONS}
     invoked = {task_invocation(s)[0] for s in STATES.values() if s["Type"] == "Task"}
     assert invoked == set(payloads.EVENTS)
 

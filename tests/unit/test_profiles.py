@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from deployer import shapes
 from deployer.errors import ProfileInvalid, RequestInvalid
-from deployer.profiles import ModelPackage, model_name_for, parse_profiles
-from deployer.request import parse_request
+from deployer.request import shapes
+from deployer.request.deployment import parse_request
+from deployer.request.profiles import ModelPackage, model_name_for, parse_profiles
 from smdeploy import resources
 
 ROLE = "arn:aws:iam::123456789012:role/smdeploy-sagemaker-execution"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from botocore.validate import ParamValidator
 
-from deployer import rules, shapes
 from deployer.errors import RequestInvalid
-from deployer.request import parse_request, validate_request
+from deployer.request import rules, shapes
+from deployer.request.deployment import parse_request, validate_request
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "requests"
 VALID = sorted((FIXTURES / "valid").glob("*.json"))

@@ -10,7 +10,7 @@ import pytest
 from unit_builders import ENDPOINT, padded, payload_size, request, variant
 
 from deployer.errors import RequestInvalid
-from deployer.request import MAX_PAYLOAD_BYTES, DeploymentRequest, parse_request
+from deployer.request.deployment import MAX_PAYLOAD_BYTES, DeploymentRequest, parse_request
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/smdeploy-sagemaker-execution"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"

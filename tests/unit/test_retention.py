@@ -9,12 +9,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from deployer.aws.lease_table import Ledger
+from deployer.aws.sagemaker import SageMakerGateway
+from deployer.decide.lease import Claim, Order, Record
 from deployer.errors import LeaseContention
-from deployer.gateway import SageMakerGateway
-from deployer.lease import Claim, Order, Record
-from deployer.ledger import Ledger
 from deployer.payloads import Pruned
-from deployer.retention import (
+from deployer.perform.retention import (
     Seen,
     Sweep,
     endpoint_configs,

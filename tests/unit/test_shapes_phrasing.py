@@ -1,8 +1,9 @@
-"""deployer.shapes: botocore's findings phrased as "<path>: <rule>, got <value>" sentences."""
+"""deployer.request.shapes: botocore's findings phrased as "<path>: <rule>, got <value>"
+sentences."""
 
 import pytest
 
-from deployer import shapes
+from deployer.request import shapes
 
 VARIANT = {"VariantName": "AllTraffic", "ModelName": "churn-xgboost-v1"}
 

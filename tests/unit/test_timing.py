@@ -1,18 +1,12 @@
 """How long a deployment may take and a parked one waits before it looks itself, and what a
-transient error after the deadline becomes (deployer.timing)."""
+transient error after the deadline becomes (deployer.decide.deadline)."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from deployer import contract
-from deployer.errors import (
-    DeploymentTimedOut,
-    GuardrailThrottled,
-    LeaseContention,
-    SageMakerThrottled,
-)
-from deployer.timing import (
+from deployer import interface
+from deployer.decide.deadline import (
     DEFAULT_PARK_SECONDS,
     bounded_by_deadline,
     deadline_at,
@@ -21,6 +15,12 @@ from deployer.timing import (
     give_up,
     lease_wait,
     park_seconds,
+)
+from deployer.errors import (
+    DeploymentTimedOut,
+    GuardrailThrottled,
+    LeaseContention,
+    SageMakerThrottled,
 )
 
 
@@ -39,15 +39,15 @@ from deployer.timing import (
 )
 def test_park_seconds(monkeypatch, interval, elapsed, deadline, expected):
     if interval is None:
-        monkeypatch.delenv(contract.ENV_PARK_SECONDS, raising=False)
+        monkeypatch.delenv(interface.ENV_PARK_SECONDS, raising=False)
     else:
-        monkeypatch.setenv(contract.ENV_PARK_SECONDS, interval)
+        monkeypatch.setenv(interface.ENV_PARK_SECONDS, interval)
 
     assert park_seconds(elapsed, deadline) == expected
 
 
 def test_the_update_policy_may_lengthen_the_deadline(monkeypatch):
-    monkeypatch.setenv(contract.ENV_DEADLINE, "3600")
+    monkeypatch.setenv(interface.ENV_DEADLINE, "3600")
 
     assert deployment_deadline(None) == 3600
     assert deployment_deadline(28800) == 28800 + 600
@@ -73,7 +73,7 @@ def at(seconds: float) -> datetime:
     ],
 )
 def test_deadline_at(monkeypatch, policy, requested, expected):
-    monkeypatch.setenv(contract.ENV_DEADLINE, "3600")
+    monkeypatch.setenv(interface.ENV_DEADLINE, "3600")
 
     assert deadline_at(START, policy, requested) == at(expected)
 
@@ -90,7 +90,7 @@ def test_deadline_at(monkeypatch, policy, requested, expected):
     ],
 )
 def test_deadline_seconds_from(monkeypatch, deadline, policy, expected):
-    monkeypatch.setenv(contract.ENV_DEADLINE, "3600")
+    monkeypatch.setenv(interface.ENV_DEADLINE, "3600")
 
     assert deadline_seconds_from(START, deadline, policy) == expected
 

@@ -18,10 +18,10 @@ from botocore.validate import ParamValidator
 from hypothesis import event, example, given
 from hypothesis import strategies as st
 
-from deployer import shapes
 from deployer.errors import RequestInvalid
-from deployer.request import parse_request, validate_request
-from deployer.violations import REQUEST_PATH
+from deployer.request import shapes
+from deployer.request.deployment import parse_request, validate_request
+from deployer.request.violations import REQUEST_PATH
 
 VALID_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "requests" / "valid"
 VALID = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(VALID_DIR.glob("*.json"))]

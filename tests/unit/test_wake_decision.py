@@ -1,4 +1,5 @@
-"""The wake decision (deployer.wake), table-driven, from SageMaker's documented sample events.
+"""The wake decision (deployer.decide.wake), table-driven, from SageMaker's documented sample
+events.
 
 Sample events: tests/fixtures/events/, in the shapes of
 https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html
@@ -11,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from deployer.payloads import Action
-from deployer.wake import (
+from deployer.decide.wake import (
     STEPS_REMEMBERED,
     Kind,
     Step,
@@ -26,6 +26,7 @@ from deployer.wake import (
     register,
     unregister,
 )
+from deployer.payloads import Action
 
 EVENTS = Path(__file__).parents[1] / "fixtures" / "events"
 STATE_CHANGE = json.loads((EVENTS / "endpoint-state-change.json").read_text())

@@ -8,16 +8,16 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from deployer import clients
-from deployer.configure import configure, restore_request
-from deployer.gateway import SageMakerGateway
+from deployer.aws import clients
+from deployer.aws.sagemaker import SageMakerGateway
 from deployer.observability import (
     MetricUnit,
     metrics,
     stage_handler,
 )
 from deployer.payloads import ConfigureEvent, Restoring
-from deployer.request import parse_request
+from deployer.perform.configure import configure, restore_request
+from deployer.request.deployment import parse_request
 
 
 @stage_handler

@@ -1,7 +1,7 @@
 """Stage 3, Deploy, under the endpoint's lease: CreateEndpoint, UpdateEndpoint, DeleteEndpoint of
 a Failed endpoint the deployer created (REPLACE, created again once it is gone), the tags only
 (RETAG), nothing when already deployed (NONE), or yield to a newer deployment (SUPERSEDED).
-See :func:`deployer.deploy.deploy`."""
+See :func:`deployer.perform.deploy.deploy`."""
 
 from __future__ import annotations
 
@@ -9,19 +9,19 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from deployer import clients
-from deployer.deploy import deploy
-from deployer.gateway import SageMakerGateway
-from deployer.lease import rejection_summary
-from deployer.ledger import LeasedRollout, Ledger
+from deployer.aws import clients
+from deployer.aws.lease_table import LeasedRollout, Ledger
+from deployer.aws.sagemaker import SageMakerGateway
+from deployer.decide.deadline import deadline_seconds_from, park_seconds
+from deployer.decide.lease import rejection_summary
 from deployer.observability import (
     MetricUnit,
     metrics,
     stage_handler,
 )
 from deployer.payloads import Action, DeployEvent
-from deployer.request import parse_request
-from deployer.timing import deadline_seconds_from, park_seconds
+from deployer.perform.deploy import deploy
+from deployer.request.deployment import parse_request
 
 
 @stage_handler

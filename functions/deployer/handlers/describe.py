@@ -13,25 +13,26 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from deployer import clients, contract
+from deployer import interface
+from deployer.aws import clients
+from deployer.aws.lease_table import Ledger
+from deployer.aws.sagemaker import SageMakerGateway
+from deployer.decide.deadline import deadline_seconds_from, park_seconds
+from deployer.decide.lease import Claim, Record, newest_newer, rejected_by
+from deployer.decide.outcome import assess, elapsed_seconds
 from deployer.errors import EndpointFailed, EndpointUpdateRolledBack
-from deployer.gateway import SageMakerGateway
-from deployer.lease import Claim, Record, newest_newer, rejected_by
-from deployer.ledger import Ledger
 from deployer.observability import (
     MetricUnit,
     logger,
     metrics,
     stage_handler,
 )
-from deployer.outcome import assess, elapsed_seconds
 from deployer.payloads import Described, DescribeEvent, Wakeup
-from deployer.retention import kept_by_deployments, prune
-from deployer.timing import deadline_seconds_from, park_seconds
+from deployer.perform.retention import kept_by_deployments, prune
 
 
 def config_retention() -> int:
-    return int(os.environ.get(contract.ENV_CONFIG_RETENTION) or 0)
+    return int(os.environ.get(interface.ENV_CONFIG_RETENTION) or 0)
 
 
 def _superseded(record: Record, me: Claim) -> Claim | None:

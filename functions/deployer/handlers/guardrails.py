@@ -1,5 +1,5 @@
 """The Guardrails function: rollback alarms and autoscaling around the update, the smoke test
-after it (see :mod:`deployer.guarding`)."""
+after it (see :mod:`deployer.perform.guardrails`)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from deployer import clients, guarding
-from deployer.gateway import SageMakerGateway
-from deployer.guardrails_gateway import AlarmGateway, InvokeGateway, ScalingGateway
+from deployer.aws import clients
+from deployer.aws.guardrails import AlarmGateway, InvokeGateway, ScalingGateway
+from deployer.aws.sagemaker import SageMakerGateway
 from deployer.observability import MetricUnit, metrics, stage_handler
 from deployer.payloads import GuardrailsEvent
-from deployer.request import parse_request
+from deployer.perform import guardrails
+from deployer.request.deployment import parse_request
 
 
 @stage_handler
@@ -21,14 +22,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_request(stage.Request)
     sagemaker = SageMakerGateway(clients.sagemaker)
     if stage.Action == "Prepare":
-        return guarding.prepare(
+        return guardrails.prepare(
             request,
             sagemaker,
             ScalingGateway(clients.application_autoscaling()),
             AlarmGateway(clients.cloudwatch),
         ).to_json()
     if stage.Action == "Scale":
-        return guarding.scale(
+        return guardrails.scale(
             request,
             sagemaker,
             ScalingGateway(clients.application_autoscaling()),
@@ -37,7 +38,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         ).to_json()
     if stage.Action == "Rescale":
         assert stage.Prepared is not None  # GuardrailsEvent checked it
-        return guarding.put_back(
+        return guardrails.put_back(
             stage.Prepared,
             request.endpoint_name,
             sagemaker,
@@ -47,7 +48,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     assert stage.Deployment is not None
     assert stage.EnteredTime is not None
     if stage.Action == "Verify":
-        result = guarding.verify(
+        result = guardrails.verify(
             request,
             stage.Deployment,
             sagemaker,
@@ -61,6 +62,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
         return result.to_json()
     assert stage.SmokeTest is not None  # GuardrailsEvent checked it
-    return guarding.restored(
+    return guardrails.restored(
         stage.Deployment, stage.SmokeTest, sagemaker, stage.EnteredTime
     ).to_json()

@@ -1,7 +1,7 @@
 """The Lease function: admit a deployment to its endpoint (or make it wait, or supersede it),
 and release the endpoint when the deployment ends, on every path (dropping the waiter a park
 left behind, when its events were lost). Admit also says whether the guardrail steps run
-(:func:`deployer.lease.guardrails_to_run`)."""
+(:func:`deployer.decide.lease.guardrails_to_run`)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from deployer import clients, contract
-from deployer.errors import DeploymentTimedOut, NoRollbackTarget
-from deployer.lease import (
+from deployer import interface
+from deployer.aws import clients
+from deployer.aws.lease_table import Ledger, running
+from deployer.decide.deadline import lease_wait
+from deployer.decide.lease import (
     Claim,
     Decision,
     Intent,
@@ -20,11 +22,10 @@ from deployer.lease import (
     rejection_summary,
     release,
 )
-from deployer.ledger import Ledger, running
+from deployer.decide.wake import unregister
+from deployer.errors import DeploymentTimedOut, NoRollbackTarget
 from deployer.observability import MetricUnit, logger, metrics, stage_handler
 from deployer.payloads import Admitted, LeaseEvent, Released
-from deployer.timing import lease_wait
-from deployer.wake import unregister
 
 
 def ledger() -> Ledger:
@@ -41,7 +42,7 @@ def claim_of(stage: LeaseEvent) -> Claim:
         Execution=stage.ExecutionArn,
         Order=stage.Order,
         EndpointConfigName=stage.EndpointConfigName,
-        Expires=stage.StartTime.timestamp() + contract.EXECUTION_TIMEOUT_SECONDS,
+        Expires=stage.StartTime.timestamp() + interface.EXECUTION_TIMEOUT_SECONDS,
         Package=intent.Package,
         Rejects=intent.Rejects,
         Guarded=stage.Guarded,

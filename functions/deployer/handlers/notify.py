@@ -7,8 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from deployer import clients, contract
-from deployer.notify import outcome_detail, publish
+from deployer import interface
+from deployer.aws import clients
 from deployer.observability import (
     MetricUnit,
     logger,
@@ -16,6 +16,7 @@ from deployer.observability import (
     stage_handler,
 )
 from deployer.payloads import NotifyEvent, Published
+from deployer.perform.notify import outcome_detail, publish
 
 
 @stage_handler
@@ -26,8 +27,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         detail,
         events=clients.events(),
         sns=clients.sns(),
-        bus=os.environ.get(contract.ENV_EVENT_BUS) or "default",
-        topic_arn=os.environ.get(contract.ENV_TOPIC_ARN) or None,
+        bus=os.environ.get(interface.ENV_EVENT_BUS) or "default",
+        topic_arn=os.environ.get(interface.ENV_TOPIC_ARN) or None,
     )
     metrics.add_metric(name=f"Deployments{stage.Status}", unit=MetricUnit.Count, value=1)
     logger.info("outcome published", extra={"detail": detail.model_dump(mode="json")})

@@ -8,10 +8,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from deployer import clients, contract, lease
-from deployer.deploy import policy_seconds
+from deployer import interface
+from deployer.aws import clients
+from deployer.aws.sagemaker import SageMakerGateway
+from deployer.decide import lease
+from deployer.decide.deadline import deadline_at, give_up
 from deployer.errors import RequestInvalid, Transient
-from deployer.gateway import SageMakerGateway
 from deployer.observability import (
     MetricUnit,
     logger,
@@ -19,8 +21,8 @@ from deployer.observability import (
     stage_handler,
 )
 from deployer.payloads import Accepted, Skipped, ValidateEvent
-from deployer.timing import deadline_at, give_up
-from deployer.triggers import Settings, resolve
+from deployer.perform.deploy import policy_seconds
+from deployer.request.triggers import Settings, resolve
 
 
 @stage_handler
@@ -65,7 +67,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         Order=order,
         Trigger=trigger,
         Intent=resolution.intent,
-        Guarded=bool(request.fields.get(contract.GUARDRAILS_FIELD)),
+        Guarded=bool(request.fields.get(interface.GUARDRAILS_FIELD)),
         Deadline=deadline_at(
             stage.StartTime, policy_seconds(request.fields), request.deadline_seconds
         ),

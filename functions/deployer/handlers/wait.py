@@ -1,6 +1,6 @@
 """The Wait function: park an execution on its endpoint, and wake it when SageMaker says so.
 
-Two callers (see :mod:`deployer.wake`): the state machine's park task
+Two callers (see :mod:`deployer.decide.wake`): the state machine's park task
 (``lambda:invoke.waitForTaskToken``), which registers the execution's task token and checks
 DescribeEndpoint once; and the EventBridge rule on SageMaker's endpoint events, which records
 progress and, on a final status, checks DescribeEndpoint once and completes every waiter it
@@ -15,14 +15,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from deployer import clients
-from deployer.errors import LeaseContention
-from deployer.gateway import SageMakerGateway
-from deployer.ledger import Ledger, complete
-from deployer.observability import MetricUnit, logger, metrics, stage_handler
-from deployer.payloads import Parked, ParkEvent
-from deployer.timing import deadline_seconds_from
-from deployer.wake import (
+from deployer.aws import clients
+from deployer.aws.lease_table import Ledger, complete
+from deployer.aws.sagemaker import SageMakerGateway
+from deployer.decide.deadline import deadline_seconds_from
+from deployer.decide.wake import (
     Kind,
     Verdict,
     Waiter,
@@ -33,6 +30,9 @@ from deployer.wake import (
     register,
     unregister,
 )
+from deployer.errors import LeaseContention
+from deployer.observability import MetricUnit, logger, metrics, stage_handler
+from deployer.payloads import Parked, ParkEvent
 
 
 def _ledger() -> Ledger:

@@ -119,11 +119,11 @@ class LambdaHooks(EmulatorState):
 
     def _install_crash_hook(self) -> None:
         """The deployer's functions make their AWS calls with clients of one botocore session
-        (``deployer.clients``; boto3's default one for anything else): there, a
+        (``deployer.aws.clients``; boto3's default one for anything else): there, a
         ``request-created`` handler names the running invocation in a
         header of each call, and an ``after-call`` handler ends a crashed invocation in its
         own thread (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/events.html)."""
-        from deployer import clients  # the functions' own botocore session
+        from deployer.aws import clients  # the functions' own botocore session
 
         if boto3.DEFAULT_SESSION is None:
             boto3.setup_default_session()

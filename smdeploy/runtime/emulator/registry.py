@@ -18,7 +18,7 @@ from moto.events.models import events_backends
 from moto.sagemaker import responses as sm_responses
 from moto.sagemaker.models import sagemaker_backends
 
-from deployer import contract
+from deployer import interface
 from smdeploy.runtime.emulator.state import EmulatorState
 
 _PACKAGE_EVENT_FIELDS = (
@@ -111,8 +111,8 @@ class RegistryHooks(EmulatorState):
         package = sagemaker_backends[account][region].describe_model_package(arn)
         detail = package_event_detail(package.gen_response_object())
         entry = {
-            "Source": contract.APPROVAL_SOURCE,
-            "DetailType": contract.APPROVAL_DETAIL_TYPE,
+            "Source": interface.APPROVAL_SOURCE,
+            "DetailType": interface.APPROVAL_DETAIL_TYPE,
             "Detail": json.dumps(detail, default=str),
             "Resources": [detail["ModelPackageArn"]],
             "Time": self.clock.now(),

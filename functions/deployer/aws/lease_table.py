@@ -1,4 +1,5 @@
-"""The deployer's table: one record per endpoint (see :mod:`deployer.lease` for what it holds).
+"""The deployer's table: one record per endpoint (see :mod:`deployer.decide.lease` for what it
+holds).
 
 The only module that reads or writes DynamoDB, and that asks Step Functions whether an
 execution is still running. Every write is conditional on the record's ``Version`` (optimistic
@@ -7,13 +8,15 @@ a race raises :class:`LeaseContention`, which the state machine retries at once 
 no loop in a Lambda.
 
 Item: ``Endpoint`` (S, key: the lower-cased endpoint name), ``Version`` (N), ``Record`` (S, the
-:class:`deployer.lease.Record` as JSON), ``Holder`` (S, the holder execution's ARN, for people
+:class:`deployer.decide.lease.Record` as JSON), ``Holder`` (S, the holder execution's ARN, for
+people
 reading the table) and ``ExpiresAt`` (N, the TTL attribute: a record untouched for
 ``contract.TABLE_TTL_SECONDS`` is let go).
 
 A second item per endpoint, keyed ``<endpoint>#wait`` (``#`` is not allowed in endpoint names,
 so it never meets a record), holds the executions parked on the endpoint and the progress
-SageMaker reported (:class:`deployer.wake.Waits`), under the same conditional-write discipline.
+SageMaker reported (:class:`deployer.decide.wake.Waits`), under the same conditional-write
+discipline.
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from deployer import clients, contract
+from deployer import interface
+from deployer.aws import clients
+from deployer.aws.sagemaker import THROTTLING_CODES
+from deployer.decide.lease import Claim, Record, begin_rollout, executions_to_check
+from deployer.decide.wake import Waits
 from deployer.errors import LeaseContention
-from deployer.gateway import THROTTLING_CODES
-from deployer.lease import Claim, Record, begin_rollout, executions_to_check
 from deployer.observability import tracer
-from deployer.wake import Waits
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -58,7 +62,7 @@ class Ledger:
     @classmethod
     def from_environment(cls) -> Ledger:
         """The deployer's table, as the function's environment names it."""
-        return cls(os.environ[contract.ENV_TABLE], clients.dynamodb())
+        return cls(os.environ[interface.ENV_TABLE], clients.dynamodb())
 
     @tracer.capture_method
     def read(self, endpoint_name: str) -> Record:
@@ -75,7 +79,7 @@ class Ledger:
         try:
             item = self._client.get_item(
                 TableName=self._table,
-                Key={contract.TABLE_KEY: {"S": key}},
+                Key={interface.TABLE_KEY: {"S": key}},
                 ConsistentRead=True,
             ).get("Item")
         except ClientError as error:
@@ -103,7 +107,7 @@ class Ledger:
             except ClientError as error:
                 _translate("Scan", error)
             for item in page.get("Items", []):
-                if "#" not in item[contract.TABLE_KEY]["S"]:  # not a "<endpoint>#wait" item
+                if "#" not in item[interface.TABLE_KEY]["S"]:  # not a "<endpoint>#wait" item
                     found.append(Record.model_validate_json(item["Record"]["S"]))
             if not page.get("LastEvaluatedKey"):
                 return found
@@ -127,14 +131,16 @@ class Ledger:
 
     def _put(self, key: str, read_version: int, body: str, extra: dict[str, Any]) -> None:
         item = {
-            contract.TABLE_KEY: {"S": key},
+            interface.TABLE_KEY: {"S": key},
             "Version": {"N": str(read_version + 1)},
             "Record": {"S": body},
-            contract.TABLE_TTL_ATTRIBUTE: {"N": str(int(time.time()) + contract.TABLE_TTL_SECONDS)},
+            interface.TABLE_TTL_ATTRIBUTE: {
+                "N": str(int(time.time()) + interface.TABLE_TTL_SECONDS)
+            },
             **extra,
         }
         if read_version == 0:
-            condition = f"attribute_not_exists({contract.TABLE_KEY})"
+            condition = f"attribute_not_exists({interface.TABLE_KEY})"
             values = {}
         else:
             condition = "Version = :read"
@@ -189,7 +195,7 @@ def running(sfn: Callable[[], SFNClient], execution_arns: Iterable[str]) -> dict
 
 
 class LeasedRollout:
-    """The Deploy stage's view of its lease (:class:`deployer.deploy.Rollout`)."""
+    """The Deploy stage's view of its lease (:class:`deployer.perform.deploy.Rollout`)."""
 
     def __init__(
         self,

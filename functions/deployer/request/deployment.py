@@ -2,8 +2,9 @@
 members, plus ``Models`` (CreateModel requests to run first), and its one validator.
 
 ``validate_request`` checks any value (JSON text, or the parsed JSON) against every rule:
-the JSON itself, botocore's SageMaker model (:mod:`deployer.shapes`), the documented rules the
-model cannot express (:mod:`deployer.rules`) and botocore's own client-side validation, and
+the JSON itself, botocore's SageMaker model (:mod:`deployer.request.shapes`), the documented rules
+the
+model cannot express (:mod:`deployer.request.rules`) and botocore's own client-side validation, and
 returns a :class:`Validation` listing every violation, each naming the field (a JSON path),
 the rule and the value. ``parse_request`` is the same check for the deployment stages: it
 returns the :class:`DeploymentRequest` or raises :class:`~deployer.errors.RequestInvalid`.
@@ -20,10 +21,12 @@ from typing import Any
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 from pydantic import ConfigDict, Field
 
-from deployer import contract, guardrails, jsontext, rules, shapes
+from deployer import interface
+from deployer.basemodel import Model
+from deployer.decide import guardrails
 from deployer.errors import RequestInvalid
-from deployer.model import Model
-from deployer.violations import REQUEST_PATH, Violation, described, render
+from deployer.request import jsontext, rules, shapes
+from deployer.request.violations import REQUEST_PATH, Violation, described, render
 
 # Step Functions refuses execution input and state output above 256 KiB.
 MAX_PAYLOAD_BYTES = 262_144
@@ -54,7 +57,7 @@ class DeploymentRequest(Model):
     @property
     def deadline_seconds(self) -> int | None:
         """The request's own deadline (``DeadlineSeconds``), if it sets one."""
-        value = self.fields.get(contract.DEADLINE_FIELD)
+        value = self.fields.get(interface.DEADLINE_FIELD)
         return value if isinstance(value, int) else None
 
     @property
@@ -186,10 +189,10 @@ def _decode(raw: Any) -> tuple[dict[str, Any] | None, list[Violation]]:
 # The EventBridge envelope's own fields:
 # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html
 _EVENT_FIELDS = frozenset({"detail-type", "source", "detail", "account", "region", "resources"})
-# What the deployer deploys on (the rules that start it; see deployer.contract).
+# What the deployer deploys on (the rules that start it; see deployer.interface).
 HANDLED_EVENTS = (
-    f'{contract.APPROVAL_SOURCE} "{contract.APPROVAL_DETAIL_TYPE}" (a model package approval '
-    f'or rejection) and {contract.S3_SOURCE} "{contract.S3_OBJECT_CREATED}" (a manifest)'
+    f'{interface.APPROVAL_SOURCE} "{interface.APPROVAL_DETAIL_TYPE}" (a model package approval '
+    f'or rejection) and {interface.S3_SOURCE} "{interface.S3_OBJECT_CREATED}" (a manifest)'
 )
 
 
@@ -203,8 +206,8 @@ def _event_problem(raw: dict[str, Any]) -> Violation | None:
     source = raw.get("source")
     detail_type = raw.get("detail-type")
     handled = (source, detail_type) in (
-        (contract.APPROVAL_SOURCE, contract.APPROVAL_DETAIL_TYPE),
-        (contract.S3_SOURCE, contract.S3_OBJECT_CREATED),
+        (interface.APPROVAL_SOURCE, interface.APPROVAL_DETAIL_TYPE),
+        (interface.S3_SOURCE, interface.S3_OBJECT_CREATED),
     )
     message = (
         f"is an EventBridge event from {render(source)}, detail-type {render(detail_type)}, "

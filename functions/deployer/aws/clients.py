@@ -5,7 +5,7 @@ AWS runs them, counts them and shows them in the execution history: botocore is 
 a single attempt, and the gateways turn throttling into errors the ASL retries.
 
 Every client comes from one botocore session (:func:`botocore_session`), created on first
-use. The validator (``deployer.shapes``) reads the SageMaker service model through the same
+use. The validator (``deployer.request.shapes``) reads the SageMaker service model through the same
 session, so the model the SageMaker client loaded is read from disk once per process. The
 clients are botocore's own (what boto3.client returns too): the handlers call no boto3
 addition (resources, S3 transfers), and not importing boto3 and s3transfer saves a sixth of

@@ -7,10 +7,10 @@ The state machine's input is one of:
   event is deployed with its group's deployment profile;
 - a **model package rejection** of a group that has a profile: when the profile rolls back on
   rejection and another version is Approved, a deployment of the newest other Approved
-  version, whose intent names the rejected package; the lease (:func:`deployer.lease.reject`)
+  version, whose intent names the rejected package; the lease (:func:`deployer.decide.lease.reject`)
   runs it only when the endpoint serves the rejected version, or is getting it (a deployment
   of it in flight, which the rejection stops). Otherwise a rejection that only stops a
-  deployment of the rejected version in flight (:func:`deployer.lease.stop`);
+  deployment of the rejected version in flight (:func:`deployer.decide.lease.stop`);
 - an **S3 manifest** (EventBridge "Object Created"): a direct request stored as a JSON object.
 
 :func:`resolve` turns any of them into a :class:`Resolution`: a checked request to deploy, or
@@ -27,19 +27,20 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from deployer import contract, jsontext
+from deployer import interface
+from deployer.aws.sagemaker import AwsCallFailed, SageMakerGateway, other_call
+from deployer.decide.lease import Intent, Order
 from deployer.errors import (
     ManifestNotFound,
     ModelPackageNotFound,
     NoDeploymentProfile,
     RequestInvalid,
 )
-from deployer.gateway import AwsCallFailed, SageMakerGateway, other_call
-from deployer.lease import Intent, Order
 from deployer.observability import logger, tracer
 from deployer.payloads import Trigger
-from deployer.profiles import DeploymentProfile, ModelPackage, parse_profiles
-from deployer.request import MAX_PAYLOAD_BYTES, DeploymentRequest, parse_request
+from deployer.request import jsontext
+from deployer.request.deployment import MAX_PAYLOAD_BYTES, DeploymentRequest, parse_request
+from deployer.request.profiles import DeploymentProfile, ModelPackage, parse_profiles
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -50,7 +51,7 @@ class Resolution:
     trigger: Trigger
     request: DeploymentRequest | None = None
     skip: str | None = None  # why nothing is deployed
-    # the deployment's order when the registry gives it (see deployer.lease): an approval's
+    # the deployment's order when the registry gives it (see deployer.decide.lease): an approval's
     # or a rejection's time; None: the execution's start time decides
     order: Order | None = None
     intent: Intent = field(default_factory=Intent)  # a rejection's: the package rejected
@@ -58,7 +59,7 @@ class Resolution:
 
 @dataclass(frozen=True)
 class Settings:
-    """The Validate function's configuration, from its environment (see contract.py)."""
+    """The Validate function's configuration, from its environment (see interface.py)."""
 
     profiles: Mapping[str, DeploymentProfile]
     name_prefix: str = ""
@@ -67,9 +68,9 @@ class Settings:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         return _settings(
-            environ.get(contract.ENV_PROFILES, "{}") or "{}",
-            environ.get(contract.ENV_NAME_PREFIX, ""),
-            environ.get(contract.ENV_MODEL_ROLE) or None,
+            environ.get(interface.ENV_PROFILES, "{}") or "{}",
+            environ.get(interface.ENV_NAME_PREFIX, ""),
+            environ.get(interface.ENV_MODEL_ROLE) or None,
         )
 
 
@@ -93,7 +94,7 @@ def _is_event(raw: Any, source: str, detail_type: str) -> bool:
 
 def trigger_of(raw: Any) -> Trigger:
     """Describe the execution input, without calling AWS."""
-    if _is_event(raw, contract.APPROVAL_SOURCE, contract.APPROVAL_DETAIL_TYPE):
+    if _is_event(raw, interface.APPROVAL_SOURCE, interface.APPROVAL_DETAIL_TYPE):
         detail = raw["detail"]
         rejected = detail.get("ModelApprovalStatus") == "Rejected"
         return Trigger(
@@ -102,7 +103,7 @@ def trigger_of(raw: Any) -> Trigger:
             ModelPackageArn=None if rejected else detail.get("ModelPackageArn"),
             RejectedModelPackageArn=detail.get("ModelPackageArn") if rejected else None,
         )
-    if _is_event(raw, contract.S3_SOURCE, contract.S3_OBJECT_CREATED):
+    if _is_event(raw, interface.S3_SOURCE, interface.S3_OBJECT_CREATED):
         detail = raw["detail"]
         bucket = (detail.get("bucket") or {}).get("name")
         key = (detail.get("object") or {}).get("key")
@@ -215,7 +216,7 @@ def _serving_packages(sagemaker: SageMakerGateway, endpoint_name: str) -> tuple[
 def _rejection(
     detail: dict[str, Any], trigger: Trigger, settings: Settings, sagemaker: SageMakerGateway
 ) -> Resolution:
-    """Every rejection reaches the lease, which decides (:func:`deployer.lease.admit`): a
+    """Every rejection reaches the lease, which decides (:func:`deployer.decide.lease.admit`): a
     rollback to the newest other Approved version when the profile asks for one and one
     exists; else a rejection that only stops a deployment of the rejected version in flight
     (and puts back the config served before it, when its rollout had begun). Its request is

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from deployer import contract
-from deployer.configure import marked
+from deployer import interface
+from deployer.aws.sagemaker import SageMakerGateway
+from deployer.basemodel import Model
+from deployer.decide.lease import Claim
 from deployer.errors import (
     DeployerError,
     EndpointBusy,
@@ -26,16 +28,14 @@ from deployer.errors import (
     EndpointNotUpdatable,
     EndpointReplacing,
 )
-from deployer.gateway import SageMakerGateway
-from deployer.lease import Claim
-from deployer.model import Model
 from deployer.observability import logger, tracer
 from deployer.payloads import Action, DeployResult
+from deployer.perform.configure import marked
 
 # Only named in signatures: the request's module (the validator and its rules) is loaded
 # by the functions that read a request, not by those that only need this module's names.
 if TYPE_CHECKING:
-    from deployer.request import DeploymentRequest
+    from deployer.request.deployment import DeploymentRequest
 
 # DescribeEndpoint's EndpointStatus values, by what they mean to a deployer.
 TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
@@ -138,7 +138,7 @@ def plan(
         because = f" (FailureReason: {reason})" if reason else ""
         if status == "Failed":
             advice = (
-                f"it was not created by the deployer (no {contract.MANAGED_TAG} tag), so the "
+                f"it was not created by the deployer (no {interface.MANAGED_TAG} tag), so the "
                 f"deployer leaves it alone: {advice}"
             )
         raise EndpointNotUpdatable(f"endpoint {name} is {status}{because}; {advice}")
@@ -192,7 +192,7 @@ def tag_changes(
 
 
 def _managed(tags: list[dict[str, str]]) -> bool:
-    return any(t["Key"] == contract.MANAGED_TAG for t in tags)
+    return any(t["Key"] == interface.MANAGED_TAG for t in tags)
 
 
 @tracer.capture_method

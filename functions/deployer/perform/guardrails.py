@@ -1,4 +1,4 @@
-"""The guardrails, performed (the decisions are :mod:`deployer.guardrails`'s).
+"""The guardrails, performed (the decisions are :mod:`deployer.decide.guardrails`'s).
 
 - :func:`prepare`, before Deploy: create or update the rollback alarms and name them in the
   request's ``DeploymentConfig.AutoRollbackConfiguration``; deregister the scalable targets
@@ -20,16 +20,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from deployer import guardrails, timing
-from deployer.deploy import TRANSITIONAL, same_name
+from deployer.aws.guardrails import AlarmGateway, InvokeGateway, ScalingGateway
+from deployer.aws.sagemaker import SageMakerGateway
+from deployer.decide import guardrails
+from deployer.decide.deadline import restore_deadline
 from deployer.errors import (
     EndpointFailed,
     GuardrailCallFailed,
     GuardrailThrottled,
     SmokeTestFailed,
 )
-from deployer.gateway import SageMakerGateway
-from deployer.guardrails_gateway import AlarmGateway, InvokeGateway, ScalingGateway
 from deployer.observability import logger, tracer
 from deployer.payloads import (
     Action,
@@ -40,7 +40,8 @@ from deployer.payloads import (
     Scaled,
     SmokeTested,
 )
-from deployer.request import DeploymentRequest
+from deployer.perform.deploy import TRANSITIONAL, same_name
+from deployer.request.deployment import DeploymentRequest
 
 
 def _variant_names(fields: dict[str, Any]) -> list[str]:
@@ -218,7 +219,8 @@ def restored(
     deployment: DeploymentRef, smoke: SmokeTested, sagemaker: SageMakerGateway, now: datetime
 ) -> RestoreProgress:
     """Not done yet, or the SmokeTestFailed that says how the putting back ended, or that it
-    ran past its deadline (:func:`deployer.timing.restore_deadline`, from ``RestoringSince``):
+    ran past its deadline (:func:`deployer.decide.deadline.restore_deadline`, from
+    ``RestoringSince``):
     the loop that looks again has a bound of its own, well inside the execution's."""
     previous, failure = str(smoke.Restoring), str(smoke.Failure)
     described = sagemaker.describe_endpoint(deployment.EndpointName)
@@ -228,7 +230,7 @@ def restored(
     if status in TRANSITIONAL:
         since = smoke.RestoringSince or now
         elapsed = int((now - since).total_seconds())
-        deadline = timing.restore_deadline()
+        deadline = restore_deadline()
         if elapsed >= deadline:
             raise SmokeTestFailed(
                 f"{failure}. Putting the endpoint back on {previous} is still {status} after "

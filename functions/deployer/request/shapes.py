@@ -22,9 +22,9 @@ from typing import Any
 from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
 from botocore.validate import ParamValidator
 
-from deployer import contract
-from deployer.clients import botocore_session
-from deployer.violations import Violation, described, join, join_key, render
+from deployer import interface
+from deployer.aws.clients import botocore_session
+from deployer.request.violations import Violation, described, join, join_key, render
 
 # The request is the union of these operations' inputs (see DESIGN.md).
 CONFIG_OPERATION = "CreateEndpointConfig"
@@ -132,9 +132,9 @@ def botocore_violations(
 REQUEST_OPERATIONS = (CONFIG_OPERATION, CREATE_OPERATION, UPDATE_OPERATION)
 REQUEST_REQUIRED = ("EndpointName", "ProductionVariants")
 MODELS_FIELD = "Models"
-# The smdeploy key beside the SageMaker fields (checked by deployer.guardrails)
-GUARDRAILS_FIELD = contract.GUARDRAILS_FIELD
-DEADLINE_FIELD = contract.DEADLINE_FIELD
+# The smdeploy key beside the SageMaker fields (checked by deployer.decide.guardrails)
+GUARDRAILS_FIELD = interface.GUARDRAILS_FIELD
+DEADLINE_FIELD = interface.DEADLINE_FIELD
 
 # How SageMaker (a Java service) holds numbers: "integer" is 32-bit, "long" 64-bit.
 FLOAT32_MAX = 3.4028234663852886e38

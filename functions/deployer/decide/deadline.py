@@ -1,5 +1,5 @@
 """How long a deployment may take, and how long it parks between looks (read from the
-function's environment, names from :mod:`deployer.contract`), and what a transient error met
+function's environment, names from :mod:`deployer.interface`), and what a transient error met
 after the deadline becomes.
 
 The deadline counts from the execution's start (``$$.Execution.StartTime``), so the wait for
@@ -18,9 +18,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from deployer import contract
+from deployer import interface
+from deployer.decide.outcome import DEFAULT_DEADLINE_SECONDS
 from deployer.errors import DeploymentTimedOut, Transient
-from deployer.outcome import DEFAULT_DEADLINE_SECONDS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,7 +32,7 @@ DEFAULT_PARK_SECONDS = 1800
 
 
 def deadline_seconds() -> int:
-    return int(os.environ.get(contract.ENV_DEADLINE) or DEFAULT_DEADLINE_SECONDS)
+    return int(os.environ.get(interface.ENV_DEADLINE) or DEFAULT_DEADLINE_SECONDS)
 
 
 def deployment_deadline(policy_seconds: int | None, requested: int | None = None) -> int:
@@ -128,7 +128,7 @@ def lease_wait(wait_seconds: int, now: datetime, deadline: datetime | None) -> i
 
 
 def park_interval() -> int:
-    return int(os.environ.get(contract.ENV_PARK_SECONDS) or DEFAULT_PARK_SECONDS)
+    return int(os.environ.get(interface.ENV_PARK_SECONDS) or DEFAULT_PARK_SECONDS)
 
 
 def park_seconds(elapsed: int, deadline: int) -> int:

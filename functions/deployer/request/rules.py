@@ -1,8 +1,8 @@
 """The documented rules of the SageMaker APIs that botocore's model cannot express.
 
 Each rule reads the request (a JSON object; any field may have any type, because the model's
-checks in :mod:`deployer.shapes` report wrong types) and yields a
-:class:`~deployer.violations.Violation` per break. A rule skips values of the wrong type:
+checks in :mod:`deployer.request.shapes` report wrong types) and yields a
+:class:`~deployer.request.violations.Violation` per break. A rule skips values of the wrong type:
 the model's checks already report those.
 
 Sources, quoted where a rule is defined: the SageMaker API reference (the documentation
@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
-from deployer import contract, shapes
-from deployer.violations import Violation, described, join, plural, render
+from deployer import interface
+from deployer.request import shapes
+from deployer.request.violations import Violation, described, join, plural, render
 
 Rule = Callable[[dict[str, Any]], Iterator[Violation]]
 VARIANT_FIELDS = ("ProductionVariants", "ShadowProductionVariants")
@@ -40,7 +41,7 @@ METRIC_PUBLISH_FREQUENCIES = (10, 30, 60, 120, 180, 240, 300)
 ENVIRONMENT_BYTES = 32_768
 # Tag keys starting with aws: are reserved for AWS's own use (any case).
 RESERVED_TAG_PREFIX = "aws:"
-# SageMaker allows 50 tags a resource; the deployer adds one of its own (contract.MANAGED_TAG)
+# SageMaker allows 50 tags a resource; the deployer adds one of its own (interface.MANAGED_TAG)
 # to every model, config and endpoint it creates, so a request leaves room for it.
 MAX_TAGS = 50
 
@@ -488,7 +489,7 @@ def _tag_violations(path: str, tags: Any) -> Iterator[Violation]:
     if len(items) == MAX_TAGS:  # more than 50: botocore's own limit reports it
         message = (
             f"must hold at most {MAX_TAGS - 1} tags: smdeploy adds its own tag "
-            f"{contract.MANAGED_TAG} to what it creates (SageMaker allows {MAX_TAGS}), "
+            f"{interface.MANAGED_TAG} to what it creates (SageMaker allows {MAX_TAGS}), "
             f"got {len(items)}"
         )
         yield Violation(path, "tag-room", message, len(items))
@@ -497,7 +498,7 @@ def _tag_violations(path: str, tags: Any) -> Iterator[Violation]:
         if key is None:
             continue
         at = join(join(path, i), "Key")
-        if key == contract.MANAGED_TAG:
+        if key == interface.MANAGED_TAG:
             message = (
                 f"is the deployer's own tag (it marks what smdeploy created for the endpoint); "
                 f"choose another key, got {render(key)}"
@@ -767,13 +768,13 @@ def deadline(raw: dict[str, Any]) -> Iterator[Violation]:
     """``DeadlineSeconds``: how long the whole deployment may take from its execution's start
     (the wait for the endpoint's lease included), a whole number of seconds within the state
     machine's own time limit."""
-    if contract.DEADLINE_FIELD not in raw:
+    if interface.DEADLINE_FIELD not in raw:
         return
-    value = raw[contract.DEADLINE_FIELD]
-    low, high = contract.DEADLINE_MIN_SECONDS, contract.DEADLINE_MAX_SECONDS
+    value = raw[interface.DEADLINE_FIELD]
+    low, high = interface.DEADLINE_MIN_SECONDS, interface.DEADLINE_MAX_SECONDS
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         message = f"must be a whole number of seconds from {low} to {high}, got {described(value)}"
-        yield Violation(contract.DEADLINE_FIELD, "deadline", message, value)
+        yield Violation(interface.DEADLINE_FIELD, "deadline", message, value)
 
 
 RULES: tuple[Rule, ...] = (

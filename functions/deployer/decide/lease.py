@@ -1,6 +1,7 @@
 """One deployment per endpoint at a time, and the newest intent wins: the decisions.
 
-Every endpoint has one record in the deployer's table (see :mod:`deployer.ledger`), keyed by
+Every endpoint has one record in the deployer's table (see :mod:`deployer.aws.lease_table`), keyed
+by
 its lower-cased name (SageMaker matches endpoint names without regard to case). The record
 holds the **lease** (the one execution allowed to change the endpoint), the **intents** that
 wait for it, the newest deployment that **succeeded**, and the configs that served. It is
@@ -41,7 +42,7 @@ with an order on the holders:
 Everything here is pure: the handler reads the record, asks Step Functions which executions
 are still running (:func:`executions_to_check`), decides here, and writes the new record with
 a conditional write (the record's ``Version``). Decided apart from doing, as in
-:mod:`deployer.deploy`.
+:mod:`deployer.perform.deploy`.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ from enum import StrEnum
 
 from pydantic import ConfigDict
 
+from deployer.basemodel import Model
 from deployer.errors import LeaseLost
-from deployer.model import Model
 
 # How many configs that served the endpoint the record remembers (newest first).
 SERVED_REMEMBERED = 20

@@ -1,9 +1,9 @@
 """A thin SageMaker gateway: the only module of the Lambda code that calls the SageMaker API.
 
 botocore's ``ClientError`` is read by the gateways only, each for its own services: this one
-(SageMaker, and the others' calls through :func:`other_call`), :mod:`deployer.guardrails_gateway`
+(SageMaker, and the others' calls through :func:`other_call`), :mod:`deployer.aws.guardrails`
 (Application Auto Scaling, CloudWatch, the SageMaker runtime's InvokeEndpoint) and
-:mod:`deployer.ledger` (the deployer's DynamoDB table, Step Functions' task tokens and
+:mod:`deployer.aws.lease_table` (the deployer's DynamoDB table, Step Functions' task tokens and
 DescribeExecution).
 
 SageMaker models neither ``ValidationException`` nor ``ThrottlingException``, so botocore

@@ -8,9 +8,9 @@ made from the approved package. Two keys are the profile's own:
 
 - ``RollbackOnRejection`` (default false): when the version serving the endpoint is marked
   Rejected, redeploy the newest other Approved version of the group (see
-  :func:`deployer.lease.reject`). Whatever it says, a rejection stops a deployment of the
+  :func:`deployer.decide.lease.reject`). Whatever it says, a rejection stops a deployment of the
   rejected version in flight, and puts back the config served before when its UpdateEndpoint
-  was made (:func:`deployer.lease.stop`): false only keeps a version that finished deploying.
+  was made (:func:`deployer.decide.lease.stop`): false only keeps a version that finished deploying.
 - ``ModelExecutionRoleArn``: the role SageMaker assumes for the package's model (default: the
   deployer's configured SageMaker execution role).
 
@@ -33,10 +33,10 @@ from typing import Any
 
 from pydantic import ConfigDict
 
-from deployer import shapes
+from deployer.basemodel import Model
 from deployer.errors import ProfileInvalid, RequestInvalid
-from deployer.model import Model
-from deployer.request import known_fields, parse_request
+from deployer.request import shapes
+from deployer.request.deployment import known_fields, parse_request
 
 # The profile's own keys; every other key is a request field.
 ROLLBACK_KEY = "RollbackOnRejection"

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from deployer.violations import REQUEST_PATH, join, join_key
+from deployer.request.violations import REQUEST_PATH, join, join_key
 
 MAX_DEPTH = 32
 _SURROGATE = re.compile("[\ud800-\udfff]")

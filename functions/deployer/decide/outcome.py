@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from deployer.deploy import TRANSITIONAL, same_name
 from deployer.errors import (
     DeploymentTimedOut,
     EndpointFailed,
@@ -18,6 +17,7 @@ from deployer.errors import (
     EndpointUpdateRolledBack,
 )
 from deployer.payloads import Action, Assessment
+from deployer.perform.deploy import TRANSITIONAL, same_name
 
 DEFAULT_DEADLINE_SECONDS = 3600
 

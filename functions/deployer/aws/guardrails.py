@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from botocore.exceptions import ClientError
 
-from deployer import guardrails
+from deployer.aws.sagemaker import THROTTLING_CODES, pages
+from deployer.decide import guardrails
 from deployer.errors import GuardrailCallFailed, GuardrailThrottled
-from deployer.gateway import THROTTLING_CODES, pages
 from deployer.observability import tracer
 
 if TYPE_CHECKING:

@@ -45,10 +45,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deployer import contract
+from deployer import interface
+from deployer.aws.sagemaker import SageMakerGateway
+from deployer.decide.lease import Record
 from deployer.errors import DeployerError
-from deployer.gateway import SageMakerGateway
-from deployer.lease import Record
 from deployer.observability import logger, tracer
 from deployer.payloads import Pruned
 
@@ -153,7 +153,7 @@ def is_ours(gateway: SageMakerGateway, arn: str, endpoint_name: str) -> bool:
     """Whether the resource carries the deployer's mark for this endpoint."""
     mark = endpoint_name.lower()
     return any(
-        t["Key"] == contract.MANAGED_TAG and t["Value"].lower() == mark
+        t["Key"] == interface.MANAGED_TAG and t["Value"].lower() == mark
         for t in gateway.list_tags(arn)
     )
 

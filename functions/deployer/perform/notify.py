@@ -13,13 +13,13 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from deployer import contract
+from deployer import interface
+from deployer.aws.sagemaker import AwsCallFailed, other_call
+from deployer.basemodel import Model
 from deployer.errors import NotificationFailed
-from deployer.gateway import AwsCallFailed, other_call
-from deployer.model import Model
 from deployer.observability import tracer
 from deployer.payloads import ExecutionState, NotifyEvent, Status, SupersededOutcome
-from deployer.triggers import trigger_of
+from deployer.request.triggers import trigger_of
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -67,9 +67,9 @@ _TOLD_BY_AN_OUTPUT = (
 )
 
 DETAIL_TYPES = {
-    "Succeeded": contract.OUTCOME_SUCCEEDED,
-    "Failed": contract.OUTCOME_FAILED,
-    "Superseded": contract.OUTCOME_SUPERSEDED,
+    "Succeeded": interface.OUTCOME_SUCCEEDED,
+    "Failed": interface.OUTCOME_FAILED,
+    "Superseded": interface.OUTCOME_SUPERSEDED,
 }
 
 
@@ -186,7 +186,7 @@ def publish(
             lambda: events.put_events(
                 Entries=[
                     {
-                        "Source": contract.OUTCOME_SOURCE,
+                        "Source": interface.OUTCOME_SOURCE,
                         "DetailType": detail_type,
                         "Detail": body,
                         "Resources": resources,

@@ -9,22 +9,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from deployer import contract, shapes
-from deployer.compare import differences
+from deployer import interface
+from deployer.aws.sagemaker import AlreadyExists, SageMakerGateway
+from deployer.decide.differences import differences
 from deployer.errors import (
     EndpointConfigConflict,
     ModelConflict,
     ModelNotFound,
     NoRollbackTarget,
 )
-from deployer.gateway import AlreadyExists, SageMakerGateway
 from deployer.observability import logger, tracer
 from deployer.payloads import ConfigureResult
+from deployer.request import shapes
 
 # Only named in signatures: the request's module (the validator and its rules) is loaded
 # by the functions that read a request, not by those that only need this module's names.
 if TYPE_CHECKING:
-    from deployer.request import DeploymentRequest
+    from deployer.request.deployment import DeploymentRequest
 
 # What a CreateModel request says that DescribeModel gives back to compare against.
 _MODEL_COMPARED = ("PrimaryContainer", "Containers", "ExecutionRoleArn", "InferenceExecutionConfig")
@@ -33,8 +34,8 @@ _MODEL_COMPARED = ("PrimaryContainer", "Containers", "ExecutionRoleArn", "Infere
 def marked(tags: list[dict[str, str]] | None, endpoint_name: str) -> list[dict[str, str]]:
     """``tags`` plus the deployer's mark: what it created for this endpoint, clean-up may
     delete once nothing kept uses it; nothing without the mark is ever deleted."""
-    mark = {"Key": contract.MANAGED_TAG, "Value": endpoint_name.lower()}
-    return [*(t for t in tags or [] if t["Key"] != contract.MANAGED_TAG), mark]
+    mark = {"Key": interface.MANAGED_TAG, "Value": endpoint_name.lower()}
+    return [*(t for t in tags or [] if t["Key"] != interface.MANAGED_TAG), mark]
 
 
 def _ensure_model(gateway: SageMakerGateway, model: dict[str, Any], endpoint_name: str) -> bool:

@@ -14,7 +14,8 @@ This module checks the key (every problem named by its path, rule and value, lik
 of the request) and makes the guardrails' decisions as pure functions of data: which
 scalable targets to deregister before an update, whether to retain the variants' instance
 counts, the alarms to create and how the update names them, which targets to register after
-the outcome, and whether a smoke test's answer passes. :mod:`deployer.guarding` performs them.
+the outcome, and whether a smoke test's answer passes. :mod:`deployer.perform.guardrails` performs
+them.
 """
 
 from __future__ import annotations
@@ -29,14 +30,14 @@ from typing import Any, Final, TypeGuard
 from botocore.model import Shape
 from pydantic import ConfigDict
 
-from deployer import contract
-from deployer.model import Model
-from deployer.violations import Violation, described, join
+from deployer import interface
+from deployer.basemodel import Model
+from deployer.request.violations import Violation, described, join
 
-FIELD = contract.GUARDRAILS_FIELD
+FIELD = interface.GUARDRAILS_FIELD
 # Every alarm the deployer makes starts with this (IAM scopes the deployer's alarm rights to
 # it, followed by the deployer's name prefix): smdeploy-<endpoint>-<variant>-<metric>.
-ALARM_PREFIX = contract.GUARDRAIL_PREFIX
+ALARM_PREFIX = interface.GUARDRAIL_PREFIX
 
 # Application Auto Scaling, for a SageMaker variant
 # (https://docs.aws.amazon.com/autoscaling/application/userguide/services-that-can-integrate-sagemaker.html)
@@ -178,7 +179,7 @@ INT32_MAX = 2**31 - 1
 
 
 def _unknown(path: str, value: dict[str, Any], known: tuple[str, ...]) -> list[Violation]:
-    from deployer.shapes import unknown_fields  # the request's own check of its fields
+    from deployer.request.shapes import unknown_fields  # the request's own check of its fields
 
     return unknown_fields(path, value, list(known))
 
@@ -310,7 +311,7 @@ def _variants_named(production: dict[str, dict[str, Any]], instance_based: bool)
 @cache
 def _scaling_shape(name: str) -> Shape:
     """A shape of botocore's Application Auto Scaling model (read on first use)."""
-    from deployer.clients import botocore_session
+    from deployer.aws.clients import botocore_session
 
     return botocore_session().get_service_model("application-autoscaling").shape_for(name)
 
@@ -318,7 +319,7 @@ def _scaling_shape(name: str) -> Shape:
 def _custom_metric(path: str, value: Any) -> list[Violation]:
     """CustomizedMetricSpecification: every rule of botocore's model of it, and a metric
     (MetricName, Namespace, Statistic) or metric math (Metrics)."""
-    from deployer.shapes import check_value
+    from deployer.request.shapes import check_value
 
     found = check_value(_scaling_shape("CustomizedMetricSpecification"), value, path)
     if isinstance(value, dict) and "Metrics" not in value:

@@ -15,7 +15,7 @@ after which the execution re-parks (one DescribeEndpoint). "SageMaker Endpoint D
 State Change" events (canary baking, traffic shifting, ...) only add to the recorded
 :class:`Step` progress.
 
-The decision reuses :func:`deployer.outcome.assess`, the deployer's one success rule.
+The decision reuses :func:`deployer.decide.outcome.assess`, the deployer's one success rule.
 """
 
 from __future__ import annotations
@@ -26,16 +26,16 @@ from typing import Any
 
 from pydantic import ConfigDict
 
-from deployer import contract
-from deployer.deploy import TRANSITIONAL
+from deployer import interface
+from deployer.basemodel import Model
+from deployer.decide.outcome import assess, elapsed_seconds
 from deployer.errors import DeployerError, EndpointFailed, EndpointUpdateRolledBack
-from deployer.model import Model
-from deployer.outcome import assess, elapsed_seconds
 from deployer.payloads import Action, Step, Wakeup
+from deployer.perform.deploy import TRANSITIONAL
 
-SOURCE = contract.ENDPOINT_SOURCE
-ENDPOINT_STATE_CHANGE = contract.ENDPOINT_STATE_CHANGE
-DEPLOYMENT_STATE_CHANGE = contract.ENDPOINT_DEPLOYMENT_STATE_CHANGE
+SOURCE = interface.ENDPOINT_SOURCE
+ENDPOINT_STATE_CHANGE = interface.ENDPOINT_STATE_CHANGE
+DEPLOYMENT_STATE_CHANGE = interface.ENDPOINT_DEPLOYMENT_STATE_CHANGE
 # How many progress steps an endpoint's item keeps (newest last).
 STEPS_REMEMBERED = 30
 # Event statuses come in UPPER_SNAKE form (IN_SERVICE); DescribeEndpoint's in CamelCase.
