@@ -2,8 +2,9 @@
 
 The request is checked by the Validate stage's validator (for an approval: built from the
 group's deployment profile and the package's overrides, as Validate builds it); the action is
-``deploy.plan`` on what DescribeEndpoint says; the differences are ``compare.differences``
-between the config the endpoint serves and the one the request makes, variant by variant;
+``deployer.decide.plan`` on what DescribeEndpoint says; the differences
+(``deployer.decide.differences``) are between the config the endpoint serves and the one the
+request makes, variant by variant;
 the models and the config are looked up as Configure would; what retention would delete is
 the clean-up's own mark and sweep (``retention.read`` and ``retention.sweep``). Every call
 made here is a Describe or a List: nothing is created, updated, tagged or deleted.
@@ -19,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from deployer import interface
 from deployer.aws.sagemaker import SageMakerGateway
+from deployer.decide import plan as deploy_plan
 from deployer.decide.differences import differences as request_differences
 from deployer.errors import DeployerError, RequestInvalid
 from deployer.payloads import Action
-from deployer.perform import deploy, retention
+from deployer.perform import retention
 from deployer.perform.configure import _MODEL_COMPARED as MODEL_COMPARED
 from deployer.perform.configure import marked
 from deployer.request import rules, shapes
@@ -145,10 +147,10 @@ def plan(
         current = gateway.describe_endpoint(request.endpoint_name)
         tags = gateway.list_tags(current["EndpointArn"]) if current else []
         managed = any(t["Key"] == interface.MANAGED_TAG for t in tags)
-        decision = deploy.plan(current, target, managed=managed)
+        decision = deploy_plan.plan(current, target, managed=managed)
         retag: tuple[list[dict[str, str]], list[str]] = ([], [])
         if current is not None and decision.action in (Action.NONE, Action.UPDATE):
-            retag = deploy.tag_changes(
+            retag = deploy_plan.tag_changes(
                 tags, marked(fields.get("Tags"), request.endpoint_name), managed
             )
     except DeployerError as error:
@@ -168,7 +170,7 @@ def plan(
             "EndpointStatus": current.get("EndpointStatus"),
         }
         served = gateway.describe_endpoint_config(str(current.get("EndpointConfigName")))
-        if served is not None and not deploy.same_name(served["EndpointConfigName"], target):
+        if served is not None and not deploy_plan.same_name(served["EndpointConfigName"], target):
             report.differences = differences(served, wanted)
             report.differences += _tags_line(fields.get("Tags") or [])
     if decision.action is Action.UPDATE:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
+from deployer.decide.plan import VISIBILITY_LOOKS
 from deployer.errors import (
     EndpointBusy,
     EndpointConfigMissing,
@@ -13,7 +14,6 @@ from deployer.errors import (
     EndpointReplacing,
     SageMakerThrottled,
 )
-from deployer.perform.deploy import VISIBILITY_LOOKS
 from smdeploy.runtime.emulator import Faults
 
 

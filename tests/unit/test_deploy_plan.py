@@ -1,8 +1,14 @@
-"""deployer.perform.deploy.plan: DescribeEndpoint's answer and the target config -> the one
-action."""
+"""deployer.decide.plan.plan: DescribeEndpoint's answer and the target config -> the one action."""
 
 import pytest
 
+from deployer.decide.plan import (
+    VISIBILITY_LOOKS,
+    config_absent,
+    plan,
+    policy_seconds,
+    tag_changes,
+)
 from deployer.errors import (
     EndpointBusy,
     EndpointConfigMissing,
@@ -11,13 +17,6 @@ from deployer.errors import (
     EndpointReplacing,
 )
 from deployer.payloads import Action
-from deployer.perform.deploy import (
-    VISIBILITY_LOOKS,
-    config_absent,
-    plan,
-    policy_seconds,
-    tag_changes,
-)
 
 ENDPOINT = "churn-predictor"
 TARGET = "churn-predictor-1a2b3c4d5e"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from deployer.decide.plan import TRANSITIONAL, same_name
 from deployer.errors import (
     DeploymentTimedOut,
     EndpointFailed,
@@ -17,7 +18,6 @@ from deployer.errors import (
     EndpointUpdateRolledBack,
 )
 from deployer.payloads import Action, Assessment
-from deployer.perform.deploy import TRANSITIONAL, same_name
 
 DEFAULT_DEADLINE_SECONDS = 3600
 

@@ -29,9 +29,9 @@ from pydantic import ConfigDict
 from deployer import interface
 from deployer.basemodel import Model
 from deployer.decide.outcome import assess, elapsed_seconds
+from deployer.decide.plan import TRANSITIONAL
 from deployer.errors import DeployerError, EndpointFailed, EndpointUpdateRolledBack
 from deployer.payloads import Action, Step, Wakeup
-from deployer.perform.deploy import TRANSITIONAL
 
 SOURCE = interface.ENDPOINT_SOURCE
 ENDPOINT_STATE_CHANGE = interface.ENDPOINT_STATE_CHANGE

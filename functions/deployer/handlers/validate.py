@@ -13,6 +13,7 @@ from deployer.aws import clients
 from deployer.aws.sagemaker import SageMakerGateway
 from deployer.decide import lease
 from deployer.decide.deadline import deadline_at, give_up
+from deployer.decide.plan import policy_seconds
 from deployer.errors import RequestInvalid, Transient
 from deployer.observability import (
     MetricUnit,
@@ -21,7 +22,6 @@ from deployer.observability import (
     stage_handler,
 )
 from deployer.payloads import Accepted, Skipped, ValidateEvent
-from deployer.perform.deploy import policy_seconds
 from deployer.request.triggers import Settings, resolve
 
 

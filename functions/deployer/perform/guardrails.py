@@ -24,6 +24,7 @@ from deployer.aws.guardrails import AlarmGateway, InvokeGateway, ScalingGateway
 from deployer.aws.sagemaker import SageMakerGateway
 from deployer.decide import guardrails
 from deployer.decide.deadline import restore_deadline
+from deployer.decide.plan import TRANSITIONAL, same_name
 from deployer.errors import (
     EndpointFailed,
     GuardrailCallFailed,
@@ -40,7 +41,6 @@ from deployer.payloads import (
     Scaled,
     SmokeTested,
 )
-from deployer.perform.deploy import TRANSITIONAL, same_name
 from deployer.request.deployment import DeploymentRequest
 
 
