@@ -13,14 +13,9 @@ from deployer.aws import clients
 from deployer.aws.lease_table import LeasedRollout, Ledger
 from deployer.aws.sagemaker import SageMakerGateway
 from deployer.decide.deadline import deadline_seconds_from, park_seconds
-from deployer.decide.lease import rejection_summary
-from deployer.observability import (
-    MetricUnit,
-    metrics,
-    stage_handler,
-)
-from deployer.payloads import Action, DeployEvent
-from deployer.perform.deploy import deploy
+from deployer.observability import MetricUnit, metrics, stage_handler
+from deployer.payloads import DeployEvent
+from deployer.perform.deploy import as_rollback, deploy
 from deployer.request.deployment import parse_request
 
 
@@ -44,19 +39,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         created=stage.Config.ConfigCreated,
         retries=stage.RetryCount,
     )
-    claim = stage.Claim
-    if claim.Rejects is not None and result.Action is not Action.SUPERSEDED:
-        # a rejection's rollback says what it did: what it stopped, and what serves now
-        target = (
-            f"rolled back to {claim.Package}"
-            if claim.Package is not None
-            else f"put back {claim.EndpointConfigName}, the config the endpoint served before"
-        )
-        reason = f"{rejection_summary(claim)}; {target}: "
-        # a failed smoke test must never put the rejected version's config back
-        result = result.model_copy(
-            update={"Reason": reason + result.Reason, "PreviousEndpointConfigName": None}
-        )
+    result = as_rollback(result, stage.Claim)
     metrics.add_dimension(name="Action", value=result.Action.value)
     metrics.add_metric(name="Deployments", unit=MetricUnit.Count, value=1)
     # the park after it lasts at most the safety-net interval, and never past the deadline

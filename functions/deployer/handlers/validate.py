@@ -3,72 +3,15 @@ an S3 manifest event) into one checked deployment request, or a reason to deploy
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from deployer import interface
-from deployer.aws import clients
-from deployer.aws.sagemaker import SageMakerGateway
-from deployer.decide import lease
-from deployer.decide.deadline import deadline_at, give_up
-from deployer.decide.plan import policy_seconds
-from deployer.errors import RequestInvalid, Transient
-from deployer.observability import (
-    MetricUnit,
-    logger,
-    metrics,
-    stage_handler,
-)
-from deployer.payloads import Accepted, Skipped, ValidateEvent
-from deployer.request.triggers import Settings, resolve
+from deployer.observability import stage_handler
+from deployer.payloads import ValidateEvent
+from deployer.request.intake import intake
 
 
 @stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    stage = ValidateEvent.model_validate(event)
-    settings = Settings.from_environment()
-    try:
-        resolution = resolve(stage.Input, settings, SageMakerGateway(clients.sagemaker), clients.s3)
-    except RequestInvalid as error:
-        metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
-        rules = sorted({violation.rule for violation in error.violations})
-        logger.warning("request rejected", extra={"problems": error.problems, "rules": rules})
-        raise
-    except Transient as error:  # retried by the state machine until the configured deadline
-        # (the request's own is not known yet)
-        now = max(datetime.now(UTC), stage.StartTime)
-        verdict = give_up(error, deadline_at(stage.StartTime, None, None), now)
-        if verdict is not None:
-            raise verdict from error
-        raise
-    trigger = resolution.trigger
-    logger.append_keys(trigger=resolution.trigger.Source)
-    if resolution.request is None:
-        metrics.add_metric(name="TriggersSkipped", unit=MetricUnit.Count, value=1)
-        logger.info("nothing to deploy", extra={"reason": resolution.skip})
-        return Skipped(Skip=resolution.skip or "", Trigger=trigger).to_json()
-    request = resolution.request
-    # The order of this deployment among those of its endpoint: newest intent wins.
-    order = resolution.order or lease.Order(At=stage.StartTime, Tiebreak=stage.Execution)
-    metrics.add_metric(name="RequestsAccepted", unit=MetricUnit.Count, value=1)
-    logger.info(
-        "request accepted",
-        extra={
-            "endpoint_name": request.endpoint_name,
-            "endpoint_config_name": request.endpoint_config_name,
-        },
-    )
-    return Accepted(
-        Request=request.to_payload(),
-        EndpointName=request.endpoint_name,
-        EndpointConfigName=request.endpoint_config_name,
-        Order=order,
-        Trigger=trigger,
-        Intent=resolution.intent,
-        Guarded=bool(request.fields.get(interface.GUARDRAILS_FIELD)),
-        Deadline=deadline_at(
-            stage.StartTime, policy_seconds(request.fields), request.deadline_seconds
-        ),
-    ).to_json()
+    return intake(ValidateEvent.model_validate(event))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from deployer import interface
 from deployer.aws.sagemaker import SageMakerGateway
-from deployer.decide.lease import Claim
+from deployer.decide.lease import Claim, rejection_summary
 from deployer.decide.plan import (
     config_absent,
     plan,
@@ -130,3 +130,19 @@ def deploy(
         update["Action"] = Action.RETAG
         update["Reason"] = f"{decision.reason}; its tags were brought up to date ({changed})"
     return result.model_copy(update=update)
+
+
+def as_rollback(result: DeployResult, claim: Claim) -> DeployResult:
+    """A rejection's rollback says what it did: what it stopped, and what serves now (and a
+    failed smoke test must never put the rejected version's config back)."""
+    if claim.Rejects is None or result.Action is Action.SUPERSEDED:
+        return result
+    target = (
+        f"rolled back to {claim.Package}"
+        if claim.Package is not None
+        else f"put back {claim.EndpointConfigName}, the config the endpoint served before"
+    )
+    reason = f"{rejection_summary(claim)}; {target}: "
+    return result.model_copy(
+        update={"Reason": reason + result.Reason, "PreviousEndpointConfigName": None}
+    )

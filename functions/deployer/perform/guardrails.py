@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from deployer.aws import clients
 from deployer.aws.guardrails import AlarmGateway, InvokeGateway, ScalingGateway
 from deployer.aws.sagemaker import SageMakerGateway
 from deployer.decide import guardrails
@@ -31,17 +32,18 @@ from deployer.errors import (
     GuardrailThrottled,
     SmokeTestFailed,
 )
-from deployer.observability import logger, tracer
+from deployer.observability import MetricUnit, logger, metrics, tracer
 from deployer.payloads import (
     Action,
     DeploymentRef,
     FoundTarget,
+    GuardrailsEvent,
     Prepared,
     RestoreProgress,
     Scaled,
     SmokeTested,
 )
-from deployer.request.deployment import DeploymentRequest
+from deployer.request.deployment import DeploymentRequest, parse_request
 
 
 def _variant_names(fields: dict[str, Any]) -> list[str]:
@@ -330,3 +332,52 @@ def _scale(
         Deregistered=plan.deregister,
         Message=message,
     )
+
+
+@tracer.capture_method
+def run(stage: GuardrailsEvent) -> dict[str, Any]:
+    """The step the state machine names (Prepare, Scale, Rescale, Verify or Restored)."""
+    request = parse_request(stage.Request)
+    sagemaker = SageMakerGateway(clients.sagemaker)
+    if stage.Action == "Prepare":
+        return prepare(
+            request,
+            sagemaker,
+            ScalingGateway(clients.application_autoscaling()),
+            AlarmGateway(clients.cloudwatch),
+        ).to_json()
+    if stage.Action == "Scale":
+        return scale(
+            request,
+            sagemaker,
+            ScalingGateway(clients.application_autoscaling()),
+            AlarmGateway(clients.cloudwatch),
+            succeeded=True,
+        ).to_json()
+    if stage.Action == "Rescale":
+        assert stage.Prepared is not None  # GuardrailsEvent checked it
+        return put_back(
+            stage.Prepared,
+            request.endpoint_name,
+            sagemaker,
+            ScalingGateway(clients.application_autoscaling()),
+        ).to_json()
+    # GuardrailsEvent checked them
+    assert stage.Deployment is not None
+    assert stage.EnteredTime is not None
+    if stage.Action == "Verify":
+        result = verify(
+            request,
+            stage.Deployment,
+            sagemaker,
+            InvokeGateway(clients.sagemaker_runtime),
+            stage.EnteredTime,
+        )
+        metrics.add_metric(
+            name="SmokeTestsPassed" if result.Passed else "SmokeTestsFailed",
+            unit=MetricUnit.Count,
+            value=1,
+        )
+        return result.to_json()
+    assert stage.SmokeTest is not None  # GuardrailsEvent checked it
+    return restored(stage.Deployment, stage.SmokeTest, sagemaker, stage.EnteredTime).to_json()
