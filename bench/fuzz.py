@@ -103,7 +103,7 @@ _ALARM: dict[str, frozenset[str]] = {
 }
 
 # Every field the fuzzer changes -> the JSON types it takes (per the field's documentation:
-# deployer.decide.guardrails and the SageMaker API reference). A field the request lacks is added.
+# deployer.request.guardrails and the SageMaker API reference). A field the request lacks is added.
 FIELDS: dict[Path, frozenset[str]] = {
     ("EndpointName",): frozenset({"string"}),
     ("ProductionVariants",): frozenset({"list"}),

@@ -22,8 +22,9 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from bench import fuzz
-from deployer.decide import guardrails
+from deployer.decide.guardrails import alarm_requests
 from deployer.errors import ProfileInvalid
+from deployer.request import guardrails
 from deployer.request.deployment import validate_request
 from deployer.request.profiles import parse_profiles
 
@@ -92,7 +93,7 @@ def test_every_wrong_type_is_reported_at_its_path_and_nothing_raises(changes):
         assert validation.request is not None
         guard = guardrails.settings(validation.request.fields)
         variants = [v["VariantName"] for v in raw["ProductionVariants"]]
-        assert len(guardrails.alarm_requests(raw["EndpointName"], variants, guard)) <= 10
+        assert len(alarm_requests(raw["EndpointName"], variants, guard)) <= 10
 
 
 @given(CHANGES)

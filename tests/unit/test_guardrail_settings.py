@@ -11,6 +11,7 @@ import pytest
 from deployer.decide import guardrails
 from deployer.errors import ProfileInvalid
 from deployer.request.deployment import validate_request
+from deployer.request.guardrails import Guardrails, ScalingSetting, SmokeTestSetting, alarm_name
 from deployer.request.profiles import parse_profiles
 
 BASE: dict[str, Any] = {
@@ -307,7 +308,7 @@ def test_when_instance_counts_are_retained(
         }
 
 
-SETTING = guardrails.ScalingSetting(MinCapacity=1, MaxCapacity=4, TargetValue=100)
+SETTING = ScalingSetting(MinCapacity=1, MaxCapacity=4, TargetValue=100)
 POLICY = SETTING.policy_configuration()
 
 
@@ -323,7 +324,7 @@ POLICY = SETTING.policy_configuration()
     ],
 )
 def test_the_scaling_plan_after_an_outcome(
-    setting: guardrails.ScalingSetting | None,
+    setting: ScalingSetting | None,
     registered: dict[str, tuple[int, int]],
     policies: dict[str, dict[str, Any]],
     after_success: bool,
@@ -338,7 +339,7 @@ def test_the_scaling_plan_after_an_outcome(
 
 
 def test_alarms_are_named_by_prefix_and_added_after_the_requests_own() -> None:
-    guard = guardrails.Guardrails.model_validate(
+    guard = Guardrails.model_validate(
         {"RollbackAlarms": [{"Metric": "ModelErrorRate", "Threshold": 0.05}]}
     )
     [made] = guardrails.alarm_requests("fraud", ["primary"], guard)
@@ -367,7 +368,7 @@ def test_alarms_are_named_by_prefix_and_added_after_the_requests_own() -> None:
 def test_the_smoke_tests_verdict(
     test: dict[str, Any], status: int, body: str, expected: str | None
 ) -> None:
-    verdict = guardrails.smoke_failure(guardrails.SmokeTestSetting(**test), status, body)
+    verdict = guardrails.smoke_failure(SmokeTestSetting(**test), status, body)
     assert verdict == expected or (expected is not None and verdict.startswith(expected))
 
 
@@ -413,4 +414,4 @@ def test_stale_alarms_are_this_endpoints_own_that_the_request_no_longer_names():
 def test_the_alarm_search_prefix_finds_every_spelling_of_the_endpoint(endpoint, prefix):
     assert guardrails.alarm_search_prefix(endpoint) == prefix
     for spelling in (endpoint, endpoint.lower(), endpoint.upper(), endpoint.swapcase()):
-        assert guardrails.alarm_name(spelling, "primary", "ModelLatency").startswith(prefix)
+        assert alarm_name(spelling, "primary", "ModelLatency").startswith(prefix)

@@ -17,6 +17,7 @@ from deployer.aws.sagemaker import THROTTLING_CODES, pages
 from deployer.decide import guardrails
 from deployer.errors import GuardrailCallFailed, GuardrailThrottled
 from deployer.observability import tracer
+from deployer.request.guardrails import SmokeTestSetting
 
 if TYPE_CHECKING:
     from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
@@ -207,7 +208,7 @@ class InvokeGateway:
         self._client = client
 
     @tracer.capture_method
-    def invoke(self, endpoint: str, variant: str, test: guardrails.SmokeTestSetting) -> Answer:
+    def invoke(self, endpoint: str, variant: str, test: SmokeTestSetting) -> Answer:
         params: dict[str, Any] = {
             "EndpointName": endpoint,
             "TargetVariant": variant,

@@ -44,6 +44,7 @@ from deployer.payloads import (
     SmokeTested,
 )
 from deployer.request.deployment import DeploymentRequest, parse_request
+from deployer.request.guardrails import alarm_names, settings
 
 
 def _variant_names(fields: dict[str, Any]) -> list[str]:
@@ -58,7 +59,7 @@ def prepare(
     alarms: AlarmGateway,
 ) -> Prepared:
     fields = request.to_payload()
-    guard = guardrails.settings(fields)
+    guard = settings(fields)
     endpoint = request.endpoint_name
     made = guardrails.alarm_requests(endpoint, _variant_names(fields), guard)
     for params in made:
@@ -176,7 +177,7 @@ def verify(
     invoker: InvokeGateway,
     now: datetime,
 ) -> SmokeTested:
-    test = guardrails.settings(request.fields).SmokeTest
+    test = settings(request.fields).SmokeTest
     if test is None:
         return SmokeTested(Passed=True, Message="no smoke test in the profile")
     described = sagemaker.describe_endpoint(deployment.EndpointName)
@@ -278,9 +279,7 @@ def prune_alarms(request: DeploymentRequest, alarms: AlarmGateway) -> list[str]:
     """Delete the endpoint's rollback alarms that the deployed request does not name. Best
     effort: a failure here leaves them for the next deployment and fails nothing."""
     endpoint = request.endpoint_name
-    kept = guardrails.alarm_names(
-        endpoint, _variant_names(request.fields), guardrails.settings(request.fields)
-    )
+    kept = alarm_names(endpoint, _variant_names(request.fields), settings(request.fields))
     try:
         found = alarms.named(guardrails.alarm_search_prefix(endpoint))
         stale = guardrails.stale_alarms(endpoint, found, kept)
@@ -298,7 +297,7 @@ def _scale(
     scaling: ScalingGateway,
     succeeded: bool,
 ) -> Scaled:
-    setting = guardrails.settings(request.fields).AutoScaling
+    setting = settings(request.fields).AutoScaling
     # the endpoint's targets, its name matched without regard to case (as SageMaker does)
     registered = scaling.targets(request.endpoint_name)
     if setting is None and not registered:

@@ -23,9 +23,8 @@ from pydantic import ConfigDict, Field
 
 from deployer import interface
 from deployer.basemodel import Model
-from deployer.decide import guardrails
 from deployer.errors import RequestInvalid
-from deployer.request import jsontext, rules, shapes
+from deployer.request import guardrails, jsontext, rules, shapes
 from deployer.request.violations import REQUEST_PATH, Violation, described, render
 
 # Step Functions refuses execution input and state output above 256 KiB.

@@ -132,7 +132,7 @@ def botocore_violations(
 REQUEST_OPERATIONS = (CONFIG_OPERATION, CREATE_OPERATION, UPDATE_OPERATION)
 REQUEST_REQUIRED = ("EndpointName", "ProductionVariants")
 MODELS_FIELD = "Models"
-# The smdeploy key beside the SageMaker fields (checked by deployer.decide.guardrails)
+# The smdeploy key beside the SageMaker fields (checked by deployer.request.guardrails)
 GUARDRAILS_FIELD = interface.GUARDRAILS_FIELD
 DEADLINE_FIELD = interface.DEADLINE_FIELD
 
