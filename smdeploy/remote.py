@@ -25,7 +25,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from deployer.decide.lease import Claim, Decision
+from deployer.decide.lease_record import Claim, Decision
 from deployer.payloads import Accepted, Admitted, Wakeup, execution_output, result_of
 from smdeploy.executions import history, output_of, readable_cause
 

@@ -15,10 +15,9 @@ runtime. ``tests/unit/test_payloads_asl.py`` walks the ASL and checks that every
 ``Parameters``, every path and every Choice's variable match these models; the functional
 tests check that each handler's answer is exactly its declared result, and after every
 end-to-end test every execution's history is checked the same way. The lease's own shapes
-(:class:`~deployer.decide.lease.Order`, :class:`~deployer.decide.lease.Claim`) are the lease's,
-carried
-here as they are; AWS's events (EventBridge's, read by :mod:`deployer.decide.wake` and
-:mod:`deployer.request.triggers`) are AWS's.
+(:class:`~deployer.decide.lease_record.Order`, :class:`~deployer.decide.lease_record.Claim`)
+are the lease's, carried here as they are; AWS's events (EventBridge's, read by
+:mod:`deployer.decide.wake` and :mod:`deployer.request.triggers`) are AWS's.
 
 Every payload carries ``Execution`` (the execution name): the logs' correlation id.
 Field names keep SageMaker's and Step Functions' casing, as the ASL paths do.
@@ -39,8 +38,8 @@ from pydantic import (
 )
 
 from deployer.basemodel import Model
-from deployer.decide import lease
-from deployer.decide.lease import Claim, Decision, Order
+from deployer.decide import lease_record
+from deployer.decide.lease_record import Claim, Decision, Order
 
 
 class Payload(Model):
@@ -140,7 +139,7 @@ class Accepted(Payload):
     EndpointConfigName: str
     Order: Order  # this deployment's order among those of its endpoint (deployer.decide.lease)
     Trigger: Trigger
-    Intent: lease.Intent  # the package it deploys; a rejection's: the package rejected
+    Intent: lease_record.Intent  # the package it deploys; a rejection's: the package rejected
     # the request configures guardrails (its Guardrails key): the endpoint's record remembers it
     Guarded: bool = False
     # when the deployment runs out of time: its execution's start + its deadline (the
@@ -176,8 +175,8 @@ class LeaseEvent(StageEvent):
     EnteredTime: datetime  # $$.State.EnteredTime: "now", on the state machine's clock
     EndpointName: str
     EndpointConfigName: str | None = None  # Admit
-    Order: lease.Order | None = None  # Admit: from Validate
-    Intent: lease.Intent | None = None  # Admit: from Validate
+    Order: lease_record.Order | None = None  # Admit: from Validate
+    Intent: lease_record.Intent | None = None  # Admit: from Validate
     Guarded: bool = False  # Admit: the request configures guardrails (from Validate)
     Outcome: Literal["Succeeded", "Failed", "Superseded"] | None = None  # Release
     ServedConfig: str | None = None  # Release after a success: the config now serving
@@ -196,7 +195,7 @@ class Admitted(Payload):
 
     Decision: Decision
     Claim: Claim
-    By: lease.Claim | None = None
+    By: lease_record.Claim | None = None
     WaitSeconds: int = 0
     Message: str
     # the guardrail steps run: the request configures guardrails, or an earlier deployment
@@ -507,9 +506,9 @@ class ExecutionState(Payload):
     Request: dict[str, Any] | None = None
     EndpointName: str | None = None
     EndpointConfigName: str | None = None
-    Order: lease.Order | None = None
+    Order: lease_record.Order | None = None
     Trigger: _Trigger | None = None
-    Intent: lease.Intent | None = None
+    Intent: lease_record.Intent | None = None
     Guarded: bool | None = None
     Deadline: datetime | None = None
     Skip: str | None = None

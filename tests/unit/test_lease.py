@@ -8,16 +8,13 @@ import pytest
 
 from deployer.decide.lease import (
     LEASE_POLL_SECONDS,
-    Claim,
-    Decision,
-    Order,
-    Record,
     admit,
     begin_rollout,
     executions_to_check,
     guardrails_to_run,
     release,
 )
+from deployer.decide.lease_record import Claim, Decision, Order, Record
 from deployer.errors import LeaseLost
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

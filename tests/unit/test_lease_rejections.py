@@ -14,15 +14,12 @@ import pytest
 
 from deployer.decide.lease import (
     REJECTIONS_REMEMBERED,
-    Claim,
-    Decision,
-    Order,
-    Record,
     admit,
     begin_rollout,
     rejected_by,
     rejection_summary,
 )
+from deployer.decide.lease_record import Claim, Decision, Order, Record
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 NOW = T0.timestamp() + 1000

@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 
 from deployer.aws.lease_table import Ledger
 from deployer.aws.sagemaker import SageMakerGateway
-from deployer.decide.lease import Claim, Order, Record
+from deployer.decide.lease_record import Claim, Order, Record
 from deployer.errors import LeaseContention
 from deployer.payloads import Pruned
 from deployer.perform.retention import (

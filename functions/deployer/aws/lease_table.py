@@ -7,11 +7,10 @@ concurrency, as in the DynamoDB-semaphore pattern of the AWS Compute Blog); a wr
 a race raises :class:`LeaseContention`, which the state machine retries at once with jitter:
 no loop in a Lambda.
 
-Item: ``Endpoint`` (S, key: the lower-cased endpoint name), ``Version`` (N), ``Record`` (S, the
-:class:`deployer.decide.lease.Record` as JSON), ``Holder`` (S, the holder execution's ARN, for
-people
-reading the table) and ``ExpiresAt`` (N, the TTL attribute: a record untouched for
-``contract.TABLE_TTL_SECONDS`` is let go).
+Item: ``Endpoint`` (S, key: the lower-cased endpoint name), ``Version`` (N), ``Record`` (S,
+the :class:`deployer.decide.lease_record.Record` as JSON), ``Holder`` (S, the holder
+execution's ARN, for people reading the table) and ``ExpiresAt`` (N, the TTL attribute: a
+record untouched for ``interface.TABLE_TTL_SECONDS`` is let go).
 
 A second item per endpoint, keyed ``<endpoint>#wait`` (``#`` is not allowed in endpoint names,
 so it never meets a record), holds the executions parked on the endpoint and the progress
@@ -32,7 +31,8 @@ from botocore.exceptions import ClientError
 from deployer import interface
 from deployer.aws import clients
 from deployer.aws.sagemaker import THROTTLING_CODES
-from deployer.decide.lease import Claim, Record, begin_rollout, executions_to_check
+from deployer.decide.lease import begin_rollout, executions_to_check
+from deployer.decide.lease_record import Claim, Record
 from deployer.decide.wake import Waits
 from deployer.errors import LeaseContention
 from deployer.observability import tracer

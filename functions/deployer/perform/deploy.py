@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from deployer import interface
 from deployer.aws.sagemaker import SageMakerGateway
-from deployer.decide.lease import Claim, rejection_summary
+from deployer.decide.lease import rejection_summary
+from deployer.decide.lease_record import Claim
 from deployer.decide.plan import (
     config_absent,
     plan,

@@ -12,15 +12,8 @@ from deployer import interface
 from deployer.aws import clients
 from deployer.aws.lease_table import Ledger, running
 from deployer.decide.deadline import lease_wait
-from deployer.decide.lease import (
-    Claim,
-    Decision,
-    Intent,
-    admit,
-    executions_to_check,
-    rejection_summary,
-    release,
-)
+from deployer.decide.lease import admit, executions_to_check, rejection_summary, release
+from deployer.decide.lease_record import Claim, Decision, Intent
 from deployer.decide.wake import unregister
 from deployer.errors import DeploymentTimedOut, NoRollbackTarget
 from deployer.observability import MetricUnit, logger, metrics, tracer

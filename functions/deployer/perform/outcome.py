@@ -14,7 +14,8 @@ from deployer.aws import clients
 from deployer.aws.lease_table import Ledger
 from deployer.aws.sagemaker import SageMakerGateway
 from deployer.decide.deadline import deadline_seconds_from, park_seconds
-from deployer.decide.lease import Claim, Record, newest_newer, rejected_by
+from deployer.decide.lease import newest_newer, rejected_by
+from deployer.decide.lease_record import Claim, Record
 from deployer.decide.outcome import assess, elapsed_seconds
 from deployer.errors import EndpointFailed, EndpointUpdateRolledBack
 from deployer.observability import (

@@ -47,7 +47,7 @@ from typing import Any
 
 from deployer import interface
 from deployer.aws.sagemaker import SageMakerGateway
-from deployer.decide.lease import Record
+from deployer.decide.lease_record import Record
 from deployer.errors import DeployerError
 from deployer.observability import logger, tracer
 from deployer.payloads import Pruned

@@ -12,7 +12,7 @@ from typing import Any
 from deployer import interface
 from deployer.aws import clients
 from deployer.aws.sagemaker import SageMakerGateway
-from deployer.decide import lease
+from deployer.decide import lease_record
 from deployer.decide.deadline import deadline_at, give_up
 from deployer.decide.plan import policy_seconds
 from deployer.errors import RequestInvalid, Transient
@@ -53,7 +53,7 @@ def intake(stage: ValidateEvent) -> dict[str, Any]:
         return Skipped(Skip=resolution.skip or "", Trigger=trigger).to_json()
     request = resolution.request
     # The order of this deployment among those of its endpoint: newest intent wins.
-    order = resolution.order or lease.Order(At=stage.StartTime, Tiebreak=stage.Execution)
+    order = resolution.order or lease_record.Order(At=stage.StartTime, Tiebreak=stage.Execution)
     metrics.add_metric(name="RequestsAccepted", unit=MetricUnit.Count, value=1)
     logger.info(
         "request accepted",

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from deployer import interface
 from deployer.aws.sagemaker import AwsCallFailed, SageMakerGateway, other_call
-from deployer.decide.lease import Intent, Order
+from deployer.decide.lease_record import Intent, Order
 from deployer.errors import (
     ManifestNotFound,
     ModelPackageNotFound,
