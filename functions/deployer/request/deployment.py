@@ -24,7 +24,7 @@ from pydantic import ConfigDict, Field
 from deployer import interface
 from deployer.basemodel import Model
 from deployer.errors import RequestInvalid
-from deployer.request import guardrails, jsontext, rules, shapes
+from deployer.request import guardrails_check, jsontext, rules, shapes
 from deployer.request.violations import REQUEST_PATH, Violation, described, render
 
 # Step Functions refuses execution input and state output above 256 KiB.
@@ -313,7 +313,7 @@ def validate_request(raw: Any) -> Validation:
         return Validation(violations=tuple(stop), traffic={})
     violations = _merge(
         rules.documented_violations(request),
-        guardrails.violations(request),
+        guardrails_check.violations(request),
         shapes.model_violations(request),
         _botocore_floor(request),
     )
