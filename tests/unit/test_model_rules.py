@@ -8,7 +8,7 @@ from botocore.model import Shape
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deployer.request import rules, shapes
+from deployer.request import patterns, rules, shapes
 
 
 def string_shape(**metadata):
@@ -38,11 +38,11 @@ PATTERNS = [
 )
 def test_model_patterns_are_matched_as_java_matches_them(name, pattern, good, bad):
     for value in good:
-        compiled = shapes.compile_pattern(pattern, value)
+        compiled = patterns.compile_pattern(pattern, value)
         assert compiled is not None
         assert compiled.fullmatch(value), value
     for value in bad:
-        compiled = shapes.compile_pattern(pattern, value)
+        compiled = patterns.compile_pattern(pattern, value)
         assert compiled is not None
         assert not compiled.fullmatch(value), value
 
@@ -51,8 +51,8 @@ def test_model_patterns_are_matched_as_java_matches_them(name, pattern, good, ba
 @given(st.text(max_size=8))
 def test_a_property_matches_each_character_by_its_general_category(value):
     """The class built from the value's own characters decides as the whole category would."""
-    letters = shapes.compile_pattern(r"[\p{L}\p{N}_]*", value)
-    not_separators = shapes.compile_pattern(r"\P{Z}*", value)
+    letters = patterns.compile_pattern(r"[\p{L}\p{N}_]*", value)
+    not_separators = patterns.compile_pattern(r"\P{Z}*", value)
 
     assert letters is not None and not_separators is not None
     by_category = [unicodedata.category(c) for c in value]
@@ -68,7 +68,7 @@ def test_a_property_matches_each_character_by_its_general_category(value):
          "not-a-pattern"],
 )  # fmt: skip
 def test_a_pattern_without_a_faithful_translation_is_not_checked(pattern):
-    assert shapes.compile_pattern(pattern) is None
+    assert patterns.compile_pattern(pattern) is None
     assert shapes.unchecked_patterns([string_shape(pattern=pattern)]) == {"Fake": pattern}
     assert shapes.check_value(string_shape(pattern=pattern), "anything", "Field") == []
 
