@@ -56,9 +56,11 @@ from moto.core.exceptions import JsonRESTError
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
+from smdeploy.runtime.emulator.sagemaker.models import EndpointStore
+
 if TYPE_CHECKING:
-    from smdeploy.runtime.emulator import Emulator, EndpointStore
-    from smdeploy.runtime.emulator.sagemaker import _Endpoint
+    from smdeploy.runtime.emulator.sagemaker.models import _Endpoint
+    from smdeploy.runtime.emulator.state import EmulatorState as Emulator
 
 NAMESPACE = "sagemaker"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
@@ -145,8 +147,6 @@ class Guardrails:
     # -- install ----------------------------------------------------------------------
 
     def install(self) -> None:
-        from smdeploy.runtime.emulator import EndpointStore
-
         patch = self.emulator._patch
         hooks: dict[tuple[Any, str], tuple[tuple[str, ...], Callable[..., Callable[..., Any]]]] = {
             (EndpointStore, "update_endpoint"): (("self", "params"), self._update_endpoint),
