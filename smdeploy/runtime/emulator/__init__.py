@@ -23,7 +23,8 @@ from smdeploy.runtime.emulator.core import Emulator
 from smdeploy.runtime.emulator.events import aws_event, target_input
 from smdeploy.runtime.emulator.hooks import HOOKS, MotoChanged
 from smdeploy.runtime.emulator.registry import package_event_detail, update_package
-from smdeploy.runtime.emulator.sagemaker.models import Counters, EndpointStore, ThrottlingError
+from smdeploy.runtime.emulator.sagemaker.exceptions import ThrottlingError
+from smdeploy.runtime.emulator.sagemaker.models import Counters, EndpointStore
 from smdeploy.runtime.emulator.scheduler import Scheduler, SimClock
 from smdeploy.runtime.emulator.state import Delivery
 from smdeploy.runtime.faults import Faults

@@ -1,15 +1,11 @@
-"""SageMaker endpoints and endpoint configs with AWS's behaviour, and their EventBridge events.
+"""SageMaker endpoints and endpoint configs with AWS's behaviour: the service's model.
 
-The endpoint status lifecycle (Creating/Updating -> InService or Failed after a simulated
-duration, on the scheduler), UpdateEndpoint (which moto lacks), rolled-back updates, rejection
-of duplicate names (case-insensitive, as AWS; models too), the eventual-consistency window
-after a new config, injected throttling, tags on endpoints and configs, DeleteEndpoint's
-Deleting phase; and at each change the "SageMaker Endpoint State Change" and "SageMaker
-Endpoint Deployment State Change" events SageMaker emits, delayed or lost as the faults say.
-As moto lays out a service: :class:`EndpointStore` is the model (one per account and Region),
-:mod:`.responses` serves them (the SageMaker response methods of those operations;
-models and model packages stay moto's own).
-"""
+The endpoint lifecycle (Creating/Updating -> InService or Failed after a simulated duration,
+on the scheduler), UpdateEndpoint (moto lacks it), rolled-back updates, duplicate names
+refused (case-insensitive, as AWS; models too), a new config's eventual-consistency window,
+injected throttling, tags, DeleteEndpoint's Deleting phase; and the endpoint events SageMaker
+emits at each change, delayed or lost as the faults say. One :class:`EndpointStore` per
+account and Region; :mod:`.responses` serves it (models and model packages stay moto's)."""
 
 from __future__ import annotations
 
@@ -20,50 +16,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from moto.sagemaker.exceptions import SagemakerClientError, ValidationError
+from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.utils import arn_formatter
 from moto.utilities.arns import parse_arn
 
+from smdeploy.runtime.emulator.sagemaker.exceptions import ThrottlingError
+from smdeploy.runtime.emulator.sagemaker.utils import (
+    deployment_steps,
+    event_detail,
+    merged_tags,
+    pending_summary,
+    resource_of,
+    variant_summary,
+)
 from smdeploy.runtime.emulator.scheduler import Scheduler, SimClock
 from smdeploy.runtime.faults import FaultBudget, Faults
 
 TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack")
-MAX_TAGS = 50  # per SageMaker resource
-
-
-# A List call's page when the request gives no MaxResults. SageMaker documents no default
-# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpointConfigs.html);
-# a small page makes every caller follow NextToken here, as it must against AWS.
-LIST_PAGE_SIZE = 10
-
-
-def listed(
-    key: str, summaries: list[dict[str, Any]], params: dict[str, Any], name: str
-) -> dict[str, Any]:
-    """One page of a ListEndpoints/ListEndpointConfigs answer, as SageMaker gives it: sorted
-    by ``SortBy`` (default CreationTime) in ``SortOrder`` (default Descending: newest first),
-    ``MaxResults`` at a time, with a ``NextToken`` while more remain
-    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpoints.html)."""
-    field = name if params.get("SortBy") == "Name" else "CreationTime"
-    ordered = sorted(
-        summaries,
-        key=lambda summary: summary[field],
-        reverse=params.get("SortOrder", "Descending") == "Descending",
-    )
-    start = int(params.get("NextToken") or 0)
-    end = start + int(params.get("MaxResults") or LIST_PAGE_SIZE)
-    page: dict[str, Any] = {key: ordered[start:end]}
-    if end < len(ordered):
-        page["NextToken"] = str(end)
-    return page
-
-
-class ThrottlingError(SagemakerClientError):  # type: ignore[misc]
-    code = "ThrottlingException"
-
-    def __init__(self, message: str = "Rate exceeded") -> None:
-        super().__init__(message)
 
 
 @dataclass
@@ -113,14 +83,6 @@ _FINAL_EVENT_STATUS = {
 EventSink = Callable[[str, dict[str, Any], list[str]], None]
 
 
-def _resource_of(params: dict[str, Any]) -> str:
-    """The resource a SageMaker call names (SageMaker compares names without case)."""
-    for member in ("ModelName", "EndpointConfigName", "EndpointName", "ResourceArn"):
-        if isinstance(params.get(member), str):
-            return str(params[member]).lower()
-    return ""
-
-
 class EndpointStore:
     """SageMaker endpoint configs and endpoints for one account and Region."""
 
@@ -163,7 +125,7 @@ class EndpointStore:
             self.stats.describe_calls += 1
         key = operation
         if self.faults.throttle_each_resource:
-            key = f"{operation} {_resource_of(params or {})}"
+            key = f"{operation} {resource_of(params or {})}"
         with self._lock:
             self.calls[operation] = self.calls.get(operation, 0) + 1
             n = self._throttle_counts[key] = self._throttle_counts.get(key, 0) + 1
@@ -228,13 +190,7 @@ class EndpointStore:
     def add_tags(self, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:
         """AddTags "adds or overwrites": a key already on the resource takes the new value."""
         current = self.tags_of(arn)
-        merged = {tag["Key"]: tag.get("Value", "") for tag in current}
-        merged.update({tag["Key"]: tag.get("Value", "") for tag in tags})
-        if len(merged) > MAX_TAGS:
-            raise ValidationError(
-                f"Resource {arn} would have {len(merged)} tags; at most {MAX_TAGS} are allowed."
-            )
-        current[:] = [{"Key": key, "Value": value} for key, value in merged.items()]
+        current[:] = merged_tags(arn, current, tags)
         return list(tags)
 
     def delete_tags(self, arn: str, keys: list[str]) -> None:
@@ -268,6 +224,11 @@ class EndpointStore:
     # SageMaker's endpoint events
     # (https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html)
 
+    def _start(self, endpoint: _Endpoint, change: _Change) -> None:
+        """``change`` of ``endpoint`` (now Creating, Updating or Deleting) starts."""
+        endpoint.change = change
+        self._begin(endpoint, change, endpoint.status.upper())
+
     def _begin(self, endpoint: _Endpoint, change: _Change, status: str) -> None:
         """A change started: its event now, its end (and the deployment steps of an update)
         on the scheduler."""
@@ -276,7 +237,7 @@ class EndpointStore:
             return
         self.scheduler.at(change.done_at, lambda: self._finish(endpoint, change), "endpoint")
         if status == "UPDATING":
-            for fraction, variant_status, message in _deployment_steps(endpoint.deployment_config):
+            for fraction, variant_status, message in deployment_steps(endpoint.deployment_config):
                 moment = change.started_at + fraction * (change.done_at - change.started_at)
                 self.scheduler.at(
                     moment,
@@ -293,22 +254,7 @@ class EndpointStore:
 
     def _event_detail(self, endpoint: _Endpoint, config_name: str) -> dict[str, Any]:
         config = self.configs.get(config_name.lower(), {})
-        return {
-            "EndpointName": endpoint.name,
-            "EndpointArn": endpoint.arn,
-            "EndpointConfigName": config_name,
-            "ProductionVariants": [
-                {
-                    "VariantName": v["VariantName"],
-                    "DesiredWeight": float(v.get("InitialVariantWeight", 1.0)),
-                    "DesiredInstanceCount": float(v.get("InitialInstanceCount", 0)),
-                }
-                for v in config.get("ProductionVariants", [])
-            ],
-            "CreationTime": endpoint.created * 1000,  # epoch milliseconds, as the events
-            "LastModifiedTime": self.clock.now() * 1000,
-            "Tags": {t["Key"]: t.get("Value", "") for t in endpoint.tags},
-        }
+        return event_detail(endpoint, config_name, config, self.clock.now())
 
     def _state_event(self, endpoint: _Endpoint, status: str) -> None:
         if self.emit is None:
@@ -325,24 +271,13 @@ class EndpointStore:
         detail = self._event_detail(endpoint, endpoint.config_name)
         detail["EndpointStatus"] = "UPDATING"
         pending = self._event_detail(endpoint, change.config_name)
-        start_ms = change.started_at * 1000
-        detail["PendingDeploymentSummary"] = {
-            "EndpointConfigName": change.config_name,
-            "StartTime": start_ms,
-            "ProductionVariants": [
-                dict(
-                    variant,
-                    VariantStatus=[
-                        {
-                            "Status": variant_status,
-                            "StatusMessage": message,
-                            "StartTime": self.clock.now() * 1000,
-                        }
-                    ],
-                )
-                for variant in pending["ProductionVariants"]
-            ],
-        }
+        detail["PendingDeploymentSummary"] = pending_summary(
+            change.config_name,
+            change.started_at,
+            pending["ProductionVariants"],
+            (variant_status, message),
+            self.clock.now(),
+        )
         self.emit("SageMaker Endpoint Deployment State Change", detail, [endpoint.arn])
 
     def get_endpoint(self, name: str) -> _Endpoint:
@@ -385,15 +320,10 @@ class EndpointStore:
             tags=list(params.get("Tags", [])),
             deployment_config=params.get("DeploymentConfig"),
         )
-        endpoint.change = _Change(
-            config_name=endpoint.config_name,
-            done_at=now + self.faults.creation_seconds,
-            outcome="fail" if fail else "serve",
-            reason=fail,
-            started_at=now,
-        )
         self.endpoints[name.lower()] = endpoint
-        self._begin(endpoint, endpoint.change, "CREATING")
+        outcome = "fail" if fail else "serve"
+        done_at = now + self.faults.creation_seconds
+        self._start(endpoint, _Change(endpoint.config_name, done_at, outcome, fail, now))
         return endpoint.arn
 
     def update_endpoint(self, params: dict[str, Any]) -> str:
@@ -415,14 +345,9 @@ class EndpointStore:
         endpoint.status, endpoint.modified, endpoint.failure_reason = "Updating", now, None
         if not params.get("RetainDeploymentConfig"):
             endpoint.deployment_config = params.get("DeploymentConfig")
-        endpoint.change = _Change(
-            config_name=config["EndpointConfigName"],
-            done_at=now + self.faults.creation_seconds,
-            outcome=outcome,
-            reason=reason,
-            started_at=now,
-        )
-        self._begin(endpoint, endpoint.change, "UPDATING")
+        config_name = config["EndpointConfigName"]
+        done_at = now + self.faults.creation_seconds
+        self._start(endpoint, _Change(config_name, done_at, outcome, reason, now))
         return endpoint.arn
 
     def describe_endpoint(self, name: str) -> dict[str, Any]:
@@ -439,7 +364,7 @@ class EndpointStore:
             "CreationTime": self._ts(endpoint.created),
             "LastModifiedTime": self._ts(endpoint.modified),
             "ProductionVariants": [
-                _variant_summary(v) for v in config.get("ProductionVariants", [])
+                variant_summary(v) for v in config.get("ProductionVariants", [])
             ],
         }
         if endpoint.failure_reason:
@@ -451,7 +376,7 @@ class EndpointStore:
             out["PendingDeploymentSummary"] = {
                 "EndpointConfigName": endpoint.change.config_name,
                 "ProductionVariants": [
-                    _variant_summary(v) for v in pending.get("ProductionVariants", [])
+                    variant_summary(v) for v in pending.get("ProductionVariants", [])
                 ],
                 "StartTime": self._ts(endpoint.change.started_at),
             }
@@ -468,63 +393,7 @@ class EndpointStore:
             raise ValidationError(f'Cannot delete in-progress endpoint "{endpoint.arn}".')
         now = self.clock.now()
         endpoint.status, endpoint.modified = "Deleting", now
-        endpoint.change = _Change(
-            config_name=endpoint.config_name,
-            done_at=now + self.faults.deletion_seconds,
-            outcome="delete",
-            reason=None,
-            started_at=now,
-        )
-        self._begin(endpoint, endpoint.change, "DELETING")
+        done_at = now + self.faults.deletion_seconds
+        self._start(endpoint, _Change(endpoint.config_name, done_at, "delete", None, now))
         if self.faults.deletion_seconds <= 0:
             self._settle(endpoint)
-
-
-def _deployment_steps(deployment_config: dict[str, Any] | None) -> list[tuple[float, str, str]]:
-    """The steps of an update, as fractions of its duration: what SageMaker reports in
-    "SageMaker Endpoint Deployment State Change" events (VariantStatus: Creating,
-    ActivatingTraffic, Baking, ...) for its blue/green (ALL_AT_ONCE by default, CANARY,
-    LINEAR) or rolling policy. Simplified: the steps' order and names follow the policy,
-    their times are spread over the emulated duration."""
-    config = deployment_config or {}
-    rolling = config.get("RollingUpdatePolicy")
-    if rolling:
-        return [
-            (0.0, "Updating", "rolling update: first batch of instances"),
-            (0.5, "Baking", f"waiting {rolling.get('WaitIntervalInSeconds', 0)} s per batch"),
-        ]
-    blue_green = config.get("BlueGreenUpdatePolicy") or {}
-    routing = blue_green.get("TrafficRoutingConfiguration") or {"Type": "ALL_AT_ONCE"}
-    wait = routing.get("WaitIntervalInSeconds", 0)
-    bake = blue_green.get("TerminationWaitInSeconds", 0)
-    steps = [(0.0, "Creating", "creating the new (green) fleet")]
-    if routing.get("Type") == "CANARY":
-        steps += [
-            (0.5, "ActivatingTraffic", "shifting traffic to the canary capacity"),
-            (0.6, "Baking", f"baking for {wait} seconds with traffic on the canary capacity"),
-        ]
-    elif routing.get("Type") == "LINEAR":
-        steps += [
-            (0.4, "ActivatingTraffic", "shifting traffic in linear steps"),
-            (0.5, "Baking", f"baking for {wait} seconds between steps"),
-        ]
-    steps += [
-        (0.8, "ActivatingTraffic", "shifting all traffic to the new fleet"),
-        (0.9, "Baking", f"baking for {bake} seconds (TerminationWaitInSeconds)"),
-    ]
-    return steps
-
-
-def _variant_summary(variant: dict[str, Any]) -> dict[str, Any]:
-    summary: dict[str, Any] = {"VariantName": variant["VariantName"]}
-    if "InitialInstanceCount" in variant:
-        summary["CurrentInstanceCount"] = summary["DesiredInstanceCount"] = variant[
-            "InitialInstanceCount"
-        ]
-    weight = variant.get("InitialVariantWeight", 1.0)
-    summary["CurrentWeight"] = summary["DesiredWeight"] = weight
-    if "ServerlessConfig" in variant:
-        summary["CurrentServerlessConfig"] = summary["DesiredServerlessConfig"] = variant[
-            "ServerlessConfig"
-        ]
-    return summary

@@ -17,9 +17,35 @@ from moto.sagemaker.models import sagemaker_backends
 from moto.utilities.arns import parse_arn
 
 from smdeploy.runtime.emulator.hooks import snake_case
-from smdeploy.runtime.emulator.sagemaker.models import EndpointStore, listed
+from smdeploy.runtime.emulator.sagemaker.models import EndpointStore
 from smdeploy.runtime.emulator.state import EmulatorState
 from smdeploy.runtime.faults import COUNTED_OPERATIONS
+
+# A List call's page when the request gives no MaxResults. SageMaker documents no default
+# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpointConfigs.html);
+# a small page makes every caller follow NextToken here, as it must against AWS.
+LIST_PAGE_SIZE = 10
+
+
+def listed(
+    key: str, summaries: list[dict[str, Any]], params: dict[str, Any], name: str
+) -> dict[str, Any]:
+    """One page of a ListEndpoints/ListEndpointConfigs answer, as SageMaker gives it: sorted
+    by ``SortBy`` (default CreationTime) in ``SortOrder`` (default Descending: newest first),
+    ``MaxResults`` at a time, with a ``NextToken`` while more remain
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpoints.html)."""
+    field = name if params.get("SortBy") == "Name" else "CreationTime"
+    ordered = sorted(
+        summaries,
+        key=lambda summary: summary[field],
+        reverse=params.get("SortOrder", "Descending") == "Descending",
+    )
+    start = int(params.get("NextToken") or 0)
+    end = start + int(params.get("MaxResults") or LIST_PAGE_SIZE)
+    page: dict[str, Any] = {key: ordered[start:end]}
+    if end < len(ordered):
+        page["NextToken"] = str(end)
+    return page
 
 
 class SageMakerHooks(EmulatorState):
