@@ -12,6 +12,7 @@ moto does not do:
 - :mod:`.awslambda`: Lambda functions run their real handlers in-process;
 - :mod:`.sagemaker` (models and responses): endpoints and endpoint configs with AWS's
   lifecycle, and the endpoint events SageMaker emits at each change;
+- :mod:`.sagemakerruntime`: InvokeEndpoint as SageMaker answers it;
 - :mod:`.events`: EventBridge delivery to state machines and Lambda functions;
 - :mod:`.registry`: Model Registry approval events;
 - :mod:`.core`: the :class:`Emulator` that installs them all around a running moto mock;

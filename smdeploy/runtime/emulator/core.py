@@ -14,9 +14,12 @@ from smdeploy.runtime.emulator.events import EventsHooks
 from smdeploy.runtime.emulator.hooks import MotoChanged, listed, verify
 from smdeploy.runtime.emulator.registry import RegistryHooks
 from smdeploy.runtime.emulator.sagemaker.responses import SageMakerHooks
+from smdeploy.runtime.emulator.sagemakerruntime import SageMakerRuntimeHooks
 
 
-class Emulator(ClockHooks, LambdaHooks, SageMakerHooks, EventsHooks, RegistryHooks):
+class Emulator(
+    ClockHooks, LambdaHooks, SageMakerHooks, SageMakerRuntimeHooks, EventsHooks, RegistryHooks
+):
     """Install and remove the hooks above around a running moto mock.
 
     The functions' handler strings are resolved as Lambda resolves them, by importing their
@@ -55,7 +58,8 @@ class Emulator(ClockHooks, LambdaHooks, SageMakerHooks, EventsHooks, RegistryHoo
         self._install_clock()
         self._install_lambda()
         self._install_sagemaker()
-        guardrails_hooks.install(self)  # Application Auto Scaling, alarms, InvokeEndpoint
+        guardrails_hooks.install(self)  # Application Auto Scaling, rollback alarms
+        self._install_sagemaker_runtime()
         self._install_event_delivery()
         self._install_model_registry_events()
         self._install_parks()

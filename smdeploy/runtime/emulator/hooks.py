@@ -99,7 +99,7 @@ HOOKS: tuple[Hook, ...] = (
     # registry.py
     Hook(SageMakerResponse, "create_model_package", "registry", "approval events"),
     Hook(SageMakerResponse, "update_model_package", "registry", "approval events"),
-    # smdeploy/runtime/guardrails.py: autoscaling, rollback alarms, InvokeEndpoint
+    # smdeploy/runtime/guardrails.py: autoscaling, rollback alarms
     Hook(
         ApplicationAutoscalingBackend,
         "register_scalable_target",
@@ -112,10 +112,11 @@ HOOKS: tuple[Hook, ...] = (
         "guardrails",
         "deregistering a variant's scalable target",
     ),
+    # sagemakerruntime.py
     Hook(
         SageMakerRuntimeResponse,
         "invoke_endpoint",
-        "guardrails",
+        "sagemakerruntime",
         "InvokeEndpoint refuses endpoints that are missing or not InService (moto answers all)",
     ),
 )
