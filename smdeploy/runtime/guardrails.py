@@ -28,21 +28,12 @@ adds, through hooks that check moto's shape first and fail loudly when it change
   (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html).
   ``Faults.alarm_during_update`` puts one into ALARM during the next such update; it returns
   to OK once the rollback is done (the simulated metric recovers).
-- **InvokeEndpoint** (moto answers a fixed stub even for an endpoint that does not exist):
-  refused with ValidationError for an endpoint that does not exist or does not serve
-  (Creating, Failed, Deleting, OutOfService), as SageMaker answers "Endpoint ... of account
-  ... not found." (https://github.com/aws/amazon-sagemaker-examples/issues/293), and for a
-  TargetVariant the endpoint does not have; otherwise the answer is ``Faults.invoke_response``
-  (default ``{"predictions": [0.5]}``), or under ``Faults.fail_invoke`` a ModelError (HTTP 424,
-  the model's status 500 and message) as the InvokeEndpoint reference describes
-  (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html).
+- **InvokeEndpoint**: :mod:`smdeploy.runtime.emulator.sagemakerruntime`.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
-import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -52,18 +43,16 @@ from moto.applicationautoscaling.models import (
     applicationautoscaling_backends,
 )
 from moto.cloudwatch.models import cloudwatch_backends
-from moto.core.exceptions import JsonRESTError
 from moto.sagemaker.exceptions import ValidationError
-from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+
+from smdeploy.runtime.emulator.sagemaker.models import EndpointStore
 
 if TYPE_CHECKING:
-    from smdeploy.runtime.emulator import Emulator, EndpointStore
-    from smdeploy.runtime.emulator.sagemaker import _Endpoint
+    from smdeploy.runtime.emulator.sagemaker.models import _Endpoint
+    from smdeploy.runtime.emulator.state import EmulatorState as Emulator
 
 NAMESPACE = "sagemaker"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
-DEFAULT_RESPONSE = '{"predictions": [0.5]}'
-SERVING = ("InService", "Updating", "SystemUpdating", "RollingBack")
 
 
 def _require(owner: Any, name: str, parameters: tuple[str, ...]) -> Callable[..., Any]:
@@ -79,40 +68,6 @@ def _require(owner: Any, name: str, parameters: tuple[str, ...]) -> Callable[...
             f"the hook needs a look"
         )
     return found  # type: ignore[no-any-return]
-
-
-class RuntimeValidationError(JsonRESTError):  # type: ignore[misc]
-    """sagemaker-runtime's ValidationError (its code is ValidationError, not ...Exception)."""
-
-    code = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__("ValidationError", message)
-
-
-class ModelError(JsonRESTError):  # type: ignore[misc]
-    """InvokeEndpoint's ModelError: the container answered an error (HTTP 424)."""
-
-    code = 424
-
-    def __init__(self, message: str, endpoint: str, region: str, account: str) -> None:
-        text = (
-            f'Received server error (500) from primary with message "{message}". See '
-            f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
-            f"#logEventViewer:group=/aws/sagemaker/Endpoints/{endpoint} in account {account} "
-            f"for more information."
-        )
-        super().__init__("ModelError", text)
-        self.description = json.dumps(
-            {
-                "__type": "ModelError",
-                "message": text,
-                "OriginalStatusCode": 500,
-                "OriginalMessage": message,
-                "LogStreamArn": f"arn:aws:logs:{region}:{account}:log-group:"
-                f"/aws/sagemaker/Endpoints/{endpoint}",
-            }
-        )
 
 
 class Guardrails:
@@ -145,8 +100,6 @@ class Guardrails:
     # -- install ----------------------------------------------------------------------
 
     def install(self) -> None:
-        from smdeploy.runtime.emulator import EndpointStore
-
         patch = self.emulator._patch
         hooks: dict[tuple[Any, str], tuple[tuple[str, ...], Callable[..., Callable[..., Any]]]] = {
             (EndpointStore, "update_endpoint"): (("self", "params"), self._update_endpoint),
@@ -161,7 +114,6 @@ class Guardrails:
                 ("self", "namespace", "r_id", "dimension"),
                 self._deregister,
             ),
-            (SageMakerRuntimeResponse, "invoke_endpoint"): (("self",), self._invoke),
         }
         for (owner, name), (parameters, make) in hooks.items():
             original = _require(owner, name, parameters)
@@ -401,47 +353,6 @@ class Guardrails:
             return result
 
         return deregister
-
-    # -- sagemaker-runtime ------------------------------------------------------------------
-
-    def _invoke(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        guard = self
-
-        def invoke_endpoint(response: SageMakerRuntimeResponse) -> Any:
-            # POST /endpoints/{EndpointName}/invocations (moto's url_paths route it here)
-            parts = urllib.parse.urlsplit(response.path).path.split("/")
-            if len(parts) != 4 or parts[1] != "endpoints" or parts[3] != "invocations":
-                raise RuntimeError(f"moto changed: InvokeEndpoint reached with {response.path}")
-            name = urllib.parse.unquote(parts[2])
-            store = guard.emulator.store(response.current_account, response.region)
-            not_found = f"Endpoint {name} of account {response.current_account} not found."
-            try:
-                endpoint = store.get_endpoint(name)
-            except ValidationError:
-                raise RuntimeValidationError(not_found) from None
-            if endpoint.status not in SERVING:
-                raise RuntimeValidationError(not_found)
-            config = store.configs.get(endpoint.config_name.lower(), {})
-            variants = [v["VariantName"] for v in config.get("ProductionVariants", [])]
-            target = response.headers.get("X-Amzn-SageMaker-Target-Variant")
-            if target is not None and target not in variants:
-                raise RuntimeValidationError(
-                    f"Target variant {target} of endpoint {name} of account "
-                    f"{response.current_account} not found."
-                )
-            faults = guard.emulator.faults
-            if faults.fail_invoke is not None and guard.emulator.budget.take("fail_invoke"):
-                raise ModelError(
-                    faults.fail_invoke, name, response.region, response.current_account
-                )
-            invoked = target or (variants[0] if variants else "")
-            headers = {
-                "Content-Type": "application/json",
-                "x-Amzn-Invoked-Production-Variant": invoked,
-            }
-            return 200, headers, faults.invoke_response or DEFAULT_RESPONSE
-
-        return invoke_endpoint
 
 
 def install(emulator: Emulator) -> None:

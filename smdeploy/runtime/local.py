@@ -144,8 +144,10 @@ class LocalDeployment:
 
     def __exit__(self, *exc: object) -> None:
         try:
-            self.emulator.__exit__(*exc)
-            self._mock.stop()
+            try:
+                self.emulator.__exit__(*exc)
+            finally:
+                self._mock.stop()
         finally:
             LocalDeployment.release()
 
@@ -167,8 +169,14 @@ class LocalDeployment:
     def client(self, service: str) -> Any:
         """A boto3 client of the emulated account (any service moto emulates), made once."""
         if service not in self._clients:
-            self._clients[service] = self._session.client(service, region_name=REGION)  # type: ignore[call-overload]
+            client = self._session.client(service, region_name=REGION)  # type: ignore[call-overload]
+            # a scheduled change that raised stops the run: the next call raises it
+            client.meta.events.register("before-call", self._check_scheduler)
+            self._clients[service] = client
         return self._clients[service]
+
+    def _check_scheduler(self, **_: Any) -> None:
+        self.emulator.scheduler.check()
 
     @property
     def sagemaker(self) -> SageMakerClient:

@@ -21,9 +21,14 @@ JITTER = 0.02
 ENDPOINT = races.ENDPOINT
 
 
-def open_registry(make_account, seed: int) -> LocalDeployment:
+# a creation long enough that a deployment waiting for the lease is still waiting when the
+# rejection (started in real time right after) reaches Admit, whatever the machine's load
+WHILE_V1_CREATES = {"creation_seconds": 1800}
+
+
+def open_registry(make_account, seed: int, **faults) -> LocalDeployment:
     account: LocalDeployment = make_account(
-        seed=seed, invocation_jitter=JITTER, profiles=load_example("profiles.json")
+        seed=seed, invocation_jitter=JITTER, profiles=load_example("profiles.json"), **faults
     )
     return account
 
@@ -77,7 +82,9 @@ def test_a_rejection_while_the_update_runs_is_followed_by_the_rollback(make_acco
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_rejection_while_the_deployment_waits_for_the_lease_stops_it(make_account, seed):
-    account = open_registry(make_account, seed)
+    # v1's creation is long: v2's looks at the lease advance the simulated clock (a held clock
+    # only stops the driver's jumps), so the rejection must meet v2 while v1 still creates
+    account = open_registry(make_account, seed, **WHILE_V1_CREATES)
     v1, v2 = races.register(account), races.register(account)
     with account.emulator.scheduler.held():
         [first] = races.started(account, lambda: races.approve(account, v1))
@@ -130,10 +137,12 @@ def test_a_rejection_of_a_version_neither_served_nor_in_flight_changes_nothing(m
 # --- a rejection with no rollback: nothing else Approved, or RollbackOnRejection off ----------
 
 
-def rollback_off(make_account, seed: int) -> LocalDeployment:
+def rollback_off(make_account, seed: int, **faults) -> LocalDeployment:
     profiles = load_example("profiles.json")
     profiles[races.GROUP]["RollbackOnRejection"] = False
-    account: LocalDeployment = make_account(seed=seed, invocation_jitter=JITTER, profiles=profiles)
+    account: LocalDeployment = make_account(
+        seed=seed, invocation_jitter=JITTER, profiles=profiles, **faults
+    )
     return account
 
 
@@ -222,7 +231,7 @@ def test_the_first_version_rejected_while_it_creates_the_endpoint_fails_the_reje
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_with_rollback_off_a_deployment_waiting_for_the_lease_is_stopped(make_account, seed):
-    account = rollback_off(make_account, seed)
+    account = rollback_off(make_account, seed, **WHILE_V1_CREATES)  # as above
     v1, v2 = races.register(account), races.register(account)
     with account.emulator.scheduler.held():
         [first] = races.started(account, lambda: races.approve(account, v1))

@@ -48,6 +48,7 @@ def test_the_table_lists_every_concern_and_no_attribute_twice():
         "clock",
         "awslambda",
         "sagemaker",
+        "sagemakerruntime",
         "events",
         "registry",
         "guardrails",

@@ -5,12 +5,14 @@ EventBridge, DynamoDB and the rest in-process. The modules here add, through the
 in :mod:`.hooks` (checked against moto before any is installed), what the deployer needs and
 moto does not do:
 
-- :mod:`.clock`: the simulated clock and the scheduler of timed changes on it (a small
+- :mod:`.scheduler`: the simulated clock and the scheduler of timed changes on it (a small
   discrete-event simulation: while every running execution is parked on a task token, time
-  jumps to the next scheduled change);
+  jumps to the next scheduled change); :mod:`.clock` hooks moto's time onto it;
+- :mod:`.state`: what every concern shares (data only);
 - :mod:`.awslambda`: Lambda functions run their real handlers in-process;
-- :mod:`.sagemaker`: endpoints and endpoint configs with AWS's lifecycle, and the endpoint
-  events SageMaker emits at each change;
+- :mod:`.sagemaker` (models and responses): endpoints and endpoint configs with AWS's
+  lifecycle, and the endpoint events SageMaker emits at each change;
+- :mod:`.sagemakerruntime`: InvokeEndpoint as SageMaker answers it;
 - :mod:`.events`: EventBridge delivery to state machines and Lambda functions;
 - :mod:`.registry`: Model Registry approval events;
 - :mod:`.core`: the :class:`Emulator` that installs them all around a running moto mock;
@@ -18,12 +20,14 @@ moto does not do:
 """
 
 from smdeploy.runtime.emulator.awslambda import LambdaContext
-from smdeploy.runtime.emulator.clock import Scheduler, SimClock
 from smdeploy.runtime.emulator.core import Emulator
-from smdeploy.runtime.emulator.events import Delivery, aws_event, target_input
+from smdeploy.runtime.emulator.events import aws_event, target_input
 from smdeploy.runtime.emulator.hooks import HOOKS, MotoChanged
 from smdeploy.runtime.emulator.registry import package_event_detail, update_package
-from smdeploy.runtime.emulator.sagemaker import Counters, EndpointStore, ThrottlingError
+from smdeploy.runtime.emulator.sagemaker.exceptions import ThrottlingError
+from smdeploy.runtime.emulator.sagemaker.models import Counters, EndpointStore
+from smdeploy.runtime.emulator.scheduler import Scheduler, SimClock
+from smdeploy.runtime.emulator.state import Delivery
 from smdeploy.runtime.faults import Faults
 
 __all__ = [

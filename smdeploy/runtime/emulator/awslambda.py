@@ -23,13 +23,12 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
-from dataclasses import dataclass
 from typing import Any, TextIO
 
 import boto3
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
-from smdeploy.runtime.emulator.state import EmulatorState
+from smdeploy.runtime.emulator.state import EmulatorState, Invocation
 
 
 class LambdaContext:
@@ -64,23 +63,16 @@ class LambdaRuntimeExit(BaseException):
     """
 
 
-@dataclass
-class _Invocation:
-    request_id: str
-    thread: threading.Thread
-    crashed_after: str | None = None  # the operation after which the runtime died
-
-
 def _name_invocation(request: Any, **_: Any) -> None:
     """botocore ``request-created`` handler: a call made by a running invocation names it."""
-    current: _Invocation | None = getattr(_invocation, "current", None)
+    current: Invocation | None = getattr(_invocation, "current", None)
     if current is not None:
         request.headers[INVOCATION_HEADER] = current.request_id
 
 
 def _die_if_crashed(**_: Any) -> None:
     """botocore ``after-call`` handler: a crashed invocation's thread stops at its next call."""
-    current: _Invocation | None = getattr(_invocation, "current", None)
+    current: Invocation | None = getattr(_invocation, "current", None)
     if current is not None and current.crashed_after is not None:
         raise LambdaRuntimeExit(current.crashed_after)
 
@@ -190,7 +182,7 @@ class LambdaHooks(EmulatorState):
         }
         with self._env_lock, _environment(environment), self._capture_logs():
             self.stats.lambda_invocations += 1
-            invocation = _Invocation(context.aws_request_id, threading.current_thread())
+            invocation = Invocation(context.aws_request_id, threading.current_thread())
             outer, outer_here = self._running, getattr(_invocation, "current", None)
             self._running = _invocation.current = invocation
             try:
@@ -214,7 +206,7 @@ class LambdaHooks(EmulatorState):
                 self._running, _invocation.current = outer, outer_here
             return self._crash_report(invocation, response_headers)
 
-    def _crash_report(self, invocation: _Invocation, response_headers: dict[str, str]) -> bytes:
+    def _crash_report(self, invocation: Invocation, response_headers: dict[str, str]) -> bytes:
         """What Lambda answers when the runtime process dies during an invocation: an
         unhandled function error of type ``Runtime.ExitError``, no stack trace
         (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html)."""

@@ -17,14 +17,10 @@ process: in server mode every execution shares it.
 from __future__ import annotations
 
 import datetime as _dt
-import heapq
 import inspect
-import threading
 import traceback
 import types
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.responses import EmptyResult
@@ -48,183 +44,8 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from smdeploy.runtime.emulator.hooks import MotoChanged
+from smdeploy.runtime.emulator.scheduler import SimClock
 from smdeploy.runtime.emulator.state import EmulatorState
-
-
-class SimClock:
-    """Simulated time: starts at the real time (whole seconds), moves only when advanced."""
-
-    def __init__(self, start: float | None = None) -> None:
-        self._start = float(int(start if start is not None else _dt.datetime.now().timestamp()))
-        self._offset = 0.0
-        self._ticked = 0.0
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        """Seconds since the epoch, simulated."""
-        with self._lock:
-            return self._start + self._offset
-
-    @property
-    def elapsed(self) -> float:
-        """Simulated seconds since the clock was made."""
-        with self._lock:
-            return self._offset
-
-    def advance(self, seconds: float) -> None:
-        if seconds > 0:
-            with self._lock:
-                self._offset += seconds
-
-    def advance_to(self, moment: float) -> None:
-        """Move to ``moment`` (seconds since the epoch), never back."""
-        with self._lock:
-            self._offset = max(self._offset, moment - self._start)
-
-    def tick(self, seconds: float) -> float:
-        """Advance by ``seconds`` and return the new time, in one step: concurrent callers
-        get distinct times, increasing in the order they called."""
-        with self._lock:
-            self._offset += seconds
-            self._ticked += seconds
-            return self._start + self._offset
-
-    @property
-    def ticked(self) -> float:
-        """Simulated seconds moved by ticks (not waits) since the clock was made."""
-        with self._lock:
-            return self._ticked
-
-    def datetime(self) -> _dt.datetime:
-        return _dt.datetime.fromtimestamp(self.now(), tz=_dt.UTC)
-
-
-@dataclass(order=True)
-class _Timed:
-    when: float
-    seq: int
-    action: Callable[[], None] = field(compare=False)
-    label: str = field(compare=False, default="")
-
-
-@dataclass(eq=False)
-class Park:
-    """An execution parked on a task token (``.waitForTaskToken``) until ``deadline``."""
-
-    endpoint: Any  # moto's CallbackEndpoint
-    deadline: float
-    expired: bool = False
-
-    @property
-    def waiting(self) -> bool:
-        return not self.expired and not self.endpoint._notify_event.is_set()
-
-
-class Scheduler:
-    """Timed changes on the simulated clock: a discrete-event simulation.
-
-    Endpoint transitions, deployment steps and event deliveries are scheduled at simulated
-    moments. Whoever moves the clock (a Wait state, a Retry interval, the driver) fires, in
-    order, every change due by then. When every running execution is parked on a task token,
-    the driver jumps the clock to the next scheduled change or park timeout, whichever comes
-    first: a 30-minute endpoint creation is one jump, not 30 minutes of real time.
-    """
-
-    def __init__(self, clock: SimClock) -> None:
-        self.clock = clock
-        self._heap: list[_Timed] = []
-        self._seq = 0
-        self._heap_lock = threading.Lock()
-        self._fire_lock = threading.RLock()
-        self.parks: list[Park] = []
-        self._parks_lock = threading.Lock()
-        self._holds = 0
-
-    def at(self, when: float, action: Callable[[], None], label: str = "") -> None:
-        with self._heap_lock:
-            self._seq += 1
-            heapq.heappush(self._heap, _Timed(when, self._seq, action, label))
-
-    def after(self, seconds: float, action: Callable[[], None], label: str = "") -> None:
-        self.at(self.clock.now() + max(0.0, seconds), action, label)
-
-    def _pop_due(self, moment: float) -> _Timed | None:
-        with self._heap_lock:
-            if self._heap and self._heap[0].when <= moment:
-                return heapq.heappop(self._heap)
-        return None
-
-    def next_change(self) -> float | None:
-        with self._heap_lock:
-            return self._heap[0].when if self._heap else None
-
-    def advance_to(self, moment: float) -> None:
-        """Fire every change due by ``moment``, each at its own time, then stand at it."""
-        with self._fire_lock:
-            while (due := self._pop_due(moment)) is not None:
-                self.clock.advance_to(due.when)
-                due.action()
-            self.clock.advance_to(moment)
-            self._expire_parks()
-
-    def advance_by(self, seconds: float) -> None:
-        if seconds > 0:
-            self.advance_to(self.clock.now() + seconds)
-
-    # parks
-
-    def park(self, endpoint: Any, timeout: float | None) -> Park:
-        deadline = self.clock.now() + (timeout if timeout is not None else 99999999)
-        park = Park(endpoint, deadline)
-        with self._parks_lock:
-            self.parks.append(park)
-        return park
-
-    def unpark(self, park: Park) -> None:
-        with self._parks_lock:
-            if park in self.parks:
-                self.parks.remove(park)
-
-    def _expire_parks(self) -> None:
-        now = self.clock.now()
-        with self._parks_lock:
-            for park in self.parks:
-                if park.deadline <= now:
-                    park.expired = True
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        """While held, the driver does not jump: what the outside world does meanwhile (start
-        executions, approve packages) happens at the current simulated moment, before any
-        parked execution's time runs on."""
-        with self._parks_lock:
-            self._holds += 1
-        try:
-            yield
-        finally:
-            with self._parks_lock:
-                self._holds -= 1
-
-    def step_if_idle(self, running: Callable[[], tuple[int, set[str]]]) -> bool:
-        """Jump to the next change when every running execution is parked (the driver).
-
-        ``running`` gives how many executions are RUNNING, and the task tokens they may be
-        parked on: the park of an execution stopped meanwhile (StopExecution does not wake
-        its task) counts for nothing."""
-        if self._holds:
-            return False
-        with self._fire_lock:
-            count, tokens = running()
-            with self._parks_lock:
-                waiting = [p for p in self.parks if p.waiting and p.endpoint.callback_id in tokens]
-            if not waiting or count != len(waiting):
-                return False
-            target = min(p.deadline for p in waiting)
-            upcoming = self.next_change()
-            if upcoming is not None:
-                target = min(target, upcoming)
-            self.advance_to(max(target, self.clock.now()))
-            return True
 
 
 def _datetime_module(clock: SimClock) -> types.ModuleType:
@@ -307,7 +128,7 @@ class ClockHooks(EmulatorState):
                             continue
                         count += 1
                         worker = getattr(execution, "exec_worker", None)
-                        if worker is None:
+                        if worker is None or worker.env is None:  # not started yet
                             continue
                         pool = getattr(worker.env.callback_pool_manager, "_pool", None)
                         if pool is None:
@@ -316,11 +137,18 @@ class ClockHooks(EmulatorState):
         return count, tokens
 
     def _drive(self) -> None:
-        """The driver: whenever every running execution is parked, jump to the next change."""
+        """The driver: whenever every running execution is parked, jump to the next change.
+
+        A scheduled change that raises ends the driver; the scheduler keeps the exception,
+        and the run stops with it (:meth:`Scheduler.check`, at the next AWS call of the
+        run's clients and when the emulator exits)."""
         while not self._stop.wait(DRIVER_POLL_SECONDS):
             try:
                 self.scheduler.step_if_idle(self.running_executions)
-            except Exception:  # a driver that died would leave every park hanging
+            except Exception:
+                if self.scheduler.failure is not None:  # a scheduled change raised: stop
+                    return
+                # a look at moto's executions that raced with them: look again
                 self.logs.append("scheduler: " + traceback.format_exc())
 
     def _install_clock(self) -> None:

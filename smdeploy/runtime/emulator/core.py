@@ -3,58 +3,28 @@
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 from smdeploy.runtime import guardrails as guardrails_hooks
-from smdeploy.runtime.emulator.awslambda import LambdaHooks, _Invocation, _snapshot_environ
-from smdeploy.runtime.emulator.clock import ClockHooks, Scheduler, SimClock
-from smdeploy.runtime.emulator.events import Delivery, EventsHooks
+from smdeploy.runtime.emulator.awslambda import LambdaHooks, _snapshot_environ
+from smdeploy.runtime.emulator.clock import ClockHooks
+from smdeploy.runtime.emulator.events import EventsHooks
 from smdeploy.runtime.emulator.hooks import MotoChanged, listed, verify
 from smdeploy.runtime.emulator.registry import RegistryHooks
-from smdeploy.runtime.emulator.sagemaker import Counters, EndpointStore, SageMakerHooks
-from smdeploy.runtime.faults import FaultBudget, Faults
+from smdeploy.runtime.emulator.sagemaker.responses import SageMakerHooks
+from smdeploy.runtime.emulator.sagemakerruntime import SageMakerRuntimeHooks
 
 
-class Emulator(ClockHooks, LambdaHooks, SageMakerHooks, EventsHooks, RegistryHooks):
+class Emulator(
+    ClockHooks, LambdaHooks, SageMakerHooks, SageMakerRuntimeHooks, EventsHooks, RegistryHooks
+):
     """Install and remove the hooks above around a running moto mock.
 
     The functions' handler strings are resolved as Lambda resolves them, by importing their
     modules: the Lambda package ``deployer`` is installed with smdeploy.
     """
-
-    def __init__(
-        self,
-        faults: Faults | None = None,
-        seed: int | None = None,
-        clock: SimClock | None = None,
-    ) -> None:
-        self.faults = faults or Faults()
-        self.clock = clock or SimClock()
-        self.random = random.Random(seed)
-        self.budget = FaultBudget(self.faults.times)
-        # the real delays before Lambda invocations (--jitter), drawn in the order asked for
-        self._jitter = random.Random(seed)
-        self._jitter_lock = threading.Lock()
-        self._running: _Invocation | None = None  # the handler running now (one at a time)
-        self.stats = Counters()
-        self.logs: list[str] = []
-        self.deliveries: list[Delivery] = []
-        # called with each delivery as it happens (the emulator server prints them)
-        self.on_delivery: Callable[[Delivery], None] | None = None
-        self._stores: dict[tuple[str, str], EndpointStore] = {}
-        self._env_lock = threading.RLock()
-        self._undo: list[Callable[[], None]] = []
-        self.scheduler = Scheduler(self.clock)
-        # which endpoint events are lost (--drop-endpoint-events), drawn in emission order
-        self._drops = random.Random(seed)
-        # what rules delivered to Lambda functions: (rule, function ARN, error or None)
-        self.invocations: list[tuple[str, str, str | None]] = []
-        self._driver: threading.Thread | None = None
-        self._stop = threading.Event()
 
     def _patch(self, owner: Any, name: str, value: Any) -> None:
         """Set ``owner.name`` (a class's own attribute, a module's global) until __exit__."""
@@ -88,7 +58,8 @@ class Emulator(ClockHooks, LambdaHooks, SageMakerHooks, EventsHooks, RegistryHoo
         self._install_clock()
         self._install_lambda()
         self._install_sagemaker()
-        guardrails_hooks.install(self)  # Application Auto Scaling, alarms, InvokeEndpoint
+        guardrails_hooks.install(self)  # Application Auto Scaling, rollback alarms
+        self._install_sagemaker_runtime()
         self._install_event_delivery()
         self._install_model_registry_events()
         self._install_parks()
@@ -104,6 +75,8 @@ class Emulator(ClockHooks, LambdaHooks, SageMakerHooks, EventsHooks, RegistryHoo
             self._driver = None
         while self._undo:
             self._undo.pop()()
+        if exc[0] is None:
+            self.scheduler.check()  # a scheduled change that raised stops the run with it
 
     def _quiet_interpreter(self) -> None:
         """The ASL interpreter logs every state failure at ERROR level; the execution history

@@ -20,7 +20,6 @@ import datetime as _dt
 import functools
 import json
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from moto.awslambda.utils import get_backend as lambda_backend
@@ -30,21 +29,9 @@ from moto.events.utils import _BASE_EVENT_MESSAGE, EventTemplateParser
 from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 from moto.utilities.arns import parse_arn
 
-from smdeploy.runtime.emulator.state import EmulatorState
+from smdeploy.runtime.emulator.state import Delivery, EmulatorState
 
 ASYNC_ATTEMPTS = 3  # an asynchronous invocation and Lambda's two retries of it
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """An event a rule delivered to a state machine: the execution it started, or the error."""
-
-    rule: str
-    source: str
-    detail_type: str
-    state_machine_arn: str
-    execution_arn: str | None
-    error: str | None = None
 
 
 def aws_event(event: dict[str, Any]) -> dict[str, Any]:

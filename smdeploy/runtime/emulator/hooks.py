@@ -11,6 +11,7 @@ table does not list.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,8 @@ from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.responses import StepFunctionResponse
 
+from smdeploy.runtime.faults import COUNTED_OPERATIONS
+
 MOTO_VERSION = "5.2.5"  # the exact pin of pyproject.toml
 
 
@@ -53,19 +56,15 @@ class Hook:
     added: bool = False  # moto lacks it: the hook adds it
 
 
-_SAGEMAKER_OPERATIONS = (
-    "create_model",
-    "add_tags",
-    "delete_tags",
-    "list_tags",
-    "list_endpoint_configs",
-    "create_endpoint_config",
-    "describe_endpoint_config",
-    "delete_endpoint_config",
-    "create_endpoint",
-    "describe_endpoint",
-    "delete_endpoint",
-    "list_endpoints",
+def snake_case(operation: str) -> str:
+    """moto's name of an operation's response method: ``CreateModel`` -> ``create_model``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+
+
+# the SageMaker response methods the emulator serves: the operations it counts
+# (faults.COUNTED_OPERATIONS, declared once there), UpdateEndpoint added below as moto lacks it
+_SAGEMAKER_OPERATIONS = tuple(
+    snake_case(operation) for operation in COUNTED_OPERATIONS if operation != "UpdateEndpoint"
 )
 
 HOOKS: tuple[Hook, ...] = (
@@ -89,7 +88,7 @@ HOOKS: tuple[Hook, ...] = (
     ),
     # awslambda.py
     Hook(LambdaSimpleBackend, "invoke", "awslambda", "run the real handler in-process"),
-    # sagemaker.py
+    # sagemaker/responses.py
     *(
         Hook(SageMakerResponse, name, "sagemaker", "endpoints and configs as SageMaker has them")
         for name in _SAGEMAKER_OPERATIONS
@@ -100,7 +99,7 @@ HOOKS: tuple[Hook, ...] = (
     # registry.py
     Hook(SageMakerResponse, "create_model_package", "registry", "approval events"),
     Hook(SageMakerResponse, "update_model_package", "registry", "approval events"),
-    # smdeploy/runtime/guardrails.py: autoscaling, rollback alarms, InvokeEndpoint
+    # smdeploy/runtime/guardrails.py: autoscaling, rollback alarms
     Hook(
         ApplicationAutoscalingBackend,
         "register_scalable_target",
@@ -113,10 +112,11 @@ HOOKS: tuple[Hook, ...] = (
         "guardrails",
         "deregistering a variant's scalable target",
     ),
+    # sagemakerruntime.py
     Hook(
         SageMakerRuntimeResponse,
         "invoke_endpoint",
-        "guardrails",
+        "sagemakerruntime",
         "InvokeEndpoint refuses endpoints that are missing or not InService (moto answers all)",
     ),
 )

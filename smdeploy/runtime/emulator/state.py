@@ -1,44 +1,76 @@
-"""What every concern of the emulator shares: the state :class:`core.Emulator` holds, and the
-methods one concern calls on another (declared here for the type checker)."""
+"""The emulator's state: what every concern shares, held by one :class:`EmulatorState` (data
+only; each concern's hooks own their behaviour), and the records it keeps."""
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable
-from random import Random
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from smdeploy.runtime.emulator.sagemaker.models import Counters, EndpointStore
+from smdeploy.runtime.emulator.scheduler import Scheduler, SimClock
 from smdeploy.runtime.faults import FaultBudget, Faults
 
-if TYPE_CHECKING:
-    from smdeploy.runtime.emulator.awslambda import _Invocation
-    from smdeploy.runtime.emulator.clock import Scheduler, SimClock
-    from smdeploy.runtime.emulator.events import Delivery
-    from smdeploy.runtime.emulator.sagemaker import Counters, EndpointStore
+
+@dataclass(frozen=True)
+class Delivery:
+    """An event a rule delivered to a state machine: the execution it started, or the error."""
+
+    rule: str
+    source: str
+    detail_type: str
+    state_machine_arn: str
+    execution_arn: str | None
+    error: str | None = None
+
+
+@dataclass
+class Invocation:
+    """A Lambda handler running in-process."""
+
+    request_id: str
+    thread: threading.Thread
+    crashed_after: str | None = None  # the operation after which the runtime died
 
 
 class EmulatorState:
-    faults: Faults
-    clock: SimClock
-    scheduler: Scheduler
-    random: Random  # retry jitter
-    budget: FaultBudget
-    stats: Counters
-    logs: list[str]
-    deliveries: list[Delivery]
-    on_delivery: Callable[[Delivery], None] | None
-    invocations: list[tuple[str, str, str | None]]
-    _jitter: Random
-    _jitter_lock: threading.Lock
-    _running: _Invocation | None
-    _stores: dict[tuple[str, str], EndpointStore]
-    _env_lock: threading.RLock
-    _undo: list[Callable[[], None]]
-    _drops: Random
-    _driver: threading.Thread | None
-    _stop: threading.Event
+    """What the emulator holds: its faults, clock and scheduler, the random draws (each its
+    own, so that one seed replays a run), counters, logs and what was delivered."""
+
+    def __init__(
+        self,
+        faults: Faults | None = None,
+        seed: int | None = None,
+        clock: SimClock | None = None,
+    ) -> None:
+        self.faults = faults or Faults()
+        self.clock = clock or SimClock()
+        self.random = random.Random(seed)  # retry jitter
+        self.budget = FaultBudget(self.faults.times)
+        # the real delays before Lambda invocations (--jitter), drawn in the order asked for
+        self._jitter = random.Random(seed)
+        self._jitter_lock = threading.Lock()
+        self._running: Invocation | None = None  # the handler running now (one at a time)
+        self.stats = Counters()
+        self.logs: list[str] = []
+        self.deliveries: list[Delivery] = []
+        # called with each delivery as it happens (the emulator server prints them)
+        self.on_delivery: Callable[[Delivery], None] | None = None
+        self._stores: dict[tuple[str, str], EndpointStore] = {}
+        self._env_lock = threading.RLock()
+        self._undo: list[Callable[[], None]] = []
+        self.scheduler = Scheduler(self.clock)
+        # which endpoint events are lost (--drop-endpoint-events), drawn in emission order
+        self._drops = random.Random(seed)
+        # what rules delivered to Lambda functions: (rule, function ARN, error or None)
+        self.invocations: list[tuple[str, str, str | None]] = []
+        self._driver: threading.Thread | None = None
+        self._stop = threading.Event()
 
     if TYPE_CHECKING:
+        # what one concern calls on another (each defined by the concern that owns it)
 
         def _patch(self, owner: Any, name: str, value: Any) -> None: ...
 

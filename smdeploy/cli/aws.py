@@ -1,0 +1,280 @@
+"""The commands that talk to AWS (or any AWS-compatible endpoint): ``start``, ``status``,
+``plan``, ``watch``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from smdeploy import present, remote
+from smdeploy.cli.app import app
+from smdeploy.cli.common import (
+    AWS_CALL_ERRORS,
+    EXIT_CHANGES,
+    EXIT_FAILED,
+    EXIT_OK,
+    EndpointUrl,
+    PollSeconds,
+    aws_call_failed,
+    fail,
+    follow,
+    read_profiles,
+    read_request,
+)
+from smdeploy.helptext import Command
+from smdeploy.params import number, whole
+from smdeploy.validation import load_validator
+
+
+@app.command(cls=Command, short_help="Start a deployment by the deployer's state machine.")
+def start(
+    request_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="REQUEST.json", help="The deployment request (JSON).", show_default=False
+        ),
+    ],
+    state_machine_arn: Annotated[
+        str,
+        typer.Option("--state-machine-arn", metavar="ARN", help="The deployer's state machine."),
+    ],
+    endpoint_url: EndpointUrl = None,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="Follow the execution to its end; exit 0 or 1 with it."),
+    ] = False,
+    poll_seconds: PollSeconds = 2.0,
+) -> None:
+    """Start a deployment of REQUEST by the deployer's state machine (on AWS, or on any
+    AWS-compatible endpoint).
+
+    The execution's name is derived from the request's content, so submitting the same
+    request again finds its execution (running or succeeded) instead of deploying twice;
+    when that execution FAILED, TIMED_OUT or was ABORTED, a new attempt starts, named
+    <name>-2, <name>-3, ... Prints the
+    execution ARN on stdout. Exit 0 when started (with --wait: when it succeeded), 1 when
+    it failed (--wait) or the file is not JSON, 2 on misuse or when AWS refused the call.
+    """
+    request = read_request(request_file)
+    err = present.stderr()
+    try:
+        sfn = remote.stepfunctions(state_machine_arn, endpoint_url)
+        started = remote.start(sfn, state_machine_arn, request)
+    except remote.BadArn:
+        fail(f"not a state machine ARN: {state_machine_arn}")
+    except AWS_CALL_ERRORS as error:
+        aws_call_failed(error, endpoint_url)
+    if not started.existing and started.previous is not None:
+        err.print(
+            f"This request's execution {started.previous.name} ended "
+            f"{started.previous.status}: started attempt {started.attempt}, execution "
+            f"{started.name}"
+        )
+    elif not started.existing:
+        err.print(f"Started execution {started.name}")
+    elif wait:
+        err.print(
+            f"This request was submitted before: following its execution {started.name} "
+            "instead of deploying it again."
+        )
+    else:
+        err.print(
+            f"This request was submitted before: its execution is {started.name}; nothing "
+            "was started (smdeploy status ARN, or --wait, shows how it went)."
+        )
+    present.stdout().write(started.execution_arn + "\n")
+    if not wait:
+        raise typer.Exit(EXIT_OK)
+    raise typer.Exit(follow(sfn, started.execution_arn, poll_seconds, endpoint_url))
+
+
+@app.command(cls=Command, short_help="Report where a deployer execution stands.")
+def status(
+    execution_arn: Annotated[
+        str,
+        typer.Argument(
+            metavar="EXECUTION_ARN",
+            help="The deployer execution to report on (as start prints it).",
+            show_default=False,
+        ),
+    ],
+    endpoint_url: EndpointUrl = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")
+    ] = False,
+) -> None:
+    """Report where a deployer execution stands: its status, the stage it is in (or ended
+    in), the endpoint and its status, start and stop, error and cause.
+
+    Exit 0 when reported (whatever the execution's status), 2 on misuse or when AWS refused
+    the call (no such execution, no credentials, endpoint unreachable).
+    """
+    try:
+        sfn = remote.stepfunctions(execution_arn, endpoint_url)
+        found = remote.report(sfn, execution_arn)
+    except remote.BadArn:
+        fail(f"not an execution ARN: {execution_arn}")
+    except AWS_CALL_ERRORS as error:
+        aws_call_failed(error, endpoint_url)
+    if as_json:
+        present.json_document(present.stdout(), found)
+    else:
+        present.status(present.stdout(), found)
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command(cls=Command, short_help="Say what a deployment would do (reads only).")
+def plan(
+    request_file: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="REQUEST.json",
+            help="The deployment request to plan (JSON); or --approval.",
+            show_default=False,
+        ),
+    ] = None,
+    approval: Annotated[
+        str | None,
+        typer.Option(
+            "--approval",
+            metavar="MODEL_PACKAGE_ARN",
+            help="Plan what approving this model package would deploy (needs --profiles).",
+        ),
+    ] = None,
+    profiles: Annotated[
+        Path | None,
+        typer.Option(
+            "--profiles", metavar="FILE", help="The deployment profiles (with --approval)."
+        ),
+    ] = None,
+    sagemaker_role_arn: Annotated[
+        str | None,
+        typer.Option(
+            "--sagemaker-role-arn",
+            metavar="ARN",
+            help="With --approval: the deployer's SageMaker execution role for the package's "
+            "model (default: the profile's, else the installed deployer's).",
+        ),
+    ] = None,
+    config_retention: Annotated[
+        int,
+        typer.Option(
+            parser=whole(0),
+            metavar="N",
+            help="The deployer's config retention, to show what it would delete (0: keeps all).",
+        ),
+    ] = 0,
+    region: Annotated[
+        str | None,
+        typer.Option(metavar="REGION", help="The endpoint's Region (default: your AWS config's)."),
+    ] = None,
+    endpoint_url: EndpointUrl = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")
+    ] = False,
+) -> None:
+    """Say what deploying REQUEST (or approving a model package) would do, reading the
+    account only: the request's problems, the action (CREATE, UPDATE, NONE...), what changes
+    from the config the endpoint serves, the models and config to create, what retention
+    would delete.
+
+    Exit 0 when there is nothing to do, 3 when the deployment would change something, 1 when
+    the request is invalid or the deployment would fail, 2 on misuse or when AWS refused a
+    call. Nothing is ever created, updated, tagged or deleted.
+    """
+    from smdeploy import planning
+
+    if (request_file is None) == (approval is None):
+        fail("give one REQUEST.json, or --approval MODEL_PACKAGE_ARN (with --profiles FILE)")
+    if approval is not None and profiles is None:
+        fail("--approval needs --profiles FILE: the deployment profiles of the deployer")
+    try:
+        if approval is not None:
+            report = planning.plan_approval(
+                approval,
+                planning.Target(region, endpoint_url, config_retention),
+                read_profiles(profiles) or {},
+                sagemaker_role_arn,
+            )
+        else:
+            assert request_file is not None
+            validation = load_validator()(read_request(request_file))
+            if validation.valid:
+                sagemaker = remote.client("sagemaker", region, endpoint_url)
+                report = planning.plan(validation, sagemaker, config_retention)
+            else:
+                report = planning.rejected(validation)
+    except planning.CannotPlan as error:
+        fail(str(error), error.exit_code)
+    except AWS_CALL_ERRORS as error:
+        aws_call_failed(error, endpoint_url)
+    if as_json:
+        present.json_document(present.stdout(), report.to_json())
+    else:
+        present.plan(present.stdout(), report)
+    if not report.valid or (report.blocked and not report.blocked["retryable"]):
+        raise typer.Exit(EXIT_FAILED)
+    raise typer.Exit(EXIT_CHANGES if report.changes or report.blocked else EXIT_OK)
+
+
+@app.command(cls=Command, short_help="Follow the deployment an approval started.")
+def watch(
+    model_package_arn: Annotated[
+        str,
+        typer.Option(
+            "--model-package-arn",
+            metavar="ARN",
+            help="The approved model package whose deployment to follow.",
+        ),
+    ],
+    state_machine_arn: Annotated[
+        str | None,
+        typer.Option(
+            "--state-machine-arn",
+            metavar="ARN",
+            help="The deployer's state machine (default: the one the approval rules start).",
+        ),
+    ] = None,
+    endpoint_url: EndpointUrl = None,
+    appear_seconds: Annotated[
+        float,
+        typer.Option(
+            parser=number(0),
+            metavar="SECONDS",
+            help="How long to wait for the approval's execution to appear.",
+        ),
+    ] = 120.0,
+    poll_seconds: PollSeconds = 2.0,
+) -> None:
+    """Follow the deployment that approving a model package started, as start --wait does.
+
+    For a pipeline that approves a package (AWS CLI, SageMaker Python SDK) and must wait for
+    the endpoint: finds the execution the approval's event started (waiting for it to appear,
+    at most --appear-seconds), then follows it. Exit 0 when it succeeded, 1 when it failed or
+    no execution appeared in time, 2 on misuse or when AWS refused a call.
+    """
+    from smdeploy import approvals
+
+    err = present.stderr()
+    try:
+        found = approvals.wait_for_execution(
+            model_package_arn,
+            state_machine_arn,
+            endpoint_url,
+            appear_seconds,
+            poll_seconds,
+            on_pending=lambda status: err.print(
+                f"{model_package_arn} is {status}: waiting for its approval and the execution "
+                "it starts"
+            ),
+        )
+        sfn = remote.stepfunctions(found, endpoint_url)
+    except approvals.NotFound as error:
+        fail(str(error), error.exit_code)
+    except AWS_CALL_ERRORS as error:
+        aws_call_failed(error, endpoint_url)
+    err.print(f"Following execution {found.rsplit(':', 1)[-1]} (the approval's)")
+    present.stdout().write(found + "\n")
+    raise typer.Exit(follow(sfn, found, poll_seconds, endpoint_url))

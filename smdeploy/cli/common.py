@@ -1,0 +1,101 @@
+"""What the commands share: exit codes, how a command fails, the files it reads, and the
+options more than one command declares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from deployer.errors import DeployerError
+from smdeploy import files, present, remote
+from smdeploy.executions import watch as follow_execution
+from smdeploy.params import number
+
+EXIT_OK, EXIT_FAILED, EXIT_MISUSE, EXIT_CHANGES = 0, 1, 2, 3
+
+
+def fail(message: str, code: int = EXIT_MISUSE) -> NoReturn:
+    present.error(present.stderr(), message)
+    raise typer.Exit(code)
+
+
+def refused_file(refused: files.FileRefused) -> NoReturn:
+    for line in refused.lines:
+        present.error(present.stderr(), line)
+    raise typer.Exit(refused.exit_code)
+
+
+def read_request(path: Path) -> Any:
+    """The request in ``path``, or exit (2: unreadable, 1: not JSON as smdeploy reads it)."""
+    try:
+        return files.read_json(path, "request")
+    except files.FileRefused as refused:
+        refused_file(refused)
+
+
+def read_profiles(path: Path | None) -> dict[str, Any] | None:
+    """The profiles file's object, or None without a file; exit 2 when it is not usable."""
+    if path is None:
+        return None
+    try:
+        profiles = files.read_json(path, "profiles")
+    except files.FileRefused as refused:
+        refused.exit_code = EXIT_MISUSE
+        refused_file(refused)
+    if not isinstance(profiles, dict):
+        fail(f"{path}: the profiles must be an object of model package group -> profile")
+    return profiles
+
+
+ProfilesFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--profiles",
+        metavar="FILE",
+        help="Deployment profiles (JSON: model package group -> profile); their groups' "
+        "approvals deploy.",
+    ),
+]
+EndpointUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint-url",
+        metavar="URL",
+        help="An AWS-compatible endpoint (e.g. smdeploy emulator's) instead of AWS.",
+    ),
+]
+PollSeconds = Annotated[
+    float,
+    typer.Option(
+        parser=number(0.1),
+        metavar="SECONDS",
+        help="Seconds between looks at the execution (at least 0.1).",
+    ),
+]
+
+
+AWS_CALL_ERRORS = (ClientError, BotoCoreError, DeployerError, remote.NoRegion)
+
+
+def aws_call_failed(error: Exception, endpoint_url: str | None) -> NoReturn:
+    if isinstance(error, ClientError):
+        fail(remote.error_text(error))
+    if isinstance(error, NoCredentialsError):
+        hint = " (any will do for smdeploy emulator)" if endpoint_url else ""
+        fail(f"no AWS credentials found{hint}")
+    fail(str(error))
+
+
+def follow(sfn: Any, execution_arn: str, poll_seconds: float, endpoint_url: str | None) -> int:
+    """Follow an execution to its end on stderr; its exit code (0 succeeded, 1 not)."""
+    err = present.stderr()
+    try:
+        follow_execution(sfn, execution_arn, present.ProgressPrinter(err), poll_seconds)
+        final = remote.report(sfn, execution_arn)
+    except AWS_CALL_ERRORS as error:
+        aws_call_failed(error, endpoint_url)
+    present.final_line(err, final)
+    return EXIT_OK if final["status"] == "SUCCEEDED" else EXIT_FAILED

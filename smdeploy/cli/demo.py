@@ -1,0 +1,23 @@
+"""``smdeploy demo``: approvals deploy, offline, with and without guardrails."""
+
+from __future__ import annotations
+
+import typer
+
+from smdeploy import present
+from smdeploy.cli.app import app
+from smdeploy.cli.common import EXIT_FAILED, EXIT_OK
+from smdeploy.helptext import Command
+
+
+@app.command(cls=Command, short_help="Approve models offline: create, update, with guardrails.")
+def demo() -> None:
+    """Register and approve model packages of two groups: each approval deploys its version
+    (create, then update), the second group with its profile's guardrails (autoscaling,
+    rollback alarms, smoke test). All offline, through the front door; verify each."""
+    from smdeploy.demo import run_demo
+
+    err, out = present.stderr(), present.stdout()
+    outcomes, failures = run_demo(err)
+    present.summary(out, outcomes)
+    raise typer.Exit(EXIT_FAILED if failures else EXIT_OK)
