@@ -12,7 +12,7 @@ import pytest
 from e2e_helpers import load_example, states_entered
 
 from bench import races
-from smdeploy.runtime.local import LocalDeployment
+from smdeploy.runtime.local import LocalDeployment, Outcome
 
 pytestmark = pytest.mark.e2e
 
@@ -80,11 +80,11 @@ def test_a_rejection_while_the_update_runs_is_followed_by_the_rollback(make_acco
     assert "WaitForLease" in states_entered(r.history)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_a_rejection_while_the_deployment_waits_for_the_lease_stops_it(make_account, seed):
-    # v1's creation is long: v2's looks at the lease advance the simulated clock (a held clock
-    # only stops the driver's jumps), so the rejection must meet v2 while v1 still creates
-    account = open_registry(make_account, seed, **WHILE_V1_CREATES)
+def rejected_while_waiting(account: LocalDeployment) -> tuple[str, str, Outcome]:
+    """v1's deployment parked; v2 approved, waiting for the lease, is rejected (its rejection
+    in the endpoint's record before v2 asks again): (v2, v2's execution, the rejection's
+    outcome), once asserted that every execution SUCCEEDED, v1 serves, and v2's deployment was
+    superseded by the rejection before it created anything."""
     v1, v2 = races.register(account), races.register(account)
     with account.emulator.scheduler.held():
         [first] = races.started(account, lambda: races.approve(account, v1))
@@ -92,7 +92,6 @@ def test_a_rejection_while_the_deployment_waits_for_the_lease_stops_it(make_acco
         [waiting] = races.started(account, lambda: races.approve(account, v2))
         races.reached(account, waiting, "WaitForLease")
         [rejection] = races.started(account, lambda: races.reject(account, v2))
-        # the rejection is in the endpoint's record before v2 asks for the lease again
         races.reached(account, rejection, "Admitted?")
 
     a, w, r = (account.follow(arn) for arn in (first, waiting, rejection))
@@ -102,6 +101,15 @@ def test_a_rejection_while_the_deployment_waits_for_the_lease_stops_it(make_acco
     assert w.output is not None and w.output["Action"] == "SUPERSEDED"
     assert w.output["SupersededBy"]["Execution"] == rejection
     assert "Configure" not in states_entered(w.history)  # it created nothing
+    return v2, waiting, r
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_rejection_while_the_deployment_waits_for_the_lease_stops_it(make_account, seed):
+    # v1's creation is long: v2's looks at the lease advance the simulated clock (a held clock
+    # only stops the driver's jumps), so the rejection must meet v2 while v1 still creates
+    account = open_registry(make_account, seed, **WHILE_V1_CREATES)
+    v2, waiting, r = rejected_while_waiting(account)
     assert r.output is not None and r.output["Action"] == "NONE"  # v1 serves: nothing to change
     assert r.output["Message"].startswith(
         f"rejection of {v2}: stopped the in-flight deployment {name_of(waiting)}"
@@ -232,23 +240,7 @@ def test_the_first_version_rejected_while_it_creates_the_endpoint_fails_the_reje
 @pytest.mark.parametrize("seed", SEEDS)
 def test_with_rollback_off_a_deployment_waiting_for_the_lease_is_stopped(make_account, seed):
     account = rollback_off(make_account, seed, **WHILE_V1_CREATES)  # as above
-    v1, v2 = races.register(account), races.register(account)
-    with account.emulator.scheduler.held():
-        [first] = races.started(account, lambda: races.approve(account, v1))
-        races.reached(account, first, "ParkUntilSettled")
-        [waiting] = races.started(account, lambda: races.approve(account, v2))
-        races.reached(account, waiting, "WaitForLease")
-        [rejection] = races.started(account, lambda: races.reject(account, v2))
-        # the rejection is in the endpoint's record before v2 asks for the lease again
-        races.reached(account, rejection, "Admitted?")
-
-    a, w, r = (account.follow(arn) for arn in (first, waiting, rejection))
-
-    assert [a.status, w.status, r.status] == ["SUCCEEDED"] * 3, (w.cause, r.cause)
-    assert serving(account) == v1
-    assert w.output is not None and w.output["Action"] == "SUPERSEDED"
-    assert w.output["SupersededBy"]["Execution"] == rejection
-    assert "Configure" not in states_entered(w.history)
+    v2, waiting, r = rejected_while_waiting(account)
     assert r.output is not None and r.output["Action"] == "SKIPPED"
     assert r.output["Message"] == (
         f"rejection of {v2}: stopped the in-flight deployment {name_of(waiting)} (superseded at "
