@@ -40,7 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import fuzz, races, wait
+from bench import fuzz, wait
+from bench.races import measure, scenarios, table
 from smdeploy import present
 from smdeploy.resources import EXAMPLES
 from smdeploy.runtime.emulator import Faults
@@ -178,16 +179,16 @@ def waits() -> None:
 
 def race_table(race_runs: int) -> None:
     runs = []
-    for race in (*races.SCENARIOS, races.THROTTLED_AT_SCALE):
+    for race in (*scenarios.SCENARIOS, scenarios.THROTTLED_AT_SCALE):
         present.stderr().print(f"race: {race.name} ({race_runs} runs)")
-        runs += [races.run(race, seed) for seed in range(1, race_runs + 1)]
+        runs += [measure.run(race, seed) for seed in range(1, race_runs + 1)]
     out = present.stdout()
     out.print()
     out.rows(
-        races.RACE_TITLE,
-        races.RACE_COLUMNS,
-        races.race_rows(runs),
-        right=races.RACE_COLUMNS[1:-1],
+        table.RACE_TITLE,
+        table.RACE_COLUMNS,
+        table.race_rows(runs),
+        right=table.RACE_COLUMNS[1:-1],
     )
 
 

@@ -3,7 +3,7 @@
 Each test drives the emulated account (executions started directly, or by approvals), waits
 for every execution to end, then asserts the account's state, each execution's output and
 history, and the outcome events. The interleavings that vary from run to run are repeated
-with seeded invocation jitter (``seed``); bench/races.py runs the same scenarios many times
+with seeded invocation jitter (``seed``); bench/races/ runs the same scenarios many times
 and prints how many runs were correct.
 """
 

@@ -1,5 +1,5 @@
 """Deployments that meet, through the real state machine, each scenario repeated with seeded
-random invocation delays (bench/races.py runs them; ``make bench`` prints the table).
+random invocation delays (bench/races/ runs them; ``make bench`` prints the table).
 
 The target of issue 9 for every run: the endpoint serves the newest intent, no execution
 FAILED beyond the scenario's own injected fault, no false alarm, no config left beyond the
@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from bench import races
+from bench.races import deployments, measure, scenarios
 
 pytestmark = pytest.mark.e2e
 
@@ -31,14 +31,14 @@ CASES = [
         seed,
         id=f"{_slug(scenario.name)}-seed{seed}",
     )
-    for scenario in races.SCENARIOS
+    for scenario in scenarios.SCENARIOS
     for seed in SEEDS
 ]
 
 
 @pytest.mark.parametrize(("scenario", "seed"), CASES)
 def test_every_run_ends_on_the_newest_intent_with_no_false_failure(scenario, seed):
-    run = races.run(scenario, seed)
+    run = measure.run(scenario, seed)
 
     assert run.correct, run
     assert run.unexpected_failed == 0, run.errors
@@ -51,10 +51,10 @@ def test_every_run_ends_on_the_newest_intent_with_no_false_failure(scenario, see
 
 def test_throttling_at_scale_fails_no_deployment_and_every_endpoint_ends_on_its_newest():
     # 10 endpoints x 10 deployments started at once, the first 8 calls of every SageMaker
-    # operation throttled; bench/races.py repeats it for more seeds
-    run = races.run(races.THROTTLED_AT_SCALE, seed=1)
+    # operation throttled; bench/races/ repeats it for more seeds
+    run = measure.run(scenarios.THROTTLED_AT_SCALE, seed=1)
 
-    assert run.executions == races.SCALE_ENDPOINTS * races.SCALE_DEPLOYMENTS
+    assert run.executions == deployments.SCALE_ENDPOINTS * deployments.SCALE_DEPLOYMENTS
     assert run.correct, run
     assert run.failed == 0, run.errors
     assert run.failed_transient == 0

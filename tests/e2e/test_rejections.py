@@ -3,7 +3,7 @@
 v1 is approved and deployed; v2 is approved, and rejected while its own deployment runs. The
 endpoint ends on v1, never on the rejected v2; the deployment of v2 ends Superseded by the
 rejection, and the rejection's output says what it did. Each case runs with seeded random
-invocation delays (bench/races.py runs more of them, at more points, for the table).
+invocation delays (bench/races/ runs more of them, at more points, for the table).
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from __future__ import annotations
 import pytest
 from e2e_helpers import load_example, states_entered
 
-from bench import races
+from bench.races import actions
 from smdeploy.runtime.local import LocalDeployment, Outcome
 
 pytestmark = pytest.mark.e2e
 
 SEEDS = (1, 2, 3)
 JITTER = 0.02
-ENDPOINT = races.ENDPOINT
+ENDPOINT = actions.ENDPOINT
 
 
 # a creation long enough that a deployment waiting for the lease is still waiting when the
@@ -53,12 +53,12 @@ def name_of(arn: str) -> str:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_rejection_while_the_update_runs_is_followed_by_the_rollback(make_account, seed):
     account = open_registry(make_account, seed)
-    v1, v2 = races.register(account), races.register(account)
-    [first] = account.triggered(lambda: races.approve(account, v1))
+    v1, v2 = actions.register(account), actions.register(account)
+    [first] = account.triggered(lambda: actions.approve(account, v1))
     with account.emulator.scheduler.held():  # v2's update is made, and parked, when rejected
-        [deploying] = races.started(account, lambda: races.approve(account, v2))
-        races.reached(account, deploying, "ParkUntilSettled")
-        [rejection] = races.started(account, lambda: races.reject(account, v2))
+        [deploying] = actions.started(account, lambda: actions.approve(account, v2))
+        actions.reached(account, deploying, "ParkUntilSettled")
+        [rejection] = actions.started(account, lambda: actions.reject(account, v2))
 
     d, r = account.follow(deploying), account.follow(rejection)
 
@@ -85,14 +85,14 @@ def rejected_while_waiting(account: LocalDeployment) -> tuple[str, str, Outcome]
     in the endpoint's record before v2 asks again): (v2, v2's execution, the rejection's
     outcome), once asserted that every execution SUCCEEDED, v1 serves, and v2's deployment was
     superseded by the rejection before it created anything."""
-    v1, v2 = races.register(account), races.register(account)
+    v1, v2 = actions.register(account), actions.register(account)
     with account.emulator.scheduler.held():
-        [first] = races.started(account, lambda: races.approve(account, v1))
-        races.reached(account, first, "ParkUntilSettled")
-        [waiting] = races.started(account, lambda: races.approve(account, v2))
-        races.reached(account, waiting, "WaitForLease")
-        [rejection] = races.started(account, lambda: races.reject(account, v2))
-        races.reached(account, rejection, "Admitted?")
+        [first] = actions.started(account, lambda: actions.approve(account, v1))
+        actions.reached(account, first, "ParkUntilSettled")
+        [waiting] = actions.started(account, lambda: actions.approve(account, v2))
+        actions.reached(account, waiting, "WaitForLease")
+        [rejection] = actions.started(account, lambda: actions.reject(account, v2))
+        actions.reached(account, rejection, "Admitted?")
 
     a, w, r = (account.follow(arn) for arn in (first, waiting, rejection))
 
@@ -118,11 +118,11 @@ def test_a_rejection_while_the_deployment_waits_for_the_lease_stops_it(make_acco
 
 def test_a_rejection_of_a_version_neither_served_nor_in_flight_changes_nothing(make_account):
     account = open_registry(make_account, 1)
-    v1, v2 = races.register(account), races.register(account)
-    account.triggered(lambda: races.approve(account, v1))
+    v1, v2 = actions.register(account), actions.register(account)
+    account.triggered(lambda: actions.approve(account, v1))
     config = account.sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"]
 
-    [rejection] = account.triggered(lambda: races.reject(account, v2))
+    [rejection] = account.triggered(lambda: actions.reject(account, v2))
 
     assert rejection.status == "SUCCEEDED", rejection.cause
     assert rejection.output == {
@@ -131,7 +131,7 @@ def test_a_rejection_of_a_version_neither_served_nor_in_flight_changes_nothing(m
         f"it; nothing to roll back",
         "Trigger": {
             "Source": "rejection",
-            "ModelPackageGroupName": races.GROUP,
+            "ModelPackageGroupName": actions.GROUP,
             "ModelPackageArn": v1,
             "RejectedModelPackageArn": v2,
         },
@@ -147,7 +147,7 @@ def test_a_rejection_of_a_version_neither_served_nor_in_flight_changes_nothing(m
 
 def rollback_off(make_account, seed: int, **faults) -> LocalDeployment:
     profiles = load_example("profiles.json")
-    profiles[races.GROUP]["RollbackOnRejection"] = False
+    profiles[actions.GROUP]["RollbackOnRejection"] = False
     account: LocalDeployment = make_account(
         seed=seed, invocation_jitter=JITTER, profiles=profiles, **faults
     )
@@ -162,9 +162,9 @@ def rejected_while_parked(account: LocalDeployment, v2: str) -> tuple[str, str]:
     """v2 approved; rejected once its UpdateEndpoint was made and its execution parked:
     (the deployment of v2, the rejection's execution)."""
     with account.emulator.scheduler.held():
-        [deploying] = races.started(account, lambda: races.approve(account, v2))
-        races.reached(account, deploying, "ParkUntilSettled")
-        [rejection] = races.started(account, lambda: races.reject(account, v2))
+        [deploying] = actions.started(account, lambda: actions.approve(account, v2))
+        actions.reached(account, deploying, "ParkUntilSettled")
+        [rejection] = actions.started(account, lambda: actions.reject(account, v2))
     return deploying, rejection
 
 
@@ -175,12 +175,12 @@ def test_a_rejection_with_no_rollback_puts_back_the_config_served_before_the_upd
 ):
     if why == "rollback off":
         account = rollback_off(make_account, seed)
-        v1, v2 = races.register(account), races.register(account)
-        account.triggered(lambda: races.approve(account, v1))
+        v1, v2 = actions.register(account), actions.register(account)
+        account.triggered(lambda: actions.approve(account, v1))
     else:  # v1 served, and is no longer Approved when v2 is rejected
         account = open_registry(make_account, seed)
-        v1, v2 = races.register(account), races.register(account)
-        account.triggered(lambda: races.approve(account, v1))
+        v1, v2 = actions.register(account), actions.register(account)
+        account.triggered(lambda: actions.approve(account, v1))
         account.sagemaker.update_model_package(
             ModelPackageArn=v1, ModelApprovalStatus="PendingManualApproval"
         )
@@ -216,11 +216,11 @@ def test_the_first_version_rejected_while_it_creates_the_endpoint_fails_the_reje
     # nothing served before, nothing else Approved: the endpoint the deployer created serves
     # only the rejected version; the rejection fails NoRollbackTarget (notified), naming both
     account = open_registry(make_account, seed)
-    v1 = races.register(account)
+    v1 = actions.register(account)
     with account.emulator.scheduler.held():
-        [deploying] = races.started(account, lambda: races.approve(account, v1))
-        races.reached(account, deploying, "ParkUntilSettled")
-        [rejection] = races.started(account, lambda: races.reject(account, v1))
+        [deploying] = actions.started(account, lambda: actions.approve(account, v1))
+        actions.reached(account, deploying, "ParkUntilSettled")
+        [rejection] = actions.started(account, lambda: actions.reject(account, v1))
 
     d, r = account.follow(deploying), account.follow(rejection)
 
@@ -250,12 +250,12 @@ def test_with_rollback_off_a_deployment_waiting_for_the_lease_is_stopped(make_ac
 
 def test_with_rollback_off_a_version_that_finished_deploying_keeps_serving(make_account):
     account = rollback_off(make_account, 1)
-    v1, v2 = races.register(account), races.register(account)
-    account.triggered(lambda: races.approve(account, v1))
-    account.triggered(lambda: races.approve(account, v2))
+    v1, v2 = actions.register(account), actions.register(account)
+    account.triggered(lambda: actions.approve(account, v1))
+    account.triggered(lambda: actions.approve(account, v2))
     config = config_of(account)
 
-    [rejection] = account.triggered(lambda: races.reject(account, v2))
+    [rejection] = account.triggered(lambda: actions.reject(account, v2))
 
     assert rejection.status == "SUCCEEDED", rejection.cause
     assert rejection.output is not None and rejection.output["Action"] == "SKIPPED"

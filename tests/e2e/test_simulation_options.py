@@ -26,7 +26,7 @@ from e2e_helpers import (
     variant,
 )
 
-from bench.races import endpoint_created
+from bench.races.actions import endpoint_created
 from smdeploy.runtime.local import ACCOUNT, REGION
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ import time
 import pytest
 from e2e_helpers import load_example
 
-from bench.races import endpoint_created
+from bench.races.actions import endpoint_created
 from smdeploy import remote
 
 pytestmark = pytest.mark.e2e
