@@ -8,28 +8,16 @@ from typing import Any
 
 import pytest
 
+from bench import fuzz
 from deployer.decide import guardrails
 from deployer.errors import ProfileInvalid
 from deployer.request.deployment import validate_request
 from deployer.request.guardrails import Guardrails, ScalingSetting, SmokeTestSetting, alarm_name
 from deployer.request.profiles import parse_profiles
 
+# fuzz.BASE without its guardrails: the endpoint and its two variants, one source for both
 BASE: dict[str, Any] = {
-    "EndpointName": "fraud-scorer",
-    "ProductionVariants": [
-        {
-            "VariantName": "primary",
-            "ModelName": "fraud-v1",
-            "InstanceType": "ml.m5.large",
-            "InitialInstanceCount": 2,
-        },
-        {
-            "VariantName": "canary",
-            "ModelName": "fraud-v1",
-            "InstanceType": "ml.m5.large",
-            "InitialInstanceCount": 1,
-        },
-    ],
+    key: copy.deepcopy(fuzz.BASE[key]) for key in ("EndpointName", "ProductionVariants")
 }
 SCALING = {"MinCapacity": 1, "MaxCapacity": 4, "TargetValue": 100}
 
