@@ -10,7 +10,7 @@ from typing import Any
 from aws_cdk import App
 
 from cdk.checks import add_checks
-from cdk.config import ConfigError, context_of, load_config
+from cdk.context import ConfigError, context_of, load_config
 from cdk.functions import AssetNotBuilt
 from cdk.stack import SmdeployStack
 

@@ -21,9 +21,11 @@ from constructs import Construct
 
 from cdk.asset import ASSET_ZIP
 from cdk.checks import acknowledge, acknowledge_checkov, rendered
-from cdk.config import LOG_RETENTION_DAYS, DeployerConfig, function_environment
+from cdk.config import DeployerConfig, function_environment
+from cdk.guardrail_permissions import guardrail_statements
 from cdk.ids import stable_id
-from cdk.permissions import guardrail_statements, sagemaker_statements
+from cdk.permissions import sagemaker_statements
+from cdk.settings import LOG_RETENTION_DAYS
 from deployer import interface
 
 # What each function runs on, as deployer.interface names it.

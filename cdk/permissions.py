@@ -32,7 +32,6 @@ from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 
 from cdk.config import DeployerConfig
-from deployer import interface
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 
@@ -76,14 +75,14 @@ class Grant:
     why_wildcard: str
 
 
-def _prefixed(what: str, prefix: str) -> str:
+def prefixed(what: str, prefix: str) -> str:
     return (
         f"{what} whose names start with the configured prefix {prefix!r}: the deployer "
         f"creates them with names taken from each request, so the prefix is their scope"
     )
 
 
-def _grant(sid: str, actions: list[str], resources: list[str], why: str) -> Grant:
+def grant(sid: str, actions: list[str], resources: list[str], why: str) -> Grant:
     return Grant(iam.PolicyStatement(sid=sid, actions=actions, resources=resources), why)
 
 
@@ -93,11 +92,11 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
     endpoints = sagemaker_arns(stack, "endpoint", prefix)
     configs = sagemaker_arns(stack, "endpoint-config", prefix)
     models = sagemaker_arns(stack, "model", prefix)
-    on_prefixed = _prefixed("SageMaker endpoints, endpoint configs and models", prefix)
+    on_prefixed = prefixed("SageMaker endpoints, endpoint configs and models", prefix)
     grants: list[Grant] = []
     if stage == "Validate":
         grants.append(
-            _grant(
+            grant(
                 "ReadDeployedResources",
                 [
                     "sagemaker:DescribeEndpoint",
@@ -110,7 +109,7 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
         )
         if config.approval_groups:
             grants.append(
-                _grant(
+                grant(
                     "ReadProfiledModelPackages",
                     ["sagemaker:DescribeModelPackage"],
                     model_package_arns(stack, config.approval_groups),
@@ -120,7 +119,7 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
             )
         if config.rollback_groups:
             grants.append(
-                _grant(
+                grant(
                     "ListModelPackagesForRollback",
                     ["sagemaker:ListModelPackages"],
                     ["*"],
@@ -131,13 +130,13 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
             )
     elif stage == "Configure":
         grants += [
-            _grant(
+            grant(
                 "CreateModels",
                 ["sagemaker:DescribeModel", "sagemaker:CreateModel", "sagemaker:AddTags"],
                 models,
-                _prefixed("SageMaker models", prefix),
+                prefixed("SageMaker models", prefix),
             ),
-            _grant(
+            grant(
                 "CreateEndpointConfigs",
                 [
                     "sagemaker:DescribeEndpointConfig",
@@ -145,7 +144,7 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
                     "sagemaker:AddTags",
                 ],
                 configs,
-                _prefixed("SageMaker endpoint configs", prefix),
+                prefixed("SageMaker endpoint configs", prefix),
             ),
             Grant(pass_role_statement(config), ""),
         ]
@@ -153,19 +152,19 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
         if config.kms_key_arns:
             grants.append(Grant(kms_statement(config, stack), ""))
         grants += [
-            _grant(
+            grant(
                 "ReadEndpointConfigs",
                 ["sagemaker:DescribeEndpointConfig"],
                 configs,
-                _prefixed("SageMaker endpoint configs", prefix),
+                prefixed("SageMaker endpoint configs", prefix),
             ),
-            _grant(
+            grant(
                 "CreateAndUpdateEndpoints",
                 ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
                 endpoints + configs,
                 on_prefixed,
             ),
-            _grant(
+            grant(
                 "DescribeTagAndReplaceEndpoints",
                 [
                     "sagemaker:DescribeEndpoint",
@@ -175,22 +174,22 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
                     "sagemaker:DeleteEndpoint",
                 ],
                 endpoints,
-                _prefixed("SageMaker endpoints", prefix)
+                prefixed("SageMaker endpoints", prefix)
                 + "; DeleteEndpoint only ever deletes a Failed endpoint the deployer created",
             ),
         ]
     elif stage in ("Wait", "Describe"):
         grants.append(
-            _grant(
+            grant(
                 "DescribeEndpoints",
                 ["sagemaker:DescribeEndpoint"],
                 endpoints,
-                _prefixed("SageMaker endpoints", prefix),
+                prefixed("SageMaker endpoints", prefix),
             )
         )
         if stage == "Describe" and config.config_retention > 0:
             grants += [
-                _grant(
+                grant(
                     "ListEndpointsConfigsAndModels",
                     [
                         "sagemaker:ListEndpoints",
@@ -201,7 +200,7 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
                     "sagemaker:ListEndpoints, ListEndpointConfigs and ListModels (clean-up) "
                     "support no resource-level permissions; they are read-only lists",
                 ),
-                _grant(
+                grant(
                     "ReadEveryEndpointsReferences",
                     ["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig"],
                     sagemaker_arns(stack, "endpoint", "")
@@ -210,172 +209,20 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
                     "whatever its name: it reads (describes only) every endpoint and the "
                     "configs they reference",
                 ),
-                _grant(
+                grant(
                     "DeleteOldEndpointConfigs",
                     ["sagemaker:ListTags", "sagemaker:DeleteEndpointConfig"],
                     configs,
-                    _prefixed("SageMaker endpoint configs", prefix),
+                    prefixed("SageMaker endpoint configs", prefix),
                 ),
-                _grant(
+                grant(
                     "DeleteLeftoverModels",
                     ["sagemaker:DescribeModel", "sagemaker:ListTags", "sagemaker:DeleteModel"],
                     models,
-                    _prefixed("SageMaker models", prefix),
+                    prefixed("SageMaker models", prefix),
                 ),
             ]
     return grants
-
-
-# Application Auto Scaling's service-linked role for SageMaker variants, created on the first
-# RegisterScalableTarget (https://docs.aws.amazon.com/autoscaling/application/userguide/services-that-can-integrate-sagemaker.html)
-AUTOSCALING_PRINCIPAL = "sagemaker.application-autoscaling.amazonaws.com"
-AUTOSCALING_ROLE = "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
-VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
-
-
-def alarm_arns(stack: Stack, name_start: str) -> list[str]:
-    """ARNs of the CloudWatch alarms whose names start with ``name_start``."""
-    return [
-        stack.format_arn(
-            service="cloudwatch",
-            resource="alarm",
-            resource_name=f"{name_start}*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-    ]
-
-
-def guardrail_statements(stage: str, config: DeployerConfig, stack: Stack) -> list[Grant]:
-    """What the Guardrails function may do (and, for Deploy, what DeleteEndpoint of an
-    autoscaled endpoint needs): Application Auto Scaling of SageMaker variants, CloudWatch
-    alarms by the deployer's prefix, InvokeEndpoint of the deployer's endpoints.
-
-    A scalable target's ARN holds a generated id, not the endpoint's name, so Application
-    Auto Scaling's writes are scoped by its condition keys (the SageMaker namespace and the
-    variant's instance-count dimension), and what they act on by the SageMaker permissions
-    Application Auto Scaling checks on the caller (DescribeEndpoint and
-    UpdateEndpointWeightsAndCapacities on the prefixed endpoints).
-    """
-    prefix = config.name_prefix
-    endpoints = sagemaker_arns(stack, "endpoint", prefix)
-    configs = sagemaker_arns(stack, "endpoint-config", prefix)
-    targets = [
-        stack.format_arn(
-            service="application-autoscaling",
-            resource="scalable-target",
-            resource_name="*",
-            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-        )
-    ]
-    variants_only = {
-        "StringEquals": {
-            "application-autoscaling:service-namespace": "sagemaker",
-            "application-autoscaling:scalable-dimension": VARIANT_DIMENSION,
-        }
-    }
-    why_targets = (
-        "Application Auto Scaling names scalable targets by a generated id; the statement is "
-        "limited to SageMaker variants' instance counts by its condition keys"
-    )
-    if stage == "Deploy":
-        # DeleteEndpoint (REPLACE of a Failed endpoint) deregisters its variants' targets
-        # (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-delete-with-scaling.html)
-        return [
-            Grant(
-                iam.PolicyStatement(
-                    sid="DeregisterTargetsOfDeletedEndpoints",
-                    actions=["application-autoscaling:DeregisterScalableTarget"],
-                    resources=targets,
-                    conditions=variants_only,
-                ),
-                why_targets,
-            )
-        ]
-    if stage != "Guardrails":
-        return []
-    on_prefixed = _prefixed("SageMaker endpoints and endpoint configs", prefix)
-    return [
-        _grant(
-            "ReadAndRestoreEndpoints",
-            [
-                "sagemaker:DescribeEndpoint",
-                "sagemaker:DescribeEndpointConfig",
-                "sagemaker:UpdateEndpoint",
-                "sagemaker:UpdateEndpointWeightsAndCapacities",
-            ],
-            endpoints + configs,
-            on_prefixed
-            + "; UpdateEndpoint only puts an endpoint back on the config it served before a "
-            "failed smoke test",
-        ),
-        _grant(
-            "SmokeTestEndpoints",
-            ["sagemaker:InvokeEndpoint"],
-            endpoints,
-            _prefixed("SageMaker endpoints", prefix),
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="AutoscaleVariants",
-                actions=[
-                    "application-autoscaling:RegisterScalableTarget",
-                    "application-autoscaling:DeregisterScalableTarget",
-                    "application-autoscaling:PutScalingPolicy",
-                    "application-autoscaling:DeleteScalingPolicy",
-                ],
-                resources=targets,
-                conditions=variants_only,
-            ),
-            why_targets,
-        ),
-        _grant(
-            "ReadScaling",
-            [
-                "application-autoscaling:DescribeScalableTargets",
-                "application-autoscaling:DescribeScalingPolicies",
-            ],
-            ["*"],
-            "Application Auto Scaling's Describe actions support no resource-level "
-            "permissions; they are read-only",
-        ),
-        _grant(
-            "RollbackAlarms",
-            ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"],
-            alarm_arns(stack, f"{interface.GUARDRAIL_PREFIX}{prefix}"),
-            f"the CloudWatch alarms the deployer makes: their names start with "
-            f"{interface.GUARDRAIL_PREFIX} and the deployer's name prefix {prefix!r}",
-        ),
-        _grant(
-            "TargetTrackingAlarms",
-            [
-                "cloudwatch:PutMetricAlarm",
-                "cloudwatch:DescribeAlarms",
-                "cloudwatch:DeleteAlarms",
-            ],
-            alarm_arns(stack, f"TargetTracking-endpoint/{prefix}"),
-            f"the alarms of a target-tracking policy, which Application Auto Scaling names "
-            f"TargetTracking-<resource id>: here endpoint/ and the deployer's name prefix "
-            f"{prefix!r}",
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="AutoscalingServiceLinkedRole",
-                actions=["iam:CreateServiceLinkedRole"],
-                resources=[
-                    stack.format_arn(
-                        service="iam",
-                        region="",
-                        resource="role",
-                        resource_name=f"aws-service-role/{AUTOSCALING_PRINCIPAL}/"
-                        f"{AUTOSCALING_ROLE}",
-                        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-                    )
-                ],
-                conditions={"StringLike": {"iam:AWSServiceName": AUTOSCALING_PRINCIPAL}},
-            ),
-            "",
-        ),
-    ]
 
 
 def pass_role_statement(config: DeployerConfig) -> iam.PolicyStatement:

@@ -19,15 +19,10 @@ from infra_helpers import CDK_JSON_CONTEXT, TEST_PROFILES
 
 from cdk import paths
 from cdk.app import build, main, new_app
-from cdk.config import (
-    KEYS,
-    LAMBDA_ENVIRONMENT_LIMIT,
-    LOG_RETENTION_DAYS,
-    ConfigError,
-    DeployerConfig,
-    load_config,
-)
+from cdk.config import LAMBDA_ENVIRONMENT_LIMIT, DeployerConfig
+from cdk.context import ConfigError, load_config
 from cdk.functions import log_retention
+from cdk.settings import KEYS, LOG_RETENTION_DAYS
 from cdk.stack import SmdeployStack
 from cdk.workflow import PlaceholderUnfilled, substitutions
 from deployer import interface
@@ -234,7 +229,7 @@ def test_profiles_that_do_not_fit_in_lambda_s_environment_stop_synth() -> None:
 
 def test_every_setting_has_an_example_that_is_itself_valid() -> None:
     context: dict[str, Any] = {}
-    from cdk.config import SETTINGS
+    from cdk.settings import SETTINGS
 
     for setting in SETTINGS:
         example = setting.example.strip("'")

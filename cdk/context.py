@@ -1,0 +1,293 @@
+"""Reading the settings: :func:`load_config` checks every key of the context against
+:data:`cdk.settings.SETTINGS`, reports every problem at once (each naming its key and showing a
+valid value), and returns the :class:`cdk.config.DeployerConfig`. Nothing else in ``cdk/``
+reads context or the environment.
+
+Values given on the command line arrive as text (``-c deadlineSeconds=7200``,
+``-c profiles='{"churn": {...}}'``); values in ``cdk.json`` arrive as JSON. Both are accepted.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from cdk.config import DeployerConfig, environment_problems
+from cdk.settings import BY_KEY, KEYS, LOG_RETENTION_DAYS
+from deployer.errors import ProfileInvalid
+from deployer.request.profiles import DeploymentProfile, parse_profiles
+
+_ROLE_ARN = re.compile(r"arn:aws[a-z\-]*:iam::(?P<account>\d{12}):role/?[a-zA-Z_0-9+=,.@\-_/]+")
+# A valid start of a SageMaker name ([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}); at most 32 characters
+# so that names made from it still fit in 63. No IAM wildcard characters can appear in it.
+_NAME_PREFIX = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9-]{0,31}")
+# A KMS key ARN (not an alias: IAM authorizes a request that names an alias against the key).
+_KEY_ARN = re.compile(r"arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[a-zA-Z0-9\-]{1,128}")
+_STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# S3 key prefix for manifests: safe characters only, no leading slash, no IAM wildcards.
+_KEY_PREFIX = re.compile(r"[a-zA-Z0-9!_.'()\-][a-zA-Z0-9!_.'()\-/]{0,255}")
+
+
+class ConfigError(Exception):
+    """The configuration breaks one or more rules; every problem names its key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        count = len(problems)
+        noun = "problem" if count == 1 else "problems"
+        lines = "\n".join(f"- {p}" for p in problems)
+        super().__init__(
+            f"smdeploy: {count} {noun} in the configuration (cdk.json context, or -c key=value):"
+            f"\n{lines}"
+        )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _integer(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]+\s*", value):
+        return int(value)
+    return None
+
+
+def _check_text(
+    key: str, value: Any, pattern: re.Pattern[str], rule: str, problems: list[str]
+) -> str:
+    text = _text(value)
+    if text is None or not pattern.fullmatch(text):
+        problems.append(f"{key}: {rule}, got {value!r}. {BY_KEY[key].hint()}")
+        return ""
+    return text
+
+
+def _check_int(
+    key: str, value: Any, accept: Callable[[int], bool], rule: str, problems: list[str]
+) -> int:
+    number = _integer(value)
+    if number is None or not accept(number):
+        problems.append(f"{key}: {rule}, got {value!r}. {BY_KEY[key].hint()}")
+        return 0
+    return number
+
+
+def _decode_profiles(value: Any, problems: list[str]) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError as error:
+            problems.append(f"profiles: not valid JSON ({error}). {BY_KEY['profiles'].hint()}")
+            return None
+    return value
+
+
+def _under_profiles(problem: str) -> str:
+    """A profile problem ("group.Field: ..." or "(profiles): ...") under the profiles key."""
+    if problem.startswith("(profiles)"):
+        return "profiles" + problem[len("(profiles)") :]
+    return f"profiles.{problem}"
+
+
+def _check_keys(value: Any, problems: list[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = [value]  # one ARN given as text
+    hint = BY_KEY["kmsKeyArns"].hint()
+    if not isinstance(value, list):
+        problems.append(f"kmsKeyArns: must be a list of KMS key ARNs, got {value!r}. {hint}")
+        return ()
+    keys: list[str] = []
+    for index, key in enumerate(value):
+        if isinstance(key, str) and _KEY_ARN.fullmatch(key):
+            keys.append(key)
+        else:
+            problems.append(
+                f"kmsKeyArns[{index}]: must be a KMS key ARN (arn:aws:kms:<region>:<account>:"
+                f"key/<key id>; not an alias), got {key!r}. {hint}"
+            )
+    return tuple(dict.fromkeys(keys))
+
+
+def _key_fields(value: Any, path: str) -> list[tuple[str, Any]]:
+    """(path, value) of every KmsKeyId field in a profile, at any depth."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}"
+            if key == "KmsKeyId":
+                found.append((where, item))
+            else:
+                found.extend(_key_fields(item, where))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(_key_fields(item, f"{path}[{index}]"))
+    return found
+
+
+def _foreign_keys(raw_profiles: Any, keys: tuple[str, ...]) -> list[str]:
+    """A problem for each KMS key a profile names that is not one of ``keys``."""
+    problems = []
+    for group, profile in (raw_profiles or {}).items():
+        for path, key in _key_fields(profile, f"profiles.{group}"):
+            if key not in keys:
+                problems.append(
+                    f"{path}: names the KMS key {key!r}, which is not one of kmsKeyArns (the "
+                    f"keys the deployer may have SageMaker use); add its key ARN to "
+                    f"kmsKeyArns, or leave the field out. {BY_KEY['kmsKeyArns'].hint()}"
+                )
+    return problems
+
+
+def context_of(get: Callable[[str], Any]) -> dict[str, Any]:
+    """The smdeploy settings present in a construct tree's context (``node.try_get_context``)."""
+    return {key: get(key) for key in KEYS if get(key) is not None}
+
+
+def load_config(
+    context: Mapping[str, Any],
+    *,
+    all_keys: tuple[str, ...] = (),
+    deploy_account: str | None = None,
+) -> DeployerConfig:
+    """Check every setting of ``context`` and return the configuration, or raise ConfigError.
+
+    ``all_keys`` are every key of the app's context (to point out a misspelt setting);
+    ``deploy_account`` is the account being deployed to, when the CLI knows it (the role
+    SageMaker is passed must live in that account).
+    """
+    problems: list[str] = []
+
+    for key in all_keys:
+        if key in BY_KEY or key.startswith(("@", "aws:", "aws-cdk:")):
+            continue
+        close = difflib.get_close_matches(key, KEYS, n=1, cutoff=0.8)
+        if close:
+            problems.append(f"{key}: not a setting; did you mean {close[0]}?")
+
+    def get(key: str) -> Any:
+        value = context.get(key)
+        if value is None or value == "":
+            setting = BY_KEY[key]
+            if setting.required:
+                problems.append(f"{key}: missing. {setting.hint()}")
+            return setting.default
+        return value
+
+    stack_name = _check_text(
+        "stackName",
+        get("stackName"),
+        _STACK_NAME,
+        "must be a CloudFormation stack name (a letter, then letters, digits and hyphens)",
+        problems,
+    )
+    name_prefix = _check_text(
+        "namePrefix",
+        get("namePrefix"),
+        _NAME_PREFIX,
+        "must be the start of a SageMaker name: 1 to 32 letters, digits and hyphens, "
+        "starting with a letter or digit",
+        problems,
+    )
+
+    role_arn = ""
+    raw_role = get("sagemakerRoleArn")
+    if raw_role is not None:
+        role_arn = _check_text(
+            "sagemakerRoleArn", raw_role, _ROLE_ARN, "must be an IAM role ARN", problems
+        )
+        account = _ROLE_ARN.fullmatch(role_arn)
+        if account and deploy_account and account["account"] != deploy_account:
+            problems.append(
+                f"sagemakerRoleArn: is in account {account['account']}, but the stack deploys "
+                f"to account {deploy_account} (SageMaker can only be passed a role of its own "
+                f"account). {BY_KEY['sagemakerRoleArn'].hint()}"
+            )
+
+    profiles: dict[str, DeploymentProfile] = {}
+    profiles_json = "{}"
+    raw_profiles = _decode_profiles(get("profiles"), problems)
+    if raw_profiles is not None:
+        try:
+            # The Validate stage's own check, with the prefix its permissions are scoped to.
+            profiles = parse_profiles(raw_profiles, name_prefix or "")
+        except ProfileInvalid as error:
+            found = [_under_profiles(p) for p in error.problems]
+            found[-1] += f". Example: -c profiles={BY_KEY['profiles'].example}"
+            problems.extend(found)
+        else:
+            profiles_json = json.dumps(raw_profiles, separators=(",", ":"), sort_keys=True)
+
+    kms_keys = _check_keys(get("kmsKeyArns"), problems)
+    if profiles:
+        problems.extend(_foreign_keys(raw_profiles, kms_keys))
+
+    email_value = get("notificationEmail")
+    email = None
+    if email_value is not None:
+        email = _check_text(
+            "notificationEmail", email_value, _EMAIL, "must be an email address", problems
+        )
+    retention = _check_int(
+        "configRetention",
+        get("configRetention"),
+        lambda n: 0 <= n <= 1000,
+        "must be a whole number from 0 (keep all) to 1000",
+        problems,
+    )
+    deadline = _check_int(
+        "deadlineSeconds",
+        get("deadlineSeconds"),
+        lambda n: 600 <= n <= 86400,
+        "must be a whole number of seconds from 600 to 86400",
+        problems,
+    )
+    park = _check_int(
+        "parkSeconds",
+        get("parkSeconds"),
+        lambda n: 60 <= n <= 86400,
+        "must be a whole number of seconds from 60 to 86400",
+        problems,
+    )
+    manifest_prefix = _check_text(
+        "manifestPrefix",
+        get("manifestPrefix"),
+        _KEY_PREFIX,
+        "must be an S3 key prefix of letters, digits and ! _ . ' ( ) - /, not starting with /",
+        problems,
+    )
+    log_days = _check_int(
+        "logRetentionDays",
+        get("logRetentionDays"),
+        lambda n: n in LOG_RETENTION_DAYS,
+        "must be a retention period CloudWatch Logs accepts",
+        problems,
+    )
+    config = DeployerConfig(
+        stack_name=stack_name,
+        name_prefix=name_prefix,
+        sagemaker_role_arn=role_arn,
+        profiles=profiles,
+        profiles_json=profiles_json,
+        config_retention=retention,
+        deadline_seconds=deadline,
+        park_seconds=park,
+        manifest_prefix=manifest_prefix,
+        log_retention_days=log_days,
+        kms_key_arns=kms_keys,
+        notification_email=email,
+    )
+    problems.extend(environment_problems(config))
+    if problems:
+        raise ConfigError(problems)
+    return config
