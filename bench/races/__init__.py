@@ -24,9 +24,10 @@ for every execution to end, then measures the account:
   and models such a config uses, that no longer exist (retention must never delete them:
   SageMaker cannot patch or scale out such an endpoint).
 
-``python -m bench`` prints them as a table (:func:`bench.races.table.race_rows`); tests/e2e/test_races.py runs
-each scenario for a few seeds and asserts the target: every run correct, no unexpected
-FAILED, no false alarms, nothing left over, no orphans, nothing deleted while referenced.
+``python -m bench`` prints them as a table (:func:`bench.races.table.race_rows`);
+tests/e2e/test_races.py runs each scenario for a few seeds and asserts the target: every run
+correct, no unexpected FAILED, no false alarms, nothing left over, no orphans, nothing deleted
+while referenced.
 
 The modules: ``actions`` (what the users of an emulated account do, and the waits), ``checks``
 (the final state each scenario expects), ``deployments`` and ``rejections`` (what each scenario
