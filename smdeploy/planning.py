@@ -23,7 +23,7 @@ from deployer.aws.sagemaker import SageMakerGateway
 from deployer.decide import plan as deploy_plan
 from deployer.decide.differences import differences as request_differences
 from deployer.errors import DeployerError, RequestInvalid
-from deployer.payloads import Action
+from deployer.payloads.pieces import Action
 from deployer.perform import retention
 from deployer.perform.configure import _MODEL_COMPARED as MODEL_COMPARED
 from deployer.perform.configure import marked
