@@ -1,7 +1,8 @@
 """Reading a deployer execution through the Step Functions API: its history as it grows, and
 what each event means for a person watching (the stage, what it found, the endpoint status).
 
-What each stage's output is comes from :mod:`deployer.payloads` (by the ASL state's name).
+What each stage's output is comes from :data:`deployer.payloads.execution.RESULTS` (by the ASL
+state's name).
 Used alike by the embedded runtime (``smdeploy local``, ``smdeploy demo``) and by
 ``smdeploy start --wait`` / ``smdeploy status`` against AWS or any AWS-compatible endpoint:
 only the ``stepfunctions`` client differs.
@@ -16,21 +17,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from deployer.payloads import (
+from deployer.payloads.execution import result_of
+from deployer.payloads.pieces import Payload, Trigger
+from deployer.payloads.results import (
     Accepted,
     Admitted,
     ConfigureResult,
     DeployResult,
     Described,
-    Payload,
     Prepared,
     RestoreProgress,
     Scaled,
     Skipped,
     SmokeTested,
-    Trigger,
     Wakeup,
-    result_of,
 )
 
 if TYPE_CHECKING:

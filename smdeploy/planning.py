@@ -23,11 +23,11 @@ from deployer.aws.sagemaker import SageMakerGateway
 from deployer.decide import plan as deploy_plan
 from deployer.decide.differences import differences as request_differences
 from deployer.errors import DeployerError, RequestInvalid
-from deployer.payloads import Action
+from deployer.payloads.pieces import Action
 from deployer.perform import retention
 from deployer.perform.configure import _MODEL_COMPARED as MODEL_COMPARED
 from deployer.perform.configure import marked
-from deployer.request import rules, shapes
+from deployer.request import shapes, variant_rules
 from deployer.request.profiles import DeploymentProfile, ModelPackage
 from smdeploy.validation import Validation
 
@@ -283,12 +283,12 @@ def differences(served: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
         old = {v["VariantName"]: v for v in served.get(kind) or []}
         new = {v["VariantName"]: v for v in wanted.get(kind) or []}
         old_shares = (
-            rules.traffic_shares({"ProductionVariants": list(old.values())})
+            variant_rules.traffic_shares({"ProductionVariants": list(old.values())})
             if kind == _VARIANT_KINDS[0]
             else {}
         )
         new_shares = (
-            rules.traffic_shares({"ProductionVariants": list(new.values())})
+            variant_rules.traffic_shares({"ProductionVariants": list(new.values())})
             if kind == _VARIANT_KINDS[0]
             else {}
         )

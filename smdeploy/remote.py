@@ -26,7 +26,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from deployer.decide.lease_record import Claim, Decision
-from deployer.payloads import Accepted, Admitted, Wakeup, execution_output, result_of
+from deployer.payloads.execution import execution_output, result_of
+from deployer.payloads.results import Accepted, Admitted, Wakeup
 from smdeploy.executions import history, output_of, readable_cause
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from moto import mock_aws
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.utils import arn_formatter
 
-from deployer.payloads import ExecutionState, execution_output
+from deployer.payloads.execution import ExecutionState, execution_output
 from smdeploy import resources
 from smdeploy.executions import ProgressCallback, readable_cause, watch
 from smdeploy.runtime.emulator import Emulator, Faults, SimClock

@@ -58,7 +58,7 @@ def undeclared_shapes(history: list[dict[str, Any]]) -> list[str]:
     function's answer and each park's output must be exactly its state's declared result
     (nothing missing, nothing more), and each shaping Pass state's output must read as its
     declared model with no field it does not declare."""
-    from deployer.payloads import RESULTS, result_of
+    from deployer.payloads.execution import RESULTS, result_of
     from smdeploy.executions import output_of
     from smdeploy.resources import DEFINITION
 

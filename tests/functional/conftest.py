@@ -28,9 +28,17 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from deployer import interface, payloads
+from deployer import interface
 from deployer.aws import clients
 from deployer.handlers import configure, deploy, describe, lease, validate
+from deployer.payloads.events import (
+    ConfigureEvent,
+    DeployEvent,
+    DescribeEvent,
+    LeaseEvent,
+    ValidateEvent,
+)
+from deployer.payloads.execution import result_of
 from smdeploy.runtime.emulator import Emulator, Faults, LambdaContext, SimClock
 from smdeploy.runtime.install import TABLE_NAME, create_table
 
@@ -56,7 +64,7 @@ def context_for(stage: str) -> LambdaContext:
 def declared(state: str, answer: dict[str, Any]) -> dict[str, Any]:
     """``answer``, once checked to be exactly what ``deployer.payloads`` declares that the
     state hands on: nothing missing, nothing more."""
-    found = payloads.result_of(state, answer)
+    found = result_of(state, answer)
     assert found is not None, f"{state} answered {answer}"
     assert found.to_json() == answer, f"{state} answered more or less than {type(found)}"
     return answer
@@ -98,7 +106,7 @@ class Aws:
     # with its deployer.payloads model), each answer checked against the declared result
 
     def validate(self, raw: Any, execution: str = "exec-validate") -> dict[str, Any]:
-        event = payloads.ValidateEvent(Execution=execution, Input=raw, StartTime=self.entered())
+        event = ValidateEvent(Execution=execution, Input=raw, StartTime=self.entered())
         return declared("Validate", validate.handler(event.to_json(), context_for("validate")))
 
     def lease(
@@ -113,7 +121,7 @@ class Aws:
     ) -> dict[str, Any]:
         """The Lease function (Admit or Release). The executions named here do not exist in
         Step Functions, so a holder other than the caller counts as ended (taken over)."""
-        event = payloads.LeaseEvent.model_validate(
+        event = LeaseEvent.model_validate(
             {
                 "Execution": execution,
                 "Action": action,
@@ -145,7 +153,7 @@ class Aws:
     def configure(
         self, request: dict[str, Any], execution: str = "exec-1", deadline: str | None = None
     ) -> dict[str, Any]:
-        event = payloads.ConfigureEvent.model_validate(
+        event = ConfigureEvent.model_validate(
             {"Execution": execution, "Request": request, "Deadline": deadline}
         )
         return declared("Configure", configure.handler(event.to_json(), context_for("configure")))
@@ -154,7 +162,7 @@ class Aws:
         self, template: dict[str, Any], config: str, execution: str = "exec-1"
     ) -> dict[str, Any]:
         """Configure's Restore: the request that puts ``config`` back."""
-        event = payloads.ConfigureEvent(
+        event = ConfigureEvent(
             Execution=execution, Request=template, Action="Restore", EndpointConfigName=config
         )
         return declared(
@@ -174,7 +182,7 @@ class Aws:
         StartDeadline state that follows Deploy records it (``entered``: when that state was
         entered), and ``Claim``, the execution's claim on the endpoint."""
         claim = self.admit(request, config["EndpointConfigName"], execution)
-        event = payloads.DeployEvent.model_validate(
+        event = DeployEvent.model_validate(
             {
                 "Execution": execution,
                 "Request": request,
@@ -190,7 +198,7 @@ class Aws:
     def describe(
         self, deployment: dict[str, Any], entered: str | None = None, execution: str = "exec-1"
     ) -> dict[str, Any]:
-        event = payloads.DescribeEvent.model_validate(
+        event = DescribeEvent.model_validate(
             {
                 "Execution": execution,
                 "Deployment": deployment,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import boto3
 
 from deployer.handlers import guardrails
-from deployer.payloads import GuardrailsEvent, Prepared
+from deployer.payloads.events import GuardrailsEvent
+from deployer.payloads.results import Prepared
 from smdeploy.runtime.emulator import LambdaContext
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:smdeploy-guardrails"

@@ -14,16 +14,9 @@ from deployer import interface
 from deployer.aws import clients
 from deployer.errors import NotificationFailed
 from deployer.handlers import notify
-from deployer.payloads import (
-    Action,
-    Caught,
-    Deployed,
-    ExecutionState,
-    NotifyEvent,
-    Payload,
-    Status,
-    Trigger,
-)
+from deployer.payloads.events import NotifyEvent, Status
+from deployer.payloads.execution import Deployed, ExecutionState
+from deployer.payloads.pieces import Action, Caught, Payload, Trigger
 from smdeploy.runtime.emulator import LambdaContext
 
 ARN = "arn:aws:states:us-east-1:123456789012:execution:smdeploy-deployer:run-1"

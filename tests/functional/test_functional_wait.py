@@ -9,7 +9,8 @@ import pytest
 
 from deployer import interface
 from deployer.handlers import wait
-from deployer.payloads import Parked, ParkEvent
+from deployer.payloads.events import ParkEvent
+from deployer.payloads.results import Parked
 from smdeploy.runtime.emulator import LambdaContext
 from smdeploy.runtime.install import TABLE_NAME
 

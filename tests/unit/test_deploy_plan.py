@@ -16,7 +16,7 @@ from deployer.errors import (
     EndpointNotUpdatable,
     EndpointReplacing,
 )
-from deployer.payloads import Action
+from deployer.payloads.pieces import Action
 
 ENDPOINT = "churn-predictor"
 TARGET = "churn-predictor-1a2b3c4d5e"

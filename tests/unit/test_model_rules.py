@@ -1,5 +1,5 @@
 """deployer.request.shapes: the rules read from botocore's model (lengths, ranges, patterns, enums),
-the Java patterns translated for Python, and the instance types with local storage."""
+and the Java patterns translated for Python."""
 
 import unicodedata
 
@@ -8,7 +8,7 @@ from botocore.model import Shape
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deployer.request import patterns, rules, shapes
+from deployer.request import patterns, shapes
 
 
 def string_shape(**metadata):
@@ -155,35 +155,3 @@ def test_the_instance_type_enum_comes_from_the_model_and_suggests_the_nearest():
     assert f"one of the {len(enum)} values of ProductionVariantInstanceType" in problem.message
     assert problem.message.endswith("did you mean ml.g5.2xlarge?")
     assert shapes.check_value(shape, enum[-1], "InstanceType") == []
-
-
-# --- instance types with local storage -----------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "instance_type",
-    ["ml.m5d.large", "ml.c5d.xlarge", "ml.r5d.2xlarge", "ml.g4dn.xlarge", "ml.p4d.24xlarge",
-     "ml.p4de.24xlarge", "ml.m6gd.large", "ml.r7gd.medium", "ml.g5.xlarge", "ml.g6.xlarge",
-     "ml.g6e.xlarge", "ml.p5.48xlarge", "ml.trn1.32xlarge", "ml.dl1.24xlarge"],
-)  # fmt: skip
-def test_local_storage_instance_types(instance_type):
-    assert rules.has_local_storage(instance_type)
-    assert instance_type in rules.local_storage_instance_types()
-
-
-@pytest.mark.parametrize(
-    "instance_type",
-    ["ml.m5.large", "ml.c5.xlarge", "ml.c6gn.large", "ml.c6in.large", "ml.inf1.xlarge",
-     "ml.inf2.xlarge", "ml.p3.2xlarge", "ml.t2.medium", "ml.g7e.2xlarge", "bogus"],
-)  # fmt: skip
-def test_instance_types_without_local_storage(instance_type):
-    assert not rules.has_local_storage(instance_type)
-    assert instance_type not in rules.local_storage_instance_types()
-
-
-def test_local_storage_is_read_by_family_so_a_new_size_needs_no_change():
-    assert rules.has_local_storage("ml.g4dn.64xlarge")
-    assert rules.has_local_storage("ml.c9d.large")
-    enum = shapes.service_model().shape_for("ProductionVariantInstanceType").metadata["enum"]
-    assert set(rules.local_storage_instance_types()) <= set(enum)
-    assert len(rules.local_storage_instance_types()) > 50

@@ -11,16 +11,13 @@ import pytest
 from pydantic import BaseModel
 
 import deployer
-import deployer.handlers
 from deployer.basemodel import Model
 
 
 def _modules() -> list[str]:
-    names = []
-    for package in (deployer, deployer.handlers):
-        found = pkgutil.iter_modules(package.__path__)
-        names += [f"{package.__name__}.{info.name}" for info in found]
-    return sorted(name for name in names if name != "deployer.handlers")
+    """Every module of the deployer, its subpackages' included (request/, decide/, payloads/...)."""
+    found = pkgutil.walk_packages(deployer.__path__, f"{deployer.__name__}.")
+    return sorted(info.name for info in found if not info.ispkg)
 
 
 def _models() -> list[type[BaseModel]]:

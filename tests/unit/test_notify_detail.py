@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from deployer.payloads import NotifyEvent
+from deployer.payloads.events import NotifyEvent
 from deployer.perform.notify import MAX_CAUSE_CHARS, _subject, outcome_detail
 
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -12,7 +12,7 @@ from deployer.errors import (
     EndpointUpdateRollbackFailed,
     EndpointUpdateRolledBack,
 )
-from deployer.payloads import Action
+from deployer.payloads.pieces import Action
 
 ENDPOINT = "churn-predictor"
 ARN = f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}"

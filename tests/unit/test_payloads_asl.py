@@ -8,10 +8,11 @@ at its ``ResultPath``, a ``Catch`` puts the error object ``{Error, Cause}`` at i
 state, for each shape that reaches it:
 
 * a Task's ``Parameters`` (a park's ``Payload``) are exactly the fields of the event model of
-  the function it invokes (``payloads.EVENTS``): every required field given, none unknown, each
-  path resolving, in that shape, to a type the field accepts, each constant valid for it;
-* its result (``payloads.RESULTS``) is accepted, at its ``ResultPath``, by the field of
-  ``ExecutionState`` that the path names;
+  the function it invokes (``deployer.payloads.events.EVENTS``): every required field given,
+  none unknown, each path resolving, in that shape, to a type the field accepts, each
+  constant valid for it;
+* its result (``deployer.payloads.execution.RESULTS``) is accepted, at its ``ResultPath``, by
+  the field of ``ExecutionState`` that the path names;
 * a shaping Pass state's ``Parameters`` are exactly the fields of its declared output;
 * every Choice variable resolves (a path that is absent is a runtime error in AWS) to a type
   the comparison fits (a ``StringEquals`` value is one the field can hold);
@@ -37,7 +38,17 @@ from typing import Any, Literal, Union, get_args, get_origin
 import pytest
 from pydantic import BaseModel
 
-from deployer import interface, payloads
+from deployer import interface
+from deployer.payloads.events import EVENTS, DeployEvent, NotifyEvent
+from deployer.payloads.execution import (
+    RESULTS,
+    Deployed,
+    ExecutionState,
+    NothingDeployed,
+    SupersededOutcome,
+)
+from deployer.payloads.pieces import Caught
+from deployer.payloads.results import Accepted, DeployResult, Skipped
 from smdeploy import resources
 
 DEFINITION = json.loads(resources.DEFINITION.read_text())
@@ -215,7 +226,7 @@ def _set(data: Any, parts: list[str], value: Any) -> Any:
 
 def declared(path: str) -> Any:
     """The type ``ExecutionState`` declares at a ``ResultPath``."""
-    return resolve(payloads.ExecutionState, path)
+    return resolve(ExecutionState, path)
 
 
 def check_parameters(name: str, event_model: type[BaseModel], built: Rec) -> list[str]:
@@ -249,7 +260,7 @@ def check_rule(name: str, rule: dict[str, Any], data: Any, problems: list[str]) 
         return None
     variable = rule["Variable"]
     if "IsPresent" in rule:
-        resolve(payloads.ExecutionState, variable)  # a variable the data can hold
+        resolve(ExecutionState, variable)  # a variable the data can hold
         try:
             resolve(data, variable)
         except Absent:
@@ -293,8 +304,8 @@ def task_invocation(state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 def results(name: str) -> list[Rec]:
     """The shapes a state's own work hands on."""
     if name == "Validate":
-        return [record_of(payloads.Accepted), record_of(payloads.Skipped)]
-    return [record_of(payloads.RESULTS[name])]
+        return [record_of(Accepted), record_of(Skipped)]
+    return [record_of(RESULTS[name])]
 
 
 def walk() -> tuple[dict[str, set[Any]], list[str]]:
@@ -316,7 +327,7 @@ def walk() -> tuple[dict[str, set[Any]], list[str]]:
             )
         return set_at(data, path, value)
 
-    caught = record_of(payloads.Caught)
+    caught = record_of(Caught)
     while queue:
         name = queue.pop()
         state = STATES[name]
@@ -326,7 +337,7 @@ def walk() -> tuple[dict[str, set[Any]], list[str]]:
                 if kind == "Task":
                     function, parameters = task_invocation(state)
                     built = evaluate(parameters, data)
-                    event = payloads.EVENTS[function]
+                    event = EVENTS[function]
                     if name.startswith("Notify"):
                         built = _notify_state(name, built, problems)
                     problems.update(check_parameters(name, event, built))
@@ -342,7 +353,7 @@ def walk() -> tuple[dict[str, set[Any]], list[str]]:
                 elif kind == "Pass":
                     if "Parameters" in state:
                         value: Any = evaluate(state["Parameters"], data)
-                        problems.update(f"{name}: {p}" for p in fits(value, payloads.RESULTS[name]))
+                        problems.update(f"{name}: {p}" for p in fits(value, RESULTS[name]))
                     elif "InputPath" in state:
                         value = resolve(data, state["InputPath"])
                     else:
@@ -383,9 +394,9 @@ def _notify_state(name: str, built: Rec, problems: set[str]) -> Rec:
     status = get_args(fields["Status"])[0]
     state = fields["State"]
     if status == "Failed":
-        candidates: list[type[BaseModel]] = [payloads.ExecutionState]
+        candidates: list[type[BaseModel]] = [ExecutionState]
     else:
-        candidates = [payloads.Deployed, payloads.NothingDeployed, payloads.SupersededOutcome]
+        candidates = [Deployed, NothingDeployed, SupersededOutcome]
     why = [
         fits(state, model) if isinstance(state, Rec) else [] if accepts(model, state) else [state]
         for model in candidates
@@ -414,13 +425,13 @@ def test_the_declared_results_are_exactly_the_tasks_and_the_shaping_pass_states(
         for name, state in STATES.items()
         if state["Type"] == "Task" or (state["Type"] == "Pass" and "Parameters" in state)
     }
-    assert set(payloads.RESULTS) == shaping
+    assert set(RESULTS) == shaping
 
 
 def test_every_function_has_its_event_model_and_every_task_invokes_a_function():
-    assert set(payloads.EVENTS) == {spec.stage for spec in interface.FUNCTIONS}
+    assert set(EVENTS) == {spec.stage for spec in interface.FUNCTIONS}
     invoked = {task_invocation(s)[0] for s in STATES.values() if s["Type"] == "Task"}
-    assert invoked == set(payloads.EVENTS)
+    assert invoked == set(EVENTS)
 
 
 def test_the_same_function_and_action_hand_on_the_same_result():
@@ -428,7 +439,7 @@ def test_the_same_function_and_action_hand_on_the_same_result():
     for name, state in STATES.items():
         if state["Type"] == "Task":
             function, parameters = task_invocation(state)
-            by_call[(function, parameters.get("Action"))].add(payloads.RESULTS[name])
+            by_call[(function, parameters.get("Action"))].add(RESULTS[name])
     assert {call: models for call, models in by_call.items() if len(models) > 1} == {}
 
 
@@ -438,22 +449,22 @@ def test_every_field_of_the_execution_state_is_written_by_some_state():
     for state in STATES.values():
         paths_ = [state.get("ResultPath")] + [c.get("ResultPath") for c in state.get("Catch", [])]
         written |= {p.split(".")[1] for p in paths_ if isinstance(p, str) and p.startswith("$.")}
-    assert set(payloads.ExecutionState.model_fields) == written
+    assert set(ExecutionState.model_fields) == written
 
 
 @pytest.mark.parametrize(
     ("status", "state", "model"),
     [
-        ("Failed", {"Failure": {"Error": "RequestInvalid", "Cause": "c"}}, payloads.ExecutionState),
+        ("Failed", {"Failure": {"Error": "RequestInvalid", "Cause": "c"}}, ExecutionState),
         (
             "Succeeded",
             {"Action": "SKIPPED", "Message": "stale", "Trigger": {"Source": "approval"}},
-            payloads.NothingDeployed,
+            NothingDeployed,
         ),
     ],
 )
 def test_notify_reads_the_state_with_the_model_its_status_names(status, state, model):
-    event = payloads.NotifyEvent.model_validate(
+    event = NotifyEvent.model_validate(
         {
             "Execution": "run-1",
             "ExecutionArn": "arn:aws:states:us-east-1:123456789012:execution:smdeploy:run-1",
@@ -469,10 +480,10 @@ def test_notify_reads_the_state_with_the_model_its_status_names(status, state, m
 
 def test_a_walk_finds_a_path_the_models_do_not_have():
     """The walk is not blind: a Choice on a field no result declares is reported."""
-    data = record_of(payloads.DeployResult)
+    data = record_of(DeployResult)
     problems: list[str] = []
     check_rule("X", {"Variable": "$.Outcome", "StringEquals": "A", "Next": "Y"}, data, problems)
     check_rule("X", {"Variable": "$.Action", "StringEquals": "DELETE", "Next": "Y"}, data, problems)
     assert len(problems) == 2
     built = Rec.of({"Execution": str, "Request": Any})
-    assert check_parameters("Deploy", payloads.DeployEvent, built)  # Config, Claim missing
+    assert check_parameters("Deploy", DeployEvent, built)  # Config, Claim missing

@@ -13,7 +13,7 @@ from deployer.aws.lease_table import Ledger
 from deployer.aws.sagemaker import SageMakerGateway
 from deployer.decide.lease_record import Claim, Order, Record
 from deployer.errors import LeaseContention
-from deployer.payloads import Pruned
+from deployer.payloads.results import Pruned
 from deployer.perform.retention import (
     Seen,
     Sweep,

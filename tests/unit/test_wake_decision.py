@@ -26,7 +26,7 @@ from deployer.decide.wake import (
     register,
     unregister,
 )
-from deployer.payloads import Action
+from deployer.payloads.pieces import Action
 
 EVENTS = Path(__file__).parents[1] / "fixtures" / "events"
 STATE_CHANGE = json.loads((EVENTS / "endpoint-state-change.json").read_text())

@@ -17,7 +17,8 @@ from deployer.errors import (
     EndpointUpdateRollbackFailed,
     EndpointUpdateRolledBack,
 )
-from deployer.payloads import Action, Assessment
+from deployer.payloads.pieces import Action
+from deployer.payloads.results import Assessment
 
 DEFAULT_DEADLINE_SECONDS = 3600
 

@@ -21,7 +21,7 @@ from deployer.errors import (
     EndpointNotUpdatable,
     EndpointReplacing,
 )
-from deployer.payloads import Action
+from deployer.payloads.pieces import Action
 
 # DescribeEndpoint's EndpointStatus values, by what they mean to a deployer.
 TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})

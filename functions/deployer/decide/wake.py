@@ -31,7 +31,8 @@ from deployer.basemodel import Model
 from deployer.decide.outcome import assess, elapsed_seconds
 from deployer.decide.plan import TRANSITIONAL
 from deployer.errors import DeployerError, EndpointFailed, EndpointUpdateRolledBack
-from deployer.payloads import Action, Step, Wakeup
+from deployer.payloads.pieces import Action, Step
+from deployer.payloads.results import Wakeup
 
 SOURCE = interface.ENDPOINT_SOURCE
 ENDPOINT_STATE_CHANGE = interface.ENDPOINT_STATE_CHANGE

@@ -15,7 +15,8 @@ from deployer.observability import (
     metrics,
     stage_handler,
 )
-from deployer.payloads import ConfigureEvent, Restoring
+from deployer.payloads.events import ConfigureEvent
+from deployer.payloads.results import Restoring
 from deployer.perform.configure import configure, restore_request
 from deployer.request.deployment import parse_request
 

@@ -14,7 +14,7 @@ from deployer.aws.lease_table import LeasedRollout, Ledger
 from deployer.aws.sagemaker import SageMakerGateway
 from deployer.decide.deadline import deadline_seconds_from, park_seconds
 from deployer.observability import MetricUnit, metrics, stage_handler
-from deployer.payloads import DeployEvent
+from deployer.payloads.events import DeployEvent
 from deployer.perform.deploy import as_rollback, deploy
 from deployer.request.deployment import parse_request
 

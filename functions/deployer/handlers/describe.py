@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer.observability import stage_handler
-from deployer.payloads import DescribeEvent
+from deployer.payloads.events import DescribeEvent
 from deployer.perform.outcome import conclude
 
 

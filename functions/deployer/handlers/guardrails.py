@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer.observability import stage_handler
-from deployer.payloads import GuardrailsEvent
+from deployer.payloads.events import GuardrailsEvent
 from deployer.perform.guardrails import run
 
 

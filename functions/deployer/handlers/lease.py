@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer.observability import stage_handler
-from deployer.payloads import LeaseEvent
+from deployer.payloads.events import LeaseEvent
 from deployer.perform.lease import admit_deployment, release_endpoint
 
 

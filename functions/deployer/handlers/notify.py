@@ -15,7 +15,8 @@ from deployer.observability import (
     metrics,
     stage_handler,
 )
-from deployer.payloads import NotifyEvent, Published
+from deployer.payloads.events import NotifyEvent
+from deployer.payloads.results import Published
 from deployer.perform.notify import outcome_detail, publish
 
 

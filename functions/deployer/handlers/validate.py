@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer.observability import stage_handler
-from deployer.payloads import ValidateEvent
+from deployer.payloads.events import ValidateEvent
 from deployer.request.intake import intake
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from deployer.observability import stage_handler
-from deployer.payloads import ParkEvent
+from deployer.payloads.events import ParkEvent
 from deployer.perform.wake import park, wake
 
 

@@ -19,7 +19,7 @@ from deployer.errors import (
     NoRollbackTarget,
 )
 from deployer.observability import logger, tracer
-from deployer.payloads import ConfigureResult
+from deployer.payloads.results import ConfigureResult
 from deployer.request import shapes
 
 # Only named in signatures: the request's module (the validator and its rules) is loaded

@@ -30,7 +30,8 @@ from deployer.errors import (
     EndpointReplacing,
 )
 from deployer.observability import logger, tracer
-from deployer.payloads import Action, DeployResult
+from deployer.payloads.pieces import Action
+from deployer.payloads.results import DeployResult
 from deployer.perform.configure import marked
 
 # Only named in signatures: the request's module (the validator and its rules) is loaded

@@ -33,11 +33,11 @@ from deployer.errors import (
     SmokeTestFailed,
 )
 from deployer.observability import MetricUnit, logger, metrics, tracer
-from deployer.payloads import (
-    Action,
+from deployer.payloads.events import GuardrailsEvent
+from deployer.payloads.pieces import Action
+from deployer.payloads.results import (
     DeploymentRef,
     FoundTarget,
-    GuardrailsEvent,
     Prepared,
     RestoreProgress,
     Scaled,

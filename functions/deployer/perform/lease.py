@@ -17,7 +17,8 @@ from deployer.decide.lease_record import Claim, Decision, Intent
 from deployer.decide.wake import unregister
 from deployer.errors import DeploymentTimedOut, NoRollbackTarget
 from deployer.observability import MetricUnit, logger, metrics, tracer
-from deployer.payloads import Admitted, LeaseEvent, Released
+from deployer.payloads.events import LeaseEvent
+from deployer.payloads.results import Admitted, Released
 
 
 def ledger() -> Ledger:

@@ -18,7 +18,8 @@ from deployer.aws.sagemaker import AwsCallFailed, other_call
 from deployer.basemodel import Model
 from deployer.errors import NotificationFailed
 from deployer.observability import tracer
-from deployer.payloads import ExecutionState, NotifyEvent, Status, SupersededOutcome
+from deployer.payloads.events import NotifyEvent, Status
+from deployer.payloads.execution import ExecutionState, SupersededOutcome
 from deployer.request.triggers import trigger_of
 
 if TYPE_CHECKING:

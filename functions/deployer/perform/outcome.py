@@ -24,7 +24,8 @@ from deployer.observability import (
     metrics,
     tracer,
 )
-from deployer.payloads import Described, DescribeEvent, Wakeup
+from deployer.payloads.events import DescribeEvent
+from deployer.payloads.results import Described, Wakeup
 from deployer.perform.retention import kept_by_deployments, prune
 
 

@@ -50,7 +50,7 @@ from deployer.aws.sagemaker import SageMakerGateway
 from deployer.decide.lease_record import Record
 from deployer.errors import DeployerError
 from deployer.observability import logger, tracer
-from deployer.payloads import Pruned
+from deployer.payloads.results import Pruned
 
 
 def _lower(names: Iterable[str | None]) -> set[str]:

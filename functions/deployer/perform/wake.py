@@ -26,7 +26,8 @@ from deployer.decide.wake import (
 )
 from deployer.errors import LeaseContention
 from deployer.observability import MetricUnit, logger, metrics, tracer
-from deployer.payloads import Parked, ParkEvent
+from deployer.payloads.events import ParkEvent
+from deployer.payloads.results import Parked
 
 
 def _ledger() -> Ledger:

@@ -24,7 +24,7 @@ from pydantic import ConfigDict, Field
 from deployer import interface
 from deployer.basemodel import Model
 from deployer.errors import RequestInvalid
-from deployer.request import guardrails_check, jsontext, rules, shapes
+from deployer.request import guardrails_check, jsontext, rules, shapes, variant_rules
 from deployer.request.violations import REQUEST_PATH, Violation, described, render
 
 # Step Functions refuses execution input and state output above 256 KiB.
@@ -317,7 +317,7 @@ def validate_request(raw: Any) -> Validation:
         shapes.model_violations(request),
         _botocore_floor(request),
     )
-    traffic = rules.traffic_shares(request)
+    traffic = variant_rules.traffic_shares(request)
     if violations:
         return Validation(violations=tuple(violations), traffic=traffic)
     fields = dict(request)

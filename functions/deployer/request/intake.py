@@ -22,7 +22,8 @@ from deployer.observability import (
     metrics,
     tracer,
 )
-from deployer.payloads import Accepted, Skipped, ValidateEvent
+from deployer.payloads.events import ValidateEvent
+from deployer.payloads.results import Accepted, Skipped
 from deployer.request.triggers import Settings, resolve
 
 

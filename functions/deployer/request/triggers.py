@@ -37,7 +37,7 @@ from deployer.errors import (
     RequestInvalid,
 )
 from deployer.observability import logger, tracer
-from deployer.payloads import Trigger
+from deployer.payloads.pieces import Trigger
 from deployer.request import jsontext
 from deployer.request.deployment import MAX_PAYLOAD_BYTES, DeploymentRequest, parse_request
 from deployer.request.profiles import DeploymentProfile, ModelPackage, parse_profiles
