@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from smdeploy.planning import differences, update_policy
+from deployer.decide.configure import config_changes as differences
+from smdeploy.plan_decision import update_policy
 
 
 def instance(name, model="m1", itype="ml.m5.large", count=1, weight=1.0):
