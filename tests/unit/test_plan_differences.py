@@ -1,4 +1,5 @@
-"""What ``smdeploy plan`` says changes between the config served and the one requested: pure
+"""What ``smdeploy plan`` says changes between the config served and the one requested
+(``deployer.decide.configure.config_changes``) and the update policy that would apply: pure
 functions of the two descriptions, table-driven."""
 
 from __future__ import annotations
