@@ -30,7 +30,7 @@ from smdeploy.executions import Progress
 from smdeploy.validation import Validation
 
 if TYPE_CHECKING:
-    from smdeploy.planning import PlanReport
+    from smdeploy.plan_decision import PlanReport
     from smdeploy.runtime.local import Outcome
 
 UNBOUNDED = 100_000  # the width of a pipe or a file: no line is ever broken

@@ -1,11 +1,13 @@
-"""What ``smdeploy plan`` says changes between the config served and the one requested: pure
+"""What ``smdeploy plan`` says changes between the config served and the one requested
+(``deployer.decide.configure.config_changes``) and the update policy that would apply: pure
 functions of the two descriptions, table-driven."""
 
 from __future__ import annotations
 
 import pytest
 
-from smdeploy.planning import differences, update_policy
+from deployer.decide.configure import config_changes as differences
+from smdeploy.plan_decision import update_policy
 
 
 def instance(name, model="m1", itype="ml.m5.large", count=1, weight=1.0):

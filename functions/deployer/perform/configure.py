@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from deployer import interface
 from deployer.aws.sagemaker import AlreadyExists, SageMakerGateway
-from deployer.decide.differences import differences
+from deployer.decide import configure as decide
+from deployer.decide.configure import marked
 from deployer.errors import (
     EndpointConfigConflict,
     ModelConflict,
@@ -26,16 +26,6 @@ from deployer.request import shapes
 # by the functions that read a request, not by those that only need this module's names.
 if TYPE_CHECKING:
     from deployer.request.deployment import DeploymentRequest
-
-# What a CreateModel request says that DescribeModel gives back to compare against.
-_MODEL_COMPARED = ("PrimaryContainer", "Containers", "ExecutionRoleArn", "InferenceExecutionConfig")
-
-
-def marked(tags: list[dict[str, str]] | None, endpoint_name: str) -> list[dict[str, str]]:
-    """``tags`` plus the deployer's mark: what it created for this endpoint, clean-up may
-    delete once nothing kept uses it; nothing without the mark is ever deleted."""
-    mark = {"Key": interface.MANAGED_TAG, "Value": endpoint_name.lower()}
-    return [*(t for t in tags or [] if t["Key"] != interface.MANAGED_TAG), mark]
 
 
 def _ensure_model(gateway: SageMakerGateway, model: dict[str, Any], endpoint_name: str) -> bool:
@@ -55,8 +45,7 @@ def _ensure_model(gateway: SageMakerGateway, model: dict[str, Any], endpoint_nam
                     f"CreateModel {name}: SageMaker says the model exists, yet DescribeModel "
                     f"does not find it; try again"
                 ) from None
-    wanted = {k: v for k, v in model.items() if k in _MODEL_COMPARED}
-    found = differences(wanted, existing)
+    found = decide.model_differences(model, existing)
     if found:
         raise ModelConflict(
             f"model {name} already exists with a different definition (models are immutable; "
@@ -69,27 +58,12 @@ def _ensure_model(gateway: SageMakerGateway, model: dict[str, Any], endpoint_nam
 def _check_variant_models(
     gateway: SageMakerGateway, request: DeploymentRequest, known: set[str]
 ) -> None:
-    missing: list[str] = []
-    checked: dict[str, bool] = {}
-    for field in ("ProductionVariants", "ShadowProductionVariants"):
-        for i, variant in enumerate(request.fields.get(field, [])):
-            name = variant["ModelName"]
-            if name in known:
-                continue
-            if name not in checked:
-                checked[name] = gateway.describe_model(name) is not None
-            if not checked[name]:
-                missing.append(
-                    f"{field}[{i}].ModelName: model {name} does not exist and the request's "
-                    f"Models does not create it"
-                )
+    """Read whether each variant's model the request does not create exists, then decide."""
+    unknown = decide.unknown_variant_models(request.fields, known)
+    found = {name for name in unknown if gateway.describe_model(name) is not None}
+    missing = decide.missing_variant_models(request.fields, known | found)
     if missing:
-        raise ModelNotFound("; ".join(missing))
-
-
-def _config_conflict(name: str, params: dict[str, Any], existing: dict[str, Any]) -> list[str]:
-    wanted = {k: v for k, v in params.items() if k not in ("EndpointConfigName", "Tags")}
-    return differences(wanted, existing)
+        raise ModelNotFound(decide.missing_message(missing))
 
 
 @tracer.capture_method
@@ -115,7 +89,7 @@ def configure(request: DeploymentRequest, gateway: SageMakerGateway) -> Configur
             # Created by a concurrent run between our describe and create: compare with it.
             existing = gateway.describe_endpoint_config(name)
     if existing is not None:
-        found = _config_conflict(name, params, existing)
+        found = decide.config_differences(params, existing)
         if found:
             hint = (
                 "leave EndpointConfigName out to get a name derived from the content"

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from deployer import interface
 from deployer.aws.sagemaker import SageMakerGateway
+from deployer.decide.configure import marked
 from deployer.decide.lease import rejection_summary
 from deployer.decide.lease_record import Claim
 from deployer.decide.plan import (
@@ -32,7 +33,6 @@ from deployer.errors import (
 from deployer.observability import logger, tracer
 from deployer.payloads.pieces import Action
 from deployer.payloads.results import DeployResult
-from deployer.perform.configure import marked
 
 # Only named in signatures: the request's module (the validator and its rules) is loaded
 # by the functions that read a request, not by those that only need this module's names.
