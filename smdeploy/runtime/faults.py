@@ -81,8 +81,8 @@ class Faults:
     # which ones, from the seeded generator)
     drop_endpoint_events: float = 0.0
 
-    # guardrails (smdeploy.runtime.guardrails): a variant newly registered as a scalable
-    # target is scaled to this many instances (within its min and max)
+    # guardrails (smdeploy.runtime.emulator.applicationautoscaling): a variant newly
+    # registered as a scalable target is scaled to this many instances (within its min and max)
     scaled_to: int | None = None
     # during the next update whose AutoRollbackConfiguration names alarms, this one (or, when
     # "", the first named) goes into ALARM: SageMaker rolls the update back

@@ -5,10 +5,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 
-from smdeploy.runtime.emulator import HOOKS, Emulator, MotoChanged
+from smdeploy.runtime.emulator import HOOKS, Emulator, MotoChanged, hooks
 from smdeploy.runtime.emulator.hooks import MOTO_VERSION, Hook, problems
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
@@ -34,6 +35,19 @@ def test_every_hook_fits_the_installed_moto():
             MOTO_VERSION,
             "now exists in moto",
         ),
+        (
+            (
+                Hook(
+                    ApplicationAutoscalingBackend,
+                    "register_scalable_target",
+                    "applicationautoscaling",
+                    "a changed signature",
+                    parameters=("self", "namespace", "resource_id"),
+                ),
+            ),
+            MOTO_VERSION,
+            "no longer takes",
+        ),
     ],
 )
 def test_a_moto_that_moved_is_named_hook_by_hook(hooks, version, named):
@@ -51,8 +65,15 @@ def test_the_table_lists_every_concern_and_no_attribute_twice():
         "sagemakerruntime",
         "events",
         "registry",
-        "guardrails",
+        "applicationautoscaling",
     }
+
+
+def test_a_moto_that_moved_stops_the_emulator_naming_the_pinned_version(monkeypatch):
+    monkeypatch.setattr(hooks, "problems", lambda: ["X.y is gone from moto"])
+
+    with pytest.raises(MotoChanged, match=rf"moto=={re.escape(MOTO_VERSION)}.*X\.y is gone"):
+        hooks.verify()
 
 
 def test_the_emulator_refuses_to_patch_what_the_table_does_not_list():

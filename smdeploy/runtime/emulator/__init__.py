@@ -12,6 +12,9 @@ moto does not do:
 - :mod:`.awslambda`: Lambda functions run their real handlers in-process;
 - :mod:`.sagemaker` (models and responses): endpoints and endpoint configs with AWS's
   lifecycle, and the endpoint events SageMaker emits at each change;
+- :mod:`.applicationautoscaling`: scalable targets of SageMaker variants, their instance
+  counts, and the updates SageMaker refuses for them; :mod:`.cloudwatch`: the alarms that
+  roll an update back (both observe the endpoint store: :mod:`.sagemaker.endpoints`);
 - :mod:`.sagemakerruntime`: InvokeEndpoint as SageMaker answers it;
 - :mod:`.events`: EventBridge delivery to state machines and Lambda functions;
 - :mod:`.registry`: Model Registry approval events;

@@ -7,9 +7,10 @@ import threading
 import warnings
 from typing import Any
 
-from smdeploy.runtime import guardrails as guardrails_hooks
+from smdeploy.runtime.emulator.applicationautoscaling import ApplicationAutoScalingHooks
 from smdeploy.runtime.emulator.awslambda import LambdaHooks, _snapshot_environ
 from smdeploy.runtime.emulator.clock import ClockHooks
+from smdeploy.runtime.emulator.cloudwatch import CloudWatchHooks
 from smdeploy.runtime.emulator.events import EventsHooks
 from smdeploy.runtime.emulator.hooks import MotoChanged, listed, verify
 from smdeploy.runtime.emulator.registry import RegistryHooks
@@ -18,7 +19,14 @@ from smdeploy.runtime.emulator.sagemakerruntime import SageMakerRuntimeHooks
 
 
 class Emulator(
-    ClockHooks, LambdaHooks, SageMakerHooks, SageMakerRuntimeHooks, EventsHooks, RegistryHooks
+    ClockHooks,
+    LambdaHooks,
+    SageMakerHooks,
+    ApplicationAutoScalingHooks,
+    CloudWatchHooks,
+    SageMakerRuntimeHooks,
+    EventsHooks,
+    RegistryHooks,
 ):
     """Install and remove the hooks above around a running moto mock.
 
@@ -58,7 +66,8 @@ class Emulator(
         self._install_clock()
         self._install_lambda()
         self._install_sagemaker()
-        guardrails_hooks.install(self)  # Application Auto Scaling, rollback alarms
+        self._install_application_autoscaling()
+        self._install_cloudwatch()  # rollback alarms
         self._install_sagemaker_runtime()
         self._install_event_delivery()
         self._install_model_registry_events()

@@ -11,6 +11,7 @@ table does not list.
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +55,8 @@ class Hook:
     concern: str  # the emulator module that installs it
     why: str
     added: bool = False  # moto lacks it: the hook adds it
+    # the leading parameters the replacement relies on (None: not checked)
+    parameters: tuple[str, ...] | None = None
 
 
 def snake_case(operation: str) -> str:
@@ -99,18 +102,20 @@ HOOKS: tuple[Hook, ...] = (
     # registry.py
     Hook(SageMakerResponse, "create_model_package", "registry", "approval events"),
     Hook(SageMakerResponse, "update_model_package", "registry", "approval events"),
-    # smdeploy/runtime/guardrails.py: autoscaling, rollback alarms
+    # applicationautoscaling.py (cloudwatch.py observes endpoints and hooks nothing of moto)
     Hook(
         ApplicationAutoscalingBackend,
         "register_scalable_target",
-        "guardrails",
+        "applicationautoscaling",
         "a variant's scalable target is checked and remembered as SageMaker does",
+        parameters=("self", "namespace", "r_id", "dimension", "min_capacity", "max_capacity"),
     ),
     Hook(
         ApplicationAutoscalingBackend,
         "deregister_scalable_target",
-        "guardrails",
-        "deregistering a variant's scalable target",
+        "applicationautoscaling",
+        "deregistering a variant's scalable target deletes its policies",
+        parameters=("self", "namespace", "r_id", "dimension"),
     ),
     # sagemakerruntime.py
     Hook(
@@ -145,6 +150,10 @@ def problems(hooks: tuple[Hook, ...] = HOOKS, version: str = moto.__version__) -
             found.append(f"{name}.{hook.attribute} now exists in moto: review the hook")
         elif not hook.added and not has:
             found.append(f"{name}.{hook.attribute} is gone from moto")
+        elif has and hook.parameters is not None:
+            took = tuple(inspect.signature(vars(hook.owner)[hook.attribute]).parameters)
+            if took[: len(hook.parameters)] != hook.parameters:
+                found.append(f"{name}.{hook.attribute}{took} no longer takes {hook.parameters}")
     return found
 
 
@@ -152,4 +161,7 @@ def verify() -> None:
     """Raise :class:`MotoChanged` naming each hook that no longer fits moto."""
     found = problems()
     if found:
-        raise MotoChanged("the emulator's hooks into moto need a look: " + "; ".join(found))
+        raise MotoChanged(
+            f"the emulator's hooks into moto (written for moto=={MOTO_VERSION}, the pin of "
+            f"pyproject.toml) need a look: " + "; ".join(found)
+        )

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from smdeploy.runtime.emulator.sagemaker.endpoints import EndpointObserver
 from smdeploy.runtime.emulator.sagemaker.models import Counters, EndpointStore
 from smdeploy.runtime.emulator.scheduler import Scheduler, SimClock
 from smdeploy.runtime.faults import FaultBudget, Faults
@@ -59,6 +60,9 @@ class EmulatorState:
         # called with each delivery as it happens (the emulator server prints them)
         self.on_delivery: Callable[[Delivery], None] | None = None
         self._stores: dict[tuple[str, str], EndpointStore] = {}
+        # the services that watch endpoints (Application Auto Scaling, CloudWatch), shared
+        # with every store
+        self.endpoint_observers: list[EndpointObserver] = []
         self._env_lock = threading.RLock()
         self._undo: list[Callable[[], None]] = []
         self.scheduler = Scheduler(self.clock)

@@ -21,6 +21,11 @@ from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.utils import arn_formatter
 from moto.utilities.arns import parse_arn
 
+from smdeploy.runtime.emulator.sagemaker.endpoints import (
+    Change,
+    Endpoint,
+    EndpointObserver,
+)
 from smdeploy.runtime.emulator.sagemaker.exceptions import ThrottlingError
 from smdeploy.runtime.emulator.sagemaker.utils import (
     deployment_steps,
@@ -34,31 +39,6 @@ from smdeploy.runtime.emulator.scheduler import Scheduler, SimClock
 from smdeploy.runtime.faults import FaultBudget, Faults
 
 TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack")
-
-
-@dataclass
-class _Change:
-    config_name: str
-    done_at: float
-    outcome: str  # "serve" | "fail" | "rollback" | "delete"
-    reason: str | None
-    started_at: float
-
-
-@dataclass
-class _Endpoint:
-    name: str
-    arn: str
-    config_name: str
-    status: str
-    created: float
-    modified: float
-    tags: list[dict[str, str]]
-    deployment_config: dict[str, Any] | None
-    failure_reason: str | None = None
-    change: _Change | None = None
-    settled_at: float | None = None  # when the last change reached its final status
-    observed: bool = True  # whether a DescribeEndpoint has seen that final status
 
 
 @dataclass
@@ -96,16 +76,19 @@ class EndpointStore:
         budget: FaultBudget | None = None,
         scheduler: Scheduler | None = None,
         emit: EventSink | None = None,
+        observers: list[EndpointObserver] | None = None,
     ) -> None:
         self.account, self.region = account, region
         self.clock, self.faults, self.stats = clock, faults, stats
         self.budget = budget or FaultBudget(faults.times)
         self.scheduler = scheduler
         self.emit = emit
+        # other services watching the endpoints (a shared list: they may register later)
+        self.observers: list[EndpointObserver] = observers if observers is not None else []
         self.configs: dict[str, dict[str, Any]] = {}  # key: lower-cased name
         self.config_tags: dict[str, list[dict[str, str]]] = {}  # key: lower-cased name
         self.invisible: dict[str, int] = {}  # config key -> create/update calls still refused
-        self.endpoints: dict[str, _Endpoint] = {}  # key: lower-cased name
+        self.endpoints: dict[str, Endpoint] = {}  # key: lower-cased name
         self.calls: dict[str, int] = {}
         self._throttle_counts: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -199,10 +182,13 @@ class EndpointStore:
 
     # endpoints
 
-    def _settle(self, endpoint: _Endpoint) -> None:
+    def _settle(self, endpoint: Endpoint) -> None:
         change = endpoint.change
         if change is None or self.clock.now() < change.done_at:
             return
+        updating = endpoint.status == "Updating"
+        for observer in list(self.observers):
+            observer.settling(self, endpoint, change)
         endpoint.change = None
         endpoint.modified = change.done_at
         endpoint.settled_at = change.done_at
@@ -220,16 +206,18 @@ class EndpointStore:
             self.endpoints.pop(endpoint.name.lower(), None)
         else:  # rollback: back InService on the previous config, with the reason
             endpoint.status, endpoint.failure_reason = "InService", change.reason
+        for observer in list(self.observers):
+            observer.settled(self, endpoint, change, updating)
 
     # SageMaker's endpoint events
     # (https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html)
 
-    def _start(self, endpoint: _Endpoint, change: _Change) -> None:
+    def _start(self, endpoint: Endpoint, change: Change) -> None:
         """``change`` of ``endpoint`` (now Creating, Updating or Deleting) starts."""
         endpoint.change = change
         self._begin(endpoint, change, endpoint.status.upper())
 
-    def _begin(self, endpoint: _Endpoint, change: _Change, status: str) -> None:
+    def _begin(self, endpoint: Endpoint, change: Change, status: str) -> None:
         """A change started: its event now, its end (and the deployment steps of an update)
         on the scheduler."""
         self._state_event(endpoint, status)
@@ -247,16 +235,16 @@ class EndpointStore:
                     "deployment step",
                 )
 
-    def _finish(self, endpoint: _Endpoint, change: _Change) -> None:
+    def _finish(self, endpoint: Endpoint, change: Change) -> None:
         if endpoint.change is change:
             self._settle(endpoint)
         self._state_event(endpoint, _FINAL_EVENT_STATUS[change.outcome])
 
-    def _event_detail(self, endpoint: _Endpoint, config_name: str) -> dict[str, Any]:
+    def _event_detail(self, endpoint: Endpoint, config_name: str) -> dict[str, Any]:
         config = self.configs.get(config_name.lower(), {})
         return event_detail(endpoint, config_name, config, self.clock.now())
 
-    def _state_event(self, endpoint: _Endpoint, status: str) -> None:
+    def _state_event(self, endpoint: Endpoint, status: str) -> None:
         if self.emit is None:
             return
         detail = self._event_detail(endpoint, endpoint.config_name)
@@ -264,7 +252,7 @@ class EndpointStore:
         self.emit("SageMaker Endpoint State Change", detail, [endpoint.arn])
 
     def _deployment_event(
-        self, endpoint: _Endpoint, change: _Change, variant_status: str, message: str
+        self, endpoint: Endpoint, change: Change, variant_status: str, message: str
     ) -> None:
         if self.emit is None or endpoint.change is not change:
             return
@@ -280,7 +268,7 @@ class EndpointStore:
         )
         self.emit("SageMaker Endpoint Deployment State Change", detail, [endpoint.arn])
 
-    def get_endpoint(self, name: str) -> _Endpoint:
+    def get_endpoint(self, name: str) -> Endpoint:
         endpoint = self.endpoints.get(name.lower())
         if endpoint is not None:
             self._settle(endpoint)
@@ -288,7 +276,7 @@ class EndpointStore:
             raise ValidationError(f'Could not find endpoint "{self._arn("endpoint", name)}".')
         return endpoint
 
-    def existing_endpoints(self) -> list[_Endpoint]:
+    def existing_endpoints(self) -> list[Endpoint]:
         """Every endpoint that exists now (a finished deletion removes one)."""
         found = []
         for endpoint in list(self.endpoints.values()):
@@ -310,7 +298,7 @@ class EndpointStore:
         fail = self.faults.fail_endpoint
         if fail and not self.budget.take("fail_endpoint"):
             fail = None
-        endpoint = _Endpoint(
+        endpoint = Endpoint(
             name=name,
             arn=self._arn("endpoint", name),
             config_name=config["EndpointConfigName"],
@@ -323,11 +311,15 @@ class EndpointStore:
         self.endpoints[name.lower()] = endpoint
         outcome = "fail" if fail else "serve"
         done_at = now + self.faults.creation_seconds
-        self._start(endpoint, _Change(endpoint.config_name, done_at, outcome, fail, now))
+        self._start(endpoint, Change(endpoint.config_name, done_at, outcome, fail, now))
         return endpoint.arn
 
     def update_endpoint(self, params: dict[str, Any]) -> str:
         endpoint = self.get_endpoint(params["EndpointName"])
+        old = self.configs.get(endpoint.config_name.lower(), {})
+        new = self.configs.get(str(params["EndpointConfigName"]).lower())
+        for observer in list(self.observers):
+            observer.updating(self, endpoint, old, new)
         if endpoint.status in TRANSITIONAL:
             raise ValidationError(f'Cannot update in-progress endpoint "{endpoint.arn}".')
         if endpoint.status in ("Failed", "OutOfService", "Deleting"):
@@ -347,7 +339,9 @@ class EndpointStore:
             endpoint.deployment_config = params.get("DeploymentConfig")
         config_name = config["EndpointConfigName"]
         done_at = now + self.faults.creation_seconds
-        self._start(endpoint, _Change(config_name, done_at, outcome, reason, now))
+        self._start(endpoint, Change(config_name, done_at, outcome, reason, now))
+        for observer in list(self.observers):
+            observer.updated(self, endpoint, old, new, params)
         return endpoint.arn
 
     def describe_endpoint(self, name: str) -> dict[str, Any]:
@@ -380,6 +374,8 @@ class EndpointStore:
                 ],
                 "StartTime": self._ts(endpoint.change.started_at),
             }
+        for observer in list(self.observers):
+            observer.described(self, out)
         return out
 
     def delete_endpoint(self, name: str) -> None:
@@ -394,6 +390,8 @@ class EndpointStore:
         now = self.clock.now()
         endpoint.status, endpoint.modified = "Deleting", now
         done_at = now + self.faults.deletion_seconds
-        self._start(endpoint, _Change(endpoint.config_name, done_at, "delete", None, now))
+        self._start(endpoint, Change(endpoint.config_name, done_at, "delete", None, now))
         if self.faults.deletion_seconds <= 0:
             self._settle(endpoint)
+        for observer in list(self.observers):
+            observer.deleted(self, endpoint)

@@ -63,6 +63,7 @@ class SageMakerHooks(EmulatorState):
                 self.budget,
                 scheduler=self.scheduler,
                 emit=functools.partial(self.endpoint_event, account, region),
+                observers=self.endpoint_observers,
             )
         return self._stores[key]
 

@@ -1,0 +1,233 @@
+"""Application Auto Scaling of SageMaker variants, as AWS has it and moto does not.
+
+moto (pinned exactly) keeps scalable targets and scaling policies. This service adds, through
+moto hooks listed in :mod:`.hooks` and an :class:`~.sagemaker.endpoints.EndpointObserver`
+registered with each endpoint store:
+
+- **UpdateEndpoint refused for an autoscaled variant.** An update that changes the instance
+  type of, or removes, a variant registered as a scalable target fails with SageMaker's
+  ValidationException; changing only its model is allowed
+  (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html).
+- **Instance counts.** A variant's current instance count can differ from its config's
+  InitialInstanceCount: registering a scalable target brings the count within MinCapacity and
+  MaxCapacity, and ``Faults.scaled_to`` scales a newly registered variant to N (within them),
+  as Application Auto Scaling would under load
+  (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html).
+  UpdateEndpoint resets each variant to the new config's InitialInstanceCount unless
+  ``RetainAllVariantProperties`` (without DesiredInstanceCount in
+  ``ExcludeRetainedVariantProperties``) keeps the same-named variants' counts
+  (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html).
+  DescribeEndpoint reports the counts.
+- **Deregistering** a scalable target deletes its scaling policies
+  (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeregisterScalableTarget.html);
+  **DeleteEndpoint** deregisters the endpoint's targets
+  (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-delete-with-scaling.html);
+  **RegisterScalableTarget** of a variant that no endpoint serves is refused.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from moto.applicationautoscaling.exceptions import AWSValidationException
+from moto.applicationautoscaling.models import (
+    ApplicationAutoscalingBackend,
+    applicationautoscaling_backends,
+)
+from moto.sagemaker.exceptions import ValidationError
+
+from smdeploy.runtime.emulator.hooks import MOTO_VERSION, MotoChanged
+from smdeploy.runtime.emulator.sagemaker.endpoints import (
+    Change,
+    Endpoint,
+    EndpointObserverBase,
+    StoreView,
+)
+from smdeploy.runtime.emulator.state import EmulatorState
+
+NAMESPACE = "sagemaker"
+DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+Key = tuple[str, str, str]  # (account, region, lower-cased endpoint name)
+
+
+def key(store: StoreView, name: str) -> Key:
+    return (store.account, store.region, name.lower())
+
+
+def targets(account: str, region: str, endpoint: str) -> dict[str, tuple[int, int]]:
+    """Variant -> (min, max) of the endpoint's registered scalable targets."""
+    backend = applicationautoscaling_backends[account][region]
+    prefix = f"endpoint/{endpoint.lower()}/variant/"
+    found: dict[str, tuple[int, int]] = {}
+    for rid, target in backend.targets.get(DIMENSION, {}).items():
+        if rid.lower().startswith(prefix):
+            found[rid[len(prefix) :]] = (target.min_capacity, target.max_capacity)
+    return found
+
+
+def drop_policies(backend: ApplicationAutoscalingBackend, rid: str) -> None:
+    """Delete the scaling policies of the scalable target ``rid``."""
+    for policy_key, policy in list(backend.policies.items()):
+        if policy.resource_id == rid and policy.scalable_dimension == DIMENSION:
+            del backend.policies[policy_key]
+
+
+class VariantCounts(EndpointObserverBase):
+    """The variants' current instance counts, kept as the endpoints change."""
+
+    def __init__(self) -> None:
+        # (account, region, endpoint key) -> variant -> current instance count
+        self.counts: dict[Key, dict[str, int]] = {}
+        self.pending: dict[Key, dict[str, int]] = {}  # an update's counts, once it serves
+
+    def updating(
+        self,
+        store: StoreView,
+        endpoint: Endpoint,
+        old: dict[str, Any],
+        new: dict[str, Any] | None,
+    ) -> None:
+        if new is None or endpoint.status != "InService":
+            return
+        before = {
+            v["VariantName"]: v.get("InstanceType") for v in old.get("ProductionVariants", [])
+        }
+        after = {v["VariantName"]: v.get("InstanceType") for v in new.get("ProductionVariants", [])}
+        for variant in sorted(targets(store.account, store.region, endpoint.name)):
+            if variant not in after:
+                change = "removes"
+            elif before.get(variant) != after[variant]:
+                change = f"changes the instance type ({before.get(variant)} -> {after[variant]}) of"
+            else:
+                continue
+            raise ValidationError(
+                f"The update {change} production variant {variant} of endpoint "
+                f'"{endpoint.arn}", which is registered as an Application Auto Scaling '
+                f"scalable target. Delete its scaling policies and deregister it "
+                f"(DeregisterScalableTarget) before updating the endpoint."
+            )
+
+    def updated(
+        self,
+        store: StoreView,
+        endpoint: Endpoint,
+        old: dict[str, Any],
+        new: dict[str, Any] | None,
+        params: dict[str, Any],
+    ) -> None:
+        now = self.counts.get(key(store, endpoint.name), {})
+        before = {v["VariantName"]: v for v in old.get("ProductionVariants", [])}
+        excluded = {
+            e.get("VariantPropertyType")
+            for e in params.get("ExcludeRetainedVariantProperties") or []
+        }
+        retain = bool(params.get("RetainAllVariantProperties")) and (
+            "DesiredInstanceCount" not in excluded
+        )
+        planned: dict[str, int] = {}
+        for variant in (new or {}).get("ProductionVariants", []):
+            name = variant["VariantName"]
+            if "InitialInstanceCount" not in variant:
+                continue
+            if retain and name in before:
+                planned[name] = now.get(name, before[name].get("InitialInstanceCount", 1))
+            else:
+                planned[name] = int(variant["InitialInstanceCount"])
+        self.pending[key(store, endpoint.name)] = planned
+
+    def settled(self, store: StoreView, endpoint: Endpoint, change: Change, updating: bool) -> None:
+        at = key(store, endpoint.name)
+        if change.outcome == "serve" and updating:
+            self.counts[at] = self.pending.pop(at, {})
+        elif change.outcome == "serve" or change.outcome == "delete":
+            self.counts.pop(at, None)
+            self.pending.pop(at, None)
+        else:
+            self.pending.pop(at, None)
+
+    def described(self, store: StoreView, out: dict[str, Any]) -> None:
+        counts = self.counts.get(key(store, out["EndpointName"]), {})
+        for summary in out.get("ProductionVariants", []):
+            if summary["VariantName"] in counts:
+                n = counts[summary["VariantName"]]
+                summary["CurrentInstanceCount"] = summary["DesiredInstanceCount"] = n
+
+    def deleted(self, store: StoreView, endpoint: Endpoint) -> None:
+        backend = applicationautoscaling_backends[store.account][store.region]
+        for variant in targets(store.account, store.region, endpoint.name):
+            rid = f"endpoint/{endpoint.name}/variant/{variant}"
+            for actual in [
+                r for r in backend.targets.get(DIMENSION, {}) if r.lower() == rid.lower()
+            ]:
+                drop_policies(backend, actual)
+                del backend.targets[DIMENSION][actual]
+
+
+class ApplicationAutoScalingHooks(EmulatorState):
+    """The emulator's Application Auto Scaling of SageMaker variants."""
+
+    def _install_application_autoscaling(self) -> None:
+        emulator = self
+        variants = VariantCounts()
+        self.endpoint_observers.append(variants)
+        self._undo.append(lambda: self.endpoint_observers.remove(variants))
+        cls = ApplicationAutoscalingBackend
+        source = inspect.getsource(cls.__init__)
+        if "self.policies" not in source or "self.targets" not in source:
+            raise MotoChanged(
+                f"moto changed: Application Auto Scaling no longer keeps .targets and "
+                f".policies (the emulator is written for moto=={MOTO_VERSION})"
+            )
+        original_register = cls.register_scalable_target
+        original_deregister = cls.deregister_scalable_target
+        signature = inspect.signature(original_register)
+
+        def register(backend: ApplicationAutoscalingBackend, *args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(backend, *args, **kwargs)
+            namespace, rid = bound.arguments["namespace"], bound.arguments["r_id"]
+            dimension = bound.arguments["dimension"]
+            if namespace != NAMESPACE or dimension != DIMENSION:
+                return original_register(backend, *args, **kwargs)
+            parts = str(rid).split("/")
+            if len(parts) != 4 or parts[0] != "endpoint" or parts[2] != "variant":
+                raise AWSValidationException(
+                    f"Unsupported resource ID {rid}: a SageMaker variant's is "
+                    f"endpoint/<EndpointName>/variant/<VariantName>"
+                )
+            store = emulator.store(backend.account_id, backend.region_name)
+            try:
+                endpoint = store.get_endpoint(parts[1])
+            except ValidationError:
+                raise AWSValidationException(
+                    f"The endpoint {parts[1]} does not exist (resource ID {rid})"
+                ) from None
+            config = store.configs.get(endpoint.config_name.lower(), {})
+            served = {v["VariantName"]: v for v in config.get("ProductionVariants", [])}
+            if parts[3] not in served or endpoint.status in ("Failed", "Creating"):
+                raise AWSValidationException(
+                    f"The variant {parts[3]} of endpoint {parts[1]} cannot be registered: the "
+                    f"endpoint is {endpoint.status} on {endpoint.config_name}"
+                )
+            existed = rid in backend.targets.get(DIMENSION, {})
+            target = original_register(backend, *args, **kwargs)
+            counts = variants.counts.setdefault(key(store, endpoint.name), {})
+            current = counts.get(parts[3], int(served[parts[3]].get("InitialInstanceCount", 1)))
+            scaled = emulator.faults.scaled_to
+            if scaled is not None and not existed:
+                current = scaled
+            low, high = target.min_capacity, target.max_capacity
+            counts[parts[3]] = max(low or current, min(high or current, current))
+            return target
+
+        deregister_signature = inspect.signature(original_deregister)
+
+        def deregister(backend: ApplicationAutoscalingBackend, *args: Any, **kwargs: Any) -> Any:
+            bound = deregister_signature.bind(backend, *args, **kwargs)
+            result = original_deregister(backend, *args, **kwargs)
+            if bound.arguments["dimension"] == DIMENSION:
+                drop_policies(backend, str(bound.arguments["r_id"]))
+            return result
+
+        self._patch(cls, "register_scalable_target", register)
+        self._patch(cls, "deregister_scalable_target", deregister)

@@ -1,0 +1,116 @@
+"""An emulated endpoint's records, and the observer interface its store calls at each change.
+
+The :class:`~.models.EndpointStore` owns endpoints; other emulated services that react to
+their changes (Application Auto Scaling, CloudWatch alarms) register an
+:class:`EndpointObserver` with it instead of patching the store. :class:`EndpointObserverBase`
+gives every method a no-op default, so an observer writes only those it needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass
+class Change:
+    """A change under way: a create, update or delete, and what it ends in."""
+
+    config_name: str
+    done_at: float
+    outcome: str  # "serve" | "fail" | "rollback" | "delete"
+    reason: str | None
+    started_at: float
+
+
+@dataclass
+class Endpoint:
+    name: str
+    arn: str
+    config_name: str
+    status: str
+    created: float
+    modified: float
+    tags: list[dict[str, str]]
+    deployment_config: dict[str, Any] | None
+    failure_reason: str | None = None
+    change: Change | None = None
+    settled_at: float | None = None  # when the last change reached its final status
+    observed: bool = True  # whether a DescribeEndpoint has seen that final status
+
+
+class StoreView(Protocol):
+    """What an observer reads of the store that calls it."""
+
+    account: str
+    region: str
+    configs: dict[str, dict[str, Any]]  # key: lower-cased name
+
+
+class EndpointObserver(Protocol):
+    """What an endpoint store tells the services that watch its endpoints."""
+
+    def updating(
+        self,
+        store: StoreView,
+        endpoint: Endpoint,
+        old: dict[str, Any],
+        new: dict[str, Any] | None,
+    ) -> None:
+        """UpdateEndpoint was called (``old``/``new``: the configs); raise to refuse it."""
+
+    def updated(
+        self,
+        store: StoreView,
+        endpoint: Endpoint,
+        old: dict[str, Any],
+        new: dict[str, Any] | None,
+        params: dict[str, Any],
+    ) -> None:
+        """UpdateEndpoint accepted: ``endpoint.change`` is the update under way."""
+
+    def settling(self, store: StoreView, endpoint: Endpoint, change: Change) -> None:
+        """``change`` is due and about to settle; its outcome may still be changed."""
+
+    def settled(self, store: StoreView, endpoint: Endpoint, change: Change, updating: bool) -> None:
+        """``change`` settled (``updating``: the endpoint was Updating before)."""
+
+    def described(self, store: StoreView, out: dict[str, Any]) -> None:
+        """DescribeEndpoint's answer ``out``, which the observer may complete."""
+
+    def deleted(self, store: StoreView, endpoint: Endpoint) -> None:
+        """DeleteEndpoint accepted."""
+
+
+class EndpointObserverBase:
+    """An :class:`EndpointObserver` that does nothing: subclasses override what they need."""
+
+    def updating(
+        self,
+        store: StoreView,
+        endpoint: Endpoint,
+        old: dict[str, Any],
+        new: dict[str, Any] | None,
+    ) -> None:
+        return None
+
+    def updated(
+        self,
+        store: StoreView,
+        endpoint: Endpoint,
+        old: dict[str, Any],
+        new: dict[str, Any] | None,
+        params: dict[str, Any],
+    ) -> None:
+        return None
+
+    def settling(self, store: StoreView, endpoint: Endpoint, change: Change) -> None:
+        return None
+
+    def settled(self, store: StoreView, endpoint: Endpoint, change: Change, updating: bool) -> None:
+        return None
+
+    def described(self, store: StoreView, out: dict[str, Any]) -> None:
+        return None
+
+    def deleted(self, store: StoreView, endpoint: Endpoint) -> None:
+        return None
