@@ -54,10 +54,10 @@ def test_every_acknowledgment_names_what_its_rule_is_about(synth: Synthesized) -
         assert SUBJECT[rule] in violation["reason"], (rule, violation["reason"])
 
 
-def _statements_of(synth: Synthesized, path: str) -> list[dict]:
+def _statements_of(synth: Synthesized, path: str) -> list[dict[str, Any]]:
     """The policy statements of the construct at ``path`` and below it (a role's default
     policy, a policy's own document)."""
-    statements = []
+    statements: list[dict[str, Any]] = []
     for construct in synth.stack.node.find_all():
         if not isinstance(construct, CfnResource) or not construct.node.path.startswith(path):
             continue

@@ -103,9 +103,10 @@ class Running:
         return str(self.info["endpoint_url"])
 
     def client(self, service: str) -> Any:
-        return boto3.session.Session(
+        session: Any = boto3.session.Session(
             aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
-        ).client(service, endpoint_url=self.url)
+        )
+        return session.client(service, endpoint_url=self.url)
 
 
 def launch(directory: Path, *extra: str) -> Running:

@@ -39,7 +39,7 @@ def _defined(base: type[BaseModel]) -> set[type[BaseModel]]:
 MODELS = _models()
 
 
-def test_the_walk_finds_every_model_of_the_deployer():
+def test_the_walk_finds_every_model_of_the_deployer() -> None:
     """Once every module is imported, the pydantic models defined in the deployer are exactly
     the walk's (a model in a subpackage the walk missed would escape the tests below)."""
     assert set(MODELS) == _defined(BaseModel)
