@@ -7,28 +7,18 @@ Each test checks the contract of ``smdeploy local`` / ``validate`` / ``demo``
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from e2e_helpers import EXAMPLES
 
+from tests.support.processes import smdeploy
+
 pytestmark = pytest.mark.e2e
 
-SMDEPLOY = shutil.which("smdeploy", path=str(Path(sys.executable).parent)) or "smdeploy"
 V1 = str(EXAMPLES / "request.json")
 V2 = str(EXAMPLES / "request-v2.json")
-
-
-def smdeploy(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, COLUMNS="160", NO_COLOR="1")
-    return subprocess.run(
-        [SMDEPLOY, *args], capture_output=True, text=True, timeout=300, env=env, check=False
-    )
 
 
 def results(run: subprocess.CompletedProcess[str]) -> list[dict]:
@@ -265,15 +255,7 @@ def test_validate_a_file_that_is_no_request_is_invalid_not_a_crash(tmp_path, con
 
 
 def test_local_in_80_columns_shows_every_name_status_and_config_whole():
-    env = dict(os.environ, COLUMNS="80", NO_COLOR="1")
-    run = subprocess.run(
-        [SMDEPLOY, "local", V1, V2, "--rollback-update", "alarm tripped"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=False,
-    )
+    run = smdeploy("local", V1, V2, "--rollback-update", "alarm tripped", columns="80")
 
     assert run.returncode == 1, run.stderr
     assert "…" not in run.stdout
@@ -293,13 +275,8 @@ def test_local_in_80_columns_shows_every_name_status_and_config_whole():
 
 
 def test_help_shows_whole_option_names_and_no_type_labels():
-    env = dict(os.environ, COLUMNS="80", NO_COLOR="1")
-    run = subprocess.run(
-        [SMDEPLOY, "emulator", "--help"], capture_output=True, text=True, env=env, timeout=60
-    )
-    local = subprocess.run(
-        [SMDEPLOY, "local", "--help"], capture_output=True, text=True, env=env, timeout=60
-    )
+    run = smdeploy("emulator", "--help", columns="80", timeout=60)
+    local = smdeploy("local", "--help", columns="80", timeout=60)
 
     assert run.returncode == 0
     assert "--config-visibility-lag N" in run.stdout

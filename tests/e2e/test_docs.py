@@ -38,7 +38,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from test_emulator import README_URL, ROOT, Running, environment, launch, stop
+from test_emulator import README_URL
+
+from tests.support import processes
+from tests.support.processes import ROOT, Running, environment, launch, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -187,14 +190,10 @@ class Session:
             "trap __save EXIT\n"
             "set -euo pipefail\n" + script
         )
-        return subprocess.run(
+        return processes.run(
             ["bash", "-c", wrapped],
-            cwd=ROOT,
-            env={**environment(), "DOCS_STATE": str(self.state)},
-            capture_output=True,
-            text=True,
+            env=environment(DOCS_STATE=str(self.state)),
             timeout=BLOCK_BOUND,
-            check=False,
         )
 
 
@@ -213,17 +212,13 @@ def matches(shown: list[str], printed: str) -> bool:
 
 def check(block: Block, session: Session) -> None:
     if "aws-account" in block.markers:
-        syntax = subprocess.run(
-            ["bash", "-n"], input=block.text, capture_output=True, text=True, check=False
-        )
+        syntax = processes.run(["bash", "-n"], input=block.text)
         assert syntax.returncode == 0, f"{block.where}: {syntax.stderr}"
         return
     targets = block.make_targets()
     if targets is not None:
         for target in targets:
-            dry = subprocess.run(
-                ["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=False
-            )
+            dry = processes.run(["make", "-n", target])
             assert dry.returncode == 0, f"{block.where}: make {target}: {dry.stderr}"
         return
     if "server" in block.markers:

@@ -9,108 +9,47 @@ starts its own emulator on a free port, and stops it).
 from __future__ import annotations
 
 import json
-import os
 import re
-import selectors
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from e2e_helpers import EXAMPLES
 
+from tests.support import processes
+from tests.support.processes import (
+    ROOT,
+    SMDEPLOY,
+    STARTUP_BOUND,
+    Running,
+    environment,
+    launch,
+    smdeploy,
+    stop,
+)
+
 pytestmark = pytest.mark.e2e
 
-ROOT = EXAMPLES.parent
-BIN = Path(sys.executable).parent
-SMDEPLOY = shutil.which("smdeploy", path=str(BIN)) or "smdeploy"
 README_URL = "http://127.0.0.1:4566"
-STARTUP_BOUND = 120  # seconds: a bound on waiting for the emulator, never an assertion
-
-
-@dataclass
-class Running:
-    process: subprocess.Popen[str]
-    info: dict[str, Any]
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return str(self.info["endpoint_url"])
-
-    def client(self, service: str) -> Any:
-        return boto3.session.Session(
-            aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
-        ).client(service, endpoint_url=self.url)
-
-
-def environment() -> dict[str, str]:
-    """The user's shell: the project's tools first on PATH, no AWS configuration of theirs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        COLUMNS="160",
-        NO_COLOR="1",
-    )
-    return env
-
-
-def launch(tmp_path: Path, *extra: str) -> Running:
-    log = tmp_path / "emulator.log"
-    process = subprocess.Popen(
-        [SMDEPLOY, "emulator", "--port", "0", "--json", *extra],
-        cwd=ROOT,
-        env=environment(),
-        stdout=subprocess.PIPE,
-        stderr=log.open("w"),
-        text=True,
-    )
-    assert process.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        ready = selector.select(timeout=STARTUP_BOUND)
-    line = process.stdout.readline() if ready else ""
-    if not line:
-        process.kill()
-        process.wait()
-        raise AssertionError(f"the emulator did not start:\n{log.read_text()}")
-    return Running(process, json.loads(line), log)
-
-
-def stop(running: Running, signum: int = signal.SIGTERM) -> int:
-    if running.process.poll() is None:
-        running.process.send_signal(signum)
-    try:
-        return running.process.wait(timeout=STARTUP_BOUND)
-    except subprocess.TimeoutExpired:
-        running.process.kill()
-        running.process.wait()
-        raise
 
 
 @pytest.fixture
 def emulator(tmp_path: Path) -> Iterator[Running]:
     """A fresh emulator for one test."""
-    running = launch(tmp_path, "--profiles", "examples/profiles.json")
-    yield running
-    stop(running)
+    with processes.emulator(tmp_path, "--profiles", "examples/profiles.json") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def shared_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """One emulator for the tests that change nothing in it."""
-    running = launch(tmp_path_factory.mktemp("shared"), "--profiles", "examples/profiles.json")
-    yield running
-    stop(running)
+    directory = tmp_path_factory.mktemp("shared")
+    with processes.emulator(directory, "--profiles", "examples/profiles.json") as running:
+        yield running
 
 
 def walkthrough(name: str) -> str:
@@ -129,32 +68,7 @@ def walkthrough(name: str) -> str:
 def run_shell(running: Running, *blocks: str) -> subprocess.CompletedProcess[str]:
     """The blocks, in one bash, as the page shows them (only the port is this test's)."""
     script = "set -euo pipefail\n" + "\n".join(blocks).replace(README_URL, running.url)
-    return subprocess.run(
-        ["bash", "-c", script],
-        cwd=ROOT,
-        env=environment(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-def smdeploy(*args: str, columns: str = "160") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SMDEPLOY, *args],
-        cwd=ROOT,
-        env={
-            **environment(),
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "COLUMNS": columns,
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return processes.run(["bash", "-c", script], env=environment())
 
 
 def until(predicate: Any, what: str) -> Any:
@@ -389,14 +303,8 @@ def test_a_busy_port_is_misuse(tmp_path):
     running = launch(tmp_path)
     try:
         port = running.url.rsplit(":", 1)[1]
-        second = subprocess.run(
-            [SMDEPLOY, "emulator", "--port", port],
-            cwd=ROOT,
-            env=environment(),
-            capture_output=True,
-            text=True,
-            timeout=STARTUP_BOUND,
-            check=False,
+        second = processes.run(
+            [SMDEPLOY, "emulator", "--port", port], env=environment(), timeout=STARTUP_BOUND
         )
     finally:
         stop(running)
@@ -409,14 +317,10 @@ def test_invalid_profiles_are_refused_before_serving(tmp_path):
     bad = tmp_path / "profiles.json"
     bad.write_text(json.dumps({"churn-predictor": {"EndpointName": "churn predictor!"}}))
 
-    run = subprocess.run(
+    run = processes.run(
         [SMDEPLOY, "emulator", "--port", "0", "--profiles", str(bad)],
-        cwd=ROOT,
         env=environment(),
-        capture_output=True,
-        text=True,
         timeout=STARTUP_BOUND,
-        check=False,
     )
 
     assert run.returncode == 2

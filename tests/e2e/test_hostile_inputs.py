@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from e2e_helpers import EXAMPLES
 
+from tests.support import processes
+
 pytestmark = pytest.mark.e2e
 
-SMDEPLOY = shutil.which("smdeploy", path=str(Path(sys.executable).parent)) or "smdeploy"
+
 CORPUS = EXAMPLES.parent / "tests" / "fixtures" / "hostile"
 BOUND = 120  # seconds: a hang fails the test instead of hanging the suite
 STATE_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:smdeploy-deployer"
@@ -89,17 +89,7 @@ COMMANDS: dict[str, Callable[[Path], list[str]]] = {
 
 
 def smdeploy(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(
-        os.environ,
-        COLUMNS="80",
-        NO_COLOR="1",
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_DEFAULT_REGION="us-east-1",
-    )
-    return subprocess.run(
-        [SMDEPLOY, *args], capture_output=True, text=True, timeout=BOUND, env=env, check=False
-    )
+    return processes.smdeploy(*args, columns="80", timeout=BOUND)
 
 
 def assert_refused_cleanly(run: subprocess.CompletedProcess[str], says: str) -> None:

@@ -7,12 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import shutil
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from e2e_helpers import (
@@ -28,19 +23,12 @@ from e2e_helpers import (
 
 from bench.races.actions import endpoint_created
 from smdeploy.runtime.local import ACCOUNT, REGION
+from tests.support.processes import smdeploy
 
 pytestmark = pytest.mark.e2e
 
-SMDEPLOY = shutil.which("smdeploy", path=str(Path(sys.executable).parent)) or "smdeploy"
 V1 = str(EXAMPLES / "request.json")
 V2 = str(EXAMPLES / "request-v2.json")
-
-
-def smdeploy(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, COLUMNS="160", NO_COLOR="1")
-    return subprocess.run(
-        [SMDEPLOY, *args], capture_output=True, text=True, timeout=300, env=env, check=False
-    )
 
 
 def account_state(account) -> dict[str, object]:

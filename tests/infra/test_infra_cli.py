@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from cdk import paths
+from tests.support import processes
 
 CLI = paths.ROOT / "node_modules" / ".bin" / "cdk"
 QUIET = {
@@ -30,7 +31,7 @@ QUIET = {
 
 def _works(command: list[str]) -> bool:
     try:
-        return subprocess.run(command, capture_output=True, timeout=30).returncode == 0
+        return processes.run(command, timeout=30).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -57,9 +58,7 @@ def cli_synth(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
     if _works(["unshare", "-n", "true"]):
         command = ["unshare", "-n", *command]
     env = {k: v for k, v in os.environ.items() if k != "CDK_VALIDATION"} | QUIET
-    done = subprocess.run(
-        command, cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
+    done = processes.run(command, cwd=paths.ROOT, env=env)
     connects = None
     if traced:
         connects = [line for line in trace.read_text().splitlines() if "connect(" in line]

@@ -10,14 +10,14 @@ from a tree laid out like the asset.
 import importlib
 import importlib.metadata
 import os
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from tests.support import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "functions" / "requirements.txt"
@@ -101,12 +101,11 @@ def test_the_handlers_need_nothing_but_the_tree_laid_out_like_the_asset():
     the tree, the working directory (first on ``sys.path``, as ``/var/task`` is on Lambda), and
     the standard library."""
     tree = Path(os.environ["SMDEPLOY_LAMBDA_TREE"]).resolve()
-    done = subprocess.run(
-        [sys.executable, "-E", "-s", "-S", "-c", ALONE],
+    processes.python(
+        ALONE,
+        "-E",
+        "-s",
+        "-S",
         cwd=tree,
-        capture_output=True,
-        text=True,
         env={"AWS_DEFAULT_REGION": "us-east-1", "PATH": os.environ.get("PATH", "")},
-        check=False,
     )
-    assert done.returncode == 0, done.stderr

@@ -15,7 +15,7 @@ from deployer.basemodel import Model
 
 
 def _modules() -> list[str]:
-    """Every module of the deployer, its subpackages' included (request/, decide/, payloads/...)."""
+    """Every module of the deployer, subpackages included (request/, decide/, payloads/...)."""
     found = pkgutil.walk_packages(deployer.__path__, f"{deployer.__name__}.")
     return sorted(info.name for info in found if not info.ispkg)
 
@@ -30,11 +30,20 @@ def _models() -> list[type[BaseModel]]:
     return [found[key] for key in sorted(found)]
 
 
+def _defined(base: type[BaseModel]) -> set[type[BaseModel]]:
+    """Every subclass of ``base`` defined in the deployer (of those imported so far)."""
+    below = {c for sub in base.__subclasses__() for c in {sub, *_defined(sub)}}
+    return {c for c in below if c.__module__.startswith(f"{deployer.__name__}.")}
+
+
 MODELS = _models()
 
 
-def test_the_deployer_has_models():
-    assert len(MODELS) > 20
+def test_the_walk_finds_every_model_of_the_deployer() -> None:
+    """Once every module is imported, the pydantic models defined in the deployer are exactly
+    the walk's (a model in a subpackage the walk missed would escape the tests below)."""
+    assert set(MODELS) == _defined(BaseModel)
+    assert {"DeploymentRequest", "Guardrails", "Record", "Plan"} <= {m.__name__ for m in MODELS}
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: f"{m.__module__}.{m.__qualname__}")

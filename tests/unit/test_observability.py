@@ -1,11 +1,11 @@
 """Tracing: Powertools' Tracer (and the X-Ray SDK it imports) only when tracing is on."""
 
-import subprocess
 import sys
 
 import pytest
 
 from deployer import interface, observability
+from tests.support import processes
 
 
 @pytest.mark.parametrize(
@@ -35,13 +35,7 @@ def _loads_xray(handler: str, **environment: str) -> bool:
     module = handler.rpartition(".")[0]
     script = f"import sys, {module}; print('aws_xray_sdk' in sys.modules)"
     env = {"AWS_DEFAULT_REGION": "us-east-1", "LAMBDA_TASK_ROOT": "/var/task", **environment}
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**env, "PYTHONPATH": ":".join(sys.path)},
-    )
+    done = processes.python(script, env={**env, "PYTHONPATH": ":".join(sys.path)})
     return done.stdout.strip() == "True"
 
 
