@@ -81,13 +81,14 @@ $(LAMBDA_TREE).built: $(LAMBDA_VENV)/.installed $(ASSET_INPUTS)
 
 # The domain and handler tiers on Python 3.13, importing the handlers and their dependencies
 # from a tree laid out like the asset (first on PYTHONPATH), not from the venv; two worker
-# processes, as the main tier.
+# processes, as the main tier; Hypothesis's "runtime" profile (tests/conftest.py): the main
+# tier explores the inputs, this one shows the same code runs on Lambda's Python.
 lambda-runtime:
 ifeq ($(strip $(LAMBDA_PYTHON)),)
 	@echo "lambda-runtime: no Python 3.13 on this machine; the Lambda-runtime tier is skipped"
 else
 	$(MAKE) --no-print-directory $(LAMBDA_TREE).built
-	PYTHONPATH=$(LAMBDA_TREE) SMDEPLOY_LAMBDA_TREE=$(LAMBDA_TREE) \
+	PYTHONPATH=$(LAMBDA_TREE) SMDEPLOY_LAMBDA_TREE=$(LAMBDA_TREE) HYPOTHESIS_PROFILE=runtime \
 		$(LAMBDA_VENV)/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile \
 		-o pythonpath=. tests/unit tests/functional
 endif

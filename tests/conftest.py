@@ -1,8 +1,10 @@
 """Settings shared by every test tier.
 
 Hypothesis profiles: "dev" (the default) explores fast; "ci" (chosen when CI is set, or with
-HYPOTHESIS_PROFILE=ci) runs more examples, derandomized, so a CI failure reproduces exactly.
-Neither has a deadline: tests never assert on time.
+HYPOTHESIS_PROFILE=ci) runs more examples, derandomized, so a CI failure reproduces exactly;
+"runtime" (the Makefile's lambda-runtime tier) runs the same tests again on Lambda's Python to
+show the code runs there, so a few derandomized examples each: exploring inputs is the main
+tier's job. None has a deadline: tests never assert on time.
 """
 
 from __future__ import annotations
@@ -20,4 +22,5 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
+settings.register_profile("runtime", max_examples=20, deadline=None, derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))

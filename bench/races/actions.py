@@ -104,11 +104,17 @@ def wait_all(account: LocalDeployment) -> list[dict[str, Any]]:
     sfn = account.stepfunctions
     began = time.monotonic()
     while True:
-        described: list[dict[str, Any]] = [
-            dict(sfn.describe_execution(executionArn=arn)) for arn in account.execution_arns()
-        ]
-        if all(d["status"] != "RUNNING" for d in described):
-            return described
+        # one call while any runs (describing every execution at each poll would compete
+        # with the executions themselves for the interpreter)
+        running = sfn.list_executions(
+            stateMachineArn=account.state_machine_arn, statusFilter="RUNNING"
+        )["executions"]
+        if not running:
+            described: list[dict[str, Any]] = [
+                dict(sfn.describe_execution(executionArn=arn)) for arn in account.execution_arns()
+            ]
+            if all(d["status"] != "RUNNING" for d in described):
+                return described
         if time.monotonic() - began > RUN_BOUND:
             raise RuntimeError(f"executions still running after {RUN_BOUND:.0f} s")
         time.sleep(0.02)
