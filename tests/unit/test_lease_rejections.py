@@ -263,7 +263,8 @@ def test_a_rejection_that_waited_for_the_update_puts_the_config_served_before_ba
         f"churn-predictor served before"
     )
     # v2's deployment, asked at Describe, is superseded by it
-    assert rejected_by(again.Record, DEPLOY_V2) is not None
+    superseding = rejected_by(again.Record, DEPLOY_V2)
+    assert superseding is not None and superseding.name == "stop-v2"
 
 
 def test_the_deployment_of_the_rejected_version_yields_to_a_rejection_with_no_rollback():
