@@ -348,34 +348,25 @@ def test_throttling_on_any_call_is_retryable(gateway, stubber, method):
     )
 
 
-def test_existing_endpoint_config_is_reported_as_already_exists(gateway, stubber):
-    argument = fail(
-        stubber,
-        "create_endpoint_config",
-        "ValidationException",
-        f'Cannot create already existing endpoint configuration "{CONFIG_ARN}".',
-    )
+@pytest.mark.parametrize(
+    ("method", "kind", "arn", "name"),
+    [
+        ("create_endpoint_config", "endpoint configuration", CONFIG_ARN, CONFIG),
+        # a duplicate approval event: two executions create the same model at once
+        ("create_model", "model", MODEL_ARN, MODEL),
+    ],
+)
+def test_an_existing_resource_is_reported_as_already_exists(
+    gateway, stubber, method, kind, arn, name
+):
+    message = f'Cannot create already existing {kind} "{arn}".'
+    argument = fail(stubber, method, "ValidationException", message)
 
     with pytest.raises(AlreadyExists) as caught:
-        gateway.create_endpoint_config(argument)
+        getattr(gateway, method)(argument)
 
-    assert str(caught.value) == CONFIG
+    assert str(caught.value) == name
     assert not isinstance(caught.value, DeployerError)
-
-
-def test_existing_model_is_reported_as_already_exists(gateway, stubber):
-    # a duplicate approval event: two executions create the same model at once
-    argument = fail(
-        stubber,
-        "create_model",
-        "ValidationException",
-        f'Cannot create already existing model "{MODEL_ARN}".',
-    )
-
-    with pytest.raises(AlreadyExists) as caught:
-        gateway.create_model(argument)
-
-    assert str(caught.value) == MODEL
 
 
 @pytest.mark.parametrize(
