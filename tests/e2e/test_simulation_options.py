@@ -17,6 +17,7 @@ from e2e_helpers import (
     load_example,
     outcome_queue,
     received,
+    start,
     states_entered,
     variant,
 )
@@ -146,23 +147,16 @@ def test_executions_started_together_get_distinct_start_times_in_start_order(
     sfn = account.stepfunctions
     arns = []
     for count in range(1, 6):
-        text = json.dumps(variant(request_v1, InitialInstanceCount=count))
-        arns.append(
-            sfn.start_execution(
-                stateMachineArn=account.state_machine_arn,
-                name=account.execution_name(text),
-                input=text,
-            )["executionArn"]
-        )
+        arns.append(start(account, variant(request_v1, InitialInstanceCount=count)))
     starts = [sfn.describe_execution(executionArn=arn)["startDate"] for arn in arns]
     for arn in arns:  # let them end before the account closes
         account.follow(arn)
 
     assert starts == sorted(starts)
-    millis = [round(start.timestamp() * 1000) for start in starts]
+    millis = [round(at.timestamp() * 1000) for at in starts]
     assert len(set(millis)) == 5
     assert all(later - earlier >= 1 for earlier, later in itertools.pairwise(millis))
-    assert all(start.microsecond % 1000 == 0 for start in starts)  # milliseconds, as AWS gives
+    assert all(at.microsecond % 1000 == 0 for at in starts)  # milliseconds, as AWS gives
 
 
 @pytest.mark.filterwarnings("ignore:Exception\\(ThrottlingError\\):UserWarning")
@@ -345,12 +339,7 @@ def test_a_stopped_execution_ends_aborted_whatever_it_was_doing(seed, request_v1
     faults = Faults(creation_seconds=1800, invocation_jitter=0.02)
     with LocalDeployment(faults=faults, seed=seed) as account:
         sfn = account.stepfunctions
-        text = json.dumps(request_v1)
-        arn = sfn.start_execution(
-            stateMachineArn=account.state_machine_arn,
-            name=account.execution_name(text),
-            input=text,
-        )["executionArn"]
+        arn = start(account, request_v1)
         for _ in range(3000):  # a bound on waiting for CreateEndpoint, never an assertion
             if endpoint_created(account):
                 break
