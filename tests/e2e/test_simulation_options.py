@@ -173,10 +173,21 @@ def test_throttling_a_create_model_is_retried_by_the_state_machine(make_account,
 # --- the options on the command line --------------------------------------------------------
 
 
-def test_local_crash_once_is_retried_and_succeeds():
-    run = smdeploy(
-        "local", V1, "--json", "--crash-after", "CreateEndpointConfig", "--fault-times", "1"
-    )
+@pytest.mark.parametrize(
+    "faults",
+    [
+        pytest.param(
+            ["--crash-after", "CreateEndpointConfig", "--fault-times", "1"],
+            id="a-crash-once-is-retried",
+        ),
+        pytest.param(
+            ["--throttle", "CreateModel=4", "--throttle", "CreateEndpointConfig=5"],
+            id="throttled-beyond-the-old-attempts",
+        ),
+    ],
+)
+def test_local_with_faults_the_state_machine_retries_succeeds(faults: list[str]) -> None:
+    run = smdeploy("local", V1, "--json", *faults)
 
     assert run.returncode == 0, run.stderr
     [first] = json.loads(run.stdout)
@@ -200,17 +211,6 @@ def test_throttling_of_one_stage_beyond_the_old_shared_attempts_still_succeeds(
     assert (calls["CreateModel"], calls["CreateEndpointConfig"]) == (5, 6)
     endpoint = account.sagemaker.describe_endpoint(EndpointName="churn-predictor")
     assert endpoint["EndpointConfigName"] == outcome.EndpointConfigName
-
-
-def test_local_throttled_beyond_the_old_attempts_succeeds():
-    run = smdeploy(
-        "local", V1, "--json", "--throttle", "CreateModel=4", "--throttle", "CreateEndpointConfig=5"
-    )
-
-    assert run.returncode == 0, run.stderr
-    [first] = json.loads(run.stdout)
-    assert (first["status"], first["error"]) == ("SUCCEEDED", None)
-    assert first["EndpointStatus"] == "InService"
 
 
 def test_a_crashed_approval_converges_with_no_operator(make_account):
