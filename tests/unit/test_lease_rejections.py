@@ -217,7 +217,9 @@ def test_a_rejection_with_no_rollback_stops_and_puts_back_only_what_the_update_c
     assert remembered.name == "stop-v2" and remembered.Restore == restore
     stays = decision in (Decision.WAIT,)
     assert (STOP_V2.Execution in {c.Execution for c in admission.Record.Intents}) is stays, name
-    assert admission.Note, name
+    # the note names the rejected version and the endpoint, and what it puts back, if anything
+    assert V2 in admission.Note and "endpoint churn-predictor" in admission.Note, name
+    assert (f"putting back {restore}," in admission.Note) is (restore is not None), name
 
 
 def test_a_rejection_that_waited_for_the_update_puts_the_config_served_before_back():
