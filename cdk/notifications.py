@@ -11,12 +11,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from cdk.checks import SSE_SQS, acknowledge, acknowledge_checkov
 from cdk.config import DeployerConfig
 from cdk.ids import stable_id
+from cdk.parts import dead_letter_queue
 
 
 class Notifications(Construct):
@@ -53,21 +52,13 @@ class Notifications(Construct):
         if config.notification_email:
             # Messages SNS could not deliver to the address wait here (14 days) instead of
             # being dropped.
-            undelivered = sqs.Queue(
+            undelivered = dead_letter_queue(
                 self,
                 "UndeliveredQueue",
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
-                retention_period=Duration.days(14),
+                logical_id="UndeliveredNotificationQueue",
+                retention=Duration.days(14),
+                of="the email subscription",
             )
-            stable_id(undelivered, "UndeliveredNotificationQueue")
-            acknowledge_checkov(undelivered, "CKV_AWS_27", SSE_SQS)
-            for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
-                acknowledge(
-                    undelivered,
-                    rule_id,
-                    "this queue is itself the dead-letter queue of the email subscription",
-                )
             self.topic.add_subscription(
                 subscriptions.EmailSubscription(
                     config.notification_email, dead_letter_queue=undelivered
