@@ -1,11 +1,13 @@
-"""The kinds of resource the stack makes more than once, each made one way: a private bucket,
-a dead-letter queue, and an alarm that tells the outcome topic."""
+"""The kinds of resource the stack makes more than once, each made one way: a customer managed
+key, a private bucket, a dead-letter queue, and an alarm that tells the outcome topic."""
 
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -13,6 +15,31 @@ from constructs import Construct
 
 from cdk.checks import SSE_SQS, acknowledge, acknowledge_checkov
 from cdk.ids import stable_id
+
+
+def customer_key(
+    scope: Construct,
+    construct_id: str,
+    *,
+    logical_id: str,
+    description: str,
+    pending_window: Duration,
+    removal_policy: RemovalPolicy,
+    allow: iam.PolicyStatement,
+) -> kms.Key:
+    """A KMS key that rotates yearly, whose key policy also lets a service use it (``allow``:
+    in a key policy, the resource "*" is this key)."""
+    key = kms.Key(
+        scope,
+        construct_id,
+        description=description,
+        enable_key_rotation=True,
+        pending_window=pending_window,
+        removal_policy=removal_policy,
+    )
+    key.add_to_resource_policy(allow)
+    stable_id(key, logical_id)
+    return key
 
 
 def private_bucket(
