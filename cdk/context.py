@@ -60,9 +60,48 @@ def _integer(value: Any) -> int | None:
     return None
 
 
-def _check_text(
-    key: str, value: Any, pattern: re.Pattern[str], rule: str, problems: list[str]
-) -> str:
+# The rule of each text setting: the pattern its value must match, and how a problem says so.
+_TEXT_RULES: dict[str, tuple[re.Pattern[str], str]] = {
+    "stackName": (
+        _STACK_NAME,
+        "must be a CloudFormation stack name (a letter, then letters, digits and hyphens)",
+    ),
+    "namePrefix": (
+        _NAME_PREFIX,
+        "must be the start of a SageMaker name: 1 to 32 letters, digits and hyphens, "
+        "starting with a letter or digit",
+    ),
+    "sagemakerRoleArn": (_ROLE_ARN, "must be an IAM role ARN"),
+    "notificationEmail": (_EMAIL, "must be an email address"),
+    "manifestPrefix": (
+        _KEY_PREFIX,
+        "must be an S3 key prefix of letters, digits and ! _ . ' ( ) - /, not starting with /",
+    ),
+}
+# The rule of each whole-number setting: the numbers it accepts, and how a problem says so.
+_NUMBER_RULES: dict[str, tuple[Callable[[int], bool], str]] = {
+    "configRetention": (
+        lambda n: 0 <= n <= 1000,
+        "must be a whole number from 0 (keep all) to 1000",
+    ),
+    "deadlineSeconds": (
+        lambda n: 600 <= n <= 86400,
+        "must be a whole number of seconds from 600 to 86400",
+    ),
+    "parkSeconds": (
+        lambda n: 60 <= n <= 86400,
+        "must be a whole number of seconds from 60 to 86400",
+    ),
+    "logRetentionDays": (
+        lambda n: n in LOG_RETENTION_DAYS,
+        "must be a retention period CloudWatch Logs accepts",
+    ),
+}
+
+
+def _check_text(key: str, value: Any, problems: list[str]) -> str:
+    """``value`` when it follows the text rule of ``key``, else "" and a problem."""
+    pattern, rule = _TEXT_RULES[key]
     text = _text(value)
     if text is None or not pattern.fullmatch(text):
         problems.append(f"{key}: {rule}, got {value!r}. {BY_KEY[key].hint()}")
@@ -70,9 +109,9 @@ def _check_text(
     return text
 
 
-def _check_int(
-    key: str, value: Any, accept: Callable[[int], bool], rule: str, problems: list[str]
-) -> int:
+def _check_int(key: str, value: Any, problems: list[str]) -> int:
+    """``value`` as a number when it follows the number rule of ``key``, else 0 and a problem."""
+    accept, rule = _NUMBER_RULES[key]
     number = _integer(value)
     if number is None or not accept(number):
         problems.append(f"{key}: {rule}, got {value!r}. {BY_KEY[key].hint()}")
@@ -184,28 +223,13 @@ def load_config(
             return setting.default
         return value
 
-    stack_name = _check_text(
-        "stackName",
-        get("stackName"),
-        _STACK_NAME,
-        "must be a CloudFormation stack name (a letter, then letters, digits and hyphens)",
-        problems,
-    )
-    name_prefix = _check_text(
-        "namePrefix",
-        get("namePrefix"),
-        _NAME_PREFIX,
-        "must be the start of a SageMaker name: 1 to 32 letters, digits and hyphens, "
-        "starting with a letter or digit",
-        problems,
-    )
+    stack_name = _check_text("stackName", get("stackName"), problems)
+    name_prefix = _check_text("namePrefix", get("namePrefix"), problems)
 
     role_arn = ""
     raw_role = get("sagemakerRoleArn")
     if raw_role is not None:
-        role_arn = _check_text(
-            "sagemakerRoleArn", raw_role, _ROLE_ARN, "must be an IAM role ARN", problems
-        )
+        role_arn = _check_text("sagemakerRoleArn", raw_role, problems)
         account = _ROLE_ARN.fullmatch(role_arn)
         if account and deploy_account and account["account"] != deploy_account:
             problems.append(
@@ -233,46 +257,12 @@ def load_config(
         problems.extend(_foreign_keys(raw_profiles, kms_keys))
 
     email_value = get("notificationEmail")
-    email = None
-    if email_value is not None:
-        email = _check_text(
-            "notificationEmail", email_value, _EMAIL, "must be an email address", problems
-        )
-    retention = _check_int(
-        "configRetention",
-        get("configRetention"),
-        lambda n: 0 <= n <= 1000,
-        "must be a whole number from 0 (keep all) to 1000",
-        problems,
-    )
-    deadline = _check_int(
-        "deadlineSeconds",
-        get("deadlineSeconds"),
-        lambda n: 600 <= n <= 86400,
-        "must be a whole number of seconds from 600 to 86400",
-        problems,
-    )
-    park = _check_int(
-        "parkSeconds",
-        get("parkSeconds"),
-        lambda n: 60 <= n <= 86400,
-        "must be a whole number of seconds from 60 to 86400",
-        problems,
-    )
-    manifest_prefix = _check_text(
-        "manifestPrefix",
-        get("manifestPrefix"),
-        _KEY_PREFIX,
-        "must be an S3 key prefix of letters, digits and ! _ . ' ( ) - /, not starting with /",
-        problems,
-    )
-    log_days = _check_int(
-        "logRetentionDays",
-        get("logRetentionDays"),
-        lambda n: n in LOG_RETENTION_DAYS,
-        "must be a retention period CloudWatch Logs accepts",
-        problems,
-    )
+    email = None if email_value is None else _check_text("notificationEmail", email_value, problems)
+    retention = _check_int("configRetention", get("configRetention"), problems)
+    deadline = _check_int("deadlineSeconds", get("deadlineSeconds"), problems)
+    park = _check_int("parkSeconds", get("parkSeconds"), problems)
+    manifest_prefix = _check_text("manifestPrefix", get("manifestPrefix"), problems)
+    log_days = _check_int("logRetentionDays", get("logRetentionDays"), problems)
     config = DeployerConfig(
         stack_name=stack_name,
         name_prefix=name_prefix,

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from cdk.ids import stable_id
+from cdk.parts import customer_key
 
 
 class LogKey(Construct):
@@ -22,16 +21,14 @@ class LogKey(Construct):
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        self.key = kms.Key(
+        self.key = customer_key(
             self,
             "Key",
+            logical_id="LogKey",
             description="smdeploy: encrypts the deployer's log groups",
-            enable_key_rotation=True,
             pending_window=Duration.days(30),
             removal_policy=RemovalPolicy.RETAIN,  # the retained log groups stay readable
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
+            allow=iam.PolicyStatement(
                 sid="AllowCloudWatchLogsOfThisAccountAndRegion",
                 principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
                 actions=[
@@ -49,6 +46,5 @@ class LogKey(Construct):
                         )
                     }
                 },
-            )
+            ),
         )
-        stable_id(self.key, "LogKey")

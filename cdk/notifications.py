@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from cdk.checks import SSE_SQS, acknowledge, acknowledge_checkov
 from cdk.config import DeployerConfig
 from cdk.ids import stable_id
+from cdk.parts import customer_key, dead_letter_queue
 
 
 class Notifications(Construct):
@@ -24,22 +22,20 @@ class Notifications(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, config: DeployerConfig) -> None:
         super().__init__(scope, construct_id)
-        self.key = kms.Key(
+        self.key = customer_key(
             self,
             "TopicKey",
+            logical_id="OutcomeTopicKey",
             description="smdeploy: encrypts the deployment outcome topic",
-            enable_key_rotation=True,
             pending_window=Duration.days(7),
             removal_policy=RemovalPolicy.DESTROY,  # it encrypts messages in flight only
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
+            allow=iam.PolicyStatement(
                 sid="AllowCloudWatchAlarmsToPublish",
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],  # in a key policy, "*" is this key
                 conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-            )
+            ),
         )
         self.topic = sns.Topic(
             self,
@@ -48,26 +44,17 @@ class Notifications(Construct):
             master_key=self.key,
             enforce_ssl=True,
         )
-        stable_id(self.key, "OutcomeTopicKey")
         stable_id(self.topic, "OutcomeTopic")
         if config.notification_email:
             # Messages SNS could not deliver to the address wait here (14 days) instead of
             # being dropped.
-            undelivered = sqs.Queue(
+            undelivered = dead_letter_queue(
                 self,
                 "UndeliveredQueue",
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
-                retention_period=Duration.days(14),
+                logical_id="UndeliveredNotificationQueue",
+                retention=Duration.days(14),
+                of="the email subscription",
             )
-            stable_id(undelivered, "UndeliveredNotificationQueue")
-            acknowledge_checkov(undelivered, "CKV_AWS_27", SSE_SQS)
-            for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
-                acknowledge(
-                    undelivered,
-                    rule_id,
-                    "this queue is itself the dead-letter queue of the email subscription",
-                )
             self.topic.add_subscription(
                 subscriptions.EmailSubscription(
                     config.notification_email, dead_letter_queue=undelivered

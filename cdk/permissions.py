@@ -55,16 +55,7 @@ def sagemaker_arns(stack: Stack, resource_type: str, prefix: str) -> list[str]:
 
 def model_package_arns(stack: Stack, groups: Iterable[str]) -> list[str]:
     """ARNs of every version of the model packages in ``groups``."""
-    return [
-        stack.format_arn(
-            service="sagemaker",
-            resource="model-package",
-            resource_name=f"{spelling}/*",
-            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-        )
-        for group in groups
-        for spelling in _spellings(group)
-    ]
+    return [arn for group in groups for arn in sagemaker_arns(stack, "model-package", f"{group}/")]
 
 
 @dataclass(frozen=True)

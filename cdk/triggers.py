@@ -14,22 +14,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from cdk.checks import SSE_SQS, acknowledge, acknowledge_checkov
+from cdk.checks import acknowledge_checkov
 from cdk.config import DeployerConfig
 from cdk.ids import stable_id
+from cdk.parts import alarm_on_any, dead_letter_queue, private_bucket
 from deployer import interface
 
 # EventBridge retries a target it could not reach (throttled StartExecution, ...) this often,
@@ -64,43 +62,29 @@ class Triggers(Construct):
         wake_function: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.access_logs = s3.Bucket(
+        self.access_logs = private_bucket(
             self,
             "AccessLogBucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            versioned=True,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    expiration=Duration.days(config.log_retention_days),
-                    noncurrent_version_expiration=Duration.days(1),
-                )
-            ],
-            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rule=s3.LifecycleRule(
+                expiration=Duration.days(config.log_retention_days),
+                noncurrent_version_expiration=Duration.days(1),
+            ),
         )
-        stable_id(self.access_logs, "AccessLogBucket")
         acknowledge_checkov(
             self.access_logs,
             "CKV_AWS_18",
             "this bucket receives the manifest bucket's access logs; logging its own access "
             "would write a log object for every log object written",
         )
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
             "ManifestBucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            versioned=True,
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="manifest-bucket/",
-            lifecycle_rules=[
-                s3.LifecycleRule(noncurrent_version_expiration=NONCURRENT_MANIFESTS_KEPT)
-            ],
-            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rule=s3.LifecycleRule(
+                noncurrent_version_expiration=NONCURRENT_MANIFESTS_KEPT
+            ),
+            access_logs=self.access_logs,
+            access_logs_prefix="manifest-bucket/",
         )
-        stable_id(self.bucket, "ManifestBucket")
         # EventBridge notifications set on the bucket resource itself (the L2 property would
         # add a custom-resource Lambda, with an AWS-managed policy, to set them).
         cfn_bucket = self.bucket.node.default_child
@@ -111,21 +95,13 @@ class Triggers(Construct):
             )
         )
 
-        self.dead_letters = sqs.Queue(
+        self.dead_letters = dead_letter_queue(
             self,
             "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=DEAD_LETTER_RETENTION,
+            logical_id="TriggerDeadLetterQueue",
+            retention=DEAD_LETTER_RETENTION,
+            of="the trigger rules' targets",
         )
-        stable_id(self.dead_letters, "TriggerDeadLetterQueue")
-        acknowledge_checkov(self.dead_letters, "CKV_AWS_27", SSE_SQS)
-        for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
-            acknowledge(
-                self.dead_letters,
-                rule_id,
-                "this queue is itself the dead-letter queue of the trigger rules' targets",
-            )
         self.role = iam.Role(
             self,
             "RuleRole",
@@ -184,21 +160,17 @@ class Triggers(Construct):
         )
         stable_id(wake_rule, "EndpointEventsRule")
 
-        self.alarm = cloudwatch.Alarm(
+        self.alarm = alarm_on_any(
             self,
             "DeadLetterAlarm",
-            alarm_description="smdeploy: a trigger could not start a deployment; its event "
-            "is in the trigger dead-letter queue",
+            logical_id="TriggerDeadLetterAlarm",
+            description="smdeploy: a trigger could not start a deployment; its event is in the "
+            "trigger dead-letter queue",
             metric=self.dead_letters.metric_approximate_number_of_messages_visible(
                 period=Duration.minutes(5), statistic="Maximum"
             ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            topic=topic,
         )
-        stable_id(self.alarm, "TriggerDeadLetterAlarm")
-        self.alarm.add_alarm_action(actions.SnsAction(topic))
 
     def _rule(
         self,

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -31,6 +30,7 @@ from cdk.checks import acknowledge, rendered
 from cdk.config import DeployerConfig
 from cdk.functions import DeployerFunctions, log_retention
 from cdk.ids import stable_id
+from cdk.parts import alarm_on_any
 from deployer import interface
 
 
@@ -166,16 +166,12 @@ class Workflow(Construct):
             label="Failed and timed-out executions",
             period=Duration.minutes(5),
         )
-        self.alarm = cloudwatch.Alarm(
+        self.alarm = alarm_on_any(
             self,
             "FailedExecutionsAlarm",
-            alarm_description="smdeploy: a deployment failed or timed out (see the topic's "
-            "outcome message, or the execution's history)",
+            logical_id="FailedExecutionsAlarm",
+            description="smdeploy: a deployment failed or timed out (see the topic's outcome "
+            "message, or the execution's history)",
             metric=failures,
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            topic=topic,
         )
-        stable_id(self.alarm, "FailedExecutionsAlarm")
-        self.alarm.add_alarm_action(actions.SnsAction(topic))

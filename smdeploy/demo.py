@@ -135,6 +135,28 @@ def guardrails_in_place(account: LocalDeployment, outcome: Outcome) -> tuple[lis
     return seen, problems
 
 
+def approve(account: LocalDeployment, err: Screen, package: str, label: str) -> list[Outcome]:
+    """Approve ``package`` in the Model Registry: the executions its event started, each
+    followed to its end (progress on ``err``)."""
+    return account.triggered(
+        partial(
+            account.sagemaker.update_model_package,
+            ModelPackageArn=package,
+            ModelApprovalStatus="Approved",
+        ),
+        label=label,
+        on_progress=ProgressPrinter(err),
+    )
+
+
+def print_check(err: Screen, problems: list[str], seen: list[str]) -> None:
+    """What verification found wrong, then what it read back as expected."""
+    for problem in problems:
+        err.print(f"  [red]verification failed:[/] {problem}")
+    for line in seen:
+        err.print(f"  [green]verified[/]: {line}")
+
+
 def run_demo(err: Screen) -> tuple[list[Outcome], int]:
     """Run the demo, its progress on ``err``; every execution's outcome, and how many of the
     approvals failed verification (two of the plain group, two of the guarded one)."""
@@ -153,28 +175,19 @@ def run_demo(err: Screen) -> tuple[list[Outcome], int]:
             package = register_package(account, version)
             err.print(f"\n[bold]Model Registry[/]: registered {package} (PendingManualApproval)")
             err.print(f"[bold]Model Registry[/]: approving version {version}")
-            started = account.triggered(
-                partial(
-                    account.sagemaker.update_model_package,
-                    ModelPackageArn=package,
-                    ModelApprovalStatus="Approved",
-                ),
-                label=f"approval of v{version}",
-                on_progress=ProgressPrinter(err),
-            )
+            started = approve(account, err, package, f"approval of v{version}")
             outcomes.extend(started)
             problems = verify(account, started, package, action)
-            if problems:
-                failures += 1
-                for problem in problems:
-                    err.print(f"  [red]verification failed:[/] {problem}")
-            else:
+            seen: list[str] = []
+            if not problems:
                 outcome = started[0]
                 verb = "created" if action == "CREATE" else "updated"
-                err.print(
-                    f"  [green]verified[/]: the approval {verb} {outcome.EndpointName}; it is "
-                    f"InService on {outcome.EndpointConfigName}, serving version {version}"
-                )
+                seen = [
+                    f"the approval {verb} {outcome.EndpointName}; it is InService on "
+                    f"{outcome.EndpointConfigName}, serving version {version}"
+                ]
+            print_check(err, problems, seen)
+            failures += bool(problems)
         err.print(
             f"\n[bold]Guardrails[/]: group [bold]{GUARDED_GROUP}[/]'s profile asks for "
             "autoscaling, rollback alarms and a smoke test."
@@ -184,23 +197,12 @@ def run_demo(err: Screen) -> tuple[list[Outcome], int]:
             package = register_package(account, version, GUARDED_GROUP, metadata)
             change = " on ml.c5.xlarge (smdeploy:InstanceType)" if metadata else ""
             err.print(f"\n[bold]Model Registry[/]: approving {package}{change}")
-            started = account.triggered(
-                partial(
-                    account.sagemaker.update_model_package,
-                    ModelPackageArn=package,
-                    ModelApprovalStatus="Approved",
-                ),
-                label=f"approval of {GUARDED_GROUP} v{version}",
-                on_progress=ProgressPrinter(err),
-            )
+            started = approve(account, err, package, f"approval of {GUARDED_GROUP} v{version}")
             outcomes.extend(started)
             problems = verify(account, started, package, action)
-            seen: list[str] = []
+            seen = []
             if not problems:
                 seen, problems = guardrails_in_place(account, started[0])
-            for problem in problems:
-                err.print(f"  [red]verification failed:[/] {problem}")
+            print_check(err, problems, seen)
             failures += bool(problems)
-            for line in seen:
-                err.print(f"  [green]verified[/]: {line}")
     return outcomes, failures

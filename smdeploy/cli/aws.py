@@ -16,6 +16,7 @@ from smdeploy.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     EndpointUrl,
+    JsonObject,
     PollSeconds,
     aws_call_failed,
     fail,
@@ -101,9 +102,7 @@ def status(
         ),
     ],
     endpoint_url: EndpointUrl = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")
-    ] = False,
+    as_json: JsonObject = False,
 ) -> None:
     """Report where a deployer execution stands: its status, the stage it is in (or ended
     in), the endpoint and its status, start and stop, error and cause.
@@ -171,9 +170,7 @@ def plan(
         typer.Option(metavar="REGION", help="The endpoint's Region (default: your AWS config's)."),
     ] = None,
     endpoint_url: EndpointUrl = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")
-    ] = False,
+    as_json: JsonObject = False,
 ) -> None:
     """Say what deploying REQUEST (or approving a model package) would do, reading the
     account only: the request's problems, the action (CREATE, UPDATE, NONE...), what changes

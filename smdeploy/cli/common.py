@@ -67,6 +67,9 @@ EndpointUrl = Annotated[
         help="An AWS-compatible endpoint (e.g. smdeploy emulator's) instead of AWS.",
     ),
 ]
+JsonObject = Annotated[
+    bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")
+]
 PollSeconds = Annotated[
     float,
     typer.Option(

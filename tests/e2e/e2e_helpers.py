@@ -37,6 +37,31 @@ def wait_until_entered(account: Any, arn: str, state: str) -> None:
     raise AssertionError(f"{arn} never entered {state}: {entered(account, arn)}")
 
 
+def start(account: Any, request: Any) -> str:
+    """Start an execution of the deployer with ``request`` as its input, as ``deploy`` does,
+    without following it; returns its ARN."""
+    text = json.dumps(request)
+    return account.stepfunctions.start_execution(
+        stateMachineArn=account.state_machine_arn, name=account.execution_name(text), input=text
+    )["executionArn"]
+
+
+def config_made_by_hand(account: Any, name: str) -> None:
+    """An endpoint config made outside smdeploy (someone's own change to the endpoint): v1's
+    model on another instance type."""
+    account.sagemaker.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[
+            {
+                "VariantName": "primary",
+                "ModelName": "churn-xgboost-v1",
+                "InstanceType": "ml.m5.xlarge",
+                "InitialInstanceCount": 1,
+            }
+        ],
+    )
+
+
 def failures(history: list[dict[str, Any]]) -> list[str]:
     """Error names of every Lambda failure in the history, in order (retried ones included)."""
     return [

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from e2e_helpers import failures, states_entered, variant
+from e2e_helpers import config_made_by_hand, failures, states_entered, variant
 
 from smdeploy.runtime.emulator import Faults
 from smdeploy.runtime.local import LocalDeployment
@@ -392,17 +392,7 @@ def test_a_busy_endpoint_is_waited_for_and_the_deadline_starts_after_deploy(
     first = account.deploy(request_v1)
     # someone else starts an update of the same endpoint
     sm = account.sagemaker
-    sm.create_endpoint_config(
-        EndpointConfigName="manual-change",
-        ProductionVariants=[
-            {
-                "VariantName": "primary",
-                "ModelName": "churn-xgboost-v1",
-                "InstanceType": "ml.m5.xlarge",
-                "InitialInstanceCount": 1,
-            }
-        ],
-    )
+    config_made_by_hand(account, "manual-change")
     sm.update_endpoint(EndpointName="churn-predictor", EndpointConfigName="manual-change")
 
     outcome = account.deploy(request_v2)

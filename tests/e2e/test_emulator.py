@@ -93,6 +93,23 @@ def finished(running: Running) -> list[dict[str, Any]] | None:
     return found if all(e["status"] != "RUNNING" for e in found) else None
 
 
+def start(
+    running: Running, request: str = "examples/request.json", *, wait: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """``smdeploy start REQUEST`` against ``running``'s state machine, waiting for its end
+    (polling every 0.2 s) unless ``wait`` is False."""
+    waiting = ("--wait", "--poll-seconds", "0.2") if wait else ()
+    return smdeploy(
+        "start",
+        request,
+        "--state-machine-arn",
+        running.info["state_machine_arn"],
+        "--endpoint-url",
+        running.url,
+        *waiting,
+    )
+
+
 def test_the_emulator_says_what_a_client_needs(shared_emulator):
     emulator = shared_emulator
     info = emulator.info
@@ -176,17 +193,7 @@ def test_the_documented_direct_executions_deploy(emulator):
 
 
 def test_start_wait_then_status(emulator):
-    started = smdeploy(
-        "start",
-        "examples/request.json",
-        "--state-machine-arn",
-        emulator.info["state_machine_arn"],
-        "--endpoint-url",
-        emulator.url,
-        "--wait",
-        "--poll-seconds",
-        "0.2",
-    )
+    started = start(emulator)
 
     assert started.returncode == 0, started.stderr
     arn = started.stdout.strip()
@@ -211,16 +218,8 @@ def test_start_wait_then_status(emulator):
 
 
 def test_a_double_submit_follows_the_first_execution(emulator):
-    args = (
-        "start",
-        "examples/request.json",
-        "--state-machine-arn",
-        emulator.info["state_machine_arn"],
-        "--endpoint-url",
-        emulator.url,
-    )
-    first = smdeploy(*args)
-    second = smdeploy(*args, "--wait", "--poll-seconds", "0.2")
+    first = start(emulator, wait=False)
+    second = start(emulator)
 
     assert (first.returncode, second.returncode) == (0, 0), second.stderr
     assert first.stdout == second.stdout
@@ -231,17 +230,7 @@ def test_a_double_submit_follows_the_first_execution(emulator):
 
 
 def test_start_wait_exits_1_with_the_cause(emulator):
-    run = smdeploy(
-        "start",
-        "examples/invalid-request.json",
-        "--state-machine-arn",
-        emulator.info["state_machine_arn"],
-        "--endpoint-url",
-        emulator.url,
-        "--wait",
-        "--poll-seconds",
-        "0.2",
-    )
+    run = start(emulator, "examples/invalid-request.json")
 
     assert run.returncode == 1
     assert "FAILED" in run.stderr
@@ -274,14 +263,7 @@ def test_start_and_status_misuse_exits_2(shared_emulator, args):
 def test_start_refuses_a_file_that_is_not_json_before_calling_aws(shared_emulator):
     before = executions(shared_emulator)
 
-    run = smdeploy(
-        "start",
-        "README.md",
-        "--state-machine-arn",
-        shared_emulator.info["state_machine_arn"],
-        "--endpoint-url",
-        shared_emulator.url,
-    )
+    run = start(shared_emulator, "README.md", wait=False)
 
     assert run.returncode == 1
     assert run.stdout == ""
@@ -340,26 +322,15 @@ def test_a_crash_on_every_attempt_fails_the_first_start_and_the_same_command_suc
         "--fault-times",
         "6",
     )
-    args = (
-        "start",
-        "examples/request.json",
-        "--state-machine-arn",
-        running.info["state_machine_arn"],
-        "--endpoint-url",
-        running.url,
-        "--wait",
-        "--poll-seconds",
-        "0.2",
-    )
     try:
-        first = smdeploy(*args)
+        first = start(running)
         sm = running.client("sagemaker")
         after_crash = (
             [m["ModelName"] for m in sm.list_models()["Models"]],
             sm.list_endpoint_configs()["EndpointConfigs"],
         )
-        second = smdeploy(*args)
-        third = smdeploy(*args)
+        second = start(running)
+        third = start(running)
         endpoint = sm.describe_endpoint(EndpointName="churn-predictor")
     finally:
         stop(running)
@@ -491,17 +462,7 @@ PLAN_KEYS = {
 
 
 def test_plan_says_what_the_next_version_would_change_and_changes_nothing(emulator):
-    started = smdeploy(
-        "start",
-        "examples/request.json",
-        "--wait",
-        "--poll-seconds",
-        "0.2",
-        "--state-machine-arn",
-        emulator.info["state_machine_arn"],
-        "--endpoint-url",
-        emulator.url,
-    )
+    started = start(emulator)
     assert started.returncode == 0, started.stderr
     before = account_state(emulator)
 
@@ -600,17 +561,7 @@ def test_watch_gives_up_when_no_execution_appears(emulator):
 
 
 def test_status_in_80_columns_shows_every_value_whole(emulator):
-    started = smdeploy(
-        "start",
-        "examples/request.json",
-        "--wait",
-        "--poll-seconds",
-        "0.2",
-        "--state-machine-arn",
-        emulator.info["state_machine_arn"],
-        "--endpoint-url",
-        emulator.url,
-    )
+    started = start(emulator)
     arn = started.stdout.strip()
 
     run = smdeploy("status", arn, "--endpoint-url", emulator.url, columns="80")

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from e2e_helpers import states_entered, wait_until_entered
+from e2e_helpers import config_made_by_hand, start, states_entered, wait_until_entered
 
 from deployer import interface
 from smdeploy.runtime.install import TABLE_NAME, WAKE_RULE, function_name
@@ -220,17 +220,7 @@ def test_two_executions_parked_on_one_endpoint_are_both_woken_by_one_event(accou
     config = first.EndpointConfigName
     sm = account.sagemaker
     # someone updates the endpoint; two executions park on it (the deployer's park task)
-    sm.create_endpoint_config(
-        EndpointConfigName="churn-predictor-manual",
-        ProductionVariants=[
-            {
-                "VariantName": "primary",
-                "ModelName": "churn-xgboost-v1",
-                "InstanceType": "ml.m5.xlarge",
-                "InitialInstanceCount": 1,
-            }
-        ],
-    )
+    config_made_by_hand(account, "churn-predictor-manual")
     definition = json.loads(json.dumps(PARK_TWICE))
     arn = account.client("lambda").get_function(FunctionName=WAIT_FUNCTION)["Configuration"]
     definition["States"]["Park"]["Parameters"]["FunctionName"] = arn["FunctionArn"]
@@ -270,12 +260,7 @@ def test_a_deployment_stopped_while_parked_holds_up_no_one(make_account, request
     account = make_account(creation_seconds=1200)
     sfn = account.stepfunctions
     with account.emulator.scheduler.held():
-        text = json.dumps(request_v1)
-        first = sfn.start_execution(
-            stateMachineArn=account.state_machine_arn,
-            name=account.execution_name(text),
-            input=text,
-        )["executionArn"]
+        first = start(account, request_v1)
         wait_until_entered(account, first, "ParkUntilSettled")
         sfn.stop_execution(executionArn=first, error="Abandoned", cause="stopped by the test")
 

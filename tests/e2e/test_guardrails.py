@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from e2e_helpers import failures, states_entered
 
+from tests.support.alarms import put_sagemaker_alarm
+
 pytestmark = pytest.mark.e2e
 
 ENDPOINT = "fraud-scorer"
@@ -240,16 +242,8 @@ def test_alarms_no_longer_named_are_deleted_after_a_success_and_no_one_elses(acc
         f"smdeploy-{ENDPOINT}-primary-custom": "made by hand",
     }
     for name, description in others.items():
-        cloudwatch.put_metric_alarm(
-            AlarmName=name,
-            AlarmDescription=description,
-            Namespace="AWS/SageMaker",
-            MetricName="ModelLatency",
-            Statistic="Average",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1.0,
-            ComparisonOperator="GreaterThanThreshold",
+        put_sagemaker_alarm(
+            cloudwatch, name, "ModelLatency", statistic="Average", description=description
         )
 
     fewer = account.deploy(guarded(2, guardrails={"RollbackAlarms": ALARMS[:1]}))

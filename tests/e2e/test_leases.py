@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from e2e_helpers import load_example, states_entered, wait_until_entered
+from e2e_helpers import load_example, start, states_entered, wait_until_entered
 
 from smdeploy import remote
 from smdeploy.executions import progress_of
@@ -35,13 +35,6 @@ def sized(count: int) -> dict[str, Any]:
     request = copy.deepcopy(load_example("request.json"))
     request["ProductionVariants"][0]["InitialInstanceCount"] = count
     return request
-
-
-def start(account: LocalDeployment, request: dict[str, Any]) -> str:
-    text = json.dumps(request)
-    return account.stepfunctions.start_execution(
-        stateMachineArn=account.state_machine_arn, name=account.execution_name(text), input=text
-    )["executionArn"]
 
 
 def serving_count(account: LocalDeployment) -> int:

@@ -17,6 +17,7 @@ from e2e_helpers import (
     load_example,
     outcome_queue,
     received,
+    start,
     states_entered,
     variant,
 )
@@ -146,23 +147,16 @@ def test_executions_started_together_get_distinct_start_times_in_start_order(
     sfn = account.stepfunctions
     arns = []
     for count in range(1, 6):
-        text = json.dumps(variant(request_v1, InitialInstanceCount=count))
-        arns.append(
-            sfn.start_execution(
-                stateMachineArn=account.state_machine_arn,
-                name=account.execution_name(text),
-                input=text,
-            )["executionArn"]
-        )
+        arns.append(start(account, variant(request_v1, InitialInstanceCount=count)))
     starts = [sfn.describe_execution(executionArn=arn)["startDate"] for arn in arns]
     for arn in arns:  # let them end before the account closes
         account.follow(arn)
 
     assert starts == sorted(starts)
-    millis = [round(start.timestamp() * 1000) for start in starts]
+    millis = [round(at.timestamp() * 1000) for at in starts]
     assert len(set(millis)) == 5
     assert all(later - earlier >= 1 for earlier, later in itertools.pairwise(millis))
-    assert all(start.microsecond % 1000 == 0 for start in starts)  # milliseconds, as AWS gives
+    assert all(at.microsecond % 1000 == 0 for at in starts)  # milliseconds, as AWS gives
 
 
 @pytest.mark.filterwarnings("ignore:Exception\\(ThrottlingError\\):UserWarning")
@@ -179,10 +173,21 @@ def test_throttling_a_create_model_is_retried_by_the_state_machine(make_account,
 # --- the options on the command line --------------------------------------------------------
 
 
-def test_local_crash_once_is_retried_and_succeeds():
-    run = smdeploy(
-        "local", V1, "--json", "--crash-after", "CreateEndpointConfig", "--fault-times", "1"
-    )
+@pytest.mark.parametrize(
+    "faults",
+    [
+        pytest.param(
+            ["--crash-after", "CreateEndpointConfig", "--fault-times", "1"],
+            id="a-crash-once-is-retried",
+        ),
+        pytest.param(
+            ["--throttle", "CreateModel=4", "--throttle", "CreateEndpointConfig=5"],
+            id="throttled-beyond-the-old-attempts",
+        ),
+    ],
+)
+def test_local_with_faults_the_state_machine_retries_succeeds(faults: list[str]) -> None:
+    run = smdeploy("local", V1, "--json", *faults)
 
     assert run.returncode == 0, run.stderr
     [first] = json.loads(run.stdout)
@@ -206,17 +211,6 @@ def test_throttling_of_one_stage_beyond_the_old_shared_attempts_still_succeeds(
     assert (calls["CreateModel"], calls["CreateEndpointConfig"]) == (5, 6)
     endpoint = account.sagemaker.describe_endpoint(EndpointName="churn-predictor")
     assert endpoint["EndpointConfigName"] == outcome.EndpointConfigName
-
-
-def test_local_throttled_beyond_the_old_attempts_succeeds():
-    run = smdeploy(
-        "local", V1, "--json", "--throttle", "CreateModel=4", "--throttle", "CreateEndpointConfig=5"
-    )
-
-    assert run.returncode == 0, run.stderr
-    [first] = json.loads(run.stdout)
-    assert (first["status"], first["error"]) == ("SUCCEEDED", None)
-    assert first["EndpointStatus"] == "InService"
 
 
 def test_a_crashed_approval_converges_with_no_operator(make_account):
@@ -345,12 +339,7 @@ def test_a_stopped_execution_ends_aborted_whatever_it_was_doing(seed, request_v1
     faults = Faults(creation_seconds=1800, invocation_jitter=0.02)
     with LocalDeployment(faults=faults, seed=seed) as account:
         sfn = account.stepfunctions
-        text = json.dumps(request_v1)
-        arn = sfn.start_execution(
-            stateMachineArn=account.state_machine_arn,
-            name=account.execution_name(text),
-            input=text,
-        )["executionArn"]
+        arn = start(account, request_v1)
         for _ in range(3000):  # a bound on waiting for CreateEndpoint, never an assertion
             if endpoint_created(account):
                 break

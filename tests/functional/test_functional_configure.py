@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -50,6 +52,26 @@ def _two_model_request(make_request, package_arn: str) -> dict:
             "InstanceType": "ml.c5.xlarge",
             "InitialInstanceCount": 1,
             "InitialVariantWeight": 0.25,
+        }
+    )
+    return request
+
+
+def _model_made_outside(aws: Any, name: str, image: str) -> None:
+    """A model created in SageMaker directly, not by the deployer."""
+    aws.sagemaker.create_model(
+        ModelName=name, ExecutionRoleArn=aws.ROLE_ARN, PrimaryContainer={"Image": image}
+    )
+
+
+def _with_variant(request: dict[str, Any], name: str, model: str) -> dict[str, Any]:
+    """The request with one more variant, serving ``model``."""
+    request["ProductionVariants"].append(
+        {
+            "VariantName": name,
+            "ModelName": model,
+            "InstanceType": "ml.m5.large",
+            "InitialInstanceCount": 1,
         }
     )
     return request
@@ -163,11 +185,7 @@ def test_reused_model_name_with_another_image_is_a_conflict(aws, make_request):
 
 
 def test_model_made_outside_the_deployer_with_another_image_is_a_conflict(aws, make_request):
-    aws.sagemaker.create_model(
-        ModelName="churn-xgboost-v1",
-        ExecutionRoleArn=aws.ROLE_ARN,
-        PrimaryContainer={"Image": aws.IMAGE_V2},
-    )
+    _model_made_outside(aws, "churn-xgboost-v1", aws.IMAGE_V2)
     request = make_request()
 
     with pytest.raises(ModelConflict, match=r"PrimaryContainer\.Image: exists as"):
@@ -177,15 +195,7 @@ def test_model_made_outside_the_deployer_with_another_image_is_a_conflict(aws, m
 
 
 def test_variant_naming_an_unknown_model_is_refused(aws, make_request):
-    request = make_request()
-    request["ProductionVariants"].append(
-        {
-            "VariantName": "challenger",
-            "ModelName": "ghost-model",
-            "InstanceType": "ml.m5.large",
-            "InitialInstanceCount": 1,
-        }
-    )
+    request = _with_variant(make_request(), "challenger", "ghost-model")
 
     with pytest.raises(ModelNotFound) as caught:
         aws.configure(request)
@@ -200,20 +210,8 @@ def test_variant_naming_an_unknown_model_is_refused(aws, make_request):
 
 
 def test_variant_may_name_a_model_that_already_exists(aws, make_request):
-    aws.sagemaker.create_model(
-        ModelName="churn-xgboost-v0",
-        ExecutionRoleArn=aws.ROLE_ARN,
-        PrimaryContainer={"Image": aws.IMAGE_V1},
-    )
-    request = make_request()
-    request["ProductionVariants"].append(
-        {
-            "VariantName": "legacy",
-            "ModelName": "churn-xgboost-v0",
-            "InstanceType": "ml.m5.large",
-            "InitialInstanceCount": 1,
-        }
-    )
+    _model_made_outside(aws, "churn-xgboost-v0", aws.IMAGE_V1)
+    request = _with_variant(make_request(), "legacy", "churn-xgboost-v0")
 
     result = aws.configure(request)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -23,6 +25,24 @@ def _deployed(aws, request: dict) -> tuple[dict, dict]:
     aws.settle()
     assert aws.endpoint(request["EndpointName"])["EndpointStatus"] == "InService"
     return config, deployment
+
+
+def _refused(
+    aws: Any,
+    error: type[Exception],
+    request: dict[str, Any],
+    config: dict[str, Any],
+    *fragments: str,
+) -> dict[str, Any]:
+    """Deploy refuses ``request`` with ``error``, saying each fragment; returns the endpoint as
+    it is after."""
+    with pytest.raises(error) as caught:
+        aws.deploy(request, config)
+
+    message = str(caught.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} missing from {message!r}"
+    return aws.endpoint(request["EndpointName"])
 
 
 def test_first_deployment_creates_the_endpoint(aws, make_request):
@@ -141,14 +161,15 @@ def test_deploying_while_another_update_is_in_progress_is_busy(aws, make_request
     third = make_request(instance_count=3)
     third_config = aws.configure(third)
 
-    with pytest.raises(EndpointBusy) as caught:
-        aws.deploy(third, third_config)
-
-    message = str(caught.value)
-    assert "churn-predictor is Updating" in message
-    assert second_config["EndpointConfigName"] in message
-    assert third_config["EndpointConfigName"] in message
-    endpoint = aws.endpoint("churn-predictor")
+    endpoint = _refused(
+        aws,
+        EndpointBusy,
+        third,
+        third_config,
+        "churn-predictor is Updating",
+        second_config["EndpointConfigName"],
+        third_config["EndpointConfigName"],
+    )
     assert endpoint["EndpointStatus"] == "Updating"
     assert (
         endpoint["PendingDeploymentSummary"]["EndpointConfigName"]
@@ -230,14 +251,15 @@ def test_a_failed_endpoint_the_deployer_did_not_create_is_left_alone(start_aws, 
     request = make_request(instance_count=2)
     config = aws.configure(request)
 
-    with pytest.raises(EndpointNotUpdatable) as caught:
-        aws.deploy(request, config)
-
-    message = str(caught.value)
-    assert "churn-predictor is Failed (FailureReason: no capacity)" in message
-    assert "not created by the deployer" in message
-    assert "DeleteEndpoint" in message
-    endpoint = aws.endpoint("churn-predictor")
+    endpoint = _refused(
+        aws,
+        EndpointNotUpdatable,
+        request,
+        config,
+        "churn-predictor is Failed (FailureReason: no capacity)",
+        "not created by the deployer",
+        "DeleteEndpoint",
+    )
     assert endpoint["EndpointStatus"] == "Failed"
     assert endpoint["EndpointConfigName"] != config["EndpointConfigName"]
 

@@ -7,22 +7,14 @@ import boto3
 
 from smdeploy.runtime.emulator import Faults
 from tests.functional.emulated_endpoint import config, count, serving
+from tests.support.alarms import put_sagemaker_alarm
 
 
 def test_a_listed_alarm_in_alarm_rolls_the_update_back_naming_it(start_aws):
     aws = start_aws(Faults(alarm_during_update=""))
     sm = serving(aws)
     cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
-    cloudwatch.put_metric_alarm(
-        AlarmName="errors",
-        Namespace="AWS/SageMaker",
-        MetricName="Invocation5XXErrors",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanThreshold",
-    )
+    put_sagemaker_alarm(cloudwatch, "errors", "Invocation5XXErrors")
     config(sm, "fraud-2", InitialInstanceCount=3)
     sm.update_endpoint(
         EndpointName="fraud",

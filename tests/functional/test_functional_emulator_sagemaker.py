@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -26,19 +29,27 @@ def sm(aws):
     return aws.sagemaker
 
 
-def _rejection(error: ClientError) -> tuple[str, str]:
-    return error.response["Error"]["Code"], error.response["Error"]["Message"]
+def _refused(call: Callable[..., object], prefix: str, **params: Any) -> str:
+    """SageMaker refuses ``call(**params)`` with a ValidationException whose message starts
+    with ``prefix``; returns the message."""
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+
+    error = caught.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert error["Message"].startswith(prefix), error["Message"]
+    return error["Message"]
 
 
 def test_duplicate_endpoint_name_is_rejected_without_regard_to_case(sm):
     sm.create_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v1")
 
-    with pytest.raises(ClientError) as caught:
-        sm.create_endpoint(EndpointName="CHURN-Predictor", EndpointConfigName="churn-v1")
-
-    code, message = _rejection(caught.value)
-    assert code == "ValidationException"
-    assert message.startswith('Cannot create already existing endpoint "')
+    message = _refused(
+        sm.create_endpoint,
+        'Cannot create already existing endpoint "',
+        EndpointName="CHURN-Predictor",
+        EndpointConfigName="churn-v1",
+    )
     assert message.endswith('endpoint/churn-predictor".')
     assert [e["EndpointName"] for e in sm.list_endpoints()["Endpoints"]] == ["churn-predictor"]
 
@@ -46,23 +57,23 @@ def test_duplicate_endpoint_name_is_rejected_without_regard_to_case(sm):
 def test_duplicate_endpoint_config_name_is_rejected_and_the_first_kept(sm):
     bigger = dict(VARIANT, InitialInstanceCount=4)
 
-    with pytest.raises(ClientError) as caught:
-        sm.create_endpoint_config(EndpointConfigName="Churn-V1", ProductionVariants=[bigger])
-
-    code, message = _rejection(caught.value)
-    assert code == "ValidationException"
-    assert message.startswith("Cannot create already existing endpoint configuration")
+    _refused(
+        sm.create_endpoint_config,
+        "Cannot create already existing endpoint configuration",
+        EndpointConfigName="Churn-V1",
+        ProductionVariants=[bigger],
+    )
     config = sm.describe_endpoint_config(EndpointConfigName="churn-v1")
     assert config["ProductionVariants"][0]["InitialInstanceCount"] == 1
 
 
 def test_update_of_a_missing_endpoint_is_rejected(sm):
-    with pytest.raises(ClientError) as caught:
-        sm.update_endpoint(EndpointName="no-such-endpoint", EndpointConfigName="churn-v1")
-
-    code, message = _rejection(caught.value)
-    assert code == "ValidationException"
-    assert message.startswith('Could not find endpoint "')
+    message = _refused(
+        sm.update_endpoint,
+        'Could not find endpoint "',
+        EndpointName="no-such-endpoint",
+        EndpointConfigName="churn-v1",
+    )
     assert "no-such-endpoint" in message
     assert sm.list_endpoints()["Endpoints"] == []
 
@@ -70,12 +81,12 @@ def test_update_of_a_missing_endpoint_is_rejected(sm):
 def test_endpoint_config_naming_a_missing_model_is_rejected(sm):
     ghost = dict(VARIANT, ModelName="ghost-model")
 
-    with pytest.raises(ClientError) as caught:
-        sm.create_endpoint_config(EndpointConfigName="churn-ghost", ProductionVariants=[ghost])
-
-    code, message = _rejection(caught.value)
-    assert code == "ValidationException"
-    assert message.startswith('Could not find model "')
+    message = _refused(
+        sm.create_endpoint_config,
+        'Could not find model "',
+        EndpointConfigName="churn-ghost",
+        ProductionVariants=[ghost],
+    )
     assert "ghost-model" in message
     with pytest.raises(ClientError, match="Could not find endpoint configuration"):
         sm.describe_endpoint_config(EndpointConfigName="churn-ghost")
@@ -101,12 +112,12 @@ def test_update_in_progress_is_rejected(aws, sm):
     )
     sm.create_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v1")
 
-    with pytest.raises(ClientError) as caught:
-        sm.update_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v2")
-
-    code, message = _rejection(caught.value)
-    assert code == "ValidationException"
-    assert message.startswith("Cannot update in-progress endpoint")
+    _refused(
+        sm.update_endpoint,
+        "Cannot update in-progress endpoint",
+        EndpointName="churn-predictor",
+        EndpointConfigName="churn-v2",
+    )
     aws.settle()
     sm.update_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v2")
     endpoint = sm.describe_endpoint(EndpointName="churn-predictor")

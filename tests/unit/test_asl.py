@@ -47,6 +47,8 @@ RESCALE_IF_GUARDED = "RescaleAfterFailure?"
 RESCALE_SUPERSEDED = "RescaleSuperseded"
 # the tasks that put back what Prepare deregistered
 RESCALES = [RESCALE_AFTER_FAILURE, RESCALE_SUPERSEDED]
+# the stages but the clean-up (the releases and the rescales)
+WORK_STAGES = [task for task in STAGES if task not in RELEASES and task not in RESCALES]
 LAMBDA_TRANSIENT = {
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -134,7 +136,7 @@ def test_task_catches_everything_as_its_last_catcher(task):
     assert catchers[-1] is catch_all[0], "States.ALL must be the last catcher"
 
 
-@pytest.mark.parametrize("task", [t for t in STAGES if t not in RELEASES and t not in RESCALES])
+@pytest.mark.parametrize("task", WORK_STAGES)
 def test_a_stage_failure_is_published_then_fails_the_execution(task):
     # DeploymentFailed reads $.Failure.Error and $.Failure.Cause: every stage's catcher puts
     # its {Error, Cause} there (Validate through a Pass, as its input may not be an object);
@@ -514,22 +516,6 @@ def test_the_parks_hand_their_token_to_the_wait_function_and_time_out_into_a_des
 # https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
 # https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html
 CRASHES = {"Runtime.ExitError", "Runtime.OutOfMemory", "Sandbox.Timedout", "Lambda.Unknown"}
-# The stages that retry transient errors until the deployment's deadline (the clean-up after a
-# failure, the releases and the notifications keep a bounded number of attempts: they run
-# after the deadline too).
-BOUNDED_BY_DEADLINE = [
-    "Validate",  # its deadline: the configured one from the execution's start
-    "Admit",
-    "CheckRestore",
-    "Configure",
-    "Deploy",
-    "DescribeEndpoint",
-    "ParkAgain",
-    "ParkUntilSettled",
-    "PrepareGuardrails",
-    "ScaleVariants",
-    "SmokeTest",
-]
 TRANSIENT_OWN = {
     name
     for name, cls in inspect.getmembers(errors, inspect.isclass)
@@ -552,7 +538,9 @@ def test_the_transient_errors_are_the_throttling_and_lease_races():
     assert {"SageMakerThrottled", "GuardrailThrottled", "LeaseContention"} == TRANSIENT_OWN
 
 
-@pytest.mark.parametrize("task", BOUNDED_BY_DEADLINE)
+# The work stages retry transient errors until the deployment's deadline (the clean-up, and the
+# notifications, keep a bounded number of attempts: they run after the deadline too).
+@pytest.mark.parametrize("task", WORK_STAGES)
 def test_transient_errors_are_retried_until_the_deadline_not_a_number_of_times(task):
     state = STATES[task]
     retriers = [r for r in state["Retry"] if set(r["ErrorEquals"]) & TRANSIENT_OWN]

@@ -148,7 +148,15 @@ def test_the_walk_covers_every_catch_and_every_choice_branch():
             assert (name, choice["Next"]) in taken, (name, choice)
         if "Default" in state:
             assert (name, state["Default"]) in taken, name
-    assert len(PATHS) > 100  # the walk is not trivially short
+
+
+def test_each_path_runs_from_start_to_an_ending_through_every_state_and_no_edge_thrice():
+    states = ASL["States"]
+    for path in PATHS:
+        assert path[0] == ASL["StartAt"], path
+        assert is_end(states[path[-1]]), path
+        assert max(Counter(itertools.pairwise(path)).values(), default=0) <= 2, path
+    assert {name for path in PATHS for name in path} == set(states)
 
 
 def test_every_path_releases_the_lease_it_took_then_notifies_before_it_ends():

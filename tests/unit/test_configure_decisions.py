@@ -38,6 +38,13 @@ def variant(name="primary", model_name="m1"):
     }
 
 
+def assert_differences(found: list[str], fragments: list[str]) -> None:
+    """No difference found where no fragment is expected (reused); else each fragment named."""
+    assert bool(found) == bool(fragments), found
+    for fragment in fragments:
+        assert fragment in "; ".join(found), found
+
+
 MODELS = [
     # (id, requested, described, fragments of the differences; none: reused)
     ("same", model(), described_model(), []),
@@ -61,11 +68,7 @@ MODELS = [
     ("requested", "existing", "fragments"), [m[1:] for m in MODELS], ids=[m[0] for m in MODELS]
 )
 def test_a_model_is_reused_only_with_the_same_definition(requested, existing, fragments):
-    found = configure.model_differences(requested, existing)
-
-    assert bool(found) == bool(fragments)
-    for fragment in fragments:
-        assert fragment in "; ".join(found)
+    assert_differences(configure.model_differences(requested, existing), fragments)
 
 
 CONFIG = {"EndpointConfigName": "e-1", "ProductionVariants": [variant()]}
@@ -97,11 +100,7 @@ CONFIGS = [
     ("params", "existing", "fragments"), [c[1:] for c in CONFIGS], ids=[c[0] for c in CONFIGS]
 )
 def test_a_config_is_reused_only_with_the_same_content(params, existing, fragments):
-    found = configure.config_differences(params, existing)
-
-    assert bool(found) == bool(fragments)
-    for fragment in fragments:
-        assert fragment in "; ".join(found)
+    assert_differences(configure.config_differences(params, existing), fragments)
 
 
 def test_the_config_content_is_its_create_members_without_name_or_tags():

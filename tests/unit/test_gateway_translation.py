@@ -4,6 +4,7 @@ A real boto3 SageMaker client (no network: botocore's Stubber answers every call
 the parameters each call sends).
 """
 
+import copy
 from datetime import UTC, datetime
 
 import boto3
@@ -114,68 +115,41 @@ def fail(stubber, method, code, message, status=400):
 
 # --- answers --------------------------------------------------------------------------------
 
+# What SageMaker describes, as botocore gives it: the gateway returns it unchanged
+DESCRIBED_MODEL = {"ModelName": MODEL, "ModelArn": MODEL_ARN, "CreationTime": NOW}
+DESCRIBED_CONFIG = {
+    "EndpointConfigName": CONFIG,
+    "EndpointConfigArn": CONFIG_ARN,
+    "ProductionVariants": CONFIG_PARAMS["ProductionVariants"],
+    "CreationTime": NOW,
+}
+DESCRIBED_ENDPOINT = {
+    "EndpointName": ENDPOINT,
+    "EndpointArn": ENDPOINT_ARN,
+    "EndpointConfigName": CONFIG,
+    "EndpointStatus": "InService",
+    "CreationTime": NOW,
+    "LastModifiedTime": NOW,
+}
 ANSWERS = [
-    # (id, gateway method, botocore response, expected return value)
-    (
-        "describe_model",
-        "describe_model",
-        {"ModelName": MODEL, "ModelArn": MODEL_ARN, "CreationTime": NOW},
-        {"ModelName": MODEL, "ModelArn": MODEL_ARN, "CreationTime": NOW},
-    ),
-    (
-        "describe_endpoint_config",
-        "describe_endpoint_config",
-        {
-            "EndpointConfigName": CONFIG,
-            "EndpointConfigArn": CONFIG_ARN,
-            "ProductionVariants": CONFIG_PARAMS["ProductionVariants"],
-            "CreationTime": NOW,
-        },
-        {
-            "EndpointConfigName": CONFIG,
-            "EndpointConfigArn": CONFIG_ARN,
-            "ProductionVariants": CONFIG_PARAMS["ProductionVariants"],
-            "CreationTime": NOW,
-        },
-    ),
-    (
-        "describe_endpoint",
-        "describe_endpoint",
-        {
-            "EndpointName": ENDPOINT,
-            "EndpointArn": ENDPOINT_ARN,
-            "EndpointConfigName": CONFIG,
-            "EndpointStatus": "InService",
-            "CreationTime": NOW,
-            "LastModifiedTime": NOW,
-        },
-        {
-            "EndpointName": ENDPOINT,
-            "EndpointArn": ENDPOINT_ARN,
-            "EndpointConfigName": CONFIG,
-            "EndpointStatus": "InService",
-            "CreationTime": NOW,
-            "LastModifiedTime": NOW,
-        },
-    ),
-    ("create_model", "create_model", {"ModelArn": MODEL_ARN}, MODEL_ARN),
-    (
-        "create_endpoint_config",
-        "create_endpoint_config",
-        {"EndpointConfigArn": CONFIG_ARN},
-        CONFIG_ARN,
-    ),
-    ("create_endpoint", "create_endpoint", {"EndpointArn": ENDPOINT_ARN}, ENDPOINT_ARN),
-    ("update_endpoint", "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, ENDPOINT_ARN),
+    # (gateway method, botocore response, expected return value)
+    ("describe_model", DESCRIBED_MODEL, DESCRIBED_MODEL),
+    ("describe_endpoint_config", DESCRIBED_CONFIG, DESCRIBED_CONFIG),
+    ("describe_endpoint", DESCRIBED_ENDPOINT, DESCRIBED_ENDPOINT),
+    ("create_model", {"ModelArn": MODEL_ARN}, MODEL_ARN),
+    ("create_endpoint_config", {"EndpointConfigArn": CONFIG_ARN}, CONFIG_ARN),
+    ("create_endpoint", {"EndpointArn": ENDPOINT_ARN}, ENDPOINT_ARN),
+    ("update_endpoint", {"EndpointArn": ENDPOINT_ARN}, ENDPOINT_ARN),
 ]
 
 
 @pytest.mark.parametrize(
-    ("name", "method", "response", "expected"), ANSWERS, ids=[case[0] for case in ANSWERS]
+    ("method", "response", "expected"), ANSWERS, ids=[case[0] for case in ANSWERS]
 )
-def test_answer(gateway, stubber, name, method, response, expected):
+def test_answer(gateway, stubber, method, response, expected):
     argument, botocore_method, params = CALLS[method]
-    stubber.add_response(botocore_method, response, expected_params=params)
+    # a copy: the expected value stays as written whatever the client does with its answer
+    stubber.add_response(botocore_method, copy.deepcopy(response), expected_params=params)
 
     assert getattr(gateway, method)(argument) == expected
 
@@ -348,34 +322,25 @@ def test_throttling_on_any_call_is_retryable(gateway, stubber, method):
     )
 
 
-def test_existing_endpoint_config_is_reported_as_already_exists(gateway, stubber):
-    argument = fail(
-        stubber,
-        "create_endpoint_config",
-        "ValidationException",
-        f'Cannot create already existing endpoint configuration "{CONFIG_ARN}".',
-    )
+@pytest.mark.parametrize(
+    ("method", "kind", "arn", "name"),
+    [
+        ("create_endpoint_config", "endpoint configuration", CONFIG_ARN, CONFIG),
+        # a duplicate approval event: two executions create the same model at once
+        ("create_model", "model", MODEL_ARN, MODEL),
+    ],
+)
+def test_an_existing_resource_is_reported_as_already_exists(
+    gateway, stubber, method, kind, arn, name
+):
+    message = f'Cannot create already existing {kind} "{arn}".'
+    argument = fail(stubber, method, "ValidationException", message)
 
     with pytest.raises(AlreadyExists) as caught:
-        gateway.create_endpoint_config(argument)
+        getattr(gateway, method)(argument)
 
-    assert str(caught.value) == CONFIG
+    assert str(caught.value) == name
     assert not isinstance(caught.value, DeployerError)
-
-
-def test_existing_model_is_reported_as_already_exists(gateway, stubber):
-    # a duplicate approval event: two executions create the same model at once
-    argument = fail(
-        stubber,
-        "create_model",
-        "ValidationException",
-        f'Cannot create already existing model "{MODEL_ARN}".',
-    )
-
-    with pytest.raises(AlreadyExists) as caught:
-        gateway.create_model(argument)
-
-    assert str(caught.value) == MODEL
 
 
 @pytest.mark.parametrize(

@@ -90,34 +90,26 @@ def test_the_validator_reports_hostile_values_without_raising(raw, path, rule):
     assert [(v.path, v.rule) for v in validation.violations] == [(path, rule)]
 
 
-def test_weights_beyond_a_32_bit_float_are_refused_and_shares_never_overflow():
-    huge = request(
-        ProductionVariants=[
-            variant("a", InitialVariantWeight=1.7e308),
-            variant("b", InitialVariantWeight=1.7e308),
-        ]
-    )
-
-    validation = validate_request(huge)
-
-    assert [(v.path, v.rule) for v in validation.violations] == [
-        ("ProductionVariants[0].InitialVariantWeight", "float32"),
-        ("ProductionVariants[1].InitialVariantWeight", "float32"),
-    ]
-    assert validation.traffic == {"a": 0.5, "b": 0.5}
+FLOAT32_REFUSED = [
+    ("ProductionVariants[0].InitialVariantWeight", "float32"),
+    ("ProductionVariants[1].InitialVariantWeight", "float32"),
+]
 
 
-def test_the_largest_32_bit_weights_are_valid_and_share_evenly():
-    largest = request(
-        ProductionVariants=[
-            variant("a", InitialVariantWeight=3.4e38),
-            variant("b", InitialVariantWeight=3.4e38),
-        ]
-    )
+@pytest.mark.parametrize(
+    ("weight", "refused"),
+    [(1.7e308, FLOAT32_REFUSED), (3.4e38, [])],
+    ids=["beyond-a-32-bit-float-refused", "the-largest-32-bit-float-valid"],
+)
+def test_weights_are_32_bit_floats_and_shares_never_overflow(
+    weight: float, refused: list[tuple[str, str]]
+) -> None:
+    raw = request(ProductionVariants=[variant(n, InitialVariantWeight=weight) for n in "ab"])
 
-    validation = validate_request(largest)
+    validation = validate_request(raw)
 
-    assert validation.valid, validation.problems
+    assert [(v.path, v.rule) for v in validation.violations] == refused, validation.problems
+    assert validation.valid is (not refused)
     assert validation.traffic == {"a": 0.5, "b": 0.5}
 
 

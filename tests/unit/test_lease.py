@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
+from lease_builders import NOW, claim, order, record
 
 from deployer.decide.lease import (
     LEASE_POLL_SECONDS,
@@ -14,31 +13,10 @@ from deployer.decide.lease import (
     guardrails_to_run,
     release,
 )
-from deployer.decide.lease_record import Claim, Decision, Order, Record
+from deployer.decide.lease_record import Decision, Record
 from deployer.errors import LeaseLost
 
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
-NOW = T0.timestamp() + 1000
-
-
-def order(seconds: float, version: int = 0, tiebreak: str = "") -> Order:
-    return Order(At=T0 + timedelta(seconds=seconds), Version=version, Tiebreak=tiebreak)
-
-
-def claim(name: str, at: float, config: str | None = None, expires: float = NOW + 3600) -> Claim:
-    return Claim(
-        Execution=f"arn:aws:states:us-east-1:123456789012:execution:smdeploy:{name}",
-        Order=order(at, tiebreak=name),
-        EndpointConfigName=config or f"ep-{name}",
-        Expires=expires,
-    )
-
-
 OLD, ME, NEW = claim("old", 10), claim("me", 20), claim("new", 30)
-
-
-def record(**fields: object) -> Record:
-    return Record(Endpoint="churn-predictor", Version=3, **fields)  # type: ignore[arg-type]
 
 
 # --- order ------------------------------------------------------------------------------------

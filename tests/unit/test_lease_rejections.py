@@ -8,9 +8,8 @@ and rolls back to v1 only when the endpoint serves or is getting v2.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
+from lease_builders import NOW, claim, holding, record
 
 from deployer.decide.lease import (
     REJECTIONS_REMEMBERED,
@@ -19,42 +18,17 @@ from deployer.decide.lease import (
     rejected_by,
     rejection_summary,
 )
-from deployer.decide.lease_record import Claim, Decision, Order, Record
+from deployer.decide.lease_record import Decision
 
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
-NOW = T0.timestamp() + 1000
 V1, V2, V3 = (
     f"arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/{v}" for v in (1, 2, 3)
 )
 
-
-def claim(
-    name: str, at: float, package: str | None, rejects: str | None = None, phase: str = "WAITING"
-) -> Claim:
-    return Claim(
-        Execution=f"arn:aws:states:us-east-1:123456789012:execution:smdeploy:{name}",
-        Order=Order(At=T0 + timedelta(seconds=at), Tiebreak=name),
-        EndpointConfigName=f"ep-{name}",
-        Expires=NOW + 3600,
-        Phase=phase,
-        Package=package,
-        Rejects=rejects,
-    )
-
-
-DEPLOY_V1 = claim("v1", 10, V1, phase="DEPLOYED")
-DEPLOY_V2 = claim("v2", 20, V2)
-REJECT_V2 = claim("reject-v2", 30, V1, rejects=V2)  # rolls back to v1
-DEPLOY_V3 = claim("v3", 40, V3)
-DIRECT = claim("direct", 25, None)  # a direct deployment names no package
-
-
-def record(**fields: object) -> Record:
-    return Record(Endpoint="churn-predictor", Version=3, **fields)  # type: ignore[arg-type]
-
-
-def holding(c: Claim, phase: str = "CONFIGURING") -> Claim:
-    return c.model_copy(update={"Phase": phase})
+DEPLOY_V1 = claim("v1", 10, package=V1, phase="DEPLOYED")
+DEPLOY_V2 = claim("v2", 20, package=V2)
+REJECT_V2 = claim("reject-v2", 30, package=V1, rejects=V2)  # rolls back to v1
+DEPLOY_V3 = claim("v3", 40, package=V3)
+DIRECT = claim("direct", 25)  # a direct deployment names no package
 
 
 # --- the rejection's own admission ------------------------------------------------------------
@@ -119,7 +93,9 @@ def test_a_rejection_asked_again_keeps_what_it_stopped_and_stays_needed():
 
 
 def test_the_record_remembers_a_bounded_number_of_rejections_newest_first():
-    many = [claim(f"r{i}", 100 + i, V1, rejects=V2) for i in range(REJECTIONS_REMEMBERED + 5)]
+    many = [
+        claim(f"r{i}", 100 + i, package=V1, rejects=V2) for i in range(REJECTIONS_REMEMBERED + 5)
+    ]
     before = record(Rejections=list(reversed(many[:-1])))
 
     after = admit(before, many[-1], NOW, {}).Record
@@ -138,8 +114,8 @@ REJECTED = record(Rejections=[REJECT_V2])
     ("name", "me", "rejected"),
     [
         ("an older deployment of v2", DEPLOY_V2, True),
-        ("v2 approved again after the rejection", claim("v2-again", 35, V2), False),
-        ("a deployment of v1", claim("v1-again", 25, V1), False),
+        ("v2 approved again after the rejection", claim("v2-again", 35, package=V2), False),
+        ("a deployment of v1", claim("v1-again", 25, package=V1), False),
         ("a direct deployment", DIRECT, False),
         ("the rollback itself", REJECT_V2, False),
     ],
@@ -182,7 +158,7 @@ def test_a_deployment_of_another_package_rolls_out_despite_the_rejection():
 # names no package to deploy. It stops every older deployment of v2; when the one holding the
 # endpoint had begun its rollout, it puts back the config served before v2 once that ends.
 
-STOP_V2 = claim("stop-v2", 30, None, rejects=V2)
+STOP_V2 = claim("stop-v2", 30, rejects=V2)
 SERVED = ["ep-v1", "ep-v0"]  # the configs that served, newest first
 
 
@@ -241,7 +217,9 @@ def test_a_rejection_with_no_rollback_stops_and_puts_back_only_what_the_update_c
     assert remembered.name == "stop-v2" and remembered.Restore == restore
     stays = decision in (Decision.WAIT,)
     assert (STOP_V2.Execution in {c.Execution for c in admission.Record.Intents}) is stays, name
-    assert admission.Note, name
+    # the note names the rejected version and the endpoint, and what it puts back, if anything
+    assert V2 in admission.Note and "endpoint churn-predictor" in admission.Note, name
+    assert (f"putting back {restore}," in admission.Note) is (restore is not None), name
 
 
 def test_a_rejection_that_waited_for_the_update_puts_the_config_served_before_back():
@@ -263,7 +241,8 @@ def test_a_rejection_that_waited_for_the_update_puts_the_config_served_before_ba
         f"churn-predictor served before"
     )
     # v2's deployment, asked at Describe, is superseded by it
-    assert rejected_by(again.Record, DEPLOY_V2) is not None
+    superseding = rejected_by(again.Record, DEPLOY_V2)
+    assert superseding is not None and superseding.name == "stop-v2"
 
 
 def test_the_deployment_of_the_rejected_version_yields_to_a_rejection_with_no_rollback():

@@ -159,9 +159,7 @@ def test_a_long_cause_is_clipped_and_says_so():
 
     cause = detail("Failed", {}, state).Cause
 
-    assert cause is not None
-    assert cause.endswith("... (10 more characters)")
-    assert len(cause) < MAX_CAUSE_CHARS + 30
+    assert cause == "x" * MAX_CAUSE_CHARS + "... (10 more characters)"
 
 
 @pytest.mark.parametrize(

@@ -390,10 +390,14 @@ def test_a_request_with_very_many_problems_keeps_its_cause_within_step_functions
 
     error = caught.value
     count = len(error.problems)
-    assert count > 600
+    # one too many tags, then each tag's key and value; each model's container and name
+    assert count == 1 + 2 * 50 + 2 * 300
     assert len(error.violations) == count
-    message = str(error)
-    assert message.startswith(f"{count} problems in the deployment request:")
-    assert len(message) < RequestInvalid.MESSAGE_BUDGET + 200
-    listed = message.count("\n- ") - 1
-    assert message.endswith(f"- ... and {count - listed} more (smdeploy validate lists them all)")
+    head, *lines, tail = str(error).split("\n")
+    assert head == f"{count} problems in the deployment request:"
+    # the first problems, in order, as many as fit in the budget, then how many more
+    assert lines == [f"- {problem}" for problem in error.problems[: len(lines)]]
+    sizes = [len(problem) + 3 for problem in error.problems]
+    budget = RequestInvalid.MESSAGE_BUDGET
+    assert sum(sizes[: len(lines)]) <= budget < sum(sizes[: len(lines) + 1])
+    assert tail == f"- ... and {count - len(lines)} more (smdeploy validate lists them all)"

@@ -140,41 +140,43 @@ NOW = STARTED + timedelta(seconds=600)
 
 
 @pytest.mark.parametrize(
-    ("description", "who", "kind", "error"),
+    ("description", "who", "kind", "error", "cause"),
     [
         # success: InService on its config, no reason
-        (described("InService"), waiter(), Kind.WAKE, None),
+        (described("InService"), waiter(), Kind.WAKE, None, None),
         # a config name matches without regard to case, as in SageMaker
-        (described("InService", config="CFG-NEW"), waiter(), Kind.WAKE, None),
+        (described("InService", config="CFG-NEW"), waiter(), Kind.WAKE, None, None),
         # still changing: stay parked
-        (described("Updating"), waiter(), Kind.WAIT, None),
-        (described("Creating"), waiter(action=Action.CREATE), Kind.WAIT, None),
-        (described("RollingBack"), waiter(), Kind.WAIT, None),
+        (described("Updating"), waiter(), Kind.WAIT, None, None),
+        (described("Creating"), waiter(action=Action.CREATE), Kind.WAIT, None, None),
+        (described("RollingBack"), waiter(), Kind.WAIT, None, None),
         # rolled back (IN_SERVICE on the old config) or taken over by a newer deployment:
         # woken, the Describe state tells which against the lease's record
-        (described("InService", config="cfg-old", reason="alarm"), waiter(), Kind.WAKE, None),
-        (described("InService", config="cfg-newer"), waiter(), Kind.WAKE, None),
-        # failures carry the deployer's error names, as the Describe state raises them
-        (described("Failed", reason="no capacity"), waiter(), Kind.FAIL, "EndpointFailed"),
-        (
-            described("UpdateRollbackFailed", reason="x"),
-            waiter(),
-            Kind.FAIL,
-            "EndpointUpdateRollbackFailed",
-        ),
-        (described("InService", reason="odd"), waiter(), Kind.FAIL, "EndpointFailed"),
-        (None, waiter(), Kind.FAIL, "EndpointFailed"),  # the endpoint is gone
+        (described("InService", config="cfg-old", reason="alarm"), waiter(), Kind.WAKE, None,
+         None),
+        (described("InService", config="cfg-newer"), waiter(), Kind.WAKE, None, None),
+        # failures carry the deployer's error names, as the Describe state raises them, and a
+        # cause that says what SageMaker said
+        (described("Failed", reason="no capacity"), waiter(), Kind.FAIL, "EndpointFailed",
+         "endpoint churn-predictor is Failed: no capacity"),
+        (described("UpdateRollbackFailed", reason="x"), waiter(), Kind.FAIL,
+         "EndpointUpdateRollbackFailed", "needs an operator): x"),
+        (described("InService", reason="odd"), waiter(), Kind.FAIL, "EndpointFailed",
+         "is InService on cfg-new but reports: odd"),
+        (None, waiter(), Kind.FAIL, "EndpointFailed",  # the endpoint is gone
+         "endpoint of exec-1 disappeared during the deployment"),
         # the deadline passed while it still changes
-        (described("Updating"), waiter(deadline=600), Kind.FAIL, "DeploymentTimedOut"),
+        (described("Updating"), waiter(deadline=600), Kind.FAIL, "DeploymentTimedOut",
+         "is still Updating after 600 s; the deployment deadline is 600 s"),
     ],
-)
-def test_decide(description, who, kind, error):
+)  # fmt: skip
+def test_decide(description, who, kind, error, cause):
     verdict = decide(description, who, NOW)
 
     assert verdict.Kind is kind
     assert verdict.Error == error
     if kind is Kind.FAIL:
-        assert verdict.Cause
+        assert cause in (verdict.Cause or ""), verdict.Cause
     if kind is Kind.WAKE:
         assert verdict.Output is not None
         assert verdict.Output.Description == description  # the Describe state reuses it

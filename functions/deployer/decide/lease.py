@@ -203,9 +203,7 @@ def admit(
         if me.Package is None:
             return stop(record, me, now, took_over, serving_rejected, roll_back)
         if not needed:
-            return Admission(
-                Decision=Decision.NOT_NEEDED, Record=record, TookOver=took_over, Claimed=me
-            )
+            return _no_lease(Decision.NOT_NEEDED, record, me, took_over)
     admission = _admit(record, me, now, took_over, guarded)
     return admission.model_copy(update={"Claimed": me})
 
@@ -244,16 +242,13 @@ def stop(
     if rolling and me.Restore is None:
         target = previous_config(record, rejected)
         if target is None:
-            return Admission(
-                Decision=Decision.NO_TARGET,
-                Record=record,
-                TookOver=took_over,
-                Claimed=me,
-                Note=f"{rejected} was rejected while its deployment {', '.join(me.Stopped)} "
-                f"created or updated endpoint {endpoint}, and no config that served the "
-                f"endpoint before is known to put back: {endpoint} is left serving the rejected "
-                f"version; approve another version, or delete the endpoint",
+            note = (
+                f"{rejected} was rejected while its deployment {', '.join(me.Stopped)} created "
+                f"or updated endpoint {endpoint}, and no config that served the endpoint before "
+                f"is known to put back: {endpoint} is left serving the rejected version; approve "
+                f"another version, or delete the endpoint"
             )
+            return _no_lease(Decision.NO_TARGET, record, me, took_over, note)
         me = me.model_copy(update={"Restore": target})
         record = _remember(record, me)
     if me.Restore is not None:
@@ -272,15 +267,12 @@ def stop(
     deployed = record.Deployed is not None and record.Deployed.deploys(rejected)
     stopped = f"{rejection_summary(me)}; " if me.Stopped else ""
     if (serving or deployed) and roll_back:
-        return Admission(
-            Decision=Decision.NO_TARGET,
-            Record=record,
-            TookOver=took_over,
-            Claimed=me,
-            Note=f"{stopped}{rejected} was rejected while serving endpoint {endpoint}, and no "
-            f"other version is Approved to roll back to; the endpoint keeps serving the "
-            f"rejected version until one is approved",
+        note = (
+            f"{stopped}{rejected} was rejected while serving endpoint {endpoint}, and no other "
+            f"version is Approved to roll back to; the endpoint keeps serving the rejected "
+            f"version until one is approved"
         )
+        return _no_lease(Decision.NO_TARGET, record, me, took_over, note)
     if serving or deployed:
         note = (
             f"{stopped}{rejected} was rejected; rollback on rejection is off, so endpoint "
@@ -293,9 +285,14 @@ def stop(
             f"{rejected} was rejected, but endpoint {endpoint} neither serves it nor is getting "
             f"it; nothing to roll back"
         )
-    return Admission(
-        Decision=Decision.NOT_NEEDED, Record=record, TookOver=took_over, Claimed=me, Note=note
-    )
+    return _no_lease(Decision.NOT_NEEDED, record, me, took_over, note)
+
+
+def _no_lease(
+    decision: Decision, record: Record, me: Claim, took_over: Claim | None, note: str = ""
+) -> Admission:
+    """A rejection's admission that takes no lease: ``decision``, with ``me`` as claimed."""
+    return Admission(Decision=decision, Record=record, TookOver=took_over, Claimed=me, Note=note)
 
 
 def _admit(

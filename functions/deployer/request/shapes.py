@@ -223,15 +223,22 @@ def _check_structure(shape: StructureShape, value: Any, path: str) -> list[Viola
     return found
 
 
+def _outside(value: float, low: float | None, high: float | None) -> str | None:
+    """Which bound ``value`` breaks: "min" (below ``low``), "max" (above ``high``), or None."""
+    if low is not None and value < low:
+        return "min"
+    if high is not None and value > high:
+        return "max"
+    return None
+
+
 def _length_rule(shape: Shape, count: int, noun: str) -> tuple[str, str] | None:
     """(rule, message) when ``count`` is outside the shape's min/max, else None."""
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
-    if low is not None and count < low:
-        rule = "min-length"
-    elif high is not None and count > high:
-        rule = "max-length"
-    else:
+    side = _outside(count, low, high)
+    if side is None:
         return None
+    rule = f"{side}-length"
     if low and high is not None:
         bounds = f"{low} to {high}"
     elif high is not None:
@@ -308,11 +315,8 @@ def _check_range(
 ) -> Violation | None:
     low = shape.metadata.get("min", floor)
     high = shape.metadata.get("max", ceiling)
-    if low is not None and value < low:
-        rule = "min"
-    elif high is not None and value > high:
-        rule = "max"
-    else:
+    rule = _outside(value, low, high)
+    if rule is None:
         return None
     if "min" in shape.metadata and "max" in shape.metadata:
         bounds = f"from {low} to {high}"
