@@ -23,7 +23,6 @@ from smdeploy.runtime.emulator.sagemaker.endpoints import (
     EndpointObserverBase,
     StoreView,
 )
-from smdeploy.runtime.emulator.state import EmulatorState
 from smdeploy.runtime.faults import FaultBudget, Faults
 
 
@@ -89,12 +88,3 @@ class RollbackAlarms(EndpointObserverBase):
             cloudwatch_backends[store.account][store.region].set_alarm_state(
                 fired, "Threshold no longer crossed (simulated recovery)", "{}", "OK"
             )
-
-
-class CloudWatchHooks(EmulatorState):
-    """The emulator's rollback alarms."""
-
-    def _install_cloudwatch(self) -> None:
-        alarms = RollbackAlarms(self.faults, self.budget)
-        self.endpoint_observers.append(alarms)
-        self._undo.append(lambda: self.endpoint_observers.remove(alarms))
