@@ -41,8 +41,9 @@ from moto.sagemaker.exceptions import ValidationError
 from smdeploy.runtime.emulator.sagemaker.endpoints import (
     Change,
     Endpoint,
-    EndpointObserverBase,
+    EndpointObserver,
     StoreView,
+    Update,
 )
 from smdeploy.runtime.emulator.state import EmulatorState
 
@@ -73,7 +74,7 @@ def drop_policies(backend: ApplicationAutoscalingBackend, rid: str) -> None:
             del backend.policies[policy_key]
 
 
-class VariantCounts(EndpointObserverBase):
+class VariantCounts(EndpointObserver):
     """The variants' current instance counts, kept as the endpoints change."""
 
     def __init__(self, counts: dict[Key, dict[str, int]]) -> None:
@@ -82,13 +83,8 @@ class VariantCounts(EndpointObserverBase):
         self.counts = counts
         self.pending: dict[Key, dict[str, int]] = {}  # an update's counts, once it serves
 
-    def updating(
-        self,
-        store: StoreView,
-        endpoint: Endpoint,
-        old: dict[str, Any],
-        new: dict[str, Any] | None,
-    ) -> None:
+    def updating(self, store: StoreView, endpoint: Endpoint, update: Update) -> None:
+        old, new = update.old, update.new
         if new is None or endpoint.status != "InService":
             return
         before = {
@@ -109,14 +105,8 @@ class VariantCounts(EndpointObserverBase):
                 f"(DeregisterScalableTarget) before updating the endpoint."
             )
 
-    def updated(
-        self,
-        store: StoreView,
-        endpoint: Endpoint,
-        old: dict[str, Any],
-        new: dict[str, Any] | None,
-        params: dict[str, Any],
-    ) -> None:
+    def updated(self, store: StoreView, endpoint: Endpoint, update: Update) -> None:
+        old, new, params = update.old, update.new, update.params
         now = self.counts.get(key(store, endpoint.name), {})
         before = {v["VariantName"]: v for v in old.get("ProductionVariants", [])}
         excluded = {

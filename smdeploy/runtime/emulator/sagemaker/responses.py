@@ -18,7 +18,7 @@ from moto.utilities.arns import parse_arn
 from smdeploy.runtime.emulator.pin import snake_case
 from smdeploy.runtime.emulator.sagemaker.models import EndpointStore
 from smdeploy.runtime.emulator.state import EmulatorState
-from smdeploy.runtime.faults import COUNTED_OPERATIONS
+from smdeploy.runtime.faults import COUNTED_OPERATIONS, CRASH_OPERATIONS
 
 # A List call's page when the request gives no MaxResults. SageMaker documents no default
 # (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpointConfigs.html);
@@ -101,7 +101,6 @@ class SageMakerHooks(EmulatorState):
 # operation of faults.COUNTED_OPERATIONS, each given the emulator and the request's response
 # object; those that still defer to moto for some requests are also given moto's original.
 Serve = Callable[[EmulatorState, Any], Any]
-Wrap = Callable[[EmulatorState, Any, Any], Any]
 Factory = Callable[[EmulatorState, Any], Callable[[Any], Any]]
 
 
@@ -133,49 +132,37 @@ def create_model(emulator: EmulatorState, response: Any, original: Any) -> Any:
     return result
 
 
-def create_endpoint_config(emulator: EmulatorState, response: Any) -> ActionResult:
-    store = _counted(emulator, response, "CreateEndpointConfig")
-    result = ActionResult({"EndpointConfigArn": store.create_config(_params(response))})
-    emulator.performed("CreateEndpointConfig", response)
-    return result
+# The operations the account and Region's store answers alone: each one's answer, given the
+# store and the call's parameters (None: an empty result).
+ANSWERS: dict[str, Callable[[EndpointStore, dict[str, Any]], dict[str, Any] | None]] = {
+    "CreateEndpointConfig": lambda store, params: {
+        "EndpointConfigArn": store.create_config(params)
+    },
+    "DescribeEndpointConfig": lambda store, params: store.get_config(params["EndpointConfigName"]),
+    "DeleteEndpointConfig": lambda store, params: store.delete_config(params["EndpointConfigName"]),
+    "CreateEndpoint": lambda store, params: {"EndpointArn": store.create_endpoint(params)},
+    "UpdateEndpoint": lambda store, params: {"EndpointArn": store.update_endpoint(params)},
+    "DescribeEndpoint": lambda store, params: store.describe_endpoint(params["EndpointName"]),
+    "DeleteEndpoint": lambda store, params: store.delete_endpoint(params["EndpointName"]),
+}
 
 
-def describe_endpoint_config(emulator: EmulatorState, response: Any) -> ActionResult:
-    store = _counted(emulator, response, "DescribeEndpointConfig")
-    result = ActionResult(store.get_config(_params(response)["EndpointConfigName"]))
-    emulator.performed("DescribeEndpointConfig", response)
-    return result
+def _answering(operation: str) -> Serve:
+    """Serve ``operation`` from the store: count it, answer it, and, for an operation that
+    ``Faults.crash_after`` may follow (faults.CRASH_OPERATIONS), tell the Lambda runtime it
+    was performed."""
+    answer = ANSWERS[operation]
 
+    def serve(emulator: EmulatorState, response: Any) -> ActionResult | EmptyResult:
+        store = _counted(emulator, response, operation)
+        answered = answer(store, _params(response))
+        result = EmptyResult() if answered is None else ActionResult(answered)
+        if operation in CRASH_OPERATIONS:
+            emulator.performed(operation, response)
+        return result
 
-def delete_endpoint_config(emulator: EmulatorState, response: Any) -> EmptyResult:
-    store = _counted(emulator, response, "DeleteEndpointConfig")
-    store.delete_config(_params(response)["EndpointConfigName"])
-    return EmptyResult()
-
-
-def create_endpoint(emulator: EmulatorState, response: Any) -> ActionResult:
-    store = _counted(emulator, response, "CreateEndpoint")
-    result = ActionResult({"EndpointArn": store.create_endpoint(_params(response))})
-    emulator.performed("CreateEndpoint", response)
-    return result
-
-
-def update_endpoint(emulator: EmulatorState, response: Any) -> ActionResult:
-    store = _counted(emulator, response, "UpdateEndpoint")
-    result = ActionResult({"EndpointArn": store.update_endpoint(_params(response))})
-    emulator.performed("UpdateEndpoint", response)
-    return result
-
-
-def describe_endpoint(emulator: EmulatorState, response: Any) -> ActionResult:
-    store = _counted(emulator, response, "DescribeEndpoint")
-    return ActionResult(store.describe_endpoint(_params(response)["EndpointName"]))
-
-
-def delete_endpoint(emulator: EmulatorState, response: Any) -> EmptyResult:
-    store = _counted(emulator, response, "DeleteEndpoint")
-    store.delete_endpoint(_params(response)["EndpointName"])
-    return EmptyResult()
+    serve.__name__ = snake_case(operation)
+    return serve
 
 
 def list_endpoints(emulator: EmulatorState, response: Any) -> ActionResult:
@@ -247,25 +234,15 @@ def list_tags(emulator: EmulatorState, response: Any, original: Any) -> Any:
     return ActionResult({"Tags": list(store.tags_of(params["ResourceArn"]))})
 
 
-def _serving(serve: Serve) -> Factory:
-    """The factory of the response method that ``serve`` answers for the emulator."""
+def _method(serve: Callable[..., Any], wraps: bool = False) -> Factory:
+    """The factory of the response method that ``serve`` answers for the emulator (given
+    moto's original too, if it ``wraps`` it)."""
 
     def factory(emulator: EmulatorState, original: Any) -> Callable[[Any], Any]:
         def method(response: Any) -> Any:
+            if wraps:
+                return serve(emulator, response, original)
             return serve(emulator, response)
-
-        method.__name__ = method.__qualname__ = serve.__name__
-        return method
-
-    return factory
-
-
-def _wrapping(serve: Wrap) -> Factory:
-    """The factory of the response method that ``serve`` answers, given moto's original."""
-
-    def factory(emulator: EmulatorState, original: Any) -> Callable[[Any], Any]:
-        def method(response: Any) -> Any:
-            return serve(emulator, response, original)
 
         method.__name__ = method.__qualname__ = serve.__name__
         return method
@@ -277,21 +254,15 @@ def _wrapping(serve: Wrap) -> Factory:
 # moto's names; UpdateEndpoint is one moto lacks)
 RESPONSES: dict[str, Factory] = {
     **{
-        serve.__name__: _wrapping(serve)
+        serve.__name__: _method(serve, wraps=True)
         for serve in (create_model, add_tags, delete_tags, list_tags)
     },
     **{
-        serve.__name__: _serving(serve)
+        serve.__name__: _method(serve)
         for serve in (
             list_endpoint_configs,
-            create_endpoint_config,
-            describe_endpoint_config,
-            delete_endpoint_config,
-            create_endpoint,
-            update_endpoint,
-            describe_endpoint,
-            delete_endpoint,
             list_endpoints,
+            *(_answering(operation) for operation in ANSWERS),
         )
     },
 }
