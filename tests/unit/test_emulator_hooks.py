@@ -38,7 +38,11 @@ def test_every_hook_fits_the_installed_moto():
     ("hooks", "version", "named"),
     [
         ((), "5.3.0", "moto is 5.3.0"),
-        ((Hook(CallbackEndpoint, "wait_for", "clock", "renamed", _keep),), MOTO_VERSION, "wait_for"),
+        (
+            (Hook(CallbackEndpoint, "wait_for", "clock", "renamed", _keep),),
+            MOTO_VERSION,
+            "wait_for",
+        ),
         (
             (Hook(SageMakerResponse, "create_endpoint", "sagemaker", "x", _keep, added=True),),
             MOTO_VERSION,
@@ -92,24 +96,43 @@ def test_every_row_carries_its_replacement():
     assert set(RESPONSES) == {snake_case(operation) for operation in COUNTED_OPERATIONS}
 
 
-def test_install_replaces_every_row_and_uninstall_puts_moto_back():
-    before = {(id(h.owner), h.attribute): vars(h.owner).get(h.attribute) for h in HOOKS}
+def _moto_now():
+    return {(id(h.owner), h.attribute): vars(h.owner).get(h.attribute) for h in HOOKS}
 
-    uninstall = hooks.install(Emulator())
-    try:
-        for hook in HOOKS:
-            assert hook.attribute in vars(hook.owner)
-            installed = vars(hook.owner)[hook.attribute]
-            assert installed is not before[(id(hook.owner), hook.attribute)], hook
-    finally:
-        uninstall()
 
+def _assert_installed(before):
     for hook in HOOKS:
-        original = before[(id(hook.owner), hook.attribute)]
+        assert hook.attribute in vars(hook.owner)
+        assert vars(hook.owner)[hook.attribute] is not before[(id(hook.owner), hook.attribute)]
+
+
+def _assert_moto_back(before):
+    for hook in HOOKS:
         if hook.added:
             assert hook.attribute not in vars(hook.owner)
         else:
-            assert vars(hook.owner)[hook.attribute] is original, hook
+            assert vars(hook.owner)[hook.attribute] is before[(id(hook.owner), hook.attribute)]
+
+
+def test_install_replaces_every_row_and_uninstall_puts_moto_back():
+    before = _moto_now()
+
+    uninstall = hooks.install(Emulator())
+    try:
+        _assert_installed(before)
+    finally:
+        uninstall()
+
+    _assert_moto_back(before)
+
+
+def test_the_emulator_installs_the_table_on_enter_and_puts_moto_back_on_exit():
+    before = _moto_now()
+
+    with Emulator():
+        _assert_installed(before)
+
+    _assert_moto_back(before)
 
 
 def test_a_row_whose_attribute_moto_lacks_stops_the_install_naming_the_pinned_version():

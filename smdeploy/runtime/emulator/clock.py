@@ -102,7 +102,8 @@ class ExecutionStopped(Exception):
 
 
 class ClockHooks(EmulatorState):
-    """The emulator's clock hooks: Wait and Retry, timestamps, parks, and the driver."""
+    """The emulator's driver of the simulated clock, which watches moto's executions (the
+    replacements of moto's time are the factories below, rows of :data:`.hooks.HOOKS`)."""
 
     def running_executions(self) -> tuple[int, set[str]]:
         """How many executions are RUNNING in every emulated account and Region, and the task

@@ -48,7 +48,9 @@ def listed(
 
 
 class SageMakerHooks(EmulatorState):
-    """The emulator's SageMaker responses and endpoint events."""
+    """The emulator's endpoint stores (one per account and Region) and the endpoint events
+    SageMaker emits (the response methods are the factories below, rows of
+    :data:`..hooks.HOOKS`)."""
 
     def store(self, account: str, region: str) -> EndpointStore:
         key = (account, region)
