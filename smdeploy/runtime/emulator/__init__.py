@@ -2,8 +2,9 @@
 
 moto (pinned exactly) provides SageMaker, Step Functions with a real ASL interpreter, Lambda,
 EventBridge, DynamoDB and the rest in-process. The modules here add, through the hooks listed
-in :mod:`.hooks` (checked against moto before any is installed), what the deployer needs and
-moto does not do:
+in :mod:`.hooks` (one table; each row carries its replacement, made by the concern's module;
+every row is checked against moto, pinned in :mod:`.pin`, before any is installed), what the
+deployer needs and moto does not do:
 
 - :mod:`.scheduler`: the simulated clock and the scheduler of timed changes on it (a small
   discrete-event simulation: while every running execution is parked on a task token, time
@@ -18,14 +19,16 @@ moto does not do:
 - :mod:`.sagemakerruntime`: InvokeEndpoint as SageMaker answers it;
 - :mod:`.events`: EventBridge delivery to state machines and Lambda functions;
 - :mod:`.registry`: Model Registry approval events;
-- :mod:`.core`: the :class:`Emulator` that installs them all around a running moto mock;
+- :mod:`.core`: the :class:`Emulator` that installs them all (:func:`.hooks.install`) around
+  a running moto mock, and removes them;
 - fault injection lives in :mod:`smdeploy.runtime.faults`.
 """
 
 from smdeploy.runtime.emulator.awslambda import LambdaContext
 from smdeploy.runtime.emulator.core import Emulator
 from smdeploy.runtime.emulator.events import aws_event, target_input
-from smdeploy.runtime.emulator.hooks import HOOKS, MotoChanged
+from smdeploy.runtime.emulator.hooks import HOOKS
+from smdeploy.runtime.emulator.pin import MotoChanged
 from smdeploy.runtime.emulator.registry import package_event_detail, update_package
 from smdeploy.runtime.emulator.sagemaker.exceptions import ThrottlingError
 from smdeploy.runtime.emulator.sagemaker.models import Counters, EndpointStore

@@ -28,6 +28,7 @@ registered with each endpoint store:
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 from moto.applicationautoscaling.exceptions import AWSValidationException
@@ -37,12 +38,12 @@ from moto.applicationautoscaling.models import (
 )
 from moto.sagemaker.exceptions import ValidationError
 
-from smdeploy.runtime.emulator.hooks import MOTO_VERSION, MotoChanged
 from smdeploy.runtime.emulator.sagemaker.endpoints import (
     Change,
     Endpoint,
-    EndpointObserverBase,
+    EndpointObserver,
     StoreView,
+    Update,
 )
 from smdeploy.runtime.emulator.state import EmulatorState
 
@@ -73,21 +74,17 @@ def drop_policies(backend: ApplicationAutoscalingBackend, rid: str) -> None:
             del backend.policies[policy_key]
 
 
-class VariantCounts(EndpointObserverBase):
+class VariantCounts(EndpointObserver):
     """The variants' current instance counts, kept as the endpoints change."""
 
-    def __init__(self) -> None:
-        # (account, region, endpoint key) -> variant -> current instance count
-        self.counts: dict[Key, dict[str, int]] = {}
+    def __init__(self, counts: dict[Key, dict[str, int]]) -> None:
+        # (account, region, endpoint key) -> variant -> current instance count (the
+        # emulator's, which RegisterScalableTarget also sets)
+        self.counts = counts
         self.pending: dict[Key, dict[str, int]] = {}  # an update's counts, once it serves
 
-    def updating(
-        self,
-        store: StoreView,
-        endpoint: Endpoint,
-        old: dict[str, Any],
-        new: dict[str, Any] | None,
-    ) -> None:
+    def updating(self, store: StoreView, endpoint: Endpoint, update: Update) -> None:
+        old, new = update.old, update.new
         if new is None or endpoint.status != "InService":
             return
         before = {
@@ -108,14 +105,8 @@ class VariantCounts(EndpointObserverBase):
                 f"(DeregisterScalableTarget) before updating the endpoint."
             )
 
-    def updated(
-        self,
-        store: StoreView,
-        endpoint: Endpoint,
-        old: dict[str, Any],
-        new: dict[str, Any] | None,
-        params: dict[str, Any],
-    ) -> None:
+    def updated(self, store: StoreView, endpoint: Endpoint, update: Update) -> None:
+        old, new, params = update.old, update.new, update.params
         now = self.counts.get(key(store, endpoint.name), {})
         before = {v["VariantName"]: v for v in old.get("ProductionVariants", [])}
         excluded = {
@@ -164,70 +155,70 @@ class VariantCounts(EndpointObserverBase):
                 del backend.targets[DIMENSION][actual]
 
 
-class ApplicationAutoScalingHooks(EmulatorState):
-    """The emulator's Application Auto Scaling of SageMaker variants."""
+def keeps_targets_and_policies() -> str | None:
+    """What the hooks below rely on: moto's backend keeps ``.targets`` and ``.policies``."""
+    source = inspect.getsource(ApplicationAutoscalingBackend.__init__)
+    if "self.policies" not in source or "self.targets" not in source:
+        return "moto's Application Auto Scaling no longer keeps .targets and .policies"
+    return None
 
-    def _install_application_autoscaling(self) -> None:
-        emulator = self
-        variants = VariantCounts()
-        self.endpoint_observers.append(variants)
-        self._undo.append(lambda: self.endpoint_observers.remove(variants))
-        cls = ApplicationAutoscalingBackend
-        source = inspect.getsource(cls.__init__)
-        if "self.policies" not in source or "self.targets" not in source:
-            raise MotoChanged(
-                f"moto changed: Application Auto Scaling no longer keeps .targets and "
-                f".policies (the emulator is written for moto=={MOTO_VERSION})"
+
+def register_scalable_target(emulator: EmulatorState, original: Any) -> Callable[..., Any]:
+    """RegisterScalableTarget of a SageMaker variant (a row of :data:`.hooks.HOOKS`): refused
+    for a variant no endpoint serves; brings the variant's instance count within the target's
+    MinCapacity and MaxCapacity (``Faults.scaled_to``: to N, when newly registered)."""
+    signature = inspect.signature(original)
+
+    def register(backend: ApplicationAutoscalingBackend, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(backend, *args, **kwargs)
+        namespace, rid = bound.arguments["namespace"], bound.arguments["r_id"]
+        dimension = bound.arguments["dimension"]
+        if namespace != NAMESPACE or dimension != DIMENSION:
+            return original(backend, *args, **kwargs)
+        parts = str(rid).split("/")
+        if len(parts) != 4 or parts[0] != "endpoint" or parts[2] != "variant":
+            raise AWSValidationException(
+                f"Unsupported resource ID {rid}: a SageMaker variant's is "
+                f"endpoint/<EndpointName>/variant/<VariantName>"
             )
-        original_register = cls.register_scalable_target
-        original_deregister = cls.deregister_scalable_target
-        signature = inspect.signature(original_register)
+        store = emulator.store(backend.account_id, backend.region_name)
+        try:
+            endpoint = store.get_endpoint(parts[1])
+        except ValidationError:
+            raise AWSValidationException(
+                f"The endpoint {parts[1]} does not exist (resource ID {rid})"
+            ) from None
+        config = store.configs.get(endpoint.config_name.lower(), {})
+        served = {v["VariantName"]: v for v in config.get("ProductionVariants", [])}
+        if parts[3] not in served or endpoint.status in ("Failed", "Creating"):
+            raise AWSValidationException(
+                f"The variant {parts[3]} of endpoint {parts[1]} cannot be registered: the "
+                f"endpoint is {endpoint.status} on {endpoint.config_name}"
+            )
+        existed = rid in backend.targets.get(DIMENSION, {})
+        target = original(backend, *args, **kwargs)
+        counts = emulator.instance_counts.setdefault(key(store, endpoint.name), {})
+        current = counts.get(parts[3], int(served[parts[3]].get("InitialInstanceCount", 1)))
+        scaled = emulator.faults.scaled_to
+        if scaled is not None and not existed:
+            current = scaled
+        low, high = target.min_capacity, target.max_capacity
+        counts[parts[3]] = max(low or current, min(high or current, current))
+        return target
 
-        def register(backend: ApplicationAutoscalingBackend, *args: Any, **kwargs: Any) -> Any:
-            bound = signature.bind(backend, *args, **kwargs)
-            namespace, rid = bound.arguments["namespace"], bound.arguments["r_id"]
-            dimension = bound.arguments["dimension"]
-            if namespace != NAMESPACE or dimension != DIMENSION:
-                return original_register(backend, *args, **kwargs)
-            parts = str(rid).split("/")
-            if len(parts) != 4 or parts[0] != "endpoint" or parts[2] != "variant":
-                raise AWSValidationException(
-                    f"Unsupported resource ID {rid}: a SageMaker variant's is "
-                    f"endpoint/<EndpointName>/variant/<VariantName>"
-                )
-            store = emulator.store(backend.account_id, backend.region_name)
-            try:
-                endpoint = store.get_endpoint(parts[1])
-            except ValidationError:
-                raise AWSValidationException(
-                    f"The endpoint {parts[1]} does not exist (resource ID {rid})"
-                ) from None
-            config = store.configs.get(endpoint.config_name.lower(), {})
-            served = {v["VariantName"]: v for v in config.get("ProductionVariants", [])}
-            if parts[3] not in served or endpoint.status in ("Failed", "Creating"):
-                raise AWSValidationException(
-                    f"The variant {parts[3]} of endpoint {parts[1]} cannot be registered: the "
-                    f"endpoint is {endpoint.status} on {endpoint.config_name}"
-                )
-            existed = rid in backend.targets.get(DIMENSION, {})
-            target = original_register(backend, *args, **kwargs)
-            counts = variants.counts.setdefault(key(store, endpoint.name), {})
-            current = counts.get(parts[3], int(served[parts[3]].get("InitialInstanceCount", 1)))
-            scaled = emulator.faults.scaled_to
-            if scaled is not None and not existed:
-                current = scaled
-            low, high = target.min_capacity, target.max_capacity
-            counts[parts[3]] = max(low or current, min(high or current, current))
-            return target
+    return register
 
-        deregister_signature = inspect.signature(original_deregister)
 
-        def deregister(backend: ApplicationAutoscalingBackend, *args: Any, **kwargs: Any) -> Any:
-            bound = deregister_signature.bind(backend, *args, **kwargs)
-            result = original_deregister(backend, *args, **kwargs)
-            if bound.arguments["dimension"] == DIMENSION:
-                drop_policies(backend, str(bound.arguments["r_id"]))
-            return result
+def deregister_scalable_target(emulator: EmulatorState, original: Any) -> Callable[..., Any]:
+    """DeregisterScalableTarget (a row of :data:`.hooks.HOOKS`) deletes the target's scaling
+    policies, as Application Auto Scaling does."""
+    signature = inspect.signature(original)
 
-        self._patch(cls, "register_scalable_target", register)
-        self._patch(cls, "deregister_scalable_target", deregister)
+    def deregister(backend: ApplicationAutoscalingBackend, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(backend, *args, **kwargs)
+        result = original(backend, *args, **kwargs)
+        if bound.arguments["dimension"] == DIMENSION:
+            drop_policies(backend, str(bound.arguments["r_id"]))
+        return result
+
+    return deregister

@@ -128,23 +128,6 @@ class LambdaHooks(EmulatorState):
                 emitter.register(event, handler, unique_id=unique_id)
                 self._undo.append(functools.partial(emitter.unregister, event, unique_id=unique_id))
 
-    def _install_lambda(self) -> None:
-        emulator = self
-
-        def invoke(
-            backend: LambdaSimpleBackend,
-            function_name: str,
-            qualifier: str | None,
-            body: Any,
-            headers: Any,
-            response_headers: dict[str, str],
-        ) -> bytes:
-            function = backend.get_function(function_name, qualifier)
-            payload = json.loads(body) if body else {}
-            return emulator.run_handler(function, payload, response_headers)
-
-        self._patch(LambdaSimpleBackend, "invoke", invoke)
-
     def resolve_handler(self, handler: str) -> Callable[[Any, Any], Any]:
         module_name, _, attribute = handler.rpartition(".")
         function: Callable[[Any, Any], Any] = getattr(
@@ -256,6 +239,25 @@ class LambdaHooks(EmulatorState):
                 yield
         finally:
             _invocation.sink = previous
+
+
+def invoke(emulator: EmulatorState, original: Any) -> Callable[..., bytes]:
+    """moto's Lambda backend's Invoke (a row of :data:`.hooks.HOOKS`): the real handler runs
+    in-process (:meth:`LambdaHooks.run_handler`) instead of moto's canned answer."""
+
+    def invoke(
+        backend: LambdaSimpleBackend,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: dict[str, str],
+    ) -> bytes:
+        function = backend.get_function(function_name, qualifier)
+        payload = json.loads(body) if body else {}
+        return emulator.run_handler(function, payload, response_headers)
+
+    return invoke
 
 
 @contextmanager

@@ -24,26 +24,12 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.core.responses import EmptyResult
-from moto.sagemaker import models as sm_models
 from moto.stepfunctions.parser import models as sfn_models
-from moto.stepfunctions.parser.asl.component.common.retry import (
-    jitter_strategy_decl,
-    retrier_decl,
-)
-from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
-from moto.stepfunctions.parser.asl.component.state import state as sfn_state
-from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
-    WaitFunction,
-)
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
-from moto.stepfunctions.parser.asl.eval.environment import Environment as SfnEnvironment
-from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
-from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
-from moto.stepfunctions.responses import StepFunctionResponse
 
-from smdeploy.runtime.emulator.hooks import MotoChanged
+from smdeploy.runtime.emulator.pin import MotoChanged
 from smdeploy.runtime.emulator.scheduler import SimClock
 from smdeploy.runtime.emulator.state import EmulatorState
 
@@ -72,12 +58,13 @@ PARK_POLL_SECONDS = 0.002  # real seconds between a parked task's looks at its d
 DRIVER_POLL_SECONDS = 0.002  # real seconds between the driver's looks at the executions
 
 
-def _sagemaker_utcnow(clock: SimClock) -> Callable[[], _dt.datetime]:
+def sagemaker_utcnow(emulator: EmulatorState, original: Any) -> Callable[[], _dt.datetime]:
     """moto's SageMaker stamps what it creates and changes (models, model packages: their
     CreationTime, LastModifiedTime) with ``utcnow()``. Here it reads the simulated clock, as
     everything else does, and moves it one millisecond, so that two changes made in a row
     (two approvals within a second) have distinct times in the order they were made, as
     SageMaker's millisecond times would."""
+    clock = emulator.clock
 
     def utcnow() -> _dt.datetime:
         millis = int(clock.tick(START_TICK) * 1000)
@@ -86,13 +73,14 @@ def _sagemaker_utcnow(clock: SimClock) -> Callable[[], _dt.datetime]:
     return utcnow
 
 
-def _start_datetime_module(clock: SimClock) -> types.ModuleType:
+def start_datetime(emulator: EmulatorState, original: Any) -> types.ModuleType:
     """The ``datetime`` module of moto's Step Functions backend, which reads the time only to
     stamp a new execution's start date: each StartExecution moves the simulated clock one
     millisecond and takes that moment, to the millisecond (Step Functions reports start
     times in milliseconds; here no two executions share one, and their order is the order
     they were started: https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
     """
+    clock = emulator.clock
 
     class StartDatetime(_dt.datetime):
         @classmethod
@@ -114,7 +102,8 @@ class ExecutionStopped(Exception):
 
 
 class ClockHooks(EmulatorState):
-    """The emulator's clock hooks: Wait and Retry, timestamps, parks, and the driver."""
+    """The emulator's driver of the simulated clock, which watches moto's executions (the
+    replacements of moto's time are the factories below, rows of :data:`.hooks.HOOKS`)."""
 
     def running_executions(self) -> tuple[int, set[str]]:
         """How many executions are RUNNING in every emulated account and Region, and the task
@@ -151,85 +140,111 @@ class ClockHooks(EmulatorState):
                 # a look at moto's executions that raced with them: look again
                 self.logs.append("scheduler: " + traceback.format_exc())
 
-    def _install_clock(self) -> None:
-        clock = self.clock
 
-        scheduler = self.scheduler
+# The replacements of moto's time (rows of :data:`.hooks.HOOKS`): each factory is given the
+# emulator and moto's original attribute, and returns what stands in for it.
 
-        def wait_interval(_self: Any, env: Any, wait_seconds: float) -> None:
-            scheduler.advance_by(wait_seconds)
 
-        self._patch(WaitFunction, "_wait_interval", wait_interval)
-        self._patch(retrier_decl, "time", types.SimpleNamespace(sleep=scheduler.advance_by))
-        self._patch(jitter_strategy_decl, "random", self.random)
-        shim = _datetime_module(clock)
-        for module in (sfn_state, sfn_execution):
-            self._patch(module, "datetime", shim)
-        # moto's Step Functions backend reads the time once, for a new execution's start
-        # date; if that changes, each StartExecution would no longer be one tick
-        if inspect.getsource(sfn_models).count("datetime.datetime.now(") != 1:
-            raise RuntimeError(
-                "moto's Step Functions backend reads the time in more places than "
-                "StartExecution: the start-time hook needs a look"
-            )
-        self._patch(sfn_models, "datetime", _start_datetime_module(clock))
-        self._patch(sm_models, "utcnow", _sagemaker_utcnow(clock))
-        self._patch(EventManager, "_get_current_timestamp", staticmethod(clock.datetime))
-        self._install_stop()
+def wait_interval(emulator: EmulatorState, original: Any) -> Callable[..., None]:
+    """A Wait state advances the simulated clock instead of sleeping."""
+    scheduler = emulator.scheduler
 
-    def _install_stop(self) -> None:
-        """StopExecution ends an execution ABORTED, whatever state it was in
-        (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html).
-        moto's interpreter goes on with the state it was stopped in, skipping each part of it
-        that has not run yet, while the parts that ran go on using what those parts should
-        have computed: a Task then popped the wrong values (a history event whose
-        ``timeoutInSeconds`` was the task's input, which no client could read), or none
-        (``pop from empty list``, which replaced the stop: the execution ended FAILED). Here a
-        stopped execution's next part raises instead, and an error after the stop leaves the
-        execution stopped."""
-        original_set_error = SfnEnvironment.set_error
-        original_eval = EvalComponent.eval
+    def wait_interval(_self: Any, env: Any, wait_seconds: float) -> None:
+        scheduler.advance_by(wait_seconds)
 
-        def set_error(env: Any, error: Any) -> None:
-            if isinstance(env.program_state(), ProgramStopped):
-                return
-            original_set_error(env, error)
+    return wait_interval
 
-        def eval_component(component: Any, env: Any) -> None:
-            if isinstance(env.program_state(), ProgramStopped):
-                raise ExecutionStopped()
-            original_eval(component, env)
 
-        self._patch(SfnEnvironment, "set_error", set_error)
-        self._patch(EvalComponent, "eval", eval_component)
+def retry_time(emulator: EmulatorState, original: Any) -> types.SimpleNamespace:
+    """The ``time`` module of Retry: its intervals advance the simulated clock."""
+    return types.SimpleNamespace(sleep=emulator.scheduler.advance_by)
 
-    def _install_parks(self) -> None:
-        """A task that waits for its token (``.waitForTaskToken``) waits on the simulated
-        clock: its TimeoutSeconds is simulated time, and while every running execution is
-        parked the scheduler moves time on (moto waits that long in real time)."""
-        scheduler = self.scheduler
 
-        def wait(endpoint: CallbackEndpoint, timeout: float | None = None) -> Any:
-            park = scheduler.park(endpoint, timeout)
-            try:
-                while not endpoint._notify_event.wait(PARK_POLL_SECONDS):
-                    if park.expired:
-                        break
-            finally:
-                scheduler.unpark(park)
-            return endpoint._outcome
+def jitter_random(emulator: EmulatorState, original: Any) -> Any:
+    """The ``random`` module of Retry's jitter: the emulator's seeded generator."""
+    return emulator.random
 
-        self._patch(CallbackEndpoint, "wait", wait)
 
-        # SendTaskFailure carries an error and a cause to the parked task
-        # (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html);
-        # moto's response handler passes the error on and drops the cause.
-        def send_task_failure(response: Any) -> EmptyResult:
-            response.stepfunction_backend.send_task_failure(
-                response._get_param("taskToken"),
-                error=response._get_param("error"),
-                cause=response._get_param("cause"),
-            )
-            return EmptyResult()
+def state_datetime(emulator: EmulatorState, original: Any) -> types.ModuleType:
+    """The ``datetime`` module of states and executions: ``now()`` reads the clock."""
+    return _datetime_module(emulator.clock)
 
-        self._patch(StepFunctionResponse, "send_task_failure", send_task_failure)
+
+def starts_once() -> str | None:
+    """moto's Step Functions backend reads the time once, for a new execution's start date;
+    if that changes, each StartExecution would no longer be one tick."""
+    if inspect.getsource(sfn_models).count("datetime.datetime.now(") != 1:
+        return (
+            "moto's Step Functions backend reads the time in more places than "
+            "StartExecution: the start-time hook needs a look"
+        )
+    return None
+
+
+def history_timestamp(emulator: EmulatorState, original: Any) -> staticmethod[[], _dt.datetime]:
+    """The history's timestamps read the simulated clock."""
+    return staticmethod(emulator.clock.datetime)
+
+
+# StopExecution ends an execution ABORTED, whatever state it was in
+# (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html).
+# moto's interpreter goes on with the state it was stopped in, skipping each part of it that
+# has not run yet, while the parts that ran go on using what those parts should have
+# computed: a Task then popped the wrong values (a history event whose ``timeoutInSeconds``
+# was the task's input, which no client could read), or none (``pop from empty list``, which
+# replaced the stop: the execution ended FAILED). Here a stopped execution's next part raises
+# instead (:func:`stopped_eval`), and an error after the stop leaves the execution stopped
+# (:func:`stopped_set_error`).
+
+
+def stopped_set_error(emulator: EmulatorState, original: Any) -> Callable[[Any, Any], None]:
+    def set_error(env: Any, error: Any) -> None:
+        if isinstance(env.program_state(), ProgramStopped):
+            return
+        original(env, error)
+
+    return set_error
+
+
+def stopped_eval(emulator: EmulatorState, original: Any) -> Callable[[Any, Any], None]:
+    def eval_component(component: Any, env: Any) -> None:
+        if isinstance(env.program_state(), ProgramStopped):
+            raise ExecutionStopped()
+        original(component, env)
+
+    return eval_component
+
+
+def park(emulator: EmulatorState, original: Any) -> Callable[..., Any]:
+    """A task that waits for its token (``.waitForTaskToken``) waits on the simulated
+    clock: its TimeoutSeconds is simulated time, and while every running execution is
+    parked the scheduler moves time on (moto waits that long in real time)."""
+    scheduler = emulator.scheduler
+
+    def wait(endpoint: CallbackEndpoint, timeout: float | None = None) -> Any:
+        park = scheduler.park(endpoint, timeout)
+        try:
+            while not endpoint._notify_event.wait(PARK_POLL_SECONDS):
+                if park.expired:
+                    break
+        finally:
+            scheduler.unpark(park)
+        return endpoint._outcome
+
+    return wait
+
+
+def send_task_failure(emulator: EmulatorState, original: Any) -> Callable[[Any], EmptyResult]:
+    """SendTaskFailure carries an error and a cause to the parked task
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html);
+    moto's response handler passes the error on and drops the cause."""
+
+    def send_task_failure(response: Any) -> EmptyResult:
+        response.stepfunction_backend.send_task_failure(
+            response._get_param("taskToken"),
+            error=response._get_param("error"),
+            cause=response._get_param("cause"),
+        )
+        return EmptyResult()
+
+    return send_task_failure

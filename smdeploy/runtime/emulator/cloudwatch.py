@@ -13,17 +13,15 @@ moto (pinned exactly) keeps the alarms; this service, an
 
 from __future__ import annotations
 
-from typing import Any
-
 from moto.cloudwatch.models import cloudwatch_backends
 
 from smdeploy.runtime.emulator.sagemaker.endpoints import (
     Change,
     Endpoint,
-    EndpointObserverBase,
+    EndpointObserver,
     StoreView,
+    Update,
 )
-from smdeploy.runtime.emulator.state import EmulatorState
 from smdeploy.runtime.faults import FaultBudget, Faults
 
 
@@ -34,7 +32,7 @@ def listed_alarms(endpoint: Endpoint) -> list[str]:
     return [str(a["AlarmName"]) for a in alarms]
 
 
-class RollbackAlarms(EndpointObserverBase):
+class RollbackAlarms(EndpointObserver):
     """Rolls back an update whose listed alarm is in ALARM when it would finish."""
 
     def __init__(self, faults: Faults, budget: FaultBudget) -> None:
@@ -42,14 +40,7 @@ class RollbackAlarms(EndpointObserverBase):
         # (account, region, endpoint key) -> the alarm the fault put into ALARM
         self.fired: dict[tuple[str, str, str], str] = {}
 
-    def updated(
-        self,
-        store: StoreView,
-        endpoint: Endpoint,
-        old: dict[str, Any],
-        new: dict[str, Any] | None,
-        params: dict[str, Any],
-    ) -> None:
+    def updated(self, store: StoreView, endpoint: Endpoint, update: Update) -> None:
         wanted = self.faults.alarm_during_update
         listed = listed_alarms(endpoint)
         change = endpoint.change
@@ -89,12 +80,3 @@ class RollbackAlarms(EndpointObserverBase):
             cloudwatch_backends[store.account][store.region].set_alarm_state(
                 fired, "Threshold no longer crossed (simulated recovery)", "{}", "OK"
             )
-
-
-class CloudWatchHooks(EmulatorState):
-    """The emulator's rollback alarms."""
-
-    def _install_cloudwatch(self) -> None:
-        alarms = RollbackAlarms(self.faults, self.budget)
-        self.endpoint_observers.append(alarms)
-        self._undo.append(lambda: self.endpoint_observers.remove(alarms))

@@ -1,77 +1,54 @@
-"""The emulator: every concern's hooks installed around a running moto mock, and removed."""
+"""The emulator: the table of hooks (:mod:`.hooks`) installed around a running moto mock, the
+services that observe endpoints, and all of it removed on exit."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import warnings
-from typing import Any
 
-from smdeploy.runtime.emulator.applicationautoscaling import ApplicationAutoScalingHooks
+from smdeploy.runtime.emulator import hooks
+from smdeploy.runtime.emulator.applicationautoscaling import VariantCounts
 from smdeploy.runtime.emulator.awslambda import LambdaHooks, _snapshot_environ
 from smdeploy.runtime.emulator.clock import ClockHooks
-from smdeploy.runtime.emulator.cloudwatch import CloudWatchHooks
+from smdeploy.runtime.emulator.cloudwatch import RollbackAlarms
 from smdeploy.runtime.emulator.events import EventsHooks
-from smdeploy.runtime.emulator.hooks import MotoChanged, listed, verify
 from smdeploy.runtime.emulator.registry import RegistryHooks
 from smdeploy.runtime.emulator.sagemaker.responses import SageMakerHooks
-from smdeploy.runtime.emulator.sagemakerruntime import SageMakerRuntimeHooks
 
 
 class Emulator(
     ClockHooks,
     LambdaHooks,
     SageMakerHooks,
-    ApplicationAutoScalingHooks,
-    CloudWatchHooks,
-    SageMakerRuntimeHooks,
     EventsHooks,
     RegistryHooks,
 ):
-    """Install and remove the hooks above around a running moto mock.
+    """Install and remove the hooks of :data:`.hooks.HOOKS` around a running moto mock.
 
     The functions' handler strings are resolved as Lambda resolves them, by importing their
     modules: the Lambda package ``deployer`` is installed with smdeploy.
     """
 
-    def _patch(self, owner: Any, name: str, value: Any) -> None:
-        """Set ``owner.name`` (a class's own attribute, a module's global) until __exit__."""
-        ours = str(getattr(owner, "__module__", "")).startswith("smdeploy.")
-        if not ours and not listed(owner, name):  # the emulator's own classes are no moto hook
-            raise MotoChanged(f"{owner!r}.{name} is not in the table of hooks (hooks.HOOKS)")
-        namespace = owner.__dict__
-        had = name in namespace
-        original = namespace.get(name)
-        setattr(owner, name, value)
-
-        def undo() -> None:
-            if had:
-                setattr(owner, name, original)
-            else:
-                delattr(owner, name)
-
-        self._undo.append(undo)
-
     def __enter__(self) -> Emulator:
-        verify()  # moto is the pinned version and every hooked attribute is where it was
-        environ = _snapshot_environ()
-        environ.__enter__()
+        try:
+            environ = _snapshot_environ()
+            environ.__enter__()
 
-        def restore_environ() -> None:
-            environ.__exit__(None, None, None)
+            def restore_environ() -> None:
+                environ.__exit__(None, None, None)
 
-        self._undo.append(restore_environ)
-        self._install_crash_hook()
-        self._quiet_interpreter()
-        self._install_clock()
-        self._install_lambda()
-        self._install_sagemaker()
-        self._install_application_autoscaling()
-        self._install_cloudwatch()  # rollback alarms
-        self._install_sagemaker_runtime()
-        self._install_event_delivery()
-        self._install_model_registry_events()
-        self._install_parks()
+            self._undo.append(restore_environ)
+            self._install_crash_hook()
+            self._quiet_interpreter()
+            self._watch_endpoints()
+            # moto is the pinned version and every hooked attribute is where it was, then each
+            # row's replacement
+            self._undo.append(hooks.install(self))
+        except BaseException:
+            self._undo_all()
+            raise
         self._stop.clear()
         self._driver = threading.Thread(target=self._drive, name="smdeploy-scheduler", daemon=True)
         self._driver.start()
@@ -82,10 +59,22 @@ class Emulator(
         if self._driver is not None:
             self._driver.join()
             self._driver = None
-        while self._undo:
-            self._undo.pop()()
+        self._undo_all()
         if exc[0] is None:
             self.scheduler.check()  # a scheduled change that raised stops the run with it
+
+    def _undo_all(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    def _watch_endpoints(self) -> None:
+        """The services that observe endpoint changes: Application Auto Scaling's instance
+        counts, then CloudWatch's rollback alarms (in that order, each store calls them)."""
+        self.instance_counts = {}
+        observers = (VariantCounts(self.instance_counts), RollbackAlarms(self.faults, self.budget))
+        for observer in observers:
+            self.endpoint_observers.append(observer)
+            self._undo.append(functools.partial(self.endpoint_observers.remove, observer))
 
     def _quiet_interpreter(self) -> None:
         """The ASL interpreter logs every state failure at ERROR level; the execution history
@@ -97,3 +86,7 @@ class Emulator(
         # Powertools warns when a handler failed before adding a metric: on AWS that warning
         # is in the function's log, not on the screen of whoever started the deployment.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
+        # SageMaker's model does not list ThrottlingException; moto says so on every one.
+        warnings.filterwarnings(
+            "ignore", message=r"Exception\(ThrottlingError\)", category=UserWarning
+        )

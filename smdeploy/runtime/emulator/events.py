@@ -20,6 +20,7 @@ import datetime as _dt
 import functools
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from moto.awslambda.utils import get_backend as lambda_backend
@@ -91,31 +92,6 @@ def _select(event: dict[str, Any], path: str) -> Any:
 class EventsHooks(EmulatorState):
     """The emulator's EventBridge delivery."""
 
-    def _install_event_delivery(self) -> None:
-        emulator = self
-        original = Rule.send_to_targets
-
-        def send_to_targets(
-            rule: Rule, original_event: dict[str, Any], transform_input: bool = True
-        ) -> None:
-            if not rule.event_pattern.matches_event(original_event):
-                return
-            others = []
-            for target in rule.targets:
-                arn = parse_arn(target["Arn"])
-                if arn.service == "states" and arn.resource_type == "stateMachine":
-                    emulator.deliver(rule.name, target, original_event)
-                elif arn.service == "lambda":
-                    emulator.invoke_target(rule.name, target, original_event)
-                else:
-                    others.append(target)
-            if others:  # moto delivers the rest (queues, log groups, buses, ...)
-                view = copy.copy(rule)
-                view.targets = others
-                original(view, original_event, transform_input)
-
-        self._patch(Rule, "send_to_targets", send_to_targets)
-
     def deliver(self, rule: str, target: dict[str, Any], event: dict[str, Any]) -> Delivery:
         """Start an execution of the target state machine for ``event``, as EventBridge does:
         a generated name, the target's input. A failure is recorded, never raised (EventBridge
@@ -170,3 +146,30 @@ class EventsHooks(EmulatorState):
                         "lambda retry",
                     )
         self.invocations.append((rule, arn, error))
+
+
+def send_to_targets(emulator: EmulatorState, original: Any) -> Callable[..., None]:
+    """A rule's delivery (a row of :data:`.hooks.HOOKS`): state machine and Lambda targets
+    are the emulator's (:meth:`EventsHooks.deliver`, :meth:`EventsHooks.invoke_target`),
+    every other target kind stays moto's own."""
+
+    def send_to_targets(
+        rule: Rule, original_event: dict[str, Any], transform_input: bool = True
+    ) -> None:
+        if not rule.event_pattern.matches_event(original_event):
+            return
+        others = []
+        for target in rule.targets:
+            arn = parse_arn(target["Arn"])
+            if arn.service == "states" and arn.resource_type == "stateMachine":
+                emulator.deliver(rule.name, target, original_event)
+            elif arn.service == "lambda":
+                emulator.invoke_target(rule.name, target, original_event)
+            else:
+                others.append(target)
+        if others:  # moto delivers the rest (queues, log groups, buses, ...)
+            view = copy.copy(rule)
+            view.targets = others
+            original(view, original_event, transform_input)
+
+    return send_to_targets

@@ -1,18 +1,20 @@
-"""Every hook into moto, in one table, checked before any is installed.
+"""Every hook into moto, in one table: each row names the attribute of moto it replaces, why,
+and the factory of its replacement; :func:`install` checks every row, then installs them all.
 
 Each hook replaces one attribute of a moto class or module. moto is pinned exactly
 (pyproject.toml); a moto upgrade that renames or removes a hooked attribute must fail loudly
 at install time, not silently sleep real time or return moto's canned Lambda answer. So
-:func:`verify` checks, before the emulator installs anything, that moto is the pinned
-version and that each attribute below exists where the hook expects it (or, for the one
-method moto lacks, that it still lacks it); and the emulator refuses to patch anything this
-table does not list.
+:func:`install` first checks (:func:`verify`) that moto is the pinned version and that each
+attribute below exists where the hook expects it (or, for the one method moto lacks, that it
+still lacks it), with the parameters the replacement relies on and whatever else of moto's
+internals it needs; only then does it install the replacements, and it gives back the
+function that puts moto's own attributes back. Nothing else patches moto.
 """
 
 from __future__ import annotations
 
 import inspect
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,82 +41,181 @@ from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.responses import StepFunctionResponse
 
+from smdeploy.runtime.emulator import (
+    applicationautoscaling,
+    awslambda,
+    clock,
+    events,
+    registry,
+    sagemakerruntime,
+)
+from smdeploy.runtime.emulator.pin import MOTO_VERSION, MotoChanged, snake_case
+from smdeploy.runtime.emulator.sagemaker import responses as sagemaker
+from smdeploy.runtime.emulator.state import EmulatorState
 from smdeploy.runtime.faults import COUNTED_OPERATIONS
 
-MOTO_VERSION = "5.2.5"  # the exact pin of pyproject.toml
-
-
-class MotoChanged(RuntimeError):
-    """moto is not the version the hooks were written against, or a hooked attribute moved."""
+# Given the emulator and moto's original attribute (None when moto lacks it), what stands in
+# for that attribute while the emulator runs.
+Replacement = Callable[[EmulatorState, Any], Any]
 
 
 @dataclass(frozen=True)
 class Hook:
     owner: Any  # a moto class or module
     attribute: str
-    concern: str  # the emulator module that installs it
+    concern: str  # the emulator module whose replacement it is
     why: str
+    replace: Replacement
     added: bool = False  # moto lacks it: the hook adds it
     # the leading parameters the replacement relies on (None: not checked)
     parameters: tuple[str, ...] | None = None
+    # what else of moto's internals the replacement relies on: what no longer holds, or None
+    holds: Callable[[], str | None] | None = None
 
-
-def snake_case(operation: str) -> str:
-    """moto's name of an operation's response method: ``CreateModel`` -> ``create_model``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
-
-
-# the SageMaker response methods the emulator serves: the operations it counts
-# (faults.COUNTED_OPERATIONS, declared once there), UpdateEndpoint added below as moto lacks it
-_SAGEMAKER_OPERATIONS = tuple(
-    snake_case(operation) for operation in COUNTED_OPERATIONS if operation != "UpdateEndpoint"
-)
 
 HOOKS: tuple[Hook, ...] = (
     # clock.py
-    Hook(WaitFunction, "_wait_interval", "clock", "Wait states advance the simulated clock"),
-    Hook(retrier_decl, "time", "clock", "Retry intervals advance the simulated clock"),
-    Hook(jitter_strategy_decl, "random", "clock", "Retry jitter from the seeded generator"),
-    Hook(sfn_state, "datetime", "clock", "state-entered times read the simulated clock"),
-    Hook(sfn_execution, "datetime", "clock", "execution start/stop dates read it"),
-    Hook(sfn_models, "datetime", "clock", "each StartExecution is one distinct millisecond"),
-    Hook(sm_models, "utcnow", "clock", "SageMaker's stamps (approvals) read the clock"),
-    Hook(EventManager, "_get_current_timestamp", "clock", "history timestamps read it"),
-    Hook(SfnEnvironment, "set_error", "clock", "StopExecution ends an execution ABORTED"),
-    Hook(EvalComponent, "eval", "clock", "a stopped execution ends the state it was in"),
-    Hook(CallbackEndpoint, "wait", "clock", "a parked task waits on the simulated clock"),
+    Hook(
+        WaitFunction,
+        "_wait_interval",
+        "clock",
+        "Wait states advance the simulated clock",
+        clock.wait_interval,
+    ),
+    Hook(
+        retrier_decl,
+        "time",
+        "clock",
+        "Retry intervals advance the simulated clock",
+        clock.retry_time,
+    ),
+    Hook(
+        jitter_strategy_decl,
+        "random",
+        "clock",
+        "Retry jitter from the seeded generator",
+        clock.jitter_random,
+    ),
+    Hook(
+        sfn_state,
+        "datetime",
+        "clock",
+        "state-entered times read the simulated clock",
+        clock.state_datetime,
+    ),
+    Hook(
+        sfn_execution,
+        "datetime",
+        "clock",
+        "execution start/stop dates read it",
+        clock.state_datetime,
+    ),
+    Hook(
+        sfn_models,
+        "datetime",
+        "clock",
+        "each StartExecution is one distinct millisecond",
+        clock.start_datetime,
+        holds=clock.starts_once,
+    ),
+    Hook(
+        sm_models,
+        "utcnow",
+        "clock",
+        "SageMaker's stamps (approvals) read the clock",
+        clock.sagemaker_utcnow,
+    ),
+    Hook(
+        EventManager,
+        "_get_current_timestamp",
+        "clock",
+        "history timestamps read it",
+        clock.history_timestamp,
+    ),
+    Hook(
+        SfnEnvironment,
+        "set_error",
+        "clock",
+        "StopExecution ends an execution ABORTED",
+        clock.stopped_set_error,
+    ),
+    Hook(
+        EvalComponent,
+        "eval",
+        "clock",
+        "a stopped execution ends the state it was in",
+        clock.stopped_eval,
+    ),
+    Hook(
+        CallbackEndpoint, "wait", "clock", "a parked task waits on the simulated clock", clock.park
+    ),
     Hook(
         StepFunctionResponse,
         "send_task_failure",
         "clock",
         "SendTaskFailure keeps its cause (moto drops it)",
+        clock.send_task_failure,
     ),
     # awslambda.py
-    Hook(LambdaSimpleBackend, "invoke", "awslambda", "run the real handler in-process"),
-    # sagemaker/responses.py
-    *(
-        Hook(SageMakerResponse, name, "sagemaker", "endpoints and configs as SageMaker has them")
-        for name in _SAGEMAKER_OPERATIONS
+    Hook(
+        LambdaSimpleBackend,
+        "invoke",
+        "awslambda",
+        "run the real handler in-process",
+        awslambda.invoke,
     ),
-    Hook(SageMakerResponse, "update_endpoint", "sagemaker", "UpdateEndpoint", added=True),
+    # sagemaker/responses.py: the operations the emulator counts (faults.COUNTED_OPERATIONS,
+    # declared once there); moto lacks UpdateEndpoint: the hook adds it
+    *(
+        Hook(
+            SageMakerResponse,
+            snake_case(operation),
+            "sagemaker",
+            "endpoints and configs as SageMaker has them",
+            sagemaker.RESPONSES[snake_case(operation)],
+            added=operation == "UpdateEndpoint",
+        )
+        for operation in COUNTED_OPERATIONS
+    ),
     # events.py
-    Hook(Rule, "send_to_targets", "events", "deliver to state machines and Lambda functions"),
+    Hook(
+        Rule,
+        "send_to_targets",
+        "events",
+        "deliver to state machines and Lambda functions",
+        events.send_to_targets,
+    ),
     # registry.py
-    Hook(SageMakerResponse, "create_model_package", "registry", "approval events"),
-    Hook(SageMakerResponse, "update_model_package", "registry", "approval events"),
+    Hook(
+        SageMakerResponse,
+        "create_model_package",
+        "registry",
+        "approval events",
+        registry.create_model_package,
+    ),
+    Hook(
+        SageMakerResponse,
+        "update_model_package",
+        "registry",
+        "approval events",
+        registry.update_model_package,
+    ),
     # applicationautoscaling.py (cloudwatch.py observes endpoints and hooks nothing of moto)
     Hook(
         ApplicationAutoscalingBackend,
         "register_scalable_target",
         "applicationautoscaling",
         "a variant's scalable target is checked and remembered as SageMaker does",
+        applicationautoscaling.register_scalable_target,
         parameters=("self", "namespace", "r_id", "dimension", "min_capacity", "max_capacity"),
+        holds=applicationautoscaling.keeps_targets_and_policies,
     ),
     Hook(
         ApplicationAutoscalingBackend,
         "deregister_scalable_target",
         "applicationautoscaling",
         "deregistering a variant's scalable target deletes its policies",
+        applicationautoscaling.deregister_scalable_target,
         parameters=("self", "namespace", "r_id", "dimension"),
     ),
     # sagemakerruntime.py
@@ -123,19 +224,9 @@ HOOKS: tuple[Hook, ...] = (
         "invoke_endpoint",
         "sagemakerruntime",
         "InvokeEndpoint refuses endpoints that are missing or not InService (moto answers all)",
+        sagemakerruntime.invoke_endpoint,
     ),
 )
-
-
-def _key(owner: Any, attribute: str) -> tuple[int, str]:
-    return (id(owner), attribute)
-
-
-_LISTED = {_key(hook.owner, hook.attribute) for hook in HOOKS}
-
-
-def listed(owner: Any, attribute: str) -> bool:
-    return _key(owner, attribute) in _LISTED
 
 
 def problems(hooks: tuple[Hook, ...] = HOOKS, version: str = moto.__version__) -> list[str]:
@@ -154,14 +245,53 @@ def problems(hooks: tuple[Hook, ...] = HOOKS, version: str = moto.__version__) -
             took = tuple(inspect.signature(vars(hook.owner)[hook.attribute]).parameters)
             if took[: len(hook.parameters)] != hook.parameters:
                 found.append(f"{name}.{hook.attribute}{took} no longer takes {hook.parameters}")
+        if has != hook.added and hook.holds is not None and (problem := hook.holds()):
+            found.append(problem)
     return found
 
 
-def verify() -> None:
+def verify(hooks: tuple[Hook, ...] = HOOKS) -> None:
     """Raise :class:`MotoChanged` naming each hook that no longer fits moto."""
-    found = problems()
+    found = problems(hooks)
     if found:
         raise MotoChanged(
             f"the emulator's hooks into moto (written for moto=={MOTO_VERSION}, the pin of "
             f"pyproject.toml) need a look: " + "; ".join(found)
         )
+
+
+def install(emulator: EmulatorState, hooks: tuple[Hook, ...] = HOOKS) -> Callable[[], None]:
+    """Check every row (:func:`verify`), then set each row's attribute to its replacement;
+    return the function that puts back what moto had (and removes what it lacked)."""
+    verify(hooks)
+    undo: list[Callable[[], None]] = []
+
+    def uninstall() -> None:
+        while undo:
+            undo.pop()()
+
+    try:
+        for hook in hooks:
+            undo.append(_replace(hook, emulator))
+    except BaseException:
+        uninstall()
+        raise
+    return uninstall
+
+
+def _replace(hook: Hook, emulator: EmulatorState) -> Callable[[], None]:
+    """Set ``hook.owner.attribute`` (a class's own attribute, a module's global) to its
+    replacement, and return what undoes it."""
+    owner, name = hook.owner, hook.attribute
+    namespace = vars(owner)
+    had = name in namespace
+    original = namespace.get(name)
+    setattr(owner, name, hook.replace(emulator, getattr(owner, name, None)))
+
+    def undo() -> None:
+        if had:
+            setattr(owner, name, original)
+        else:
+            delattr(owner, name)
+
+    return undo

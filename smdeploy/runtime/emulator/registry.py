@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.responses import ActionResult
 from moto.events.models import events_backends
-from moto.sagemaker import responses as sm_responses
 from moto.sagemaker.models import sagemaker_backends
 
 from deployer import interface
@@ -80,31 +80,6 @@ def update_package(package: Any, params: dict[str, Any]) -> None:
 class RegistryHooks(EmulatorState):
     """The emulator's Model Registry events."""
 
-    def _install_model_registry_events(self) -> None:
-        emulator = self
-        cls = sm_responses.SageMakerResponse
-        original_create = cls.create_model_package
-
-        def create_model_package(self: Any) -> Any:
-            result = original_create(self)
-            if json.loads(self.body or "{}").get("ModelApprovalStatus") is not None:
-                arn = result.result["ModelPackageArn"]
-                emulator.package_changed(self.current_account, self.region, arn)
-            return result
-
-        def update_model_package(self: Any) -> ActionResult:
-            params = json.loads(self.body or "{}")
-            backend = sagemaker_backends[self.current_account][self.region]
-            package = backend.describe_model_package(params["ModelPackageArn"])
-            before = package.model_approval_status
-            update_package(package, params)
-            if package.model_approval_status != before:
-                emulator.package_changed(self.current_account, self.region, package.arn)
-            return ActionResult({"ModelPackageArn": package.arn})
-
-        self._patch(cls, "create_model_package", create_model_package)
-        self._patch(cls, "update_model_package", update_model_package)
-
     def package_changed(self, account: str, region: str, arn: str) -> None:
         """Put a Model Package State Change event for the package on the default bus (twice
         under ``Faults.duplicate_package_events``)."""
@@ -122,3 +97,32 @@ class RegistryHooks(EmulatorState):
         )
         copies = 2 if duplicate else 1
         events_backends[account][region].put_events([entry] * copies)
+
+
+# SageMaker's CreateModelPackage and UpdateModelPackage (rows of :data:`.hooks.HOOKS`): an
+# approval status set or changed puts the package's event on the default bus.
+
+
+def create_model_package(emulator: EmulatorState, original: Any) -> Callable[[Any], Any]:
+    def create_model_package(response: Any) -> Any:
+        result = original(response)
+        if json.loads(response.body or "{}").get("ModelApprovalStatus") is not None:
+            arn = result.result["ModelPackageArn"]
+            emulator.package_changed(response.current_account, response.region, arn)
+        return result
+
+    return create_model_package
+
+
+def update_model_package(emulator: EmulatorState, original: Any) -> Callable[[Any], ActionResult]:
+    def update_model_package(response: Any) -> ActionResult:
+        params = json.loads(response.body or "{}")
+        backend = sagemaker_backends[response.current_account][response.region]
+        package = backend.describe_model_package(params["ModelPackageArn"])
+        before = package.model_approval_status
+        update_package(package, params)
+        if package.model_approval_status != before:
+            emulator.package_changed(response.current_account, response.region, package.arn)
+        return ActionResult({"ModelPackageArn": package.arn})
+
+    return update_model_package

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.exceptions import JsonRESTError
@@ -58,44 +59,40 @@ class ModelError(JsonRESTError):  # type: ignore[misc]
         )
 
 
-class SageMakerRuntimeHooks(EmulatorState):
-    """The emulator's InvokeEndpoint, served from the account and Region's endpoint store."""
+def invoke_endpoint(emulator: EmulatorState, original: Any) -> Callable[[Any], Any]:
+    """The emulator's InvokeEndpoint (a row of :data:`.hooks.HOOKS`), served from the account
+    and Region's endpoint store."""
 
-    def _install_sagemaker_runtime(self) -> None:
-        emulator = self
+    def invoke_endpoint(response: SageMakerRuntimeResponse) -> Any:
+        # POST /endpoints/{EndpointName}/invocations (moto's url_paths route it here)
+        parts = urllib.parse.urlsplit(response.path).path.split("/")
+        if len(parts) != 4 or parts[1] != "endpoints" or parts[3] != "invocations":
+            raise RuntimeError(f"moto changed: InvokeEndpoint reached with {response.path}")
+        name = urllib.parse.unquote(parts[2])
+        store = emulator.store(response.current_account, response.region)
+        not_found = f"Endpoint {name} of account {response.current_account} not found."
+        try:
+            endpoint = store.get_endpoint(name)
+        except ValidationError:
+            raise RuntimeValidationError(not_found) from None
+        if endpoint.status not in SERVING:
+            raise RuntimeValidationError(not_found)
+        config = store.configs.get(endpoint.config_name.lower(), {})
+        variants = [v["VariantName"] for v in config.get("ProductionVariants", [])]
+        target = response.headers.get("X-Amzn-SageMaker-Target-Variant")
+        if target is not None and target not in variants:
+            raise RuntimeValidationError(
+                f"Target variant {target} of endpoint {name} of account "
+                f"{response.current_account} not found."
+            )
+        faults = emulator.faults
+        if faults.fail_invoke is not None and emulator.budget.take("fail_invoke"):
+            raise ModelError(faults.fail_invoke, name, response.region, response.current_account)
+        invoked = target or (variants[0] if variants else "")
+        headers = {
+            "Content-Type": "application/json",
+            "x-Amzn-Invoked-Production-Variant": invoked,
+        }
+        return 200, headers, faults.invoke_response or DEFAULT_RESPONSE
 
-        def invoke_endpoint(response: SageMakerRuntimeResponse) -> Any:
-            # POST /endpoints/{EndpointName}/invocations (moto's url_paths route it here)
-            parts = urllib.parse.urlsplit(response.path).path.split("/")
-            if len(parts) != 4 or parts[1] != "endpoints" or parts[3] != "invocations":
-                raise RuntimeError(f"moto changed: InvokeEndpoint reached with {response.path}")
-            name = urllib.parse.unquote(parts[2])
-            store = emulator.store(response.current_account, response.region)
-            not_found = f"Endpoint {name} of account {response.current_account} not found."
-            try:
-                endpoint = store.get_endpoint(name)
-            except ValidationError:
-                raise RuntimeValidationError(not_found) from None
-            if endpoint.status not in SERVING:
-                raise RuntimeValidationError(not_found)
-            config = store.configs.get(endpoint.config_name.lower(), {})
-            variants = [v["VariantName"] for v in config.get("ProductionVariants", [])]
-            target = response.headers.get("X-Amzn-SageMaker-Target-Variant")
-            if target is not None and target not in variants:
-                raise RuntimeValidationError(
-                    f"Target variant {target} of endpoint {name} of account "
-                    f"{response.current_account} not found."
-                )
-            faults = emulator.faults
-            if faults.fail_invoke is not None and emulator.budget.take("fail_invoke"):
-                raise ModelError(
-                    faults.fail_invoke, name, response.region, response.current_account
-                )
-            invoked = target or (variants[0] if variants else "")
-            headers = {
-                "Content-Type": "application/json",
-                "x-Amzn-Invoked-Production-Variant": invoked,
-            }
-            return 200, headers, faults.invoke_response or DEFAULT_RESPONSE
-
-        self._patch(SageMakerRuntimeResponse, "invoke_endpoint", invoke_endpoint)
+    return invoke_endpoint

@@ -63,6 +63,9 @@ class EmulatorState:
         # the services that watch endpoints (Application Auto Scaling, CloudWatch), shared
         # with every store
         self.endpoint_observers: list[EndpointObserver] = []
+        # the variants' current instance counts: (account, region, lower-cased endpoint name)
+        # -> variant -> count (Application Auto Scaling sets them; DescribeEndpoint reports them)
+        self.instance_counts: dict[tuple[str, str, str], dict[str, int]] = {}
         self._env_lock = threading.RLock()
         self._undo: list[Callable[[], None]] = []
         self.scheduler = Scheduler(self.clock)
@@ -76,8 +79,6 @@ class EmulatorState:
     if TYPE_CHECKING:
         # what one concern calls on another (each defined by the concern that owns it)
 
-        def _patch(self, owner: Any, name: str, value: Any) -> None: ...
-
         def store(self, account: str, region: str) -> EndpointStore: ...
 
         def run_handler(
@@ -87,3 +88,9 @@ class EmulatorState:
         def performed(self, operation: str, response: Any) -> None: ...
 
         def package_changed(self, account: str, region: str, arn: str) -> None: ...
+
+        def deliver(self, rule: str, target: dict[str, Any], event: dict[str, Any]) -> Delivery: ...
+
+        def invoke_target(
+            self, rule: str, target: dict[str, Any], event: dict[str, Any], attempt: int = 1
+        ) -> None: ...

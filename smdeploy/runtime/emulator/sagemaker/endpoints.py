@@ -2,8 +2,8 @@
 
 The :class:`~.models.EndpointStore` owns endpoints; other emulated services that react to
 their changes (Application Auto Scaling, CloudWatch alarms) register an
-:class:`EndpointObserver` with it instead of patching the store. :class:`EndpointObserverBase`
-gives every method a no-op default, so an observer writes only those it needs."""
+:class:`EndpointObserver` with it instead of patching the store. Every method of
+:class:`EndpointObserver` does nothing, so an observer writes only those it needs."""
 
 from __future__ import annotations
 
@@ -38,6 +38,16 @@ class Endpoint:
     observed: bool = True  # whether a DescribeEndpoint has seen that final status
 
 
+@dataclass(frozen=True)
+class Update:
+    """An UpdateEndpoint call: the endpoint's config before it, the config it asks for (None:
+    none of that name), and the call's parameters."""
+
+    old: dict[str, Any]
+    new: dict[str, Any] | None
+    params: dict[str, Any]
+
+
 class StoreView(Protocol):
     """What an observer reads of the store that calls it."""
 
@@ -46,26 +56,14 @@ class StoreView(Protocol):
     configs: dict[str, dict[str, Any]]  # key: lower-cased name
 
 
-class EndpointObserver(Protocol):
-    """What an endpoint store tells the services that watch its endpoints."""
+class EndpointObserver:
+    """What an endpoint store tells the services that watch its endpoints. Each method does
+    nothing here: an observer overrides those it needs."""
 
-    def updating(
-        self,
-        store: StoreView,
-        endpoint: Endpoint,
-        old: dict[str, Any],
-        new: dict[str, Any] | None,
-    ) -> None:
-        """UpdateEndpoint was called (``old``/``new``: the configs); raise to refuse it."""
+    def updating(self, store: StoreView, endpoint: Endpoint, update: Update) -> None:
+        """UpdateEndpoint was called; raise to refuse it."""
 
-    def updated(
-        self,
-        store: StoreView,
-        endpoint: Endpoint,
-        old: dict[str, Any],
-        new: dict[str, Any] | None,
-        params: dict[str, Any],
-    ) -> None:
+    def updated(self, store: StoreView, endpoint: Endpoint, update: Update) -> None:
         """UpdateEndpoint accepted: ``endpoint.change`` is the update under way."""
 
     def settling(self, store: StoreView, endpoint: Endpoint, change: Change) -> None:
@@ -79,38 +77,3 @@ class EndpointObserver(Protocol):
 
     def deleted(self, store: StoreView, endpoint: Endpoint) -> None:
         """DeleteEndpoint accepted."""
-
-
-class EndpointObserverBase:
-    """An :class:`EndpointObserver` that does nothing: subclasses override what they need."""
-
-    def updating(
-        self,
-        store: StoreView,
-        endpoint: Endpoint,
-        old: dict[str, Any],
-        new: dict[str, Any] | None,
-    ) -> None:
-        return None
-
-    def updated(
-        self,
-        store: StoreView,
-        endpoint: Endpoint,
-        old: dict[str, Any],
-        new: dict[str, Any] | None,
-        params: dict[str, Any],
-    ) -> None:
-        return None
-
-    def settling(self, store: StoreView, endpoint: Endpoint, change: Change) -> None:
-        return None
-
-    def settled(self, store: StoreView, endpoint: Endpoint, change: Change, updating: bool) -> None:
-        return None
-
-    def described(self, store: StoreView, out: dict[str, Any]) -> None:
-        return None
-
-    def deleted(self, store: StoreView, endpoint: Endpoint) -> None:
-        return None

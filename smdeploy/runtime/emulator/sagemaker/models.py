@@ -21,11 +21,7 @@ from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.utils import arn_formatter
 from moto.utilities.arns import parse_arn
 
-from smdeploy.runtime.emulator.sagemaker.endpoints import (
-    Change,
-    Endpoint,
-    EndpointObserver,
-)
+from smdeploy.runtime.emulator.sagemaker.endpoints import Change, Endpoint, EndpointObserver, Update
 from smdeploy.runtime.emulator.sagemaker.exceptions import ThrottlingError
 from smdeploy.runtime.emulator.sagemaker.utils import (
     deployment_steps,
@@ -318,8 +314,9 @@ class EndpointStore:
         endpoint = self.get_endpoint(params["EndpointName"])
         old = self.configs.get(endpoint.config_name.lower(), {})
         new = self.configs.get(str(params["EndpointConfigName"]).lower())
+        update = Update(old, new, params)
         for observer in list(self.observers):
-            observer.updating(self, endpoint, old, new)
+            observer.updating(self, endpoint, update)
         if endpoint.status in TRANSITIONAL:
             raise ValidationError(f'Cannot update in-progress endpoint "{endpoint.arn}".')
         if endpoint.status in ("Failed", "OutOfService", "Deleting"):
@@ -341,7 +338,7 @@ class EndpointStore:
         done_at = now + self.faults.creation_seconds
         self._start(endpoint, Change(config_name, done_at, outcome, reason, now))
         for observer in list(self.observers):
-            observer.updated(self, endpoint, old, new, params)
+            observer.updated(self, endpoint, update)
         return endpoint.arn
 
     def describe_endpoint(self, name: str) -> dict[str, Any]:

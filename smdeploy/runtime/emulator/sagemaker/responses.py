@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import functools
 import json
-import warnings
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
 from moto.events.models import events_backends
-from moto.sagemaker import responses as sm_responses
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import sagemaker_backends
 from moto.utilities.arns import parse_arn
 
-from smdeploy.runtime.emulator.hooks import snake_case
+from smdeploy.runtime.emulator.pin import snake_case
 from smdeploy.runtime.emulator.sagemaker.models import EndpointStore
 from smdeploy.runtime.emulator.state import EmulatorState
-from smdeploy.runtime.faults import COUNTED_OPERATIONS
+from smdeploy.runtime.faults import COUNTED_OPERATIONS, CRASH_OPERATIONS
 
 # A List call's page when the request gives no MaxResults. SageMaker documents no default
 # (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpointConfigs.html);
@@ -49,7 +48,9 @@ def listed(
 
 
 class SageMakerHooks(EmulatorState):
-    """The emulator's SageMaker responses and endpoint events."""
+    """The emulator's endpoint stores (one per account and Region) and the endpoint events
+    SageMaker emits (the response methods are the factories below, rows of
+    :data:`..hooks.HOOKS`)."""
 
     def store(self, account: str, region: str) -> EndpointStore:
         key = (account, region)
@@ -97,171 +98,176 @@ class SageMakerHooks(EmulatorState):
 
         self.scheduler.after(self.faults.event_delay, put, detail_type)
 
-    def _install_sagemaker(self) -> None:
-        emulator = self
-        # SageMaker's model does not list ThrottlingException; moto says so on every one.
-        warnings.filterwarnings(
-            "ignore", message=r"Exception\(ThrottlingError\)", category=UserWarning
-        )
-        cls = sm_responses.SageMakerResponse
 
-        def store_of(response: Any) -> EndpointStore:
-            return emulator.store(response.current_account, response.region)
+# The SageMaker response methods the emulator serves (rows of :data:`..hooks.HOOKS`), one per
+# operation of faults.COUNTED_OPERATIONS, each given the emulator and the request's response
+# object; those that still defer to moto for some requests are also given moto's original.
+Serve = Callable[[EmulatorState, Any], Any]
+Factory = Callable[[EmulatorState, Any], Callable[[Any], Any]]
 
-        def params_of(response: Any) -> dict[str, Any]:
-            return dict(json.loads(response.body or "{}"))
 
-        def performed(self: Any, operation: str) -> None:
-            emulator.performed(operation, self)
+def _store(emulator: EmulatorState, response: Any) -> EndpointStore:
+    return emulator.store(response.current_account, response.region)
 
-        original_create_model = cls.create_model
-        original_add_tags, original_delete_tags = cls.add_tags, cls.delete_tags
-        original_list_tags = cls.list_tags
 
-        def create_model(self: Any) -> Any:
-            store = store_of(self)
-            store.count("CreateModel", params_of(self))
-            # SageMaker refuses a model name that exists (names ignore case); moto replaces it
-            name = str(params_of(self).get("ModelName", ""))
-            models = sagemaker_backends[store.account][store.region]._models
-            if name.lower() in {existing.lower() for existing in models}:
-                arn = store._arn("model", name)
-                raise ValidationError(f'Cannot create already existing model "{arn}".')
-            result = original_create_model(self)  # models stay moto's
-            performed(self, "CreateModel")
-            return result
+def _params(response: Any) -> dict[str, Any]:
+    return dict(json.loads(response.body or "{}"))
 
-        def create_endpoint_config(self: Any) -> ActionResult:
-            store = store_of(self)
-            store.count("CreateEndpointConfig", params_of(self))
-            result = ActionResult({"EndpointConfigArn": store.create_config(params_of(self))})
-            performed(self, "CreateEndpointConfig")
-            return result
 
-        def describe_endpoint_config(self: Any) -> ActionResult:
-            store = store_of(self)
-            store.count("DescribeEndpointConfig", params_of(self))
-            result = ActionResult(store.get_config(params_of(self)["EndpointConfigName"]))
-            performed(self, "DescribeEndpointConfig")
-            return result
+def _counted(emulator: EmulatorState, response: Any, operation: str) -> EndpointStore:
+    """The account and Region's store, having counted ``operation`` (faults may refuse it)."""
+    store = _store(emulator, response)
+    store.count(operation, _params(response))
+    return store
 
-        def delete_endpoint_config(self: Any) -> EmptyResult:
-            store = store_of(self)
-            store.count("DeleteEndpointConfig", params_of(self))
-            store.delete_config(params_of(self)["EndpointConfigName"])
-            return EmptyResult()
 
-        def create_endpoint(self: Any) -> ActionResult:
-            store = store_of(self)
-            store.count("CreateEndpoint", params_of(self))
-            result = ActionResult({"EndpointArn": store.create_endpoint(params_of(self))})
-            performed(self, "CreateEndpoint")
-            return result
+def create_model(emulator: EmulatorState, response: Any, original: Any) -> Any:
+    store = _counted(emulator, response, "CreateModel")
+    # SageMaker refuses a model name that exists (names ignore case); moto replaces it
+    name = str(_params(response).get("ModelName", ""))
+    models = sagemaker_backends[store.account][store.region]._models
+    if name.lower() in {existing.lower() for existing in models}:
+        arn = store._arn("model", name)
+        raise ValidationError(f'Cannot create already existing model "{arn}".')
+    result = original(response)  # models stay moto's
+    emulator.performed("CreateModel", response)
+    return result
 
-        def update_endpoint(self: Any) -> ActionResult:
-            store = store_of(self)
-            store.count("UpdateEndpoint", params_of(self))
-            result = ActionResult({"EndpointArn": store.update_endpoint(params_of(self))})
-            performed(self, "UpdateEndpoint")
-            return result
 
-        def describe_endpoint(self: Any) -> ActionResult:
-            store = store_of(self)
-            store.count("DescribeEndpoint", params_of(self))
-            return ActionResult(store.describe_endpoint(params_of(self)["EndpointName"]))
+# The operations the account and Region's store answers alone: each one's answer, given the
+# store and the call's parameters (None: an empty result).
+ANSWERS: dict[str, Callable[[EndpointStore, dict[str, Any]], dict[str, Any] | None]] = {
+    "CreateEndpointConfig": lambda store, params: {
+        "EndpointConfigArn": store.create_config(params)
+    },
+    "DescribeEndpointConfig": lambda store, params: store.get_config(params["EndpointConfigName"]),
+    "DeleteEndpointConfig": lambda store, params: store.delete_config(params["EndpointConfigName"]),
+    "CreateEndpoint": lambda store, params: {"EndpointArn": store.create_endpoint(params)},
+    "UpdateEndpoint": lambda store, params: {"EndpointArn": store.update_endpoint(params)},
+    "DescribeEndpoint": lambda store, params: store.describe_endpoint(params["EndpointName"]),
+    "DeleteEndpoint": lambda store, params: store.delete_endpoint(params["EndpointName"]),
+}
 
-        def delete_endpoint(self: Any) -> EmptyResult:
-            store = store_of(self)
-            store.count("DeleteEndpoint", params_of(self))
-            store.delete_endpoint(params_of(self)["EndpointName"])
-            return EmptyResult()
 
-        def list_endpoints(self: Any) -> ActionResult:
-            store = store_of(self)
-            store.count("ListEndpoints", params_of(self))
-            summaries = [
-                {
-                    "EndpointName": e.name,
-                    "EndpointArn": e.arn,
-                    "CreationTime": store._ts(e.created),
-                    "LastModifiedTime": store._ts(e.modified),
-                    "EndpointStatus": e.status,
-                }
-                for e in store.existing_endpoints()
-            ]
-            return ActionResult(listed("Endpoints", summaries, params_of(self), "EndpointName"))
+def _answering(operation: str) -> Serve:
+    """Serve ``operation`` from the store: count it, answer it, and, for an operation that
+    ``Faults.crash_after`` may follow (faults.CRASH_OPERATIONS), tell the Lambda runtime it
+    was performed."""
+    answer = ANSWERS[operation]
 
-        def list_endpoint_configs(self: Any) -> ActionResult:
-            store = store_of(self)
-            store.count("ListEndpointConfigs", params_of(self))
-            params = params_of(self)
-            contains = str(params.get("NameContains", "")).lower()
-            summaries = [
-                {
-                    "EndpointConfigName": c["EndpointConfigName"],
-                    "EndpointConfigArn": c["EndpointConfigArn"],
-                    "CreationTime": c["CreationTime"],
-                }
-                for c in list(store.configs.values())
-                if contains in c["EndpointConfigName"].lower()
-            ]
-            return ActionResult(listed("EndpointConfigs", summaries, params, "EndpointConfigName"))
+    def serve(emulator: EmulatorState, response: Any) -> ActionResult | EmptyResult:
+        store = _counted(emulator, response, operation)
+        answered = answer(store, _params(response))
+        result = EmptyResult() if answered is None else ActionResult(answered)
+        if operation in CRASH_OPERATIONS:
+            emulator.performed(operation, response)
+        return result
 
-        def emulated(arn: str) -> bool:
-            """Whether ``arn`` names an endpoint or endpoint config (kept here, not in moto)."""
-            try:
-                parsed = parse_arn(arn)
-            except (IndexError, ValueError):
-                return False
-            return parsed.service == "sagemaker" and parsed.resource_type in (
-                "endpoint",
-                "endpoint-config",
-            )
+    serve.__name__ = snake_case(operation)
+    return serve
 
-        def add_tags(self: Any) -> Any:
-            params = params_of(self)
-            store = store_of(self)
-            store.count("AddTags", params_of(self))
-            if not emulated(params.get("ResourceArn", "")):
-                return original_add_tags(self)
-            return ActionResult({"Tags": store.add_tags(params["ResourceArn"], params["Tags"])})
 
-        def delete_tags(self: Any) -> Any:
-            params = params_of(self)
-            store = store_of(self)
-            store.count("DeleteTags", params_of(self))
-            if not emulated(params.get("ResourceArn", "")):
-                return original_delete_tags(self)
-            store.delete_tags(params["ResourceArn"], params["TagKeys"])
-            return EmptyResult()
+def list_endpoints(emulator: EmulatorState, response: Any) -> ActionResult:
+    store = _counted(emulator, response, "ListEndpoints")
+    summaries = [
+        {
+            "EndpointName": e.name,
+            "EndpointArn": e.arn,
+            "CreationTime": store._ts(e.created),
+            "LastModifiedTime": store._ts(e.modified),
+            "EndpointStatus": e.status,
+        }
+        for e in store.existing_endpoints()
+    ]
+    return ActionResult(listed("Endpoints", summaries, _params(response), "EndpointName"))
 
-        def list_tags(self: Any) -> Any:
-            params = params_of(self)
-            store = store_of(self)
-            store.count("ListTags", params_of(self))
-            if not emulated(params.get("ResourceArn", "")):
-                return original_list_tags(self)
-            # at most 50 tags, and MaxResults is at least 50: one page
-            return ActionResult({"Tags": list(store.tags_of(params["ResourceArn"]))})
 
-        served = (
-            create_model,
-            add_tags,
-            delete_tags,
-            list_tags,
+def list_endpoint_configs(emulator: EmulatorState, response: Any) -> ActionResult:
+    store = _counted(emulator, response, "ListEndpointConfigs")
+    params = _params(response)
+    contains = str(params.get("NameContains", "")).lower()
+    summaries = [
+        {
+            "EndpointConfigName": c["EndpointConfigName"],
+            "EndpointConfigArn": c["EndpointConfigArn"],
+            "CreationTime": c["CreationTime"],
+        }
+        for c in list(store.configs.values())
+        if contains in c["EndpointConfigName"].lower()
+    ]
+    return ActionResult(listed("EndpointConfigs", summaries, params, "EndpointConfigName"))
+
+
+def emulated(arn: str) -> bool:
+    """Whether ``arn`` names an endpoint or endpoint config (kept here, not in moto)."""
+    try:
+        parsed = parse_arn(arn)
+    except (IndexError, ValueError):
+        return False
+    return parsed.service == "sagemaker" and parsed.resource_type in (
+        "endpoint",
+        "endpoint-config",
+    )
+
+
+def add_tags(emulator: EmulatorState, response: Any, original: Any) -> Any:
+    params = _params(response)
+    store = _counted(emulator, response, "AddTags")
+    if not emulated(params.get("ResourceArn", "")):
+        return original(response)
+    return ActionResult({"Tags": store.add_tags(params["ResourceArn"], params["Tags"])})
+
+
+def delete_tags(emulator: EmulatorState, response: Any, original: Any) -> Any:
+    params = _params(response)
+    store = _counted(emulator, response, "DeleteTags")
+    if not emulated(params.get("ResourceArn", "")):
+        return original(response)
+    store.delete_tags(params["ResourceArn"], params["TagKeys"])
+    return EmptyResult()
+
+
+def list_tags(emulator: EmulatorState, response: Any, original: Any) -> Any:
+    params = _params(response)
+    store = _counted(emulator, response, "ListTags")
+    if not emulated(params.get("ResourceArn", "")):
+        return original(response)
+    # at most 50 tags, and MaxResults is at least 50: one page
+    return ActionResult({"Tags": list(store.tags_of(params["ResourceArn"]))})
+
+
+def _method(serve: Callable[..., Any], wraps: bool = False) -> Factory:
+    """The factory of the response method that ``serve`` answers for the emulator (given
+    moto's original too, if it ``wraps`` it)."""
+
+    def factory(emulator: EmulatorState, original: Any) -> Callable[[Any], Any]:
+        def method(response: Any) -> Any:
+            if wraps:
+                return serve(emulator, response, original)
+            return serve(emulator, response)
+
+        method.__name__ = method.__qualname__ = serve.__name__
+        return method
+
+    return factory
+
+
+# moto's response method -> the factory of the emulator's (faults.COUNTED_OPERATIONS, in
+# moto's names; UpdateEndpoint is one moto lacks)
+RESPONSES: dict[str, Factory] = {
+    **{
+        serve.__name__: _method(serve, wraps=True)
+        for serve in (create_model, add_tags, delete_tags, list_tags)
+    },
+    **{
+        serve.__name__: _method(serve)
+        for serve in (
             list_endpoint_configs,
-            create_endpoint_config,
-            describe_endpoint_config,
-            delete_endpoint_config,
-            create_endpoint,
-            update_endpoint,
-            describe_endpoint,
-            delete_endpoint,
             list_endpoints,
+            *(_answering(operation) for operation in ANSWERS),
         )
-        methods = {method.__name__: method for method in served}
-        operations = {snake_case(operation) for operation in COUNTED_OPERATIONS}
-        if set(methods) != operations:  # the list is faults.COUNTED_OPERATIONS, declared once
-            raise RuntimeError(f"the SageMaker responses served differ: {sorted(methods)}")
-        for name, method in methods.items():
-            self._patch(cls, name, method)
+    },
+}
+if set(RESPONSES) != {snake_case(operation) for operation in COUNTED_OPERATIONS}:
+    # the list is faults.COUNTED_OPERATIONS, declared once
+    raise RuntimeError(f"the SageMaker responses served differ: {sorted(RESPONSES)}")
