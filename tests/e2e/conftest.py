@@ -1,10 +1,6 @@
-"""End-to-end fixtures: a fresh emulated account with smdeploy installed, per test.
-
-What installing costs is reused across the session (per xdist worker): moto validates a state
-machine's definition by parsing it (about 0.7 s of the 0.8 s an install takes), and every
-test installs the same definition. Each test still gets its own account: the reuse is the
-validation's verdict only, never any account state.
-"""
+"""End-to-end fixtures: a fresh emulated account with smdeploy installed, per test (the
+emulator parses the deployer's definition once per process: smdeploy/runtime/emulator/
+stepfunctions.py)."""
 
 from __future__ import annotations
 
@@ -13,29 +9,10 @@ from typing import Any
 
 import pytest
 from e2e_helpers import load_example, undeclared_shapes
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from smdeploy.executions import history
 from smdeploy.runtime.emulator import Faults
 from smdeploy.runtime.local import LocalDeployment
-
-
-@pytest.fixture(scope="session", autouse=True)
-def definitions_validated_once() -> Iterator[None]:
-    """CreateStateMachine validates a definition it has already accepted in this session
-    without parsing it again (an invalid one is still parsed, and refused, every time)."""
-    original = StepFunctionsParserBackend._validate_definition
-    valid: set[str] = set()
-
-    def validate(definition: str) -> None:
-        if definition not in valid:
-            original(definition)
-            valid.add(definition)
-
-    patch = pytest.MonkeyPatch()
-    patch.setattr(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate))
-    yield
-    patch.undo()
 
 
 @pytest.fixture

@@ -79,6 +79,7 @@ def test_the_table_lists_every_concern_and_no_attribute_twice():
         "sagemakerruntime",
         "events",
         "registry",
+        "stepfunctions",
         "applicationautoscaling",
     }
 

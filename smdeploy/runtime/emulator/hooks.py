@@ -39,6 +39,8 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoin
 from moto.stepfunctions.parser.asl.eval.environment import Environment as SfnEnvironment
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.backend import execution as sfn_execution
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from smdeploy.runtime.emulator import (
@@ -48,6 +50,7 @@ from smdeploy.runtime.emulator import (
     events,
     registry,
     sagemakerruntime,
+    stepfunctions,
 )
 from smdeploy.runtime.emulator.pin import MOTO_VERSION, MotoChanged, snake_case
 from smdeploy.runtime.emulator.sagemaker import responses as sagemaker
@@ -217,6 +220,24 @@ HOOKS: tuple[Hook, ...] = (
         "deregistering a variant's scalable target deletes its policies",
         applicationautoscaling.deregister_scalable_target,
         parameters=("self", "namespace", "r_id", "dimension"),
+    ),
+    # stepfunctions.py
+    Hook(
+        StepFunctionsParserBackend,
+        "_validate_definition",
+        "stepfunctions",
+        "a definition is parsed once: CreateStateMachine accepts it from that parse",
+        stepfunctions.validate_definition,
+        parameters=("definition",),
+    ),
+    Hook(
+        ExecutionWorker,
+        "_get_evaluation_entrypoint",
+        "stepfunctions",
+        "each execution evaluates its own copy of its definition's one parse",
+        stepfunctions.evaluation_entrypoint,
+        parameters=("self",),
+        holds=stepfunctions.reads_the_definition,
     ),
     # sagemakerruntime.py
     Hook(

@@ -1,0 +1,80 @@
+"""Step Functions' definitions, parsed once per definition text.
+
+moto's Step Functions engine (LocalStack's) parses a definition with its ANTLR parser twice
+over: CreateStateMachine and UpdateStateMachine parse it to validate it, and every execution
+parses it again to get the tree it evaluates. In pure Python the parse of the deployer's
+definition takes 0.3 to 0.5 s, more than the rest of a whole deployment on the emulator. The
+parse is a function of the text alone, so the emulator keeps each text's parse:
+
+- CreateStateMachine accepts a definition from that one parse; one that fails to parse is
+  refused by moto's own check, with moto's InvalidDefinition, every time;
+- each execution evaluates its own deep copy of the parsed tree (36 ms instead of a parse), so
+  no two executions share a component, as none do when each parses its own.
+
+Nothing AWS shows changes: the same definitions are accepted and refused with the same
+errors, and each execution runs the tree a parse of its definition gives.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+from smdeploy.runtime.emulator.state import EmulatorState
+
+# a process holds few distinct definitions (the deployer's, and the tests' variants of it)
+_KEPT = 16
+
+
+@lru_cache(maxsize=_KEPT)
+def _parsed(definition: str) -> EvalComponent:
+    """The tree of ``definition`` (the first of what the parser gives), parsed once."""
+    program: EvalComponent = AmazonStateLanguageParser.parse(definition)[0]
+    return program
+
+
+def evaluation_entrypoint(
+    _emulator: EmulatorState, _original: Callable[..., Any]
+) -> Callable[[ExecutionWorker], EvalComponent]:
+    """ExecutionWorker._get_evaluation_entrypoint: the execution's own copy of the parse."""
+
+    def entrypoint(worker: ExecutionWorker) -> EvalComponent:
+        definition = worker._evaluation_details.state_machine_details.definition
+        return copy.deepcopy(_parsed(definition))
+
+    return entrypoint
+
+
+def reads_the_definition() -> str | None:
+    """What the entrypoint's replacement relies on: moto's own entrypoint is the parse of the
+    execution's definition, read where the replacement reads it (None: it still is)."""
+    source = inspect.getsource(ExecutionWorker._get_evaluation_entrypoint)
+    wanted = (
+        "AmazonStateLanguageParser.parse",
+        "_evaluation_details.state_machine_details.definition",
+    )
+    if all(part in source for part in wanted):
+        return None
+    return "ExecutionWorker._get_evaluation_entrypoint no longer parses the definition it held"
+
+
+def validate_definition(_emulator: EmulatorState, original: Callable[[str], None]) -> Any:
+    """StepFunctionsParserBackend._validate_definition: a text that parses is accepted from
+    the one parse; one that does not goes to moto's own check, which refuses it with moto's
+    InvalidDefinition (the parser raises the same way again; nothing of a failure is kept)."""
+
+    def validate(definition: str) -> None:
+        try:
+            _parsed(definition)
+        except Exception:  # moto's check turns it into InvalidDefinition
+            original(definition)
+            raise  # moto accepted what its own parser refused: not the moto this is for
+
+    return staticmethod(validate)

@@ -1,0 +1,134 @@
+"""Step Functions on the emulator parses each definition once (stepfunctions.py): the same
+definitions are accepted and refused as by moto alone, each execution runs its own copy of
+the tree, and a changed definition runs as changed."""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+from smdeploy.runtime.emulator import Emulator
+
+REGION = "us-east-1"
+ROLE = "arn:aws:iam::123456789012:role/states"
+
+
+def _constant(value: str) -> str:
+    """A definition whose output is ``{"value": value}``."""
+    state = {"Type": "Pass", "Result": {"value": value}, "End": True}
+    return json.dumps({"StartAt": "Answer", "States": {"Answer": state}})
+
+
+@pytest.fixture
+def sfn() -> Iterator[Any]:
+    with (
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+        Emulator(seed=1),
+    ):
+        yield boto3.client("stepfunctions", region_name=REGION)
+
+
+def _output(sfn: Any, machine: str, name: str) -> dict[str, Any]:
+    arn = sfn.start_execution(stateMachineArn=machine, name=name)["executionArn"]
+    for _ in range(2000):  # a Pass state: a few milliseconds
+        described = sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            assert described["status"] == "SUCCEEDED", described
+            return dict(json.loads(described["output"]))
+        time.sleep(0.005)
+    raise AssertionError(f"{arn} still running")
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        '{"StartAt": "Nowhere", "States": {}}',
+        '{"StartAt": "A", "States": {"A": {"Type": "Task", "End": true}}}',
+        "not json",
+    ],
+)
+def test_a_definition_that_does_not_parse_is_refused_every_time_and_nothing_is_created(
+    sfn, definition
+):
+    refusals = []
+    for attempt in (1, 2):
+        with pytest.raises(ClientError) as refused:
+            sfn.create_state_machine(name=f"broken{attempt}", definition=definition, roleArn=ROLE)
+        refusals.append(refused.value.response["Error"])
+    # moto's own refusal (its parser's message), the same the second time
+    assert refusals[0] == refusals[1]
+    assert refusals[0]["Message"].startswith(("ASLParserException", "Error="))
+    assert sfn.list_state_machines()["stateMachines"] == []
+
+
+def test_the_same_definition_is_accepted_again_and_each_execution_runs_it(sfn):
+    machines = [
+        sfn.create_state_machine(name=name, definition=_constant("a"), roleArn=ROLE)[
+            "stateMachineArn"
+        ]
+        for name in ("first", "second")
+    ]
+
+    outputs = [_output(sfn, m, name) for m in machines for name in ("one", "two")]
+
+    assert outputs == [{"value": "a"}] * 4
+
+
+def test_a_changed_definition_runs_as_changed(sfn):
+    machine = sfn.create_state_machine(name="m", definition=_constant("old"), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    assert _output(sfn, machine, "before") == {"value": "old"}
+
+    sfn.update_state_machine(stateMachineArn=machine, definition=_constant("new"))
+
+    assert _output(sfn, machine, "after") == {"value": "new"}
+
+
+def _components(root: EvalComponent) -> list[object]:
+    """Every object of moto's Step Functions parser in the tree below ``root``, ``root``
+    included (the components, their fields and what they hold), its enum constants aside."""
+    found: dict[int, object] = {}
+    pending: list[Any] = [root]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, enum.Enum):
+            continue  # a constant, one per process by design
+        if type(item).__module__.startswith("moto.stepfunctions.parser.asl"):
+            if id(item) in found or not hasattr(item, "__dict__"):
+                continue
+            found[id(item)] = item
+            pending.extend(vars(item).values())
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple | set):
+            pending.extend(item)
+    return list(found.values())
+
+
+def test_no_two_executions_share_a_component_of_the_tree(sfn):
+    definition = _constant("a")
+
+    class Worker:  # what the entrypoint reads of an execution's worker
+        class _evaluation_details:
+            class state_machine_details:
+                pass
+
+    Worker._evaluation_details.state_machine_details.definition = definition  # type: ignore[attr-defined]
+
+    first, second = (ExecutionWorker._get_evaluation_entrypoint(Worker()) for _ in range(2))  # type: ignore[arg-type]
+
+    ones, twos = _components(first), _components(second)
+    assert len(ones) == len(twos) > 5  # the program, its states, their fields
+    assert sorted(type(c).__name__ for c in ones) == sorted(type(c).__name__ for c in twos)
+    assert not {id(c) for c in ones} & {id(c) for c in twos}
