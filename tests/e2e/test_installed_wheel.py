@@ -62,7 +62,11 @@ class Installed:
 
 def _pip(python: Path | str, *args: str) -> None:
     command = [str(python), "-m", "pip", *args, "--quiet", "--disable-pip-version-check"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    # without PYTHONPATH: a checkout on it (its smdeploy.egg-info) reads as smdeploy installed
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=600, check=False, env=env
+    )
     assert done.returncode == 0, f"{' '.join(command)}\n{done.stderr[-4000:]}"
 
 
