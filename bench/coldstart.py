@@ -32,6 +32,7 @@ import boto3
 from rich.console import Console
 from rich.table import Table
 
+from bench.fuzz import BASE
 from deployer import interface
 from smdeploy.resources import EXAMPLES
 from smdeploy.runtime.server import ACCESS_KEY, SECRET_KEY, EmulatorServer
@@ -75,6 +76,14 @@ class Sample:
         return self.imported + max(self.first - self.second, 0.0)
 
 
+def _request() -> dict[str, Any]:
+    """The example request with a smoke test: one guardrail, so that the deployment invokes
+    every function (the guardrail steps are skipped when no guardrail is asked for)."""
+    request: dict[str, Any] = json.loads((EXAMPLES / "request.json").read_text())
+    request["Guardrails"] = {"SmokeTest": BASE["Guardrails"]["SmokeTest"]}
+    return request
+
+
 def _invocations(server: EmulatorServer) -> list[Invocation]:
     """One deployment through the server; each stage's first event and its environment."""
     session = boto3.session.Session(
@@ -86,7 +95,7 @@ def _invocations(server: EmulatorServer) -> list[Invocation]:
     arn = sfn.start_execution(
         stateMachineArn=server.installation.state_machine_arn,
         name="coldstart",
-        input=(EXAMPLES / "request.json").read_text(),
+        input=json.dumps(_request()),
     )["executionArn"]
     deadline = time.monotonic() + 120
     while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
