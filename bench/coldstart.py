@@ -84,7 +84,7 @@ def _request() -> dict[str, Any]:
     return request
 
 
-def _invocations(server: EmulatorServer) -> list[Invocation]:
+def invocations_of(server: EmulatorServer) -> list[Invocation]:
     """One deployment through the server; each stage's first event and its environment."""
     session = boto3.session.Session(
         aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
@@ -181,7 +181,7 @@ def measure(runs: int = RUNS) -> tuple[float, dict[str, dict[bool, list[Sample]]
     floors: list[float] = []
     samples: dict[str, dict[bool, list[Sample]]] = {}
     with EmulatorServer(port=0, seed=1) as server:
-        invocations = _invocations(server)
+        invocations = invocations_of(server)
         base = _base_environment(server)
         for _ in range(runs):
             floors.append(_run(None, None, base).imported)
