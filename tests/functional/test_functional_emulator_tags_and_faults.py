@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
+from moto import mock_aws
 
+from deployer.aws import clients
 from deployer.aws.sagemaker import SageMakerGateway
-from smdeploy.runtime.emulator import Faults
+from smdeploy.runtime.emulator import Emulator, Faults
 
 VARIANT = {
     "VariantName": "primary",
@@ -326,3 +328,18 @@ def test_config_listings_come_newest_first_a_page_at_a_time_as_in_sagemaker(aws,
     assert sorted(
         c["EndpointConfigName"] for c in gateway.list_endpoint_configs("churn")
     ) == sorted(names)
+
+
+def test_each_emulator_starts_the_functions_without_an_earlier_emulators_clients():
+    """A function's clients live as long as its execution environment: an emulator's
+    functions never call through a client an earlier emulator's functions made (it may point
+    at a moto server that is gone)."""
+    earlier = object()
+    clients.use_client("dynamodb", earlier)
+    try:
+        with mock_aws(), Emulator(seed=1):
+            assert clients.dynamodb() is not earlier
+            made = clients.dynamodb()
+        assert clients.dynamodb() is not made
+    finally:
+        clients.use_client("dynamodb", None)

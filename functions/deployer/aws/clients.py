@@ -97,6 +97,12 @@ def sagemaker_runtime() -> SageMakerRuntimeClient:
     return client
 
 
+def forget_clients() -> None:
+    """Drop every client made so far; the next call of each service makes a new one (what a
+    new Lambda execution environment starts with)."""
+    _clients.clear()
+
+
 def use_client(service: str, client: Any | None) -> None:
     """Inject a client (tests), or None to go back to the default one."""
     if client is None:
