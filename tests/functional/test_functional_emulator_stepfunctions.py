@@ -1,6 +1,7 @@
 """Step Functions on the emulator parses each definition once (stepfunctions.py): the same
 definitions are accepted and refused as by moto alone, each execution runs its own copy of
-the tree, and a changed definition runs as changed."""
+the tree, and a changed definition runs as changed; its Lambda invocations share one client
+per region."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from smdeploy.runtime.emulator import Emulator
@@ -132,3 +134,14 @@ def test_no_two_executions_share_a_component_of_the_tree(sfn):
     assert len(ones) == len(twos) > 5  # the program, its states, their fields
     assert sorted(type(c).__name__ for c in ones) == sorted(type(c).__name__ for c in twos)
     assert not {id(c) for c in ones} & {id(c) for c in twos}
+
+
+def test_the_lambda_invocations_of_a_run_share_one_client_per_region(sfn):
+    made = [
+        lambda_eval_utils.boto_client_for(region=region, service="lambda")
+        for region in ("us-east-1", "us-east-1", "eu-west-1")
+    ]
+
+    assert made[0] is made[1]
+    assert made[2] is not made[0]
+    assert [c.meta.region_name for c in made] == ["us-east-1", "us-east-1", "eu-west-1"]

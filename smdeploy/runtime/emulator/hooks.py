@@ -32,6 +32,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import (
 )
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state import state as sfn_state
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
@@ -238,6 +239,14 @@ HOOKS: tuple[Hook, ...] = (
         stepfunctions.evaluation_entrypoint,
         parameters=("self",),
         holds=stepfunctions.reads_the_definition,
+    ),
+    Hook(
+        lambda_eval_utils,
+        "boto_client_for",
+        "stepfunctions",
+        "a Task state's Lambda invocations share one client per region",
+        stepfunctions.lambda_client_for,
+        parameters=("region", "service", "state_credentials"),
     ),
     # sagemakerruntime.py
     Hook(
