@@ -9,6 +9,7 @@ import enum
 import json
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -119,16 +120,11 @@ def _components(root: EvalComponent) -> list[object]:
 
 
 def test_no_two_executions_share_a_component_of_the_tree(sfn):
-    definition = _constant("a")
+    # what the entrypoint reads of an execution's worker
+    details = SimpleNamespace(state_machine_details=SimpleNamespace(definition=_constant("a")))
+    worker: Any = SimpleNamespace(_evaluation_details=details)
 
-    class Worker:  # what the entrypoint reads of an execution's worker
-        class _evaluation_details:
-            class state_machine_details:
-                pass
-
-    Worker._evaluation_details.state_machine_details.definition = definition  # type: ignore[attr-defined]
-
-    first, second = (ExecutionWorker._get_evaluation_entrypoint(Worker()) for _ in range(2))  # type: ignore[arg-type]
+    first, second = (ExecutionWorker._get_evaluation_entrypoint(worker) for _ in range(2))
 
     ones, twos = _components(first), _components(second)
     assert len(ones) == len(twos) > 5  # the program, its states, their fields
