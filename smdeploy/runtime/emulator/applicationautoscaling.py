@@ -42,18 +42,15 @@ from smdeploy.runtime.emulator.sagemaker.endpoints import (
     Change,
     Endpoint,
     EndpointObserver,
+    Key,
     StoreView,
     Update,
+    key,
 )
 from smdeploy.runtime.emulator.state import EmulatorState
 
 NAMESPACE = "sagemaker"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
-Key = tuple[str, str, str]  # (account, region, lower-cased endpoint name)
-
-
-def key(store: StoreView, name: str) -> Key:
-    return (store.account, store.region, name.lower())
 
 
 def targets(account: str, region: str, endpoint: str) -> dict[str, tuple[int, int]]:

@@ -19,8 +19,10 @@ from smdeploy.runtime.emulator.sagemaker.endpoints import (
     Change,
     Endpoint,
     EndpointObserver,
+    Key,
     StoreView,
     Update,
+    key,
 )
 from smdeploy.runtime.faults import FaultBudget, Faults
 
@@ -38,7 +40,7 @@ class RollbackAlarms(EndpointObserver):
     def __init__(self, faults: Faults, budget: FaultBudget) -> None:
         self.faults, self.budget = faults, budget
         # (account, region, endpoint key) -> the alarm the fault put into ALARM
-        self.fired: dict[tuple[str, str, str], str] = {}
+        self.fired: dict[Key, str] = {}
 
     def updated(self, store: StoreView, endpoint: Endpoint, update: Update) -> None:
         wanted = self.faults.alarm_during_update
@@ -58,7 +60,7 @@ class RollbackAlarms(EndpointObserver):
             "{}",
             "ALARM",
         )
-        self.fired[(store.account, store.region, endpoint.name.lower())] = name
+        self.fired[key(store, endpoint.name)] = name
 
     def settling(self, store: StoreView, endpoint: Endpoint, change: Change) -> None:
         if endpoint.status != "Updating" or change.outcome != "serve":
@@ -75,7 +77,7 @@ class RollbackAlarms(EndpointObserver):
                 return
 
     def settled(self, store: StoreView, endpoint: Endpoint, change: Change, updating: bool) -> None:
-        fired = self.fired.pop((store.account, store.region, endpoint.name.lower()), None)
+        fired = self.fired.pop(key(store, endpoint.name), None)
         if fired is not None:
             cloudwatch_backends[store.account][store.region].set_alarm_state(
                 fired, "Threshold no longer crossed (simulated recovery)", "{}", "OK"

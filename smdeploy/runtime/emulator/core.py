@@ -70,7 +70,7 @@ class Emulator(
     def _watch_endpoints(self) -> None:
         """The services that observe endpoint changes: Application Auto Scaling's instance
         counts, then CloudWatch's rollback alarms (in that order, each store calls them)."""
-        self.instance_counts = {}
+        self.instance_counts.clear()  # one owner (the state); the observer shares it
         observers = (VariantCounts(self.instance_counts), RollbackAlarms(self.faults, self.budget))
         for observer in observers:
             self.endpoint_observers.append(observer)

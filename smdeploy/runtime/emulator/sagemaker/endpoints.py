@@ -77,3 +77,11 @@ class EndpointObserver:
 
     def deleted(self, store: StoreView, endpoint: Endpoint) -> None:
         """DeleteEndpoint accepted."""
+
+
+Key = tuple[str, str, str]  # (account, region, lower-cased endpoint name)
+
+
+def key(store: StoreView, name: str) -> Key:
+    """An endpoint's key across the emulator's stores: SageMaker's names ignore case."""
+    return (store.account, store.region, name.lower())
