@@ -117,13 +117,6 @@ class LambdaHooks(EmulatorState):
         own thread (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/events.html)."""
         from deployer.aws import clients  # the functions' own botocore session
 
-        # Each emulator's functions start in new execution environments: the clients a function
-        # made live as long as its environment
-        # (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html), and
-        # those of an earlier emulator in this process may point at another endpoint (a moto
-        # server, or moto's in-process mock, gone with it).
-        clients.forget_clients()
-        self._undo.append(clients.forget_clients)
         if boto3.DEFAULT_SESSION is None:
             boto3.setup_default_session()
         assert boto3.DEFAULT_SESSION is not None
@@ -134,6 +127,17 @@ class LambdaHooks(EmulatorState):
                 unique_id = f"{_CRASH_HOOK_ID}-{event}"
                 emitter.register(event, handler, unique_id=unique_id)
                 self._undo.append(functools.partial(emitter.unregister, event, unique_id=unique_id))
+
+    def _new_execution_environments(self) -> None:
+        """Each emulator's functions start in new execution environments: the clients a
+        function made live as long as its environment
+        (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html), and
+        those of an earlier emulator in this process may point at another endpoint (a moto
+        server, or moto's in-process mock, gone with it)."""
+        from deployer.aws import clients  # the functions' own clients
+
+        clients.forget_clients()
+        self._undo.append(clients.forget_clients)
 
     def resolve_handler(self, handler: str) -> Callable[[Any, Any], Any]:
         module_name, _, attribute = handler.rpartition(".")

@@ -40,6 +40,7 @@ class Emulator(
                 environ.__exit__(None, None, None)
 
             self._undo.append(restore_environ)
+            self._new_execution_environments()
             self._install_crash_hook()
             self._quiet_interpreter()
             self._watch_endpoints()
