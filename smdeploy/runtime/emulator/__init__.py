@@ -19,6 +19,8 @@ deployer needs and moto does not do:
 - :mod:`.sagemakerruntime`: InvokeEndpoint as SageMaker answers it;
 - :mod:`.events`: EventBridge delivery to state machines and Lambda functions;
 - :mod:`.registry`: Model Registry approval events;
+- :mod:`.stepfunctions`: each state machine definition parsed once per process, and one
+  Lambda client per region for a run of the engine;
 - :mod:`.core`: the :class:`Emulator` that installs them all (:func:`.hooks.install`) around
   a running moto mock, and removes them;
 - fault injection lives in :mod:`smdeploy.runtime.faults`.

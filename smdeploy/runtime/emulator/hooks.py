@@ -247,6 +247,7 @@ HOOKS: tuple[Hook, ...] = (
         "a Task state's Lambda invocations share one client per region",
         stepfunctions.lambda_client_for,
         parameters=("region", "service", "state_credentials"),
+        holds=stepfunctions.ignores_credentials,
     ),
     # sagemakerruntime.py
     Hook(

@@ -31,6 +31,7 @@ from typing import Any
 
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from smdeploy.runtime.emulator.state import EmulatorState
@@ -101,3 +102,12 @@ def lambda_client_for(_emulator: EmulatorState, original: Callable[..., Any]) ->
             return made[(region, service)]
 
     return client_for
+
+
+def ignores_credentials() -> str | None:
+    """What the shared client relies on: moto's ``boto_client_for`` makes every client with
+    the engine's fixed credentials, whatever the state's (None: it still does)."""
+    source = inspect.getsource(boto_client.boto_client_for)
+    if source.count("state_credentials") == 1:  # in its signature only
+        return None
+    return "boto_client_for now uses the state's credentials: one client per run no longer fits"
