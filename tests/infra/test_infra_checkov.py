@@ -77,6 +77,7 @@ def test_every_acknowledgment_names_what_its_check_is_about(scan: dict) -> None:
     for (logical_id, check_id), reason in scan["acknowledged"].items():
         assert check_id in SUBJECT, f"{check_id}: add what its reasons must name to SUBJECT"
         assert SUBJECT[check_id] in reason, (logical_id, check_id, reason)
+        assert len(reason) >= 50, (logical_id, check_id, reason)
 
 
 def test_every_log_group_is_encrypted_with_the_stack_s_own_key(synth: Synthesized) -> None:

@@ -1,4 +1,5 @@
-"""The one way tests run a separate process: ``run`` (the ``smdeploy`` CLI, python, bash)
+"""How the tests run a separate process (the installed-wheel test alone runs its own
+environment's commands directly): ``run`` (the ``smdeploy`` CLI, python, bash)
 and ``emulator`` (``smdeploy emulator`` on a free 127.0.0.1 port, stopped however the test
 ends). Every tier imports it as ``tests.support.processes`` (pytest's ``pythonpath = ["."]``).
 """
@@ -148,8 +149,9 @@ def stop(running: Running, signum: int = signal.SIGTERM) -> int:
 
 @contextmanager
 def emulator(directory: Path, *extra: str) -> Iterator[Running]:
-    """An emulator for the block; always stopped. If the block fails, the emulator's log is
-    added to the failure."""
+    """An emulator for the block; always stopped. If the block raises, the emulator's log is
+    added to the error (a test's own ``with`` block; a fixture that yields inside it is not
+    told of its test's failure, only of its own)."""
     running = launch(directory, *extra)
     try:
         yield running
