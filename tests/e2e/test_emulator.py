@@ -23,7 +23,6 @@ from e2e_helpers import EXAMPLES
 from tests.support import processes
 from tests.support.processes import (
     ROOT,
-    SMDEPLOY,
     STARTUP_BOUND,
     Running,
     environment,
@@ -273,7 +272,9 @@ def test_start_refuses_a_file_that_is_not_json_before_calling_aws(shared_emulato
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_the_emulator_stops_cleanly(tmp_path, signum):
-    running = launch(tmp_path)
+    # the installed console script itself, signalled as a user's terminal or service manager
+    # would (the other tests run it through the fork server, which passes signals on)
+    running = launch(tmp_path, cold=True)
 
     code = stop(running, signum)
 
@@ -286,7 +287,9 @@ def test_a_busy_port_is_misuse(tmp_path):
     try:
         port = running.url.rsplit(":", 1)[1]
         second = processes.run(
-            [SMDEPLOY, "emulator", "--port", port], env=environment(), timeout=STARTUP_BOUND
+            [processes.smdeploy_command(), "emulator", "--port", port],
+            env=environment(),
+            timeout=STARTUP_BOUND,
         )
     finally:
         stop(running)
@@ -300,7 +303,7 @@ def test_invalid_profiles_are_refused_before_serving(tmp_path):
     bad.write_text(json.dumps({"churn-predictor": {"EndpointName": "churn predictor!"}}))
 
     run = processes.run(
-        [SMDEPLOY, "emulator", "--port", "0", "--profiles", str(bad)],
+        [processes.smdeploy_command(), "emulator", "--port", "0", "--profiles", str(bad)],
         env=environment(),
         timeout=STARTUP_BOUND,
     )

@@ -2,10 +2,16 @@
 environment's commands directly): ``run`` (the ``smdeploy`` CLI, python, bash)
 and ``emulator`` (``smdeploy emulator`` on a free 127.0.0.1 port, stopped however the test
 ends). Every tier imports it as ``tests.support.processes`` (pytest's ``pythonpath = ["."]``).
+
+``smdeploy`` here, and in every shell a test starts, is the fork server's client
+(``tests/support/forkserver.py``): each command is a process of its own, forked from one that
+has already imported smdeploy. ``cold=True`` (or ``SMDEPLOY_TESTS_COLD=1`` for the whole run)
+runs the installed console script instead.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import selectors
@@ -13,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,9 +28,11 @@ from typing import Any
 
 import boto3
 
+from tests.support import forkserver
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-SMDEPLOY = shutil.which("smdeploy", path=str(BIN)) or "smdeploy"
+INSTALLED = shutil.which("smdeploy", path=str(BIN)) or "smdeploy"
 REGION = "us-east-1"
 STARTUP_BOUND = 120  # seconds: a bound on waiting for the emulator, never an assertion
 # Test credentials: the emulator accepts any; no real account is ever reachable with them.
@@ -34,16 +43,83 @@ CREDENTIALS = {
 }
 
 
-def environment(**extra: str) -> dict[str, str]:
-    """The user's shell: the project's tools first on PATH, no AWS configuration of theirs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+def _base() -> dict[str, str]:
+    """The user's shell without the test run's own variables or any AWS configuration."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != _CURRENT_TEST}
     env.update(
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
         AWS_CONFIG_FILE=os.devnull,
         AWS_SHARED_CREDENTIALS_FILE=os.devnull,
         COLUMNS="160",
         NO_COLOR="1",
     )
+    return env
+
+
+_CURRENT_TEST = "PYTEST_CURRENT_TEST"  # pytest sets it per test; no user's shell has it
+
+
+@dataclass
+class _Server:
+    process: subprocess.Popen[str]
+    directory: Path
+    client: Path
+
+
+_server: _Server | None = None
+
+
+def _forkserver() -> _Server | None:
+    """This process's fork server (started on first use, stopped at exit), or None when the
+    run asks for cold commands."""
+    global _server
+    if os.environ.get("SMDEPLOY_TESTS_COLD") == "1":
+        return None
+    if _server is None or _server.process.poll() is not None:
+        directory = Path(tempfile.mkdtemp(prefix="smdeploy-forkserver-"))
+        socket_path = str(directory / "socket")
+        env = _base()
+        process = subprocess.Popen(
+            [sys.executable, "-P", forkserver.__file__, socket_path],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout, selectors.EVENT_READ)
+            ready = selector.select(timeout=STARTUP_BOUND)
+        line = process.stdout.readline() if ready else ""
+        if not line:
+            process.kill()
+            raise AssertionError("the tests' fork server did not start")
+        (directory / "bin").mkdir()
+        read = json.loads(line)  # the variables it read as it imported
+        client = forkserver.write_client(directory / "bin", socket_path, read, env, INSTALLED)
+        _server = _Server(process, directory, client)
+        atexit.register(_stop_forkserver, _server)
+    return _server
+
+
+def _stop_forkserver(server: _Server) -> None:
+    server.process.kill()
+    server.process.wait()
+    shutil.rmtree(server.directory, ignore_errors=True)
+
+
+def smdeploy_command(*, cold: bool = False) -> str:
+    """The ``smdeploy`` a test runs: the fork server's client, or the installed script."""
+    server = None if cold else _forkserver()
+    return str(server.client) if server else INSTALLED
+
+
+def environment(**extra: str) -> dict[str, str]:
+    """The user's shell: ``smdeploy`` (the fork server's client) and the project's tools first
+    on PATH, no AWS configuration of theirs."""
+    env = _base()
+    server = _forkserver()
+    tools = [str(server.client.parent)] if server else []
+    env["PATH"] = os.pathsep.join([*tools, str(BIN), env.get("PATH", "")])
     env.update(extra)
     return env
 
@@ -79,11 +155,16 @@ def run(
 
 
 def smdeploy(
-    *args: str, columns: str = "160", expect: int | None = None, timeout: float = 300
+    *args: str,
+    columns: str = "160",
+    expect: int | None = None,
+    timeout: float = 300,
+    cold: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """``smdeploy ARGS`` in the user's shell, with the test credentials."""
+    """``smdeploy ARGS`` in the user's shell, with the test credentials (``cold``: the
+    installed console script itself)."""
     env = environment(**CREDENTIALS, COLUMNS=columns)
-    return run([SMDEPLOY, *args], expect=expect, env=env, timeout=timeout)
+    return run([smdeploy_command(cold=cold), *args], expect=expect, env=env, timeout=timeout)
 
 
 def python(
@@ -110,13 +191,13 @@ class Running:
         return session.client(service, endpoint_url=self.url)
 
 
-def launch(directory: Path, *extra: str) -> Running:
+def launch(directory: Path, *extra: str, cold: bool = False) -> Running:
     """``smdeploy emulator`` on port 0 (the system picks a free one): returns once it printed
     its ``--json`` line, which it prints only once it serves. Its stderr goes to a log in
     ``directory``, shown if it never starts."""
     log = directory / "emulator.log"
     process = subprocess.Popen(
-        [SMDEPLOY, "emulator", "--port", "0", "--json", *extra],
+        [smdeploy_command(cold=cold), "emulator", "--port", "0", "--json", *extra],
         cwd=ROOT,
         env=environment(),
         stdout=subprocess.PIPE,

@@ -41,7 +41,7 @@ _KEPT = 16
 
 
 @lru_cache(maxsize=_KEPT)
-def _parsed(definition: str) -> EvalComponent:
+def parsed(definition: str) -> EvalComponent:
     """The tree of ``definition`` (the first of what the parser gives), parsed once."""
     program: EvalComponent = AmazonStateLanguageParser.parse(definition)[0]
     return program
@@ -54,7 +54,7 @@ def evaluation_entrypoint(
 
     def entrypoint(worker: ExecutionWorker) -> EvalComponent:
         definition = worker._evaluation_details.state_machine_details.definition
-        return copy.deepcopy(_parsed(definition))
+        return copy.deepcopy(parsed(definition))
 
     return entrypoint
 
@@ -79,7 +79,7 @@ def validate_definition(_emulator: EmulatorState, original: Callable[[str], None
 
     def validate(definition: str) -> None:
         try:
-            _parsed(definition)
+            parsed(definition)
         except Exception:  # moto's check turns it into InvalidDefinition
             original(definition)
             raise  # moto accepted what its own parser refused: not the moto this is for
