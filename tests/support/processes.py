@@ -17,9 +17,11 @@ import os
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -241,3 +243,14 @@ def emulator(directory: Path, *extra: str) -> Iterator[Running]:
         failure.add_note(f"--- emulator log\n{running.log.read_text()}")
         raise
     stop(running)
+
+
+def wait_until_refused(url: str) -> None:
+    """Poll (real time, bounded) until nothing listens at ``url``'s port any more."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    for _ in range(STARTUP_BOUND * 20):
+        with socket.socket() as probe:
+            if probe.connect_ex((host, int(port))) != 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"{url} still serves")
