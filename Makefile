@@ -9,7 +9,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-export PYTHONDONTWRITEBYTECODE := 1
+# Bytecode goes to one folder of build/, never beside the sources: each module is compiled
+# once, when a process first imports it (pip installs with --no-compile: compiling all of
+# site-packages up front, 1 GB of it never imported, took most of a venv's set-up).
+export PYTHONPYCACHEPREFIX := $(CURDIR)/build/pycache
 # boto3 inside the emulator never needs real credentials or a real region.
 export AWS_DEFAULT_REGION ?= us-east-1
 # The CDK CLI and jsii, offline and quiet: no version check, no telemetry, no Node banner.
@@ -35,13 +38,13 @@ LAMBDA_TREE := build/lambda-py313
 # venv of its own, from pyproject.toml's dependency group "checkov".
 CHECKOV_STAMP := .venv-checkov/.installed
 
-.PHONY: demo test pytest lambda-asset lambda-runtime lint typecheck unit e2e infra synth bench docs clean
+.PHONY: demo test setup pytest lambda-asset lambda-runtime lint typecheck unit e2e infra synth bench docs clean
 
 $(STAMP): pyproject.toml setup.py $(LOCK)
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "smdeploy needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,infra]' -c $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[dev,infra]' -c $(LOCK)
 	touch $(STAMP)
 
 $(ASSET): $(STAMP) $(ASSET_INPUTS)
@@ -52,7 +55,7 @@ lambda-asset: $(ASSET)
 $(CHECKOV_STAMP): pyproject.toml
 	$(PYTHON) -m venv .venv-checkov
 	.venv-checkov/bin/python -m pip install --quiet --upgrade pip
-	.venv-checkov/bin/python -m pip install --quiet --group checkov
+	.venv-checkov/bin/python -m pip install --quiet --no-compile --group checkov
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -63,7 +66,15 @@ $(NODE_STAMP): package.json package-lock.json
 demo: $(STAMP)
 	$(BIN)/smdeploy demo
 
-test: lint typecheck pytest lambda-runtime
+test: setup
+	$(MAKE) --no-print-directory lint typecheck pytest lambda-runtime
+
+# Every environment the tiers need, made side by side (pip and npm mostly wait on files and
+# the network), then the Lambda asset and its Python 3.13 tree.
+LAMBDA_SETUP := $(if $(strip $(LAMBDA_PYTHON)),$(LAMBDA_VENV)/.installed)
+setup:
+	$(MAKE) --no-print-directory -j4 --output-sync=target $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(LAMBDA_SETUP)
+	$(MAKE) --no-print-directory -j2 --output-sync=target $(ASSET) $(if $(LAMBDA_SETUP),$(LAMBDA_TREE).built)
 
 # Two worker processes (pytest-xdist), each test file kept in one: module fixtures stay shared.
 pytest: $(STAMP) $(NODE_STAMP) $(ASSET) $(CHECKOV_STAMP)
@@ -72,7 +83,7 @@ pytest: $(STAMP) $(NODE_STAMP) $(ASSET) $(CHECKOV_STAMP)
 $(LAMBDA_VENV)/.installed: pyproject.toml setup.py $(LOCK)
 	$(LAMBDA_PYTHON) -m venv $(LAMBDA_VENV)
 	$(LAMBDA_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(LAMBDA_VENV)/bin/python -m pip install --quiet -e '.[dev]' -c $(LOCK)
+	$(LAMBDA_VENV)/bin/python -m pip install --quiet --no-compile -e '.[dev]' -c $(LOCK)
 	touch $@
 
 $(LAMBDA_TREE).built: $(LAMBDA_VENV)/.installed $(ASSET_INPUTS)
