@@ -10,9 +10,11 @@ STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 # Bytecode goes to one folder of build/, never beside the sources: each module is compiled
-# once, when a process first imports it (pip installs with --no-compile: compiling all of
-# site-packages up front, 1 GB of it never imported, took most of a venv's set-up).
+# once, when a process first imports it, even where the shell says never to write it (pip
+# installs with --no-compile: compiling all of site-packages up front, 1 GB of it never
+# imported, took most of a venv's set-up).
 export PYTHONPYCACHEPREFIX := $(CURDIR)/build/pycache
+unexport PYTHONDONTWRITEBYTECODE
 # boto3 inside the emulator never needs real credentials or a real region.
 export AWS_DEFAULT_REGION ?= us-east-1
 # The CDK CLI and jsii, offline and quiet: no version check, no telemetry, no Node banner.
