@@ -228,7 +228,7 @@ def test_a_double_submit_follows_the_first_execution(emulator):
     assert calls == ["churn-predictor"]
 
 
-def test_start_wait_exits_1_with_the_cause(tmp_path):
+def test_start_wait_exits_1_with_the_cause(tmp_path: Path) -> None:
     fails = ("--fail-endpoint", "insufficient capacity")
     with processes.emulator(tmp_path, "--profiles", "examples/profiles.json", *fails) as running:
         run = start(running)
@@ -240,8 +240,8 @@ def test_start_wait_exits_1_with_the_cause(tmp_path):
 
 
 def test_start_prints_an_invalid_requests_problems_as_validate_and_starts_nothing(
-    shared_emulator,
-):
+    shared_emulator: Running,
+) -> None:
     before = executions(shared_emulator)
 
     run = start(shared_emulator, "examples/invalid-request.json")
@@ -276,7 +276,9 @@ def test_start_and_status_misuse_exits_2(shared_emulator, args):
     assert run.stderr.strip() != ""
 
 
-def test_start_refuses_a_file_that_is_not_json_before_calling_aws(shared_emulator):
+def test_start_refuses_a_file_that_is_not_json_before_calling_aws(
+    shared_emulator: Running,
+) -> None:
     before = executions(shared_emulator)
 
     run = start(shared_emulator, "README.md", wait=False)
