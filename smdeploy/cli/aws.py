@@ -23,6 +23,7 @@ from smdeploy.cli.common import (
     follow,
     read_profiles,
     read_request,
+    valid_request,
 )
 from smdeploy.helptext import Command
 from smdeploy.params import number, whole
@@ -51,14 +52,17 @@ def start(
     """Start a deployment of REQUEST by the deployer's state machine (on AWS, or on any
     AWS-compatible endpoint).
 
+    REQUEST is checked first, as validate checks it: when it is invalid, every problem is
+    printed as validate prints it, and nothing is started.
+
     The execution's name is derived from the request's content, so submitting the same
     request again finds its execution (running or succeeded) instead of deploying twice;
     when that execution FAILED, TIMED_OUT or was ABORTED, a new attempt starts, named
-    <name>-2, <name>-3, ... Prints the
-    execution ARN on stdout. Exit 0 when started (with --wait: when it succeeded), 1 when
-    it failed (--wait) or the file is not JSON, 2 on misuse or when AWS refused the call.
+    <name>-2, <name>-3, ... Prints the execution ARN on stdout. Exit 0 when started (with
+    --wait: when it succeeded), 1 when the request is invalid or the deployment failed
+    (--wait), 2 on misuse or when AWS refused the call.
     """
-    request = read_request(request_file)
+    request = valid_request(request_file).fields  # before any AWS call
     err = present.stderr()
     try:
         sfn = remote.stepfunctions(state_machine_arn, endpoint_url)

@@ -13,6 +13,7 @@ from deployer.errors import DeployerError
 from smdeploy import files, present, remote
 from smdeploy.executions import watch as follow_execution
 from smdeploy.params import number
+from smdeploy.validation import Request, Validation, load_validator
 
 EXIT_OK, EXIT_FAILED, EXIT_MISUSE, EXIT_CHANGES = 0, 1, 2, 3
 
@@ -34,6 +35,49 @@ def read_request(path: Path) -> Any:
         return files.read_json(path, "request")
     except files.FileRefused as refused:
         refused_file(refused)
+
+
+def check_request(path: Path) -> Validation | files.NotJson:
+    """The request in ``path`` judged by the Validate stage's validator (its bytes, as the
+    stage judges a manifest's), or the file's JSON problems when it is too large to be read;
+    exit 2 when it cannot be read."""
+    try:
+        body = files.read_bytes(path, "request")
+    except files.NotJson as refused:
+        return refused
+    except files.FileRefused as refused:
+        refused_file(refused)
+    return load_validator()(body)
+
+
+def show_check(path: Path, checked: Validation | files.NotJson, as_json: bool) -> bool:
+    """Print ``checked`` as ``validate`` does (the problems, one a line, on stdout; the
+    verdict on stderr; or with ``as_json`` exactly one JSON object); whether it is valid."""
+    out = present.stdout()
+    if isinstance(checked, files.NotJson):
+        if as_json:
+            errors = [{"path": p.path, "message": p.message} for p in checked.problems]
+            present.json_document(out, {"valid": False, "errors": errors, "traffic": {}})
+        else:
+            for problem in checked.problems:
+                out.write(f"{problem}\n")
+            present.verdict(present.stderr(), "invalid", str(path))
+        return False
+    if as_json:
+        present.json_document(out, checked.to_json())
+    else:
+        present.validation(out, present.stderr(), str(path), checked)
+    return checked.valid
+
+
+def valid_request(path: Path) -> Request:
+    """The request in ``path`` once the validator finds it valid; otherwise every problem
+    printed as ``validate`` prints it, and exit 1 (2 when the file cannot be read)."""
+    checked = check_request(path)
+    if isinstance(checked, files.NotJson) or checked.request is None:
+        show_check(path, checked, as_json=False)
+        raise typer.Exit(EXIT_FAILED)
+    return checked.request
 
 
 def read_profiles(path: Path | None) -> dict[str, Any] | None:

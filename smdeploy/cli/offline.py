@@ -4,26 +4,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from deployer.errors import ProfileInvalid
-from smdeploy import files, present
+from smdeploy import present
 from smdeploy.cli.app import app
 from smdeploy.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     ProfilesFile,
+    check_request,
     fail,
     read_profiles,
     read_request,
-    refused_file,
+    show_check,
 )
 from smdeploy.cli.simulation import Simulation, simulation_options
 from smdeploy.helptext import Command
 from smdeploy.params import whole
-from smdeploy.validation import load_validator
 
 if TYPE_CHECKING:
     from smdeploy.runtime.local import Outcome
@@ -106,29 +106,8 @@ def validate(
     (its variants and their traffic shares are printed), 1 when it is not (every problem is
     printed, one a line, the field's path first), 2 on misuse.
     """
-    try:
-        body: Any = files.read_bytes(request, "request")
-    except files.NotJson as refused:
-        body = None
-        problems = refused.problems
-    except files.FileRefused as refused:
-        refused_file(refused)
-    validation = load_validator()(body) if body is not None else None
-    out = present.stdout()
-    if validation is None:
-        if as_json:
-            errors = [{"path": p.path, "message": p.message} for p in problems]
-            present.json_document(out, {"valid": False, "errors": errors, "traffic": {}})
-        else:
-            for problem in problems:
-                out.write(f"{problem}\n")
-            present.verdict(present.stderr(), "invalid", str(request))
-        raise typer.Exit(EXIT_FAILED)
-    if as_json:
-        present.json_document(out, validation.to_json())
-    else:
-        present.validation(out, present.stderr(), str(request), validation)
-    raise typer.Exit(EXIT_OK if validation.valid else EXIT_FAILED)
+    valid = show_check(request, check_request(request), as_json)
+    raise typer.Exit(EXIT_OK if valid else EXIT_FAILED)
 
 
 @app.command(cls=Command, short_help="Serve the embedded AWS, the deployer installed.")

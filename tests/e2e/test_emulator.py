@@ -228,13 +228,30 @@ def test_a_double_submit_follows_the_first_execution(emulator):
     assert calls == ["churn-predictor"]
 
 
-def test_start_wait_exits_1_with_the_cause(emulator):
-    run = start(emulator, "examples/invalid-request.json")
+def test_start_wait_exits_1_with_the_cause(tmp_path: Path) -> None:
+    fails = ("--fail-endpoint", "insufficient capacity")
+    with processes.emulator(tmp_path, "--profiles", "examples/profiles.json", *fails) as running:
+        run = start(running)
 
     assert run.returncode == 1
     assert "FAILED" in run.stderr
-    assert "RequestInvalid" in run.stderr
-    assert "ProductionVariant: unknown field" in run.stderr
+    assert "EndpointFailed" in run.stderr
+    assert "insufficient capacity" in run.stderr
+
+
+def test_start_prints_an_invalid_requests_problems_as_validate_and_starts_nothing(
+    shared_emulator: Running,
+) -> None:
+    before = executions(shared_emulator)
+
+    run = start(shared_emulator, "examples/invalid-request.json")
+
+    validated = smdeploy("validate", "examples/invalid-request.json")
+    assert (run.returncode, validated.returncode) == (1, 1)
+    assert (run.stdout, run.stderr) == (validated.stdout, validated.stderr)
+    assert "ProductionVariant: unknown field; did you mean ProductionVariants?" in run.stdout
+    assert len(run.stdout.splitlines()) == 4  # every problem, one a line
+    assert executions(shared_emulator) == before
 
 
 @pytest.mark.parametrize(
@@ -259,14 +276,17 @@ def test_start_and_status_misuse_exits_2(shared_emulator, args):
     assert run.stderr.strip() != ""
 
 
-def test_start_refuses_a_file_that_is_not_json_before_calling_aws(shared_emulator):
+def test_start_refuses_a_file_that_is_not_json_before_calling_aws(
+    shared_emulator: Running,
+) -> None:
     before = executions(shared_emulator)
 
     run = start(shared_emulator, "README.md", wait=False)
 
+    validated = smdeploy("validate", "README.md")
     assert run.returncode == 1
-    assert run.stdout == ""
-    assert "README.md: (request): is not valid JSON" in run.stderr
+    assert (run.stdout, run.stderr) == (validated.stdout, validated.stderr)
+    assert run.stdout.startswith("(request): is not valid JSON")
     assert executions(shared_emulator) == before
 
 
