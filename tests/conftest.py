@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("dev", max_examples=60, deadline=None)
@@ -24,3 +25,10 @@ settings.register_profile(
 )
 settings.register_profile("runtime", max_examples=20, deadline=None, derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest test files (marked ``long``) first: pytest-xdist hands whole files to its
+    workers in collection order (``--dist loadfile``), so started last, a long file would
+    run alone at the end while the other worker has nothing left to do."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

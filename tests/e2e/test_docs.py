@@ -43,7 +43,7 @@ from test_emulator import README_URL
 from tests.support import processes
 from tests.support.processes import ROOT, Running, environment, launch, stop
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long]
 
 RUNNABLE = {"bash", "sh", "console"}
 MARKERS = {"exit", "emulator", "server", "aws-account", "walkthrough"}

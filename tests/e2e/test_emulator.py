@@ -31,7 +31,7 @@ from tests.support.processes import (
     stop,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long]
 
 README_URL = "http://127.0.0.1:4566"
 

@@ -16,7 +16,7 @@ import pytest
 
 from bench.races import deployments, measure, scenarios
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long]
 
 SEEDS = (1, 2, 3)
 
