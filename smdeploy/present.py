@@ -243,7 +243,24 @@ def capacity(variant: dict[str, Any]) -> str:
             f"serverless {config.get('MemorySizeInMB')} MB, "
             f"up to {config.get('MaxConcurrency')} concurrent"
         )
-    return f"{variant.get('InitialInstanceCount')} x {variant.get('InstanceType')}"
+    count = variant.get("InitialInstanceCount")
+    if "InstancePools" in variant:
+        return f"{count} x {pools(variant['InstancePools'])}"
+    return f"{count} x {variant.get('InstanceType')}"
+
+
+def pools(instance_pools: list[dict[str, Any]]) -> str:
+    """A variant's instance pools in the order SageMaker tries them: "SageMaker AI attempts to
+    provision instances starting with the highest-priority type (priority 1) and automatically
+    falls back to lower-priority types when capacity is unavailable"
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/realtime-endpoints-heterogeneous.html).
+    A pool's ModelNameOverride is named after its priority."""
+    shown = []
+    for pool in sorted(instance_pools, key=lambda pool: pool["Priority"]):
+        model = pool.get("ModelNameOverride")
+        detail = f"priority {pool['Priority']}" + (f", model {model}" if model else "")
+        shown.append(f"{pool['InstanceType']} ({detail})")
+    return ", then ".join(shown)
 
 
 def validation(screen: Screen, problems: Screen, label: str, found: Validation) -> None:

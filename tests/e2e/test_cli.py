@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 from e2e_helpers import EXAMPLES
@@ -187,6 +188,21 @@ def test_validate_a_valid_request_prints_its_variants_and_traffic_shares():
     assert lines["primary"].endswith("66.7%")
     assert lines["challenger"].endswith("33.3%")
     assert "2 x ml.m5.large" in lines["primary"]
+
+
+def test_validate_shows_each_instance_pool_in_the_order_sagemaker_tries_them():
+    pools = Path(__file__).parents[1] / "fixtures" / "requests" / "valid" / "instance-pools.json"
+
+    run = smdeploy("validate", str(pools))
+
+    assert run.returncode == 0, run.stderr
+    [row] = [line for line in run.stdout.splitlines() if line.startswith("AllTraffic")]
+    # priority 1 first, whatever the order in the request; the override named
+    assert (
+        "2 x ml.g6.2xlarge (priority 1), then ml.g6e.2xlarge (priority 2, "
+        "model churn-xgboost-v1-g6e)"
+    ) in row
+    assert "None" not in row
 
 
 def test_validate_json_of_a_valid_request_is_exactly_the_documented_object():
