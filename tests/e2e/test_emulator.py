@@ -310,13 +310,16 @@ def test_the_emulator_restarts_at_once_on_the_port_it_just_left(tmp_path: Path) 
     port = free_port()
     first = launch(tmp_path, port=port)
     try:
-        # a client's kept-alive connections: the emulator closes them as it stops, so its
-        # side of each stays in TIME_WAIT on the port
         client = first.client("sts")
         for _ in range(3):
             client.get_caller_identity()
+        # a client connection still open as the emulator stops: the emulator's side closes
+        # first, so it stays in TIME_WAIT on the port once the client has closed too
+        idle = socket.create_connection(("127.0.0.1", port), timeout=STARTUP_BOUND)
     finally:
         stop(first)
+    with idle:
+        assert idle.recv(1) == b""  # the emulator closed its side
 
     second = launch(tmp_path, port=port)
     try:
