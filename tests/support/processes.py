@@ -196,15 +196,14 @@ class Running:
 def launch(directory: Path, *extra: str, cold: bool = False, port: int = 0) -> Running:
     """``smdeploy emulator`` on ``port`` (0, the default: the system picks a free one):
     returns once it printed its ``--json`` line, which it prints only once it serves. Its
-    stderr goes to a log in ``directory`` (a second launch in the same directory appends),
-    shown if it never starts."""
+    stderr goes to a log in ``directory``, shown if it never starts."""
     log = directory / "emulator.log"
     process = subprocess.Popen(
         [smdeploy_command(cold=cold), "emulator", "--port", str(port), "--json", *extra],
         cwd=ROOT,
         env=environment(),
         stdout=subprocess.PIPE,
-        stderr=log.open("a"),
+        stderr=log.open("w"),
         text=True,
     )
     assert process.stdout is not None
