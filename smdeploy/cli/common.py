@@ -3,11 +3,13 @@ options more than one command declares."""
 
 from __future__ import annotations
 
+import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
 from deployer.errors import DeployerError
 from smdeploy import files, present, remote
@@ -103,11 +105,44 @@ ProfilesFile = Annotated[
         "approvals deploy.",
     ),
 ]
+
+
+def endpoint_url_problem(value: str) -> str | None:
+    """Why ``value`` is not an endpoint URL the AWS clients can call, or None when it is one.
+
+    An endpoint URL has its scheme (``https://``, or ``http://`` for a local endpoint) and a
+    host (https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-endpoints.html);
+    botocore refuses a client any other with a bare ValueError (``botocore.utils``'s
+    ``is_valid_endpoint_url``), and reads the port only when it connects
+    (https://docs.python.org/3/library/urllib.parse.html#urllib.parse.urlsplit).
+    """
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// URL with a host"
+    if not (is_valid_endpoint_url(value) or is_valid_ipv6_endpoint_url(value)):
+        return "must name a valid host name or IP address"
+    try:
+        parts.port  # noqa: B018 (urlsplit checks the port only when it is read)
+    except ValueError:
+        return "must have a whole-number port from 0 to 65535 when it has one"
+    return None
+
+
+def endpoint_url_checked(value: str | None) -> str | None:
+    """``--endpoint-url``'s callback: the URL, or exit 2 with one line before anything runs."""
+    if value is not None:
+        problem = endpoint_url_problem(value)
+        if problem is not None:
+            fail(f"--endpoint-url: {problem}, got {value!r}")
+    return value
+
+
 EndpointUrl = Annotated[
     str | None,
     typer.Option(
         "--endpoint-url",
         metavar="URL",
+        callback=endpoint_url_checked,
         help="An AWS-compatible endpoint (e.g. smdeploy emulator's) instead of AWS.",
     ),
 ]

@@ -22,6 +22,7 @@ from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import BaseWSGIServer
 
 from smdeploy.runtime.emulator import Emulator, Faults
 from smdeploy.runtime.install import Installation, install_deployer
@@ -37,12 +38,24 @@ class PortInUse(OSError):
 
 
 def check_port(port: int, host: str = HOST) -> None:
-    """Raise PortInUse when ``host:port`` cannot be bound (moto's server would hang on it)."""
+    """Raise PortInUse when moto's server could not listen on ``host:port`` (it would hang).
+
+    The probe binds and listens as that server's socket will: werkzeug's ``BaseWSGIServer``
+    sets ``allow_reuse_address``, so ``socketserver.TCPServer.server_bind`` sets
+    ``SO_REUSEADDR`` before it binds (https://docs.python.org/3/library/socketserver.html,
+    ``allow_reuse_address``). On Linux and macOS, that option lets a socket bind a port that
+    only closed connections (TIME_WAIT) still hold, as the emulator's own port does just after
+    it stopped, while a port another socket listens on still refuses it (socket(7);
+    https://docs.python.org/3/library/socket.html, ``SO_REUSEADDR``).
+    """
     if port == 0:
         return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if BaseWSGIServer.allow_reuse_address and hasattr(socket, "SO_REUSEADDR"):
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
+            probe.listen()
         except OSError as error:
             raise PortInUse(f"{host}:{port} is in use ({error.strerror})") from None
 

@@ -10,10 +10,13 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer.main
 from e2e_helpers import EXAMPLES
 
+from smdeploy.cli.app import app
 from tests.support.processes import smdeploy
 
 pytestmark = pytest.mark.e2e
@@ -299,6 +302,65 @@ def test_help_shows_whole_option_names_and_no_type_labels():
     assert "<bool>" not in run.stdout + local.stdout
     assert "…" not in run.stdout
     assert local.stdout.splitlines()[0] == "Usage: smdeploy local [OPTIONS] REQUEST.json..."
+
+
+EXECUTION_ARN = "arn:aws:states:us-east-1:123456789012:execution:deployer:first-try"
+STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:deployer"
+PACKAGE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-predictor/1"
+# every command that takes --endpoint-url, with what it needs besides
+ENDPOINT_URL_COMMANDS = {
+    "start": [V1, "--state-machine-arn", STATE_MACHINE_ARN],
+    "status": [EXECUTION_ARN],
+    "plan": [V1],
+    "watch": ["--model-package-arn", PACKAGE_ARN],
+}
+
+
+def test_the_endpoint_url_cases_cover_every_command_that_takes_it() -> None:
+    group: Any = typer.main.get_command(app)
+    context = group.make_context("smdeploy", [], resilient_parsing=True)
+    taking = {
+        name
+        for name in group.list_commands(context)
+        if any("--endpoint-url" in param.opts for param in group.get_command(context, name).params)
+    }
+    assert taking == set(ENDPOINT_URL_COMMANDS)
+
+
+@pytest.mark.parametrize("command", sorted(ENDPOINT_URL_COMMANDS))
+@pytest.mark.parametrize(
+    ("url", "rule"),
+    [
+        pytest.param(
+            "127.0.0.1:4566", "must be an http:// or https:// URL with a host", id="no-scheme"
+        ),
+        pytest.param(
+            "localhost:4566", "must be an http:// or https:// URL with a host", id="host-as-scheme"
+        ),
+        pytest.param(
+            "ftp://127.0.0.1:4566", "must be an http:// or https:// URL with a host", id="ftp"
+        ),
+        pytest.param(
+            "http://:4566", "must be an http:// or https:// URL with a host", id="no-host"
+        ),
+        pytest.param("", "must be an http:// or https:// URL with a host", id="empty"),
+        pytest.param(
+            "http://local_host:4566", "must name a valid host name or IP address", id="bad-host"
+        ),
+        pytest.param(
+            "http://127.0.0.1:port",
+            "must have a whole-number port from 0 to 65535 when it has one",
+            id="bad-port",
+        ),
+    ],
+)
+def test_a_malformed_endpoint_url_is_misuse_in_one_line(command: str, url: str, rule: str) -> None:
+    run = smdeploy(command, *ENDPOINT_URL_COMMANDS[command], "--endpoint-url", url)
+
+    assert run.returncode == 2
+    assert run.stderr == f"error: --endpoint-url: {rule}, got {url!r}\n"
+    assert "Traceback" not in run.stderr
+    assert run.stdout == ""
 
 
 def test_a_bad_number_is_echoed():

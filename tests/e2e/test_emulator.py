@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -316,6 +317,38 @@ def test_a_busy_port_is_misuse(tmp_path):
 
     assert second.returncode == 2
     assert "in use" in second.stderr
+
+
+def free_port() -> int:
+    """A port nothing listens on: the system picks it for a probe, closed at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_emulator_restarts_at_once_on_the_port_it_just_left(tmp_path: Path) -> None:
+    port = free_port()
+    first = launch(tmp_path, port=port)
+    try:
+        client = first.client("sts")
+        for _ in range(3):
+            client.get_caller_identity()
+        # a client connection still open as the emulator stops: the emulator's side closes
+        # first, so it stays in TIME_WAIT on the port once the client has closed too
+        idle = socket.create_connection(("127.0.0.1", port), timeout=STARTUP_BOUND)
+    finally:
+        stop(first)
+    with idle:
+        assert idle.recv(1) == b""  # the emulator closed its side
+
+    second = launch(tmp_path, port=port)
+    try:
+        identity = second.client("sts").get_caller_identity()
+    finally:
+        stop(second)
+
+    assert second.url == first.url == f"http://127.0.0.1:{port}"
+    assert identity["Account"]
 
 
 def test_invalid_profiles_are_refused_before_serving(tmp_path):

@@ -193,13 +193,13 @@ class Running:
         return session.client(service, endpoint_url=self.url)
 
 
-def launch(directory: Path, *extra: str, cold: bool = False) -> Running:
-    """``smdeploy emulator`` on port 0 (the system picks a free one): returns once it printed
-    its ``--json`` line, which it prints only once it serves. Its stderr goes to a log in
-    ``directory``, shown if it never starts."""
+def launch(directory: Path, *extra: str, cold: bool = False, port: int = 0) -> Running:
+    """``smdeploy emulator`` on ``port`` (0, the default: the system picks a free one):
+    returns once it printed its ``--json`` line, which it prints only once it serves. Its
+    stderr goes to a log in ``directory``, shown if it never starts."""
     log = directory / "emulator.log"
     process = subprocess.Popen(
-        [smdeploy_command(cold=cold), "emulator", "--port", "0", "--json", *extra],
+        [smdeploy_command(cold=cold), "emulator", "--port", str(port), "--json", *extra],
         cwd=ROOT,
         env=environment(),
         stdout=subprocess.PIPE,
