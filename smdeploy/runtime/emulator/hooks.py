@@ -39,6 +39,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 from moto.stepfunctions.parser.asl.eval.environment import Environment as SfnEnvironment
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -248,6 +249,14 @@ HOOKS: tuple[Hook, ...] = (
         stepfunctions.lambda_client_for,
         parameters=("region", "service", "state_credentials"),
         holds=stepfunctions.ignores_credentials,
+    ),
+    Hook(
+        json_path,
+        "parse",
+        "stepfunctions",
+        "each JSONPath expression is parsed once per process",
+        stepfunctions.json_path_parse,
+        parameters=("path",),
     ),
     # sagemakerruntime.py
     Hook(
