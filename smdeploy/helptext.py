@@ -1,6 +1,7 @@
 """Help pages as click lays them out (paragraphs rewrapped to the terminal, option names
 whole), with the usage line and the option list a user reads in a synopsis:
-``REQUEST.json...`` rather than a type's name, and no ``<bool>`` after a flag.
+``REQUEST.json...`` rather than a type's name, and no ``<bool>`` after a flag, and last the
+exit codes that apply, generated from the one table (:mod:`smdeploy.exitcodes`).
 docs/reference/cli.md is generated from these pages (``python -m smdeploy.docs``)."""
 
 from __future__ import annotations
@@ -9,6 +10,17 @@ import re
 from typing import Any
 
 import typer.core
+
+from smdeploy.exitcodes import rows_for
+
+EXIT_CODES_SECTION = "Exit codes"
+
+
+def _exit_codes(command: str | None, formatter: Any) -> None:
+    """The "Exit codes" section: the table's rows for ``command`` (None: all of them)."""
+    with formatter.section(EXIT_CODES_SECTION):
+        formatter.write_dl([(str(int(row.code)), row.meaning) for row in rows_for(command)])
+
 
 # typer's type label after a name: "REQUEST.json <list[Path]>", "--json <bool>"
 _TYPE_LABEL = re.compile(r" <[^<>]*>$")
@@ -46,3 +58,15 @@ class Command(typer.core.TyperCommand):
         if options:
             with formatter.section("Options"):
                 formatter.write_dl(options)
+
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        _exit_codes(self.name, formatter)
+        super().format_epilog(ctx, formatter)
+
+
+class Group(typer.core.TyperGroup):
+    """The top-level command: its help ends with the whole exit-code table."""
+
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        _exit_codes(None, formatter)
+        super().format_epilog(ctx, formatter)

@@ -1,11 +1,9 @@
 """The ``smdeploy`` command line: one thin function per command.
 
-Exit codes: 0 every deployment succeeded (or the request is valid, or ``plan`` found nothing
-to do); 1 a deployment failed (or the request is invalid); 2 misuse (unknown option, missing
-or unreadable file, AWS refused the call); 3 ``plan`` found changes to make. Progress goes to
-stderr; stdout carries only results (a table or the problems, or with ``--json`` exactly one
-JSON document). How things are shown lives in :mod:`smdeploy.present`; files are read by
-:mod:`smdeploy.files` only.
+The exit codes are one table, :data:`smdeploy.exitcodes.TABLE`: every command exits with
+its codes, and its ``--help`` lists them. Progress goes to stderr; stdout carries only
+results (a table or the problems, or with ``--json`` exactly one JSON document). How things
+are shown lives in :mod:`smdeploy.present`; files are read by :mod:`smdeploy.files` only.
 """
 
 # each module registers its commands, in the order the help lists them

@@ -8,9 +8,11 @@ import typer
 
 from smdeploy import __version__, present
 from smdeploy.cli.common import EXIT_OK
+from smdeploy.helptext import Group
 
 app = typer.Typer(
     name="smdeploy",
+    cls=Group,
     help="Deploy Amazon SageMaker real-time endpoints through a Step Functions state machine; "
     "run it all offline against an embedded emulator of AWS.",
     no_args_is_help=True,

@@ -45,7 +45,7 @@ def start(
     endpoint_url: EndpointUrl = None,
     wait: Annotated[
         bool,
-        typer.Option("--wait", help="Follow the execution to its end; exit 0 or 1 with it."),
+        typer.Option("--wait", help="Follow the execution to its end; exit as it ended."),
     ] = False,
     poll_seconds: PollSeconds = 2.0,
 ) -> None:
@@ -58,9 +58,8 @@ def start(
     The execution's name is derived from the request's content, so submitting the same
     request again finds its execution (running or succeeded) instead of deploying twice;
     when that execution FAILED, TIMED_OUT or was ABORTED, a new attempt starts, named
-    <name>-2, <name>-3, ... Prints the execution ARN on stdout. Exit 0 when started (with
-    --wait: when it succeeded), 1 when the request is invalid or the deployment failed
-    (--wait), 2 on misuse or when AWS refused the call.
+    <name>-2, <name>-3, ... Prints the execution ARN on stdout. With --wait, it exits as the
+    deployment ended.
     """
     request = valid_request(request_file).fields  # before any AWS call
     err = present.stderr()
@@ -111,8 +110,7 @@ def status(
     """Report where a deployer execution stands: its status, the stage it is in (or ended
     in), the endpoint and its status, start and stop, error and cause.
 
-    Exit 0 when reported (whatever the execution's status), 2 on misuse or when AWS refused
-    the call (no such execution, no credentials, endpoint unreachable).
+    Reporting a failed execution is a success: the exit code says the report was made.
     """
     try:
         sfn = remote.stepfunctions(execution_arn, endpoint_url)
@@ -175,15 +173,23 @@ def plan(
     ] = None,
     endpoint_url: EndpointUrl = None,
     as_json: JsonObject = False,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode",
+            help="Exit 3 when the deployment would change something (Terraform's "
+            "-detailed-exitcode, with smdeploy's code for changes); without it, changes exit 0.",
+        ),
+    ] = False,
 ) -> None:
     """Say what deploying REQUEST (or approving a model package) would do, reading the
     account only: the request's problems, the action (CREATE, UPDATE, NONE...), what changes
     from the config the endpoint serves, the models and config to create, what retention
     would delete.
 
-    Exit 0 when there is nothing to do, 3 when the deployment would change something, 1 when
-    the request is invalid or the deployment would fail, 2 on misuse or when AWS refused a
-    call. Nothing is ever created, updated, tagged or deleted.
+    Nothing is ever created, updated, tagged or deleted. Changes to make are a success;
+    with --detailed-exitcode they exit 3, as Terraform's plan -detailed-exitcode exits non-zero
+    on changes (it says 2; 2 is smdeploy's misuse).
     """
     from smdeploy import planning
 
@@ -217,7 +223,8 @@ def plan(
         present.plan(present.stdout(), report)
     if not report.valid or (report.blocked and not report.blocked["retryable"]):
         raise typer.Exit(EXIT_FAILED)
-    raise typer.Exit(EXIT_CHANGES if report.changes or report.blocked else EXIT_OK)
+    changes = bool(report.changes or report.blocked)
+    raise typer.Exit(EXIT_CHANGES if changes and detailed_exitcode else EXIT_OK)
 
 
 @app.command(cls=Command, short_help="Follow the deployment an approval started.")
@@ -253,8 +260,8 @@ def watch(
 
     For a pipeline that approves a package (AWS CLI, SageMaker Python SDK) and must wait for
     the endpoint: finds the execution the approval's event started (waiting for it to appear,
-    at most --appear-seconds), then follows it. Exit 0 when it succeeded, 1 when it failed or
-    no execution appeared in time, 2 on misuse or when AWS refused a call.
+    at most --appear-seconds), then follows it, and exits as it ended. No execution appearing
+    in time is a failure.
     """
     from smdeploy import approvals
 

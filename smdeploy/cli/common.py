@@ -1,5 +1,5 @@
-"""What the commands share: exit codes, how a command fails, the files it reads, and the
-options more than one command declares."""
+"""What the commands share: the exit codes (declared once, in :mod:`smdeploy.exitcodes`), how
+a command fails, the files it reads, and the options more than one command declares."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 from deployer.errors import DeployerError
 from smdeploy import files, present, remote
 from smdeploy.executions import watch as follow_execution
+from smdeploy.exitcodes import ExitCode
 from smdeploy.params import number
 from smdeploy.validation import Request, Validation, load_validator
 
-EXIT_OK, EXIT_FAILED, EXIT_MISUSE, EXIT_CHANGES = 0, 1, 2, 3
+# the codes of the one table (smdeploy/exitcodes.py), by the names the commands use
+EXIT_OK, EXIT_FAILED, EXIT_MISUSE = ExitCode.OK, ExitCode.FAILED, ExitCode.MISUSE
+EXIT_CHANGES, EXIT_SUPERSEDED = ExitCode.CHANGES, ExitCode.SUPERSEDED
 
 
 def fail(message: str, code: int = EXIT_MISUSE) -> NoReturn:

@@ -49,8 +49,8 @@ def local(
 ) -> None:
     """Deploy each REQUEST through the real state machine in one fresh, embedded emulator.
 
-    A later request for the same endpoint takes the update path. Exit 0 when every
-    deployment succeeded, 1 when any failed (or a file is not JSON), 2 on misuse.
+    A later request for the same endpoint takes the update path. It fails when any
+    deployment failed, or a file is not JSON.
     """
     bodies = [(str(path), read_request(path)) for path in requests]
     profiles_read = read_profiles(profiles)
@@ -102,9 +102,9 @@ def validate(
 ) -> None:
     """Check REQUEST against every rule of the SageMaker APIs, offline; nothing is created.
 
-    The same check as the Validate stage of a deployment. Exit 0 when the request is valid
-    (its variants and their traffic shares are printed), 1 when it is not (every problem is
-    printed, one a line, the field's path first), 2 on misuse.
+    The same check as the Validate stage of a deployment. A valid request's variants and
+    their traffic shares are printed; an invalid one's every problem, one a line, the field's
+    path first.
     """
     valid = show_check(request, check_request(request), as_json)
     raise typer.Exit(EXIT_OK if valid else EXIT_FAILED)
@@ -133,7 +133,7 @@ def emulator(
 
     Point any AWS client at it (--endpoint-url): approving a model package of a group with a
     profile deploys it, a manifest copied to the bucket deploys it, a direct execution
-    deploys its request. Ctrl-C or SIGTERM stops it (exit 0); 2 on misuse.
+    deploys its request. Ctrl-C or SIGTERM stops it (a success).
     """
     from smdeploy.runtime.server import EmulatorServer, PortInUse
     from smdeploy.serve import serve

@@ -525,9 +525,16 @@ def test_plan_says_what_the_next_version_would_change_and_changes_nothing(emulat
     update = smdeploy("plan", "examples/request-v2.json", "--endpoint-url", emulator.url)
     same = smdeploy("plan", "examples/request.json", "--endpoint-url", emulator.url)
     as_json = smdeploy("plan", "examples/request-v2.json", "--endpoint-url", emulator.url, "--json")
+    detailed = [
+        smdeploy("plan", request, "--endpoint-url", emulator.url, "--detailed-exitcode")
+        for request in ("examples/request-v2.json", "examples/request.json")
+    ]
 
     assert account_state(emulator) == before
-    assert update.returncode == 3, update.stderr
+    # changes are no failure; only --detailed-exitcode tells them (3) from none (0)
+    assert update.returncode == 0, update.stderr
+    assert [run.returncode for run in detailed] == [3, 0], [run.stderr for run in detailed]
+    assert detailed[0].stdout == update.stdout
     assert "UPDATE: UpdateEndpoint: churn-predictor is InService" in update.stdout
     assert (
         "ProductionVariants[primary].ModelName: exists as 'churn-xgboost-v1', request says "
@@ -536,7 +543,7 @@ def test_plan_says_what_the_next_version_would_change_and_changes_nothing(emulat
     assert "models to create: churn-xgboost-v2" in update.stdout
     assert same.returncode == 0, same.stderr
     assert "NONE: already deployed: churn-predictor serves" in same.stdout
-    assert as_json.returncode == 3
+    assert as_json.returncode == 0
     report = json.loads(as_json.stdout)
     assert set(report) == PLAN_KEYS
     assert (report["action"], report["changes"], report["endpointConfig"]) == (
@@ -584,7 +591,7 @@ def test_plan_an_approval_then_watch_the_deployment_it_starts(emulator):
         "0.2",
     )
 
-    assert planned.returncode == 3, planned.stderr
+    assert planned.returncode == 0, planned.stderr
     assert f"approval of {package}" in planned.stdout
     assert "CREATE: CreateEndpoint: the endpoint does not exist yet" in planned.stdout
     assert "models to create: churn-predictor-v1-" in planned.stdout
