@@ -45,7 +45,9 @@ def start(
     endpoint_url: EndpointUrl = None,
     wait: Annotated[
         bool,
-        typer.Option("--wait", help="Follow the execution to its end; exit 0 or 1 with it."),
+        typer.Option(
+            "--wait", help="Follow the execution to its end; exit 0, 1 or 4 (superseded) with it."
+        ),
     ] = False,
     poll_seconds: PollSeconds = 2.0,
 ) -> None:
@@ -60,7 +62,9 @@ def start(
     when that execution FAILED, TIMED_OUT or was ABORTED, a new attempt starts, named
     <name>-2, <name>-3, ... Prints the execution ARN on stdout. Exit 0 when started (with
     --wait: when it succeeded), 1 when the request is invalid or the deployment failed
-    (--wait), 2 on misuse or when AWS refused the call.
+    (--wait), 2 on misuse or when AWS refused the call, 4 (--wait) when the deployment was
+    superseded: a newer deployment of the endpoint, or the rejection of its package, took
+    over (SUPERSEDED names the execution that did).
     """
     request = valid_request(request_file).fields  # before any AWS call
     err = present.stderr()
@@ -109,7 +113,8 @@ def status(
     as_json: JsonObject = False,
 ) -> None:
     """Report where a deployer execution stands: its status, the stage it is in (or ended
-    in), the endpoint and its status, start and stop, error and cause.
+    in), the endpoint and its status, start and stop, error and cause. A superseded
+    deployment's status reads SUPERSEDED, with the execution that superseded it and why.
 
     Exit 0 when reported (whatever the execution's status), 2 on misuse or when AWS refused
     the call (no such execution, no credentials, endpoint unreachable).
@@ -254,7 +259,8 @@ def watch(
     For a pipeline that approves a package (AWS CLI, SageMaker Python SDK) and must wait for
     the endpoint: finds the execution the approval's event started (waiting for it to appear,
     at most --appear-seconds), then follows it. Exit 0 when it succeeded, 1 when it failed or
-    no execution appeared in time, 2 on misuse or when AWS refused a call.
+    no execution appeared in time, 2 on misuse or when AWS refused a call, 4 when it was
+    superseded (SUPERSEDED names the execution that took over).
     """
     from smdeploy import approvals
 

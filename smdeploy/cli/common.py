@@ -18,6 +18,7 @@ from smdeploy.params import number
 from smdeploy.validation import Request, Validation, load_validator
 
 EXIT_OK, EXIT_FAILED, EXIT_MISUSE, EXIT_CHANGES = 0, 1, 2, 3
+EXIT_SUPERSEDED = 4  # the execution succeeded, but a newer deployment (or a rejection) took over
 
 
 def fail(message: str, code: int = EXIT_MISUSE) -> NoReturn:
@@ -172,7 +173,8 @@ def aws_call_failed(error: Exception, endpoint_url: str | None) -> NoReturn:
 
 
 def follow(sfn: Any, execution_arn: str, poll_seconds: float, endpoint_url: str | None) -> int:
-    """Follow an execution to its end on stderr; its exit code (0 succeeded, 1 not)."""
+    """Follow an execution to its end on stderr; its exit code (0 succeeded, 4 superseded:
+    the execution SUCCEEDED but deployed nothing of its own, 1 any other end)."""
     err = present.stderr()
     try:
         follow_execution(sfn, execution_arn, present.ProgressPrinter(err), poll_seconds)
@@ -180,4 +182,6 @@ def follow(sfn: Any, execution_arn: str, poll_seconds: float, endpoint_url: str 
     except AWS_CALL_ERRORS as error:
         aws_call_failed(error, endpoint_url)
     present.final_line(err, final)
+    if present.superseded(final):
+        return EXIT_SUPERSEDED
     return EXIT_OK if final["status"] == "SUCCEEDED" else EXIT_FAILED

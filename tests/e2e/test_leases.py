@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from e2e_helpers import load_example, start, states_entered, wait_until_entered
 
-from smdeploy import remote
+from smdeploy import present, remote
+from smdeploy.cli.common import EXIT_OK, EXIT_SUPERSEDED, follow
 from smdeploy.executions import progress_of
 from smdeploy.runtime.install import TABLE_NAME
 from smdeploy.runtime.local import LocalDeployment, Outcome
@@ -189,6 +190,37 @@ def test_a_superseded_deployment_is_published_as_such_never_as_a_failure(make_ac
     assert {by_execution[a]["detail-type"] for a in (first, third)} == {
         "Endpoint Deployment Succeeded"
     }
+
+
+def test_following_a_superseded_deployment_says_superseded_and_by_whom(make_account, capsys):
+    # start --wait and watch follow an execution with smdeploy.cli.common.follow
+    account = make_account(seed=1)
+    with account.emulator.scheduler.held():  # the three meet before the first's time runs on
+        first = start(account, sized(1))
+        wait_until_entered(account, first, "ParkUntilSettled")
+        second, third = start(account, sized(2)), start(account, sized(3))
+    capsys.readouterr()
+
+    code = follow(account.stepfunctions, second, 0.05, None)
+
+    err = capsys.readouterr().err
+    assert code == EXIT_SUPERSEDED == 4
+    final = err.strip().splitlines()[-1]
+    assert final.startswith("SUPERSEDED: churn-predictor: superseded by ")
+    assert third.rsplit(":", 1)[-1] in final
+    assert "SUCCEEDED" not in err and " is None on " not in err
+    # status: SUPERSEDED, by whom and why, on the execution that SUCCEEDED in Step Functions
+    found = remote.report(account.stepfunctions, second)
+    assert (found["status"], found["Action"]) == ("SUCCEEDED", "SUPERSEDED")
+    assert found["SupersededBy"] == third
+    assert found["Message"] and third.rsplit(":", 1)[-1] in found["Message"]
+    present.status(present.stdout(), found)
+    shown = capsys.readouterr().out
+    assert f"SUPERSEDED by execution {third.rsplit(':', 1)[-1]}" in shown
+    # the others succeeded, and following them says so, with exit 0
+    for arn in (first, third):
+        assert follow(account.stepfunctions, arn, 0.05, None) == EXIT_OK
+        assert capsys.readouterr().err.strip().splitlines()[-1].startswith("SUCCEEDED: ")
 
 
 def test_a_change_of_tags_alone_reaches_the_endpoint(account):
