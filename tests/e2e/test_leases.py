@@ -10,6 +10,7 @@ and prints how many runs were correct.
 from __future__ import annotations
 
 import copy
+import io
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from e2e_helpers import load_example, start, states_entered, wait_until_entered
 
 from smdeploy import present, remote
 from smdeploy.cli.common import EXIT_OK, EXIT_SUPERSEDED, follow
+from smdeploy.cli.offline import local_exit_code
 from smdeploy.executions import progress_of
 from smdeploy.runtime.install import TABLE_NAME
 from smdeploy.runtime.local import LocalDeployment, Outcome
@@ -127,6 +129,20 @@ def test_a_late_event_for_an_older_intent_is_superseded_by_what_is_deployed(make
     assert "Configure" not in states_entered(late.history)
     endpoint = sm.describe_endpoint(EndpointName=ENDPOINT)
     assert endpoint["EndpointConfigName"] == second.EndpointConfigName
+    # smdeploy local reports it as it is: SUPERSEDED (same --json keys), exit 4 unless a
+    # deployment failed
+    assert late.to_json()["status"] == "SUPERSEDED"
+    assert list(late.to_json()) == list(first.to_json())
+    assert local_exit_code([first, second]) == 0
+    assert local_exit_code([first, late]) == 4
+    failed = Outcome(request="failed.json", status="FAILED", error="EndpointFailed")
+    assert local_exit_code([late, failed]) == 1
+    table = io.StringIO()
+    present.summary(present.Screen(table), [second, late])
+    assert [line.split()[1] for line in table.getvalue().splitlines()[-2:]] == [
+        "SUCCEEDED",
+        "SUPERSEDED",
+    ]
 
 
 def test_re_approving_an_older_version_on_purpose_rolls_back_to_it(make_account):
