@@ -15,6 +15,7 @@ from smdeploy.cli.common import (
     EXIT_CHANGES,
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_SUPERSEDED,
     EndpointUrl,
     JsonObject,
     PollSeconds,
@@ -116,8 +117,9 @@ def status(
     in), the endpoint and its status, start and stop, error and cause. A superseded
     deployment's status reads SUPERSEDED, with the execution that superseded it and why.
 
-    Exit 0 when reported (whatever the execution's status), 2 on misuse or when AWS refused
-    the call (no such execution, no credentials, endpoint unreachable).
+    Exit 0 when reported (whatever the execution's status), 4 when it reports a superseded
+    deployment, 2 on misuse or when AWS refused the call (no such execution, no credentials,
+    endpoint unreachable).
     """
     try:
         sfn = remote.stepfunctions(execution_arn, endpoint_url)
@@ -130,7 +132,8 @@ def status(
         present.json_document(present.stdout(), found)
     else:
         present.status(present.stdout(), found)
-    raise typer.Exit(EXIT_OK)
+    # superseded is neither success nor failure: a script tells it apart as start --wait does
+    raise typer.Exit(EXIT_SUPERSEDED if present.superseded(found) else EXIT_OK)
 
 
 @app.command(cls=Command, short_help="Say what a deployment would do (reads only).")

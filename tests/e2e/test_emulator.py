@@ -650,7 +650,7 @@ def test_watch_and_status_name_a_superseded_deployment_and_exit_4(emulator):
     final = late.stderr.strip().splitlines()[-1]
     assert final.startswith(f"SUPERSEDED: churn-predictor: superseded by {newer_name}"), final
     assert "SUCCEEDED" not in late.stderr and " is None on " not in late.stderr
-    assert reported.returncode == 0, reported.stderr
+    assert (reported.returncode, as_json.returncode) == (4, 4), reported.stderr
     assert f"SUPERSEDED by execution {newer_name}" in reported.stdout
     found = json.loads(as_json.stdout)
     assert (found["status"], found["Action"]) == ("SUCCEEDED", "SUPERSEDED")
