@@ -109,6 +109,15 @@ def progress_of(event: dict[str, Any], state: str, seconds: float) -> Progress |
         message = f"{details.get('error', '')}: {readable_cause(details.get('cause'))}"
         return Progress(seconds, "end", "FAILED", message)
     if kind == "ExecutionSucceeded":
+        details = event.get("executionSucceededEventDetails", {})
+        try:
+            output = json.loads(details.get("output") or "null")
+        except ValueError:
+            output = None
+        if isinstance(output, dict) and output.get("Action") == "SUPERSEDED":
+            # succeeded in Step Functions, but a newer deployment (or a rejection) took over
+            # (the stage that found it said by whom and why)
+            return Progress(seconds, "end", "SUPERSEDED", "")
         return Progress(seconds, "end", "SUCCEEDED", "")
     if kind in ("ExecutionAborted", "ExecutionTimedOut"):
         return Progress(seconds, "end", kind.removeprefix("Execution").upper(), "")

@@ -65,9 +65,9 @@ TABLE: tuple[Row, ...] = (
     ),
     Row(
         ExitCode.SUPERSEDED,
-        "superseded: a newer deployment of the same endpoint took over (neither success nor "
-        "failure)",
-        ("start", "status", "watch"),
+        "superseded: a newer deployment of the same endpoint, or the rejection of its package, "
+        "took over (neither success nor failure)",
+        ("local", "start", "status", "watch"),
     ),
 )
 

@@ -163,7 +163,7 @@ class ProgressPrinter:
                 return
             self._last = line.endpoint_status or ""
         if line.kind == "end":
-            colour = "green" if line.stage == "SUCCEEDED" else "red"
+            colour = {"SUCCEEDED": "green", "SUPERSEDED": "yellow"}.get(line.stage, "red")
             # the failure's cause was printed already when a stage reported it
             detail = "" if line.detail == self._last_error else escape(line.detail)
             self.screen.print(f"{stamp}[{colour}]{line.stage}[/] {detail}".rstrip())
@@ -175,8 +175,34 @@ class ProgressPrinter:
         self.screen.print(f"{stamp}  [{colour}]{escape(line.detail)}[/]")
 
 
+def superseded(report: dict[str, Any]) -> bool:
+    """Whether an execution's report (:func:`smdeploy.remote.report`) is of a superseded
+    deployment: its execution SUCCEEDED, but a newer deployment of the endpoint (or the
+    rejection of its package) took over, and it deployed nothing of its own."""
+    return report["status"] == "SUCCEEDED" and report.get("Action") == "SUPERSEDED"
+
+
+def superseded_text(report: dict[str, Any]) -> str:
+    """A superseded deployment in words: the endpoint, the execution that superseded it, and
+    why (the output's own message)."""
+    endpoint, why = report.get("EndpointName"), report.get("Message")
+    by = superseding(report)
+    if why and by.removeprefix("execution ") in str(why):  # the deployer's messages name it
+        return f"{endpoint}: {why}"
+    return f"{endpoint}: superseded by {by}" + (f"; {why}" if why else "")
+
+
+def superseding(report: dict[str, Any]) -> str:
+    """The execution that superseded the reported one, by name."""
+    by = report.get("SupersededBy")
+    return f"execution {str(by).rsplit(':', 1)[-1]}" if by else "a newer deployment"
+
+
 def final_line(screen: Screen, final: dict[str, Any]) -> None:
     """How a followed execution ended (``start --wait``, ``watch``)."""
+    if superseded(final):
+        screen.print(f"[yellow]SUPERSEDED[/]: {escape(superseded_text(final))}")
+        return
     if final["status"] == "SUCCEEDED":
         if final.get("Skip"):
             screen.print(f"[green]SUCCEEDED[/]: nothing deployed: {escape(str(final['Skip']))}")
@@ -208,11 +234,12 @@ def summary(screen: Screen, outcomes: list[Outcome]) -> None:
     )
     rows = []
     for o in outcomes:
-        colour = "green" if o.status == "SUCCEEDED" else "red"
+        shown = o.shown_status
+        colour = {"SUCCEEDED": "green", "SUPERSEDED": "yellow"}.get(shown, "red")
         rows.append(
             (
                 escape(o.request),
-                f"[{colour}]{o.status}[/]",
+                f"[{colour}]{shown}[/]",
                 escape(o.EndpointName or "-"),
                 escape(o.EndpointConfigName or "-"),
                 o.EndpointStatus or "-",
@@ -304,6 +331,8 @@ def _ahead_of_this_clock(report: dict[str, Any]) -> float:
 def status(screen: Screen, report: dict[str, Any]) -> None:
     """``status``: one ``field  value`` line per field that applies, values whole."""
     shown = {key: value for key, value in report.items() if value not in (None, [])}
+    if superseded(report):  # SUCCEEDED in Step Functions, but deployed nothing of its own
+        shown["status"] = f"SUPERSEDED by {superseding(report)} (its execution SUCCEEDED)"
     width = max(len(key) for key in shown)
     for key, value in shown.items():
         text = json.dumps(value) if isinstance(value, dict | list) else str(value)

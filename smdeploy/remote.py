@@ -220,6 +220,8 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
         "Trigger": found.get("Trigger"),
         "Skip": found.get("Skip"),
         "Action": found.get("Action"),
+        # the output's own message: what the deployment did, or why it was superseded
+        "Message": found.get("Message"),
         # another deployment of the endpoint this one waits for (it holds the endpoint)
         "WaitingFor": (
             {

@@ -17,7 +17,7 @@ import boto3
 from rich.markup import escape
 
 from smdeploy import remote, resources
-from smdeploy.present import Screen
+from smdeploy.present import Screen, superseded, superseded_text
 from smdeploy.runtime.emulator import Delivery
 from smdeploy.runtime.install import Installation
 from smdeploy.runtime.server import ACCESS_KEY, SECRET_KEY, EmulatorServer
@@ -167,6 +167,8 @@ class ExecutionWatcher(threading.Thread):
 def outcome_line(report: dict[str, Any]) -> str:
     """How an execution ended, in one line."""
     name = escape(report["name"])
+    if superseded(report):
+        return f"execution {name} [yellow]SUPERSEDED[/]: {escape(superseded_text(report))}"
     if report["status"] == "SUCCEEDED":
         if report.get("Skip"):
             skip = escape(str(report["Skip"]))

@@ -15,6 +15,7 @@ from smdeploy.cli.common import (
     EXIT_CHANGES,
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_SUPERSEDED,
     EndpointUrl,
     JsonObject,
     PollSeconds,
@@ -59,7 +60,7 @@ def start(
     request again finds its execution (running or succeeded) instead of deploying twice;
     when that execution FAILED, TIMED_OUT or was ABORTED, a new attempt starts, named
     <name>-2, <name>-3, ... Prints the execution ARN on stdout. With --wait, it exits as the
-    deployment ended.
+    deployment ended; a superseded one is named SUPERSEDED, with the execution that took over.
     """
     request = valid_request(request_file).fields  # before any AWS call
     err = present.stderr()
@@ -108,7 +109,8 @@ def status(
     as_json: JsonObject = False,
 ) -> None:
     """Report where a deployer execution stands: its status, the stage it is in (or ended
-    in), the endpoint and its status, start and stop, error and cause.
+    in), the endpoint and its status, start and stop, error and cause. A superseded
+    deployment's status reads SUPERSEDED, with the execution that superseded it and why.
 
     Reporting a failed execution is a success: the exit code says the report was made.
     """
@@ -123,7 +125,8 @@ def status(
         present.json_document(present.stdout(), found)
     else:
         present.status(present.stdout(), found)
-    raise typer.Exit(EXIT_OK)
+    # superseded is neither success nor failure: a script tells it apart as start --wait does
+    raise typer.Exit(EXIT_SUPERSEDED if present.superseded(found) else EXIT_OK)
 
 
 @app.command(cls=Command, short_help="Say what a deployment would do (reads only).")

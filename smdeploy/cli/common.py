@@ -175,7 +175,8 @@ def aws_call_failed(error: Exception, endpoint_url: str | None) -> NoReturn:
 
 
 def follow(sfn: Any, execution_arn: str, poll_seconds: float, endpoint_url: str | None) -> int:
-    """Follow an execution to its end on stderr; its exit code (0 succeeded, 1 not)."""
+    """Follow an execution to its end on stderr; its exit code (0 succeeded, 4 superseded:
+    the execution SUCCEEDED but deployed nothing of its own, 1 any other end)."""
     err = present.stderr()
     try:
         follow_execution(sfn, execution_arn, present.ProgressPrinter(err), poll_seconds)
@@ -183,4 +184,6 @@ def follow(sfn: Any, execution_arn: str, poll_seconds: float, endpoint_url: str 
     except AWS_CALL_ERRORS as error:
         aws_call_failed(error, endpoint_url)
     present.final_line(err, final)
+    if present.superseded(final):
+        return EXIT_SUPERSEDED
     return EXIT_OK if final["status"] == "SUCCEEDED" else EXIT_FAILED

@@ -14,6 +14,7 @@ from smdeploy.cli.app import app
 from smdeploy.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_SUPERSEDED,
     ProfilesFile,
     check_request,
     fail,
@@ -50,7 +51,7 @@ def local(
     """Deploy each REQUEST through the real state machine in one fresh, embedded emulator.
 
     A later request for the same endpoint takes the update path. It fails when any
-    deployment failed, or a file is not JSON.
+    deployment failed, or a file is not JSON; superseded when none failed but one was.
     """
     bodies = [(str(path), read_request(path)) for path in requests]
     profiles_read = read_profiles(profiles)
@@ -78,7 +79,15 @@ def local(
         present.json_document(out, [o.to_json() for o in outcomes])
     else:
         present.summary(out, outcomes)
-    raise typer.Exit(EXIT_OK if all(o.status == "SUCCEEDED" for o in outcomes) else EXIT_FAILED)
+    raise typer.Exit(local_exit_code(outcomes))
+
+
+def local_exit_code(outcomes: list[Outcome]) -> int:
+    """0 when every deployment succeeded, 1 when any failed, else 4 when any was superseded
+    (its execution succeeded, but a newer deployment took over)."""
+    if any(o.status != "SUCCEEDED" for o in outcomes):
+        return EXIT_FAILED
+    return EXIT_SUPERSEDED if any(o.superseded for o in outcomes) else EXIT_OK
 
 
 @app.command(cls=Command, short_help="Check a request against every rule, offline.")

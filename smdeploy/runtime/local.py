@@ -69,6 +69,18 @@ class Outcome:
     history: list[dict[str, Any]] = field(default_factory=list, repr=False)
     output: dict[str, Any] | None = field(default=None, repr=False)
 
+    @property
+    def superseded(self) -> bool:
+        """The execution SUCCEEDED, but a newer deployment of the endpoint (or the rejection
+        of its package) took over: it deployed nothing of its own."""
+        return self.status == "SUCCEEDED" and (self.output or {}).get("Action") == "SUPERSEDED"
+
+    @property
+    def shown_status(self) -> str:
+        """The status a person (and ``--json``) sees: the execution's, but ``SUPERSEDED`` for
+        a superseded deployment, which is neither a success nor a failure."""
+        return "SUPERSEDED" if self.superseded else self.status
+
     def to_json(self) -> dict[str, Any]:
         keys = (
             "request",
@@ -82,6 +94,7 @@ class Outcome:
             "cause",
         )
         out: dict[str, Any] = {key: getattr(self, key) for key in keys}
+        out["status"] = self.shown_status
         out["stats"] = self.stats.__dict__ if self.stats else None
         return out
 

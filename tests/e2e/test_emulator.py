@@ -603,6 +603,73 @@ def test_plan_an_approval_then_watch_the_deployment_it_starts(emulator):
     assert endpoint["EndpointStatus"] == "InService"
 
 
+def watch(running: Running, package: str) -> subprocess.CompletedProcess[str]:
+    return smdeploy(
+        "watch",
+        *("--model-package-arn", package, "--endpoint-url", running.url),
+        *("--poll-seconds", "0.2"),
+    )
+
+
+def test_watch_and_status_name_a_superseded_deployment_and_exit_4(emulator):
+    sm = emulator.client("sagemaker")
+    v1, v2 = register_package(emulator), register_package(emulator)
+    sm.update_model_package(ModelPackageArn=v1, ModelApprovalStatus="Approved")
+    first = watch(emulator, v1)
+    sm.update_model_package(ModelPackageArn=v2, ModelApprovalStatus="Approved")
+    second = watch(emulator, v2)
+    newer = second.stdout.strip()
+    # v1's approval event delivered again, long after v2 was deployed (EventBridge may): its
+    # execution finds the newer deployment there and is superseded by it
+    account, region = v1.split(":")[4], v1.split(":")[3]
+    event = {
+        "version": "0",
+        "id": "late-delivery",
+        "detail-type": "SageMaker Model Package State Change",
+        "source": "aws.sagemaker",
+        "account": account,
+        "time": "2026-01-01T00:00:00Z",
+        "region": region,
+        "resources": [v1],
+        "detail": {
+            "ModelPackageGroupName": "churn-predictor",
+            "ModelPackageArn": v1,
+            "ModelPackageVersion": 1,
+            "ModelApprovalStatus": "Approved",
+        },
+    }
+    emulator.client("stepfunctions").start_execution(
+        stateMachineArn=emulator.info["state_machine_arn"],
+        name="churn-predictor-v1-redelivered",
+        input=json.dumps(event),
+    )
+
+    late = watch(emulator, v1)
+    reported = smdeploy("status", late.stdout.strip(), "--endpoint-url", emulator.url)
+    as_json = smdeploy("status", late.stdout.strip(), "--endpoint-url", emulator.url, "--json")
+
+    # a normal success still exits 0
+    assert (first.returncode, second.returncode) == (0, 0), second.stderr
+    assert "SUCCEEDED: churn-predictor is InService" in second.stderr
+    assert late.stdout.strip().endswith(":churn-predictor-v1-redelivered")
+    assert late.returncode == 4, late.stderr
+    newer_name = newer.rsplit(":", 1)[-1]
+    final = late.stderr.strip().splitlines()[-1]
+    assert final.startswith(f"SUPERSEDED: churn-predictor: superseded by {newer_name}"), final
+    assert "SUCCEEDED" not in late.stderr and " is None on " not in late.stderr
+    assert (reported.returncode, as_json.returncode) == (4, 4), reported.stderr
+    assert f"SUPERSEDED by execution {newer_name}" in reported.stdout
+    found = json.loads(as_json.stdout)
+    assert (found["status"], found["Action"]) == ("SUCCEEDED", "SUPERSEDED")
+    assert found["SupersededBy"] == newer
+    assert found["Message"].startswith(f"superseded by {newer_name}")
+    # nothing changed: v2 still serves
+    endpoint = sm.describe_endpoint(EndpointName="churn-predictor")
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    assert model["Containers"][0]["ModelPackageName"] == v2
+
+
 def test_watch_gives_up_when_no_execution_appears(emulator):
     package = register_package(emulator)  # never approved
 

@@ -10,6 +10,7 @@ and prints how many runs were correct.
 from __future__ import annotations
 
 import copy
+import io
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +18,9 @@ from typing import Any
 import pytest
 from e2e_helpers import load_example, start, states_entered, wait_until_entered
 
-from smdeploy import remote
+from smdeploy import present, remote
+from smdeploy.cli.common import EXIT_OK, EXIT_SUPERSEDED, follow
+from smdeploy.cli.offline import local_exit_code
 from smdeploy.executions import progress_of
 from smdeploy.runtime.install import TABLE_NAME
 from smdeploy.runtime.local import LocalDeployment, Outcome
@@ -126,6 +129,20 @@ def test_a_late_event_for_an_older_intent_is_superseded_by_what_is_deployed(make
     assert "Configure" not in states_entered(late.history)
     endpoint = sm.describe_endpoint(EndpointName=ENDPOINT)
     assert endpoint["EndpointConfigName"] == second.EndpointConfigName
+    # smdeploy local reports it as it is: SUPERSEDED (same --json keys), exit 4 unless a
+    # deployment failed
+    assert late.to_json()["status"] == "SUPERSEDED"
+    assert list(late.to_json()) == list(first.to_json())
+    assert local_exit_code([first, second]) == 0
+    assert local_exit_code([first, late]) == 4
+    failed = Outcome(request="failed.json", status="FAILED", error="EndpointFailed")
+    assert local_exit_code([late, failed]) == 1
+    table = io.StringIO()
+    present.summary(present.Screen(table), [second, late])
+    assert [line.split()[1] for line in table.getvalue().splitlines()[-2:]] == [
+        "SUCCEEDED",
+        "SUPERSEDED",
+    ]
 
 
 def test_re_approving_an_older_version_on_purpose_rolls_back_to_it(make_account):
@@ -189,6 +206,37 @@ def test_a_superseded_deployment_is_published_as_such_never_as_a_failure(make_ac
     assert {by_execution[a]["detail-type"] for a in (first, third)} == {
         "Endpoint Deployment Succeeded"
     }
+
+
+def test_following_a_superseded_deployment_says_superseded_and_by_whom(make_account, capsys):
+    # start --wait and watch follow an execution with smdeploy.cli.common.follow
+    account = make_account(seed=1)
+    with account.emulator.scheduler.held():  # the three meet before the first's time runs on
+        first = start(account, sized(1))
+        wait_until_entered(account, first, "ParkUntilSettled")
+        second, third = start(account, sized(2)), start(account, sized(3))
+    capsys.readouterr()
+
+    code = follow(account.stepfunctions, second, 0.05, None)
+
+    err = capsys.readouterr().err
+    assert code == EXIT_SUPERSEDED == 4
+    final = err.strip().splitlines()[-1]
+    assert final.startswith("SUPERSEDED: churn-predictor: superseded by ")
+    assert third.rsplit(":", 1)[-1] in final
+    assert "SUCCEEDED" not in err and " is None on " not in err
+    # status: SUPERSEDED, by whom and why, on the execution that SUCCEEDED in Step Functions
+    found = remote.report(account.stepfunctions, second)
+    assert (found["status"], found["Action"]) == ("SUCCEEDED", "SUPERSEDED")
+    assert found["SupersededBy"] == third
+    assert found["Message"] and third.rsplit(":", 1)[-1] in found["Message"]
+    present.status(present.stdout(), found)
+    shown = capsys.readouterr().out
+    assert f"SUPERSEDED by execution {third.rsplit(':', 1)[-1]}" in shown
+    # the others succeeded, and following them says so, with exit 0
+    for arn in (first, third):
+        assert follow(account.stepfunctions, arn, 0.05, None) == EXIT_OK
+        assert capsys.readouterr().err.strip().splitlines()[-1].startswith("SUCCEEDED: ")
 
 
 def test_a_change_of_tags_alone_reaches_the_endpoint(account):

@@ -66,10 +66,10 @@ def test_every_command_can_succeed_and_be_misused() -> None:
         assert {ExitCode.OK, ExitCode.MISUSE} <= codes, command
 
 
-def test_changes_are_plans_alone_and_superseded_is_for_the_commands_that_follow() -> None:
+def test_changes_are_plans_alone_and_superseded_is_for_the_commands_that_report_an_end() -> None:
     commands = {row.code: set(row.commands) for row in TABLE}
     assert commands[ExitCode.CHANGES] == {"plan"}
-    assert commands[ExitCode.SUPERSEDED] == {"start", "status", "watch"}
+    assert commands[ExitCode.SUPERSEDED] == {"local", "start", "status", "watch"}
 
 
 def test_the_top_level_help_lists_the_whole_table() -> None:
