@@ -155,7 +155,7 @@ Region = Annotated[
         "--region",
         metavar="REGION",
         help="The AWS Region (default: AWS_REGION, AWS_DEFAULT_REGION, else the profile's "
-        "region). An ARN given names its own Region.",
+        "region). An ARN given names its own, which this must not contradict.",
     ),
 ]
 Profile = Annotated[
