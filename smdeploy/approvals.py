@@ -130,23 +130,28 @@ def wait_for_execution(
     on_pending: Callable[[str], None],
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    region: str | None = None,
+    profile: str | None = None,
 ) -> str:
     """The ARN of the execution the approval of ``package_arn`` started, waiting at most
     ``appear_seconds`` for it to appear (``on_pending`` is told when the package is not
-    Approved yet)."""
+    Approved yet). The package's ARN names the Region (``region``, a ``--region``, must be
+    that one); ``profile`` names the credentials."""
     from smdeploy import remote
 
     try:
-        region = region_of(package_arn)
+        package_region = remote.region_for(package_arn, region_of(package_arn), region)
     except BadPackageArn:
         raise NotFound(f"not a model package ARN (with its version): {package_arn}", 2) from None
-    sagemaker = remote.client("sagemaker", region, endpoint_url)
+    sagemaker = remote.client("sagemaker", package_region, endpoint_url, profile)
     described = sagemaker.describe_model_package(ModelPackageName=package_arn)
     if described.get("ModelApprovalStatus") != "Approved":
         on_pending(str(described.get("ModelApprovalStatus")))
     machines = [state_machine_arn] if state_machine_arn else []
     if not machines:
-        machines = approval_state_machines(remote.client("events", region, endpoint_url))
+        machines = approval_state_machines(
+            remote.client("events", package_region, endpoint_url, profile)
+        )
     if not machines:
         raise NotFound(
             "no EventBridge rule starts a state machine on model package approvals here; "
@@ -154,7 +159,7 @@ def wait_for_execution(
             2,
         )
     try:
-        sfn = remote.stepfunctions(machines[0], endpoint_url)
+        sfn = remote.stepfunctions(machines[0], endpoint_url, region, profile)
     except remote.BadArn:
         raise NotFound(f"not a state machine ARN: {machines[0]}", 2) from None
     # the approval's execution starts after the package was last modified (allowing for skew)

@@ -108,12 +108,15 @@ class CannotPlan(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """Where to plan: the Region (None: from the package ARN or the AWS configuration), an
-    AWS-compatible endpoint, and the deployer's config retention."""
+    """Where to plan: the Region (a package ARN names its own: this one must be it; None: the
+    package ARN's or the AWS configuration's), an
+    AWS-compatible endpoint, the deployer's config retention, and the AWS config's named
+    profile (None: ``AWS_PROFILE``, else the default)."""
 
     region: str | None = None
     endpoint_url: str | None = None
     keep: int = 0
+    profile: str | None = None
 
 
 def plan_approval(
@@ -127,14 +130,14 @@ def plan_approval(
     from smdeploy.validation import load_validator
 
     try:
-        region = target.region or approvals.region_of(package_arn)
+        region = remote.region_for(package_arn, approvals.region_of(package_arn), target.region)
     except approvals.BadPackageArn:
         raise CannotPlan(f"not a model package ARN (with its version): {package_arn}") from None
     try:
         profiles = parse_profiles(raw_profiles)
     except ProfileInvalid as error:
         raise CannotPlan(f"the profiles: {error}") from None
-    sagemaker = remote.client("sagemaker", region, target.endpoint_url)
+    sagemaker = remote.client("sagemaker", region, target.endpoint_url, target.profile)
     described = SageMakerGateway(lambda: sagemaker).describe_model_package(package_arn)
     if described is None:
         raise CannotPlan(f"DescribeModelPackage {package_arn}: no such model package")
@@ -149,7 +152,9 @@ def plan_approval(
         )
     role = role_arn or profile.model_role_arn
     if role is None:
-        role = approvals.deployer_role(remote.client("lambda", region, target.endpoint_url))
+        role = approvals.deployer_role(
+            remote.client("lambda", region, target.endpoint_url, target.profile)
+        )
     if role is None:
         raise CannotPlan(
             "no SageMaker execution role for the package's model: the profile names no "

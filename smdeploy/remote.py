@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ProfileNotFound
 
 from deployer.decide.lease_record import Claim, Decision
 from deployer.payloads.execution import execution_output, result_of
@@ -84,9 +85,14 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
     )
 
 
-def stepfunctions(arn: str, endpoint_url: str | None) -> SFNClient:
-    """A Step Functions client for the Region of ``arn``, with the usual credentials."""
-    found: SFNClient = client("stepfunctions", region_of(arn), endpoint_url)
+def stepfunctions(
+    arn: str, endpoint_url: str | None, region: str | None = None, profile: str | None = None
+) -> SFNClient:
+    """A Step Functions client for the Region of ``arn`` (where its API lives), with the
+    credentials of ``profile``; ``region`` (``--region``) must be that Region when given."""
+    found: SFNClient = client(
+        "stepfunctions", region_for(arn, region_of(arn), region), endpoint_url, profile
+    )
     return found
 
 
@@ -103,23 +109,80 @@ class Previous:
     status: str
 
 
-def client(service: str, region: str | None, endpoint_url: str | None) -> Any:
-    """A client of ``service`` with the usual credentials, for ``region`` (default: the AWS
-    configuration's; ``us-east-1`` against an ``endpoint_url`` when none is configured)."""
-    session = boto3.session.Session()
-    region = region or session.region_name or ("us-east-1" if endpoint_url else None)
-    if region is None:
-        raise NoRegion("no AWS Region: give --region, or set AWS_DEFAULT_REGION")
-    return session.client(  # type: ignore[call-overload]
-        service,
-        region_name=region,
-        endpoint_url=endpoint_url,
-        config=Config(user_agent_extra="smdeploy-cli"),
+def session(region: str | None = None, profile: str | None = None) -> boto3.session.Session:
+    """The session every command's clients come from, chosen as the AWS CLI chooses
+    (https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-envvars.html,
+    https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-files.html):
+
+    - the profile: ``profile`` (``--profile``), else ``AWS_PROFILE``, else ``default``
+      (botocore reads ``AWS_PROFILE``); its credentials come after the credential variables
+      (``AWS_ACCESS_KEY_ID``, ...), as the AWS CLI takes them;
+    - the Region: ``region`` (``--region``), else ``AWS_REGION``, else ``AWS_DEFAULT_REGION``,
+      else the profile's ``region`` in the config file (botocore reads only the last two, so
+      ``AWS_REGION`` is read here, first, as the AWS CLI v2 and the SDKs read it:
+      https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html).
+
+    botocore raises ProfileNotFound for an unknown profile (given or in ``AWS_PROFILE``)
+    when the session is made or first read: :func:`client` makes it :class:`UnknownProfile`.
+    """
+    return boto3.session.Session(
+        profile_name=profile, region_name=region or os.environ.get("AWS_REGION") or None
     )
 
 
-class NoRegion(ValueError):
+def client(
+    service: str, region: str | None, endpoint_url: str | None, profile: str | None = None
+) -> Any:
+    """A client of ``service`` from :func:`session` (``region`` and ``profile`` as given, else
+    configured); ``us-east-1`` against an ``endpoint_url`` when no Region is configured."""
+    try:
+        chosen = session(region, profile)
+        region = chosen.region_name or ("us-east-1" if endpoint_url else None)
+        if region is None:
+            raise NoRegion(
+                "no AWS Region: give --region, set AWS_REGION, or give the profile a region"
+            )
+        return chosen.client(  # type: ignore[call-overload]
+            service,
+            region_name=region,
+            endpoint_url=endpoint_url,
+            config=Config(user_agent_extra="smdeploy-cli"),
+        )
+    except ProfileNotFound as error:  # --profile, AWS_PROFILE, or a profile's source_profile
+        raise UnknownProfile(error.kwargs.get("profile") or profile) from None
+
+
+def region_for(arn: str, arn_region: str, region: str | None) -> str:
+    """The Region of a resource named by ``arn``: its own (``arn_region``); ``region`` (a
+    ``--region``) that names another is misuse (:class:`RegionConflict`)."""
+    if region is not None and region != arn_region:
+        raise RegionConflict(
+            f"--region {region} contradicts the Region of {arn} ({arn_region}): give the "
+            "ARN's Region, or no --region"
+        )
+    return arn_region
+
+
+class Misuse(ValueError):
+    """The Region or profile given or configured cannot be used (exit 2, one line)."""
+
+
+class NoRegion(Misuse):
     """No Region given or configured."""
+
+
+class RegionConflict(Misuse):
+    """A ``--region`` that contradicts the Region an ARN names."""
+
+
+class UnknownProfile(Misuse):
+    """A profile (``--profile`` or ``AWS_PROFILE``) that the AWS config files do not have."""
+
+    def __init__(self, profile: str | None) -> None:
+        config = os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")
+        credentials = os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
+        super().__init__(f"no AWS profile named {profile!r} in {config} or {credentials}")
+        self.profile = profile
 
 
 @dataclass(frozen=True)

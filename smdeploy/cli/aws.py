@@ -19,6 +19,8 @@ from smdeploy.cli.common import (
     EndpointUrl,
     JsonObject,
     PollSeconds,
+    Profile,
+    Region,
     aws_call_failed,
     fail,
     follow,
@@ -44,6 +46,8 @@ def start(
         typer.Option("--state-machine-arn", metavar="ARN", help="The deployer's state machine."),
     ],
     endpoint_url: EndpointUrl = None,
+    region: Region = None,
+    profile: Profile = None,
     wait: Annotated[
         bool,
         typer.Option("--wait", help="Follow the execution to its end; exit as it ended."),
@@ -65,7 +69,7 @@ def start(
     request = valid_request(request_file).fields  # before any AWS call
     err = present.stderr()
     try:
-        sfn = remote.stepfunctions(state_machine_arn, endpoint_url)
+        sfn = remote.stepfunctions(state_machine_arn, endpoint_url, region, profile)
         started = remote.start(sfn, state_machine_arn, request)
     except remote.BadArn:
         fail(f"not a state machine ARN: {state_machine_arn}")
@@ -106,6 +110,8 @@ def status(
         ),
     ],
     endpoint_url: EndpointUrl = None,
+    region: Region = None,
+    profile: Profile = None,
     as_json: JsonObject = False,
 ) -> None:
     """Report where a deployer execution stands: its status, the stage it is in (or ended
@@ -115,7 +121,7 @@ def status(
     Reporting a failed execution is a success: the exit code says the report was made.
     """
     try:
-        sfn = remote.stepfunctions(execution_arn, endpoint_url)
+        sfn = remote.stepfunctions(execution_arn, endpoint_url, region, profile)
         found = remote.report(sfn, execution_arn)
     except remote.BadArn:
         fail(f"not an execution ARN: {execution_arn}")
@@ -170,11 +176,9 @@ def plan(
             help="The deployer's config retention, to show what it would delete (0: keeps all).",
         ),
     ] = 0,
-    region: Annotated[
-        str | None,
-        typer.Option(metavar="REGION", help="The endpoint's Region (default: your AWS config's)."),
-    ] = None,
     endpoint_url: EndpointUrl = None,
+    region: Region = None,
+    profile: Profile = None,
     as_json: JsonObject = False,
     detailed_exitcode: Annotated[
         bool,
@@ -204,7 +208,7 @@ def plan(
         if approval is not None:
             report = planning.plan_approval(
                 approval,
-                planning.Target(region, endpoint_url, config_retention),
+                planning.Target(region, endpoint_url, config_retention, profile),
                 read_profiles(profiles) or {},
                 sagemaker_role_arn,
             )
@@ -212,7 +216,7 @@ def plan(
             assert request_file is not None
             validation = load_validator()(read_request(request_file))
             if validation.valid:
-                sagemaker = remote.client("sagemaker", region, endpoint_url)
+                sagemaker = remote.client("sagemaker", region, endpoint_url, profile)
                 report = planning.plan(validation, sagemaker, config_retention)
             else:
                 report = planning.rejected(validation)
@@ -249,6 +253,8 @@ def watch(
         ),
     ] = None,
     endpoint_url: EndpointUrl = None,
+    region: Region = None,
+    profile: Profile = None,
     appear_seconds: Annotated[
         float,
         typer.Option(
@@ -280,8 +286,10 @@ def watch(
                 f"{model_package_arn} is {status}: waiting for its approval and the execution "
                 "it starts"
             ),
+            region=region,
+            profile=profile,
         )
-        sfn = remote.stepfunctions(found, endpoint_url)
+        sfn = remote.stepfunctions(found, endpoint_url, region, profile)
     except approvals.NotFound as error:
         fail(str(error), error.exit_code)
     except AWS_CALL_ERRORS as error:

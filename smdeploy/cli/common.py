@@ -3,6 +3,7 @@ a command fails, the files it reads, and the options more than one command decla
 
 from __future__ import annotations
 
+import os
 import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -149,6 +150,26 @@ EndpointUrl = Annotated[
         help="An AWS-compatible endpoint (e.g. smdeploy emulator's) instead of AWS.",
     ),
 ]
+# Where and as whom a command calls AWS, chosen as the AWS CLI chooses (remote.session):
+# https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-envvars.html
+Region = Annotated[
+    str | None,
+    typer.Option(
+        "--region",
+        metavar="REGION",
+        help="The AWS Region (default: AWS_REGION, AWS_DEFAULT_REGION, else the profile's "
+        "region). An ARN given names its own, which this must not contradict.",
+    ),
+]
+Profile = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        metavar="NAME",
+        help="The named profile of your AWS config and credentials files (default: "
+        "AWS_PROFILE, else default).",
+    ),
+]
 JsonObject = Annotated[
     bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")
 ]
@@ -162,7 +183,18 @@ PollSeconds = Annotated[
 ]
 
 
-AWS_CALL_ERRORS = (ClientError, BotoCoreError, DeployerError, remote.NoRegion)
+def no_aws_profile() -> None:
+    """For the commands that run the embedded emulator in this process (``local``,
+    ``emulator``, ``demo``): they call no AWS account, so no profile of the user's has a say.
+    botocore (and moto, as it is imported) reads the profile on a session's first use, and
+    raises ProfileNotFound when ``AWS_PROFILE`` names none
+    (https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-envvars.html): the
+    profile variables are dropped from this process's environment first."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(name, None)
+
+
+AWS_CALL_ERRORS = (ClientError, BotoCoreError, DeployerError, remote.Misuse)
 
 
 def aws_call_failed(error: Exception, endpoint_url: str | None) -> NoReturn:

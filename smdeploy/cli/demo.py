@@ -6,7 +6,7 @@ import typer
 
 from smdeploy import present
 from smdeploy.cli.app import app
-from smdeploy.cli.common import EXIT_FAILED, EXIT_OK
+from smdeploy.cli.common import EXIT_FAILED, EXIT_OK, no_aws_profile
 from smdeploy.helptext import Command
 
 
@@ -15,6 +15,7 @@ def demo() -> None:
     """Register and approve model packages of two groups: each approval deploys its version
     (create, then update), the second group with its profile's guardrails (autoscaling,
     rollback alarms, smoke test). All offline, through the front door; verify each."""
+    no_aws_profile()  # offline: no AWS account is called
     from smdeploy.demo import run_demo
 
     err, out = present.stderr(), present.stdout()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from smdeploy.cli.common import no_aws_profile
 from smdeploy.params import number, whole
 
 if TYPE_CHECKING:
@@ -293,6 +294,7 @@ def simulation_options(
         def run(simulation_context: typer.Context, **values: Any) -> None:
             chosen = {p.name: values.pop(p.name) for p in added}
             chosen["throttle"] = _throttle(simulation_context, chosen.get("throttle", []))
+            no_aws_profile()  # the embedded emulator's commands call no AWS account
             command(**values, simulation=Simulation(**chosen))
 
         context = inspect.Parameter(

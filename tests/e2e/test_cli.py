@@ -7,6 +7,7 @@ Each test checks the contract of ``smdeploy local`` / ``validate`` / ``demo``
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -17,6 +18,7 @@ import typer.main
 from e2e_helpers import EXAMPLES
 
 from smdeploy.cli.app import app
+from tests.support import processes
 from tests.support.processes import smdeploy
 
 pytestmark = pytest.mark.e2e
@@ -361,6 +363,62 @@ def test_a_malformed_endpoint_url_is_misuse_in_one_line(command: str, url: str, 
     assert run.stderr == f"error: --endpoint-url: {rule}, got {url!r}\n"
     assert "Traceback" not in run.stderr
     assert run.stdout == ""
+
+
+def test_region_and_profile_are_on_every_command_that_calls_aws() -> None:
+    group: Any = typer.main.get_command(app)
+    context = group.make_context("smdeploy", [], resilient_parsing=True)
+    for option in ("--region", "--profile"):
+        taking = {
+            name
+            for name in group.list_commands(context)
+            if any(option in param.opts for param in group.get_command(context, name).params)
+        }
+        assert taking == set(ENDPOINT_URL_COMMANDS), option
+
+
+UNKNOWN_PROFILE = f"error: no AWS profile named 'nope' in {os.devnull} or {os.devnull}\n"
+
+
+@pytest.mark.parametrize("command", sorted(ENDPOINT_URL_COMMANDS))
+def test_an_unknown_profile_is_misuse_in_one_line_naming_it(command: str) -> None:
+    given = smdeploy(command, *ENDPOINT_URL_COMMANDS[command], "--profile", "nope")
+    variable = processes.run(
+        [processes.smdeploy_command(), command, *ENDPOINT_URL_COMMANDS[command]],
+        env=processes.environment(**processes.CREDENTIALS, AWS_PROFILE="nope"),
+    )
+
+    for run in (given, variable):
+        assert run.returncode == 2
+        assert run.stderr == UNKNOWN_PROFILE
+        assert run.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["validate", V1], id="validate"),
+        pytest.param(["local", V1, "--json"], id="local"),
+    ],
+)
+def test_the_offline_commands_ignore_an_unknown_aws_profile(args: list[str]) -> None:
+    run = processes.run(
+        [processes.smdeploy_command(), *args],
+        env=processes.environment(AWS_PROFILE="nope"),
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_region_that_contradicts_the_package_arn_is_misuse() -> None:
+    run = smdeploy("watch", *ENDPOINT_URL_COMMANDS["watch"], "--region", "eu-west-1")
+
+    assert run.returncode == 2
+    assert run.stderr == (
+        f"error: --region eu-west-1 contradicts the Region of {PACKAGE_ARN} (us-east-1): give "
+        "the ARN's Region, or no --region\n"
+    )
 
 
 def test_a_bad_number_is_echoed():

@@ -792,3 +792,120 @@ def test_with_the_invoke_fault_the_approval_fails_its_smoke_test_and_v1_serves(t
     assert "SmokeTestFailed" in run.stdout
     assert endpoint["EndpointStatus"] == "InService"
     assert serves_v1
+
+
+def named_profile(directory: Path, region: str, name: str = "team") -> dict[str, str]:
+    """The user's shell with an AWS config file whose profile ``name`` has ``region`` and
+    test credentials (in the shared credentials file), and no other AWS configuration: no
+    credential or Region variables (https://docs.aws.amazon.com/cli/latest/userguide/
+    cli-configure-files.html)."""
+    config, credentials = directory / "aws-config", directory / "aws-credentials"
+    config.write_text(f"[profile {name}]\nregion = {region}\n")
+    credentials.write_text(f"[{name}]\naws_access_key_id = test\naws_secret_access_key = test\n")
+    return environment(
+        AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(credentials), COLUMNS="160"
+    )
+
+
+def test_a_named_profile_from_the_option_or_aws_profile_gives_credentials_and_region(
+    emulator: Running, tmp_path: Path
+) -> None:
+    shell = named_profile(tmp_path, "us-east-1")
+    command = processes.smdeploy_command()
+    machine = emulator.info["state_machine_arn"]
+    common = ("--endpoint-url", emulator.url)
+
+    without = processes.run([command, "plan", "examples/request.json", *common], env=shell)
+    started = processes.run(
+        [
+            command,
+            "start",
+            "examples/request.json",
+            "--state-machine-arn",
+            machine,
+            "--wait",
+            "--poll-seconds",
+            "0.2",
+            "--profile",
+            "team",
+            *common,
+        ],
+        env=shell,
+    )
+    arn = started.stdout.strip()
+    reported = processes.run(
+        [command, "status", arn, "--json", *common], env={**shell, "AWS_PROFILE": "team"}
+    )
+
+    assert without.returncode == 2
+    assert without.stderr == "error: no AWS credentials found (any will do for smdeploy emulator)\n"
+    assert started.returncode == 0, started.stderr
+    assert "SUCCEEDED: churn-predictor is InService" in started.stderr
+    assert reported.returncode == 0, reported.stderr
+    assert json.loads(reported.stdout)["status"] == "SUCCEEDED"
+
+
+def test_the_region_comes_from_the_option_then_aws_region_then_the_profile(
+    emulator: Running, tmp_path: Path
+) -> None:
+    started = start(emulator)  # churn-predictor, in us-east-1 (the emulator's Region)
+    assert started.returncode == 0, started.stderr
+    shell = {**named_profile(tmp_path, "eu-west-1"), "AWS_PROFILE": "team"}
+    command = processes.smdeploy_command()
+
+    def plan(*extra: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return processes.run(
+            [
+                command,
+                "plan",
+                "examples/request.json",
+                "--detailed-exitcode",
+                "--endpoint-url",
+                emulator.url,
+                *extra,
+            ],
+            env={**shell, **env},
+        )
+
+    profiles = plan()  # the profile's eu-west-1: nothing is deployed there
+    variable = plan(AWS_REGION="us-east-1")  # AWS_REGION before the profile's
+    default = plan(AWS_DEFAULT_REGION="us-east-1")  # AWS_DEFAULT_REGION too
+    option = plan("--region", "eu-west-1", AWS_REGION="us-east-1")  # --region before both
+
+    for run in (profiles, option):
+        assert run.returncode == 3, run.stderr
+        assert "CREATE: CreateEndpoint: the endpoint does not exist yet" in run.stdout
+    for run in (variable, default):
+        assert run.returncode == 0, run.stderr
+        assert "NONE: already deployed: churn-predictor serves" in run.stdout
+
+
+def test_a_region_that_contradicts_the_arn_is_misuse_naming_both(shared_emulator: Running) -> None:
+    machine = shared_emulator.info["state_machine_arn"]
+    execution = machine.replace(":stateMachine:", ":execution:") + ":some-execution"
+    before = executions(shared_emulator)
+
+    runs = [
+        smdeploy(
+            "status", execution, "--region", "eu-west-1", "--endpoint-url", shared_emulator.url
+        ),
+        smdeploy(
+            "start",
+            "examples/request.json",
+            "--state-machine-arn",
+            machine,
+            "--region",
+            "eu-west-1",
+            "--endpoint-url",
+            shared_emulator.url,
+        ),
+    ]
+
+    for run, arn in zip(runs, (execution, machine), strict=True):
+        assert run.returncode == 2
+        assert run.stderr == (
+            f"error: --region eu-west-1 contradicts the Region of {arn} (us-east-1): give the "
+            "ARN's Region, or no --region\n"
+        )
+        assert run.stdout == ""
+    assert executions(shared_emulator) == before

@@ -14,9 +14,11 @@ a cold start (``make bench``).
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+import botocore.loaders
 import botocore.session
 from botocore.config import Config
 
@@ -41,8 +43,18 @@ _clients: dict[str, Any] = {}
 
 @cache
 def botocore_session() -> botocore.session.Session:
-    """The process-wide botocore session (its loader caches every service model it reads)."""
-    return botocore.session.get_session()
+    """The process-wide botocore session (its loader caches every service model it reads).
+
+    Its loader searches ``AWS_DATA_PATH`` and botocore's own models, as botocore's default
+    loader does, but without reading the AWS config file for a ``data_path``: reading a
+    service model (the validator, offline in ``smdeploy validate``) never reads the config,
+    so an ``AWS_PROFILE`` naming no profile cannot break it (botocore raises ProfileNotFound
+    on any read of the config; https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-envvars.html).
+    """
+    session = botocore.session.get_session()
+    loader = botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
+    session.register_component("data_loader", loader)
+    return session
 
 
 def _client(service: str) -> Any:
