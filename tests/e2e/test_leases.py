@@ -85,7 +85,9 @@ def test_deployments_that_meet_end_on_the_newest_with_no_failure(make_account, s
     assert held["Deployed"]["Execution"] == third
 
 
-def test_a_late_event_for_an_older_intent_is_superseded_by_what_is_deployed(make_account):
+def test_a_late_event_for_an_older_intent_is_superseded_by_what_is_deployed(
+    make_account, monkeypatch
+):
     account = make_account(profiles=load_example("profiles.json"))
     sm = account.sagemaker
     spec = json.loads(json.dumps(load_example("inference-specification.json")))
@@ -138,6 +140,7 @@ def test_a_late_event_for_an_older_intent_is_superseded_by_what_is_deployed(make
     failed = Outcome(request="failed.json", status="FAILED", error="EndpointFailed")
     assert local_exit_code([late, failed]) == 1
     table = io.StringIO()
+    monkeypatch.setenv("COLUMNS", "300")  # wide enough for the table (not one record a row)
     present.summary(present.Screen(table), [second, late])
     assert [line.split()[1] for line in table.getvalue().splitlines()[-2:]] == [
         "SUCCEEDED",
