@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from smdeploy import present, remote
 from smdeploy.cli.app import app
@@ -95,6 +97,20 @@ def start(
         )
     present.stdout().write(started.execution_arn + "\n")
     if not wait:
+        where = [
+            f"{option} {shlex.quote(value)}"
+            for option, value in (
+                ("--endpoint-url", endpoint_url),
+                ("--region", region),
+                ("--profile", profile),
+            )
+            if value
+        ]
+        status = " ".join(["smdeploy status", shlex.quote(started.execution_arn), *where])
+        err.print(
+            f"How it goes: {escape(status)} (or this command again with --wait, to follow it "
+            "to its end: nothing is started twice)"
+        )
         raise typer.Exit(EXIT_OK)
     raise typer.Exit(follow(sfn, started.execution_arn, poll_seconds, endpoint_url))
 

@@ -224,6 +224,11 @@ def test_a_double_submit_follows_the_first_execution(emulator):
     assert (first.returncode, second.returncode) == (0, 0), second.stderr
     assert first.stdout == second.stdout
     assert "submitted before" in second.stderr
+    # without --wait, start says how to follow it: that command, as printed, reports it
+    hint = re.search(r"How it goes: (smdeploy status .*?) \(or this command", first.stderr)
+    assert hint is not None, first.stderr
+    followed = processes.run(["bash", "-c", hint.group(1)], expect=0)
+    assert first.stdout.strip() in followed.stdout
     assert len(executions(emulator)) == 1
     calls = [e["EndpointName"] for e in emulator.client("sagemaker").list_endpoints()["Endpoints"]]
     assert calls == ["churn-predictor"]
