@@ -70,6 +70,20 @@ class _Server:
 _server: _Server | None = None
 
 
+def _first_line(process: subprocess.Popen[str]) -> str:
+    """The first line ``process`` prints on stdout (its "ready"), waiting at most
+    STARTUP_BOUND; "" (and the process killed) when none comes."""
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        ready = selector.select(timeout=STARTUP_BOUND)
+    line = process.stdout.readline() if ready else ""
+    if not line:
+        process.kill()
+        process.wait()
+    return line
+
+
 def _forkserver() -> _Server | None:
     """This process's fork server (started on first use, stopped at exit), or None when the
     run asks for cold commands."""
@@ -87,13 +101,8 @@ def _forkserver() -> _Server | None:
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert process.stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
-            ready = selector.select(timeout=STARTUP_BOUND)
-        line = process.stdout.readline() if ready else ""
+        line = _first_line(process)
         if not line:
-            process.kill()
             raise AssertionError("the tests' fork server did not start")
         (directory / "bin").mkdir()
         read = json.loads(line)  # the variables it read as it imported
@@ -206,14 +215,8 @@ def launch(directory: Path, *extra: str, cold: bool = False, port: int = 0) -> R
         stderr=log.open("w"),
         text=True,
     )
-    assert process.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        ready = selector.select(timeout=STARTUP_BOUND)
-    line = process.stdout.readline() if ready else ""
+    line = _first_line(process)
     if not line:
-        process.kill()
-        process.wait()
         raise AssertionError(f"the emulator did not start:\n{log.read_text()}")
     return Running(process, json.loads(line), log)
 
