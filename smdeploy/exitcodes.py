@@ -37,7 +37,7 @@ class Row:
     commands: tuple[str, ...]
 
 
-ALL = ("local", "validate", "emulator", "start", "status", "plan", "watch", "demo")
+ALL = ("local", "validate", "emulator", "start", "status", "plan", "watch", "doctor", "demo")
 
 TABLE: tuple[Row, ...] = (
     Row(
@@ -48,8 +48,9 @@ TABLE: tuple[Row, ...] = (
     ),
     Row(
         ExitCode.FAILED,
-        "failure: a deployment failed (or would fail), or the request is invalid",
-        ("local", "validate", "start", "plan", "watch", "demo"),
+        "failure: a deployment failed (or would fail), the request is invalid, or a check of "
+        "doctor failed",
+        ("local", "validate", "start", "plan", "watch", "doctor", "demo"),
     ),
     Row(
         ExitCode.MISUSE,
