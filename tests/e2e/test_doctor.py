@@ -28,7 +28,8 @@ def doctor(running: Running, *args: str, expect: int) -> dict[str, Any]:
     done = processes.smdeploy(
         "doctor", "--endpoint-url", running.url, "--json", *args, expect=expect
     )
-    return json.loads(done.stdout)
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
 
 
 def failing(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
