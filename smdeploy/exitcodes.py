@@ -43,7 +43,7 @@ TABLE: tuple[Row, ...] = (
     Row(
         ExitCode.OK,
         "success: the deployment succeeded (or was started, or reported), the request is "
-        "valid, or there is nothing to change",
+        "valid, there is nothing to change, or every check of doctor passed",
         ALL,
     ),
     Row(
