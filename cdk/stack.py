@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from cdk.cli_policy import CliPolicy
 from cdk.config import DeployerConfig
 from cdk.functions import DeployerFunctions
 from cdk.logkey import LogKey
@@ -55,6 +56,15 @@ class SmdeployStack(Stack):
             wake_function=self.functions.functions["Wait"],
         )
         self.functions.grant_manifest_read(self.triggers.bucket, config.manifest_prefix)
+        self.cli_policy = CliPolicy(
+            self,
+            "CliUsers",
+            config=config,
+            functions=self.functions,
+            workflow=self.workflow,
+            rules=[*self.triggers.rules.values(), self.triggers.wake_rule],
+            topic=self.notifications.topic,
+        ).policy
 
         CfnOutput(
             self,
@@ -79,4 +89,11 @@ class SmdeployStack(Stack):
             "OutcomeTopicArn",
             value=self.notifications.topic.topic_arn,
             description="Every deployment's outcome is published here (and alarms)",
+        )
+        CfnOutput(
+            self,
+            "CliPolicyArn",
+            value=self.cli_policy.managed_policy_arn,
+            description="Attach to the people and CI jobs that run smdeploy start, status, "
+            "watch, plan and doctor against this stack",
         )

@@ -159,6 +159,7 @@ class Triggers(Construct):
             ],
         )
         stable_id(wake_rule, "EndpointEventsRule")
+        self.wake_rule = wake_rule
 
         self.alarm = alarm_on_any(
             self,

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from deployer import interface
 
 _PACKAGE_ARN = re.compile(
@@ -39,14 +41,22 @@ def region_of(package_arn: str) -> str:
 
 
 def approval_state_machines(events: Any) -> list[str]:
-    """The state machine ARNs that the rules matching the approval event target, sorted."""
+    """The state machine ARNs that the rules matching the approval event target, sorted.
+
+    A rule whose targets the caller may not read is another team's: the stack's CLI users'
+    policy allows events:ListTargetsByRule on the deployer's own rules only."""
     found: set[str] = set()
     for page in events.get_paginator("list_rules").paginate():
         for rule in page["Rules"]:
             pattern = json.loads(rule.get("EventPattern") or "{}")
             if interface.APPROVAL_DETAIL_TYPE not in (pattern.get("detail-type") or []):
                 continue
-            targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+            try:
+                targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+            except ClientError as error:
+                if "AccessDenied" not in str(error.response.get("Error", {}).get("Code")):
+                    raise
+                continue
             found.update(t["Arn"] for t in targets if ":states:" in t["Arn"])
     return sorted(found)
 

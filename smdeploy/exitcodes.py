@@ -37,19 +37,20 @@ class Row:
     commands: tuple[str, ...]
 
 
-ALL = ("local", "validate", "emulator", "start", "status", "plan", "watch", "demo")
+ALL = ("local", "validate", "emulator", "start", "status", "plan", "watch", "doctor", "demo")
 
 TABLE: tuple[Row, ...] = (
     Row(
         ExitCode.OK,
         "success: the deployment succeeded (or was started, or reported), the request is "
-        "valid, or there is nothing to change",
+        "valid, there is nothing to change, or every check of doctor passed",
         ALL,
     ),
     Row(
         ExitCode.FAILED,
-        "failure: a deployment failed (or would fail), or the request is invalid",
-        ("local", "validate", "start", "plan", "watch", "demo"),
+        "failure: a deployment failed (or would fail), the request is invalid, or a check of "
+        "doctor failed",
+        ("local", "validate", "start", "plan", "watch", "doctor", "demo"),
     ),
     Row(
         ExitCode.MISUSE,

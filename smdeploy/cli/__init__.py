@@ -10,6 +10,7 @@ are shown lives in :mod:`smdeploy.present`; files are read by :mod:`smdeploy.fil
 # isort: off
 from smdeploy.cli import offline  # noqa: F401
 from smdeploy.cli import aws  # noqa: F401
+from smdeploy.cli import doctor  # noqa: F401
 from smdeploy.cli import demo  # noqa: F401
 
 # isort: on

@@ -5,7 +5,8 @@ One function, :func:`install_deployer`, used by :class:`~smdeploy.runtime.local.
 ordinary AWS APIs and from the shared contract (``deployer.interface``):
 
 - the roles: one for the functions and the state machine, one for EventBridge to start
-  executions, and the SageMaker execution role for the models made from model packages;
+  executions, and the SageMaker execution role for the models made from model packages, which
+  the first may pass to SageMaker (a managed policy attached to it);
 - the functions of ``contract.FUNCTIONS``, each with the runtime, timeout, memory and
   environment its spec names (as the stack gives them);
 - the deployer's DynamoDB table (the endpoints' leases and records);
@@ -113,6 +114,34 @@ def _role(iam: Any, name: str, *services: str) -> str:
     return str(role["Role"]["Arn"])
 
 
+PASS_ROLE_POLICY = "smdeploy-pass-sagemaker-role"
+
+
+def pass_model_role(iam: Any, role_name: str, model_role: str) -> str:
+    """Let ``role_name`` pass the SageMaker execution role to SageMaker only, as the stack lets
+    the Configure function's role (the emulator does not enforce IAM; ``smdeploy doctor``
+    reads the grant): a managed policy, attached. Returns its ARN."""
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PassModelRole",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": model_role,
+                "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            }
+        ],
+    }
+    arn = str(
+        iam.create_policy(PolicyName=PASS_ROLE_POLICY, PolicyDocument=json.dumps(document))[
+            "Policy"
+        ]["Arn"]
+    )
+    iam.attach_role_policy(RoleName=role_name, PolicyArn=arn)
+    return arn
+
+
 def create_table(dynamodb: Any, name: str = TABLE_NAME) -> str:
     """The deployer's table, as the stack makes it: one record per endpoint, keyed by its
     lower-cased name, on demand, encrypted, with a TTL attribute."""
@@ -160,6 +189,7 @@ def install_deployer(
     deployer_role = _role(iam, "smdeploy-deployer", "lambda.amazonaws.com", "states.amazonaws.com")
     events_role = _role(iam, "smdeploy-events", "events.amazonaws.com")
     model_role = _role(iam, "smdeploy-sagemaker-execution", "sagemaker.amazonaws.com")
+    pass_model_role(iam, "smdeploy-deployer", model_role)
 
     topic_arn = str(client("sns").create_topic(Name=TOPIC_NAME)["TopicArn"])
     bucket = f"smdeploy-{account}-{region}"

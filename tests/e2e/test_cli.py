@@ -315,6 +315,7 @@ ENDPOINT_URL_COMMANDS = {
     "status": [EXECUTION_ARN],
     "plan": [V1],
     "watch": ["--model-package-arn", PACKAGE_ARN],
+    "doctor": ["--state-machine-arn", STATE_MACHINE_ARN],
 }
 
 

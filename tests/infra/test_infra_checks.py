@@ -41,6 +41,8 @@ SERVICE = {
     "logs": ("logs:", "CloudWatch Logs"),
     "sagemaker": ("sagemaker:",),
     "application-autoscaling": ("application-autoscaling:", "Application Auto Scaling"),
+    "events": ("events:", "EventBridge"),
+    "lambda": ("lambda:", "Lambda"),
 }
 
 

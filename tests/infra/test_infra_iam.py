@@ -41,6 +41,10 @@ NO_RESOURCE_TYPE = {
     # Application Auto Scaling's Describe actions have no resource type
     "application-autoscaling:DescribeScalableTargets",
     "application-autoscaling:DescribeScalingPolicies",
+    # the CLI users' policy: finding the deployer's rules, and its role (plan --approval)
+    "events:ListRules",
+    "events:ListRuleNamesByTarget",
+    "lambda:ListFunctions",
 }
 
 
@@ -81,8 +85,11 @@ def violations(template: dict[str, Any]) -> list[str]:
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] == "AWS::IAM::Role" and resource["Properties"].get("ManagedPolicyArns"):
             found.append(f"{logical_id}: has managed policies")
-        if resource["Type"] == "AWS::IAM::ManagedPolicy":
-            found.append(f"{logical_id}: is a managed policy")
+        # a managed policy of the stack's own is for people (the CLI users'), never a role's
+        if resource["Type"] == "AWS::IAM::ManagedPolicy" and any(
+            resource["Properties"].get(key) for key in ("Roles", "Users", "Groups")
+        ):
+            found.append(f"{logical_id}: a managed policy attached in the stack")
     if "arn:aws:iam::aws:policy" in json.dumps(template) or ":iam::aws:policy/" in json.dumps(
         template
     ):
@@ -129,6 +136,14 @@ def _template(*statement: dict[str, Any], **role: Any) -> dict[str, Any]:
                 "Properties": {"PolicyDocument": {"Statement": list(statement)}},
             },
         }
+    }
+
+
+def _managed_policy(**attached: Any) -> dict[str, Any]:
+    document = {"Statement": [_allow("states:StartExecution", "arn:aws:states:::x")]}
+    return {
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Properties": {"PolicyDocument": document, **attached},
     }
 
 
@@ -191,6 +206,12 @@ PASS_TO_SAGEMAKER = {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaw
             _template(ManagedPolicyArns=["arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"]),
             ["Role: has managed policies", "an AWS-managed policy ARN appears in the template"],
         ),
+        (
+            "a managed policy of the stack attached to a role",
+            {"Resources": {"Cli": _managed_policy(Roles=[{"Ref": "Role"}])}},
+            ["Cli: a managed policy attached in the stack"],
+        ),
+        ("a managed policy for people to attach", {"Resources": {"Cli": _managed_policy()}}, []),
         ("x-ray on *", _template(_allow(["xray:PutTraceSegments"], "*")), []),
         (
             "s3 read on *",

@@ -526,6 +526,7 @@ def test_the_outputs_say_where_to_start_upload_and_listen(synth: Synthesized) ->
         "ManifestBucketName": ref("ManifestBucket"),
         "ManifestPrefix": "manifests/",
         "OutcomeTopicArn": ref("OutcomeTopic"),
+        "CliPolicyArn": ref("CliUsersPolicy"),
     }
 
 
