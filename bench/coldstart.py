@@ -282,6 +282,7 @@ COLUMNS = (
     "X-Ray SDK (traced)",
     "cold ms without .pyc",
 )
+RIGHT = tuple(column for column in COLUMNS[1:] if not column.startswith("X-Ray"))  # numbers
 
 
 def rows(measured: Measured) -> list[tuple[str, ...]]:
@@ -325,7 +326,7 @@ def title(measured: Measured, runs: int) -> str:
 def table(measured: Measured, runs: int) -> Table:
     result = Table(title=title(measured, runs), title_justify="left")
     for column in COLUMNS:
-        result.add_column(column, justify="left" if column == "function" else "right")
+        result.add_column(column, justify="right" if column in RIGHT else "left")
     for row in rows(measured):
         result.add_row(*row)
     return result
@@ -355,7 +356,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if options.write_docs:
         from bench.__main__ import markdown, write_between
 
-        text = markdown(COLUMNS, rows(measured), COLUMNS[1:])
+        text = markdown(COLUMNS, rows(measured), RIGHT)
         write_between(COSTS_PAGE, "coldstart", text)
         print(f"wrote the cold-start table into {COSTS_PAGE}", file=sys.stderr)
 

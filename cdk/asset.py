@@ -20,9 +20,9 @@
    names are recorded as under ``/var/task``, never the build folder. The result is
    ``build/lambda/``, laid out as ``/var/task`` is.
 4. **zip**: ``build/lambda.zip``, entries sorted, every timestamp 1980-01-01 and every mode
-   0644: the same inputs give the same bytes, so the same asset hash. The stack deploys this
-   file as is (``Code.from_asset`` uses a ``.zip`` unchanged), so ``cdk synth`` neither
-   downloads nor builds anything.
+   0644: the same inputs (and the same 3.13 release compiling them) give the same bytes, so
+   the same asset hash. The stack deploys this file as is (``Code.from_asset`` uses a
+   ``.zip`` unchanged), so ``cdk synth`` neither downloads nor builds anything.
 
 ``python -m cdk.asset --host --out DIR`` assembles the same lock for the interpreter running
 it instead (the Lambda-runtime test tier imports the handlers from such a tree on 3.13),
