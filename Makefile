@@ -31,7 +31,8 @@ LAMBDA_VENV := .venv-py313
 # test environment installs the same versions (pip's -c).
 LOCK := functions/requirements.txt
 # The Lambda asset (cdk/asset.py): the deployer and the locked wheels for Python 3.13 arm64,
-# zipped reproducibly; the stack deploys this file. Downloading happens here, never in synth.
+# with their bytecode compiled by a Python 3.13 (LAMBDA_PYTHON), zipped reproducibly; the
+# stack deploys this file. Downloading happens here, never in synth.
 ASSET := build/lambda.zip
 ASSET_INPUTS := $(LOCK) cdk/asset.py $(shell find functions/deployer -name '*.py')
 # The same lock and code laid out as the asset, for the Python 3.13 of this machine.
@@ -128,8 +129,9 @@ synth: $(STAMP) $(NODE_STAMP) $(ASSET)
 	npx cdk synth --quiet $(CDK_ARGS)
 	@echo "CloudFormation template(s) written: $$(ls cdk.out/*.template.json)"
 
-# Prints the tables; writes the costs table into docs/internals/costs.md too.
-bench: $(STAMP)
+# Prints the tables; writes the costs and cold-start tables into docs/internals/costs.md too.
+# The cold starts are measured on the asset with Python 3.13 (bench/coldstart.py).
+bench: $(STAMP) $(ASSET) $(if $(LAMBDA_SETUP),$(LAMBDA_TREE).built)
 	$(BIN)/python -m bench --write-docs
 
 # The generated pages of docs/: the CLI reference (from --help) and the state machine's

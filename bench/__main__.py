@@ -1,7 +1,8 @@
 """``make bench``: what each kind of deployment costs, and each function's cold start.
 
-Prints five tables. The last is :mod:`bench.coldstart` (each stage function's cold start as
-a ratio to ``import boto3; boto3.client("sagemaker")``). The first: per scenario, the
+Prints five tables. The last is :mod:`bench.coldstart` (each stage function's cold start on
+the unpacked Lambda asset with Python 3.13, as a ratio to ``import boto3;
+boto3.client("sagemaker")`` from the same tree). The first: per scenario, the
 execution's outcome, its DescribeEndpoint calls, state transitions (as Step Functions bills
 them, retries included), Lambda invocations, simulated duration, detection lag (simulated
 seconds between the endpoint reaching its final status and the execution knowing it), wall
@@ -26,7 +27,8 @@ violations found, wrong types reported by their path, and tracebacks (zero).
 
 ``python -m bench --write-docs`` (what ``make bench`` runs) also writes the first table, as
 Markdown, into docs/internals/costs.md between its ``<!-- bench: costs begin -->`` and
-``<!-- bench: costs end -->`` markers; what it prints is the same.
+``<!-- bench: costs end -->`` markers, and the cold-start table between its ``coldstart``
+markers; what it prints is the same.
 """
 
 from __future__ import annotations
@@ -230,7 +232,8 @@ def main() -> None:
         # In a process of its own: the functions run in this one, and their clients, created
         # once per process as in Lambda, still point at the in-process emulator of the runs
         # above.
-        subprocess.run([sys.executable, "-m", "bench.coldstart"], check=True)
+        docs = ["--write-docs"] if options.write_docs else []
+        subprocess.run([sys.executable, "-m", "bench.coldstart", *docs], check=True)
 
 
 if __name__ == "__main__":

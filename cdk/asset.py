@@ -7,22 +7,33 @@
    aarch64, binary wheels only: nothing is compiled, no Docker), into ``build/wheels/``.
    This is the only step that reaches the package registry.
 2. **assemble**: pip installs those wheels, offline, into a fresh folder (``--no-compile``:
-   no ``.pyc``, which would hold build-time timestamps); the console scripts (whose first
-   line names the building interpreter) are left out; the ``deployer`` package is copied
-   from ``functions/``. The result is ``build/lambda/``, laid out as ``/var/task`` is.
-3. **zip**: ``build/lambda.zip``, entries sorted, every timestamp 1980-01-01 and every mode
-   0644: the same inputs give the same bytes, so the same asset hash. The stack deploys this
-   file as is (``Code.from_asset`` uses a ``.zip`` unchanged), so ``cdk synth`` neither
-   downloads nor builds anything.
+   pip would compile with the building interpreter); the console scripts (whose first line
+   names the building interpreter) are left out; the ``deployer`` package is copied from
+   ``functions/``.
+3. **compile**: a Python 3.13, the runtime's (``$LAMBDA_PYTHON``, else ``python3.13`` or
+   pyenv's), compiles every module into ``__pycache__/<name>.cpython-313.pyc``, where
+   Lambda's importer looks, so that no cold start compiles from source. The ``.pyc`` are
+   unchecked-hash ones (PEP 552, https://peps.python.org/pep-0552/; ``compileall
+   --invalidation-mode unchecked-hash``, https://docs.python.org/3/library/compileall.html):
+   they hold no timestamp, and the importer loads them without reading or hashing the
+   source (``/var/task`` is read-only: the source never changes under them). Their file
+   names are recorded as under ``/var/task``, never the build folder. The result is
+   ``build/lambda/``, laid out as ``/var/task`` is.
+4. **zip**: ``build/lambda.zip``, entries sorted, every timestamp 1980-01-01 and every mode
+   0644: the same inputs (and the same 3.13 release compiling them) give the same bytes, so
+   the same asset hash. The stack deploys this file as is (``Code.from_asset`` uses a
+   ``.zip`` unchanged), so ``cdk synth`` neither downloads nor builds anything.
 
 ``python -m cdk.asset --host --out DIR`` assembles the same lock for the interpreter running
-it instead (the Lambda-runtime test tier imports the handlers from such a tree on 3.13).
+it instead (the Lambda-runtime test tier imports the handlers from such a tree on 3.13),
+without compiling it.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -51,6 +62,16 @@ LAMBDA_PLATFORM = (
 # lambda/latest/dg/gettingstarted-limits.html); the asset must stay well below it.
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
+# Where Lambda unpacks the asset (the function's LAMBDA_TASK_ROOT): the file names the
+# bytecode records (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html).
+TASK_ROOT = "/var/task"
+# The runtime's interpreter, and the name its importer gives a module's bytecode
+# (https://docs.python.org/3/library/importlib.html#importlib.util.cache_from_source).
+LAMBDA_PYTHON_VERSION = (3, 13)
+BYTECODE_TAG = "cpython-313"
+# A .pyc's flags field (PEP 552): bit 0, hash-based; bit 1, check the source. 0b01: an
+# unchecked-hash .pyc, which the importer trusts without reading the source.
+UNCHECKED_HASH = 0b01
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
 
 
@@ -69,9 +90,15 @@ def download(wheels: Path, platform: Sequence[str], *, python: str = sys.executa
 
 
 def assemble(
-    wheels: Path, out: Path, platform: Sequence[str], *, python: str = sys.executable
+    wheels: Path,
+    out: Path,
+    platform: Sequence[str],
+    *,
+    python: str = sys.executable,
+    bytecode: str | None = None,
 ) -> Path:
-    """Install the locked wheels from ``wheels`` (offline) and the deployer into ``out``."""
+    """Install the locked wheels from ``wheels`` (offline) and the deployer into ``out``; with
+    ``bytecode`` (a Python 3.13), compile every module with it (:func:`compile_bytecode`)."""
     staging = out.with_name(f".{out.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     _pip(
@@ -83,9 +110,96 @@ def assemble(
     shutil.copytree(paths.FUNCTIONS / PACKAGE, staging / PACKAGE, ignore=_IGNORED)
     for cache in [p for p in staging.rglob("__pycache__") if p.is_dir()]:
         shutil.rmtree(cache)
+    if bytecode is not None:
+        compile_bytecode(staging, bytecode)
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
     return out
+
+
+def lambda_python() -> str:
+    """A Python 3.13 of this machine, the runtime's: ``$LAMBDA_PYTHON`` (which ``make
+    LAMBDA_PYTHON=...`` sets), else ``python3.13`` on the PATH, else pyenv's."""
+    named = os.environ.get("LAMBDA_PYTHON", "").strip()
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    candidates = (
+        [named] if named else ["python3.13", *map(str, sorted(pyenv.glob("3.13*/bin/python3.13")))]
+    )
+    for candidate in candidates:
+        if _is_lambda_python(candidate):
+            return candidate
+    wanted = ".".join(map(str, LAMBDA_PYTHON_VERSION))
+    found = (
+        f"LAMBDA_PYTHON={named} is not a Python {wanted}"
+        if named
+        else f"found no Python {wanted} (python{wanted} on the PATH, or pyenv's)"
+    )
+    raise SystemExit(
+        f"the Lambda asset's bytecode is compiled by Python {wanted}, Lambda's runtime: "
+        f"{found}. Install one (for instance `pyenv install {wanted}`) or name it: "
+        f"make lambda-asset LAMBDA_PYTHON=/path/to/python{wanted}"
+    )
+
+
+def _is_lambda_python(candidate: str) -> bool:
+    check = f"import sys; sys.exit(sys.implementation.cache_tag != {BYTECODE_TAG!r})"
+    try:
+        done = subprocess.run([candidate, "-c", check], capture_output=True, check=False)
+    except OSError:
+        return False
+    return done.returncode == 0
+
+
+def compile_bytecode(tree: Path, python: str) -> None:
+    """Every module of ``tree`` compiled by ``python`` (a 3.13) into unchecked-hash ``.pyc``
+    in ``__pycache__``, recording its file name as under :data:`TASK_ROOT`.
+
+    The interpreter gets none of this environment's ``PYTHON*`` variables (with the Makefile's
+    ``PYTHONPYCACHEPREFIX`` the ``.pyc`` would go to that folder; with ``PYTHONOPTIMIZE``
+    they would be ``.opt-1.pyc``, which Lambda's unoptimized interpreter ignores), and a
+    fixed hash seed; one process compiles every file, in a fixed order.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONHASHSEED"] = "0"
+    subprocess.run(
+        [python, "-m", "compileall", "-q", "-d", TASK_ROOT,
+         "--invalidation-mode", "unchecked-hash", str(tree)],
+        env=env, check=True,
+    )  # fmt: skip
+
+
+def bytecode_problems(archive: Path) -> list[str]:
+    """What is wrong with the bytecode in the zip ``archive`` for *this* interpreter's
+    importer (run it with a 3.13): a module without its ``.pyc``, a ``.pyc`` that is not an
+    unchecked-hash one of this interpreter, that another source would have given (stale), or
+    that no module has. Empty when every module loads from its ``.pyc``."""
+    problems = []
+    with zipfile.ZipFile(archive) as opened:
+        names = set(opened.namelist())
+        expected = {}
+        for name in sorted(names):
+            if name.endswith(".py"):
+                folder, _, module = name.rpartition("/")
+                prefix = f"{folder}/" if folder else ""
+                expected[
+                    f"{prefix}__pycache__/{module[:-3]}.{sys.implementation.cache_tag}.pyc"
+                ] = name
+        for pyc, source in expected.items():
+            if pyc not in names:
+                problems.append(f"{source}: no {pyc}")
+                continue
+            header = opened.read(pyc)[:16]
+            flags = int.from_bytes(header[4:8], "little")
+            if header[:4] != importlib.util.MAGIC_NUMBER:
+                problems.append(f"{pyc}: magic {header[:4]!r}, not this interpreter's")
+            elif flags != UNCHECKED_HASH:
+                problems.append(f"{pyc}: flags {flags:#04b}, not an unchecked hash")
+            elif header[8:16] != importlib.util.source_hash(opened.read(source)):
+                problems.append(f"{pyc}: stale (compiled from another {source})")
+        for name in sorted(names):
+            if (name.endswith(".pyc") or "__pycache__/" in name) and name not in expected:
+                problems.append(f"{name}: bytecode of no module, or for another interpreter")
+    return problems
 
 
 def _without_scripts(tree: Path) -> None:
@@ -136,8 +250,9 @@ def build(
     platform: Sequence[str] = () if host else LAMBDA_PLATFORM
     tag = f"host-{sys.implementation.cache_tag}" if host else "lambda-cp313-aarch64"
     wheels = WHEELS / tag
+    bytecode = None if host else lambda_python()  # before downloading: fail fast without one
     download(wheels, platform, python=python)
-    assemble(wheels, out, platform, python=python)
+    assemble(wheels, out, platform, python=python, bytecode=bytecode)
     if archive is not None:
         write_zip(out, archive)
     return out
@@ -147,7 +262,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cdk.asset", description=__doc__)
     parser.add_argument("--host", action="store_true", help="for this interpreter, not Lambda")
     parser.add_argument("--out", type=Path, default=None, help="the folder to assemble into")
+    parser.add_argument(
+        "--check-bytecode", type=Path, metavar="ZIP",
+        help="print what is wrong with ZIP's bytecode for this interpreter; exit 1 if anything",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.check_bytecode:
+        problems = bytecode_problems(args.check_bytecode)
+        print("\n".join(problems) or f"{args.check_bytecode}: every module has its .pyc")
+        return 1 if problems else 0
     if args.host:
         out = build(out=args.out or BUILD / f"lambda-{sys.implementation.cache_tag}",
                     archive=None, host=True)  # fmt: skip

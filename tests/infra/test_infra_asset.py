@@ -2,13 +2,15 @@
 
 What runs in AWS is what the tests ran: the asset holds exactly the versions of the lock
 (which the test environments install too, tests/unit/test_lock.py), for Lambda's platform,
-everything the deployer package imports, nothing compiled at build time, well within
-Lambda's size limit; and building it again from the same wheels gives the same bytes.
+everything the deployer package imports, each module with the bytecode Lambda's Python 3.13
+loads without compiling, well within Lambda's size limit; and building it again from the
+same wheels gives the same bytes.
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
 import zipfile
 from email.parser import Parser
@@ -37,6 +39,10 @@ LAMBDA_MARKERS = {
 # Extras the deployer uses: Tracer needs Powertools' "tracer" extra (the X-Ray SDK).
 EXTRAS = {"aws-lambda-powertools": {"tracer"}}
 ELF_MACHINE_AARCH64 = 0xB7
+# Python 3.13's bytecode magic number, 3571 (Lib/importlib/_bootstrap_external.py,
+# https://github.com/python/cpython/blob/3.13/Lib/importlib/_bootstrap_external.py), and a
+# .pyc's header (PEP 552, https://peps.python.org/pep-0552/): magic, flags, then 8 bytes.
+MAGIC_313 = (3571).to_bytes(2, "little") + b"\r\n"
 
 
 def lock() -> dict[str, str]:
@@ -130,14 +136,12 @@ def test_the_deployer_in_it_is_the_one_in_functions(archive: zipfile.ZipFile) ->
     packaged = {
         name: archive.read(name)
         for name in archive.namelist()
-        if name.startswith(f"{asset.PACKAGE}/")
+        if name.startswith(f"{asset.PACKAGE}/") and "/__pycache__/" not in name
     }
     assert packaged == expected
 
 
-def test_it_is_built_for_lambda_s_platform_and_holds_nothing_compiled_here(
-    archive: zipfile.ZipFile,
-) -> None:
+def test_it_is_built_for_lambda_s_platform(archive: zipfile.ZipFile) -> None:
     names = archive.namelist()
     binaries = [name for name in names if name.endswith(".so")]
     assert binaries  # pydantic-core
@@ -146,8 +150,45 @@ def test_it_is_built_for_lambda_s_platform_and_holds_nothing_compiled_here(
         assert header[:4] == b"\x7fELF", name
         assert int.from_bytes(header[18:20], "little") == ELF_MACHINE_AARCH64, name
         assert ".cpython-" not in name or ".cpython-313-aarch64-linux-gnu." in name, name
-    assert not [n for n in names if n.endswith(".pyc") or "/__pycache__/" in n]
     assert not [n for n in names if n.startswith("bin/")]
+
+
+def test_every_module_has_python_3_13_s_unchecked_hash_bytecode_and_nothing_else_is_compiled(
+    archive: zipfile.ZipFile,
+) -> None:
+    names = set(archive.namelist())
+    modules = sorted(n for n in names if n.endswith(".py"))
+    compiled = sorted(n for n in names if n.endswith(".pyc") or "__pycache__/" in n)
+    assert len(modules) > 500  # botocore, boto3, pydantic, Powertools and the deployer
+    expected = []
+    for module in modules:
+        folder, _, file = module.rpartition("/")
+        expected.append(f"{folder}/__pycache__/{file[:-3]}.cpython-313.pyc".lstrip("/"))
+    assert compiled == sorted(expected)  # none missing, none for another tag or -O level
+    for name in compiled:
+        header = archive.read(name)[:16]
+        assert header[:4] == MAGIC_313, name
+        assert int.from_bytes(header[4:8], "little") == asset.UNCHECKED_HASH, name
+
+
+def test_python_3_13_loads_every_module_from_its_bytecode_none_of_it_stale() -> None:
+    """The runtime's own importer checks each .pyc: its magic, its flags and the hash of its
+    module's source in the zip (importlib.util.source_hash, keyed by 3.13's magic)."""
+    try:
+        python = asset.lambda_python()
+    except SystemExit as missing:
+        pytest.fail(str(missing))
+    done = subprocess.run(
+        [python, "-m", "cdk.asset", "--check-bytecode", str(asset.ASSET_ZIP)],
+        cwd=paths.ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.strip()) == (
+        0,
+        f"{asset.ASSET_ZIP}: every module has its .pyc",
+    ), done.stderr
 
 
 def test_it_fits_lambda_s_size_limit_with_room_to_spare(archive: zipfile.ZipFile) -> None:
@@ -157,6 +198,8 @@ def test_it_fits_lambda_s_size_limit_with_room_to_spare(archive: zipfile.ZipFile
 
 def test_building_it_again_from_the_same_wheels_gives_the_same_bytes(tmp_path: Path) -> None:
     wheels = asset.WHEELS / "lambda-cp313-aarch64"
-    again = asset.assemble(wheels, tmp_path / "lambda", asset.LAMBDA_PLATFORM)
+    again = asset.assemble(
+        wheels, tmp_path / "lambda", asset.LAMBDA_PLATFORM, bytecode=asset.lambda_python()
+    )
     rebuilt = asset.write_zip(again, tmp_path / "lambda.zip")
     assert asset.digest(rebuilt) == asset.digest(asset.ASSET_ZIP)

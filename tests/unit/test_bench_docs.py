@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import COLUMNS, COSTS_PAGE, markdown, write_between
+from deployer import interface
 
 ROWS = [
     ("create, 5 min", "SUCCEEDED", "", "3", "20", "13", "300", "0", "0.59", "0.00050"),
@@ -49,3 +50,16 @@ def test_the_committed_page_has_the_markers_and_a_table_of_these_columns() -> No
     between = text.split("<!-- bench: costs begin -->\n")[1].split("\n<!-- bench: costs end -->")[0]
 
     assert between.splitlines()[:2] == markdown(COLUMNS, [], COLUMNS[3:]).splitlines()
+
+
+def test_the_committed_page_has_the_cold_start_table_between_its_markers() -> None:
+    from bench import coldstart
+
+    text = COSTS_PAGE.read_text()
+    between = text.split("<!-- bench: coldstart begin -->\n")[1]
+    between = between.split("\n<!-- bench: coldstart end -->")[0]
+
+    header = markdown(coldstart.COLUMNS, [], coldstart.RIGHT).splitlines()
+    assert between.splitlines()[:2] == header
+    stages = [line.split(" | ")[0].removeprefix("| ") for line in between.splitlines()[2:]]
+    assert stages == [spec.stage for spec in interface.FUNCTIONS]
