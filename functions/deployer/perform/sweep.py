@@ -25,6 +25,8 @@ from deployer.observability import MetricUnit, logger, metrics, tracer
 @tracer.capture_method
 def sweep(event: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     scheduled = scheduled_time(event, now or datetime.now(UTC))
+    # no execution: the sweep's logs carry the moment it was scheduled for
+    logger.set_correlation_id(f"sweep:{scheduled.isoformat()}")
     since = window_start(scheduled)
     listing = SageMakerGateway(clients.sagemaker).endpoints_modified_after(since)
     candidates = changed(listing, since, os.environ.get(interface.ENV_NAME_PREFIX, ""))
