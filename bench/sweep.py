@@ -14,8 +14,9 @@ Events are:
 Columns: the largest detection lag (simulated seconds between an endpoint reaching its final
 status and its deployment knowing it), DescribeEndpoint calls per deployment, every SageMaker
 call of the account per simulated minute (the deployments' own and the sweep's), the sweep's
-own per sweep (ListEndpoints pages: it makes no other), state transitions and Lambda invocations per deployment (the
-sweep's shared among the N), and the list price of one deployment:
+own per sweep (ListEndpoints pages: it makes no other), state transitions and Lambda
+invocations per deployment (the sweep's shared among the N), and the list price of one
+deployment:
 
 - Step Functions, Standard workflows: $0.025 per 1,000 state transitions
   (https://aws.amazon.com/step-functions/pricing/);
