@@ -1,6 +1,6 @@
 """``make bench``: what each kind of deployment costs, and each function's cold start.
 
-Prints six tables. The last is :mod:`bench.coldstart` (each stage function's cold start as
+Prints five tables. The last is :mod:`bench.coldstart` (each stage function's cold start as
 a ratio to ``import boto3; boto3.client("sagemaker")``). The first: per scenario, the
 execution's outcome, its DescribeEndpoint calls, state transitions (as Step Functions bills
 them, retries included), Lambda invocations, simulated duration, detection lag (simulated

@@ -39,6 +39,16 @@ class SmdeployStack(Stack):
             topic_key=self.notifications.key,
             log_key=self.log_key,
         )
+        # once a minute, the deployments parked on endpoints whose events were lost are woken
+        self.sweep = Sweep(
+            self,
+            "Sweep",
+            config=config,
+            table=self.functions.table,
+            wait_function=self.functions.functions["Wait"],
+            topic_arn=self.notifications.topic.topic_arn,
+            log_key=self.log_key,
+        )
         self.workflow = Workflow(
             self,
             "Workflow",
@@ -56,16 +66,6 @@ class SmdeployStack(Stack):
             wake_function=self.functions.functions["Wait"],
         )
         self.functions.grant_manifest_read(self.triggers.bucket, config.manifest_prefix)
-        # once a minute, the deployments parked on endpoints whose events were lost are woken
-        self.sweep = Sweep(
-            self,
-            "Sweep",
-            config=config,
-            table=self.functions.table,
-            wait_function=self.functions.functions["Wait"],
-            topic_arn=self.notifications.topic.topic_arn,
-            log_key=self.log_key,
-        )
 
         CfnOutput(
             self,
