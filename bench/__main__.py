@@ -14,6 +14,10 @@ Wall seconds vary with the machine; everything else is deterministic (fixed seed
 Then the wait side by side (:mod:`bench.wait`): creations of 125 s, 600 s and 1,799 s and
 a canary update, each woken by SageMaker's events, with the events lost, and polled every 30 s.
 
+Then lost events and the sweep (:mod:`bench.sweep`): SageMaker's endpoint events delivered,
+delayed and lost, with 1, 10 and 100 deployments parked at once; detection lag, SageMaker
+calls, transitions and the list price of a deployment (about 4 minutes, most of it the 100).
+
 Then the race table (:mod:`bench.races`): deployments that meet, each scenario run
 ``RACE_RUNS`` times (seeds 1, 2, ...) on fresh emulators with random invocation delays.
 ``python -m bench --race-runs N`` changes the number of runs; 0 skips the races.
@@ -22,8 +26,8 @@ Then the validator, fuzzed (:mod:`bench.fuzz`): 10,000 requests with guardrails,
 fields of one family given values of every JSON type, through the request and profile checks:
 violations found, wrong types reported by their path, and tracebacks (zero).
 
-``python -m bench --only PART`` prints one table: ``costs``, ``wait``, ``races``, ``fuzz`` or
-``coldstart``.
+``python -m bench --only PART`` prints one table: ``costs``, ``wait``, ``sweep``, ``races``,
+``fuzz`` or ``coldstart``.
 
 ``python -m bench --write-docs`` (what ``make bench`` runs) also writes the first table, as
 Markdown, into docs/internals/costs.md between its ``<!-- bench: costs begin -->`` and
@@ -42,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import fuzz, wait
+from bench import fuzz, sweep, wait
 from bench.races import measure, scenarios, table
 from smdeploy import present
 from smdeploy.resources import EXAMPLES
@@ -111,7 +115,7 @@ COLUMNS = (
 )
 
 
-PARTS = ("costs", "wait", "races", "fuzz", "coldstart")
+PARTS = ("costs", "wait", "sweep", "races", "fuzz", "coldstart")
 
 
 def costs() -> list[tuple[str, ...]]:
@@ -179,6 +183,24 @@ def waits() -> None:
     )
 
 
+def sweep_table() -> None:
+    present.stderr().print(
+        "lost events and the sweep: delivered, delayed, lost x 1, 10, 100 parked deployments"
+    )
+    out = present.stdout()
+    out.print()
+    out.rows(
+        sweep.SWEEP_TITLE,
+        sweep.SWEEP_COLUMNS,
+        sweep.sweep_rows(sweep.measure()),
+        right=sweep.SWEEP_COLUMNS[1:],
+    )
+    out.print(
+        f"the sweep itself, every minute of a month: ${sweep.monthly_sweep_dollars():.4f} "
+        f"(Scheduler and Lambda, at {sweep.BILLED_MS} ms per invocation)"
+    )
+
+
 def race_table(race_runs: int) -> None:
     runs = []
     for race in (*scenarios.SCENARIOS, scenarios.THROTTLED_AT_SCALE):
@@ -224,6 +246,8 @@ def main() -> None:
             present.stderr().print(f"wrote the costs table into {COSTS_PAGE.relative_to(ROOT)}")
     if "wait" in chosen:
         waits()
+    if "sweep" in chosen:
+        sweep_table()
     if "races" in chosen and options.race_runs > 0:
         race_table(options.race_runs)
     if "fuzz" in chosen:

@@ -23,6 +23,8 @@ Sources (the Service Authorization Reference, and the services' guides for depen
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_applicationautoscaling.html,
   https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html
 - CloudWatch: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+- AWS Lambda (the sweep invokes the Wait function):
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html
 The infra test names any new call that has no row here, so a row comes with the code.
 """
 
@@ -58,6 +60,7 @@ CLOUDWATCH = (
 DYNAMODB = (
     "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html"
 )
+LAMBDA = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html"
 STATES = (
     "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html"
 )
@@ -150,6 +153,8 @@ CALLS: dict[str, Call] = {
     # the parked wait: the Wait function completes the deployer's own parked executions
     "states:SendTaskSuccess": Call({"states:SendTaskSuccess": ("stateMachine",)}, STATES),
     "states:SendTaskFailure": Call({"states:SendTaskFailure": ("stateMachine",)}, STATES),
+    # the sweep hands the endpoints whose events were lost to the Wait function
+    "lambda:Invoke": Call({"lambda:InvokeFunction": ("function",)}, LAMBDA),
     # the guardrails: autoscaling (with the SageMaker and IAM actions Application Auto Scaling
     # checks on the caller), rollback alarms, the smoke test
     "application-autoscaling:RegisterScalableTarget": Call(

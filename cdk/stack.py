@@ -12,6 +12,7 @@ from cdk.config import DeployerConfig
 from cdk.functions import DeployerFunctions
 from cdk.logkey import LogKey
 from cdk.notifications import Notifications
+from cdk.sweep import Sweep
 from cdk.triggers import Triggers
 from cdk.workflow import Workflow
 
@@ -37,6 +38,16 @@ class SmdeployStack(Stack):
             config=config,
             topic=self.notifications.topic,
             topic_key=self.notifications.key,
+            log_key=self.log_key,
+        )
+        # once a minute, the deployments parked on endpoints whose events were lost are woken
+        self.sweep = Sweep(
+            self,
+            "Sweep",
+            config=config,
+            table=self.functions.table,
+            wait_function=self.functions.functions["Wait"],
+            topic_arn=self.notifications.topic.topic_arn,
             log_key=self.log_key,
         )
         self.workflow = Workflow(

@@ -37,6 +37,8 @@ ENV_TABLE = "SMDEPLOY_TABLE_NAME"
 # Notify: where outcomes go
 ENV_TOPIC_ARN = "SMDEPLOY_TOPIC_ARN"
 ENV_EVENT_BUS = "SMDEPLOY_EVENT_BUS"  # default: "default"
+# Sweep: the Wait function it hands the endpoints that changed (name or ARN)
+ENV_WAIT_FUNCTION = "SMDEPLOY_WAIT_FUNCTION"
 
 # --- Functions ----------------------------------------------------------------------------
 
@@ -140,6 +142,26 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         environment=(ENV_TOPIC_ARN, ENV_EVENT_BUS),
     ),
 )
+
+# The sweep: not a stage of the state machine (no placeholder), but a function of its own that
+# EventBridge Scheduler starts once a minute; it wakes the deployments parked on endpoints that
+# changed, through the Wait function, when SageMaker's events were lost.
+SWEEP = FunctionSpec(
+    "Sweep",
+    "",
+    "deployer.handlers.sweep.handler",
+    "smdeploy: once a minute, hand the endpoints that changed to the Wait function (lost events)",
+    environment=(ENV_TABLE, ENV_NAME_PREFIX, ENV_WAIT_FUNCTION),
+)
+# EventBridge Scheduler's expression and the input it gives the Sweep function, with the
+# moment the invocation was scheduled for filled in by the Scheduler
+# (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html,
+# https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html)
+SWEEP_SCHEDULE = "rate(1 minute)"
+SWEEP_INTERVAL_SECONDS = 60
+SWEEP_INPUT = '{"ScheduledTime": "<aws.scheduler.scheduled-time>"}'
+# Every function of the deployer: the state machine's, and the sweep.
+EVERY_FUNCTION: tuple[FunctionSpec, ...] = (*FUNCTIONS, SWEEP)
 
 # A ``${Name}`` placeholder of the ASL, as CloudFormation's DefinitionSubstitutions reads it.
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")

@@ -112,7 +112,7 @@ DropEndpointEvents = Annotated[
     bool,
     typer.Option(
         "--drop-endpoint-events",
-        help="Lose every SageMaker endpoint event: the park timeout's DescribeEndpoint decides.",
+        help="Lose every SageMaker endpoint event: the once-a-minute sweep wakes the deployment.",
     ),
 ]
 DropShare = Annotated[

@@ -14,7 +14,9 @@ ordinary AWS APIs and from the shared contract (``deployer.interface``):
 - the SNS topic and the manifest bucket (EventBridge notifications on);
 - the rules: approvals (groups with a profile), rejections (groups whose profile has
   ``RollbackOnRejection``), manifests (under ``manifests/`` of the bucket);
-- the model package groups named in the profiles.
+- the model package groups named in the profiles;
+- the sweep of lost endpoint events: the Sweep function, and the EventBridge Scheduler
+  schedule that invokes it once a minute (:func:`install_sweep`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ STATE_MACHINE_NAME = "smdeploy-deployer"
 TOPIC_NAME = "smdeploy-outcomes"
 TABLE_NAME = "smdeploy-endpoints"
 WAKE_RULE = "smdeploy-endpoint-events"
+SWEEP_SCHEDULE = "smdeploy-sweep"
 MANIFEST_PREFIX = "manifests/"
 EVENT_BUS = "default"
 
@@ -260,6 +263,7 @@ def install_deployer(
     )
     wait_arn = arns[next(s.placeholder for s in interface.FUNCTIONS if s.stage == "Wait")]
     events.put_targets(Rule=WAKE_RULE, Targets=[{"Id": "wake", "Arn": wait_arn}])
+    install_sweep(client, {**values, interface.ENV_WAIT_FUNCTION: wait_arn}, code, local)
 
     sagemaker = client("sagemaker")
     for group in groups:
@@ -277,4 +281,37 @@ def install_deployer(
         groups=groups,
         rollback_groups=rollback_groups,
         model_role_arn=model_role,
+    )
+
+
+def install_sweep(
+    client: Callable[[str], Any], values: dict[str, str | None], code: bytes, local: dict[str, str]
+) -> str:
+    """The Sweep function (``interface.SWEEP``, with the deployer's other functions' settings)
+    and the schedule that invokes it every minute with the moment it was scheduled for, as the
+    stack makes them (``cdk/sweep.py``); its own role, which may only invoke the function.
+    Returns the schedule's ARN."""
+    spec = interface.SWEEP
+    role = _role(client("iam"), "smdeploy-sweep", "lambda.amazonaws.com")
+    arn = client("lambda").create_function(
+        FunctionName=function_name(spec),
+        Description=spec.description,
+        Runtime=interface.RUNTIME,
+        Architectures=[interface.ARCHITECTURE],
+        Role=role,
+        Handler=spec.handler,
+        Code={"ZipFile": code},
+        Timeout=spec.timeout_seconds,
+        MemorySize=spec.memory_mb,
+        Environment={"Variables": {**spec.environment_of(values), **local}},
+    )["FunctionArn"]
+    scheduler_role = _role(client("iam"), "smdeploy-sweep-schedule", "scheduler.amazonaws.com")
+    return str(
+        client("scheduler").create_schedule(
+            Name=SWEEP_SCHEDULE,
+            ScheduleExpression=interface.SWEEP_SCHEDULE,
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={"Arn": arn, "RoleArn": scheduler_role, "Input": interface.SWEEP_INPUT},
+            State="ENABLED",
+        )["ScheduleArn"]
     )

@@ -75,8 +75,9 @@ def test_a_half_hour_creation_is_known_at_once_with_three_describes(lose):
     stats = result["stats"]
     assert stats["describe_calls"] <= 3
     assert stats["detection_lag_seconds"] <= 1
-    if lose:
-        assert "no event came in time" in run.stderr
+    if lose:  # the minute's sweep woke it, before the park's timeout
+        assert "no event came in time" not in run.stderr
+        assert "settled" in run.stderr
 
 
 def test_local_retries_a_config_that_is_not_visible_yet():

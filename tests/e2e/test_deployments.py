@@ -12,6 +12,7 @@ import pytest
 from e2e_helpers import config_made_by_hand, failures, states_entered, variant
 
 from smdeploy.runtime.emulator import Faults
+from smdeploy.runtime.install import SWEEP_SCHEDULE
 from smdeploy.runtime.local import LocalDeployment
 
 pytestmark = pytest.mark.e2e
@@ -71,8 +72,11 @@ def test_create_deploys_the_request_and_reports_it(account, request_v1):
     # Describe state reuses)
     assert stats.describe_calls == 3
     # four stages, the park, the wake function for the CREATING and IN_SERVICE events, the
-    # describe, the lease taken and released, one notify; no guardrail step (none asked for)
-    assert stats.lambda_invocations == 10
+    # describe, the lease taken and released, one notify; no guardrail step (none asked for);
+    # and the account's sweep, once a minute of the 300 s (the first at once): no deployment's
+    sweeps = [i for i in account.emulator.invocations if i[0] == SWEEP_SCHEDULE]
+    assert len(sweeps) == 6
+    assert stats.lambda_invocations == 10 + len(sweeps)
     assert stats.simulated_seconds == pytest.approx(300)
     assert stats.detection_lag_seconds == 0
     assert stats.state_transitions == len(entered)
@@ -373,7 +377,10 @@ def test_handler_logs_carry_the_execution_name(account, request_v1):
     woken = [r for r in records if str(r["correlation_id"]).startswith("event:")]
     assert woken and {r["function_name"] for r in woken} == {"smdeploy-wait"}
     assert any(r.get("executions") == [execution_name] for r in woken)
-    assert {r["correlation_id"] for r in records if r not in woken} == {execution_name}
+    # the sweep, started once a minute by EventBridge Scheduler, logs under its moment
+    swept = [r for r in records if str(r["correlation_id"]).startswith("sweep:")]
+    assert swept and {r["function_name"] for r in swept} == {"smdeploy-sweep"}
+    assert {r["correlation_id"] for r in records if r not in woken + swept} == {execution_name}
     assert {r["function_name"] for r in records} == {
         "smdeploy-lease",
         "smdeploy-validate",
@@ -382,6 +389,7 @@ def test_handler_logs_carry_the_execution_name(account, request_v1):
         "smdeploy-describe",
         "smdeploy-wait",
         "smdeploy-notify",
+        "smdeploy-sweep",
     }
 
 

@@ -2,7 +2,8 @@
 
 Deployments park on a task token; SageMaker's "SageMaker Endpoint State Change" events,
 emitted by the emulated SageMaker and delivered through the installed rule's pattern to the
-Wait function, wake them; the park's timeout is the safety net when events are lost.
+Wait function, wake them; when events are lost, the sweep (EventBridge Scheduler, once a
+minute) wakes them through the same function, and the park's timeout is the last safety net.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from e2e_helpers import config_made_by_hand, start, states_entered, wait_until_entered
 
 from deployer import interface
-from smdeploy.runtime.install import TABLE_NAME, WAKE_RULE, function_name
+from smdeploy.runtime.install import SWEEP_SCHEDULE, TABLE_NAME, WAKE_RULE, function_name
 from smdeploy.runtime.local import LocalDeployment
 
 WAIT_FUNCTION = next(function_name(s) for s in interface.FUNCTIONS if s.stage == "Wait")
@@ -138,8 +139,37 @@ def test_an_in_service_event_after_a_rolled_back_update_fails_it_with_sagemakers
     assert outcome.stats.detection_lag_seconds == 0
 
 
-def test_with_every_event_lost_the_park_timeout_decides(make_account, request_v1):
+def test_with_every_event_lost_the_sweep_decides_within_a_minute(make_account, request_v1):
     account = make_account(creation_seconds=300, drop_endpoint_events=1.0)
+
+    outcome = account.deploy(request_v1)
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert wakes(account) == []
+    assert account.emulator.stats.endpoint_events_dropped >= 2  # CREATING, IN_SERVICE
+    stats = outcome.stats
+    assert stats is not None
+    # the endpoint settled just after the fifth minute; the sixth minute's sweep listed it
+    assert 0 < stats.detection_lag_seconds <= 60
+    assert stats.simulated_seconds == pytest.approx(360, abs=0.1)
+    assert stats.describe_calls == 3  # to plan, when it parked, when the sweep woke it
+    assert [e for e in outcome.history if e["type"] == "TaskTimedOut"] == []
+    [woken] = park_outputs(outcome.history)
+    assert woken["Woken"] is True
+    assert waiters(account, "churn-predictor")["Waiters"] == {}
+
+
+def test_with_every_event_lost_and_no_sweep_the_park_timeout_decides(make_account, request_v1):
+    account = make_account(creation_seconds=300, drop_endpoint_events=1.0)
+    schedules = account.client("scheduler")
+    schedule = schedules.get_schedule(Name=SWEEP_SCHEDULE)
+    schedules.update_schedule(
+        Name=SWEEP_SCHEDULE,
+        ScheduleExpression=schedule["ScheduleExpression"],
+        FlexibleTimeWindow=schedule["FlexibleTimeWindow"],
+        Target=schedule["Target"],
+        State="DISABLED",
+    )
 
     outcome = account.deploy(request_v1)
 

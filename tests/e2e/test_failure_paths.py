@@ -210,7 +210,7 @@ def test_a_restore_that_never_ends_fails_at_its_deadline_releases_and_notifies(m
 @pytest.mark.parametrize(
     ("faults", "changes", "status"),
     [
-        ({"drop_endpoint_events": 1.0}, {}, "SUCCEEDED"),  # events lost: the timeout decides
+        ({"drop_endpoint_events": 1.0}, {}, "SUCCEEDED"),  # events lost: the sweep decides
         ({}, {}, "SUCCEEDED"),
         ({"rollback_update": "health check"}, {"InstanceType": "ml.c5.xlarge"}, "FAILED"),
         (

@@ -123,3 +123,24 @@ def test_update_in_progress_is_rejected(aws, sm):
     endpoint = sm.describe_endpoint(EndpointName="churn-predictor")
     assert endpoint["EndpointStatus"] == "Updating"
     assert endpoint["PendingDeploymentSummary"]["EndpointConfigName"] == "churn-v2"
+
+
+def test_list_endpoints_filters_by_last_modified_time_as_sagemaker_does(aws, sm):
+    # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpoints.html
+    sm.create_endpoint(EndpointName="early", EndpointConfigName="churn-v1")
+    aws.clock.advance(10)
+    sm.create_endpoint(EndpointName="late", EndpointConfigName="churn-v1")
+    aws.clock.advance(1)
+    between = aws.now().replace(microsecond=0)
+    aws.clock.advance(aws.emulator.faults.creation_seconds - 6)  # "early" settles: modified
+
+    def listed(**filters: Any) -> list[str]:
+        return sorted(e["EndpointName"] for e in sm.list_endpoints(**filters)["Endpoints"])
+
+    assert listed(LastModifiedTimeAfter=between) == ["early"]
+    assert listed(LastModifiedTimeBefore=between) == ["late"]
+    assert listed(CreationTimeAfter=between) == []
+    assert listed(StatusEquals="Creating") == ["late"]
+    assert listed(NameContains="AR") == ["early"]
+    with pytest.raises(ClientError, match="sortBy"):
+        sm.list_endpoints(SortBy="LastModifiedTime")

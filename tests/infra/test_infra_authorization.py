@@ -38,7 +38,13 @@ SERVICES = {
     "dynamodb": "dynamodb",
     "stepfunctions": "states",
     "sagemaker-runtime": "sagemaker",
+    "lambda": "lambda",
 }
+# ``deployer.aws.clients`` functions whose name is not the service's (a keyword in Python).
+CLIENT_FUNCTIONS = {**SERVICES, "awslambda": "lambda"}
+# Services whose calls count only on a receiver the code names: their operation names are
+# common words (``invoke``) that the deployer's own objects use too.
+NAMED_RECEIVER_ONLY = frozenset({"lambda"})
 GATEWAY = ("deployer.aws.sagemaker", "SageMakerGateway")
 # CloudFormation types of the resources a policy can name by Ref/GetAtt.
 TYPES = {
@@ -48,6 +54,7 @@ TYPES = {
     "AWS::Logs::LogGroup": "log-group",
     "AWS::DynamoDB::Table": "table",
     "AWS::StepFunctions::StateMachine": "stateMachine",
+    "AWS::Lambda::Function": "function",
 }
 
 
@@ -126,11 +133,14 @@ def _receiver(value: ast.expr, module: Module, owner: str | None) -> set[str]:
     if (
         isinstance(value, ast.Call)
         and isinstance(value.func, ast.Attribute)
-        and value.func.attr in SERVICES
+        and value.func.attr in CLIENT_FUNCTIONS
         and isinstance(value.func.value, ast.Name)
-        and module.imported.get(value.func.value.id, ("", None))[0] == "deployer.aws.clients"
+        and (
+            module.imported.get(value.func.value.id, ("", None))[0] == "deployer.aws.clients"
+            or module.imported.get(value.func.value.id) == ("deployer.aws", "clients")
+        )
     ):
-        return {SERVICES[value.func.attr]}
+        return {CLIENT_FUNCTIONS[value.func.attr]}
     if (
         isinstance(value, ast.Attribute)
         and value.attr == "_client"
@@ -220,6 +230,10 @@ def calls_of(handler: str) -> set[str]:
                     candidates = OPERATIONS[operation]
                     if services:
                         candidates = {c for c in candidates if c.split(":")[0] in services}
+                    else:
+                        candidates = {
+                            c for c in candidates if c.split(":")[0] not in NAMED_RECEIVER_ONLY
+                        }
                     found |= candidates
                 todo.append((GATEWAY[0], f"{GATEWAY[1]}.{name}"))
                 # a method of a class this module defines or imports, called on a receiver
@@ -301,7 +315,7 @@ def required(stage_calls: set[str], *, keys: bool) -> dict[str, tuple[str, ...]]
     return {action: tuple(sorted(types)) for action, types in needed.items()}
 
 
-SPECS = {spec.stage: spec for spec in interface.FUNCTIONS}
+SPECS = {spec.stage: spec for spec in interface.EVERY_FUNCTION}
 
 
 @pytest.fixture(scope="module")

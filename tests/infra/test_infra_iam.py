@@ -414,7 +414,8 @@ def test_every_role_is_assumed_by_one_service_and_has_no_managed_policy(
     synth: Synthesized,
 ) -> None:
     roles = synth.of_type("AWS::IAM::Role")
-    assert len(roles) == 10  # eight functions, the state machine, the rules
+    # eight functions, the state machine, the rules; the Sweep function and its schedule
+    assert len(roles) == 12
     for logical_id, role in roles.items():
         assert "ManagedPolicyArns" not in role["Properties"], logical_id
         (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]

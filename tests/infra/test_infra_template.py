@@ -498,6 +498,7 @@ def test_only_the_functions_that_keep_leases_can_reach_the_table(synth: Synthesi
         "DeployFunctionRole",
         "DescribeFunctionRole",
         "LeaseFunctionRole",
+        "SweepFunctionRole",
         "WaitFunctionRole",
     ]
     for policy in synth.of_type("AWS::IAM::Policy").values():
@@ -507,12 +508,12 @@ def test_only_the_functions_that_keep_leases_can_reach_the_table(synth: Synthesi
                 [role] = roles
                 assert statement["Resource"] == {"Fn::GetAtt": ["EndpointsTable", "Arn"]}
                 # Describe reads the records (clean-up under the lease keeps what every
-                # endpoint's record names); Lease and Deploy write
-                expected = (
-                    ["dynamodb:GetItem", "dynamodb:Scan"]
-                    if role == "DescribeFunctionRole"
-                    else ["dynamodb:GetItem", "dynamodb:PutItem"]
-                )
+                # endpoint's record names); Lease and Deploy write; the sweep reads who is
+                # parked on an endpoint
+                expected = {
+                    "DescribeFunctionRole": ["dynamodb:GetItem", "dynamodb:Scan"],
+                    "SweepFunctionRole": "dynamodb:GetItem",
+                }.get(role, ["dynamodb:GetItem", "dynamodb:PutItem"])
                 assert statement["Action"] == expected
 
 

@@ -78,6 +78,7 @@ def test_the_table_lists_every_concern_and_no_attribute_twice():
         "sagemaker",
         "sagemakerruntime",
         "events",
+        "schedules",
         "registry",
         "stepfunctions",
         "applicationautoscaling",

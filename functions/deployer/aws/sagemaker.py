@@ -19,6 +19,7 @@ The other services' calls (S3, EventBridge, SNS) go through :func:`other_call`, 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from botocore.exceptions import ClientError, PaginationError
@@ -215,6 +216,23 @@ class SageMakerGateway:
         def listing() -> list[str]:
             found = pages(lambda **token: self._client.list_endpoints(MaxResults=100, **token))
             return [summary["EndpointName"] for page in found for summary in page["Endpoints"]]
+
+        return _call("ListEndpoints", listing)
+
+    @tracer.capture_method
+    def endpoints_modified_after(self, since: datetime) -> list[dict[str, Any]]:
+        """Summaries (name, ARN, status, times) of the endpoints modified after ``since``,
+        every page: the filter is SageMaker's (``LastModifiedTimeAfter``), so a quiet minute
+        is one page, whatever the number of endpoints. (ListEndpoints cannot sort by
+        LastModifiedTime: its SortBy is Name, CreationTime or Status.)"""
+
+        def listing() -> list[dict[str, Any]]:
+            found = pages(
+                lambda **token: self._client.list_endpoints(
+                    LastModifiedTimeAfter=since, MaxResults=100, **token
+                )
+            )
+            return [dict(summary) for page in found for summary in page["Endpoints"]]
 
         return _call("ListEndpoints", listing)
 

@@ -18,6 +18,8 @@ deployer needs and moto does not do:
   roll an update back (both observe the endpoint store: :mod:`.sagemaker.endpoints`);
 - :mod:`.sagemakerruntime`: InvokeEndpoint as SageMaker answers it;
 - :mod:`.events`: EventBridge delivery to state machines and Lambda functions;
+- :mod:`.schedules`: EventBridge Scheduler's rate-based schedules invoke their Lambda targets
+  on the simulated clock (the sweep of lost endpoint events);
 - :mod:`.registry`: Model Registry approval events;
 - :mod:`.stepfunctions`: each state machine definition parsed once per process, and one
   Lambda client per region for a run of the engine;

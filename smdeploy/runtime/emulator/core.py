@@ -16,6 +16,7 @@ from smdeploy.runtime.emulator.cloudwatch import RollbackAlarms
 from smdeploy.runtime.emulator.events import EventsHooks
 from smdeploy.runtime.emulator.registry import RegistryHooks
 from smdeploy.runtime.emulator.sagemaker.responses import SageMakerHooks
+from smdeploy.runtime.emulator.schedules import SchedulesHooks
 
 
 class Emulator(
@@ -24,6 +25,7 @@ class Emulator(
     SageMakerHooks,
     EventsHooks,
     RegistryHooks,
+    SchedulesHooks,
 ):
     """Install and remove the hooks of :data:`.hooks.HOOKS` around a running moto mock.
 

@@ -25,6 +25,7 @@ from moto.events.models import Rule
 from moto.sagemaker import models as sm_models
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+from moto.scheduler.models import EventBridgeSchedulerBackend
 from moto.stepfunctions.parser import models as sfn_models
 from moto.stepfunctions.parser.asl.component.common.retry import (
     jitter_strategy_decl,
@@ -52,6 +53,7 @@ from smdeploy.runtime.emulator import (
     events,
     registry,
     sagemakerruntime,
+    schedules,
     stepfunctions,
 )
 from smdeploy.runtime.emulator.pin import MOTO_VERSION, MotoChanged, snake_case
@@ -257,6 +259,16 @@ HOOKS: tuple[Hook, ...] = (
         "each JSONPath expression is parsed once per process",
         stepfunctions.json_path_parse,
         parameters=("path",),
+    ),
+    # schedules.py
+    Hook(
+        EventBridgeSchedulerBackend,
+        "create_schedule",
+        "schedules",
+        "a rate-based schedule invokes its Lambda target on the simulated clock",
+        schedules.create_schedule,
+        parameters=("self", "description", "end_date", "flexible_time_window", "group_name"),
+        holds=schedules.keeps_schedule_fields,
     ),
     # sagemakerruntime.py
     Hook(

@@ -4,6 +4,7 @@ endpoint events SageMaker emits (models and model packages stay moto's own)."""
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import json
 from collections.abc import Callable
@@ -33,7 +34,7 @@ def listed(
     by ``SortBy`` (default CreationTime) in ``SortOrder`` (default Descending: newest first),
     ``MaxResults`` at a time, with a ``NextToken`` while more remain
     (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpoints.html)."""
-    field = name if params.get("SortBy") == "Name" else "CreationTime"
+    field = {"Name": name, "Status": "EndpointStatus"}.get(params.get("SortBy", ""), "CreationTime")
     ordered = sorted(
         summaries,
         key=lambda summary: summary[field],
@@ -167,8 +168,55 @@ def _answering(operation: str) -> Serve:
     return serve
 
 
+# ListEndpoints' filters: each request member, the summary's field, and whether the summary's
+# value must come after (True) or before (False) the member's
+# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpoints.html)
+TIME_FILTERS = (
+    ("CreationTimeAfter", "CreationTime", True),
+    ("CreationTimeBefore", "CreationTime", False),
+    ("LastModifiedTimeAfter", "LastModifiedTime", True),
+    ("LastModifiedTimeBefore", "LastModifiedTime", False),
+)
+ENDPOINT_SORT_KEYS = ("Name", "CreationTime", "Status")  # SageMaker's EndpointSortKey
+
+
+def _instant(value: Any) -> float:
+    """A timestamp member as the JSON protocol sends it (epoch seconds), or ISO 8601."""
+    if isinstance(value, int | float):
+        return float(value)
+    return _dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def filtered_endpoints(
+    summaries: list[dict[str, Any]], params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The summaries ListEndpoints' filters keep: NameContains, StatusEquals and the four
+    time bounds (each strict, as "after" and "before" say)."""
+    kept = []
+    contains = str(params.get("NameContains", "")).lower()
+    for summary in summaries:
+        if contains not in summary["EndpointName"].lower():
+            continue
+        if params.get("StatusEquals") and summary["EndpointStatus"] != params["StatusEquals"]:
+            continue
+        bounds = [
+            (summary[field].timestamp(), _instant(params[member]), after)
+            for member, field, after in TIME_FILTERS
+            if params.get(member) is not None
+        ]
+        if all(value > bound if after else value < bound for value, bound, after in bounds):
+            kept.append(summary)
+    return kept
+
+
 def list_endpoints(emulator: EmulatorState, response: Any) -> ActionResult:
     store = _counted(emulator, response, "ListEndpoints")
+    params = _params(response)
+    if params.get("SortBy", "CreationTime") not in ENDPOINT_SORT_KEYS:
+        raise ValidationError(
+            f"Value '{params['SortBy']}' at 'sortBy' failed to satisfy constraint: Member must "
+            f"satisfy enum value set: [{', '.join(ENDPOINT_SORT_KEYS)}]"
+        )
     summaries = [
         {
             "EndpointName": e.name,
@@ -179,7 +227,9 @@ def list_endpoints(emulator: EmulatorState, response: Any) -> ActionResult:
         }
         for e in store.existing_endpoints()
     ]
-    return ActionResult(listed("Endpoints", summaries, _params(response), "EndpointName"))
+    return ActionResult(
+        listed("Endpoints", filtered_endpoints(summaries, params), params, "EndpointName")
+    )
 
 
 def list_endpoint_configs(emulator: EmulatorState, response: Any) -> ActionResult:
