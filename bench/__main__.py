@@ -1,6 +1,6 @@
 """``make bench``: what each kind of deployment costs, and each function's cold start.
 
-Prints five tables. The last is :mod:`bench.coldstart` (each stage function's cold start on
+Prints six tables. The last is :mod:`bench.coldstart` (each stage function's cold start on
 the unpacked Lambda asset with Python 3.13, as a ratio to ``import boto3;
 boto3.client("sagemaker")`` from the same tree). The first: per scenario, the
 execution's outcome, its DescribeEndpoint calls, state transitions (as Step Functions bills
