@@ -37,6 +37,8 @@ ENV_TABLE = "SMDEPLOY_TABLE_NAME"
 # Notify: where outcomes go
 ENV_TOPIC_ARN = "SMDEPLOY_TOPIC_ARN"
 ENV_EVENT_BUS = "SMDEPLOY_EVENT_BUS"  # default: "default"
+# Start: the state machine it starts an execution of, for each trigger event
+ENV_STATE_MACHINE_ARN = "SMDEPLOY_STATE_MACHINE_ARN"
 
 # --- Functions ----------------------------------------------------------------------------
 
@@ -62,7 +64,7 @@ class FunctionSpec:
     (``cdk/functions.py``) and the embedded installer (``smdeploy/runtime/install.py``)."""
 
     stage: str  # Validate, Configure, ...: also the construct id in the stack
-    placeholder: str  # the ASL's ${...} that takes the function's ARN
+    placeholder: str  # the ASL's ${...} that takes the function's ARN ("": a rule's function)
     handler: str  # the handler string, relative to the functions/ asset root
     description: str
     environment: tuple[str, ...] = ()  # the ENV_* variables it reads (listed above)
@@ -140,6 +142,20 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         environment=(ENV_TOPIC_ARN, ENV_EVENT_BUS),
     ),
 )
+
+# The function the trigger rules (approvals, rejections, manifests) invoke, never the state
+# machine (so it fills no placeholder): it starts the execution for the event, named after
+# the trigger (deployer.decide.names), with the whole event as its input.
+START_FUNCTION = FunctionSpec(
+    "Start",
+    "",
+    "deployer.handlers.start.handler",
+    "smdeploy: start a deployment for an approval, rejection or manifest, named after it",
+    environment=(ENV_STATE_MACHINE_ARN,),
+)
+# The functions only EventBridge rules invoke (FUNCTIONS: those the state machine invokes).
+RULE_FUNCTIONS: tuple[FunctionSpec, ...] = (START_FUNCTION,)
+ALL_FUNCTIONS: tuple[FunctionSpec, ...] = FUNCTIONS + RULE_FUNCTIONS
 
 # A ``${Name}`` placeholder of the ASL, as CloudFormation's DefinitionSubstitutions reads it.
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
