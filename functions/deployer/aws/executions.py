@@ -30,7 +30,7 @@ _RETRYABLE = THROTTLING_CODES | {"ExecutionLimitExceeded", "ServiceUnavailable",
 
 
 @dataclass(frozen=True)
-class Started:
+class ExecutionStarted:
     execution_arn: str
     start_date: str  # ISO 8601
 
@@ -52,7 +52,7 @@ class Executions:
         self._client = client
 
     @tracer.capture_method
-    def start(self, name: str, text: str) -> Started | None:
+    def start(self, name: str, text: str) -> ExecutionStarted | None:
         """Start the execution ``name`` with input ``text``; None when one of that name
         exists already (ExecutionAlreadyExists). A RUNNING one of the same name and input is
         returned by Step Functions itself, as started."""
@@ -66,7 +66,7 @@ class Executions:
             _translate("StartExecution", error)
         except BotoCoreError as error:  # no answer at all (a connection that failed)
             raise StartThrottled(f"StartExecution: {error}") from error
-        return Started(answer["executionArn"], answer["startDate"].isoformat())
+        return ExecutionStarted(answer["executionArn"], answer["startDate"].isoformat())
 
     @tracer.capture_method
     def input_of(self, name: str) -> tuple[str, str | None]:

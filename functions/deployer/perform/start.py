@@ -66,7 +66,8 @@ def start(event: Mapping[str, Any], executions: Executions | None = None) -> Sta
     if existing is None or json.loads(existing) != event:
         raise ExecutionNameTaken(
             f"{arn} exists with another input than this event's (event id "
-            f"{event.get('id')!r}): two events were given the name {name!r}; nothing started"
+            f"{event.get('id')!r}), or one Step Functions did not return: two events were "
+            f"given the name {name!r}; nothing started"
         )
     logger.info("execution already started by this event", extra={"execution": name})
     return Started(arn, name, AlreadyStarted=True)
