@@ -150,6 +150,8 @@ CALLS: dict[str, Call] = {
     # retention keeps what the deployer's other endpoints' records name
     "dynamodb:Scan": Call({"dynamodb:Scan": ("table",)}, DYNAMODB),
     "states:DescribeExecution": Call({"states:DescribeExecution": ("execution",)}, STATES),
+    # the Start function: a trigger's execution
+    "states:StartExecution": Call({"states:StartExecution": ("stateMachine",)}, STATES),
     # the parked wait: the Wait function completes the deployer's own parked executions
     "states:SendTaskSuccess": Call({"states:SendTaskSuccess": ("stateMachine",)}, STATES),
     "states:SendTaskFailure": Call({"states:SendTaskFailure": ("stateMachine",)}, STATES),
@@ -223,3 +225,8 @@ RUNTIME_ACTIONS: dict[str, tuple[str, ...]] = {
     "xray:PutTraceSegments": (),
     "xray:PutTelemetryRecords": (),
 }
+
+# What the role of a function with a dead-letter queue holds besides: Lambda sends an event it
+# could not process to the queue with the function's role
+# (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
+DEAD_LETTER_ACTIONS: dict[str, tuple[str, ...]] = {"sqs:SendMessage": ("queue",)}

@@ -9,6 +9,8 @@ calls (:mod:`cdk.permissions`), and its own log group.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -17,6 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk.asset import ASSET_ZIP
@@ -103,6 +106,7 @@ class DeployerFunctions(Construct):
                 f"(`make synth` and `make test` run it)"
             )
         code = lambda_.Code.from_asset(str(ASSET_ZIP))
+        self._code, self._log_key = code, log_key  # for the rules' functions (add_rule_function)
         self.table = self._table()
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
@@ -257,3 +261,64 @@ class DeployerFunctions(Construct):
             f"the manifests uploaded under the prefix {prefix!r}, whose names the uploader "
             f"chooses; nothing else in the bucket",
         )
+
+    def add_rule_function(
+        self,
+        spec: interface.FunctionSpec,
+        values: Mapping[str, str | None],
+        *,
+        dead_letter_queue: sqs.IQueue,
+    ) -> lambda_.Function:
+        """A function only EventBridge rules invoke (``interface.START_FUNCTION``), made as the
+        stage functions are (the one asset, Python 3.13 on arm64, active tracing, its own role
+        and log group), with ``values`` for its environment. Lambda retries an asynchronous
+        invocation that failed twice, then sends the event to ``dead_letter_queue``
+        (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
+        Its role holds its logs and traces only: the caller grants what it calls."""
+        log_group = logs.LogGroup(
+            self,
+            f"{spec.stage}Logs",
+            retention=log_retention(self.config.log_retention_days),
+            removal_policy=RemovalPolicy.RETAIN,
+            encryption_key=self._log_key,
+        )
+        role = iam.Role(
+            self,
+            f"{spec.stage}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"smdeploy {spec.stage} function: only what it calls",
+        )
+        function = lambda_.Function(
+            self,
+            spec.stage,
+            description=spec.description,
+            runtime=RUNTIMES[interface.RUNTIME],
+            architecture=ARCHITECTURES[interface.ARCHITECTURE],
+            handler=spec.handler,
+            code=self._code,
+            role=role,
+            log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            timeout=Duration.seconds(spec.timeout_seconds),
+            memory_size=spec.memory_mb,
+            environment=spec.environment_of(values),
+            dead_letter_queue=dead_letter_queue,
+        )
+        stable_id(log_group, f"{spec.stage}FunctionLogs")
+        stable_id(role, f"{spec.stage}FunctionRole")
+        self.logical_ids[spec.stage] = stable_id(function, f"{spec.stage}Function")
+        log_group.grant_write(role)
+        acknowledge(role, "AwsSolutions-IAM5[Resource::*]", _XRAY)
+        for rule_id in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
+            acknowledge(function, rule_id, _RUNTIME)
+        reasons = {
+            **CHECKOV_ACKNOWLEDGED,
+            "CKV_AWS_115": "invoked by EventBridge rules, once per event they match; reserved "
+            "concurrency would carve a fixed share out of the account's pool for no protection",
+        }
+        for check_id, reason in reasons.items():
+            if check_id != "CKV_AWS_116":  # it has its dead-letter queue
+                acknowledge_checkov(function, check_id, reason)
+        self.functions[spec.stage] = function
+        self.roles[spec.stage] = role
+        return function

@@ -69,10 +69,17 @@ def private_bucket(
 
 
 def dead_letter_queue(
-    scope: Construct, construct_id: str, *, logical_id: str, retention: Duration, of: str
+    scope: Construct,
+    construct_id: str,
+    *,
+    logical_id: str,
+    retention: Duration,
+    of: str,
+    unflagged: tuple[str, ...] = (),
 ) -> sqs.Queue:
     """An encrypted (SSE-SQS), TLS-only queue that is the dead-letter queue ``of`` something
-    (so it has no dead-letter queue of its own)."""
+    (so it has no dead-letter queue of its own). ``unflagged``: the rules that see for
+    themselves that it is one (cdk-nag's AwsSolutions-SQS3 does for a Lambda function's)."""
     queue = sqs.Queue(
         scope,
         construct_id,
@@ -83,7 +90,8 @@ def dead_letter_queue(
     stable_id(queue, logical_id)
     acknowledge_checkov(queue, "CKV_AWS_27", SSE_SQS)
     for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
-        acknowledge(queue, rule_id, f"this queue is itself the dead-letter queue of {of}")
+        if rule_id not in unflagged:
+            acknowledge(queue, rule_id, f"this queue is itself the dead-letter queue of {of}")
     return queue
 
 

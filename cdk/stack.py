@@ -65,6 +65,7 @@ class SmdeployStack(Stack):
             state_machine=self.workflow.state_machine,
             topic=self.notifications.topic,
             wake_function=self.functions.functions["Wait"],
+            functions=self.functions,
         )
         self.functions.grant_manifest_read(self.triggers.bucket, config.manifest_prefix)
         self.cli_policy = CliPolicy(

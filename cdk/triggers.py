@@ -2,11 +2,14 @@
 for manifests uploaded to the deployer's bucket; and what wakes one: the rule on SageMaker's
 endpoint events for the endpoints within the deployer's scope.
 
-The patterns are ``deployer.interface``'s. Each trigger's target is the state machine with the
-whole event as its input (Validate turns any trigger into one request); the endpoint events'
-target is the Wait function. Every target has a retry policy and the encrypted dead-letter
-queue, which raises an alarm when an event could not be delivered (a trigger that started no
-deployment, or a wake that costs a parked deployment one park timeout).
+The patterns are ``deployer.interface``'s. Each trigger's target is the Start function, which
+starts the execution with the whole event as its input (Validate turns any trigger into one
+request), named after the trigger: EventBridge cannot name the executions it starts itself
+(:mod:`deployer.decide.names`). The endpoint events' target is the Wait function. Every
+target has a retry policy and the encrypted dead-letter queue, which raises an alarm when an
+event could not be delivered; so does the Start function, for an event it could not start
+after Lambda's retries (a trigger that started no deployment, or a wake that costs a parked
+deployment one park timeout).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -24,14 +27,15 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from cdk.checks import acknowledge_checkov
+from cdk.checks import acknowledge, acknowledge_checkov, rendered
 from cdk.config import DeployerConfig
+from cdk.functions import DeployerFunctions
 from cdk.ids import stable_id
 from cdk.parts import alarm_on_any, dead_letter_queue, private_bucket
 from deployer import interface
 
-# EventBridge retries a target it could not reach (throttled StartExecution, ...) this often,
-# for at most this long; then the event goes to the dead-letter queue.
+# EventBridge retries a target it could not reach (a throttled Invoke, ...) this often, for at
+# most this long; then the event goes to the dead-letter queue.
 RETRY_ATTEMPTS = 20
 MAX_EVENT_AGE = Duration.hours(2)
 DEAD_LETTER_RETENTION = Duration.days(14)
@@ -60,6 +64,7 @@ class Triggers(Construct):
         state_machine: sfn.IStateMachine,
         topic: sns.ITopic,
         wake_function: lambda_.IFunction,
+        functions: DeployerFunctions,
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = private_bucket(
@@ -100,20 +105,12 @@ class Triggers(Construct):
             "DeadLetterQueue",
             logical_id="TriggerDeadLetterQueue",
             retention=DEAD_LETTER_RETENTION,
-            of="the trigger rules' targets",
+            of="the trigger rules' targets and of the Start function",
+            unflagged=("AwsSolutions-SQS3",),  # cdk-nag sees the Start function's DLQ in it
         )
-        self.role = iam.Role(
-            self,
-            "RuleRole",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description="smdeploy triggers: start deployments (states:StartExecution only)",
-        )
-        stable_id(self.role, "TriggerRuleRole")
-        state_machine.grant_start_execution(self.role)
-
-        target = targets.SfnStateMachine(
-            state_machine,
-            role=self.role,
+        self.start_function = self._start_function(functions, state_machine)
+        target = targets.LambdaFunction(
+            self.start_function,
             dead_letter_queue=self.dead_letters,
             retry_attempts=RETRY_ATTEMPTS,
             max_event_age=MAX_EVENT_AGE,
@@ -172,6 +169,51 @@ class Triggers(Construct):
             ),
             topic=topic,
         )
+
+    def _start_function(
+        self, functions: DeployerFunctions, state_machine: sfn.IStateMachine
+    ) -> lambda_.Function:
+        """The rules' target: the Start function, whose role may start executions of the
+        state machine, and read the one of its own name when it exists already (an event
+        delivered again, or another event of that name: see :mod:`deployer.perform.start`)."""
+        spec = interface.START_FUNCTION
+        function = functions.add_rule_function(
+            spec,
+            {interface.ENV_STATE_MACHINE_ARN: state_machine.state_machine_arn},
+            dead_letter_queue=self.dead_letters,
+        )
+        stack = Stack.of(self)
+        executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{state_machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        policy = iam.Policy(
+            self,
+            "StartExecutions",
+            statements=[
+                iam.PolicyStatement(
+                    sid="StartExecutions",
+                    actions=["states:StartExecution"],
+                    resources=[state_machine.state_machine_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="DescribeOwnExecutions",
+                    actions=["states:DescribeExecution"],
+                    resources=[executions],
+                ),
+            ],
+            roles=[functions.roles[spec.stage]],
+        )
+        stable_id(policy, "StartExecutionsPolicy")
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{rendered(stack, executions)}]",
+            "the executions of the deployer's own state machine, read only when one of the "
+            "name the Start function derives exists already (to compare its input)",
+        )
+        return function
 
     def _rule(
         self,

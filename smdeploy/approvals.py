@@ -2,7 +2,8 @@
 ``watch --model-package-arn``).
 
 - :func:`approval_state_machines`: the state machines the EventBridge rules on Model Package
-  State Change events start (the deployer's, as the stack or ``smdeploy emulator`` installs it).
+  State Change events start (the deployer's, as the stack or ``smdeploy emulator`` installs it:
+  through its Start function).
 - :func:`find_execution`: the newest execution whose input is the approval event of a package.
 - :func:`deployer_role`: the SageMaker execution role the installed Validate function gives
   the models it makes from packages (its environment), when the caller may read it.
@@ -40,8 +41,11 @@ def region_of(package_arn: str) -> str:
     return match["region"]
 
 
-def approval_state_machines(events: Any) -> list[str]:
-    """The state machine ARNs that the rules matching the approval event target, sorted.
+def approval_state_machines(events: Any, functions: Callable[[], Any] | None = None) -> list[str]:
+    """The state machine ARNs that the rules matching the approval event start, sorted: a
+    target that is a state machine, or a function that starts executions of one (the
+    deployer's Start function: the state machine of its environment, read with the Lambda
+    client ``functions`` gives; one it may not read is passed over).
 
     A rule whose targets the caller may not read is another team's: the stack's CLI users'
     policy allows events:ListTargetsByRule on the deployer's own rules only."""
@@ -57,8 +61,24 @@ def approval_state_machines(events: Any) -> list[str]:
                 if "AccessDenied" not in str(error.response.get("Error", {}).get("Code")):
                     raise
                 continue
-            found.update(t["Arn"] for t in targets if ":states:" in t["Arn"])
+            for target in targets:
+                arn = str(target["Arn"])
+                if ":states:" in arn:
+                    found.add(arn)
+                elif ":lambda:" in arn and functions is not None:
+                    found.update(_started_by(functions(), arn))
     return sorted(found)
+
+
+def _started_by(functions: Any, function_arn: str) -> list[str]:
+    """The state machine a function starts executions of (its environment's), if any."""
+    try:
+        configuration = functions.get_function_configuration(FunctionName=function_arn)
+    except ClientError:  # not found, or not ours to read
+        return []
+    variables = (configuration.get("Environment") or {}).get("Variables") or {}
+    machine = variables.get(interface.ENV_STATE_MACHINE_ARN)
+    return [machine] if isinstance(machine, str) and machine else []
 
 
 def _approval_of(execution_input: str | None) -> str | None:
@@ -160,7 +180,8 @@ def wait_for_execution(
     machines = [state_machine_arn] if state_machine_arn else []
     if not machines:
         machines = approval_state_machines(
-            remote.client("events", package_region, endpoint_url, profile)
+            remote.client("events", package_region, endpoint_url, profile),
+            lambda: remote.client("lambda", package_region, endpoint_url, profile),
         )
     if not machines:
         raise NotFound(

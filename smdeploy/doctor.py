@@ -35,7 +35,7 @@ REDEPLOY = (
     "not know the resource is gone: remove the stack and deploy it again (npx cdk destroy, "
     "then npx cdk deploy)"
 )
-STAGE_OF = {spec.handler: spec.stage for spec in interface.FUNCTIONS}
+STAGE_OF = {spec.handler: spec.stage for spec in interface.EVERY_FUNCTION}
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,10 @@ def examine(client: Callable[[str], Any], state_machine_arn: str) -> Report:
         )
     )
     found = _Found()
-    report.checks.extend(_functions(client("lambda"), function_arns(machine["definition"]), found))
+    lambda_client = client("lambda")
+    arns = function_arns(machine["definition"])
+    report.checks.extend(_functions(lambda_client, arns, found))
+    report.checks.extend(_start_function(lambda_client, state_machine_arn, found))
     iam = client("iam")
     report.checks.extend(_roles(iam, found))
     report.checks.extend(_rules(client("events"), client("sagemaker"), state_machine_arn, found))
@@ -194,6 +197,35 @@ def _functions(lambda_client: Any, arns: list[str], found: _Found) -> Iterator[C
             if state == "Active"
             else f"see why: aws lambda get-function --function-name {arn}",
         )
+
+
+def _start_function(lambda_client: Any, state_machine_arn: str, found: _Found) -> Iterator[Check]:
+    """The Start function: the one whose environment names this state machine (the trigger
+    rules invoke it; it is not in the definition)."""
+    try:
+        pages = lambda_client.get_paginator("list_functions").paginate()
+        starts = [
+            str(config["FunctionArn"])
+            for page in pages
+            for config in page["Functions"]
+            if ((config.get("Environment") or {}).get("Variables") or {}).get(
+                interface.ENV_STATE_MACHINE_ARN
+            )
+            == state_machine_arn
+        ]
+    except ClientError as error:
+        yield refused("function Start", "lambda:ListFunctions", error)
+        return
+    if not starts:
+        yield Check(
+            "function Start",
+            False,
+            "no function starts executions of this state machine: approvals, rejections and "
+            "manifests start nothing",
+            REDEPLOY,
+        )
+        return
+    yield from _functions(lambda_client, starts[:1], found)
 
 
 def _role_documents(iam: Any, role_name: str) -> list[dict[str, Any]]:
@@ -301,18 +333,19 @@ def _kind(pattern: dict[str, Any]) -> str | None:
 # Which rule targets what: the triggers start the state machine, SageMaker's endpoint events
 # wake the Wait function (cdk/triggers.py).
 RULE_TARGETS = {
-    "approvals": "the state machine",
-    "rejections": "the state machine",
-    "manifests": "the state machine",
+    "approvals": "the Start function",
+    "rejections": "the Start function",
+    "manifests": "the Start function",
     "endpoint events": "the Wait function",
 }
 
 
 def _rules(events: Any, sagemaker: Any, state_machine_arn: str, found: _Found) -> Iterator[Check]:
-    targets = {"the state machine": state_machine_arn}
-    wait = found.functions.get("Wait")
-    if wait is not None:
-        targets["the Wait function"] = str(wait["FunctionArn"])
+    targets: dict[str, str] = {}
+    for what, stage in (("the Start function", "Start"), ("the Wait function", "Wait")):
+        function = found.functions.get(stage)
+        if function is not None:
+            targets[what] = str(function["FunctionArn"])
     rules: dict[str, dict[str, Any]] = {}
     for what, target in targets.items():
         try:

@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError, ProfileNotFound
 
 from deployer.decide.lease_record import Claim, Decision
 from deployer.payloads.execution import execution_output, result_of
+from deployer.payloads.pieces import trigger_of
 from deployer.payloads.results import Accepted, Admitted, Wakeup
 from smdeploy.executions import history, output_of, readable_cause
 
@@ -265,9 +266,9 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
         with contextlib.suppress(ValueError):  # an execution of another deployer version
             output = execution_output(output).to_json()
         found.update({k: v for k, v in output.items() if v is not None})
-    trigger = found.get("Trigger")
-    if not isinstance(trigger, dict):
-        trigger = {}
+    if not isinstance(found.get("Trigger"), dict):  # before Validate, or refused by it
+        found["Trigger"] = trigger_of(source).to_json()  # the input says where it came from
+    trigger = found["Trigger"]
     if described["status"] != "RUNNING" or stage not in ("WaitForLease", "Admit"):
         waiting_for = None
     return {

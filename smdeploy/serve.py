@@ -115,7 +115,10 @@ def banner(server: EmulatorServer, installation: Installation, ready_seconds: fl
 def delivery_line(delivery: Delivery) -> str:
     what = f"{delivery.source} {delivery.detail_type!r} -> rule {delivery.rule}"
     if delivery.execution_arn is not None:
-        return f"{escape(what)}: started execution {delivery.execution_arn.rsplit(':', 1)[-1]}"
+        name = delivery.execution_arn.rsplit(":", 1)[-1]
+        if delivery.existing:  # the event delivered again: its execution runs already
+            return f"{escape(what)}: execution {escape(name)} already started by this event"
+        return f"{escape(what)}: started execution {escape(name)}"
     return f"{escape(what)}: [red]not delivered[/]: {escape(str(delivery.error))}"
 
 

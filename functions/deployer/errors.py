@@ -223,3 +223,25 @@ class SmokeTestFailed(DeployerError):
 
 class NotificationFailed(DeployerError):
     """Publishing the outcome to EventBridge or SNS failed; retried by the state machine."""
+
+
+# --- Start (the function the trigger rules invoke) --------------------------------------
+# Raised out of an asynchronous invocation: Lambda retries it twice, then sends the event to
+# the trigger dead-letter queue (its alarm goes off).
+# https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+
+
+class StartThrottled(DeployerError):
+    """Step Functions throttled StartExecution or DescribeExecution, or the account's limit of
+    running executions was reached: the invocation fails, and Lambda retries it (not the state
+    machine: no execution is running yet)."""
+
+
+class StartRefused(DeployerError):
+    """Step Functions refused to start the execution (its message): no such state machine,
+    no permission, an input it does not accept."""
+
+
+class ExecutionNameTaken(DeployerError):
+    """An execution of the name derived from this event exists with another input: two
+    different events were given one name. Nothing was started."""

@@ -39,6 +39,8 @@ ENV_TOPIC_ARN = "SMDEPLOY_TOPIC_ARN"
 ENV_EVENT_BUS = "SMDEPLOY_EVENT_BUS"  # default: "default"
 # Sweep: the Wait function it hands the endpoints that changed (name or ARN)
 ENV_WAIT_FUNCTION = "SMDEPLOY_WAIT_FUNCTION"
+# Start: the state machine it starts an execution of, for each trigger event
+ENV_STATE_MACHINE_ARN = "SMDEPLOY_STATE_MACHINE_ARN"
 
 # --- Functions ----------------------------------------------------------------------------
 
@@ -64,7 +66,7 @@ class FunctionSpec:
     (``cdk/functions.py``) and the embedded installer (``smdeploy/runtime/install.py``)."""
 
     stage: str  # Validate, Configure, ...: also the construct id in the stack
-    placeholder: str  # the ASL's ${...} that takes the function's ARN
+    placeholder: str  # the ASL's ${...} that takes the function's ARN ("": a rule's function)
     handler: str  # the handler string, relative to the functions/ asset root
     description: str
     environment: tuple[str, ...] = ()  # the ENV_* variables it reads (listed above)
@@ -160,8 +162,18 @@ SWEEP = FunctionSpec(
 SWEEP_SCHEDULE = "rate(1 minute)"
 SWEEP_INTERVAL_SECONDS = 60
 SWEEP_INPUT = '{"ScheduledTime": "<aws.scheduler.scheduled-time>"}'
-# Every function of the deployer: the state machine's, and the sweep.
-EVERY_FUNCTION: tuple[FunctionSpec, ...] = (*FUNCTIONS, SWEEP)
+# The function the trigger rules (approvals, rejections, manifests) invoke, never the state
+# machine (so it fills no placeholder): it starts the execution for the event, named after
+# the trigger (deployer.decide.names), with the whole event as its input.
+START_FUNCTION = FunctionSpec(
+    "Start",
+    "",
+    "deployer.handlers.start.handler",
+    "smdeploy: start a deployment for an approval, rejection or manifest, named after it",
+    environment=(ENV_STATE_MACHINE_ARN,),
+)
+# Every function of the deployer: the state machine's, the trigger rules' Start, the sweep.
+EVERY_FUNCTION: tuple[FunctionSpec, ...] = (*FUNCTIONS, START_FUNCTION, SWEEP)
 
 # A ``${Name}`` placeholder of the ASL, as CloudFormation's DefinitionSubstitutions reads it.
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")

@@ -4,16 +4,17 @@ One function, :func:`install_deployer`, used by :class:`~smdeploy.runtime.local.
 (in-process) and by ``smdeploy emulator`` (a local AWS endpoint). It creates, through the
 ordinary AWS APIs and from the shared contract (``deployer.interface``):
 
-- the roles: one for the functions and the state machine, one for EventBridge to start
-  executions, and the SageMaker execution role for the models made from model packages, which
-  the first may pass to SageMaker (a managed policy attached to it);
-- the functions of ``contract.FUNCTIONS``, each with the runtime, timeout, memory and
-  environment its spec names (as the stack gives them);
+- the roles: one for the functions and the state machine, and the SageMaker execution role
+  for the models made from model packages, which the first may pass to SageMaker (a managed
+  policy attached to it);
+- the functions of ``interface.FUNCTIONS`` and the Start function, each with the runtime,
+  timeout, memory and environment its spec names (as the stack gives them);
 - the deployer's DynamoDB table (the endpoints' leases and records);
 - the state machine from ``statemachine/deployer.asl.json``, every ``${...}`` filled;
-- the SNS topic and the manifest bucket (EventBridge notifications on);
-- the rules: approvals (groups with a profile), rejections (groups whose profile has
-  ``RollbackOnRejection``), manifests (under ``manifests/`` of the bucket);
+- the SNS topic and the manifest bucket (versioned, EventBridge notifications on);
+- the rules: approvals and rejections (groups with a profile), manifests (under
+  ``manifests/`` of the bucket), each targeting the Start function, which starts the
+  execution named after its trigger; and SageMaker's endpoint events, targeting Wait;
 - the model package groups named in the profiles;
 - the sweep of lost endpoint events: the Sweep function, and the EventBridge Scheduler
   schedule that invokes it once a minute (:func:`install_sweep`).
@@ -78,6 +79,10 @@ def substitute(definition: str, values: dict[str, str]) -> str:
             raise KeyError(f"no value for placeholder ${{{match.group(1)}}}") from None
 
     return interface.PLACEHOLDER.sub(fill, definition)
+
+
+def state_machine_arn_of(account: str, region: str) -> str:
+    return f"arn:aws:states:{region}:{account}:stateMachine:{STATE_MACHINE_NAME}"
 
 
 def function_name(spec: interface.FunctionSpec) -> str:
@@ -190,7 +195,6 @@ def install_deployer(
 
     iam = client("iam")
     deployer_role = _role(iam, "smdeploy-deployer", "lambda.amazonaws.com", "states.amazonaws.com")
-    events_role = _role(iam, "smdeploy-events", "events.amazonaws.com")
     model_role = _role(iam, "smdeploy-sagemaker-execution", "sagemaker.amazonaws.com")
     pass_model_role(iam, "smdeploy-deployer", model_role)
 
@@ -201,6 +205,8 @@ def install_deployer(
         s3.create_bucket(Bucket=bucket)
     else:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    # versioned, as the stack's: each upload's event names its version, which Validate reads
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_notification_configuration(
         Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
     )
@@ -220,13 +226,15 @@ def install_deployer(
         interface.ENV_CONFIG_RETENTION: None if config_retention is None else str(config_retention),
         # the park's safety net: the stack's default (parkSeconds), which the handlers share
         interface.ENV_PARK_SECONDS: str(deadline.DEFAULT_PARK_SECONDS),
+        # Start: the state machine created below (its ARN follows from its name)
+        interface.ENV_STATE_MACHINE_ARN: state_machine_arn_of(account, region),
     }
     local = {} if functions_endpoint_url is None else {"AWS_ENDPOINT_URL": functions_endpoint_url}
     code = asset_zip()
     lambda_client = client("lambda")
     arns: dict[str, str] = {}
-    for spec in interface.FUNCTIONS:
-        arns[spec.placeholder] = lambda_client.create_function(
+    for spec in (*interface.FUNCTIONS, interface.START_FUNCTION):
+        arns[spec.placeholder or spec.stage] = lambda_client.create_function(
             FunctionName=function_name(spec),
             Description=spec.description,
             Runtime=interface.RUNTIME,
@@ -245,8 +253,12 @@ def install_deployer(
         )["stateMachineArn"]
     )
 
+    if state_machine_arn != values[interface.ENV_STATE_MACHINE_ARN]:
+        raise RuntimeError(f"the state machine is {state_machine_arn}, not the one Start starts")
+
     events = client("events")
-    target = {"Id": "deployer", "Arn": state_machine_arn, "RoleArn": events_role}
+    # the triggers' target: the Start function (the stack's too), with the whole event
+    target = {"Id": "start", "Arn": arns[interface.START_FUNCTION.stage]}
     rules = {"smdeploy-manifests": interface.manifest_pattern(bucket, MANIFEST_PREFIX)}
     if groups:  # EventBridge refuses an empty list in a pattern
         rules["smdeploy-approvals"] = interface.approval_pattern(list(groups))

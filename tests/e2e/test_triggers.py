@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 import pytest
 from e2e_helpers import EXAMPLES, load_example, states_entered
 
+from smdeploy import remote
 from smdeploy.runtime.local import ACCOUNT, REGION, LocalDeployment, Outcome
 
 pytestmark = pytest.mark.e2e
@@ -23,6 +25,7 @@ GROUP = "churn-predictor"  # examples/profiles.json: rolls back on rejection
 ENDPOINT = "churn-predictor"
 QUIET_GROUP = "fraud-detector"  # a profile that leaves rejections alone (the default)
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+EVENT_ID = "[0-9a-f]{8}"  # what an execution's name takes of its event's id
 
 
 def profiles() -> dict[str, Any]:
@@ -67,6 +70,10 @@ def serving(account: LocalDeployment, endpoint: str = ENDPOINT) -> list[str]:
         for variant in config["ProductionVariants"]
         for container in sm.describe_model(ModelName=variant["ModelName"])["Containers"]
     ]
+
+
+def name_of(outcome: Outcome) -> str:
+    return outcome.execution_arn.rsplit(":", 1)[1]
 
 
 def nothing_deployed(account: LocalDeployment) -> bool:
@@ -221,6 +228,79 @@ def test_a_manifest_uploaded_to_the_bucket_deploys_it(registry):
     assert trigger["ManifestUri"].endswith("/manifests/churn.json")
 
 
+def test_approvals_and_rejections_name_their_executions_and_record_their_trigger(registry):
+    arn = register(registry, ModelApprovalStatus="PendingManualApproval")  # version 1
+
+    [approval] = set_status(registry, arn, "Approved")
+    # the only version, serving: rolling back finds nothing to put back, and fails
+    [rejection] = set_status(registry, arn, "Rejected")
+
+    assert re.fullmatch(f"churn-predictor-v1-approved-{EVENT_ID}", name_of(approval))
+    assert re.fullmatch(f"churn-predictor-v1-rejected-{EVENT_ID}", name_of(rejection))
+    assert approval.output is not None
+    assert approval.output["Trigger"] == {
+        "Source": "approval",
+        "ModelPackageGroupName": GROUP,
+        "ModelPackageArn": arn,
+    }
+    assert (rejection.status, rejection.error) == ("FAILED", "NoRollbackTarget")
+    # a failed execution has no output: its status report still says what triggered it
+    assert remote.report(registry.stepfunctions, rejection.execution_arn)["Trigger"] == {
+        "Source": "rejection",
+        "ModelPackageGroupName": GROUP,
+        "RejectedModelPackageArn": arn,
+    }
+
+
+def test_an_event_delivered_again_starts_no_second_execution(registry):
+    arn = register(registry, ModelApprovalStatus="PendingManualApproval")
+    [approval] = set_status(registry, arn, "Approved")
+    event = json.loads(
+        registry.stepfunctions.describe_execution(executionArn=approval.execution_arn)["input"]
+    )
+    [target] = registry.client("events").list_targets_by_rule(Rule="smdeploy-approvals")["Targets"]
+
+    # EventBridge delivers at least once: the same event (same id) to the rule's target again
+    again = registry.triggered(
+        lambda: registry.emulator.invoke_target("smdeploy-approvals", target, event)
+    )
+
+    assert again == []
+    assert registry.execution_arns() == [approval.execution_arn]
+    delivered = registry.emulator.deliveries[-1]
+    assert (delivered.execution_arn, delivered.existing, delivered.error) == (
+        approval.execution_arn,
+        True,
+        None,
+    )
+
+
+def test_a_manifest_s_execution_is_named_after_its_key_and_records_its_version(registry):
+    installation = registry.installation
+    assert installation is not None
+    put: dict[str, Any] = {}
+
+    def upload_churn() -> None:
+        put.update(
+            registry.client("s3").put_object(
+                Bucket=installation.bucket,
+                Key=installation.manifest_prefix + "team a/churn.json",
+                Body=(EXAMPLES / "request.json").read_bytes(),
+            )
+        )
+
+    [outcome] = registry.triggered(upload_churn)
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert re.fullmatch(f"manifests-team-a-churn-json-{EVENT_ID}", name_of(outcome))
+    assert outcome.output is not None
+    assert outcome.output["Trigger"] == {
+        "Source": "manifest",
+        "ManifestUri": f"s3://{installation.bucket}/manifests/team a/churn.json",
+        "ManifestVersionId": put["VersionId"],
+    }
+
+
 def test_a_malformed_manifest_fails_at_validate_listing_its_problems(registry):
     [outcome] = upload(registry, "bad.json", (EXAMPLES / "invalid-request.json").read_bytes())
 
@@ -232,6 +312,12 @@ def test_a_malformed_manifest_fails_at_validate_listing_its_problems(registry):
     assert states_entered(outcome.history)[0] == "Validate"
     assert "Configure" not in states_entered(outcome.history)
     assert nothing_deployed(registry)
+    # refused at Validate, it still says where it came from
+    trigger = remote.report(registry.stepfunctions, outcome.execution_arn)["Trigger"]
+    assert (trigger["Source"], trigger["ManifestUri"].endswith("/manifests/bad.json")) == (
+        "manifest",
+        True,
+    )
 
 
 def test_an_object_outside_the_prefix_starts_nothing(registry):

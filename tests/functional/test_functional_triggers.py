@@ -373,6 +373,24 @@ def test_a_manifest_is_read_and_checked_like_a_direct_request(registry, aws, mak
     }
 
 
+def test_a_manifest_s_trigger_names_the_version_uploaded(registry, aws, make_request):
+    registry.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    key = "manifests/churn.json"
+    first = registry.s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(make_request()))
+    registry.s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(make_request(Tags=[])))
+    event = s3_event(key)
+    event["detail"]["object"]["version-id"] = first["VersionId"]
+
+    result = aws.validate(event)
+
+    assert result["Request"] == make_request()  # the version the event names, not the newest
+    assert result["Trigger"] == {
+        "Source": "manifest",
+        "ManifestUri": f"s3://{BUCKET}/{key}",
+        "ManifestVersionId": first["VersionId"],
+    }
+
+
 def test_a_malformed_manifest_lists_its_problems(registry, aws, make_request):
     body = json.dumps(make_request(ProductionVariant=[]))
     registry.s3.put_object(Bucket=BUCKET, Key="manifests/bad.json", Body=body)

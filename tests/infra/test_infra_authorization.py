@@ -24,7 +24,7 @@ import pytest
 from botocore import xform_name
 from infra_helpers import Synthesized
 
-from cdk.authorization import ANY_OF_ITS_TYPES, CALLS, RUNTIME_ACTIONS
+from cdk.authorization import ANY_OF_ITS_TYPES, CALLS, DEAD_LETTER_ACTIONS, RUNTIME_ACTIONS
 from deployer import interface
 
 # The services a function may call (botocore name -> IAM prefix).
@@ -55,6 +55,7 @@ TYPES = {
     "AWS::DynamoDB::Table": "table",
     "AWS::StepFunctions::StateMachine": "stateMachine",
     "AWS::Lambda::Function": "function",
+    "AWS::SQS::Queue": "queue",
 }
 
 
@@ -318,6 +319,13 @@ def required(stage_calls: set[str], *, keys: bool) -> dict[str, tuple[str, ...]]
 SPECS = {spec.stage: spec for spec in interface.EVERY_FUNCTION}
 
 
+def runtime_actions(synth: Synthesized, stage: str) -> dict[str, tuple[str, ...]]:
+    """What the role holds besides its calls: its logs and traces, and the sending to its
+    dead-letter queue when it has one."""
+    function = synth.properties(f"{stage}Function")
+    return {**RUNTIME_ACTIONS, **(DEAD_LETTER_ACTIONS if "DeadLetterConfig" in function else {})}
+
+
 @pytest.fixture(scope="module")
 def calls() -> dict[str, set[str]]:
     return {stage: calls_of(spec.handler) for stage, spec in SPECS.items()}
@@ -329,6 +337,7 @@ def test_the_calls_found_in_the_code_are_the_deployer_s_calls(calls: dict[str, s
     assert calls["Deploy"] >= {"sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"}
     assert calls["Describe"] >= {"sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpointConfig"}
     assert calls["Notify"] == {"events:PutEvents", "sns:Publish"}
+    assert calls["Start"] == {"states:StartExecution", "states:DescribeExecution"}
 
 
 @pytest.mark.parametrize("stage", list(SPECS))
@@ -360,7 +369,7 @@ def test_the_role_covers_every_call_on_a_resource_of_the_right_type(
 def test_the_role_grants_nothing_no_call_needs(
     synth: Synthesized, calls: dict[str, set[str]], stage: str
 ) -> None:
-    needed = {**required(calls[stage], keys=False), **RUNTIME_ACTIONS}
+    needed = {**required(calls[stage], keys=False), **runtime_actions(synth, stage)}
     extra = sorted({action for action, _ in grants(synth, stage) if action not in needed})
     assert extra == []
 
@@ -369,6 +378,6 @@ def test_the_role_grants_nothing_no_call_needs(
 def test_the_role_grants_all_resources_only_where_no_resource_level_permission_exists(
     synth: Synthesized, calls: dict[str, set[str]], stage: str
 ) -> None:
-    needed = {**required(calls[stage], keys=False), **RUNTIME_ACTIONS}
+    needed = {**required(calls[stage], keys=False), **runtime_actions(synth, stage)}
     starred = sorted(action for action, kind in grants(synth, stage) if kind == "*")
     assert [action for action in starred if needed.get(action)] == []

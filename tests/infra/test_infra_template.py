@@ -14,6 +14,7 @@ from cdk import paths
 from cdk.asset import ASSET_ZIP
 from deployer import interface
 
+# the functions the state machine invokes (the Start and Sweep functions are invoked by rules and schedules)
 FUNCTION_IDS = {spec.stage: f"{spec.stage}Function" for spec in interface.FUNCTIONS}
 ASL = json.loads(paths.DEFINITION.read_text())
 
@@ -29,11 +30,11 @@ def arn_of(logical_id: str) -> dict[str, list[str]]:
 # --- Functions ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spec", interface.FUNCTIONS, ids=lambda s: s.stage)
+@pytest.mark.parametrize("spec", interface.EVERY_FUNCTION, ids=lambda s: s.stage)
 def test_each_function_runs_python_313_on_arm64_with_tracing_and_its_own_role_and_logs(
     synth: Synthesized, spec: interface.FunctionSpec
 ) -> None:
-    logical_id = FUNCTION_IDS[spec.stage]
+    logical_id = f"{spec.stage}Function"
     function = synth.properties(logical_id)
     assert function["Handler"] == spec.handler
     assert function["Runtime"] == "python3.13"
@@ -66,7 +67,7 @@ def test_the_functions_share_one_asset_the_built_zip_with_no_layer(synth: Synthe
 
 
 def environment(synth: Synthesized, stage: str) -> dict[str, Any]:
-    variables: dict[str, Any] = synth.properties(FUNCTION_IDS[stage])["Environment"]["Variables"]
+    variables: dict[str, Any] = synth.properties(f"{stage}Function")["Environment"]["Variables"]
     return variables
 
 
@@ -92,7 +93,7 @@ def test_notify_reads_the_topic_and_the_default_bus(synth: Synthesized) -> None:
     assert env[interface.ENV_EVENT_BUS] == "default"
 
 
-@pytest.mark.parametrize("stage", list(FUNCTION_IDS))
+@pytest.mark.parametrize("stage", [spec.stage for spec in interface.EVERY_FUNCTION])
 def test_every_function_names_its_service_and_metrics_namespace_and_reads_only_its_own_settings(
     synth: Synthesized, stage: str
 ) -> None:
@@ -119,12 +120,13 @@ def test_every_function_names_its_service_and_metrics_namespace_and_reads_only_i
         # the deadline bounds the putting back of the old config after a failed smoke test
         "Guardrails": {interface.ENV_DEADLINE},
         "Notify": {interface.ENV_TOPIC_ARN, interface.ENV_EVENT_BUS},
+        "Start": {interface.ENV_STATE_MACHINE_ARN},  # the state machine it starts
     }.get(stage, set())
     assert {k for k in env if k.startswith("SMDEPLOY_")} == own
     if interface.ENV_TABLE in own:
         assert env[interface.ENV_TABLE] == ref("EndpointsTable")
 
-    (spec,) = [s for s in interface.FUNCTIONS if s.stage == stage]
+    (spec,) = [s for s in interface.EVERY_FUNCTION if s.stage == stage]
     assert set(env) == set(interface.COMMON_ENVIRONMENT) | set(spec.environment)
 
 
@@ -274,40 +276,55 @@ def test_manifests_uploaded_under_the_prefix_of_the_deployer_s_bucket_start_a_de
 
 
 @pytest.mark.parametrize("rule", ["ApprovalRule", "RejectionRule", "ManifestRule"])
-def test_each_rule_starts_the_state_machine_with_the_whole_event_retries_and_dead_letters(
+def test_each_rule_gives_the_whole_event_to_the_start_function_with_retries_and_dead_letters(
     synth: Synthesized, rule: str
 ) -> None:
     properties = synth.properties(rule)
     assert properties["State"] == "ENABLED"
     (target,) = properties["Targets"]
-    assert target["Arn"] == ref("StateMachine")
-    assert target["RoleArn"] == arn_of("TriggerRuleRole")
+    assert target["Arn"] == arn_of("StartFunction")
+    assert "RoleArn" not in target  # EventBridge invokes it under its resource policy
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 20, "MaximumEventAgeInSeconds": 7200}
     assert target["DeadLetterConfig"] == {"Arn": arn_of("TriggerDeadLetterQueue")}
     assert not {"Input", "InputPath", "InputTransformer"} & set(target)
-
-
-def test_the_rules_role_may_only_start_executions_of_the_state_machine(synth: Synthesized) -> None:
-    synth.assertions.has_resource_properties(
-        "AWS::IAM::Role",
-        {
-            "AssumeRolePolicyDocument": Match.object_like(
-                {
-                    "Statement": [
-                        Match.object_like({"Principal": {"Service": "events.amazonaws.com"}})
-                    ]
-                }
-            )
-        },
-    )
-    statements = [
-        s
-        for p in synth.of_type("AWS::IAM::Policy").values()
-        if p["Properties"]["Roles"] == [ref("TriggerRuleRole")]
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    (permission,) = [
+        p["Properties"]
+        for p in synth.of_type("AWS::Lambda::Permission").values()
+        if p["Properties"].get("SourceArn") == arn_of(rule)
     ]
-    assert statements == [
-        {"Action": "states:StartExecution", "Effect": "Allow", "Resource": ref("StateMachine")}
+    assert (permission["FunctionName"], permission["Principal"]) == (
+        arn_of("StartFunction"),
+        "events.amazonaws.com",
+    )
+
+
+def test_the_start_function_starts_executions_of_the_state_machine_and_reads_only_them(
+    synth: Synthesized,
+) -> None:
+    start = synth.properties("StartFunction")
+    assert start["Environment"]["Variables"][interface.ENV_STATE_MACHINE_ARN] == ref("StateMachine")
+    # what Lambda could not complete after its retries: the trigger dead-letter queue (alarmed)
+    assert start["DeadLetterConfig"] == {"TargetArn": arn_of("TriggerDeadLetterQueue")}
+    statements = {
+        s["Action"]: s["Resource"]
+        for p in synth.of_type("AWS::IAM::Policy").values()
+        if ref("StartFunctionRole") in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if str(s["Action"]).startswith(("states:", "sqs:"))
+    }
+    executions = statements.pop("states:DescribeExecution")
+    assert statements == {
+        "states:StartExecution": ref("StateMachine"),
+        "sqs:SendMessage": arn_of("TriggerDeadLetterQueue"),
+    }
+    rendered = json.dumps(executions)
+    assert ":execution:" in rendered and '"StateMachine", "Name"' in rendered
+    assert rendered.endswith(':*"]]}')
+    # no role for EventBridge to start executions with: the rules invoke the function
+    assert not [
+        r
+        for r in synth.of_type("AWS::IAM::Role").values()
+        if "events.amazonaws.com" in json.dumps(r["Properties"]["AssumeRolePolicyDocument"])
     ]
 
 
@@ -562,7 +579,7 @@ def test_the_endpoint_events_rule_wakes_the_wait_function_with_a_retry_policy_an
         for p in synth.of_type("AWS::Lambda::Permission").values()
         if p["Properties"]["Principal"] == "events.amazonaws.com"
     ]
-    assert [p["FunctionName"] for p in permissions] == [arn_of(FUNCTION_IDS["Wait"])]
+    assert arn_of(FUNCTION_IDS["Wait"]) in [p["FunctionName"] for p in permissions]
 
 
 def test_only_the_wait_function_completes_parked_tasks_and_only_on_the_state_machine(

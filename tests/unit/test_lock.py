@@ -79,7 +79,7 @@ from deployer.aws import clients
 from deployer import interface
 from deployer.request import shapes
 
-for spec in interface.FUNCTIONS:
+for spec in interface.EVERY_FUNCTION:
     module, _, name = spec.handler.rpartition(".")
     assert callable(getattr(importlib.import_module(module), name)), spec.handler
 import aws_xray_sdk.core  # what Tracer loads when tracing is on

@@ -120,16 +120,20 @@ def test_a_request_refused_at_validate_still_says_where_it_came_from():
     manifest = {
         "source": "aws.s3",
         "detail-type": "Object Created",
-        "detail": {"bucket": {"name": "b"}, "object": {"key": "manifests/x.json"}},
+        "detail": {
+            "bucket": {"name": "b"},
+            "object": {"key": "manifests/x.json", "version-id": "3HL4kqtJlcpXroDTDmJ"},
+        },
     }
 
     from_manifest = detail("Failed", manifest, failure)
     direct = detail("Failed", {"EndpointName": "churn", "ProductionVariant": []}, failure)
     not_an_object = detail("Failed", "EndpointName: churn", failure)
 
-    assert (from_manifest.Trigger, from_manifest.ManifestUri) == (
+    assert (from_manifest.Trigger, from_manifest.ManifestUri, from_manifest.ManifestVersionId) == (
         "manifest",
         "s3://b/manifests/x.json",
+        "3HL4kqtJlcpXroDTDmJ",
     )
     assert (direct.Trigger, direct.EndpointName) == ("direct", "churn")
     assert (not_an_object.Trigger, not_an_object.EndpointName) == ("direct", None)

@@ -39,7 +39,7 @@ def _loads_xray(handler: str, **environment: str) -> bool:
     return done.stdout.strip() == "True"
 
 
-@pytest.mark.parametrize("spec", interface.FUNCTIONS, ids=lambda s: s.stage)
+@pytest.mark.parametrize("spec", interface.EVERY_FUNCTION, ids=lambda s: s.stage)
 def test_a_handler_with_tracing_off_never_imports_the_x_ray_sdk(spec):
     assert _loads_xray(spec.handler, POWERTOOLS_TRACE_DISABLED="true") is False
 

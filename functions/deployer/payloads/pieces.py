@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
+from deployer import interface
 from deployer.basemodel import Model
 
 
@@ -38,12 +39,51 @@ class Trigger(Payload):
     ModelPackageGroupName: str | None = None
     ModelPackageArn: str | None = None  # the package deployed (for a rollback: the older one)
     RejectedModelPackageArn: str | None = None
-    ManifestUri: str | None = None
+    ManifestUri: str | None = None  # s3://<bucket>/<key>
+    ManifestVersionId: str | None = None  # the upload that sent the event (a versioned bucket)
 
     @model_serializer(mode="wrap")
     def _only_what_is_known(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """A direct deployment's trigger is ``{"Source": "direct"}``: no path reads the rest."""
         return {k: v for k, v in handler(self).items() if v is not None}
+
+
+def is_event(raw: Any, source: str, detail_type: str) -> bool:
+    """Whether ``raw`` is an EventBridge event of this source and detail-type."""
+    return (
+        isinstance(raw, dict)
+        and raw.get("source") == source
+        and raw.get("detail-type") == detail_type
+        and isinstance(raw.get("detail"), dict)
+    )
+
+
+def trigger_of(raw: Any) -> Trigger:
+    """Describe an execution's input (any input: an event, a request, or not even an object),
+    without calling AWS: Validate's, Notify's and ``smdeploy status``'s trigger."""
+    if is_event(raw, interface.APPROVAL_SOURCE, interface.APPROVAL_DETAIL_TYPE):
+        detail = raw["detail"]
+        rejected = detail.get("ModelApprovalStatus") == "Rejected"
+        return Trigger(
+            Source="rejection" if rejected else "approval",
+            ModelPackageGroupName=_text(detail.get("ModelPackageGroupName")),
+            ModelPackageArn=None if rejected else _text(detail.get("ModelPackageArn")),
+            RejectedModelPackageArn=_text(detail.get("ModelPackageArn")) if rejected else None,
+        )
+    if is_event(raw, interface.S3_SOURCE, interface.S3_OBJECT_CREATED):
+        detail = raw["detail"]
+        bucket = (detail.get("bucket") or {}).get("name")
+        obj = detail.get("object") or {}
+        return Trigger(
+            Source="manifest",
+            ManifestUri=f"s3://{bucket}/{obj.get('key')}",
+            ManifestVersionId=_text(obj.get("version-id")),
+        )
+    return Trigger(Source="direct")
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 class Caught(Payload):

@@ -20,7 +20,7 @@ from deployer.errors import NotificationFailed
 from deployer.observability import tracer
 from deployer.payloads.events import NotifyEvent, Status
 from deployer.payloads.execution import ExecutionState, SupersededOutcome
-from deployer.request.triggers import trigger_of
+from deployer.payloads.pieces import trigger_of
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -46,6 +46,7 @@ class OutcomeDetail(Model):
     ModelPackageArn: str | None = None
     RejectedModelPackageArn: str | None = None
     ManifestUri: str | None = None
+    ManifestVersionId: str | None = None
     Action: str | None = None
     Message: str | None = None
     StartedAt: datetime
@@ -101,6 +102,7 @@ def outcome_detail(ending: NotifyEvent) -> OutcomeDetail:
         ModelPackageArn=trigger.get("ModelPackageArn"),
         RejectedModelPackageArn=trigger.get("RejectedModelPackageArn"),
         ManifestUri=trigger.get("ManifestUri"),
+        ManifestVersionId=trigger.get("ManifestVersionId"),
         StartedAt=started_at,
         FinishedAt=finished_at,
         DurationSeconds=round((finished_at - started_at).total_seconds(), 3),

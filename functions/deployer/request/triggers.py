@@ -15,7 +15,8 @@ The state machine's input is one of:
 
 :func:`resolve` turns any of them into a :class:`Resolution`: a checked request to deploy, or
 a reason to deploy nothing (a stale approval).
-:func:`trigger_of` describes an input without calling AWS (the Notify stage uses it).
+:func:`trigger_of` (:mod:`deployer.payloads.pieces`) describes an input without calling AWS
+(the Notify stage and ``smdeploy status`` use it).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from deployer.errors import (
     RequestInvalid,
 )
 from deployer.observability import logger, tracer
-from deployer.payloads.pieces import Trigger
+from deployer.payloads.pieces import Trigger, trigger_of
 from deployer.request import jsontext
 from deployer.request.deployment import MAX_PAYLOAD_BYTES, DeploymentRequest, parse_request
 from deployer.request.profiles import DeploymentProfile, ModelPackage, parse_profiles
@@ -83,32 +84,7 @@ def _settings(profiles: str, name_prefix: str, model_role_arn: str | None) -> Se
 # --- what came in -------------------------------------------------------------------------
 
 
-def _is_event(raw: Any, source: str, detail_type: str) -> bool:
-    return (
-        isinstance(raw, dict)
-        and raw.get("source") == source
-        and raw.get("detail-type") == detail_type
-        and isinstance(raw.get("detail"), dict)
-    )
-
-
-def trigger_of(raw: Any) -> Trigger:
-    """Describe the execution input, without calling AWS."""
-    if _is_event(raw, interface.APPROVAL_SOURCE, interface.APPROVAL_DETAIL_TYPE):
-        detail = raw["detail"]
-        rejected = detail.get("ModelApprovalStatus") == "Rejected"
-        return Trigger(
-            Source="rejection" if rejected else "approval",
-            ModelPackageGroupName=detail.get("ModelPackageGroupName"),
-            ModelPackageArn=None if rejected else detail.get("ModelPackageArn"),
-            RejectedModelPackageArn=detail.get("ModelPackageArn") if rejected else None,
-        )
-    if _is_event(raw, interface.S3_SOURCE, interface.S3_OBJECT_CREATED):
-        detail = raw["detail"]
-        bucket = (detail.get("bucket") or {}).get("name")
-        key = (detail.get("object") or {}).get("key")
-        return Trigger(Source="manifest", ManifestUri=f"s3://{bucket}/{key}")
-    return Trigger(Source="direct")
+# trigger_of (describe an input without calling AWS) is the payloads' own: the CLI reads it too.
 
 
 # --- turning it into a request ------------------------------------------------------------

@@ -5,7 +5,9 @@ matching rule starts an execution of the target state machine, named as EventBri
 them (a generated UUID: a target has no name field), with the whole event as input (or the
 target's ``Input``, a simple ``InputPath``, or an ``InputTransformer``), and invokes a Lambda
 target asynchronously (retried twice on a function error, as Lambda does). The event's
-``time`` is written as AWS writes it. Every delivery is recorded. Other target kinds stay
+``time`` is written as AWS writes it. Every delivery is recorded; so is each invocation of a
+function that answers with the execution it started (``ExecutionArn``: smdeploy's Start
+function, the deployer's trigger rules' target), or that failed. Other target kinds stay
 moto's own.
 
 S3 "Object Created" events need no hook: moto already sends them to EventBridge rules for
@@ -112,10 +114,13 @@ class EventsHooks(EmulatorState):
         except (JsonRESTError, ValueError) as failure:
             execution_arn, error = None, f"{type(failure).__name__}: {failure}"
         delivery = Delivery(rule, event["source"], event["detail-type"], arn, execution_arn, error)
+        self._delivered(delivery)
+        return delivery
+
+    def _delivered(self, delivery: Delivery) -> None:
         self.deliveries.append(delivery)
         if self.on_delivery is not None:
             self.on_delivery(delivery)
-        return delivery
 
     def invoke_target(
         self, rule: str, target: dict[str, Any], event: dict[str, Any], attempt: int = 1
@@ -129,6 +134,7 @@ class EventsHooks(EmulatorState):
         parsed = parse_arn(arn)
         event = aws_event(event)
         error: str | None = None
+        answer: Any = None
         try:
             function = lambda_backend(parsed.account, parsed.region).get_function(arn)
             payload = json.loads(target_input(target, event))
@@ -146,6 +152,11 @@ class EventsHooks(EmulatorState):
                         "lambda retry",
                     )
         self.invocations.append((rule, arn, error))
+        started = answer.get("ExecutionArn") if isinstance(answer, dict) and not error else None
+        if error is not None or isinstance(started, str):
+            existing = bool(answer.get("AlreadyStarted")) if started else False
+            source, detail_type = event.get("source", ""), event.get("detail-type", "")
+            self._delivered(Delivery(rule, source, detail_type, arn, started, error, existing))
 
 
 def send_to_targets(emulator: EmulatorState, original: Any) -> Callable[..., None]:

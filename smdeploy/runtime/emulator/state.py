@@ -17,14 +17,17 @@ from smdeploy.runtime.faults import FaultBudget, Faults
 
 @dataclass(frozen=True)
 class Delivery:
-    """An event a rule delivered to a state machine: the execution it started, or the error."""
+    """An event a rule delivered to a state machine, or to a function that starts executions
+    (smdeploy's Start function, whose answer names the execution): the execution it started
+    (or found started by an earlier delivery of the event: ``existing``), or the error."""
 
     rule: str
     source: str
     detail_type: str
-    state_machine_arn: str
+    target_arn: str  # the state machine, or the function
     execution_arn: str | None
     error: str | None = None
+    existing: bool = False
 
 
 @dataclass
