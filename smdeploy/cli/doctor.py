@@ -58,7 +58,8 @@ def doctor(
     try:
         if state_machine_arn is None:
             machines = approvals.approval_state_machines(
-                remote.client("events", region, endpoint_url, profile)
+                remote.client("events", region, endpoint_url, profile),
+                lambda: remote.client("lambda", region, endpoint_url, profile),
             )
             if len(machines) != 1:
                 found = ", ".join(machines) or "none"

@@ -14,7 +14,7 @@ from cdk import paths
 from cdk.asset import ASSET_ZIP
 from deployer import interface
 
-# the functions the state machine invokes (the Start and Sweep functions are invoked by rules and schedules)
+# the functions the state machine invokes (a rule invokes Start; a schedule, Sweep)
 FUNCTION_IDS = {spec.stage: f"{spec.stage}Function" for spec in interface.FUNCTIONS}
 ASL = json.loads(paths.DEFINITION.read_text())
 
