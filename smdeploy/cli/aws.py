@@ -19,10 +19,13 @@ from smdeploy.cli.common import (
     EXIT_OK,
     EXIT_SUPERSEDED,
     EndpointUrl,
-    JsonObject,
+    PlanJson,
     PollSeconds,
     Profile,
     Region,
+    StartJson,
+    StatusJson,
+    WatchJson,
     aws_call_failed,
     fail,
     follow,
@@ -55,6 +58,7 @@ def start(
         typer.Option("--wait", help="Follow the execution to its end; exit as it ended."),
     ] = False,
     poll_seconds: PollSeconds = 2.0,
+    as_json: StartJson = False,
 ) -> None:
     """Start a deployment of REQUEST by the deployer's state machine (on AWS, or on any
     AWS-compatible endpoint).
@@ -68,7 +72,7 @@ def start(
     <name>-2, <name>-3, ... Prints the execution ARN on stdout. With --wait, it exits as the
     deployment ended; a superseded one is named SUPERSEDED, with the execution that took over.
     """
-    request = valid_request(request_file).fields  # before any AWS call
+    request = valid_request(request_file, as_json).fields  # before any AWS call
     err = present.stderr()
     try:
         sfn = remote.stepfunctions(state_machine_arn, endpoint_url, region, profile)
@@ -95,7 +99,8 @@ def start(
             f"This request was submitted before: its execution is {started.name}; nothing "
             "was started (smdeploy status ARN, or --wait, shows how it went)."
         )
-    present.stdout().write(started.execution_arn + "\n")
+    if not as_json:
+        present.stdout().write(started.execution_arn + "\n")
     if not wait:
         where = [
             f"{option} {shlex.quote(value)}"
@@ -111,8 +116,13 @@ def start(
             f"How it goes: {escape(status)} (or this command again with --wait, to follow it "
             "to its end: nothing is started twice)"
         )
+        if as_json:
+            present.json_document(present.stdout(), present.start_document(started, None))
         raise typer.Exit(EXIT_OK)
-    raise typer.Exit(follow(sfn, started.execution_arn, poll_seconds, endpoint_url))
+    code, final = follow(sfn, started.execution_arn, poll_seconds, endpoint_url)
+    if as_json:
+        present.json_document(present.stdout(), present.start_document(started, final))
+    raise typer.Exit(code)
 
 
 @app.command(cls=Command, short_help="Report where a deployer execution stands.")
@@ -128,7 +138,7 @@ def status(
     endpoint_url: EndpointUrl = None,
     region: Region = None,
     profile: Profile = None,
-    as_json: JsonObject = False,
+    as_json: StatusJson = False,
 ) -> None:
     """Report where a deployer execution stands: its status, the stage it is in (or ended
     in), the endpoint and its status, start and stop, error and cause. A superseded
@@ -195,7 +205,7 @@ def plan(
     endpoint_url: EndpointUrl = None,
     region: Region = None,
     profile: Profile = None,
-    as_json: JsonObject = False,
+    as_json: PlanJson = False,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
@@ -280,6 +290,7 @@ def watch(
         ),
     ] = 120.0,
     poll_seconds: PollSeconds = 2.0,
+    as_json: WatchJson = False,
 ) -> None:
     """Follow the deployment that approving a model package started, as start --wait does.
 
@@ -311,5 +322,10 @@ def watch(
     except AWS_CALL_ERRORS as error:
         aws_call_failed(error, endpoint_url)
     err.print(f"Following execution {found.rsplit(':', 1)[-1]} (the approval's)")
-    present.stdout().write(found + "\n")
-    raise typer.Exit(follow(sfn, found, poll_seconds, endpoint_url))
+    if not as_json:
+        present.stdout().write(found + "\n")
+    code, final = follow(sfn, found, poll_seconds, endpoint_url)
+    if as_json:
+        document = {"ModelPackageArn": model_package_arn, "ExecutionArn": found}
+        present.json_document(present.stdout(), {**document, "Execution": final})
+    raise typer.Exit(code)
