@@ -220,7 +220,7 @@ def test_following_a_superseded_deployment_says_superseded_and_by_whom(make_acco
         second, third = start(account, sized(2)), start(account, sized(3))
     capsys.readouterr()
 
-    code = follow(account.stepfunctions, second, 0.05, None)
+    code, _ = follow(account.stepfunctions, second, 0.05, None)
 
     err = capsys.readouterr().err
     assert code == EXIT_SUPERSEDED == 4
@@ -238,7 +238,7 @@ def test_following_a_superseded_deployment_says_superseded_and_by_whom(make_acco
     assert f"SUPERSEDED by execution {third.rsplit(':', 1)[-1]}" in shown
     # the others succeeded, and following them says so, with exit 0
     for arn in (first, third):
-        assert follow(account.stepfunctions, arn, 0.05, None) == EXIT_OK
+        assert follow(account.stepfunctions, arn, 0.05, None)[0] == EXIT_OK
         assert capsys.readouterr().err.strip().splitlines()[-1].startswith("SUCCEEDED: ")
 
 
@@ -311,7 +311,7 @@ def test_status_says_which_deployment_a_waiting_one_waits_for(make_account):
         if (p := progress_of(e, "Admit", 0)) is not None
     ]
     assert any(line.startswith(f"waiting for {first.rsplit(':', 1)[-1]}") for line in lines)
-    assert any(f"waiting at most until {waiting['until']}" in line for line in lines)
+    assert any(f"waiting at most until {waiting['Until']}" in line for line in lines)
     for arn in (first, second):
         assert account.follow(arn).status == "SUCCEEDED"
     assert remote.report(account.stepfunctions, second)["WaitingFor"] is None
