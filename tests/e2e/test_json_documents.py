@@ -4,6 +4,7 @@ offline. tests/unit/test_output_documents.py compares the registry with --help a
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from e2e_helpers import EXAMPLES
 
-from smdeploy import documents
+from smdeploy import documents, present, remote
 from smdeploy.documents import OPAQUE, Document, paths_of
 from tests.support import processes
 from tests.support.processes import Running, smdeploy
@@ -151,3 +152,31 @@ def test_an_invalid_request_leaves_start_json_stdout_empty(emulator: Running) ->
     assert run.returncode == 1
     assert run.stdout == ""
     assert "ProductionVariant: unknown field" in run.stderr
+
+
+def test_status_reports_retried_attempts_as_retries(make_account: Any, request_v1: Any) -> None:
+    account = make_account(config_visibility_lag=2, throttle={"DescribeEndpoint": 1})
+    outcome = account.deploy(request_v1)
+    assert outcome.status == "SUCCEEDED", outcome.cause
+
+    found = remote.report(account.stepfunctions, outcome.execution_arn)
+    assert_is(documents.STATUS, found)
+    retries = [(r["Stage"], r["Retry"], r["MaxAttempts"], r["Error"]) for r in found["Retries"]]
+    assert retries == [
+        ("Deploy", 1, None, "SageMakerThrottled"),  # retried until the deadline
+        ("Deploy", 1, 8, "EndpointConfigNotVisible"),
+        ("Deploy", 2, 8, "EndpointConfigNotVisible"),
+    ]
+    shown = io.StringIO()
+    present.status(present.Screen(shown), found)
+    lines = shown.getvalue().splitlines()
+    assert any(
+        line.startswith("retries ")
+        and line.endswith(
+            "Deploy: retry 1 (until the deadline) after SageMakerThrottled: "
+            "DescribeEndpoint: SageMaker throttled the call (ThrottlingException: "
+            "Rate exceeded)"
+        )
+        for line in lines
+    ), lines
+    assert any("Deploy: retry 2 of 8 after EndpointConfigNotVisible: " in line for line in lines)
