@@ -69,8 +69,10 @@ def start(
     The execution's name is derived from the request's content, so submitting the same
     request again finds its execution (running or succeeded) instead of deploying twice;
     when that execution FAILED, TIMED_OUT or was ABORTED, a new attempt starts, named
-    <name>-2, <name>-3, ... Prints the execution ARN on stdout. With --wait, it exits as the
-    deployment ended; a superseded one is named SUPERSEDED, with the execution that took over.
+    <name>-2, <name>-3, ... Prints the execution ARN on stdout (with --json, one JSON document
+    instead). With --wait, it exits as the deployment ended, naming the instance types that
+    serve; a superseded one is named SUPERSEDED, with the execution that took over. A retried
+    attempt of a stage is shown as a retry, not as a failure.
     """
     request = valid_request(request_file, as_json).fields  # before any AWS call
     err = present.stderr()
@@ -296,8 +298,9 @@ def watch(
 
     For a pipeline that approves a package (AWS CLI, SageMaker Python SDK) and must wait for
     the endpoint: finds the execution the approval's event started (waiting for it to appear,
-    at most --appear-seconds), then follows it, and exits as it ended. No execution appearing
-    in time is a failure.
+    at most --appear-seconds), then follows it, and exits as it ended. Prints the execution
+    ARN on stdout (with --json, one JSON document once it ended, instead). No execution
+    appearing in time is a failure.
     """
     from smdeploy import approvals
 
