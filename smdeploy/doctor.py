@@ -36,6 +36,7 @@ REDEPLOY = (
     "then npx cdk deploy)"
 )
 STAGE_OF = {spec.handler: spec.stage for spec in interface.EVERY_FUNCTION}
+STAGES = frozenset(spec.stage for spec in interface.FUNCTIONS)  # the state machine's
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,10 @@ def _functions(lambda_client: Any, arns: list[str], found: _Found) -> Iterator[C
         if stage is not None:
             found.functions[stage] = config
         state = str(config.get("State") or "Active")
-        label = f"{stage} stage" if stage else f"handler {config.get('Handler')}"
+        if stage is None:
+            label = f"handler {config.get('Handler')}"
+        else:
+            label = f"{stage} stage" if stage in STAGES else f"{stage} function"
         yield Check(
             check,
             state == "Active",

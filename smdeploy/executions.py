@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from deployer.payloads.execution import result_of
@@ -32,6 +33,7 @@ from deployer.payloads.results import (
     SmokeTested,
     Wakeup,
 )
+from smdeploy import resources
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -39,11 +41,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Progress:
-    """A line of progress: a stage started, what it found, an error, or the end.
+    """A line of progress: a stage started, what it found, an error, a retry, or the end.
 
-    ``kind`` is one of "stage", "result", "error", "end"; ``stage`` names the ASL state;
-    ``endpoint_status`` is the EndpointStatus a stage reported, when it reported one;
-    ``seconds`` counts from the execution's start, on the execution's own clock.
+    ``kind`` is one of "stage", "result", "step", "error", "retry", "end"; ``stage`` names the
+    ASL state; ``endpoint_status`` is the EndpointStatus a stage reported, when it reported one;
+    ``seconds`` counts from the execution's start, on the execution's own clock. An "error"
+    that the state machine retries is a "retry": ``retry`` says which (1: the first), of
+    ``max_attempts`` (None: until the deployment's deadline); ``error`` is the error's name.
     """
 
     seconds: float
@@ -51,6 +55,14 @@ class Progress:
     stage: str
     detail: str
     endpoint_status: str | None = None
+    error: str | None = None
+    retry: int | None = None
+    max_attempts: int | None = None
+
+    def retry_text(self) -> str:
+        """``retry 1 of 8 after <error>: <cause>`` (a retry's line, in words)."""
+        of = f" of {self.max_attempts}" if self.max_attempts else " (until the deadline)"
+        return f"retry {self.retry}{of} after {self.detail}"
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -97,10 +109,10 @@ def progress_of(event: dict[str, Any], state: str, seconds: float) -> Progress |
     kind = event["type"]
     if kind == "TaskStateEntered":
         return Progress(seconds, "stage", state, "")
-    if kind == "LambdaFunctionFailed":
-        details = event.get("lambdaFunctionFailedEventDetails", {})
+    if kind in FAILURES:
+        details = event.get(FAILURES[kind], {})
         message = f"{details.get('error', '')}: {readable_cause(details.get('cause'))}"
-        return Progress(seconds, "error", state, message)
+        return Progress(seconds, "error", state, message, error=details.get("error"))
     if kind == "LambdaFunctionSucceeded":
         result = result_of(state, output_of(event))
         return None if result is None else _result_line(result, state, seconds)
@@ -122,6 +134,81 @@ def progress_of(event: dict[str, Any], state: str, seconds: float) -> Progress |
     if kind in ("ExecutionAborted", "ExecutionTimedOut"):
         return Progress(seconds, "end", kind.removeprefix("Execution").upper(), "")
     return None
+
+
+# The history events of a Task's failed attempt, and where each keeps its error and cause
+# (https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html)
+FAILURES = {
+    "LambdaFunctionFailed": "lambdaFunctionFailedEventDetails",
+    "LambdaFunctionTimedOut": "lambdaFunctionTimedOutEventDetails",
+    "TaskFailed": "taskFailedEventDetails",
+}
+# A MaxAttempts this large means "until the deployment's deadline" (the ASL's 3000): the
+# deployer's own deadline ends the retries first.
+UNTIL_THE_DEADLINE = 100
+
+
+@dataclass(frozen=True)
+class Retrier:
+    """One Retry of a state: the errors it matches and how many retries it allows."""
+
+    errors: tuple[str, ...]
+    max_attempts: int
+
+    def matches(self, error: str) -> bool:
+        """As Step Functions matches a retrier: by name, ``States.ALL``, or
+        ``States.TaskFailed`` for any error but ``States.Timeout``
+        (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)."""
+        if error in self.errors or "States.ALL" in self.errors:
+            return True
+        return "States.TaskFailed" in self.errors and error != "States.Timeout"
+
+
+@cache
+def retriers() -> dict[str, tuple[Retrier, ...]]:
+    """Each state's retriers, in order, from the state machine's definition (MaxAttempts
+    defaults to 3)."""
+    states = json.loads(resources.DEFINITION.read_text())["States"]
+    return {
+        name: tuple(
+            Retrier(tuple(r["ErrorEquals"]), int(r.get("MaxAttempts", 3)))
+            for r in state.get("Retry", [])
+        )
+        for name, state in states.items()
+    }
+
+
+class RetryCounter:
+    """Which failed attempts the state machine retries, counted as Step Functions counts them:
+    per retrier, from the state's entry (the first retrier that matches the error decides; once
+    its MaxAttempts are spent, the error is the state's failure)."""
+
+    def __init__(self) -> None:
+        self._spent: dict[int, int] = {}
+
+    def entered(self) -> None:
+        self._spent = {}
+
+    def failed(self, state: str, error: str) -> tuple[int, int | None] | None:
+        """(which retry, of how many: None until the deadline), or None: not retried."""
+        for index, retrier in enumerate(retriers().get(state, ())):
+            if retrier.matches(error):
+                spent = self._spent.get(index, 0)
+                if spent >= retrier.max_attempts:
+                    return None
+                self._spent[index] = spent + 1
+                limit = retrier.max_attempts
+                return spent + 1, (limit if limit < UNTIL_THE_DEADLINE else None)
+        return None
+
+    def see(self, line: Progress) -> Progress:
+        """``line`` as a retry when it is an error the state machine retries."""
+        if line.kind != "error" or line.error is None:
+            return line
+        retried = self.failed(line.stage, line.error)
+        if retried is None:
+            return line
+        return replace(line, kind="retry", retry=retried[0], max_attempts=retried[1])
 
 
 def output_of(event: dict[str, Any]) -> Any:
@@ -181,10 +268,6 @@ def progress_lines(
         return lines
     if kind == "TaskTimedOut":
         return [Progress(seconds, "result", state, "no event came in time: looking again")]
-    if kind == "TaskFailed":
-        details = event.get("taskFailedEventDetails", {})
-        message = f"{details.get('error', '')}: {readable_cause(details.get('cause'))}"
-        return [Progress(seconds, "error", state, message)]
     line = progress_of(event, state, seconds)
     return [line] if line is not None else []
 
@@ -213,14 +296,32 @@ def watch(
     """Follow the execution to its end, reporting progress; return its whole history."""
     events: list[dict[str, Any]] = []
     state = ""
+    retries = RetryCounter()
     for event in follow(
         sfn, execution_arn, live=on_progress is not None, poll_seconds=poll_seconds
     ):
         events.append(event)
         if "stateEnteredEventDetails" in event:
             state = event["stateEnteredEventDetails"]["name"]
+            retries.entered()
         if on_progress is not None:
             since = (event["timestamp"] - events[0]["timestamp"]).total_seconds()
             for line in progress_lines(event, state, since, events[0]["timestamp"]):
-                on_progress(line)
+                on_progress(retries.see(line))
     return events
+
+
+def retried(events: list[dict[str, Any]]) -> list[Progress]:
+    """The retried attempts in an execution's history, as "retry" lines."""
+    state, found = "", []
+    retries = RetryCounter()
+    for event in events:
+        if "stateEnteredEventDetails" in event:
+            state = event["stateEnteredEventDetails"]["name"]
+            retries.entered()
+        if event["type"] in FAILURES:
+            since = (event["timestamp"] - events[0]["timestamp"]).total_seconds()
+            line = progress_of(event, state, since)
+            if line is not None and (line := retries.see(line)).kind == "retry":
+                found.append(line)
+    return found

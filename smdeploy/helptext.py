@@ -11,9 +11,21 @@ from typing import Any
 
 import typer.core
 
+from smdeploy.documents import DOCUMENTS
 from smdeploy.exitcodes import rows_for
 
 EXIT_CODES_SECTION = "Exit codes"
+JSON_KEYS_SECTION = "JSON keys (--json)"
+
+
+def _json_keys(command: str | None, formatter: Any) -> None:
+    """The "JSON keys" section: every key of the command's ``--json`` document, by its path
+    (:mod:`smdeploy.documents`); nothing for a command without one."""
+    document = DOCUMENTS.get(command or "")
+    if document is None:
+        return
+    with formatter.section(JSON_KEYS_SECTION):
+        formatter.write_dl(document.meanings(expand=False))
 
 
 def _exit_codes(command: str | None, formatter: Any) -> None:
@@ -60,6 +72,7 @@ class Command(typer.core.TyperCommand):
                 formatter.write_dl(options)
 
     def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        _json_keys(self.name, formatter)
         _exit_codes(self.name, formatter)
         super().format_epilog(ctx, formatter)
 

@@ -65,6 +65,9 @@ class PlanReport:
     keep: int = 0
     delete: list[str] = field(default_factory=list)
     delete_models: list[str] = field(default_factory=list)
+    # the request's variants (ProductionVariants, then ShadowProductionVariants), shown by
+    # the human report with each instance pool in fallback order
+    variants: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def changes(self) -> bool:
@@ -80,27 +83,38 @@ class PlanReport:
         )
 
     def to_json(self) -> dict[str, Any]:
+        """The object ``smdeploy plan --json`` prints (its keys:
+        :data:`smdeploy.documents.PLAN`)."""
         return {
-            "valid": self.valid,
-            "errors": self.errors,
+            "Valid": self.valid,
+            "Errors": [{"Path": e["path"], "Message": e["message"]} for e in self.errors],
             "ModelPackageArn": self.package_arn,
             "ModelApprovalStatus": self.approval_status,
             "EndpointName": self.endpoint_name,
             "EndpointConfigName": self.endpoint_config_name,
-            "action": self.action,
-            "reason": self.reason,
-            "blocked": self.blocked,
-            "serving": self.serving,
-            "differences": self.differences,
-            "endpointConfig": self.endpoint_config,
-            "models": {"create": self.models_create, "reuse": self.models_reuse},
-            "policy": self.policy,
-            "retention": {
-                "keep": self.keep,
-                "delete": self.delete,
-                "deleteModels": self.delete_models,
+            "Action": self.action,
+            "Reason": self.reason,
+            "Blocked": (
+                {
+                    "Error": self.blocked["error"],
+                    "Message": self.blocked["message"],
+                    "Retryable": self.blocked["retryable"],
+                }
+                if self.blocked
+                else None
+            ),
+            "Serving": self.serving,
+            "Differences": self.differences,
+            "EndpointConfigAction": self.endpoint_config,
+            "ModelsToCreate": self.models_create,
+            "ModelsToReuse": self.models_reuse,
+            "UpdatePolicy": self.policy,
+            "Retention": {
+                "Keep": self.keep,
+                "DeleteEndpointConfigs": self.delete,
+                "DeleteModels": self.delete_models,
             },
-            "changes": self.changes,
+            "Changes": self.changes,
         }
 
 
@@ -116,6 +130,11 @@ def decide(request: Request, snapshot: Snapshot, keep: int = 0) -> PlanReport:
         endpoint_name=request.endpoint_name,
         endpoint_config_name=request.endpoint_config_name,
         keep=keep,
+        variants=[
+            (kind, variant)
+            for kind in ("ProductionVariants", "ShadowProductionVariants")
+            for variant in fields.get(kind) or []
+        ],
     )
     blocked = _models(fields, snapshot.models, report)
     if blocked is None and snapshot.config_read:
@@ -263,8 +282,8 @@ def tags_line(wanted: list[dict[str, str]]) -> list[str]:
     (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html)."""
     if not wanted:
         return []
-    tags = {tag["Key"]: tag.get("Value", "") for tag in wanted}
-    return [f"Tags: the new config gets {tags!r}; the endpoint keeps its own tags"]
+    tags = ", ".join(f"{tag['Key']}={tag.get('Value', '')}" for tag in wanted)
+    return [f"Tags: the new config gets {tags}; the endpoint keeps its own tags"]
 
 
 def update_policy(fields: dict[str, Any], exists: bool) -> str | None:

@@ -30,7 +30,7 @@ from deployer.decide.lease_record import Claim, Decision
 from deployer.payloads.execution import execution_output, result_of
 from deployer.payloads.pieces import trigger_of
 from deployer.payloads.results import Accepted, Admitted, Wakeup
-from smdeploy.executions import history, output_of, readable_cause
+from smdeploy.executions import history, output_of, readable_cause, retried
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -225,11 +225,11 @@ def start(sfn: SFNClient, state_machine_arn: str, request: Any) -> Started:
 
 
 def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
-    """Where an execution stands: the object ``smdeploy status --json`` prints.
-
-    Step Functions' own fields keep its casing (``executionArn``, ``status``, ``startDate``,
-    ``stopDate``, ``error``, ``cause``); ``stage`` is the state it is in (or ended in);
-    the deployment's fields keep SageMaker's (``EndpointName``, ``EndpointStatus``, ...).
+    """Where an execution stands: the object ``smdeploy status --json`` prints (its keys:
+    :data:`smdeploy.documents.STATUS`), in the AWS APIs' casing: Step Functions' fields as its
+    API reference names them (``ExecutionArn``, ``Status``, ``StartDate``, ...), ``Stage`` the
+    state it is in (or ended in), the deployment's fields as SageMaker's (``EndpointName``,
+    ``EndpointStatus``, ...).
     """
     described = sfn.describe_execution(executionArn=arn)
     events = history(sfn, arn)
@@ -258,7 +258,8 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
             waiting_for = result.By if waiting else None
         if result is not None:
             data = result.to_json()
-            for key in ("EndpointName", "EndpointConfigName", "EndpointStatus", "Trigger", "Skip"):
+            keys = ("EndpointName", "EndpointConfigName", "EndpointStatus", "Trigger", "Skip")
+            for key in (*keys, "ServingInstances"):
                 if data.get(key) is not None:
                     found[key] = data[key]
     output = json.loads(described.get("output") or "null")
@@ -266,20 +267,26 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
         with contextlib.suppress(ValueError):  # an execution of another deployer version
             output = execution_output(output).to_json()
         found.update({k: v for k, v in output.items() if v is not None})
+    if found.get("ServingInstances"):
+        found["ServingInstances"] = with_instance_types(
+            found["ServingInstances"], requested_variants(events)
+        )
     if not isinstance(found.get("Trigger"), dict):  # before Validate, or refused by it
         found["Trigger"] = trigger_of(source).to_json()  # the input says where it came from
     trigger = found["Trigger"]
     if described["status"] != "RUNNING" or stage not in ("WaitForLease", "Admit"):
         waiting_for = None
     return {
-        "executionArn": described["executionArn"],
-        "stateMachineArn": described["stateMachineArn"],
-        "name": described["name"],
-        "status": described["status"],
-        "stage": stage,
+        "ExecutionArn": described["executionArn"],
+        "StateMachineArn": described["stateMachineArn"],
+        "Name": described["name"],
+        "Status": described["status"],
+        "Stage": stage,
         "EndpointName": found.get("EndpointName"),
         "EndpointConfigName": found.get("EndpointConfigName"),
         "EndpointStatus": found.get("EndpointStatus"),
+        # the instances that serve, where DescribeEndpoint tells (instance pools)
+        "ServingInstances": found.get("ServingInstances") or [],
         "ModelPackageArn": found.get("ModelPackageArn") or trigger.get("ModelPackageArn"),
         "Trigger": found.get("Trigger"),
         "Skip": found.get("Skip"),
@@ -289,24 +296,61 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
         # another deployment of the endpoint this one waits for (it holds the endpoint)
         "WaitingFor": (
             {
-                "executionArn": waiting_for.Execution,
+                "ExecutionArn": waiting_for.Execution,
                 "EndpointConfigName": waiting_for.EndpointConfigName,
-                "phase": waiting_for.Phase,
-                "since": waiting_since.isoformat() if waiting_since else None,
-                "until": deadline.isoformat() if deadline else None,
+                "Phase": waiting_for.Phase,
+                "Since": waiting_since.isoformat() if waiting_since else None,
+                "Until": deadline.isoformat() if deadline else None,
             }
             if waiting_for is not None
             else None
         ),
         # the deployment steps SageMaker reported (canary baking, traffic shifting, ...)
         "Progress": progress,
+        # the attempts the state machine retried (throttling, a config not yet visible, ...)
+        "Retries": [
+            {
+                "Stage": line.stage,
+                "Retry": line.retry,
+                "MaxAttempts": line.max_attempts,
+                "Error": line.error,
+                "Cause": line.detail.removeprefix(f"{line.error}: "),
+            }
+            for line in retried(events)
+        ],
         # the newer deployment that made this one unnecessary
         "SupersededBy": (found.get("SupersededBy") or {}).get("Execution"),
-        "startDate": described["startDate"].isoformat(),
-        "stopDate": described["stopDate"].isoformat() if "stopDate" in described else None,
-        "error": described.get("error"),
-        "cause": readable_cause(described.get("cause")),
+        "StartDate": described["startDate"].isoformat(),
+        "StopDate": described["stopDate"].isoformat() if "stopDate" in described else None,
+        "Error": described.get("error"),
+        "Cause": readable_cause(described.get("cause")),
     }
+
+
+def requested_variants(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The production variants of the request an execution deploys (Validate's result), or
+    none when its history has no such result."""
+    state = ""
+    for event in events:
+        if "stateEnteredEventDetails" in event:
+            state = event["stateEnteredEventDetails"]["name"]
+        result = result_of(state, output_of(event))
+        if isinstance(result, Accepted):
+            return list(result.Request.get("ProductionVariants") or [])
+    return []
+
+
+def with_instance_types(
+    instances: list[dict[str, Any]], variants: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The serving instances with the InstanceType DescribeEndpoint leaves out (a variant
+    without instance pools) taken from the request's variant of that name: the only type that
+    variant can serve on."""
+    types = {v.get("VariantName"): v.get("InstanceType") for v in variants}
+    return [
+        {**i, "InstanceType": i.get("InstanceType") or types.get(i.get("VariantName"))}
+        for i in instances
+    ]
 
 
 def error_text(error: ClientError) -> str:

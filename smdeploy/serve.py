@@ -17,7 +17,7 @@ import boto3
 from rich.markup import escape
 
 from smdeploy import remote, resources
-from smdeploy.present import Screen, superseded, superseded_text
+from smdeploy.present import Screen, ended_text, superseded, superseded_text
 from smdeploy.runtime.emulator import Delivery
 from smdeploy.runtime.install import Installation
 from smdeploy.runtime.server import ACCESS_KEY, SECRET_KEY, EmulatorServer
@@ -26,12 +26,21 @@ WATCH_SECONDS = 0.5  # real seconds between looks at the state machine's executi
 
 
 def client_info(server: EmulatorServer, installation: Installation) -> dict[str, Any]:
-    """What ``smdeploy emulator --json`` prints: the installation, plus where and how to
-    connect."""
+    """What ``smdeploy emulator --json`` prints (its keys: :data:`smdeploy.documents.EMULATOR`):
+    where and how to connect, and the installation."""
     return {
-        "endpoint_url": server.endpoint_url,
-        **installation.to_json(),
-        "credentials": "any (moto accepts every access key)",
+        "EndpointUrl": server.endpoint_url,
+        "Region": installation.region,
+        "Account": installation.account,
+        "Credentials": "any (moto accepts every access key)",
+        "StateMachineArn": installation.state_machine_arn,
+        "Bucket": installation.bucket,
+        "ManifestPrefix": installation.manifest_prefix,
+        "TopicArn": installation.topic_arn,
+        "TableName": installation.table_name,
+        "ModelPackageGroups": list(installation.groups),
+        "RollbackGroups": list(installation.rollback_groups),
+        "ModelRoleArn": installation.model_role_arn,
     }
 
 
@@ -169,20 +178,14 @@ class ExecutionWatcher(threading.Thread):
 
 def outcome_line(report: dict[str, Any]) -> str:
     """How an execution ended, in one line."""
-    name = escape(report["name"])
+    name = escape(report["Name"])
     if superseded(report):
         return f"execution {name} [yellow]SUPERSEDED[/]: {escape(superseded_text(report))}"
-    if report["status"] == "SUCCEEDED":
-        if report.get("Skip"):
-            skip = escape(str(report["Skip"]))
-            return f"execution {name} [green]SUCCEEDED[/]: nothing deployed: {skip}"
-        return (
-            f"execution {name} [green]SUCCEEDED[/]: {escape(str(report['EndpointName']))} is "
-            f"{report['EndpointStatus']} on {escape(str(report['EndpointConfigName']))}"
-        )
+    if report["Status"] == "SUCCEEDED":
+        return f"execution {name} [green]SUCCEEDED[/]: {escape(ended_text(report))}"
     return (
-        f"execution {name} [red]{report['status']}[/]: {escape(str(report['error']))}: "
-        f"{escape(str(report['cause']))}"
+        f"execution {name} [red]{report['Status']}[/]: {escape(str(report['Error']))}: "
+        f"{escape(str(report['Cause']))}"
     )
 
 
@@ -205,7 +208,7 @@ def serve(server: EmulatorServer, out: Screen, err: Screen, as_json: bool) -> No
             watcher = ExecutionWatcher(server, installation.state_machine_arn, err)
             server.emulator.on_delivery = watcher.delivered
             if as_json:
-                out.write(json.dumps(client_info(server, installation)) + "\n")
+                out.write(json.dumps(client_info(server, installation)) + "\n")  # one line
             else:
                 out.print(banner(server, installation, ready))
             watcher.start()

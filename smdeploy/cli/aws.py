@@ -19,10 +19,13 @@ from smdeploy.cli.common import (
     EXIT_OK,
     EXIT_SUPERSEDED,
     EndpointUrl,
-    JsonObject,
+    PlanJson,
     PollSeconds,
     Profile,
     Region,
+    StartJson,
+    StatusJson,
+    WatchJson,
     aws_call_failed,
     fail,
     follow,
@@ -55,6 +58,7 @@ def start(
         typer.Option("--wait", help="Follow the execution to its end; exit as it ended."),
     ] = False,
     poll_seconds: PollSeconds = 2.0,
+    as_json: StartJson = False,
 ) -> None:
     """Start a deployment of REQUEST by the deployer's state machine (on AWS, or on any
     AWS-compatible endpoint).
@@ -65,10 +69,12 @@ def start(
     The execution's name is derived from the request's content, so submitting the same
     request again finds its execution (running or succeeded) instead of deploying twice;
     when that execution FAILED, TIMED_OUT or was ABORTED, a new attempt starts, named
-    <name>-2, <name>-3, ... Prints the execution ARN on stdout. With --wait, it exits as the
-    deployment ended; a superseded one is named SUPERSEDED, with the execution that took over.
+    <name>-2, <name>-3, ... Prints the execution ARN on stdout (with --json, one JSON document
+    instead). With --wait, it exits as the deployment ended, naming the instance types that
+    serve; a superseded one is named SUPERSEDED, with the execution that took over. A retried
+    attempt of a stage is shown as a retry, not as a failure.
     """
-    request = valid_request(request_file).fields  # before any AWS call
+    request = valid_request(request_file, as_json).fields  # before any AWS call
     err = present.stderr()
     try:
         sfn = remote.stepfunctions(state_machine_arn, endpoint_url, region, profile)
@@ -95,7 +101,8 @@ def start(
             f"This request was submitted before: its execution is {started.name}; nothing "
             "was started (smdeploy status ARN, or --wait, shows how it went)."
         )
-    present.stdout().write(started.execution_arn + "\n")
+    if not as_json:
+        present.stdout().write(started.execution_arn + "\n")
     if not wait:
         where = [
             f"{option} {shlex.quote(value)}"
@@ -111,8 +118,13 @@ def start(
             f"How it goes: {escape(status)} (or this command again with --wait, to follow it "
             "to its end: nothing is started twice)"
         )
+        if as_json:
+            present.json_document(present.stdout(), present.start_document(started, None))
         raise typer.Exit(EXIT_OK)
-    raise typer.Exit(follow(sfn, started.execution_arn, poll_seconds, endpoint_url))
+    code, final = follow(sfn, started.execution_arn, poll_seconds, endpoint_url)
+    if as_json:
+        present.json_document(present.stdout(), present.start_document(started, final))
+    raise typer.Exit(code)
 
 
 @app.command(cls=Command, short_help="Report where a deployer execution stands.")
@@ -128,7 +140,7 @@ def status(
     endpoint_url: EndpointUrl = None,
     region: Region = None,
     profile: Profile = None,
-    as_json: JsonObject = False,
+    as_json: StatusJson = False,
 ) -> None:
     """Report where a deployer execution stands: its status, the stage it is in (or ended
     in), the endpoint and its status, start and stop, error and cause. A superseded
@@ -195,7 +207,7 @@ def plan(
     endpoint_url: EndpointUrl = None,
     region: Region = None,
     profile: Profile = None,
-    as_json: JsonObject = False,
+    as_json: PlanJson = False,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
@@ -280,13 +292,15 @@ def watch(
         ),
     ] = 120.0,
     poll_seconds: PollSeconds = 2.0,
+    as_json: WatchJson = False,
 ) -> None:
     """Follow the deployment that approving a model package started, as start --wait does.
 
     For a pipeline that approves a package (AWS CLI, SageMaker Python SDK) and must wait for
     the endpoint: finds the execution the approval's event started (waiting for it to appear,
-    at most --appear-seconds), then follows it, and exits as it ended. No execution appearing
-    in time is a failure.
+    at most --appear-seconds), then follows it, and exits as it ended. Prints the execution
+    ARN on stdout (with --json, one JSON document once it ended, instead). No execution
+    appearing in time is a failure.
     """
     from smdeploy import approvals
 
@@ -311,5 +325,10 @@ def watch(
     except AWS_CALL_ERRORS as error:
         aws_call_failed(error, endpoint_url)
     err.print(f"Following execution {found.rsplit(':', 1)[-1]} (the approval's)")
-    present.stdout().write(found + "\n")
-    raise typer.Exit(follow(sfn, found, poll_seconds, endpoint_url))
+    if not as_json:
+        present.stdout().write(found + "\n")
+    code, final = follow(sfn, found, poll_seconds, endpoint_url)
+    if as_json:
+        document = {"ModelPackageArn": model_package_arn, "ExecutionArn": found}
+        present.json_document(present.stdout(), {**document, "Execution": final})
+    raise typer.Exit(code)

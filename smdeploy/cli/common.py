@@ -14,6 +14,7 @@ from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
 from deployer.errors import DeployerError
 from smdeploy import files, present, remote
+from smdeploy.documents import DOCUMENTS
 from smdeploy.executions import watch as follow_execution
 from smdeploy.exitcodes import ExitCode
 from smdeploy.params import number
@@ -56,32 +57,40 @@ def check_request(path: Path) -> Validation | files.NotJson:
     return load_validator()(body)
 
 
-def show_check(path: Path, checked: Validation | files.NotJson, as_json: bool) -> bool:
-    """Print ``checked`` as ``validate`` does (the problems, one a line, on stdout; the
-    verdict on stderr; or with ``as_json`` exactly one JSON object); whether it is valid."""
-    out = present.stdout()
+def show_check(
+    path: Path,
+    checked: Validation | files.NotJson,
+    as_json: bool,
+    out: present.Screen | None = None,
+) -> bool:
+    """Print ``checked`` as ``validate`` does (the problems, one a line, on ``out``, stdout
+    unless told; the verdict on stderr; or with ``as_json`` exactly one JSON object); whether
+    it is valid."""
+    out = out or present.stdout()
     if isinstance(checked, files.NotJson):
         if as_json:
-            errors = [{"path": p.path, "message": p.message} for p in checked.problems]
-            present.json_document(out, {"valid": False, "errors": errors, "traffic": {}})
+            errors = [{"Path": p.path, "Message": p.message} for p in checked.problems]
+            present.json_document(out, {"Valid": False, "Errors": errors, "Traffic": {}})
         else:
             for problem in checked.problems:
                 out.write(f"{problem}\n")
             present.verdict(present.stderr(), "invalid", str(path))
         return False
     if as_json:
-        present.json_document(out, checked.to_json())
+        present.json_document(out, present.validation_document(checked))
     else:
         present.validation(out, present.stderr(), str(path), checked)
     return checked.valid
 
 
-def valid_request(path: Path) -> Request:
+def valid_request(path: Path, as_json: bool = False) -> Request:
     """The request in ``path`` once the validator finds it valid; otherwise every problem
-    printed as ``validate`` prints it, and exit 1 (2 when the file cannot be read)."""
+    printed as ``validate`` prints it, and exit 1 (2 when the file cannot be read). For a
+    command printing ``as_json``, stdout is its own document's or nothing: the problems go to
+    stderr."""
     checked = check_request(path)
     if isinstance(checked, files.NotJson) or checked.request is None:
-        show_check(path, checked, as_json=False)
+        show_check(path, checked, as_json=False, out=present.stderr() if as_json else None)
         raise typer.Exit(EXIT_FAILED)
     return checked.request
 
@@ -170,9 +179,24 @@ Profile = Annotated[
         "AWS_PROFILE, else default).",
     ),
 ]
-JsonObject = Annotated[
-    bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")
-]
+
+
+def json_flag(command: str) -> Any:
+    """The ``--json`` option of ``command``: its document (:mod:`smdeploy.documents`) says
+    what it prints; the help lists its keys."""
+    document = DOCUMENTS[command]
+    return typer.Option(
+        "--json",
+        help=f"Print exactly one JSON document on stdout ({document.summary}) instead of "
+        "text; its keys, in the AWS APIs' casing, are listed under JSON keys.",
+    )
+
+
+StatusJson = Annotated[bool, json_flag("status")]
+PlanJson = Annotated[bool, json_flag("plan")]
+StartJson = Annotated[bool, json_flag("start")]
+WatchJson = Annotated[bool, json_flag("watch")]
+DoctorJson = Annotated[bool, json_flag("doctor")]
 PollSeconds = Annotated[
     float,
     typer.Option(
@@ -206,9 +230,12 @@ def aws_call_failed(error: Exception, endpoint_url: str | None) -> NoReturn:
     fail(str(error))
 
 
-def follow(sfn: Any, execution_arn: str, poll_seconds: float, endpoint_url: str | None) -> int:
+def follow(
+    sfn: Any, execution_arn: str, poll_seconds: float, endpoint_url: str | None
+) -> tuple[int, dict[str, Any]]:
     """Follow an execution to its end on stderr; its exit code (0 succeeded, 4 superseded:
-    the execution SUCCEEDED but deployed nothing of its own, 1 any other end)."""
+    the execution SUCCEEDED but deployed nothing of its own, 1 any other end) and its report
+    at the end (:func:`smdeploy.remote.report`)."""
     err = present.stderr()
     try:
         follow_execution(sfn, execution_arn, present.ProgressPrinter(err), poll_seconds)
@@ -217,5 +244,5 @@ def follow(sfn: Any, execution_arn: str, poll_seconds: float, endpoint_url: str 
         aws_call_failed(error, endpoint_url)
     present.final_line(err, final)
     if present.superseded(final):
-        return EXIT_SUPERSEDED
-    return EXIT_OK if final["status"] == "SUCCEEDED" else EXIT_FAILED
+        return EXIT_SUPERSEDED, final
+    return (EXIT_OK if final["Status"] == "SUCCEEDED" else EXIT_FAILED), final

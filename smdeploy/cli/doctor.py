@@ -13,8 +13,8 @@ from smdeploy.cli.common import (
     AWS_CALL_ERRORS,
     EXIT_FAILED,
     EXIT_OK,
+    DoctorJson,
     EndpointUrl,
-    JsonObject,
     Profile,
     Region,
     aws_call_failed,
@@ -37,7 +37,7 @@ def doctor(
     endpoint_url: EndpointUrl = None,
     region: Region = None,
     profile: Profile = None,
-    as_json: JsonObject = False,
+    as_json: DoctorJson = False,
 ) -> None:
     """Check an installed deployer, reading only, and print a checklist: each item passes
     (✓) or fails (✗, with how to fix it).

@@ -18,6 +18,7 @@ from smdeploy.cli.common import (
     ProfilesFile,
     check_request,
     fail,
+    json_flag,
     read_profiles,
     read_request,
     show_check,
@@ -28,6 +29,10 @@ from smdeploy.params import whole
 
 if TYPE_CHECKING:
     from smdeploy.runtime.local import Outcome
+
+LocalJson = Annotated[bool, json_flag("local")]
+ValidateJson = Annotated[bool, json_flag("validate")]
+EmulatorJson = Annotated[bool, json_flag("emulator")]
 
 
 @app.command(cls=Command, short_help="Deploy requests through the real state machine, offline.")
@@ -41,9 +46,7 @@ def local(
             show_default=False,
         ),
     ],
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print exactly one JSON array of results on stdout.")
-    ] = False,
+    as_json: LocalJson = False,
     profiles: ProfilesFile = None,
     *,
     simulation: Simulation,
@@ -100,14 +103,7 @@ def validate(
             show_default=False,
         ),
     ],
-    as_json: Annotated[
-        bool,
-        typer.Option(
-            "--json",
-            help='Print exactly one JSON object: {"valid", "errors": [{"path", "message"}], '
-            '"traffic": {variant: share from 0 to 1}}.',
-        ),
-    ] = False,
+    as_json: ValidateJson = False,
 ) -> None:
     """Check REQUEST against every rule of the SageMaker APIs, offline; nothing is created.
 
@@ -129,12 +125,7 @@ def emulator(
         ),
     ] = 4566,
     profiles: ProfilesFile = None,
-    as_json: Annotated[
-        bool,
-        typer.Option(
-            "--json", help="Print what a client needs as one JSON object (one line) on stdout."
-        ),
-    ] = False,
+    as_json: EmulatorJson = False,
     *,
     simulation: Simulation,
 ) -> None:

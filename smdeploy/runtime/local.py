@@ -29,6 +29,7 @@ from deployer.aws import clients
 from deployer.payloads.execution import ExecutionState, execution_output
 from smdeploy import resources
 from smdeploy.executions import ProgressCallback, readable_cause, watch
+from smdeploy.remote import requested_variants, with_instance_types
 from smdeploy.runtime.emulator import Emulator, Faults, SimClock
 from smdeploy.runtime.install import Installation, install_deployer
 
@@ -62,6 +63,8 @@ class Outcome:
     EndpointConfigName: str | None = None
     EndpointConfigArn: str | None = None
     EndpointStatus: str | None = None
+    # the instances that serve, where DescribeEndpoint tells (deployer.payloads.ServingInstance)
+    ServingInstances: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     cause: str | None = None
     stats: Stats | None = None
@@ -82,21 +85,34 @@ class Outcome:
         return "SUPERSEDED" if self.superseded else self.status
 
     def to_json(self) -> dict[str, Any]:
-        keys = (
-            "request",
-            "status",
-            "EndpointName",
-            "EndpointArn",
-            "EndpointConfigName",
-            "EndpointConfigArn",
-            "EndpointStatus",
-            "error",
-            "cause",
-        )
-        out: dict[str, Any] = {key: getattr(self, key) for key in keys}
-        out["status"] = self.shown_status
-        out["stats"] = self.stats.__dict__ if self.stats else None
-        return out
+        """The object ``smdeploy local --json`` prints for it (its keys:
+        :data:`smdeploy.documents.LOCAL`)."""
+        stats = self.stats
+        return {
+            "Request": self.request,
+            "Status": self.shown_status,
+            "ExecutionArn": self.execution_arn or None,
+            "EndpointName": self.EndpointName,
+            "EndpointArn": self.EndpointArn,
+            "EndpointConfigName": self.EndpointConfigName,
+            "EndpointConfigArn": self.EndpointConfigArn,
+            "EndpointStatus": self.EndpointStatus,
+            "ServingInstances": self.ServingInstances,
+            "Error": self.error,
+            "Cause": self.cause,
+            "Stats": (
+                {
+                    "DescribeCalls": stats.describe_calls,
+                    "StateTransitions": stats.state_transitions,
+                    "LambdaInvocations": stats.lambda_invocations,
+                    "SimulatedSeconds": stats.simulated_seconds,
+                    "DetectionLagSeconds": stats.detection_lag_seconds,
+                    "WallSeconds": stats.wall_seconds,
+                }
+                if stats
+                else None
+            ),
+        }
 
 
 def _session() -> boto3.session.Session:
@@ -314,6 +330,8 @@ class LocalDeployment:
                 "EndpointStatus",
             ):
                 setattr(outcome, key, getattr(ended, key, None))
+            served = [i.to_json() for i in getattr(ended, "ServingInstances", [])]
+            outcome.ServingInstances = with_instance_types(served, requested_variants(history))
         else:
             outcome.error = described.get("error")
             outcome.cause = readable_cause(described.get("cause"))

@@ -39,27 +39,27 @@ def test_local_json_reports_a_successful_create_with_stats():
 
     assert run.returncode == 0, run.stderr
     [result] = results(run)
-    assert result["request"] == V1
-    assert result["status"] == "SUCCEEDED"
+    assert result["Request"] == V1
+    assert result["Status"] == "SUCCEEDED"
     assert result["EndpointName"] == "churn-predictor"
     assert result["EndpointStatus"] == "InService"
     assert result["EndpointArn"].endswith(":endpoint/churn-predictor")
     assert result["EndpointConfigArn"].endswith(f"endpoint-config/{result['EndpointConfigName']}")
-    assert result["error"] is None
-    assert result["cause"] is None
-    stats = result["stats"]
+    assert result["Error"] is None
+    assert result["Cause"] is None
+    stats = result["Stats"]
     assert set(stats) == {
-        "describe_calls",
-        "state_transitions",
-        "lambda_invocations",
-        "simulated_seconds",
-        "detection_lag_seconds",
-        "wall_seconds",
+        "DescribeCalls",
+        "StateTransitions",
+        "LambdaInvocations",
+        "SimulatedSeconds",
+        "DetectionLagSeconds",
+        "WallSeconds",
     }
-    assert stats["simulated_seconds"] == 600
+    assert stats["SimulatedSeconds"] == 600
     # one to plan, one when the deployment parks, one when SageMaker's IN_SERVICE event wakes it
-    assert stats["describe_calls"] == 3
-    assert stats["detection_lag_seconds"] == 0
+    assert stats["DescribeCalls"] == 3
+    assert stats["DetectionLagSeconds"] == 0
     # human progress went to stderr
     assert "Deploy" in run.stderr
     assert "InService" in run.stderr
@@ -71,10 +71,10 @@ def test_a_half_hour_creation_is_known_at_once_with_three_describes(lose):
 
     assert run.returncode == 0, run.stderr
     [result] = results(run)
-    assert result["status"] == "SUCCEEDED"
-    stats = result["stats"]
-    assert stats["describe_calls"] <= 3
-    assert stats["detection_lag_seconds"] <= 1
+    assert result["Status"] == "SUCCEEDED"
+    stats = result["Stats"]
+    assert stats["DescribeCalls"] <= 3
+    assert stats["DetectionLagSeconds"] <= 1
     if lose:  # the minute's sweep woke it, before the park's timeout
         assert "no event came in time" not in run.stderr
         assert "settled" in run.stderr
@@ -85,8 +85,11 @@ def test_local_retries_a_config_that_is_not_visible_yet():
 
     assert run.returncode == 0, run.stderr
     [result] = results(run)
-    assert result["status"] == "SUCCEEDED"
+    assert result["Status"] == "SUCCEEDED"
+    # each retried attempt reads as a retry, of the retries the state machine allows
     assert run.stderr.count("EndpointConfigNotVisible") == 3
+    for n in (1, 2, 3):
+        assert f"retry {n} of 8 after EndpointConfigNotVisible: " in run.stderr
 
 
 def test_local_failed_endpoint_exits_1_with_the_reason():
@@ -94,9 +97,9 @@ def test_local_failed_endpoint_exits_1_with_the_reason():
 
     assert run.returncode == 1
     [result] = results(run)
-    assert result["status"] == "FAILED"
-    assert result["error"] == "EndpointFailed"
-    assert "insufficient capacity" in result["cause"]
+    assert result["Status"] == "FAILED"
+    assert result["Error"] == "EndpointFailed"
+    assert "insufficient capacity" in result["Cause"]
     assert result["EndpointStatus"] == "Failed"
 
 
@@ -104,17 +107,17 @@ def test_local_two_requests_update_then_a_rollback_fails_the_second():
     run = smdeploy("local", V1, V2, "--json")
     assert run.returncode == 0, run.stderr
     first, second = results(run)
-    assert (first["status"], second["status"]) == ("SUCCEEDED", "SUCCEEDED")
+    assert (first["Status"], second["Status"]) == ("SUCCEEDED", "SUCCEEDED")
     assert second["EndpointConfigName"] != first["EndpointConfigName"]
     assert "UpdateEndpoint" in run.stderr
 
     rolled = smdeploy("local", V1, V2, "--json", "--rollback-update", "alarm tripped")
     assert rolled.returncode == 1
     first, second = results(rolled)
-    assert first["status"] == "SUCCEEDED"
-    assert second["status"] == "FAILED"
-    assert second["error"] == "EndpointUpdateRolledBack"
-    assert "alarm tripped" in second["cause"]
+    assert first["Status"] == "SUCCEEDED"
+    assert second["Status"] == "FAILED"
+    assert second["Error"] == "EndpointUpdateRolledBack"
+    assert "alarm tripped" in second["Cause"]
 
 
 def test_local_invalid_request_names_the_fields(tmp_path):
@@ -217,9 +220,9 @@ def test_validate_json_of_a_valid_request_is_exactly_the_documented_object():
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert report == {
-        "valid": True,
-        "errors": [],
-        "traffic": {"primary": pytest.approx(2 / 3), "challenger": pytest.approx(1 / 3)},
+        "Valid": True,
+        "Errors": [],
+        "Traffic": {"primary": pytest.approx(2 / 3), "challenger": pytest.approx(1 / 3)},
     }
 
 
@@ -243,17 +246,17 @@ def test_validate_json_of_an_invalid_request_lists_path_and_message():
 
     assert run.returncode == 1
     report = json.loads(run.stdout)
-    assert set(report) == {"valid", "errors", "traffic"}
-    assert report["valid"] is False
-    assert all(set(error) == {"path", "message"} for error in report["errors"])
-    assert [e["path"] for e in report["errors"]] == [
+    assert set(report) == {"Valid", "Errors", "Traffic"}
+    assert report["Valid"] is False
+    assert all(set(error) == {"Path", "Message"} for error in report["Errors"])
+    assert [e["Path"] for e in report["Errors"]] == [
         "ProductionVariant",
         "EndpointName",
         "ProductionVariants",
         "Models[0]",
     ]
-    assert report["errors"][1]["message"].endswith('got "churn_predictor"')
-    assert report["traffic"] == {}
+    assert report["Errors"][1]["Message"].endswith('got "churn_predictor"')
+    assert report["Traffic"] == {}
 
 
 @pytest.mark.parametrize(
@@ -288,6 +291,7 @@ def test_local_in_80_columns_shows_every_name_status_and_config_whole():
     )
     assert first["status"] == "SUCCEEDED"
     assert first["endpoint"] == "churn-predictor"
+    assert first["serving"] == "2 x ml.m5.large (primary), 1 x ml.m5.large (challenger)"
     # the rolled-back update: the endpoint still serves the first config, and says so
     assert second["status"] == "FAILED"
     assert second["error"] == "EndpointUpdateRolledBack"

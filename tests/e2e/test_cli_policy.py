@@ -106,20 +106,20 @@ def installed(running: Running) -> Deployer:
         if f["FunctionName"].startswith("smdeploy-")
     ]
     rules = running.client("events").list_rules()["Rules"]
-    table = running.client("dynamodb").describe_table(TableName=running.info["table_name"])
+    table = running.client("dynamodb").describe_table(TableName=running.info["TableName"])
     return Deployer(
         partition="aws",
-        region=running.info["region"],
-        account=running.info["account"],
-        state_machine_arn=running.info["state_machine_arn"],
-        state_machine_name=running.info["state_machine_arn"].rsplit(":", 1)[-1],
+        region=running.info["Region"],
+        account=running.info["Account"],
+        state_machine_arn=running.info["StateMachineArn"],
+        state_machine_name=running.info["StateMachineArn"].rsplit(":", 1)[-1],
         function_arns=tuple(f["FunctionArn"] for f in functions),
         function_role_arns=tuple(sorted({f["Role"] for f in functions})),
-        model_role_arns=(running.info["model_role_arn"],),
+        model_role_arns=(running.info["ModelRoleArn"],),
         rule_arns=tuple(r["Arn"] for r in rules),
         table_arn=table["Table"]["TableArn"],
-        topic_arn=running.info["topic_arn"],
-        groups=tuple(running.info["groups"]),
+        topic_arn=running.info["TopicArn"],
+        groups=tuple(running.info["ModelPackageGroups"]),
         name_prefix=PREFIX,
     )
 
@@ -134,7 +134,7 @@ def test_the_policy_allows_every_call_of_the_cli_and_nothing_more(tmp_path: Path
     calls = tmp_path / "calls.jsonl"
     with processes.emulator(tmp_path, "--profiles", str(tmp_path / "profiles.json")) as running:
         url = ("--endpoint-url", running.url)
-        machine = ("--state-machine-arn", running.info["state_machine_arn"])
+        machine = ("--state-machine-arn", running.info["StateMachineArn"])
         poll = ("--poll-seconds", "0.2")
         record(calls, "plan", str(request), "--config-retention", "2", *url)
         execution = record(calls, "start", str(request), *machine, *url, "--wait", *poll).strip()
@@ -166,7 +166,7 @@ def test_the_policy_allows_every_call_of_the_cli_and_nothing_more(tmp_path: Path
                             "Effect": "Allow",
                             "Action": "dynamodb:GetItem",
                             "Resource": f"arn:aws:dynamodb:us-east-1:123456789012:table/"
-                            f"{running.info['table_name']}",
+                            f"{running.info['TableName']}",
                         }
                     ],
                 }

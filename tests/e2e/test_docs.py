@@ -223,7 +223,7 @@ def check(block: Block, session: Session) -> None:
         return
     if "server" in block.markers:
         running = session.start_emulator()
-        assert running.info["state_machine_arn"], f"{block.where}: {running.info}"
+        assert running.info["StateMachineArn"], f"{block.where}: {running.info}"
         return
     url = session.start_emulator().url if "emulator" in block.markers else None
     for command in block.commands():

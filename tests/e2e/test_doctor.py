@@ -39,7 +39,7 @@ def failing(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_a_healthy_install_passes_every_check(emulator: Running) -> None:
     report = doctor(emulator, expect=ExitCode.OK)
     assert report["Healthy"] is True
-    assert report["StateMachineArn"] == emulator.info["state_machine_arn"]
+    assert report["StateMachineArn"] == emulator.info["StateMachineArn"]
     names = [check["Name"] for check in report["Checks"]]
     assert failing(report) == {}
     for expected in (
@@ -64,7 +64,7 @@ def test_a_healthy_install_passes_every_check(emulator: Running) -> None:
         "--endpoint-url",
         emulator.url,
         "--state-machine-arn",
-        emulator.info["state_machine_arn"],
+        emulator.info["StateMachineArn"],
         expect=ExitCode.OK,
     )
     lines = done.stdout.splitlines()
@@ -89,17 +89,17 @@ def _profile_without_group(running: Running) -> None:
 
 
 def _delete_table(running: Running) -> None:
-    running.client("dynamodb").delete_table(TableName=running.info["table_name"])
+    running.client("dynamodb").delete_table(TableName=running.info["TableName"])
 
 
 def _detach_pass_role(running: Running) -> None:
     iam = running.client("iam")
-    arn = f"arn:aws:iam::{running.info['account']}:policy/{PASS_ROLE_POLICY}"
+    arn = f"arn:aws:iam::{running.info['Account']}:policy/{PASS_ROLE_POLICY}"
     iam.detach_role_policy(RoleName="smdeploy-deployer", PolicyArn=arn)
 
 
 def _delete_topic(running: Running) -> None:
-    running.client("sns").delete_topic(TopicArn=running.info["topic_arn"])
+    running.client("sns").delete_topic(TopicArn=running.info["TopicArn"])
 
 
 BROKEN: list[tuple[str, Callable[[Running], None], str, str]] = [
@@ -147,7 +147,7 @@ def test_what_is_broken_fails_its_check_with_its_fix(
 
 
 def test_a_state_machine_that_is_not_there_is_a_failing_check(emulator: Running) -> None:
-    missing = emulator.info["state_machine_arn"] + "-gone"
+    missing = emulator.info["StateMachineArn"] + "-gone"
     report = doctor(emulator, "--state-machine-arn", missing, expect=ExitCode.FAILED)
     assert [c["Name"] for c in report["Checks"]] == ["state machine"]
     assert "StateMachineArn output" in report["Checks"][0]["Fix"]
@@ -159,7 +159,7 @@ def test_a_region_that_contradicts_the_arn_is_misuse(emulator: Running) -> None:
         "--endpoint-url",
         emulator.url,
         "--state-machine-arn",
-        emulator.info["state_machine_arn"],
+        emulator.info["StateMachineArn"],
         "--region",
         "eu-west-1",
         expect=ExitCode.MISUSE,

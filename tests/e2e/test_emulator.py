@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from e2e_helpers import EXAMPLES
 
+from smdeploy import documents
 from tests.support import processes
 from tests.support.processes import (
     ROOT,
@@ -83,7 +84,7 @@ def until(predicate: Any, what: str) -> Any:
 
 def executions(running: Running) -> list[dict[str, Any]]:
     sfn = running.client("stepfunctions")
-    listed = sfn.list_executions(stateMachineArn=running.info["state_machine_arn"])
+    listed = sfn.list_executions(stateMachineArn=running.info["StateMachineArn"])
     return [sfn.describe_execution(executionArn=e["executionArn"]) for e in listed["executions"]]
 
 
@@ -103,7 +104,7 @@ def start(
         "start",
         request,
         "--state-machine-arn",
-        running.info["state_machine_arn"],
+        running.info["StateMachineArn"],
         "--endpoint-url",
         running.url,
         *waiting,
@@ -115,16 +116,16 @@ def test_the_emulator_says_what_a_client_needs(shared_emulator):
     info = emulator.info
 
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", emulator.url)
-    assert info["region"] == "us-east-1"
-    assert info["state_machine_arn"] == (
+    assert info["Region"] == "us-east-1"
+    assert info["StateMachineArn"] == (
         "arn:aws:states:us-east-1:123456789012:stateMachine:smdeploy-deployer"
     )
-    assert (info["bucket"], info["manifest_prefix"]) == (
+    assert (info["Bucket"], info["ManifestPrefix"]) == (
         "smdeploy-123456789012-us-east-1",
         "manifests/",
     )
-    assert info["topic_arn"] == "arn:aws:sns:us-east-1:123456789012:smdeploy-outcomes"
-    assert info["groups"] == ["churn-predictor", "fraud-scorer"]
+    assert info["TopicArn"] == "arn:aws:sns:us-east-1:123456789012:smdeploy-outcomes"
+    assert info["ModelPackageGroups"] == ["churn-predictor", "fraud-scorer"]
     # what it says exists, in the account it serves
     groups = emulator.client("sagemaker").list_model_package_groups()
     assert sorted(g["ModelPackageGroupName"] for g in groups["ModelPackageGroupSummaryList"]) == [
@@ -207,12 +208,12 @@ def test_start_wait_then_status(emulator):
     reported = smdeploy("status", arn, "--endpoint-url", emulator.url, "--json")
     assert reported.returncode == 0, reported.stderr
     status = json.loads(reported.stdout)
-    assert status["executionArn"] == arn
-    assert status["status"] == "SUCCEEDED"
+    assert status["ExecutionArn"] == arn
+    assert status["Status"] == "SUCCEEDED"
     assert status["EndpointName"] == "churn-predictor"
     assert status["EndpointStatus"] == "InService"
     assert status["Trigger"] == {"Source": "direct"}
-    assert status["error"] is None and status["stopDate"] is not None
+    assert status["Error"] is None and status["StopDate"] is not None
     endpoint = emulator.client("sagemaker").describe_endpoint(EndpointName="churn-predictor")
     assert endpoint["EndpointConfigName"] == status["EndpointConfigName"]
 
@@ -421,7 +422,7 @@ def test_the_emulator_installs_the_deployer_with_the_config_retention(tmp_path):
     try:
         for number, request in enumerate([*requests, third]):
             arn = sfn.start_execution(
-                stateMachineArn=running.info["state_machine_arn"],
+                stateMachineArn=running.info["StateMachineArn"],
                 name=f"retention-{number}",
                 input=json.dumps(request),
             )["executionArn"]
@@ -502,24 +503,7 @@ def account_state(running: Running) -> dict[str, Any]:
     }
 
 
-PLAN_KEYS = {
-    "valid",
-    "errors",
-    "ModelPackageArn",
-    "ModelApprovalStatus",
-    "EndpointName",
-    "EndpointConfigName",
-    "action",
-    "reason",
-    "blocked",
-    "serving",
-    "differences",
-    "endpointConfig",
-    "models",
-    "policy",
-    "retention",
-    "changes",
-}
+PLAN_KEYS = {key.name for key in documents.PLAN.keys}  # the registry's (smdeploy/documents.py)
 
 
 def test_plan_says_what_the_next_version_would_change_and_changes_nothing(emulator):
@@ -542,8 +526,8 @@ def test_plan_says_what_the_next_version_would_change_and_changes_nothing(emulat
     assert detailed[0].stdout == update.stdout
     assert "UPDATE: UpdateEndpoint: churn-predictor is InService" in update.stdout
     assert (
-        "ProductionVariants[primary].ModelName: exists as 'churn-xgboost-v1', request says "
-        "'churn-xgboost-v2'" in update.stdout
+        'ProductionVariants[primary].ModelName: exists as "churn-xgboost-v1", request says '
+        '"churn-xgboost-v2"' in update.stdout
     )
     assert "models to create: churn-xgboost-v2" in update.stdout
     assert same.returncode == 0, same.stderr
@@ -551,7 +535,7 @@ def test_plan_says_what_the_next_version_would_change_and_changes_nothing(emulat
     assert as_json.returncode == 0
     report = json.loads(as_json.stdout)
     assert set(report) == PLAN_KEYS
-    assert (report["action"], report["changes"], report["endpointConfig"]) == (
+    assert (report["Action"], report["Changes"], report["EndpointConfigAction"]) == (
         "UPDATE",
         True,
         "create",
@@ -644,7 +628,7 @@ def test_watch_and_status_name_a_superseded_deployment_and_exit_4(emulator):
         },
     }
     emulator.client("stepfunctions").start_execution(
-        stateMachineArn=emulator.info["state_machine_arn"],
+        stateMachineArn=emulator.info["StateMachineArn"],
         name="churn-predictor-v1-redelivered",
         input=json.dumps(event),
     )
@@ -665,7 +649,7 @@ def test_watch_and_status_name_a_superseded_deployment_and_exit_4(emulator):
     assert (reported.returncode, as_json.returncode) == (4, 4), reported.stderr
     assert f"SUPERSEDED by execution {newer_name}" in reported.stdout
     found = json.loads(as_json.stdout)
-    assert (found["status"], found["Action"]) == ("SUCCEEDED", "SUPERSEDED")
+    assert (found["Status"], found["Action"]) == ("SUCCEEDED", "SUPERSEDED")
     assert found["SupersededBy"] == newer
     assert found["Message"].startswith(f"superseded by {newer_name}")
     # nothing changed: v2 still serves
@@ -702,11 +686,12 @@ def test_status_in_80_columns_shows_every_value_whole(emulator):
     run = smdeploy("status", arn, "--endpoint-url", emulator.url, columns="80")
 
     assert run.returncode == 0, run.stderr
-    fields = dict(line.split(None, 1) for line in run.stdout.splitlines())
-    assert fields["executionArn"] == arn
-    assert fields["stateMachineArn"] == emulator.info["state_machine_arn"]
+    fields = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in run.stdout.splitlines())
+    assert fields["execution ARN"] == arn
+    assert fields["execution"] == arn.rsplit(":", 1)[-1]
     assert fields["status"] == "SUCCEEDED"
-    assert fields["EndpointConfigName"] == "churn-predictor-4783464c72"
+    assert fields["endpoint"] == "churn-predictor is InService on churn-predictor-4783464c72"
+    assert fields["serving"] == "2 x ml.m5.large (primary), 1 x ml.m5.large (challenger)"
     assert "simulated clock" in fields["note"]
     assert "…" not in run.stdout
     # and the emulator's own terminal said how the direct execution ended
@@ -817,7 +802,7 @@ def test_a_named_profile_from_the_option_or_aws_profile_gives_credentials_and_re
 ) -> None:
     shell = named_profile(tmp_path, "us-east-1")
     command = processes.smdeploy_command()
-    machine = emulator.info["state_machine_arn"]
+    machine = emulator.info["StateMachineArn"]
     common = ("--endpoint-url", emulator.url)
 
     without = processes.run([command, "plan", "examples/request.json", *common], env=shell)
@@ -847,7 +832,7 @@ def test_a_named_profile_from_the_option_or_aws_profile_gives_credentials_and_re
     assert started.returncode == 0, started.stderr
     assert "SUCCEEDED: churn-predictor is InService" in started.stderr
     assert reported.returncode == 0, reported.stderr
-    assert json.loads(reported.stdout)["status"] == "SUCCEEDED"
+    assert json.loads(reported.stdout)["Status"] == "SUCCEEDED"
 
 
 def test_the_region_comes_from_the_option_then_aws_region_then_the_profile(
@@ -886,7 +871,7 @@ def test_the_region_comes_from_the_option_then_aws_region_then_the_profile(
 
 
 def test_a_region_that_contradicts_the_arn_is_misuse_naming_both(shared_emulator: Running) -> None:
-    machine = shared_emulator.info["state_machine_arn"]
+    machine = shared_emulator.info["StateMachineArn"]
     execution = machine.replace(":stateMachine:", ":execution:") + ":some-execution"
     before = executions(shared_emulator)
 

@@ -25,7 +25,7 @@ def _without_timings(text: str) -> str:
     run may change)."""
     runs = json.loads(text)
     for run in runs:
-        run["stats"].pop("wall_seconds")
+        run["Stats"].pop("WallSeconds")
     return json.dumps(runs)
 
 

@@ -144,7 +144,7 @@ def test_a_utf8_byte_order_mark_is_read_the_same_by_every_command(tmp_path):
 
     assert validated.returncode == 0, validated.stdout
     assert deployed.returncode == 0, deployed.stderr
-    assert json.loads(deployed.stdout)[0]["status"] == "SUCCEEDED"
+    assert json.loads(deployed.stdout)[0]["Status"] == "SUCCEEDED"
 
 
 # The guardrails' part of the invalid corpus, through the commands that judge a request and

@@ -152,7 +152,7 @@ def test_validate_an_example_copied_outside_the_checkout(installed):
     assert valid.stdout.startswith("valid: request.json\n")
     invalid = installed.run("validate", "invalid-request.json", "--json")
     assert invalid.returncode == 1, invalid.stderr
-    assert json.loads(invalid.stdout)["valid"] is False
+    assert json.loads(invalid.stdout)["Valid"] is False
 
 
 def test_demo(installed):

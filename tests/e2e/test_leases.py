@@ -133,7 +133,7 @@ def test_a_late_event_for_an_older_intent_is_superseded_by_what_is_deployed(
     assert endpoint["EndpointConfigName"] == second.EndpointConfigName
     # smdeploy local reports it as it is: SUPERSEDED (same --json keys), exit 4 unless a
     # deployment failed
-    assert late.to_json()["status"] == "SUPERSEDED"
+    assert late.to_json()["Status"] == "SUPERSEDED"
     assert list(late.to_json()) == list(first.to_json())
     assert local_exit_code([first, second]) == 0
     assert local_exit_code([first, late]) == 4
@@ -220,7 +220,7 @@ def test_following_a_superseded_deployment_says_superseded_and_by_whom(make_acco
         second, third = start(account, sized(2)), start(account, sized(3))
     capsys.readouterr()
 
-    code = follow(account.stepfunctions, second, 0.05, None)
+    code, _ = follow(account.stepfunctions, second, 0.05, None)
 
     err = capsys.readouterr().err
     assert code == EXIT_SUPERSEDED == 4
@@ -230,7 +230,7 @@ def test_following_a_superseded_deployment_says_superseded_and_by_whom(make_acco
     assert "SUCCEEDED" not in err and " is None on " not in err
     # status: SUPERSEDED, by whom and why, on the execution that SUCCEEDED in Step Functions
     found = remote.report(account.stepfunctions, second)
-    assert (found["status"], found["Action"]) == ("SUCCEEDED", "SUPERSEDED")
+    assert (found["Status"], found["Action"]) == ("SUCCEEDED", "SUPERSEDED")
     assert found["SupersededBy"] == third
     assert found["Message"] and third.rsplit(":", 1)[-1] in found["Message"]
     present.status(present.stdout(), found)
@@ -238,7 +238,7 @@ def test_following_a_superseded_deployment_says_superseded_and_by_whom(make_acco
     assert f"SUPERSEDED by execution {third.rsplit(':', 1)[-1]}" in shown
     # the others succeeded, and following them says so, with exit 0
     for arn in (first, third):
-        assert follow(account.stepfunctions, arn, 0.05, None) == EXIT_OK
+        assert follow(account.stepfunctions, arn, 0.05, None)[0] == EXIT_OK
         assert capsys.readouterr().err.strip().splitlines()[-1].startswith("SUCCEEDED: ")
 
 
@@ -291,17 +291,17 @@ def test_status_says_which_deployment_a_waiting_one_waits_for(make_account):
         found = remote.report(account.stepfunctions, second)
         holding = remote.report(account.stepfunctions, first)["EndpointConfigName"]
 
-    assert found["status"] == "RUNNING"
+    assert found["Status"] == "RUNNING"
     waiting = found["WaitingFor"]
-    assert {k: waiting[k] for k in ("executionArn", "EndpointConfigName", "phase")} == {
-        "executionArn": first,
+    assert {k: waiting[k] for k in ("ExecutionArn", "EndpointConfigName", "Phase")} == {
+        "ExecutionArn": first,
         "EndpointConfigName": holding,
-        "phase": "DEPLOYING",
+        "Phase": "DEPLOYING",
     }
     # since when it waits (its first look at the lease), and until when it may: its deadline,
     # counted from its execution's start (the configured 7200 s)
-    started = datetime.fromisoformat(found["startDate"])
-    since, until = (datetime.fromisoformat(waiting[k]) for k in ("since", "until"))
+    started = datetime.fromisoformat(found["StartDate"])
+    since, until = (datetime.fromisoformat(waiting[k]) for k in ("Since", "Until"))
     assert started <= since < until
     assert until == started + timedelta(seconds=7200)
     assert holding.startswith(f"{ENDPOINT}-")
@@ -311,7 +311,7 @@ def test_status_says_which_deployment_a_waiting_one_waits_for(make_account):
         if (p := progress_of(e, "Admit", 0)) is not None
     ]
     assert any(line.startswith(f"waiting for {first.rsplit(':', 1)[-1]}") for line in lines)
-    assert any(f"waiting at most until {waiting['until']}" in line for line in lines)
+    assert any(f"waiting at most until {waiting['Until']}" in line for line in lines)
     for arn in (first, second):
         assert account.follow(arn).status == "SUCCEEDED"
     assert remote.report(account.stepfunctions, second)["WaitingFor"] is None

@@ -65,20 +65,23 @@ def test_the_next_version_is_an_update_with_its_differences(account, request_v1,
     report = planned(account, request_v2)
 
     json_report = report.to_json()
-    assert json_report["action"] == "UPDATE"
-    assert json_report["serving"] == {
+    assert json_report["Action"] == "UPDATE"
+    assert json_report["Serving"] == {
         "EndpointConfigName": first.EndpointConfigName,
         "EndpointStatus": "InService",
     }
-    assert json_report["differences"] == [
-        "ProductionVariants[primary].ModelName: exists as 'churn-xgboost-v1', "
-        "request says 'churn-xgboost-v2'",
-        "Tags: the new config gets {'team': 'growth'}; the endpoint keeps its own tags",
+    assert json_report["Differences"] == [
+        'ProductionVariants[primary].ModelName: exists as "churn-xgboost-v1", '
+        'request says "churn-xgboost-v2"',
+        "Tags: the new config gets team=growth; the endpoint keeps its own tags",
     ]
-    assert json_report["models"] == {"create": ["churn-xgboost-v2"], "reuse": []}
-    assert json_report["endpointConfig"] == "create"
-    assert json_report["policy"].startswith("blue/green LINEAR")
-    assert json_report["changes"] is True
+    assert (json_report["ModelsToCreate"], json_report["ModelsToReuse"]) == (
+        ["churn-xgboost-v2"],
+        [],
+    )
+    assert json_report["EndpointConfigAction"] == "create"
+    assert json_report["UpdatePolicy"].startswith("blue/green LINEAR")
+    assert json_report["Changes"] is True
 
 
 def test_the_same_request_again_is_nothing_to_do(account, request_v1):
@@ -108,8 +111,8 @@ def test_capacity_weights_and_removed_fields_are_compared_variant_by_variant(acc
 
     assert report.action == "UPDATE"
     assert report.differences[:3] == [
-        "ProductionVariants[primary].InstanceType: exists as 'ml.m5.large', "
-        "request says 'ml.c5.xlarge'",
+        'ProductionVariants[primary].InstanceType: exists as "ml.m5.large", '
+        'request says "ml.c5.xlarge"',
         "ProductionVariants[primary]: traffic share 66.7% -> 100.0%",
         "ProductionVariants[challenger]: removed (1 x ml.m5.large, 33.3% of the traffic)",
     ]
@@ -217,7 +220,7 @@ def test_retention_would_delete_nothing_another_endpoint_references(
 
     # churn-predictor's old configs go; the model fraud-scorer's config uses stays
     assert report.delete == [v2, v1]
-    assert report.to_json()["retention"]["deleteModels"] == []
+    assert report.to_json()["Retention"]["DeleteModels"] == []
 
     account.sagemaker.delete_endpoint(EndpointName="fraud-scorer")
     account.clock.advance(account.emulator.faults.deletion_seconds)

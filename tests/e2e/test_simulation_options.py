@@ -191,7 +191,7 @@ def test_local_with_faults_the_state_machine_retries_succeeds(faults: list[str])
 
     assert run.returncode == 0, run.stderr
     [first] = json.loads(run.stdout)
-    assert (first["status"], first["error"]) == ("SUCCEEDED", None)
+    assert (first["Status"], first["Error"]) == ("SUCCEEDED", None)
     assert first["EndpointStatus"] == "InService"
 
 
@@ -247,7 +247,7 @@ def test_local_rollback_once_then_the_same_update_succeeds():
     )
 
     assert run.returncode == 1
-    statuses = [(r["status"], r["error"]) for r in json.loads(run.stdout)]
+    statuses = [(r["Status"], r["Error"]) for r in json.loads(run.stdout)]
     assert statuses == [
         ("SUCCEEDED", None),
         ("FAILED", "EndpointUpdateRolledBack"),
@@ -261,8 +261,8 @@ def test_local_failed_endpoint_once_then_the_same_request_replaces_it():
     )
 
     first, second = json.loads(run.stdout)
-    assert (first["status"], first["error"]) == ("FAILED", "EndpointFailed")
-    assert (second["status"], second["error"]) == ("SUCCEEDED", None)
+    assert (first["Status"], first["Error"]) == ("FAILED", "EndpointFailed")
+    assert (second["Status"], second["Error"]) == ("SUCCEEDED", None)
     assert run.returncode == 1
 
 
@@ -283,8 +283,10 @@ def test_local_throttle_and_jitter_are_taken():
 
     assert run.returncode == 0, run.stderr
     [result] = json.loads(run.stdout)
-    assert result["status"] == "SUCCEEDED"
+    assert result["Status"] == "SUCCEEDED"
     assert run.stderr.count("SageMakerThrottled") == 3
+    # each a retry, retried until the deadline: none reads as a failure
+    assert run.stderr.count("(until the deadline) after SageMakerThrottled: ") == 3
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -157,8 +158,8 @@ def test_same_explicit_config_name_with_other_content_is_a_conflict(aws, make_re
     message = str(caught.value)
     assert "endpoint config churn-config-v1 already exists with different content" in message
     assert (
-        "ProductionVariants[0].InstanceType: exists as 'ml.m5.large', "
-        "request says 'ml.c5.xlarge'" in message
+        'ProductionVariants[0].InstanceType: exists as "ml.m5.large", '
+        'request says "ml.c5.xlarge"' in message
     )
     assert "leave EndpointConfigName out" in message
     after = aws.sagemaker.describe_endpoint_config(EndpointConfigName="churn-config-v1")
@@ -177,8 +178,8 @@ def test_reused_model_name_with_another_image_is_a_conflict(aws, make_request):
 
     message = str(caught.value)
     assert "model churn-xgboost-v1 already exists with a different definition" in message
-    assert f"PrimaryContainer.Image: exists as {aws.IMAGE_V1!r}" in message
-    assert f"request says {aws.IMAGE_V2!r}" in message
+    assert f"PrimaryContainer.Image: exists as {json.dumps(aws.IMAGE_V1)}" in message
+    assert f"request says {json.dumps(aws.IMAGE_V2)}" in message
     _assert_no_config(aws, changed_config)
     model = aws.sagemaker.describe_model(ModelName="churn-xgboost-v1")
     assert model["PrimaryContainer"]["Image"] == aws.IMAGE_V1

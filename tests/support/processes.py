@@ -193,7 +193,7 @@ class Running:
 
     @property
     def url(self) -> str:
-        return str(self.info["endpoint_url"])
+        return str(self.info["EndpointUrl"])
 
     def client(self, service: str) -> Any:
         session: Any = boto3.session.Session(

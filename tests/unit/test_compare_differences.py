@@ -24,29 +24,29 @@ CASES = [
         {"ExecutionRoleArn": "arn:aws:iam::1:role/new"},
         {"ExecutionRoleArn": "arn:aws:iam::1:role/old"},
         [
-            "ExecutionRoleArn: exists as 'arn:aws:iam::1:role/old', "
-            "request says 'arn:aws:iam::1:role/new'"
+            'ExecutionRoleArn: exists as "arn:aws:iam::1:role/old", '
+            'request says "arn:aws:iam::1:role/new"'
         ],
     ),
     (
         "nested-changed-scalar",
         {"PrimaryContainer": {"Image": "img:2"}},
         {"PrimaryContainer": {"Image": "img:1"}},
-        ["PrimaryContainer.Image: exists as 'img:1', request says 'img:2'"],
+        ['PrimaryContainer.Image: exists as "img:1", request says "img:2"'],
     ),
     (
         "missing-key",
         {"KmsKeyId": "alias/k"},
         {},
-        ["KmsKeyId: not set on the existing resource, request says 'alias/k'"],
+        ['KmsKeyId: not set on the existing resource, request says "alias/k"'],
     ),
     (
         "list-length-mismatch",
         {"ProductionVariants": [{"VariantName": "a"}, {"VariantName": "b"}]},
         {"ProductionVariants": [{"VariantName": "a"}]},
         [
-            "ProductionVariants: exists as [{'VariantName': 'a'}], "
-            "request says [{'VariantName': 'a'}, {'VariantName': 'b'}]"
+            'ProductionVariants: exists as [{"VariantName": "a"}], '
+            'request says [{"VariantName": "a"}, {"VariantName": "b"}]'
         ],
     ),
     (
@@ -64,8 +64,8 @@ CASES = [
             ]
         },
         [
-            "ProductionVariants[1].InstanceType: exists as 'ml.m5.large', "
-            "request says 'ml.c5.xlarge'"
+            'ProductionVariants[1].InstanceType: exists as "ml.m5.large", '
+            'request says "ml.c5.xlarge"'
         ],
     ),
     (
@@ -75,7 +75,7 @@ CASES = [
         [
             "A: exists as 2, request says 1",
             "B[1]: exists as 3, request says 2",
-            "C.D: exists as 'y', request says 'x'",
+            'C.D: exists as "y", request says "x"',
         ],
     ),
     ("int-equals-float", {"InitialVariantWeight": 1}, {"InitialVariantWeight": 1.0}, []),
@@ -84,32 +84,32 @@ CASES = [
         "bool-is-not-int",
         {"EnableNetworkIsolation": True},
         {"EnableNetworkIsolation": 1},
-        ["EnableNetworkIsolation: exists as 1, request says True"],
+        ["EnableNetworkIsolation: exists as 1, request says true"],
     ),
     (
         "int-is-not-bool",
         {"InitialInstanceCount": 0},
         {"InitialInstanceCount": False},
-        ["InitialInstanceCount: exists as False, request says 0"],
+        ["InitialInstanceCount: exists as false, request says 0"],
     ),
     ("bool-equal", {"EnableNetworkIsolation": False}, {"EnableNetworkIsolation": False}, []),
     (
         "number-is-not-string",
         {"InitialInstanceCount": 1},
         {"InitialInstanceCount": "1"},
-        ["InitialInstanceCount: exists as '1', request says 1"],
+        ['InitialInstanceCount: exists as "1", request says 1'],
     ),
     (
         "dict-versus-scalar",
         {"PrimaryContainer": {"Image": "img:1"}},
         {"PrimaryContainer": "img:1"},
-        ["PrimaryContainer: exists as 'img:1', request says {'Image': 'img:1'}"],
+        ['PrimaryContainer: exists as "img:1", request says {"Image": "img:1"}'],
     ),
     (
         "root-not-a-dict",
         {"A": 1},
         None,
-        ["(root): exists as None, request says {'A': 1}"],
+        ['(root): exists as null, request says {"A": 1}'],
     ),
 ]
 
@@ -123,5 +123,5 @@ def test_differences(name, wanted, actual, expected):
 
 def test_path_prefix_is_kept():
     assert differences({"Image": "img:2"}, {"Image": "img:1"}, "Containers[0]") == [
-        "Containers[0].Image: exists as 'img:1', request says 'img:2'"
+        'Containers[0].Image: exists as "img:1", request says "img:2"'
     ]

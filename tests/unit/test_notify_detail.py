@@ -57,7 +57,12 @@ def deployed(**fields):
 
 
 def test_a_success_carries_the_endpoint_the_package_and_the_duration():
-    output = deployed(Trigger={"Source": "approval", "ModelPackageArn": PACKAGE})
+    serving = [
+        {"VariantName": "primary", "InstanceType": "ml.g6.2xlarge", "CurrentInstanceCount": 2}
+    ]
+    output = deployed(
+        Trigger={"Source": "approval", "ModelPackageArn": PACKAGE}, ServingInstances=serving
+    )
 
     found = detail("Succeeded", APPROVAL, output)
 
@@ -77,6 +82,7 @@ def test_a_success_carries_the_endpoint_the_package_and_the_duration():
         "StartedAt": START,
         "FinishedAt": END,
         "DurationSeconds": 312.5,
+        "ServingInstances": serving,
     }
 
 

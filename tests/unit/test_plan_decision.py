@@ -113,8 +113,8 @@ CASES = [
             "action": "UPDATE",
             "serving": {"EndpointConfigName": OLD, "EndpointStatus": "InService"},
             "differences": [
-                "ProductionVariants[primary].ModelName: exists as 'm1', request says 'm2'",
-                "Tags: the new config gets {'team': 'growth'}; the endpoint keeps its own tags",
+                'ProductionVariants[primary].ModelName: exists as "m1", request says "m2"',
+                "Tags: the new config gets team=growth; the endpoint keeps its own tags",
             ],
             "policy": "none given: SageMaker's default blue/green update, all at once",
         },

@@ -83,7 +83,7 @@ SERVED = {
                 "ProductionVariants": [instance("a", weight=2.0), instance("b")],
                 "KmsKeyId": "alias/models",
             },
-            ["KmsKeyId: not set on the existing resource, request says 'alias/models'"],
+            ['KmsKeyId: not set on the existing resource, request says "alias/models"'],
             id="kms-added",
         ),
     ],
@@ -108,7 +108,7 @@ def test_a_field_the_request_leaves_out_is_removed():
     found = differences(served, {"ProductionVariants": SERVED["ProductionVariants"]})
 
     assert found == [
-        "DataCaptureConfig: removed (serving {'EnableCapture': True}, request leaves it out)"
+        'DataCaptureConfig: removed (serving {"EnableCapture": true}, request leaves it out)'
     ]
 
 

@@ -59,19 +59,91 @@ def test_status_prints_each_field_whole_and_says_when_dates_are_simulated(monkey
     monkeypatch.setenv("COLUMNS", "80")
     stream = io.StringIO()
     report = {
-        "executionArn": ARN,
-        "status": "SUCCEEDED",
-        "error": None,
-        "startDate": "2999-01-01T00:00:00+00:00",
+        "ExecutionArn": ARN,
+        "Name": "churn-predictor-1",
+        "Status": "SUCCEEDED",
+        "Error": None,
+        "StartDate": "2999-01-01T00:00:00+00:00",
     }
 
     present.status(present.Screen(stream), report)
 
     lines = stream.getvalue().splitlines()
-    assert lines[0] == f"executionArn  {ARN}"
-    assert lines[1] == "status        SUCCEEDED"
+    assert lines[0] == "execution      churn-predictor-1"
+    assert lines[1] == "status         SUCCEEDED"
+    assert f"execution ARN  {ARN}" in lines
     assert not any(line.startswith("error") for line in lines)
     assert "simulated clock" in lines[-1]
+
+
+def test_status_shows_lists_and_objects_as_sentences_never_json(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    stream = io.StringIO()
+    report = {
+        "ExecutionArn": ARN,
+        "Name": "churn-predictor-2",
+        "Status": "RUNNING",
+        "Stage": "WaitForLease",
+        "EndpointName": "churn-predictor",
+        "Trigger": {"Source": "approval", "ModelPackageArn": "arn:pkg/3"},
+        "WaitingFor": {
+            "ExecutionArn": f"{ARN[: ARN.rindex(':')]}:churn-predictor-1",
+            "EndpointConfigName": "churn-predictor-abc",
+            "Phase": "DEPLOYING",
+            "Since": "2026-01-01T00:00:00+00:00",
+            "Until": None,
+        },
+        "Progress": ["primary: Baking (baking for 300 seconds)", "endpoint InService"],
+        "Retries": [
+            {
+                "Stage": "Deploy",
+                "Retry": 1,
+                "MaxAttempts": 8,
+                "Error": "EndpointConfigNotVisible",
+                "Cause": "not yet",
+            }
+        ],
+        "ServingInstances": [
+            {
+                "VariantName": "AllTraffic",
+                "InstanceType": "ml.g6.2xlarge",
+                "CurrentInstanceCount": 2,
+            }
+        ],
+        "StartDate": "2026-01-01T00:00:00+00:00",
+    }
+
+    present.status(present.Screen(stream), report)
+
+    text = stream.getvalue()
+    assert "{" not in text and "[" not in text.replace("[primary", "")
+    lines = text.splitlines()
+    assert "trigger        approval of arn:pkg/3" in lines
+    assert (
+        "waiting for    execution churn-predictor-1, deploying config churn-predictor-abc, "
+        "since 2026-01-01T00:00:00+00:00"
+    ) in lines
+    assert "progress       primary: Baking (baking for 300 seconds)" in lines
+    assert "               endpoint InService" in lines
+    assert "retries        Deploy: retry 1 of 8 after EndpointConfigNotVisible: not yet" in lines
+    assert "serving        2 x ml.g6.2xlarge (AllTraffic)" in lines
+
+
+def test_a_retried_attempt_reads_as_a_retry_not_a_failure():
+    stream = io.StringIO()
+    printer = present.ProgressPrinter(present.Screen(stream))
+
+    printer(
+        present.Progress(
+            3.0, "retry", "Deploy", "ThrottlingException: slow down", retry=2, max_attempts=None
+        )
+    )
+    printer(present.Progress(4.0, "retry", "Deploy", "X: y", retry=1, max_attempts=8))
+
+    assert stream.getvalue().splitlines() == [
+        "  0:00:03    retry 2 (until the deadline) after ThrottlingException: slow down",
+        "  0:00:04    retry 1 of 8 after X: y",
+    ]
 
 
 def test_long_progress_lines_are_never_broken(monkeypatch):

@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from deployer import interface
-from deployer.decide.differences import differences
+from deployer.decide.differences import differences, shown
 from deployer.request import shapes, variant_rules
 
 # What a CreateModel request says that DescribeModel gives back to compare against
@@ -100,7 +100,7 @@ def config_changes(served: Mapping[str, Any], wanted: Mapping[str, Any]) -> list
         if key in VARIANT_KINDS or key not in members:
             continue
         if key not in wanted:
-            found.append(f"{key}: removed (serving {served[key]!r}, request leaves it out)")
+            found.append(f"{key}: removed (serving {shown(served[key])}, request leaves it out)")
             continue
         found.extend(differences({key: wanted[key]}, dict(served)))
     return found
@@ -139,4 +139,11 @@ def capacity(variant: Mapping[str, Any]) -> str:
     if "ServerlessConfig" in variant:
         config = variant["ServerlessConfig"]
         return f"serverless {config.get('MemorySizeInMB')} MB"
-    return f"{variant.get('InitialInstanceCount')} x {variant.get('InstanceType')}"
+    count = variant.get("InitialInstanceCount")
+    if variant.get("InstancePools"):  # in the order SageMaker tries them: priority 1 first
+        pools = sorted(variant["InstancePools"], key=lambda pool: pool.get("Priority", 0))
+        kinds = ", then ".join(
+            f"{p.get('InstanceType')} (priority {p.get('Priority')})" for p in pools
+        )
+        return f"{count} x {kinds}"
+    return f"{count} x {variant.get('InstanceType')}"

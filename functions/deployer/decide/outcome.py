@@ -7,6 +7,7 @@ FailureReason; boto3's EndpointInService waiter calls that a success, this does 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from deployer.errors import (
     EndpointUpdateRollbackFailed,
     EndpointUpdateRolledBack,
 )
-from deployer.payloads.pieces import Action
+from deployer.payloads.pieces import Action, ServingInstance
 from deployer.payloads.results import Assessment
 
 DEFAULT_DEADLINE_SECONDS = 3600
@@ -25,6 +26,40 @@ DEFAULT_DEADLINE_SECONDS = 3600
 
 def elapsed_seconds(started: datetime, now: datetime) -> int:
     return max(0, int((now - started).total_seconds()))
+
+
+def serving_instances(
+    description: Mapping[str, Any], variants: Iterable[Mapping[str, Any]] = ()
+) -> list[ServingInstance]:
+    """The instances that serve, as DescribeEndpoint tells: for a variant with instance pools,
+    each pool's InstanceType with its CurrentInstanceCount (the pools SageMaker provisioned:
+    those with instances); for another, its CurrentInstanceCount, with the InstanceType of its
+    config's variant when ``variants`` (the config's) names it. A serverless variant has no
+    instances (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariantSummary.html)."""
+    types = {v.get("VariantName"): v.get("InstanceType") for v in variants}
+    found: list[ServingInstance] = []
+    for summary in description.get("ProductionVariants") or []:
+        name = summary.get("VariantName")
+        pools = summary.get("InstancePools")
+        if pools:
+            found += [
+                ServingInstance(
+                    VariantName=name,
+                    InstanceType=pool.get("InstanceType"),
+                    CurrentInstanceCount=pool["CurrentInstanceCount"],
+                )
+                for pool in pools
+                if pool.get("CurrentInstanceCount")
+            ]
+        elif summary.get("CurrentInstanceCount") is not None:
+            found.append(
+                ServingInstance(
+                    VariantName=name,
+                    InstanceType=types.get(name),
+                    CurrentInstanceCount=summary["CurrentInstanceCount"],
+                )
+            )
+    return found
 
 
 def assess(
@@ -49,6 +84,7 @@ def assess(
             EndpointConfigName=serving,
             ElapsedSeconds=elapsed,
             Message=message,
+            ServingInstances=serving_instances(description),
         )
 
     if status == "Failed":

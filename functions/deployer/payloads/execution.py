@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from deployer.decide import lease_record
 from deployer.decide.lease_record import Claim
-from deployer.payloads.pieces import Action, Caught, Payload, Trigger
+from deployer.payloads.pieces import Action, Caught, Payload, ServingInstance, Trigger
 from deployer.payloads.results import (
     Accepted,
     Admitted,
@@ -57,6 +57,8 @@ class Deployed(Payload):
     Message: str
     ModelsCreated: list[str]
     Trigger: Trigger
+    # the instances that serve, where DescribeEndpoint tells (instance pools)
+    ServingInstances: list[ServingInstance] = []  # noqa: RUF012 (pydantic copies it)
 
 
 class SupersededOutcome(Payload):

@@ -86,6 +86,18 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+class ServingInstance(Payload):
+    """Instances that serve a variant, as DescribeEndpoint tells: a ProductionVariantSummary's
+    CurrentInstanceCount, per instance type of its InstancePools (the type SageMaker provisioned,
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariantSummary.html);
+    ``InstanceType`` is None when DescribeEndpoint does not say it (a variant without pools:
+    its config's InstanceType)."""
+
+    VariantName: str
+    InstanceType: str | None = None
+    CurrentInstanceCount: int
+
+
 class Caught(Payload):
     """What a ``Catch`` puts in the data: the error's name and its cause.
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from deployer.decide import lease_record
 from deployer.decide.lease_record import Claim, Decision, Order
-from deployer.payloads.pieces import Action, Caught, Payload, Step, Trigger
+from deployer.payloads.pieces import Action, Caught, Payload, ServingInstance, Step, Trigger
 
 # --- Validate -----------------------------------------------------------------------------
 
@@ -215,6 +215,8 @@ class Assessment(Payload):
     EndpointConfigName: str | None
     ElapsedSeconds: int
     Message: str
+    # the instances that serve, where DescribeEndpoint tells (deployer.decide.outcome)
+    ServingInstances: list[ServingInstance] = []  # noqa: RUF012 (pydantic copies it)
 
 
 class Described(Assessment):

@@ -20,7 +20,7 @@ from deployer.errors import NotificationFailed
 from deployer.observability import tracer
 from deployer.payloads.events import NotifyEvent, Status
 from deployer.payloads.execution import ExecutionState, SupersededOutcome
-from deployer.payloads.pieces import trigger_of
+from deployer.payloads.pieces import ServingInstance, trigger_of
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -56,6 +56,8 @@ class OutcomeDetail(Model):
     Cause: str | None = None
     # Superseded: the newer deployment that made this one unnecessary
     SupersededBy: str | None = None
+    # the instances that serve, where DescribeEndpoint told (deployer.decide.outcome)
+    ServingInstances: list[ServingInstance] = []  # noqa: RUF012 (pydantic copies it)
 
 
 # What the output of a success (Deployed, NothingDeployed, SupersededOutcome) tells the detail,
@@ -115,6 +117,7 @@ def outcome_detail(ending: NotifyEvent) -> OutcomeDetail:
                 **told,
                 "Action": str(state.Action),
                 "SupersededBy": superseded.Execution if superseded else None,
+                "ServingInstances": list(getattr(state, "ServingInstances", [])),
             }
         )
     # a failure: what the stages had found before it
@@ -140,6 +143,7 @@ def outcome_detail(ending: NotifyEvent) -> OutcomeDetail:
             "Message": deployment.Reason if deployment else None,
             "Error": failure.Error if failure else None,
             "Cause": _clip(failure.Cause) if failure else None,
+            "ServingInstances": list(endpoint.ServingInstances) if endpoint else [],
         }
     )
 

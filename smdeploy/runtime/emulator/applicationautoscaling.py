@@ -140,6 +140,8 @@ class VariantCounts(EndpointObserver):
             if summary["VariantName"] in counts:
                 n = counts[summary["VariantName"]]
                 summary["CurrentInstanceCount"] = summary["DesiredInstanceCount"] = n
+                for index, pool in enumerate(summary.get("InstancePools") or []):
+                    pool["CurrentInstanceCount"] = n if index == 0 else 0  # the first type's
 
     def deleted(self, store: StoreView, endpoint: Endpoint) -> None:
         backend = applicationautoscaling_backends[store.account][store.region]

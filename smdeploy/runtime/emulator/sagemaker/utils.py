@@ -68,6 +68,16 @@ def variant_summary(variant: dict[str, Any]) -> dict[str, Any]:
         summary["CurrentInstanceCount"] = summary["DesiredInstanceCount"] = variant[
             "InitialInstanceCount"
         ]
+    pools = sorted(variant.get("InstancePools") or [], key=lambda pool: pool.get("Priority", 0))
+    if pools and "InitialInstanceCount" in variant:
+        # capacity is always there: every instance is of the highest-priority type (priority
+        # 1), which SageMaker tries first
+        # (https://docs.aws.amazon.com/sagemaker/latest/dg/realtime-endpoints-heterogeneous.html)
+        count = variant["InitialInstanceCount"]
+        summary["InstancePools"] = [
+            {"InstanceType": pool["InstanceType"], "CurrentInstanceCount": count if i == 0 else 0}
+            for i, pool in enumerate(pools)
+        ]
     weight = variant.get("InitialVariantWeight", 1.0)
     summary["CurrentWeight"] = summary["DesiredWeight"] = weight
     if "ServerlessConfig" in variant:
