@@ -23,6 +23,8 @@ Sources (the Service Authorization Reference, and the services' guides for depen
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_applicationautoscaling.html,
   https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html
 - CloudWatch: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+- Systems Manager (the profiles' parameters; GetParametersByPath is authorized against the
+  path): https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html
 The infra test names any new call that has no row here, so a row comes with the code.
 """
 
@@ -57,6 +59,9 @@ CLOUDWATCH = (
 )
 DYNAMODB = (
     "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html"
+)
+SSM = (
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html"
 )
 STATES = (
     "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html"
@@ -197,6 +202,9 @@ CALLS: dict[str, Call] = {
     "sagemaker:InvokeEndpoint": Call({"sagemaker:InvokeEndpoint": ("endpoint",)}, SAGEMAKER),
     # S3: the manifest, by the version the event names
     "s3:GetObject": Call({"s3:GetObject": ("object",), "s3:GetObjectVersion": ("object",)}, S3),
+    # Systems Manager: a group's deployment profile; every group's, when one has none
+    "ssm:GetParameter": Call({"ssm:GetParameter": ("parameter",)}, SSM),
+    "ssm:GetParametersByPath": Call({"ssm:GetParametersByPath": ("parameter",)}, SSM),
     # EventBridge and SNS: the outcome
     "events:PutEvents": Call({"events:PutEvents": ("event-bus",)}, EVENTS),
     "sns:Publish": Call(

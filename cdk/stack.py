@@ -11,6 +11,7 @@ from cdk.config import DeployerConfig
 from cdk.functions import DeployerFunctions
 from cdk.logkey import LogKey
 from cdk.notifications import Notifications
+from cdk.profiles import ProfileParameters
 from cdk.triggers import Triggers
 from cdk.workflow import Workflow
 
@@ -55,6 +56,8 @@ class SmdeployStack(Stack):
             wake_function=self.functions.functions["Wait"],
         )
         self.functions.grant_manifest_read(self.triggers.bucket, config.manifest_prefix)
+        self.profiles = ProfileParameters(self, "Profiles", config=config)
+        self.profiles.grant_read(self.functions.roles["Validate"])
 
         CfnOutput(
             self,

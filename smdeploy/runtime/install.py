@@ -13,7 +13,9 @@ ordinary AWS APIs and from the shared contract (``deployer.interface``):
 - the SNS topic and the manifest bucket (EventBridge notifications on);
 - the rules: approvals (groups with a profile), rejections (groups whose profile has
   ``RollbackOnRejection``), manifests (under ``manifests/`` of the bucket);
-- the model package groups named in the profiles.
+- the model package groups named in the profiles;
+- the profiles themselves, one SSM parameter per group under the stack's path
+  (``deployer.interface.profiles_path``), where the Validate function reads them.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ TABLE_NAME = "smdeploy-endpoints"
 WAKE_RULE = "smdeploy-endpoint-events"
 MANIFEST_PREFIX = "manifests/"
 EVENT_BUS = "default"
+STACK_NAME = "smdeploy"  # the stack's default name: the path of the profiles' parameters
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,20 @@ def create_table(dynamodb: Any, name: str = TABLE_NAME) -> str:
     return name
 
 
+def put_profiles(ssm: Any, path: str, raw_profiles: dict[str, Any]) -> None:
+    """Each group's profile as its SSM parameter under ``path``, as the stack stores them
+    (``cdk/profiles.py``: compact JSON, the tier its size needs)."""
+    for group, profile in sorted(raw_profiles.items()):
+        value = json.dumps(profile, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+        ssm.put_parameter(
+            Name=interface.profile_parameter(path, group),
+            Value=value,
+            Type="String",
+            Tier=interface.profile_tier(value),
+            Overwrite=True,
+        )
+
+
 def install_deployer(
     client: Callable[[str], Any],
     profiles: dict[str, Any] | None = None,
@@ -173,12 +190,14 @@ def install_deployer(
     )
 
     create_table(client("dynamodb"))
+    profiles_path = interface.profiles_path(STACK_NAME)
+    put_profiles(client("ssm"), profiles_path, raw_profiles)
 
     # The value, here, of every variable a function may read; each function gets those its
     # spec names, as in the stack (None: unset, the handler's default).
     values: dict[str, str | None] = {
         interface.ENV_TABLE: TABLE_NAME,
-        interface.ENV_PROFILES: json.dumps(raw_profiles, separators=(",", ":")),
+        interface.ENV_PROFILES_PATH: profiles_path,
         interface.ENV_NAME_PREFIX: name_prefix,
         interface.ENV_MODEL_ROLE: model_role,
         interface.ENV_TOPIC_ARN: topic_arn,

@@ -38,6 +38,7 @@ SERVICES = {
     "dynamodb": "dynamodb",
     "stepfunctions": "states",
     "sagemaker-runtime": "sagemaker",
+    "ssm": "ssm",
 }
 GATEWAY = ("deployer.aws.sagemaker", "SageMakerGateway")
 # CloudFormation types of the resources a policy can name by Ref/GetAtt.

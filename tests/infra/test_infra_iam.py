@@ -253,6 +253,11 @@ OWN_EXECUTIONS = {
 }
 
 
+PROFILES = (
+    "arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/smdeploy/smdeploy/profiles"
+)
+
+
 def own_logs(stage: str) -> dict[str, set[str]]:
     logs = {f"<{stage}FunctionLogs.Arn>"}
     return {"logs:CreateLogStream": logs, "logs:PutLogEvents": logs}
@@ -270,6 +275,8 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "sagemaker:ListModelPackages": {"*"},
         "s3:GetObject": {"<ManifestBucket.Arn>/manifests/*"},
         "s3:GetObjectVersion": {"<ManifestBucket.Arn>/manifests/*"},
+        "ssm:GetParameter": {PROFILES, f"{PROFILES}/*"},
+        "ssm:GetParametersByPath": {PROFILES, f"{PROFILES}/*"},
     },
     "Configure": {
         "sagemaker:CreateModel": {MODELS},
