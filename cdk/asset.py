@@ -59,13 +59,20 @@ def _pip(python: str, *args: str) -> None:
     subprocess.run(command, check=True)
 
 
+class DownloadFailed(RuntimeError):
+    """pip could not download the locked wheels: no network, most often."""
+
+
 def download(wheels: Path, platform: Sequence[str], *, python: str = sys.executable) -> None:
     """The locked wheels for ``platform`` into ``wheels`` (pip skips those already there)."""
     wheels.mkdir(parents=True, exist_ok=True)
-    _pip(
-        python, "download", "--no-deps", "--only-binary=:all:", *platform,
-        "--dest", str(wheels), "-r", str(LOCK),
-    )  # fmt: skip
+    try:
+        _pip(
+            python, "download", "--no-deps", "--only-binary=:all:", *platform,
+            "--dest", str(wheels), "-r", str(LOCK),
+        )  # fmt: skip
+    except subprocess.CalledProcessError as error:
+        raise DownloadFailed(f"pip download exited {error.returncode}") from None
 
 
 def assemble(
@@ -148,12 +155,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", action="store_true", help="for this interpreter, not Lambda")
     parser.add_argument("--out", type=Path, default=None, help="the folder to assemble into")
     args = parser.parse_args(argv)
-    if args.host:
-        out = build(out=args.out or BUILD / f"lambda-{sys.implementation.cache_tag}",
-                    archive=None, host=True)  # fmt: skip
-        print(f"{os.path.relpath(out)}: the Lambda code and its lock, for this interpreter")
-        return 0
-    out = build(out=args.out or ASSET_DIR)
+    try:
+        if args.host:
+            out = build(out=args.out or BUILD / f"lambda-{sys.implementation.cache_tag}",
+                        archive=None, host=True)  # fmt: skip
+            print(f"{os.path.relpath(out)}: the Lambda code and its lock, for this interpreter")
+            return 0
+        out = build(out=args.out or ASSET_DIR)
+    except DownloadFailed as error:  # one line, no traceback: what to run, and where
+        print(
+            f"smdeploy: cannot download the Lambda asset's wheels from PyPI ({error}, above): "
+            f"building them needs network access once; run `make setup` (or `make "
+            f"lambda-asset`) where PyPI is reachable, then `make synth` works offline",
+            file=sys.stderr,
+        )
+        return 1
     size = unzipped_size(out)
     print(
         f"{os.path.relpath(ASSET_ZIP)}: {ASSET_ZIP.stat().st_size / 2**20:.1f} MiB zipped, "

@@ -9,8 +9,9 @@ app and the command line can import it without importing any handler.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,6 +209,30 @@ def rejection_pattern(groups: list[str]) -> dict[str, Any]:
             "ModelApprovalStatus": ["Rejected"],
         },
     }
+
+
+# EventBridge's limit on an event pattern: 2,048 characters by default (an adjustable quota:
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html). A list of 200
+# group names is far longer: the groups are split across several rules.
+EVENT_PATTERN_CHARACTERS = 2048
+
+
+def group_batches(
+    groups: list[str], pattern: Callable[[list[str]], dict[str, Any]]
+) -> list[list[str]]:
+    """``groups``, sorted, cut into the fewest consecutive batches whose ``pattern`` fits in
+    :data:`EVENT_PATTERN_CHARACTERS` (measured with JSON's spaced separators, longer than
+    the compact form). Deterministic: the same groups always give the same batches, one rule
+    each; a group added or removed moves only the boundaries after it."""
+    batches: list[list[str]] = []
+    for group in sorted(groups):
+        if batches and len(json.dumps(pattern([*batches[-1], group]))) <= (
+            EVENT_PATTERN_CHARACTERS
+        ):
+            batches[-1].append(group)
+        else:
+            batches.append([group])
+    return batches
 
 
 def manifest_pattern(bucket: str, prefix: str) -> dict[str, Any]:

@@ -234,10 +234,15 @@ def install_deployer(
     events = client("events")
     target = {"Id": "deployer", "Arn": state_machine_arn, "RoleArn": events_role}
     rules = {"smdeploy-manifests": interface.manifest_pattern(bucket, MANIFEST_PREFIX)}
-    if groups:  # EventBridge refuses an empty list in a pattern
-        rules["smdeploy-approvals"] = interface.approval_pattern(list(groups))
+    # one rule per batch of groups whose pattern fits EventBridge's size limit, as the stack
+    # makes them (none without groups: EventBridge refuses an empty list in a pattern)
+    for rule, of_groups in (
+        ("smdeploy-approvals", interface.approval_pattern),
         # a rejection always stops a deployment of the rejected version in flight
-        rules["smdeploy-rejections"] = interface.rejection_pattern(list(groups))
+        ("smdeploy-rejections", interface.rejection_pattern),
+    ):
+        for number, batch in enumerate(interface.group_batches(list(groups), of_groups), 1):
+            rules[rule if number == 1 else f"{rule}-{number}"] = of_groups(batch)
     for name, pattern in rules.items():
         events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
         events.put_targets(Rule=name, Targets=[target])
