@@ -15,6 +15,7 @@ import pytest
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk.assertions import Template
 from infra_helpers import CDK_JSON_CONTEXT, TEST_PROFILES, with_cdk_json
 
 from cdk import paths
@@ -480,3 +481,22 @@ def test_only_deploy_may_have_sagemaker_create_grants_and_only_on_the_configured
 
 def test_without_kms_key_arns_no_role_may_use_any_key_through_sagemaker() -> None:
     assert not any(kms_statements(build_stack()).values())
+
+
+# --- Changing a profile: what cdk diff shows ---------------------------------------------
+
+
+def test_changing_a_profile_changes_only_the_value_of_its_parameter() -> None:
+    changed = json.loads(json.dumps(TEST_PROFILES))
+    changed["churn-predictor"]["ProductionVariants"][0]["InitialInstanceCount"] = 3
+    before = Template.from_stack(build_stack()).to_json()["Resources"]
+    after = Template.from_stack(build_stack(profiles=changed)).to_json()["Resources"]
+
+    assert set(before) == set(after)
+    differing = [logical_id for logical_id in before if before[logical_id] != after[logical_id]]
+    assert len(differing) == 1, differing  # one resource: the group's parameter
+    (parameter,) = differing
+    old, new = before[parameter]["Properties"], after[parameter]["Properties"]
+    assert old["Name"] == new["Name"] == "/smdeploy/smdeploy/profiles/churn-predictor"
+    assert {k for k in old if old[k] != new[k]} == {"Value"}  # what cdk diff lists
+    assert json.loads(new["Value"]) == changed["churn-predictor"]
