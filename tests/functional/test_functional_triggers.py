@@ -25,7 +25,8 @@ from smdeploy import resources
 from smdeploy.runtime.install import put_profiles
 
 GROUP = "churn-predictor"
-ENDPOINT = "churn-predictor"
+# the endpoint of GROUP's profile (smdeploy-churn-predictor: the name prefix a stack requires)
+ENDPOINT = json.loads((resources.EXAMPLES / "profiles.json").read_text())[GROUP]["EndpointName"]
 BUCKET = "smdeploy-manifests"
 
 
