@@ -105,3 +105,17 @@ def test_every_role_s_inline_policies_fit_iam_s_limit(scaled: Synthesized) -> No
 def test_the_template_fits_the_size_cloudformation_reads_from_s3(scaled: Synthesized) -> None:
     # 1 MB for a template cdk deploy uploads (the same quotas page)
     assert len(json.dumps(scaled.template).encode()) < 1_000_000
+
+
+def test_past_the_role_policy_budget_validate_may_describe_every_package(
+    scaled: Synthesized,
+) -> None:
+    found = [
+        statement["Resource"]
+        for policy in scaled.of_type("AWS::IAM::Policy").values()
+        if {"Ref": "ValidateFunctionRole"} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "sagemaker:DescribeModelPackage"
+    ]
+    assert len(found) == 1
+    assert json.dumps(found[0]).endswith(':model-package/*"]]}')  # one ARN, not 200
