@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from deployer import interface
-from deployer.aws import clients
+from deployer.aws import clients, profile_store
 from deployer.errors import (
     ManifestNotFound,
     ModelPackageNotFound,
@@ -239,6 +239,19 @@ def test_with_no_profile_at_all_an_approval_is_refused_saying_so(registry, aws, 
 
     with pytest.raises(NoDeploymentProfile, match=r"profile \(no group has one\); to deploy"):
         aws.validate(event(arn, "Approved"))
+
+
+def test_a_warm_environment_keeps_a_profile_it_read_for_a_minute(registry, aws, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(profile_store.time, "monotonic", lambda: clock[0])
+    arn = registry.package()
+    assert aws.validate(event(arn, "Approved"))["EndpointName"] == ENDPOINT
+
+    use_profiles(monkeypatch, {GROUP: {**_profile(), "EndpointName": "churn-changed"}})
+    clock[0] += profile_store.MAX_AGE_SECONDS  # not older than the max age yet: kept
+    assert aws.validate(event(arn, "Approved"))["EndpointName"] == ENDPOINT
+    clock[0] += 1  # older: read again
+    assert aws.validate(event(arn, "Approved"))["EndpointName"] == "churn-changed"
 
 
 def test_a_profile_changed_in_its_parameter_is_read_by_a_new_environment(
