@@ -155,21 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", action="store_true", help="for this interpreter, not Lambda")
     parser.add_argument("--out", type=Path, default=None, help="the folder to assemble into")
     args = parser.parse_args(argv)
-    try:
-        if args.host:
-            out = build(out=args.out or BUILD / f"lambda-{sys.implementation.cache_tag}",
-                        archive=None, host=True)  # fmt: skip
-            print(f"{os.path.relpath(out)}: the Lambda code and its lock, for this interpreter")
-            return 0
-        out = build(out=args.out or ASSET_DIR)
-    except DownloadFailed as error:  # one line, no traceback: what to run, and where
-        print(
-            f"smdeploy: cannot download the Lambda asset's wheels from PyPI ({error}, above): "
-            f"building them needs network access once; run `make setup` (or `make "
-            f"lambda-asset`) where PyPI is reachable, then `make synth` works offline",
-            file=sys.stderr,
-        )
-        return 1
+    if args.host:
+        out = build(out=args.out or BUILD / f"lambda-{sys.implementation.cache_tag}",
+                    archive=None, host=True)  # fmt: skip
+        print(f"{os.path.relpath(out)}: the Lambda code and its lock, for this interpreter")
+        return 0
+    out = build(out=args.out or ASSET_DIR)
     size = unzipped_size(out)
     print(
         f"{os.path.relpath(ASSET_ZIP)}: {ASSET_ZIP.stat().st_size / 2**20:.1f} MiB zipped, "
@@ -179,5 +170,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def run(argv: Sequence[str] | None = None) -> int:
+    """``python -m cdk.asset``: :func:`main`, with a download that failed (no network, most
+    often) told in one line that says what to run, and where; never a traceback."""
+    try:
+        return main(argv)
+    except DownloadFailed as error:
+        print(
+            f"smdeploy: cannot download the Lambda asset's wheels from PyPI ({error}, above): "
+            f"building them needs network access once; run `make setup` (or `make "
+            f"lambda-asset`) where PyPI is reachable, then `make synth` works offline",
+            file=sys.stderr,
+        )
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

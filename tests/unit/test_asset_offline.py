@@ -19,7 +19,7 @@ def test_without_network_the_asset_build_says_what_to_run_first(
     monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
     monkeypatch.setattr(asset, "WHEELS", tmp_path / "wheels")
 
-    assert asset.main(["--out", str(tmp_path / "lambda")]) == 1
+    assert asset.run(["--out", str(tmp_path / "lambda")]) == 1
 
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith("smdeploy: cannot download the Lambda asset's wheels from PyPI (pip ")
