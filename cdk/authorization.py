@@ -18,13 +18,13 @@ Sources (the Service Authorization Reference, and the services' guides for depen
   and, publishing to a topic encrypted with a customer managed key,
   https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
 - Amazon DynamoDB: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
+- Systems Manager (the profiles' parameters; GetParametersByPath is authorized against the
+  path): https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html
 - AWS Step Functions: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
 - Application Auto Scaling (and the actions it checks on the caller):
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_applicationautoscaling.html,
   https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html
 - CloudWatch: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
-- Systems Manager (the profiles' parameters; GetParametersByPath is authorized against the
-  path): https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html
 The infra test names any new call that has no row here, so a row comes with the code.
 """
 
@@ -43,6 +43,9 @@ EVENTS = (
 )
 SNS = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html"
 SNS_KMS = "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html"
+SSM = (
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html"
+)
 SAGEMAKER_SCALING = (
     "https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-delete-with-scaling.html"
 )
@@ -59,9 +62,6 @@ CLOUDWATCH = (
 )
 DYNAMODB = (
     "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html"
-)
-SSM = (
-    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html"
 )
 STATES = (
     "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html"

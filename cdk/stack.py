@@ -47,6 +47,9 @@ class SmdeployStack(Stack):
             topic=self.notifications.topic,
             log_key=self.log_key,
         )
+        # one SSM parameter per profile, which only the Validate function reads
+        self.profiles = ProfileParameters(self, "Profiles", config=config)
+        self.profiles.grant_read(self.functions.roles["Validate"])
         self.triggers = Triggers(
             self,
             "Triggers",
@@ -56,8 +59,6 @@ class SmdeployStack(Stack):
             wake_function=self.functions.functions["Wait"],
         )
         self.functions.grant_manifest_read(self.triggers.bucket, config.manifest_prefix)
-        self.profiles = ProfileParameters(self, "Profiles", config=config)
-        self.profiles.grant_read(self.functions.roles["Validate"])
 
         CfnOutput(
             self,

@@ -9,13 +9,13 @@ ordinary AWS APIs and from the shared contract (``deployer.interface``):
 - the functions of ``contract.FUNCTIONS``, each with the runtime, timeout, memory and
   environment its spec names (as the stack gives them);
 - the deployer's DynamoDB table (the endpoints' leases and records);
+- the profiles, one SSM parameter per group under the stack's path
+  (``deployer.interface.profiles_path``), where the Validate function reads them;
 - the state machine from ``statemachine/deployer.asl.json``, every ``${...}`` filled;
 - the SNS topic and the manifest bucket (EventBridge notifications on);
 - the rules: approvals (groups with a profile), rejections (groups whose profile has
   ``RollbackOnRejection``), manifests (under ``manifests/`` of the bucket);
-- the model package groups named in the profiles;
-- the profiles themselves, one SSM parameter per group under the stack's path
-  (``deployer.interface.profiles_path``), where the Validate function reads them.
+- the model package groups named in the profiles.
 """
 
 from __future__ import annotations

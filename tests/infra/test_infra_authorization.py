@@ -36,9 +36,9 @@ SERVICES = {
     "application-autoscaling": "application-autoscaling",
     "cloudwatch": "cloudwatch",
     "dynamodb": "dynamodb",
+    "ssm": "ssm",
     "stepfunctions": "states",
     "sagemaker-runtime": "sagemaker",
-    "ssm": "ssm",
 }
 GATEWAY = ("deployer.aws.sagemaker", "SageMakerGateway")
 # CloudFormation types of the resources a policy can name by Ref/GetAtt.
