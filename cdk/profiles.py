@@ -22,6 +22,12 @@ from cdk.checks import acknowledge, rendered
 from cdk.config import DeployerConfig
 from deployer import interface
 
+# CloudFormation creates independent resources at once, and SSM throttles PutParameter (the
+# resource provider retries, but a stack of hundreds of parameters can still fail: see
+# https://github.com/aws-cloudformation/cloudformation-coverage-roadmap/issues/573). The
+# parameters are chained in this many lanes: at most this many are written at a time.
+PARALLEL_WRITES = 5
+
 _TIERS = {"Standard": ssm.ParameterTier.STANDARD, "Advanced": ssm.ParameterTier.ADVANCED}
 
 
@@ -32,8 +38,9 @@ class ProfileParameters(Construct):
         super().__init__(scope, construct_id)
         self.path = config.profiles_path
         self.parameters: dict[str, ssm.StringParameter] = {}
+        made: list[ssm.StringParameter] = []
         for group, value in sorted(config.profile_values.items()):
-            self.parameters[group] = ssm.StringParameter(
+            parameter = ssm.StringParameter(
                 self,
                 group,
                 parameter_name=interface.profile_parameter(self.path, group),
@@ -41,6 +48,10 @@ class ProfileParameters(Construct):
                 tier=_TIERS[interface.profile_tier(value)],
                 description=f"smdeploy: the deployment profile of model package group {group}",
             )
+            if len(made) >= PARALLEL_WRITES:  # each waits for the one PARALLEL_WRITES before
+                parameter.node.add_dependency(made[-PARALLEL_WRITES])
+            made.append(parameter)
+            self.parameters[group] = parameter
 
     def grant_read(self, role: iam.Role) -> None:
         """``role`` may read the parameters under the profiles' path, and nothing else: one

@@ -119,3 +119,12 @@ def test_past_the_role_policy_budget_validate_may_describe_every_package(
     ]
     assert len(found) == 1
     assert json.dumps(found[0]).endswith(':model-package/*"]]}')  # one ARN, not 200
+
+
+def test_at_most_five_parameters_are_written_at_a_time(scaled: Synthesized) -> None:
+    parameters = scaled.of_type("AWS::SSM::Parameter")
+    by_name = {p["Properties"]["Name"]: logical_id for logical_id, p in parameters.items()}
+    ordered = [by_name[name] for name in sorted(by_name)]
+    for index, logical_id in enumerate(ordered):
+        depends = parameters[logical_id].get("DependsOn", [])
+        assert depends == ([ordered[index - 5]] if index >= 5 else []), logical_id
