@@ -46,8 +46,9 @@ CHECKOV_STAMP := .venv-checkov/.installed
 $(STAMP): pyproject.toml setup.py $(LOCK)
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "smdeploy needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --no-compile -e '.[dev,infra]' -c $(LOCK)
+	{ $(BIN)/python -m pip install --quiet --upgrade pip && \
+	  $(BIN)/python -m pip install --quiet --no-compile -e '.[dev,infra]' -c $(LOCK); } || \
+	  { echo "smdeploy: pip could not install the dependencies (above): it needs network access to PyPI once; run make setup where PyPI is reachable"; exit 1; }
 	touch $(STAMP)
 
 $(ASSET): $(STAMP) $(ASSET_INPUTS)
@@ -63,7 +64,8 @@ $(CHECKOV_STAMP): pyproject.toml
 
 $(NODE_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "the CDK needs Node.js 20 or newer (npm): install it, then run make again"; exit 1; }
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error || \
+	  { echo "smdeploy: npm ci could not install the CDK CLI (above): it needs network access to the npm registry once; run make setup where it is reachable"; exit 1; }
 	touch $(NODE_STAMP)
 
 demo: $(STAMP)

@@ -80,13 +80,20 @@ def _pip(python: str, *args: str) -> None:
     subprocess.run(command, check=True)
 
 
+class DownloadFailed(RuntimeError):
+    """pip could not download the locked wheels: no network, most often."""
+
+
 def download(wheels: Path, platform: Sequence[str], *, python: str = sys.executable) -> None:
     """The locked wheels for ``platform`` into ``wheels`` (pip skips those already there)."""
     wheels.mkdir(parents=True, exist_ok=True)
-    _pip(
-        python, "download", "--no-deps", "--only-binary=:all:", *platform,
-        "--dest", str(wheels), "-r", str(LOCK),
-    )  # fmt: skip
+    try:
+        _pip(
+            python, "download", "--no-deps", "--only-binary=:all:", *platform,
+            "--dest", str(wheels), "-r", str(LOCK),
+        )  # fmt: skip
+    except subprocess.CalledProcessError as error:
+        raise DownloadFailed(f"pip download exited {error.returncode}") from None
 
 
 def assemble(
@@ -286,5 +293,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def run(argv: Sequence[str] | None = None) -> int:
+    """``python -m cdk.asset``: :func:`main`, with a download that failed (no network, most
+    often) told in one line that says what to run, and where; never a traceback."""
+    try:
+        return main(argv)
+    except DownloadFailed as error:
+        print(
+            f"smdeploy: cannot download the Lambda asset's wheels from PyPI ({error}, above): "
+            f"building them needs network access once; run `make setup` (or `make "
+            f"lambda-asset`) where PyPI is reachable, then `make synth` works offline",
+            file=sys.stderr,
+        )
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

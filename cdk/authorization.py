@@ -18,6 +18,8 @@ Sources (the Service Authorization Reference, and the services' guides for depen
   and, publishing to a topic encrypted with a customer managed key,
   https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
 - Amazon DynamoDB: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
+- Systems Manager (the profiles' parameters; GetParametersByPath is authorized against the
+  path): https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html
 - AWS Step Functions: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
 - Application Auto Scaling (and the actions it checks on the caller):
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_applicationautoscaling.html,
@@ -43,6 +45,9 @@ EVENTS = (
 )
 SNS = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html"
 SNS_KMS = "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html"
+SSM = (
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html"
+)
 SAGEMAKER_SCALING = (
     "https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-delete-with-scaling.html"
 )
@@ -204,6 +209,9 @@ CALLS: dict[str, Call] = {
     "sagemaker:InvokeEndpoint": Call({"sagemaker:InvokeEndpoint": ("endpoint",)}, SAGEMAKER),
     # S3: the manifest, by the version the event names
     "s3:GetObject": Call({"s3:GetObject": ("object",), "s3:GetObjectVersion": ("object",)}, S3),
+    # Systems Manager: a group's deployment profile; every group's, when one has none
+    "ssm:GetParameter": Call({"ssm:GetParameter": ("parameter",)}, SSM),
+    "ssm:GetParametersByPath": Call({"ssm:GetParametersByPath": ("parameter",)}, SSM),
     # EventBridge and SNS: the outcome
     "events:PutEvents": Call({"events:PutEvents": ("event-bus",)}, EVENTS),
     "sns:Publish": Call(

@@ -5,11 +5,11 @@ and the settings of :mod:`cdk.settings`), and the functions' environments made o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdk.settings import BY_KEY
 from deployer import interface
 from deployer.decide.deadline import DEFAULT_PARK_SECONDS
 from deployer.request.profiles import DeploymentProfile
@@ -26,7 +26,9 @@ class DeployerConfig:
     name_prefix: str
     sagemaker_role_arn: str
     profiles: Mapping[str, DeploymentProfile]
-    profiles_json: str  # compact JSON, as the Validate function reads it
+    # group -> its profile as compact JSON: the value of its SSM parameter, which the Validate
+    # function reads (deployer.interface.profile_parameter)
+    profile_values: Mapping[str, str]
     config_retention: int
     deadline_seconds: int
     manifest_prefix: str
@@ -35,6 +37,11 @@ class DeployerConfig:
     kms_key_arns: tuple[str, ...] = ()
     park_seconds: int = DEFAULT_PARK_SECONDS  # the park's safety net
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def profiles_path(self) -> str:
+        """The SSM path of the profiles' parameters (deployer.interface.profiles_path)."""
+        return interface.profiles_path(self.stack_name)
 
     @property
     def approval_groups(self) -> list[str]:
@@ -64,7 +71,7 @@ def environment_values(
     each function gets those its spec names (``FunctionSpec.environment_of``)."""
     return {
         interface.ENV_TABLE: table_name,
-        interface.ENV_PROFILES: config.profiles_json,
+        interface.ENV_PROFILES_PATH: config.profiles_path,
         interface.ENV_NAME_PREFIX: config.name_prefix,
         interface.ENV_MODEL_ROLE: config.sagemaker_role_arn,
         interface.ENV_DEADLINE: str(config.deadline_seconds),
@@ -102,10 +109,36 @@ def environment_problems(config: DeployerConfig) -> list[str]:
         )
         if size > LAMBDA_ENVIRONMENT_LIMIT:
             problems.append(
-                f"profiles: the {spec.stage} function's environment would be {size} bytes, over "
+                f"the {spec.stage} function's environment would be {size} bytes, over "
                 f"Lambda's limit of {LAMBDA_ENVIRONMENT_LIMIT} bytes for all variables of a "
-                f"function; the profiles take {len(config.profiles_json.encode())} bytes as "
-                f"compact JSON. Shorten them (fewer groups, or leave out fields that have "
-                f"defaults). {BY_KEY['profiles'].hint()}"
+                f"function"
+            )
+    return problems
+
+
+# --- Profiles: one SSM parameter each ------------------------------------------------------
+
+
+def profile_values(raw_profiles: Mapping[str, Any]) -> dict[str, str]:
+    """Each group's profile as the compact JSON its parameter holds (keys sorted, so that the
+    same profile gives the same value, and ``cdk diff`` shows only real changes)."""
+    return {
+        str(group): json.dumps(profile, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+        for group, profile in sorted(raw_profiles.items())
+    }
+
+
+def profile_parameter_problems(raw_profiles: Mapping[str, Any], label: str) -> list[str]:
+    """A problem for each profile too large for an SSM parameter (8 KB, the Advanced tier's
+    limit), naming its group."""
+    problems = []
+    for group, value in profile_values(raw_profiles).items():
+        size = len(value.encode())
+        if size > interface.PROFILE_ADVANCED_BYTES:
+            where = f"profiles.{group}" if label == "profiles" else f"{label}: {group}"
+            problems.append(
+                f"{where}: is {size} bytes as compact JSON, over the "
+                f"{interface.PROFILE_ADVANCED_BYTES} bytes an SSM parameter holds (the Advanced "
+                f"tier's limit); leave out fields that have defaults"
             )
     return problems

@@ -5,6 +5,8 @@ reads context or the environment.
 
 Values given on the command line arrive as text (``-c deadlineSeconds=7200``,
 ``-c profiles='{"churn": {...}}'``); values in ``cdk.json`` arrive as JSON. Both are accepted.
+The profiles come from a file (``-c profilesFile=profiles.json``, JSON with comments), or
+inline (``profiles``): one of the two.
 """
 
 from __future__ import annotations
@@ -13,11 +15,18 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
-from cdk.config import DeployerConfig, environment_problems
+from cdk.config import (
+    DeployerConfig,
+    environment_problems,
+    profile_parameter_problems,
+    profile_values,
+)
 from cdk.settings import BY_KEY, KEYS, LOG_RETENTION_DAYS
 from deployer.errors import ProfileInvalid
+from deployer.request import jsontext
 from deployer.request.profiles import DeploymentProfile, parse_profiles
 
 _ROLE_ARN = re.compile(r"arn:aws[a-z\-]*:iam::(?P<account>\d{12}):role/?[a-zA-Z_0-9+=,.@\-_/]+")
@@ -129,11 +138,53 @@ def _decode_profiles(value: Any, problems: list[str]) -> Any:
     return value
 
 
-def _under_profiles(problem: str) -> str:
-    """A profile problem ("group.Field: ..." or "(profiles): ...") under the profiles key."""
+def _read_profiles_file(value: Any, label: str, problems: list[str]) -> Any:
+    """The profiles of the file ``value`` names (JSON, comments allowed), or None and every
+    problem of its text (each naming the file, and the line of a syntax error)."""
+    hint = BY_KEY["profilesFile"].hint()
+    if not isinstance(value, str):
+        problems.append(f"profilesFile: must be a file's path, got {value!r}. {hint}")
+        return None
+    try:
+        data = Path(value).read_bytes()
+    except OSError as error:
+        where = Path(value).resolve()
+        problems.append(f"{label}: cannot be read ({error.strerror}: {where}). {hint}")
+        return None
+    try:
+        return jsontext.loads_with_comments(data, label)
+    except jsontext.JsonRefused as refused:
+        problems.extend(str(p) if p.path == label else f"{label}: {p}" for p in refused.problems)
+        return None
+
+
+def _profiles_source(context: Mapping[str, Any], problems: list[str]) -> tuple[Any, str]:
+    """(the profiles as given, decoded, or None; the label their problems start with):
+    ``profilesFile`` (``profilesFile=<path>``) or ``profiles`` inline (``profiles``)."""
+    given = {k: context.get(k) for k in ("profilesFile", "profiles")}
+    given = {k: v for k, v in given.items() if v is not None and v != ""}
+    if len(given) == 2:
+        problems.append(
+            "profiles, profilesFile: both are given; give one (a -c key=value adds to cdk.json's "
+            "context, it does not replace a different key: remove the other from cdk.json). "
+            f"{BY_KEY['profilesFile'].hint()}"
+        )
+        return None, "profiles"
+    if "profilesFile" in given:
+        label = f"profilesFile={given['profilesFile']}"
+        return _read_profiles_file(given["profilesFile"], label, problems), label
+    if "profiles" in given:
+        return _decode_profiles(given["profiles"], problems), "profiles"
+    problems.append(f"profilesFile: missing (or profiles, inline). {BY_KEY['profilesFile'].hint()}")
+    return None, "profiles"
+
+
+def _under(label: str, problem: str) -> str:
+    """A profile problem ("group.Field: ..." or "(profiles): ...") under ``label``: the
+    profiles key ("profiles.group.Field: ...") or the file ("profilesFile=p.json: group...")."""
     if problem.startswith("(profiles)"):
-        return "profiles" + problem[len("(profiles)") :]
-    return f"profiles.{problem}"
+        return label + problem[len("(profiles)") :]
+    return f"{label}.{problem}" if label == "profiles" else f"{label}: {problem}"
 
 
 def _check_keys(value: Any, problems: list[str]) -> tuple[str, ...]:
@@ -174,11 +225,11 @@ def _key_fields(value: Any, path: str) -> list[tuple[str, Any]]:
     return found
 
 
-def _foreign_keys(raw_profiles: Any, keys: tuple[str, ...]) -> list[str]:
+def _foreign_keys(raw_profiles: Any, keys: tuple[str, ...], label: str) -> list[str]:
     """A problem for each KMS key a profile names that is not one of ``keys``."""
     problems = []
     for group, profile in (raw_profiles or {}).items():
-        for path, key in _key_fields(profile, f"profiles.{group}"):
+        for path, key in _key_fields(profile, _under(label, str(group))):
             if key not in keys:
                 problems.append(
                     f"{path}: names the KMS key {key!r}, which is not one of kmsKeyArns (the "
@@ -239,22 +290,22 @@ def load_config(
             )
 
     profiles: dict[str, DeploymentProfile] = {}
-    profiles_json = "{}"
-    raw_profiles = _decode_profiles(get("profiles"), problems)
+    raw_profiles, label = _profiles_source(context, problems)
     if raw_profiles is not None:
         try:
             # The Validate stage's own check, with the prefix its permissions are scoped to.
             profiles = parse_profiles(raw_profiles, name_prefix or "")
         except ProfileInvalid as error:
-            found = [_under_profiles(p) for p in error.problems]
-            found[-1] += f". Example: -c profiles={BY_KEY['profiles'].example}"
+            found = [_under(label, p) for p in error.problems]
+            if label == "profiles":
+                found[-1] += f". Example: -c profiles={BY_KEY['profiles'].example}"
             problems.extend(found)
         else:
-            profiles_json = json.dumps(raw_profiles, separators=(",", ":"), sort_keys=True)
+            problems.extend(profile_parameter_problems(raw_profiles, label))
 
     kms_keys = _check_keys(get("kmsKeyArns"), problems)
     if profiles:
-        problems.extend(_foreign_keys(raw_profiles, kms_keys))
+        problems.extend(_foreign_keys(raw_profiles, kms_keys, label))
 
     email_value = get("notificationEmail")
     email = None if email_value is None else _check_text("notificationEmail", email_value, problems)
@@ -268,7 +319,7 @@ def load_config(
         name_prefix=name_prefix,
         sagemaker_role_arn=role_arn,
         profiles=profiles,
-        profiles_json=profiles_json,
+        profile_values=profile_values(raw_profiles) if profiles else {},
         config_retention=retention,
         deadline_seconds=deadline,
         park_seconds=park,

@@ -55,8 +55,8 @@ CHECKOV_ACKNOWLEDGED = {
         "concurrency would carve a fixed share out of the account's pool for no protection"
     ),
     "CKV_AWS_173": (
-        "the environment holds no secret (profiles, name prefix, role and topic ARNs, "
-        "deadline), and Lambda encrypts it at rest with an AWS managed key"
+        "the environment holds no secret (the profiles' parameter path, name prefix, role and "
+        "topic ARNs, deadline), and Lambda encrypts it at rest with an AWS managed key"
     ),
 }
 _RUNTIME = (

@@ -53,9 +53,32 @@ def sagemaker_arns(stack: Stack, resource_type: str, prefix: str) -> list[str]:
     ]
 
 
+# IAM's limit on all inline policies of a role: 10,240 characters, whitespace aside
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html). The Validate
+# role's other statements take about 2,000; its model packages' ARNs get this much.
+MODEL_PACKAGE_ARNS_BUDGET = 6000
+# The longest ARN prefix a model package can have: partition, Region and account included.
+_LONGEST_ARN_PREFIX = len("arn:aws-us-gov:sagemaker:ap-southeast-7:123456789012:model-package/")
+
+
 def model_package_arns(stack: Stack, groups: Iterable[str]) -> list[str]:
-    """ARNs of every version of the model packages in ``groups``."""
-    return [arn for group in groups for arn in sagemaker_arns(stack, "model-package", f"{group}/")]
+    """ARNs of every version of the model packages in ``groups``; of every model package
+    when one ARN per group would not fit in :data:`MODEL_PACKAGE_ARNS_BUDGET` (about 90
+    groups). DescribeModelPackage is a read, and Validate describes only the packages of
+    groups that have a profile (it finds the profile first)."""
+    prefixes = [spelling for group in groups for spelling in _spellings(f"{group}/")]
+    size = sum(_LONGEST_ARN_PREFIX + len(prefix) + 4 for prefix in prefixes)  # '*', '",'
+    if size > MODEL_PACKAGE_ARNS_BUDGET:
+        prefixes = [""]
+    return [
+        stack.format_arn(
+            service="sagemaker",
+            resource="model-package",
+            resource_name=f"{prefix}*",
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        for prefix in prefixes
+    ]
 
 
 @dataclass(frozen=True)
@@ -105,7 +128,9 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
                     ["sagemaker:DescribeModelPackage"],
                     model_package_arns(stack, config.approval_groups),
                     "every version (model-package/<group>/<version>) of the model package "
-                    "groups that have a deployment profile; the registry numbers the versions",
+                    "groups that have a deployment profile; the registry numbers the versions "
+                    "(with too many groups for IAM's role policy size, every package: a read, "
+                    "made only for groups that have a profile)",
                 )
             )
         if config.rollback_groups:

@@ -46,11 +46,18 @@ SETTINGS: tuple[Setting, ...] = (
         required=True,
     ),
     Setting(
+        "profilesFile",
+        "a JSON file (// and /* */ comments allowed), relative to the directory cdk runs in, "
+        "of the deployment profile of each model package group whose approvals deploy: "
+        '{"<group>": {<request without its model>, "RollbackOnRejection": false}}; '
+        "give it or profiles",
+        "examples/profiles.json",
+    ),
+    Setting(
         "profiles",
-        "the deployment profile of each model package group whose approvals deploy: "
+        "the deployment profiles inline, as JSON (instead of profilesFile): "
         '{"<group>": {<request without its model>, "RollbackOnRejection": false}}',
         f"'{EXAMPLE_PROFILES}'",
-        required=True,
     ),
     Setting(
         "namePrefix",

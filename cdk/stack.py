@@ -12,6 +12,7 @@ from cdk.config import DeployerConfig
 from cdk.functions import DeployerFunctions
 from cdk.logkey import LogKey
 from cdk.notifications import Notifications
+from cdk.profiles import ProfileParameters
 from cdk.sweep import Sweep
 from cdk.triggers import Triggers
 from cdk.workflow import Workflow
@@ -58,6 +59,9 @@ class SmdeployStack(Stack):
             topic=self.notifications.topic,
             log_key=self.log_key,
         )
+        # one SSM parameter per profile, which only the Validate function reads
+        self.profiles = ProfileParameters(self, "Profiles", config=config)
+        self.profiles.grant_read(self.functions.roles["Validate"])
         self.triggers = Triggers(
             self,
             "Triggers",

@@ -116,19 +116,24 @@ class Triggers(Construct):
             max_event_age=MAX_EVENT_AGE,
         )
         self.rules: dict[str, events.Rule] = {}
-        if config.approval_groups:
+        # One rule per batch of groups whose pattern fits EventBridge's size limit
+        # (interface.group_batches, deterministic): ApprovalRule, then ApprovalRule2, ...
+        approvals = interface.group_batches(config.approval_groups, interface.approval_pattern)
+        for number, groups in enumerate(approvals, start=1):
             self._rule(
-                "ApprovalRule",
+                f"ApprovalRule{number if number > 1 else ''}",
                 "smdeploy: deploy a model package approved in a group that has a profile",
-                interface.approval_pattern(config.approval_groups),
+                interface.approval_pattern(groups),
                 target,
             )
-        if config.approval_groups:  # a rejection always stops a deployment of it in flight
+        # a rejection always stops a deployment of it in flight
+        rejections = interface.group_batches(config.approval_groups, interface.rejection_pattern)
+        for number, groups in enumerate(rejections, start=1):
             self._rule(
-                "RejectionRule",
+                f"RejectionRule{number if number > 1 else ''}",
                 "smdeploy: stop a deployment of a rejected model package; roll back the "
                 "serving one when the group's profile asks",
-                interface.rejection_pattern(config.approval_groups),
+                interface.rejection_pattern(groups),
                 target,
             )
         self._rule(

@@ -122,11 +122,14 @@ def _too_large(path: Path, what: str, size: int) -> NotJson:
     return NotJson([f"{path}: {problem}"], [problem])
 
 
-def read_json(path: Path, what: str = "request") -> Any:
-    """The JSON value in ``path`` (see the module's rules)."""
+def read_json(path: Path, what: str = "request", *, comments: bool = False) -> Any:
+    """The JSON value in ``path`` (see the module's rules); with ``comments``, JSON with
+    ``//`` and ``/* */`` comments (the profiles file, as ``cdk synth`` reads it)."""
     root = f"({what})"
     data = read_bytes(path, what)
     try:
+        if comments:
+            return jsontext.loads_with_comments(data, root)
         return jsontext.loads(data, root)
     except jsontext.JsonRefused as refused:
         lines = [f"{path}: {problem}" for problem in refused.problems]

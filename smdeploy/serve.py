@@ -94,22 +94,30 @@ def banner(server: EmulatorServer, installation: Installation, ready_seconds: fl
             rollback = " (rejection rolls back)" if group in installation.rollback_groups else ""
             lines.append(f"  approvals deploy  model package group {group}{rollback}")
     else:
-        lines.append("  approvals deploy  nothing: no --profiles FILE was given")
-    group = installation.groups[0] if installation.groups else "GROUP"
+        lines.append(
+            "  approvals deploy  nothing: no --profiles FILE was given (start it with "
+            f"--profiles {examples}/profiles.json to deploy approvals)"
+        )
     aws = f"aws --endpoint-url {url}"
     lines += [
         "",
         "[bold]Try it[/] from another terminal:",
         f"  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={region}",
-        f"  ARN=$({aws} sagemaker create-model-package --model-package-group-name {group} \\",
-        f"        --inference-specification file://{examples}/inference-specification.json \\",
-        "        --model-approval-status PendingManualApproval \\",
-        "        --query ModelPackageArn --output text)",
-        f"  {aws} sagemaker update-model-package --model-package-arn $ARN "
-        "--model-approval-status Approved",
-        f"  smdeploy watch --model-package-arn $ARN --endpoint-url {url}",
-        f"  {aws} sagemaker describe-endpoint --endpoint-name {first_endpoint(server)} "
-        "--query EndpointStatus",
+    ]
+    if installation.groups:  # an approval deploys only in a group that has a profile
+        lines += [
+            f"  ARN=$({aws} sagemaker create-model-package --model-package-group-name "
+            f"{installation.groups[0]} \\",
+            f"        --inference-specification file://{examples}/inference-specification.json \\",
+            "        --model-approval-status PendingManualApproval \\",
+            "        --query ModelPackageArn --output text)",
+            f"  {aws} sagemaker update-model-package --model-package-arn $ARN "
+            "--model-approval-status Approved",
+            f"  smdeploy watch --model-package-arn $ARN --endpoint-url {url}",
+            f"  {aws} sagemaker describe-endpoint --endpoint-name {first_endpoint(server)} "
+            "--query EndpointStatus",
+        ]
+    lines += [
         f"  {aws} s3 cp {examples}/request.json {manifests}",
         f"  {aws} stepfunctions start-execution --state-machine-arn "
         f"{installation.state_machine_arn} --name first-try --input file://{examples}/request.json",

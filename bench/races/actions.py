@@ -23,6 +23,15 @@ def example(name: str) -> dict[str, Any]:
     return loaded
 
 
+def profiles() -> dict[str, Any]:
+    """examples/profiles.json, its GROUP deploying ENDPOINT: approvals and direct requests
+    (examples/request.json's endpoint) race on one endpoint. The emulator's deployer has no
+    name prefix; the example's own endpoint carries a stack's (smdeploy-)."""
+    loaded = example("profiles.json")
+    loaded[GROUP]["EndpointName"] = ENDPOINT
+    return loaded
+
+
 def with_count(request: dict[str, Any], count: int) -> dict[str, Any]:
     """``request`` with its first variant at ``count`` instances: a config of its own."""
     changed = copy.deepcopy(request)

@@ -6,7 +6,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bench.races.actions import ENDPOINT, GROUP, JITTER, example, wait_all
+from bench.races.actions import ENDPOINT, GROUP, JITTER, wait_all
+from bench.races.actions import profiles as race_profiles
 from bench.races.checks import in_service, patiently
 from bench.races.scenarios import Scenario
 from deployer import errors
@@ -44,7 +45,7 @@ class Run:
 def run(scenario: Scenario, seed: int, jitter: float = JITTER) -> Run:
     """Run ``scenario`` once, on a fresh emulated account, with ``seed``."""
     faults = Faults(**{"invocation_jitter": jitter, **scenario.faults})
-    profiles = example("profiles.json") if scenario.profiles else None
+    profiles = race_profiles() if scenario.profiles else None
     if profiles is not None and not scenario.rollback:
         profiles[GROUP]["RollbackOnRejection"] = False
     began = time.perf_counter()

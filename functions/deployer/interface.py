@@ -9,15 +9,17 @@ app and the command line can import it without importing any handler.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 # --- Environment variables (name -> which function reads it) ------------------------------
 
-# Validate: the deployment profiles, JSON: {"<model package group>": {profile}, ...}
-ENV_PROFILES = "SMDEPLOY_PROFILES"
+# Validate: where the deployment profiles are, in SSM Parameter Store: the path of one String
+# parameter per model package group (profile_parameter), valued with its profile's JSON
+ENV_PROFILES_PATH = "SMDEPLOY_PROFILES_PATH"
 # Validate: every endpoint, endpoint config and model name must start with it ("" = any)
 ENV_NAME_PREFIX = "SMDEPLOY_NAME_PREFIX"
 # Validate: the role SageMaker assumes for models made from a model package
@@ -41,6 +43,31 @@ ENV_EVENT_BUS = "SMDEPLOY_EVENT_BUS"  # default: "default"
 ENV_WAIT_FUNCTION = "SMDEPLOY_WAIT_FUNCTION"
 # Start: the state machine it starts an execution of, for each trigger event
 ENV_STATE_MACHINE_ARN = "SMDEPLOY_STATE_MACHINE_ARN"
+
+# --- Deployment profiles: one SSM parameter per model package group --------------------------
+
+# A profile is a Lambda environment no longer: all variables of a function share 4 KB, about
+# 20 profiles. An SSM String parameter holds one profile: 4 KB in the Standard tier, 8 KB in
+# the Advanced one (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html).
+PROFILE_STANDARD_BYTES = 4096
+PROFILE_ADVANCED_BYTES = 8192
+
+
+def profiles_path(stack_name: str) -> str:
+    """The path under which an installation's profiles are, ending in "/": one per stack, so
+    two installations in one account and Region keep theirs apart."""
+    return f"/smdeploy/{stack_name}/profiles/"
+
+
+def profile_parameter(path: str, group: str) -> str:
+    """The name of ``group``'s parameter under ``path`` (:func:`profiles_path`)."""
+    return f"{path}{group}"
+
+
+def profile_tier(value: str) -> str:
+    """The parameter tier a profile's JSON needs: Standard up to 4 KB, else Advanced."""
+    return "Standard" if len(value.encode()) <= PROFILE_STANDARD_BYTES else "Advanced"
+
 
 # --- Functions ----------------------------------------------------------------------------
 
@@ -92,7 +119,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "deployer.handlers.validate.handler",
         "smdeploy stage 1: turn a request, approval event or S3 manifest into a checked request",
         # the deadline: Validate fixes each deployment's, from the execution's start
-        environment=(ENV_PROFILES, ENV_NAME_PREFIX, ENV_MODEL_ROLE, ENV_DEADLINE),
+        environment=(ENV_PROFILES_PATH, ENV_NAME_PREFIX, ENV_MODEL_ROLE, ENV_DEADLINE),
     ),
     FunctionSpec(
         "Lease",
@@ -216,6 +243,30 @@ def rejection_pattern(groups: list[str]) -> dict[str, Any]:
             "ModelApprovalStatus": ["Rejected"],
         },
     }
+
+
+# EventBridge's limit on an event pattern: 2,048 characters by default (an adjustable quota:
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html). A list of 200
+# group names is far longer: the groups are split across several rules.
+EVENT_PATTERN_CHARACTERS = 2048
+
+
+def group_batches(
+    groups: list[str], pattern: Callable[[list[str]], dict[str, Any]]
+) -> list[list[str]]:
+    """``groups``, sorted, cut into the fewest consecutive batches whose ``pattern`` fits in
+    :data:`EVENT_PATTERN_CHARACTERS` (measured with JSON's spaced separators, longer than
+    the compact form). Deterministic: the same groups always give the same batches, one rule
+    each; a group added or removed moves only the boundaries after it."""
+    batches: list[list[str]] = []
+    for group in sorted(groups):
+        if batches and len(json.dumps(pattern([*batches[-1], group]))) <= (
+            EVENT_PATTERN_CHARACTERS
+        ):
+            batches[-1].append(group)
+        else:
+            batches.append([group])
+    return batches
 
 
 def manifest_pattern(bucket: str, prefix: str) -> dict[str, Any]:

@@ -100,7 +100,7 @@ def read_profiles(path: Path | None) -> dict[str, Any] | None:
     if path is None:
         return None
     try:
-        profiles = files.read_json(path, "profiles")
+        profiles = files.read_json(path, "profiles", comments=True)
     except files.FileRefused as refused:
         refused.exit_code = EXIT_MISUSE
         refused_file(refused)
@@ -114,8 +114,9 @@ ProfilesFile = Annotated[
     typer.Option(
         "--profiles",
         metavar="FILE",
-        help="Deployment profiles (JSON: model package group -> profile); their groups' "
-        "approvals deploy.",
+        help="Deployment profiles (JSON, // and /* */ comments allowed: model package group "
+        "-> profile), the file cdk deploy takes as -c profilesFile; their groups' approvals "
+        "deploy.",
     ),
 ]
 

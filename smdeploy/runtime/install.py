@@ -10,6 +10,8 @@ ordinary AWS APIs and from the shared contract (``deployer.interface``):
 - the functions of ``interface.FUNCTIONS`` and the Start function, each with the runtime,
   timeout, memory and environment its spec names (as the stack gives them);
 - the deployer's DynamoDB table (the endpoints' leases and records);
+- the profiles, one SSM parameter per group under the stack's path
+  (``deployer.interface.profiles_path``), where the Validate function reads them;
 - the state machine from ``statemachine/deployer.asl.json``, every ``${...}`` filled;
 - the SNS topic and the manifest bucket (versioned, EventBridge notifications on);
 - the rules: approvals and rejections (groups with a profile), manifests (under
@@ -43,6 +45,7 @@ WAKE_RULE = "smdeploy-endpoint-events"
 SWEEP_SCHEDULE = "smdeploy-sweep"
 MANIFEST_PREFIX = "manifests/"
 EVENT_BUS = "default"
+STACK_NAME = "smdeploy"  # the stack's default name: the path of the profiles' parameters
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,20 @@ def create_table(dynamodb: Any, name: str = TABLE_NAME) -> str:
     return name
 
 
+def put_profiles(ssm: Any, path: str, raw_profiles: dict[str, Any]) -> None:
+    """Each group's profile as its SSM parameter under ``path``, as the stack stores them
+    (``cdk/profiles.py``: compact JSON, the tier its size needs)."""
+    for group, profile in sorted(raw_profiles.items()):
+        value = json.dumps(profile, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+        ssm.put_parameter(
+            Name=interface.profile_parameter(path, group),
+            Value=value,
+            Type="String",
+            Tier=interface.profile_tier(value),
+            Overwrite=True,
+        )
+
+
 def install_deployer(
     client: Callable[[str], Any],
     profiles: dict[str, Any] | None = None,
@@ -212,12 +229,14 @@ def install_deployer(
     )
 
     create_table(client("dynamodb"))
+    profiles_path = interface.profiles_path(STACK_NAME)
+    put_profiles(client("ssm"), profiles_path, raw_profiles)
 
     # The value, here, of every variable a function may read; each function gets those its
     # spec names, as in the stack (None: unset, the handler's default).
     values: dict[str, str | None] = {
         interface.ENV_TABLE: TABLE_NAME,
-        interface.ENV_PROFILES: json.dumps(raw_profiles, separators=(",", ":")),
+        interface.ENV_PROFILES_PATH: profiles_path,
         interface.ENV_NAME_PREFIX: name_prefix,
         interface.ENV_MODEL_ROLE: model_role,
         interface.ENV_TOPIC_ARN: topic_arn,
@@ -260,10 +279,15 @@ def install_deployer(
     # the triggers' target: the Start function (the stack's too), with the whole event
     target = {"Id": "start", "Arn": arns[interface.START_FUNCTION.stage]}
     rules = {"smdeploy-manifests": interface.manifest_pattern(bucket, MANIFEST_PREFIX)}
-    if groups:  # EventBridge refuses an empty list in a pattern
-        rules["smdeploy-approvals"] = interface.approval_pattern(list(groups))
+    # one rule per batch of groups whose pattern fits EventBridge's size limit, as the stack
+    # makes them (none without groups: EventBridge refuses an empty list in a pattern)
+    for rule, of_groups in (
+        ("smdeploy-approvals", interface.approval_pattern),
         # a rejection always stops a deployment of the rejected version in flight
-        rules["smdeploy-rejections"] = interface.rejection_pattern(list(groups))
+        ("smdeploy-rejections", interface.rejection_pattern),
+    ):
+        for number, batch in enumerate(interface.group_batches(list(groups), of_groups), 1):
+            rules[rule if number == 1 else f"{rule}-{number}"] = of_groups(batch)
     for name, pattern in rules.items():
         events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
         events.put_targets(Rule=name, Targets=[target])

@@ -176,8 +176,10 @@ def test_demo_creates_then_updates_and_verifies_both():
     assert run.stdout.count("SUCCEEDED") == 4
     # the guardrails, read back from the account after each of the guarded approvals
     verified = [line for line in run.stderr.splitlines() if "verified:" in line]
-    assert sum("scalable target endpoint/fraud-scorer/variant/primary" in v for v in verified) == 2
-    assert sum("rollback alarm smdeploy-fraud-scorer-primary-" in v for v in verified) == 6
+    # the profile's endpoint, smdeploy-fraud-scorer; its alarms are smdeploy-<endpoint>-...
+    target = "scalable target endpoint/smdeploy-fraud-scorer/variant/primary"
+    assert sum(target in v for v in verified) == 2
+    assert sum("rollback alarm smdeploy-smdeploy-fraud-scorer-primary-" in v for v in verified) == 6
     assert sum("smoke test" in v for v in verified) == 2
     assert "deregistered before the update: primary" in run.stderr
 

@@ -150,7 +150,7 @@ def test_the_aws_cli_approval_deploys_the_endpoint(emulator):
     status, config_name = run.stdout.strip().splitlines()[-1].split()
     assert status == "InService"
     sm = emulator.client("sagemaker")
-    endpoint = sm.describe_endpoint(EndpointName="churn-predictor")
+    endpoint = sm.describe_endpoint(EndpointName="smdeploy-churn-predictor")
     assert (endpoint["EndpointStatus"], endpoint["EndpointConfigName"]) == (status, config_name)
     [execution] = until(lambda: finished(emulator), "the approval's execution ends")
     assert execution["status"] == "SUCCEEDED"
@@ -470,7 +470,7 @@ def test_two_approvals_within_a_second_end_on_the_second_with_no_failure(tmp_pat
         assert [e["status"] for e in ended] == ["SUCCEEDED", "SUCCEEDED"]
         actions = sorted(json.loads(e["output"])["Action"] for e in ended)
         assert actions in (["CREATE", "SUPERSEDED"], ["CREATE", "UPDATE"])
-        endpoint = sm.describe_endpoint(EndpointName="churn-predictor")
+        endpoint = sm.describe_endpoint(EndpointName="smdeploy-churn-predictor")
         assert endpoint["EndpointStatus"] == "InService"
         config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
         model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
@@ -583,12 +583,14 @@ def test_plan_an_approval_then_watch_the_deployment_it_starts(emulator):
     assert planned.returncode == 0, planned.stderr
     assert f"approval of {package}" in planned.stdout
     assert "CREATE: CreateEndpoint: the endpoint does not exist yet" in planned.stdout
-    assert "models to create: churn-predictor-v1-" in planned.stdout
+    assert "models to create: smdeploy-churn-predictor-v1-" in planned.stdout
     assert watched.returncode == 0, watched.stderr
     [execution] = executions(emulator)
     assert watched.stdout.strip() == execution["executionArn"]
-    assert "SUCCEEDED: churn-predictor is InService" in watched.stderr
-    endpoint = emulator.client("sagemaker").describe_endpoint(EndpointName="churn-predictor")
+    assert "SUCCEEDED: smdeploy-churn-predictor is InService" in watched.stderr
+    endpoint = emulator.client("sagemaker").describe_endpoint(
+        EndpointName="smdeploy-churn-predictor"
+    )
     assert endpoint["EndpointStatus"] == "InService"
 
 
@@ -639,12 +641,14 @@ def test_watch_and_status_name_a_superseded_deployment_and_exit_4(emulator):
 
     # a normal success still exits 0
     assert (first.returncode, second.returncode) == (0, 0), second.stderr
-    assert "SUCCEEDED: churn-predictor is InService" in second.stderr
+    assert "SUCCEEDED: smdeploy-churn-predictor is InService" in second.stderr
     assert late.stdout.strip().endswith(":churn-predictor-v1-redelivered")
     assert late.returncode == 4, late.stderr
     newer_name = newer.rsplit(":", 1)[-1]
     final = late.stderr.strip().splitlines()[-1]
-    assert final.startswith(f"SUPERSEDED: churn-predictor: superseded by {newer_name}"), final
+    assert final.startswith(f"SUPERSEDED: smdeploy-churn-predictor: superseded by {newer_name}"), (
+        final
+    )
     assert "SUCCEEDED" not in late.stderr and " is None on " not in late.stderr
     assert (reported.returncode, as_json.returncode) == (4, 4), reported.stderr
     assert f"SUPERSEDED by execution {newer_name}" in reported.stdout
@@ -653,7 +657,7 @@ def test_watch_and_status_name_a_superseded_deployment_and_exit_4(emulator):
     assert found["SupersededBy"] == newer
     assert found["Message"].startswith(f"superseded by {newer_name}")
     # nothing changed: v2 still serves
-    endpoint = sm.describe_endpoint(EndpointName="churn-predictor")
+    endpoint = sm.describe_endpoint(EndpointName="smdeploy-churn-predictor")
     config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
     model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
     assert model["Containers"][0]["ModelPackageName"] == v2
@@ -710,7 +714,7 @@ def _guarded_run(running: Running) -> tuple[list[dict[str, Any]], dict[str, Any]
     assert run.returncode == 0, run.stderr
     done = until(lambda: finished(running), "the approvals' executions end")
     newest_first = sorted(done, key=lambda e: e["startDate"], reverse=True)
-    endpoint = running.client("sagemaker").describe_endpoint(EndpointName="fraud-scorer")
+    endpoint = running.client("sagemaker").describe_endpoint(EndpointName="smdeploy-fraud-scorer")
     return newest_first, endpoint
 
 
@@ -735,7 +739,7 @@ def test_an_instance_type_change_of_an_autoscaled_variant_succeeds_against_the_e
     scaling = emulator.client("application-autoscaling")
     [target] = scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
     assert (target["ResourceId"], target["MinCapacity"], target["MaxCapacity"]) == (
-        "endpoint/fraud-scorer/variant/primary",
+        "endpoint/smdeploy-fraud-scorer/variant/primary",
         2,
         6,
     )
@@ -755,7 +759,7 @@ def test_with_the_alarm_fault_the_approval_is_rolled_back_naming_the_alarm(tmp_p
 
     assert first["status"] == "SUCCEEDED", first.get("cause")
     assert (second["status"], second.get("error")) == ("FAILED", "EndpointUpdateRolledBack")
-    assert "smdeploy-fraud-scorer-primary-Invocation5XXErrors" in second["cause"]
+    assert "smdeploy-smdeploy-fraud-scorer-primary-Invocation5XXErrors" in second["cause"]
     assert endpoint["EndpointStatus"] == "InService"
     assert serves_v1
 
@@ -768,7 +772,9 @@ def test_with_the_invoke_fault_the_approval_fails_its_smoke_test_and_v1_serves(t
         run = run_shell(running, walkthrough("setup"), walkthrough("guardrails"))
         assert run.returncode == 0, run.stderr
         executions_now = until(lambda: finished(running), "the approvals' executions end")
-        endpoint = running.client("sagemaker").describe_endpoint(EndpointName="fraud-scorer")
+        endpoint = running.client("sagemaker").describe_endpoint(
+            EndpointName="smdeploy-fraud-scorer"
+        )
         serves_v1 = _serves_version(running, endpoint, 1)
     finally:
         stop(running)

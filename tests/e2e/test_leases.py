@@ -29,6 +29,7 @@ pytestmark = pytest.mark.e2e
 
 ENDPOINT = "churn-predictor"
 GROUP = "churn-predictor"  # examples/profiles.json
+PROFILE_ENDPOINT = "smdeploy-churn-predictor"  # the endpoint of GROUP's profile
 SEEDS = (1, 2, 3)
 JITTER = 0.02  # real seconds: the most each Lambda invocation is delayed
 
@@ -129,7 +130,7 @@ def test_a_late_event_for_an_older_intent_is_superseded_by_what_is_deployed(
     assert late.output is not None and late.output["Action"] == "SUPERSEDED"
     assert late.output["SupersededBy"]["Execution"] == second.execution_arn
     assert "Configure" not in states_entered(late.history)
-    endpoint = sm.describe_endpoint(EndpointName=ENDPOINT)
+    endpoint = sm.describe_endpoint(EndpointName=PROFILE_ENDPOINT)
     assert endpoint["EndpointConfigName"] == second.EndpointConfigName
     # smdeploy local reports it as it is: SUPERSEDED (same --json keys), exit 4 unless a
     # deployment failed
@@ -173,7 +174,7 @@ def test_re_approving_an_older_version_on_purpose_rolls_back_to_it(make_account)
 
     assert again.status == "SUCCEEDED", again.cause
     assert again.output is not None and again.output["Action"] == "UPDATE"
-    endpoint = sm.describe_endpoint(EndpointName=ENDPOINT)
+    endpoint = sm.describe_endpoint(EndpointName=PROFILE_ENDPOINT)
     config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
     model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
     assert model["Containers"][0]["ModelPackageName"] == arns[0]

@@ -9,7 +9,7 @@ invocation delays (bench/races/ runs more of them, at more points, for the table
 from __future__ import annotations
 
 import pytest
-from e2e_helpers import load_example, states_entered
+from e2e_helpers import states_entered
 
 from bench.races import actions
 from smdeploy.runtime.local import LocalDeployment, Outcome
@@ -28,7 +28,7 @@ WHILE_V1_CREATES = {"creation_seconds": 1800}
 
 def open_registry(make_account, seed: int, **faults) -> LocalDeployment:
     account: LocalDeployment = make_account(
-        seed=seed, invocation_jitter=JITTER, profiles=load_example("profiles.json"), **faults
+        seed=seed, invocation_jitter=JITTER, profiles=actions.profiles(), **faults
     )
     return account
 
@@ -146,7 +146,7 @@ def test_a_rejection_of_a_version_neither_served_nor_in_flight_changes_nothing(m
 
 
 def rollback_off(make_account, seed: int, **faults) -> LocalDeployment:
-    profiles = load_example("profiles.json")
+    profiles = actions.profiles()
     profiles[actions.GROUP]["RollbackOnRejection"] = False
     account: LocalDeployment = make_account(
         seed=seed, invocation_jitter=JITTER, profiles=profiles, **faults

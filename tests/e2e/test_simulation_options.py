@@ -232,7 +232,7 @@ def test_a_crashed_approval_converges_with_no_operator(make_account):
     assert failures(outcome.history) == ["Runtime.ExitError"]  # the crash, retried
     assert account.emulator.budget.injected == {"crash_after": 1}
     # the endpoint serves the approved version, and no model is orphaned
-    endpoint = sm.describe_endpoint(EndpointName="churn-predictor")
+    endpoint = sm.describe_endpoint(EndpointName="smdeploy-churn-predictor")  # its profile's
     assert endpoint["EndpointStatus"] == "InService"
     config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
     served = {v["ModelName"] for v in config["ProductionVariants"]}

@@ -22,7 +22,8 @@ from smdeploy.runtime.local import ACCOUNT, REGION, LocalDeployment, Outcome
 pytestmark = pytest.mark.e2e
 
 GROUP = "churn-predictor"  # examples/profiles.json: rolls back on rejection
-ENDPOINT = "churn-predictor"
+ENDPOINT = "smdeploy-churn-predictor"  # its profile's (the name prefix a stack requires)
+REQUEST_ENDPOINT = "churn-predictor"  # examples/request.json's
 QUIET_GROUP = "fraud-detector"  # a profile that leaves rejections alone (the default)
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 EVENT_ID = "[0-9a-f]{8}"  # what an execution's name takes of its event's id
@@ -219,9 +220,8 @@ def test_a_manifest_uploaded_to_the_bucket_deploys_it(registry):
     [outcome] = upload(registry, "churn.json", (EXAMPLES / "request.json").read_bytes())
 
     assert outcome.status == "SUCCEEDED", outcome.cause
-    assert registry.sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"] == (
-        "InService"
-    )
+    endpoint = registry.sagemaker.describe_endpoint(EndpointName=REQUEST_ENDPOINT)
+    assert endpoint["EndpointStatus"] == ("InService")
     assert outcome.output is not None
     trigger = outcome.output["Trigger"]
     assert trigger["Source"] == "manifest"

@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from deployer import interface
-from deployer.aws import clients
+from deployer.aws import clients, profile_store
 from deployer.errors import (
     ManifestNotFound,
     ModelPackageNotFound,
@@ -22,16 +22,31 @@ from deployer.errors import (
     RequestInvalid,
 )
 from smdeploy import resources
+from smdeploy.runtime.install import put_profiles
 
 GROUP = "churn-predictor"
-ENDPOINT = "churn-predictor"
+# the endpoint of GROUP's profile (smdeploy-churn-predictor: the name prefix a stack requires)
+ENDPOINT = json.loads((resources.EXAMPLES / "profiles.json").read_text())[GROUP]["EndpointName"]
 BUCKET = "smdeploy-manifests"
+
+
+PROFILES_PATH = interface.profiles_path("smdeploy")
+
+
+def use_profiles(monkeypatch: pytest.MonkeyPatch, profiles: dict[str, Any]) -> None:
+    """The deployer's profiles, where the stack stores them: one SSM parameter per group."""
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    stored = ssm.get_parameters_by_path(Path=PROFILES_PATH.rstrip("/"))["Parameters"]
+    if stored:
+        ssm.delete_parameters(Names=[p["Name"] for p in stored])
+    put_profiles(ssm, PROFILES_PATH, profiles)
+    monkeypatch.setenv(interface.ENV_PROFILES_PATH, PROFILES_PATH)
 
 
 @pytest.fixture
 def registry(aws, monkeypatch):
     """The group of examples/profiles.json, the deployer's settings, and an S3 client."""
-    monkeypatch.setenv(interface.ENV_PROFILES, (resources.EXAMPLES / "profiles.json").read_text())
+    use_profiles(monkeypatch, json.loads((resources.EXAMPLES / "profiles.json").read_text()))
     monkeypatch.setenv(interface.ENV_MODEL_ROLE, aws.ROLE_ARN)
     monkeypatch.delenv(interface.ENV_NAME_PREFIX, raising=False)
     aws.sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
@@ -209,8 +224,46 @@ def test_an_approval_in_a_group_without_profile_is_refused(registry, aws):
         ModelApprovalStatus="Approved",
     )["ModelPackageArn"]
 
-    with pytest.raises(NoDeploymentProfile, match="'fraud-detector' has no deployment profile"):
+    with pytest.raises(NoDeploymentProfile) as refused:
         aws.validate(event(arn, "Approved", group="fraud-detector"))
+    assert str(refused.value).startswith(
+        "model package group 'fraud-detector' has no deployment profile (groups with a "
+        "profile: churn-predictor, fraud-scorer); to deploy its approvals, add its profile to "
+        "the profiles file and install it again (on AWS: cdk deploy -c profilesFile=FILE; "
+    )
+
+
+def test_with_no_profile_at_all_an_approval_is_refused_saying_so(registry, aws, monkeypatch):
+    use_profiles(monkeypatch, {})
+    arn = registry.package()
+
+    with pytest.raises(NoDeploymentProfile, match=r"profile \(no group has one\); to deploy"):
+        aws.validate(event(arn, "Approved"))
+
+
+def test_a_warm_environment_keeps_a_profile_it_read_for_a_minute(registry, aws, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(profile_store.time, "monotonic", lambda: clock[0])
+    arn = registry.package()
+    assert aws.validate(event(arn, "Approved"))["EndpointName"] == ENDPOINT
+
+    use_profiles(monkeypatch, {GROUP: {**_profile(), "EndpointName": "churn-changed"}})
+    clock[0] += profile_store.MAX_AGE_SECONDS  # not older than the max age yet: kept
+    assert aws.validate(event(arn, "Approved"))["EndpointName"] == ENDPOINT
+    clock[0] += 1  # older: read again
+    assert aws.validate(event(arn, "Approved"))["EndpointName"] == "churn-changed"
+
+
+def test_a_profile_changed_in_its_parameter_is_read_by_a_new_environment(
+    registry, aws, monkeypatch
+):
+    arn = registry.package()
+    assert aws.validate(event(arn, "Approved"))["EndpointName"] == _profile()["EndpointName"]
+
+    use_profiles(monkeypatch, {GROUP: {**_profile(), "EndpointName": "churn-changed"}})
+    clients.forget_clients()  # a new execution environment (a warm one keeps a value 60 s)
+
+    assert aws.validate(event(arn, "Approved"))["EndpointName"] == "churn-changed"
 
 
 def test_an_approval_of_a_deleted_package_is_refused(registry, aws):
@@ -230,9 +283,7 @@ def test_an_approval_is_refused_when_no_role_is_configured(registry, aws, monkey
 
 def test_names_outside_the_deployers_prefix_are_refused(registry, aws, monkeypatch):
     monkeypatch.setenv(interface.ENV_NAME_PREFIX, "smdeploy-")
-    monkeypatch.setenv(
-        interface.ENV_PROFILES, json.dumps({GROUP: {**_profile(), "EndpointName": "smdeploy-x"}})
-    )
+    use_profiles(monkeypatch, {GROUP: {**_profile(), "EndpointName": "smdeploy-x"}})
     arn = registry.package()
 
     assert aws.validate(event(arn, "Approved"))["EndpointName"] == "smdeploy-x"
@@ -342,9 +393,7 @@ def test_rejecting_the_only_approved_version_while_it_serves_is_left_to_the_leas
 def test_a_rejection_with_rollback_off_still_reaches_the_lease_to_stop_a_deployment_of_it(
     registry, aws, monkeypatch
 ):
-    monkeypatch.setenv(
-        interface.ENV_PROFILES, json.dumps({GROUP: {**_profile(), "RollbackOnRejection": False}})
-    )
+    use_profiles(monkeypatch, {GROUP: {**_profile(), "RollbackOnRejection": False}})
     v1, v2 = registry.package(), registry.package()
     registry.deploy(v1)
     registry.set_status(v1, "Rejected")

@@ -13,10 +13,10 @@ cdk-nag packs still run. The CLI test (test_infra_cli.py) synthesizes with every
 from __future__ import annotations
 
 import pytest
-from infra_helpers import CDK_JSON_CONTEXT, TEST_CONTEXT, Synthesized, synthesize
+from infra_helpers import TEST_CONTEXT, Synthesized, synthesize, with_cdk_json
 
 
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The stack with cdk.json's context plus TEST_CONTEXT, synthesized once per session."""
-    return synthesize({**CDK_JSON_CONTEXT, **TEST_CONTEXT}, tmp_path_factory.mktemp("cdk.out"))
+    return synthesize(with_cdk_json(TEST_CONTEXT), tmp_path_factory.mktemp("cdk.out"))

@@ -25,8 +25,27 @@ from cdk.stack import SmdeployStack
 CDK_JSON_CONTEXT: dict[str, Any] = json.loads(paths.CDK_JSON.read_text())["context"]
 
 FRAUD_ROLE = "arn:aws:iam::123456789012:role/fraud-sagemaker-execution"
+CHURN_PROFILE: dict[str, Any] = {
+    "EndpointName": "smdeploy-churn-predictor",
+    "ProductionVariants": [
+        {"VariantName": "primary", "InstanceType": "ml.m5.large", "InitialInstanceCount": 2}
+    ],
+    "DeploymentConfig": {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {
+                "Type": "CANARY",
+                "WaitIntervalInSeconds": 300,
+                "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
+            },
+            "TerminationWaitInSeconds": 300,
+            "MaximumExecutionTimeoutInSeconds": 3600,
+        }
+    },
+    "Tags": [{"Key": "team", "Value": "growth"}],
+    "RollbackOnRejection": True,
+}
 TEST_PROFILES: dict[str, Any] = {
-    "churn-predictor": CDK_JSON_CONTEXT["profiles"]["churn-predictor"],
+    "churn-predictor": CHURN_PROFILE,
     "fraud-detector": {
         "EndpointName": "smdeploy-fraud-detector",
         "ProductionVariants": [
@@ -43,6 +62,15 @@ TEST_CONTEXT: dict[str, Any] = {
     "notificationEmail": "ml-platform@example.com",
     "configRetention": 5,
 }
+
+
+def with_cdk_json(context: dict[str, Any]) -> dict[str, Any]:
+    """cdk.json's context with ``context`` over it; profiles given inline take the place of
+    cdk.json's profilesFile (as a user who gives them removes it from cdk.json)."""
+    base = dict(CDK_JSON_CONTEXT)
+    if "profiles" in context:
+        base.pop("profilesFile", None)
+    return {**base, **context}
 
 
 @dataclass(frozen=True)

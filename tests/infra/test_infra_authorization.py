@@ -36,6 +36,7 @@ SERVICES = {
     "application-autoscaling": "application-autoscaling",
     "cloudwatch": "cloudwatch",
     "dynamodb": "dynamodb",
+    "ssm": "ssm",
     "stepfunctions": "states",
     "sagemaker-runtime": "sagemaker",
     "lambda": "lambda",

@@ -15,11 +15,12 @@ import pytest
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from infra_helpers import CDK_JSON_CONTEXT, TEST_PROFILES
+from aws_cdk.assertions import Template
+from infra_helpers import CDK_JSON_CONTEXT, TEST_PROFILES, with_cdk_json
 
 from cdk import paths
 from cdk.app import build, main, new_app
-from cdk.config import LAMBDA_ENVIRONMENT_LIMIT, DeployerConfig
+from cdk.config import DeployerConfig
 from cdk.context import ConfigError, load_config
 from cdk.functions import log_retention
 from cdk.settings import KEYS, LOG_RETENTION_DAYS
@@ -51,7 +52,7 @@ def the_problem(context: dict[str, Any], **kwargs: Any) -> str:
 def test_cdk_json_holds_a_valid_configuration() -> None:
     config = load_config(CDK_JSON_CONTEXT)
     assert config.name_prefix == "smdeploy-"
-    assert config.approval_groups == ["churn-predictor"]
+    assert config.approval_groups == ["churn-predictor", "fraud-scorer"]
     assert config.rollback_groups == ["churn-predictor"]
 
 
@@ -80,12 +81,15 @@ def test_values_given_with_dash_c_arrive_as_text_and_are_read_as_such() -> None:
     assert config.deadline_seconds == 7200
     assert config.config_retention == 3
     assert config.log_retention_days == 30
-    assert json.loads(config.profiles_json) == TEST_PROFILES
+    assert {g: json.loads(v) for g, v in config.profile_values.items()} == TEST_PROFILES
 
 
-def test_the_profiles_go_to_validate_as_compact_json() -> None:
+def test_each_profile_goes_to_its_parameter_as_compact_json() -> None:
     config = load_config(VALID)
-    assert config.profiles_json == json.dumps(TEST_PROFILES, separators=(",", ":"), sort_keys=True)
+    assert config.profile_values == {
+        group: json.dumps(profile, separators=(",", ":"), sort_keys=True)
+        for group, profile in TEST_PROFILES.items()
+    }
     assert config.model_roles == sorted(
         {ROLE, TEST_PROFILES["fraud-detector"]["ModelExecutionRoleArn"]}
     )
@@ -100,6 +104,7 @@ def test_no_profiles_at_all_is_a_valid_choice() -> None:
 EXAMPLES = {
     "sagemakerRoleArn": "Example: -c sagemakerRoleArn=arn:aws:iam::123456789012:role/",
     "profiles": 'Example: -c profiles=\'{"churn-models": {"EndpointName": "smdeploy-churn"',
+    "profilesFile": "Example: -c profilesFile=examples/profiles.json",
     "namePrefix": "Example: -c namePrefix=smdeploy-",
     "notificationEmail": "Example: -c notificationEmail=ml-platform@example.com",
     "configRetention": "Example: -c configRetention=5",
@@ -119,7 +124,7 @@ EXAMPLES = {
         ("sagemakerRoleArn", "", "sagemakerRoleArn: missing"),
         ("sagemakerRoleArn", "arn:aws:iam::123:role/x", "must be an IAM role ARN"),
         ("sagemakerRoleArn", "arn:aws:iam::123456789012:user/x", "must be an IAM role ARN"),
-        ("profiles", None, "profiles: missing"),
+        ("profilesFile", 3, "profilesFile: must be a file's path"),
         ("profiles", "{not json", "profiles: not valid JSON"),
         ("profiles", ["churn"], "profiles: must be an object of model package group"),
         ("namePrefix", "-smdeploy", "namePrefix: must be the start of a SageMaker name"),
@@ -149,6 +154,8 @@ def test_a_bad_value_stops_synth_naming_its_key_with_an_example(
     context = {**VALID, key: value}
     if value is None:
         del context[key]
+    if key == "profilesFile":
+        del context["profiles"]
     problem = the_problem(context)
     assert problem.startswith(key)
     assert says in problem
@@ -193,7 +200,7 @@ def test_every_problem_is_reported_at_once() -> None:
     assert keys == [
         "namePrefix",
         "sagemakerRoleArn",
-        "profiles",
+        "profilesFile",
         "notificationEmail",
         "deadlineSeconds",
     ]
@@ -212,19 +219,103 @@ def test_the_role_must_be_in_the_account_being_deployed_to() -> None:
     assert problem.startswith("sagemakerRoleArn: is in account 123456789012, but the stack")
 
 
-def test_profiles_that_do_not_fit_in_lambda_s_environment_stop_synth() -> None:
-    variant = TEST_PROFILES["churn-predictor"]["ProductionVariants"]
-    many = {
-        f"group-{i:02d}": {
-            "EndpointName": f"smdeploy-endpoint-{i:02d}",
-            "ProductionVariants": variant,
-        }
-        for i in range(40)
+def tags(count: int) -> list[dict[str, str]]:
+    """``count`` tags of about 260 bytes each."""
+    return [{"Key": f"k{i}", "Value": "v" * 250} for i in range(count)]
+
+
+def test_a_profile_over_the_8_kb_an_ssm_parameter_holds_stops_synth_naming_its_group() -> None:
+    large = {**TEST_PROFILES["churn-predictor"], "Tags": tags(35)}
+    medium = {**TEST_PROFILES["churn-predictor"], "Tags": tags(20)}
+    problem = the_problem({**VALID, "profiles": {"churn-predictor": large, "medium": medium}})
+    assert re.fullmatch(
+        r"profiles.churn-predictor: is \d+ bytes as compact JSON, over the 8192 bytes an SSM "
+        r"parameter holds \(the Advanced tier's limit\); leave out fields that have defaults",
+        problem,
+    )
+
+
+def test_a_profile_over_4_kb_goes_to_an_advanced_parameter() -> None:
+    medium = {**TEST_PROFILES["churn-predictor"], "Tags": tags(20)}
+    value = load_config({**VALID, "profiles": {"churn-predictor": medium}}).profile_values
+    assert 4096 < len(value["churn-predictor"]) <= 8192
+    assert interface.profile_tier(value["churn-predictor"]) == "Advanced"
+    assert interface.profile_tier(json.dumps(TEST_PROFILES["churn-predictor"])) == "Standard"
+
+
+# --- The profiles file ----------------------------------------------------------------------
+
+
+def file_context(path: Path) -> dict[str, Any]:
+    return {"sagemakerRoleArn": ROLE, "profilesFile": str(path)}
+
+
+def test_a_profiles_file_with_comments_is_read_as_the_inline_profiles_are(tmp_path: Path) -> None:
+    text = json.dumps(TEST_PROFILES, indent=2).replace(
+        '"churn-predictor": {', '// the growth team\n  "churn-predictor": { /* canary */'
+    )
+    (tmp_path / "profiles.json").write_text(text)
+    config = load_config(file_context(tmp_path / "profiles.json"))
+    assert config.profile_values == load_config(VALID).profile_values
+
+
+def test_every_problem_of_a_profiles_file_names_the_file_the_group_and_the_field(
+    tmp_path: Path,
+) -> None:
+    bad = {
+        "churn-predictor": {**TEST_PROFILES["churn-predictor"], "EndpointName": "churn"},
+        "fraud-detector": {**TEST_PROFILES["fraud-detector"], "RollbackOnRejection": "yes"},
     }
-    problem = the_problem({**VALID, "profiles": many})
-    assert problem.startswith("profiles: the Validate function's environment would be")
-    assert f"over Lambda's limit of {LAMBDA_ENVIRONMENT_LIMIT} bytes" in problem
-    assert EXAMPLES["profiles"] in problem
+    path = tmp_path / "profiles.json"
+    path.write_text(json.dumps(bad))
+    found = problems(file_context(path))
+    assert found == [
+        f"profilesFile={path}: churn-predictor.EndpointName: must start with the deployer's "
+        f'name prefix "smdeploy-" (its permissions cover only such names), got "churn"',
+        f"profilesFile={path}: fraud-detector.RollbackOnRejection: must be true or false, "
+        f'got "yes"',
+    ]
+
+
+def test_a_syntax_error_in_a_profiles_file_names_the_file_and_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.json"
+    path.write_text('{\n  // a comment\n  "churn-predictor": {\n    "EndpointName": "x",\n  }\n}')
+    problem = the_problem(file_context(path))
+    assert problem.startswith(f"profilesFile={path}: is not valid JSON: ")
+    assert "line 5 column 3" in problem
+
+
+def test_a_repeated_key_in_a_profiles_file_is_named_with_its_group(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.json"
+    path.write_text('{"churn-predictor": {"EndpointName": "a", "EndpointName": "b"}}')
+    problem = the_problem(file_context(path))
+    assert problem.startswith(
+        f'profilesFile={path}: ["churn-predictor"].EndpointName: is given more than once'
+    )
+
+
+def test_a_missing_profiles_file_is_named(tmp_path: Path) -> None:
+    problem = the_problem(file_context(tmp_path / "nowhere.json"))
+    assert problem.startswith(
+        f"profilesFile={tmp_path / 'nowhere.json'}: cannot be read (No such file or directory"
+    )
+    assert EXAMPLES["profilesFile"] in problem
+
+
+def test_profiles_inline_and_a_profiles_file_together_are_refused_naming_both() -> None:
+    problem = the_problem({**VALID, "profilesFile": "examples/profiles.json"})
+    assert problem.startswith("profiles, profilesFile: both are given; give one")
+
+
+def test_without_profiles_the_file_is_asked_for() -> None:
+    problem = the_problem({"sagemakerRoleArn": ROLE})
+    assert problem.startswith("profilesFile: missing (or profiles, inline).")
+    assert EXAMPLES["profilesFile"] in problem
+
+
+def test_the_example_profiles_file_synthesizes_as_it_is() -> None:
+    config = load_config(file_context(paths.ROOT / "examples" / "profiles.json"))
+    assert config.approval_groups == ["churn-predictor", "fraud-scorer"]
 
 
 def test_every_setting_has_an_example_that_is_itself_valid() -> None:
@@ -234,8 +325,10 @@ def test_every_setting_has_an_example_that_is_itself_valid() -> None:
     for setting in SETTINGS:
         example = setting.example.strip("'")
         context[setting.key] = example
-    context["profiles"] = json.loads(context["profiles"])
+    inline = {**context, "profiles": json.loads(context.pop("profiles"))}
+    del inline["profilesFile"]
     assert isinstance(load_config(context), DeployerConfig)
+    assert isinstance(load_config(inline), DeployerConfig)
     assert {s.key for s in SETTINGS} == set(KEYS) == set(EXAMPLES)
 
 
@@ -277,7 +370,7 @@ def test_a_placeholder_no_function_fills_stops_synth() -> None:
 
 
 def build_stack(**context: Any) -> SmdeployStack:
-    return build(new_app({**CDK_JSON_CONTEXT, **context}))
+    return build(new_app(with_cdk_json({"profiles": TEST_PROFILES, **context})))
 
 
 def policy_of(stack: SmdeployStack, stage: str) -> str:
@@ -388,3 +481,22 @@ def test_only_deploy_may_have_sagemaker_create_grants_and_only_on_the_configured
 
 def test_without_kms_key_arns_no_role_may_use_any_key_through_sagemaker() -> None:
     assert not any(kms_statements(build_stack()).values())
+
+
+# --- Changing a profile: what cdk diff shows ---------------------------------------------
+
+
+def test_changing_a_profile_changes_only_the_value_of_its_parameter() -> None:
+    changed = json.loads(json.dumps(TEST_PROFILES))
+    changed["churn-predictor"]["ProductionVariants"][0]["InitialInstanceCount"] = 3
+    before = Template.from_stack(build_stack()).to_json()["Resources"]
+    after = Template.from_stack(build_stack(profiles=changed)).to_json()["Resources"]
+
+    assert set(before) == set(after)
+    differing = [logical_id for logical_id in before if before[logical_id] != after[logical_id]]
+    assert len(differing) == 1, differing  # one resource: the group's parameter
+    (parameter,) = differing
+    old, new = before[parameter]["Properties"], after[parameter]["Properties"]
+    assert old["Name"] == new["Name"] == "/smdeploy/smdeploy/profiles/churn-predictor"
+    assert {k for k in old if old[k] != new[k]} == {"Value"}  # what cdk diff lists
+    assert json.loads(new["Value"]) == changed["churn-predictor"]

@@ -274,6 +274,11 @@ OWN_EXECUTIONS = {
 }
 
 
+PROFILES = (
+    "arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/smdeploy/smdeploy/profiles"
+)
+
+
 def own_logs(stage: str) -> dict[str, set[str]]:
     logs = {f"<{stage}FunctionLogs.Arn>"}
     return {"logs:CreateLogStream": logs, "logs:PutLogEvents": logs}
@@ -291,6 +296,8 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "sagemaker:ListModelPackages": {"*"},
         "s3:GetObject": {"<ManifestBucket.Arn>/manifests/*"},
         "s3:GetObjectVersion": {"<ManifestBucket.Arn>/manifests/*"},
+        "ssm:GetParameter": {PROFILES, f"{PROFILES}/*"},
+        "ssm:GetParametersByPath": {PROFILES, f"{PROFILES}/*"},
     },
     "Configure": {
         "sagemaker:CreateModel": {MODELS},

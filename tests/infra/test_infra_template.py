@@ -71,14 +71,52 @@ def environment(synth: Synthesized, stage: str) -> dict[str, Any]:
     return variables
 
 
-def test_validate_reads_the_profiles_prefix_and_role(synth: Synthesized) -> None:
+def test_validate_reads_the_profiles_path_prefix_and_role(synth: Synthesized) -> None:
     env = environment(synth, "Validate")
-    assert json.loads(env[interface.ENV_PROFILES]) == TEST_PROFILES
-    assert "\n" not in env[interface.ENV_PROFILES] and ": " not in env[interface.ENV_PROFILES]
+    assert env[interface.ENV_PROFILES_PATH] == "/smdeploy/smdeploy/profiles/"
+    assert not any(json.dumps(profile) in json.dumps(env) for profile in TEST_PROFILES.values())
     assert env[interface.ENV_NAME_PREFIX] == "smdeploy-"
     assert env[interface.ENV_MODEL_ROLE] == (
         "arn:aws:iam::123456789012:role/smdeploy-sagemaker-execution"
     )
+
+
+def test_each_profile_is_one_ssm_string_parameter_under_the_stack_s_path(
+    synth: Synthesized,
+) -> None:
+    parameters = synth.of_type("AWS::SSM::Parameter")
+    stored = {p["Properties"]["Name"]: p["Properties"] for p in parameters.values()}
+    assert set(stored) == {f"/smdeploy/smdeploy/profiles/{group}" for group in TEST_PROFILES}
+    for group, profile in TEST_PROFILES.items():
+        parameter = stored[f"/smdeploy/smdeploy/profiles/{group}"]
+        assert parameter["Type"] == "String"
+        assert parameter["Tier"] == "Standard"
+        # compact JSON, keys sorted: the same profile always gives the same value
+        assert parameter["Value"] == json.dumps(profile, separators=(",", ":"), sort_keys=True)
+
+
+def test_only_validate_reads_the_profiles_and_only_under_their_path(synth: Synthesized) -> None:
+    def parameter(name: str) -> dict[str, Any]:
+        prefix = ["arn:", ref("AWS::Partition"), ":ssm:", ref("AWS::Region"), ":"]
+        return {"Fn::Join": ["", [*prefix, ref("AWS::AccountId"), f":parameter/{name}"]]}
+
+    expected = {
+        "Sid": "ReadProfiles",
+        "Effect": "Allow",
+        "Action": ["ssm:GetParameter", "ssm:GetParametersByPath"],
+        "Resource": [
+            parameter("smdeploy/smdeploy/profiles"),
+            parameter("smdeploy/smdeploy/profiles/*"),
+        ],
+    }
+    readers = []
+    for policy in synth.of_type("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"]
+            actions = [actions] if isinstance(actions, str) else actions
+            if any(a.startswith("ssm:") for a in actions):
+                readers.append((policy["Properties"]["Roles"], statement))
+    assert readers == [([ref("ValidateFunctionRole")], expected)]
 
 
 def test_describe_reads_the_deadline_and_config_retention(synth: Synthesized) -> None:
@@ -102,7 +140,7 @@ def test_every_function_names_its_service_and_metrics_namespace_and_reads_only_i
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "smdeploy"
     own = {
         "Validate": {
-            interface.ENV_PROFILES,
+            interface.ENV_PROFILES_PATH,
             interface.ENV_NAME_PREFIX,
             interface.ENV_MODEL_ROLE,
             interface.ENV_DEADLINE,

@@ -108,7 +108,8 @@ def test_the_example_profile_becomes_a_request_the_validator_accepts():
     request = profiles["churn-predictor"].request_for(package(), ROLE)
     parsed = parse_request(request)
 
-    model = model_name_for("churn-predictor", package())
+    model = model_name_for(EXAMPLE["churn-predictor"]["EndpointName"], package())
+    assert model.startswith("smdeploy-churn-predictor-v3-")  # the endpoint's, the prefix first
     assert parsed.models == [
         {
             "ModelName": model,

@@ -90,6 +90,12 @@ def sns() -> SNSClient:
     return client
 
 
+def ssm() -> Any:
+    """SSM (the deployment profiles' parameters); typed Any: boto3-stubs' ssm extra is not
+    among the dev dependencies yet."""
+    return _client("ssm")
+
+
 def dynamodb() -> DynamoDBClient:
     client: DynamoDBClient = _client("dynamodb")
     return client
@@ -119,6 +125,11 @@ def forget_clients() -> None:
     """Drop every client made so far; the next call of each service makes a new one (what a
     new Lambda execution environment starts with)."""
     _clients.clear()
+
+
+def cached(name: str) -> Any | None:
+    """What :func:`use_client` keeps under ``name`` in this environment, if anything."""
+    return _clients.get(name)
 
 
 def use_client(service: str, client: Any | None) -> None:

@@ -173,3 +173,54 @@ def _unicode(text: str, where: str, found: list[JsonProblem], what: str = "the v
                 f"character {match.start()}), which is not Unicode text: AWS cannot carry it",
             )
         )
+
+
+def without_comments(text: str, root: str = REQUEST_PATH) -> str:
+    """``text`` with its ``//`` and ``/* */`` comments (outside strings) turned into spaces,
+    line breaks kept: JSON's own error positions (line, column) stay those of ``text``.
+
+    JSON with comments, as editors read settings files ("JSONC"); nothing else of JSON5
+    (trailing commas, single quotes) is accepted. Raises JsonRefused for a ``/*`` that never
+    ends, naming its line.
+    """
+    out: list[str] = []
+    i, size = 0, len(text)
+    in_string = False
+    while i < size:
+        char = text[i]
+        if in_string:
+            out.append(char)
+            if char == "\\" and i + 1 < size:
+                out.append(text[i + 1])
+                i += 2
+                continue
+            in_string = char != '"'
+            i += 1
+            continue
+        pair = text[i : i + 2]
+        if pair == "//":
+            end = text.find("\n", i)
+            end = size if end < 0 else end
+            out.append(" " * (end - i))
+            i = end
+        elif pair == "/*":
+            end = text.find("*/", i + 2)
+            if end < 0:
+                line = text.count("\n", 0, i) + 1
+                raise JsonRefused(
+                    [JsonProblem(root, "json", f"line {line}: a /* comment never ends")]
+                )
+            comment = text[i : end + 2]
+            out.append(re.sub(r"[^\n]", " ", comment))
+            i = end + 2
+        else:
+            in_string = char == '"'
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def loads_with_comments(data: str | bytes | bytearray, root: str = REQUEST_PATH) -> Any:
+    """:func:`loads` for JSON with ``//`` and ``/* */`` comments (:func:`without_comments`)."""
+    text = text_of(bytes(data), root) if isinstance(data, bytes | bytearray) else data
+    return loads(without_comments(text, root), root)

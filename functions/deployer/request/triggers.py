@@ -25,10 +25,10 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from deployer import interface
+from deployer.aws.profile_store import StoredProfiles
 from deployer.aws.sagemaker import AwsCallFailed, SageMakerGateway, other_call
 from deployer.decide.lease_record import Intent, Order
 from deployer.errors import (
@@ -41,7 +41,7 @@ from deployer.observability import logger, tracer
 from deployer.payloads.pieces import Trigger, trigger_of
 from deployer.request import jsontext
 from deployer.request.deployment import MAX_PAYLOAD_BYTES, DeploymentRequest, parse_request
-from deployer.request.profiles import DeploymentProfile, ModelPackage, parse_profiles
+from deployer.request.profiles import DeploymentProfile, ModelPackage
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -58,27 +58,45 @@ class Resolution:
     intent: Intent = field(default_factory=Intent)  # a rejection's: the package rejected
 
 
+class Profiles(Protocol):
+    """Where the Validate function finds a group's deployment profile."""
+
+    def profile_of(self, group: str) -> DeploymentProfile | None:
+        """``group``'s profile, or None when it has none."""
+        ...
+
+    def groups(self) -> list[str]:
+        """Every group that has a profile (asked only when one has none, for the message)."""
+        ...
+
+
+class FixedProfiles(dict[str, DeploymentProfile]):
+    """Profiles held in memory, checked (none, when the function is given no path)."""
+
+    def profile_of(self, group: str) -> DeploymentProfile | None:
+        return super().get(group)
+
+    def groups(self) -> list[str]:
+        return sorted(self)
+
+
 @dataclass(frozen=True)
 class Settings:
     """The Validate function's configuration, from its environment (see interface.py)."""
 
-    profiles: Mapping[str, DeploymentProfile]
+    profiles: Profiles
     name_prefix: str = ""
     model_role_arn: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        return _settings(
-            environ.get(interface.ENV_PROFILES, "{}") or "{}",
-            environ.get(interface.ENV_NAME_PREFIX, ""),
+        name_prefix = environ.get(interface.ENV_NAME_PREFIX, "")
+        path = environ.get(interface.ENV_PROFILES_PATH, "")
+        return cls(
+            StoredProfiles(path, name_prefix) if path else FixedProfiles(),
+            name_prefix,
             environ.get(interface.ENV_MODEL_ROLE) or None,
         )
-
-
-@cache
-def _settings(profiles: str, name_prefix: str, model_role_arn: str | None) -> Settings:
-    # Parsed once per container (and per distinct configuration, for the local runtime).
-    return Settings(parse_profiles(profiles, name_prefix), name_prefix, model_role_arn)
 
 
 # --- what came in -------------------------------------------------------------------------
@@ -112,12 +130,15 @@ def resolve(
 
 
 def _profile(settings: Settings, group: str | None) -> DeploymentProfile:
-    profile = settings.profiles.get(group or "")
+    profile = settings.profiles.profile_of(group or "")
     if profile is None:
-        configured = ", ".join(sorted(settings.profiles)) or "none"
+        configured = ", ".join(settings.profiles.groups())
+        having = f"groups with a profile: {configured}" if configured else "no group has one"
         raise NoDeploymentProfile(
-            f"model package group {group!r} has no deployment profile (groups with a profile: "
-            f"{configured}); add one to the deployer's configuration to deploy its approvals"
+            f"model package group {group!r} has no deployment profile ({having}); to deploy "
+            f"its approvals, add its profile to the profiles file and install it again (on "
+            f"AWS: cdk deploy -c profilesFile=FILE; the emulator: smdeploy emulator "
+            f"--profiles FILE)"
         )
     return profile
 
