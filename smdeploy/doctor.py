@@ -350,38 +350,42 @@ def _rules(events: Any, sagemaker: Any, state_machine_arn: str, found: _Found) -
         function = found.functions.get(stage)
         if function is not None:
             targets[what] = str(function["FunctionArn"])
-    rules: dict[str, dict[str, Any]] = {}
+    # kind -> its rules, by name (several approval and rejection rules when the profiles'
+    # groups do not fit one event pattern: interface.group_batches)
+    rules: dict[str, list[dict[str, Any]]] = {}
     for what, target in targets.items():
         try:
             pages = events.get_paginator("list_rule_names_by_target").paginate(TargetArn=target)
-            for name in [name for page in pages for name in page["RuleNames"]]:
+            for name in sorted(name for page in pages for name in page["RuleNames"]):
                 described = events.describe_rule(Name=name)
                 kind = _kind(json.loads(described.get("EventPattern") or "{}"))
                 if kind is not None and RULE_TARGETS[kind] == what:
-                    rules.setdefault(kind, described)
+                    rules.setdefault(kind, []).append(described)
         except ClientError as error:
             yield refused(f"rules targeting {what}", "events:ListRuleNamesByTarget", error)
             return
     for kind, target in RULE_TARGETS.items():
-        rule = rules.get(kind)
         check = f"rule: {kind}"
-        if rule is None:
+        if not rules.get(kind):
             why = "; approvals deploy only with it" if kind in ("approvals", "rejections") else ""
             yield Check(check, False, f"no rule on {kind} targets {target}{why}", REDEPLOY)
             continue
-        state = str(rule.get("State"))
-        yield Check(
-            check,
-            state == "ENABLED",
-            f"{rule['Name']} is {state}, targets {target}",
-            None if state == "ENABLED" else f"aws events enable-rule --name {rule['Name']}",
+        for rule in rules[kind]:
+            state = str(rule.get("State"))
+            yield Check(
+                check,
+                state == "ENABLED",
+                f"{rule['Name']} is {state}, targets {target}",
+                None if state == "ENABLED" else f"aws events enable-rule --name {rule['Name']}",
+            )
+    groups: list[str] = []
+    for rule in rules.get("approvals", []):
+        pattern = json.loads(rule.get("EventPattern") or "{}")
+        groups.extend(
+            str(g) for g in (pattern.get("detail") or {}).get("ModelPackageGroupName") or []
         )
-    approvals = rules.get("approvals")
-    if approvals is not None:
-        pattern = json.loads(approvals.get("EventPattern") or "{}")
-        groups = (pattern.get("detail") or {}).get("ModelPackageGroupName") or []
-        for group in groups:
-            yield _group(sagemaker, str(group))
+    for group in sorted(set(groups)):
+        yield _group(sagemaker, group)
 
 
 def _group(sagemaker: Any, group: str) -> Check:
