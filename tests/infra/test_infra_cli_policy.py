@@ -12,7 +12,8 @@ from test_infra_iam import SAGEMAKER_ROLE, render
 from deployer import interface
 
 ACCOUNT_ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
-STAGES = sorted(spec.stage for spec in interface.FUNCTIONS)
+# the functions doctor reads: the state machine's and the Start function (watch reads it too)
+STAGES = sorted(spec.stage for spec in (*interface.FUNCTIONS, interface.START_FUNCTION))
 
 
 def sagemaker(resource: str) -> str:

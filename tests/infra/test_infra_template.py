@@ -159,6 +159,8 @@ def test_every_function_names_its_service_and_metrics_namespace_and_reads_only_i
         "Guardrails": {interface.ENV_DEADLINE},
         "Notify": {interface.ENV_TOPIC_ARN, interface.ENV_EVENT_BUS},
         "Start": {interface.ENV_STATE_MACHINE_ARN},  # the state machine it starts
+        # the parked deployments (table), the prefix's endpoints, the function it wakes
+        "Sweep": {interface.ENV_TABLE, interface.ENV_NAME_PREFIX, interface.ENV_WAIT_FUNCTION},
     }.get(stage, set())
     assert {k for k in env if k.startswith("SMDEPLOY_")} == own
     if interface.ENV_TABLE in own:
