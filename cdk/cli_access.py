@@ -117,6 +117,7 @@ def grants(d: Deployer) -> list[Grant]:
         Grant("ReadTheRules", ("events:DescribeRule", "events:ListTargetsByRule"), d.rule_arns),
         Grant("ReadTheFunctions", ("lambda:GetFunctionConfiguration",), d.function_arns),
         _anywhere("FindTheSageMakerRole", ("lambda:ListFunctions",)),
+        _anywhere("FindTheSweepSchedule", ("scheduler:ListSchedules",)),
         Grant(
             "ReadTheFunctionRoles",
             (

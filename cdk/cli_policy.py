@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from aws_cdk import Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -31,6 +32,7 @@ class CliPolicy(Construct):
         *,
         config: DeployerConfig,
         functions: DeployerFunctions,
+        sweep: lambda_.Function,
         workflow: Workflow,
         rules: Sequence[events.IRule],
         topic: sns.ITopic,
@@ -44,8 +46,14 @@ class CliPolicy(Construct):
             account=stack.account,
             state_machine_arn=machine.state_machine_arn,
             state_machine_name=machine.state_machine_name,
-            function_arns=tuple(f.function_arn for f in functions.functions.values()),
-            function_role_arns=tuple(r.role_arn for r in functions.roles.values()),
+            function_arns=(
+                *(f.function_arn for f in functions.functions.values()),
+                sweep.function_arn,
+            ),
+            function_role_arns=(
+                *(r.role_arn for r in functions.roles.values()),
+                *([sweep.role.role_arn] if sweep.role else []),
+            ),
             model_role_arns=tuple(config.model_roles),
             rule_arns=tuple(rule.rule_arn for rule in rules),
             table_arn=functions.table.table_arn,

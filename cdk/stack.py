@@ -77,6 +77,7 @@ class SmdeployStack(Stack):
             "CliUsers",
             config=config,
             functions=self.functions,
+            sweep=self.sweep.function,
             workflow=self.workflow,
             rules=[*self.triggers.rules.values(), self.triggers.wake_rule],
             topic=self.notifications.topic,

@@ -168,12 +168,13 @@ def examine(client: Callable[[str], Any], state_machine_arn: str) -> Report:
     lambda_client = client("lambda")
     arns = function_arns(machine["definition"])
     report.checks.extend(_functions(lambda_client, arns, found))
-    report.checks.extend(_start_function(lambda_client, state_machine_arn, found))
+    report.checks.extend(_other_functions(lambda_client, state_machine_arn, found))
     iam = client("iam")
     report.checks.extend(_roles(iam, found))
     report.checks.extend(_rules(client("events"), client("sagemaker"), state_machine_arn, found))
     report.checks.append(_table(client("dynamodb"), found))
     report.checks.append(_topic(client("sns"), found))
+    report.checks.append(_sweep_schedule(client("scheduler"), found))
     return report
 
 
@@ -203,33 +204,76 @@ def _functions(lambda_client: Any, arns: list[str], found: _Found) -> Iterator[C
         )
 
 
-def _start_function(lambda_client: Any, state_machine_arn: str, found: _Found) -> Iterator[Check]:
-    """The Start function: the one whose environment names this state machine (the trigger
-    rules invoke it; it is not in the definition)."""
+def _variables(config: dict[str, Any]) -> dict[str, Any]:
+    return dict((config.get("Environment") or {}).get("Variables") or {})
+
+
+def _other_functions(lambda_client: Any, state_machine_arn: str, found: _Found) -> Iterator[Check]:
+    """The functions outside the definition: Start, whose environment names this state machine
+    (the trigger rules invoke it), and Sweep, whose environment names its Wait function (the
+    schedule invokes it once a minute)."""
+    wait = found.functions.get("Wait") or {}
+    wait_names = {wait.get("FunctionArn"), wait.get("FunctionName")} - {None}
     try:
         pages = lambda_client.get_paginator("list_functions").paginate()
-        starts = [
-            str(config["FunctionArn"])
+        configs = [config for page in pages for config in page["Functions"]]
+    except ClientError as error:
+        yield refused("functions Start and Sweep", "lambda:ListFunctions", error)
+        return
+    wanted: dict[str, tuple[str, set[Any], str]] = {
+        "Start": (
+            interface.ENV_STATE_MACHINE_ARN,
+            {state_machine_arn},
+            "approvals, rejections and manifests start nothing",
+        ),
+        "Sweep": (
+            interface.ENV_WAIT_FUNCTION,
+            wait_names,
+            "a deployment whose endpoint events are lost waits for its park timeout",
+        ),
+    }
+    for stage, (variable, values, without) in wanted.items():
+        arns = [str(c["FunctionArn"]) for c in configs if _variables(c).get(variable) in values]
+        if not arns:
+            yield Check(f"function {stage}", False, f"not found: {without}", REDEPLOY)
+            continue
+        yield from _functions(lambda_client, arns[:1], found)
+
+
+def _sweep_schedule(scheduler: Any, found: _Found) -> Check:
+    """The schedule that invokes the Sweep function once a minute, and that it is ENABLED."""
+    check = "sweep schedule"
+    sweep = found.functions.get("Sweep")
+    if sweep is None:
+        return Check(check, False, "no Sweep function to invoke", REDEPLOY)
+    try:
+        pages = scheduler.get_paginator("list_schedules").paginate()
+        schedules = [
+            s
             for page in pages
-            for config in page["Functions"]
-            if ((config.get("Environment") or {}).get("Variables") or {}).get(
-                interface.ENV_STATE_MACHINE_ARN
-            )
-            == state_machine_arn
+            for s in page["Schedules"]
+            if (s.get("Target") or {}).get("Arn") == sweep["FunctionArn"]
         ]
     except ClientError as error:
-        yield refused("function Start", "lambda:ListFunctions", error)
-        return
-    if not starts:
-        yield Check(
-            "function Start",
+        return refused(check, "scheduler:ListSchedules", error)
+    if not schedules:
+        return Check(
+            check,
             False,
-            "no function starts executions of this state machine: approvals, rejections and "
-            "manifests start nothing",
+            "no schedule invokes the Sweep function: lost endpoint events cost a park timeout",
             REDEPLOY,
         )
-        return
-    yield from _functions(lambda_client, starts[:1], found)
+    schedule = schedules[0]
+    name, state = schedule["Name"], str(schedule.get("State"))
+    return Check(
+        check,
+        state == "ENABLED",
+        f"{name} is {state}, invokes the Sweep function once a minute",
+        None
+        if state == "ENABLED"
+        else f"enable it (aws scheduler get-schedule --name {name}, then update-schedule with "
+        "--state ENABLED), or deploy the stack again (npx cdk deploy)",
+    )
 
 
 def _role_documents(iam: Any, role_name: str) -> list[dict[str, Any]]:

@@ -43,8 +43,10 @@ def doctor(
     (✓) or fails (✗, with how to fix it).
 
     From its state machine it finds the rest: the state machine is ACTIVE; each task function
-    exists; the rules (approvals, rejections, manifests, SageMaker's endpoint events) exist,
-    are ENABLED and target the state machine (the endpoint events: the Wait function); the
+    exists, and the Start and Sweep functions; the rules (approvals, rejections, manifests,
+    SageMaker's endpoint events) exist, are ENABLED and target the Start function (the
+    endpoint events: the Wait function); the schedule that runs the sweep of lost endpoint
+    events once a minute exists and is ENABLED; the
     functions' roles and the SageMaker execution role exist, and the Configure function's
     role may pass the SageMaker role to SageMaker (its identity policies are evaluated:
     permissions boundaries and SCPs are not); each model package group whose approvals

@@ -75,6 +75,7 @@ RESOURCE: dict[str, Callable[[dict[str, Any]], str]] = {
     "events:ListTargetsByRule": lambda p: _arn("events", f"rule/{p['Rule']}"),
     "lambda:GetFunctionConfiguration": lambda p: p["FunctionName"],
     "lambda:ListFunctions": ANYWHERE,
+    "scheduler:ListSchedules": ANYWHERE,
     "iam:GetRole": lambda p: _arn("iam", f"role/{p['RoleName']}", region=""),
     "iam:ListRolePolicies": lambda p: _arn("iam", f"role/{p['RoleName']}", region=""),
     "iam:GetRolePolicy": lambda p: _arn("iam", f"role/{p['RoleName']}", region=""),

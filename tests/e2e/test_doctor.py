@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from smdeploy.exitcodes import ExitCode
-from smdeploy.runtime.install import PASS_ROLE_POLICY
+from smdeploy.runtime.install import PASS_ROLE_POLICY, SWEEP_SCHEDULE
 from tests.support import processes
 from tests.support.processes import Running
 
@@ -102,6 +102,18 @@ def _delete_topic(running: Running) -> None:
     running.client("sns").delete_topic(TopicArn=running.info["TopicArn"])
 
 
+def _disable_sweep(running: Running) -> None:
+    scheduler = running.client("scheduler")
+    schedule = scheduler.get_schedule(Name=SWEEP_SCHEDULE)
+    scheduler.update_schedule(
+        Name=SWEEP_SCHEDULE,
+        ScheduleExpression=schedule["ScheduleExpression"],
+        FlexibleTimeWindow=schedule["FlexibleTimeWindow"],
+        Target=schedule["Target"],
+        State="DISABLED",
+    )
+
+
 BROKEN: list[tuple[str, Callable[[Running], None], str, str]] = [
     # (what, how it is broken, the check that fails, what its fix says)
     (
@@ -125,6 +137,7 @@ BROKEN: list[tuple[str, Callable[[Running], None], str, str]] = [
         "iam:PassedToService = sagemaker.amazonaws.com",
     ),
     ("a deleted topic", _delete_topic, "notification topic", "npx cdk deploy"),
+    ("a disabled sweep", _disable_sweep, "sweep schedule", "--state ENABLED"),
 ]
 
 

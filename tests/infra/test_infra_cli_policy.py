@@ -12,8 +12,8 @@ from test_infra_iam import SAGEMAKER_ROLE, render
 from deployer import interface
 
 ACCOUNT_ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
-# the functions doctor reads: the state machine's and the Start function (watch reads it too)
-STAGES = sorted(spec.stage for spec in (*interface.FUNCTIONS, interface.START_FUNCTION))
+# the functions doctor reads: the state machine's, Start (watch reads it too) and Sweep
+STAGES = sorted(spec.stage for spec in interface.EVERY_FUNCTION)
 
 
 def sagemaker(resource: str) -> str:
@@ -45,6 +45,7 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
         [f"<{stage}Function.Arn>" for stage in STAGES],
     ),
     "FindTheSageMakerRole": (["lambda:ListFunctions"], ["*"]),
+    "FindTheSweepSchedule": (["scheduler:ListSchedules"], ["*"]),
     "ReadTheFunctionRoles": (
         [
             "iam:GetRole",
