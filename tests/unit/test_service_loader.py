@@ -1,7 +1,9 @@
 """The clients' loader (``deployer.aws.clients.ServiceLoader``) finds a service model in the
-service's own folder instead of listing every service first: it returns what botocore's own
-loader returns, for every kind of model the clients read, and fails as botocore's does."""
+service's own folder instead of listing every service first, and decodes it into plain dicts:
+it returns what botocore's own loader returns (the same keys and values, in the same order),
+for every kind of model the clients read, and fails as botocore's does."""
 
+import json
 from pathlib import Path
 
 import botocore.loaders
@@ -27,6 +29,14 @@ def test_same_model_as_botocore(service: str, type_name: str) -> None:
     ours = clients.create_loader(None).load_service_model(service, type_name)
     theirs = botocore.loaders.create_loader().load_service_model(service, type_name)
     assert ours == theirs
+    assert json.dumps(ours) == json.dumps(theirs)  # the same order too
+
+
+@pytest.mark.parametrize("name", ["endpoints", "partitions", "sdk-default-configuration"])
+def test_same_data_as_botocore(name: str) -> None:
+    ours = clients.create_loader(None).load_data(name)
+    theirs = botocore.loaders.create_loader().load_data(name)
+    assert json.dumps(ours) == json.dumps(theirs)
 
 
 def test_named_api_version() -> None:
