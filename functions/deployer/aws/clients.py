@@ -9,7 +9,8 @@ use. The validator (``deployer.request.shapes``) reads the SageMaker service mod
 session, so the model the SageMaker client loaded is read from disk once per process. The
 clients are botocore's own (what boto3.client returns too): the handlers call no boto3
 addition (resources, S3 transfers), and not importing boto3 and s3transfer saves a sixth of
-a cold start (``make bench``).
+a cold start (``make bench``). The session reads botocore's models with :class:`ServiceLoader`,
+which reads the same files faster (docs/internals/costs.md, "Cold starts").
 """
 
 from __future__ import annotations
