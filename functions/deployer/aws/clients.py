@@ -9,18 +9,22 @@ use. The validator (``deployer.request.shapes``) reads the SageMaker service mod
 session, so the model the SageMaker client loaded is read from disk once per process. The
 clients are botocore's own (what boto3.client returns too): the handlers call no boto3
 addition (resources, S3 transfers), and not importing boto3 and s3transfer saves a sixth of
-a cold start (``make bench``).
+a cold start (``make bench``). The session reads botocore's models with :class:`ServiceLoader`,
+which reads the same files faster (docs/internals/costs.md, "Cold starts").
 """
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import botocore.loaders
 import botocore.session
 from botocore.config import Config
+from botocore.exceptions import DataNotFoundError
 
 if TYPE_CHECKING:
     from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
@@ -42,6 +46,64 @@ BOTO_CONFIG = Config(
 _clients: dict[str, Any] = {}
 
 
+class PlainJSONFileLoader(botocore.loaders.JSONFileLoader):
+    """botocore's file loader, but its JSON becomes plain dicts, not ``OrderedDict``.
+
+    botocore decodes every model with ``object_pairs_hook=OrderedDict``, which takes the JSON
+    decoder off its fast path: the SageMaker model and ``endpoints.json``, which every client
+    reads, decode in about half the time without it. A dict keeps the order of its keys as
+    the file gives them, as ``OrderedDict`` does (https://docs.python.org/3/library/
+    stdtypes.html#mapping-types-dict): the same keys, values and order.
+    """
+
+    def _load_file(self, full_path: str, open_method: Callable[..., Any]) -> Any:
+        if not os.path.isfile(full_path):
+            return None
+        with open_method(full_path, "rb") as opened:
+            return json.loads(opened.read().decode("utf-8"))
+
+
+class ServiceLoader(botocore.loaders.Loader):
+    """botocore's loader, but a service model is found in its own folder only, and read by
+    :class:`PlainJSONFileLoader`.
+
+    botocore's ``load_service_model`` first lists every service it knows (a scan of its 400
+    data folders, about 10 ms of a cold start per kind of model: ``service-2``, then
+    ``endpoint-rule-set-1``), only to name them all in ``UnknownServiceError``. This one looks
+    in the service's own folder (``list_api_versions``, the listing botocore makes next
+    anyway); a service it does not find goes to botocore's own method, its error included.
+    The files read are botocore's, and the model read the same, in plain dicts
+    (https://github.com/boto/botocore/blob/develop/botocore/loaders.py).
+    """
+
+    FILE_LOADER_CLASS = PlainJSONFileLoader
+
+    @botocore.loaders.instance_cache
+    def load_service_model(
+        self, service_name: str, type_name: str, api_version: str | None = None
+    ) -> Any:
+        try:
+            latest = self.determine_latest_version(service_name, type_name)
+        except DataNotFoundError:
+            return super().load_service_model(service_name, type_name, api_version)
+        version = api_version or latest
+        model = self.load_data(os.path.join(service_name, version, type_name))
+        extras = self._find_extras(service_name, type_name, version)  # type: ignore[attr-defined]
+        self._extras_processor.process(model, extras)  # type: ignore[attr-defined]
+        return model
+
+
+def create_loader(search_path_string: str | None) -> ServiceLoader:
+    """:class:`ServiceLoader` on ``AWS_DATA_PATH`` and botocore's own models, the search path of
+    ``botocore.loaders.create_loader``."""
+    if search_path_string is None:
+        return ServiceLoader()
+    paths = [
+        os.path.expanduser(os.path.expandvars(p)) for p in search_path_string.split(os.pathsep)
+    ]
+    return ServiceLoader(extra_search_paths=paths)
+
+
 @cache
 def botocore_session() -> botocore.session.Session:
     """The process-wide botocore session (its loader caches every service model it reads).
@@ -53,7 +115,7 @@ def botocore_session() -> botocore.session.Session:
     on any read of the config; https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-envvars.html).
     """
     session = botocore.session.get_session()
-    loader = botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
+    loader = create_loader(os.environ.get("AWS_DATA_PATH"))
     session.register_component("data_loader", loader)
     return session
 

@@ -18,13 +18,13 @@ from deployer.observability import (
 from deployer.payloads.events import ConfigureEvent
 from deployer.payloads.results import Restoring
 from deployer.perform.configure import configure, restore_request
-from deployer.request.deployment import parse_request
+from deployer.request.deployment import checked_request, parse_request
 
 
 @stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = ConfigureEvent.model_validate(event)
-    request = parse_request(stage.Request)
+    request = checked_request(stage.Request)
     if stage.Action == "Restore":
         assert stage.EndpointConfigName is not None  # ConfigureEvent checked it
         fields = restore_request(

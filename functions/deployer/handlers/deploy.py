@@ -22,6 +22,8 @@ from deployer.request.deployment import parse_request
 @stage_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage = DeployEvent.model_validate(event)
+    # checked here, not only trusted: with guardrails, this is the request Prepare added its
+    # alarms to (UseGuardedRequest), which no stage before checked
     request = parse_request(stage.Request)
     rollout = LeasedRollout(
         Ledger.from_environment(),

@@ -43,7 +43,7 @@ from deployer.payloads.results import (
     Scaled,
     SmokeTested,
 )
-from deployer.request.deployment import DeploymentRequest, parse_request
+from deployer.request.deployment import DeploymentRequest, checked_request, parse_request
 from deployer.request.guardrails import alarm_names, settings
 
 
@@ -336,7 +336,13 @@ def _scale(
 @tracer.capture_method
 def run(stage: GuardrailsEvent) -> dict[str, Any]:
     """The step the state machine names (Prepare, Scale, Rescale, Verify or Restored)."""
-    request = parse_request(stage.Request)
+    # Prepare's is Validate's request; the other steps' is the one Prepare added its alarms
+    # to, which Deploy checks (and Rescale may follow Deploy's refusal of it)
+    request = (
+        checked_request(stage.Request)
+        if stage.Action == "Prepare"
+        else parse_request(stage.Request)
+    )
     sagemaker = SageMakerGateway(clients.sagemaker)
     if stage.Action == "Prepare":
         return prepare(

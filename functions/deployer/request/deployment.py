@@ -339,3 +339,28 @@ def parse_request(raw: Any) -> DeploymentRequest:
     if validation.request is None:
         raise validation.error()
     return validation.request
+
+
+def checked_request(payload: Any) -> DeploymentRequest:
+    """A request that :func:`parse_request` already accepted in this execution, typed again
+    without checking it again: for Configure (the execution's ``Request``: Validate's
+    ``Accepted.Request``, or Restore's ``Restoring.Request``, each the ``to_payload()`` of a
+    checked request, which the state machine carries unchanged) and the guardrails' Prepare,
+    which runs before anything changes it. (Prepare's result, the request with its alarms,
+    becomes the ``Request`` of Deploy and the steps after it: those still check it.)
+
+    The check is a pure function of the request and the pinned botocore model: made again on
+    the same request, it finds nothing new, and costs a cold start its time. What is not even
+    shaped like a request (no ``EndpointName``) is checked, so it fails as before, every
+    problem named.
+    """
+    if not isinstance(payload, dict) or not isinstance(payload.get("EndpointName"), str):
+        return parse_request(payload)
+    fields = dict(payload)
+    given = fields.get("EndpointConfigName")
+    return DeploymentRequest(
+        endpoint_name=fields["EndpointName"],
+        endpoint_config_name=given or derive_config_name(fields["EndpointName"], fields),
+        config_name_derived=not given,
+        fields=fields,
+    )

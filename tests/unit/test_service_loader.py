@@ -1,0 +1,69 @@
+"""The clients' loader (``deployer.aws.clients.ServiceLoader``) finds a service model in the
+service's own folder instead of listing every service first, and decodes it into plain dicts:
+it returns what botocore's own loader returns (the same keys and values, in the same order),
+for every kind of model the clients read, and fails as botocore's does."""
+
+import json
+from pathlib import Path
+
+import botocore.loaders
+import pytest
+from botocore.exceptions import DataNotFoundError, UnknownServiceError
+
+from deployer.aws import clients
+
+SERVICES = (
+    "sagemaker",
+    "dynamodb",
+    "stepfunctions",
+    "events",
+    "sns",
+    "application-autoscaling",
+    "sagemaker-runtime",
+)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("type_name", ["service-2", "endpoint-rule-set-1"])
+def test_same_model_as_botocore(service: str, type_name: str) -> None:
+    ours = clients.create_loader(None).load_service_model(service, type_name)
+    theirs = botocore.loaders.create_loader().load_service_model(service, type_name)
+    assert ours == theirs
+    assert json.dumps(ours) == json.dumps(theirs)  # the same order too
+
+
+@pytest.mark.parametrize("name", ["endpoints", "partitions", "sdk-default-configuration"])
+def test_same_data_as_botocore(name: str) -> None:
+    ours = clients.create_loader(None).load_data(name)
+    theirs = botocore.loaders.create_loader().load_data(name)
+    assert json.dumps(ours) == json.dumps(theirs)
+
+
+def test_named_api_version() -> None:
+    version = botocore.loaders.create_loader().determine_latest_version("sagemaker", "service-2")
+    model = clients.create_loader(None).load_service_model("sagemaker", "service-2", version)
+    assert model["metadata"]["apiVersion"] == version
+
+
+def test_unknown_service_is_botocore_error() -> None:
+    with pytest.raises(UnknownServiceError, match="sagemaker"):  # botocore names the known ones
+        clients.create_loader(None).load_service_model("no-such-service", "service-2")
+
+
+def test_unknown_api_version() -> None:
+    with pytest.raises(DataNotFoundError):
+        clients.create_loader(None).load_service_model("sagemaker", "service-2", "1999-01-01")
+
+
+def test_data_path_searched_first(tmp_path: Path) -> None:
+    folder = tmp_path / "sagemaker" / "2999-01-01"
+    folder.mkdir(parents=True)
+    (folder / "service-2.json").write_text('{"metadata": {"apiVersion": "2999-01-01"}}')
+    model = clients.create_loader(str(tmp_path)).load_service_model("sagemaker", "service-2")
+    assert model["metadata"]["apiVersion"] == "2999-01-01"
+
+
+def test_session_uses_it() -> None:
+    loader = clients.botocore_session().get_component("data_loader")
+    assert isinstance(loader, clients.ServiceLoader)
+    assert clients.botocore_session().get_service_model("sagemaker").service_name == "sagemaker"
