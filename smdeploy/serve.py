@@ -17,7 +17,8 @@ import boto3
 from rich.markup import escape
 
 from smdeploy import remote, resources
-from smdeploy.present import Screen, ended_text, superseded, superseded_text
+from smdeploy.present import Screen
+from smdeploy.reports import ended_text, superseded, superseded_text
 from smdeploy.runtime.emulator import Delivery
 from smdeploy.runtime.install import Installation
 from smdeploy.runtime.server import ACCESS_KEY, SECRET_KEY, EmulatorServer

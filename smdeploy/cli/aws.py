@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from smdeploy import present, remote
+from smdeploy import present, remote, reports
 from smdeploy.cli.app import app
 from smdeploy.cli.common import (
     AWS_CALL_ERRORS,
@@ -158,9 +158,9 @@ def status(
     if as_json:
         present.json_document(present.stdout(), found)
     else:
-        present.status(present.stdout(), found)
+        reports.status(present.stdout(), found)
     # superseded is neither success nor failure: a script tells it apart as start --wait does
-    raise typer.Exit(EXIT_SUPERSEDED if present.superseded(found) else EXIT_OK)
+    raise typer.Exit(EXIT_SUPERSEDED if reports.superseded(found) else EXIT_OK)
 
 
 @app.command(cls=Command, short_help="Say what a deployment would do (reads only).")
@@ -255,7 +255,7 @@ def plan(
     if as_json:
         present.json_document(present.stdout(), report.to_json())
     else:
-        present.plan(present.stdout(), report)
+        reports.plan(present.stdout(), report)
     if not report.valid or (report.blocked and not report.blocked["retryable"]):
         raise typer.Exit(EXIT_FAILED)
     changes = bool(report.changes or report.blocked)

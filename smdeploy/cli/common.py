@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
 from deployer.errors import DeployerError
-from smdeploy import files, present, remote
+from smdeploy import files, present, remote, reports
 from smdeploy.documents import DOCUMENTS
 from smdeploy.executions import watch as follow_execution
 from smdeploy.exitcodes import ExitCode
@@ -243,7 +243,7 @@ def follow(
         final = remote.report(sfn, execution_arn)
     except AWS_CALL_ERRORS as error:
         aws_call_failed(error, endpoint_url)
-    present.final_line(err, final)
-    if present.superseded(final):
+    reports.final_line(err, final)
+    if reports.superseded(final):
         return EXIT_SUPERSEDED, final
     return (EXIT_OK if final["Status"] == "SUCCEEDED" else EXIT_FAILED), final

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from e2e_helpers import EXAMPLES
 
-from smdeploy import documents, present, remote
+from smdeploy import documents, present, remote, reports
 from smdeploy.documents import OPAQUE, Document, paths_of
 from tests.support import processes
 from tests.support.processes import Running, smdeploy
@@ -176,7 +176,7 @@ def test_status_reports_retried_attempts_as_retries(make_account: Any, request_v
         ("Deploy", 2, 8, "EndpointConfigNotVisible"),
     ]
     shown = io.StringIO()
-    present.status(present.Screen(shown), found)
+    reports.status(present.Screen(shown), found)
     lines = shown.getvalue().splitlines()
     assert any(
         line.startswith("retries ")

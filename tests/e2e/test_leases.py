@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from e2e_helpers import load_example, start, states_entered, wait_until_entered
 
-from smdeploy import present, remote
+from smdeploy import present, remote, reports
 from smdeploy.cli.common import EXIT_OK, EXIT_SUPERSEDED, follow
 from smdeploy.cli.offline import local_exit_code
 from smdeploy.executions import progress_of
@@ -234,7 +234,7 @@ def test_following_a_superseded_deployment_says_superseded_and_by_whom(make_acco
     assert (found["Status"], found["Action"]) == ("SUCCEEDED", "SUPERSEDED")
     assert found["SupersededBy"] == third
     assert found["Message"] and third.rsplit(":", 1)[-1] in found["Message"]
-    present.status(present.stdout(), found)
+    reports.status(present.stdout(), found)
     shown = capsys.readouterr().out
     assert f"SUPERSEDED by execution {third.rsplit(':', 1)[-1]}" in shown
     # the others succeeded, and following them says so, with exit 0

@@ -8,7 +8,8 @@ from typing import Any
 import boto3
 from botocore.stub import Stubber
 
-from smdeploy.doctor import POLICY_OUTPUT, examine, function_arns
+from smdeploy.doctor import examine, function_arns
+from smdeploy.doctor_checklist import POLICY_OUTPUT
 
 MACHINE = "arn:aws:states:us-east-1:111122223333:stateMachine:smdeploy-deployer"
 

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from smdeploy import present
+from smdeploy import present, reports
 
 ARN = (
     "arn:aws:states:us-east-1:123456789012:execution:smdeploy-deployer:"
@@ -66,7 +66,7 @@ def test_status_prints_each_field_whole_and_says_when_dates_are_simulated(monkey
         "StartDate": "2999-01-01T00:00:00+00:00",
     }
 
-    present.status(present.Screen(stream), report)
+    reports.status(present.Screen(stream), report)
 
     lines = stream.getvalue().splitlines()
     assert lines[0] == "execution      churn-predictor-1"
@@ -113,7 +113,7 @@ def test_status_shows_lists_and_objects_as_sentences_never_json(monkeypatch):
         "StartDate": "2026-01-01T00:00:00+00:00",
     }
 
-    present.status(present.Screen(stream), report)
+    reports.status(present.Screen(stream), report)
 
     text = stream.getvalue()
     assert "{" not in text and "[" not in text.replace("[primary", "")
