@@ -57,6 +57,7 @@ class Deployer:
     topic_arn: str
     groups: tuple[str, ...]
     name_prefix: str
+    sweep_schedule_arn: str
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def grants(d: Deployer) -> list[Grant]:
         Grant("ReadTheRules", ("events:DescribeRule", "events:ListTargetsByRule"), d.rule_arns),
         Grant("ReadTheFunctions", ("lambda:GetFunctionConfiguration",), d.function_arns),
         _anywhere("FindTheSageMakerRole", ("lambda:ListFunctions",)),
-        _anywhere("FindTheSweepSchedule", ("scheduler:ListSchedules",)),
+        Grant("ReadTheSweepSchedule", ("scheduler:GetSchedule",), (d.sweep_schedule_arn,)),
         Grant(
             "ReadTheFunctionRoles",
             (

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from aws_cdk import Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -19,6 +18,7 @@ from cdk.cli_access import Deployer, grants
 from cdk.config import DeployerConfig
 from cdk.functions import DeployerFunctions
 from cdk.ids import stable_id
+from cdk.sweep import Sweep
 from cdk.workflow import Workflow
 
 
@@ -32,7 +32,7 @@ class CliPolicy(Construct):
         *,
         config: DeployerConfig,
         functions: DeployerFunctions,
-        sweep: lambda_.Function,
+        sweep: Sweep,
         workflow: Workflow,
         rules: Sequence[events.IRule],
         topic: sns.ITopic,
@@ -48,11 +48,11 @@ class CliPolicy(Construct):
             state_machine_name=machine.state_machine_name,
             function_arns=(
                 *(f.function_arn for f in functions.functions.values()),
-                sweep.function_arn,
+                sweep.function.function_arn,
             ),
             function_role_arns=(
                 *(r.role_arn for r in functions.roles.values()),
-                *([sweep.role.role_arn] if sweep.role else []),
+                *([sweep.function.role.role_arn] if sweep.function.role else []),
             ),
             model_role_arns=tuple(config.model_roles),
             rule_arns=tuple(rule.rule_arn for rule in rules),
@@ -60,6 +60,7 @@ class CliPolicy(Construct):
             topic_arn=topic.topic_arn,
             groups=tuple(config.approval_groups),
             name_prefix=config.name_prefix,
+            sweep_schedule_arn=sweep.schedule.attr_arn,
         )
         found = grants(deployer)
         self.policy = iam.ManagedPolicy(

@@ -77,7 +77,7 @@ class SmdeployStack(Stack):
             "CliUsers",
             config=config,
             functions=self.functions,
-            sweep=self.sweep.function,
+            sweep=self.sweep,
             workflow=self.workflow,
             rules=[*self.triggers.rules.values(), self.triggers.wake_rule],
             topic=self.notifications.topic,

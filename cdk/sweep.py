@@ -166,6 +166,9 @@ class Sweep(Construct):
         self.schedule = scheduler.CfnSchedule(
             self,
             "Schedule",
+            # named as the function it invokes, so that doctor finds it with GetSchedule
+            # (scoped to this schedule) rather than ListSchedules
+            name=self.function.function_name,
             description="smdeploy: once a minute, wake the deployments parked on endpoints "
             "that changed (SageMaker's endpoint events are best effort)",
             schedule_expression=interface.SWEEP_SCHEDULE,

@@ -15,30 +15,29 @@ from smdeploy.doctor_checklist import REDEPLOY, Check, Found, denied, name_of, r
 
 
 def sweep_schedule(scheduler: Any, found: Found) -> Check:
-    """The schedule that invokes the Sweep function once a minute, and that it is ENABLED."""
+    """The schedule that invokes the Sweep function once a minute (named as the function), and
+    that it is ENABLED."""
     check = "sweep schedule"
     sweep = found.functions.get("Sweep")
     if sweep is None:
         return Check(check, False, "no Sweep function to invoke", REDEPLOY)
+    name = str(sweep["FunctionName"])
     try:
-        pages = scheduler.get_paginator("list_schedules").paginate()
-        schedules = [
-            s
-            for page in pages
-            for s in page["Schedules"]
-            if (s.get("Target") or {}).get("Arn") == sweep["FunctionArn"]
-        ]
+        schedule = scheduler.get_schedule(Name=name)
     except ClientError as error:
-        return refused(check, "scheduler:ListSchedules", error)
-    if not schedules:
+        failed = refused(check, "scheduler:GetSchedule", error)
+        if denied(error):
+            return failed
         return Check(
             check,
             False,
-            "no schedule invokes the Sweep function: lost endpoint events cost a park timeout",
+            f"{failed.detail}: lost endpoint events cost a parked deployment its park timeout",
             REDEPLOY,
         )
-    schedule = schedules[0]
-    name, state = schedule["Name"], str(schedule.get("State"))
+    state = str(schedule.get("State"))
+    target = (schedule.get("Target") or {}).get("Arn")
+    if target != sweep["FunctionArn"]:
+        return Check(check, False, f"{name} invokes {target}, not the Sweep function", REDEPLOY)
     return Check(
         check,
         state == "ENABLED",

@@ -22,6 +22,7 @@ import pytest
 
 from cdk.cli_access import Deployer, document
 from smdeploy.iam_policy import ALLOWED, decide
+from smdeploy.runtime.install import SWEEP_SCHEDULE
 from tests.support import processes
 from tests.support.processes import CREDENTIALS, ROOT, Running
 
@@ -35,7 +36,9 @@ def prefixed(value: Any) -> Any:
     """The example files with the deployer's name prefix on every name the stack scopes."""
     if isinstance(value, dict):
         return {
-            k: (PREFIX + v if k in ("EndpointName", "ModelName") else prefixed(v))
+            k: (v if v.startswith(PREFIX) else PREFIX + v)
+            if k in ("EndpointName", "ModelName") and isinstance(v, str)
+            else prefixed(v)
             for k, v in value.items()
         }
     if isinstance(value, list):
@@ -75,7 +78,9 @@ RESOURCE: dict[str, Callable[[dict[str, Any]], str]] = {
     "events:ListTargetsByRule": lambda p: _arn("events", f"rule/{p['Rule']}"),
     "lambda:GetFunctionConfiguration": lambda p: p["FunctionName"],
     "lambda:ListFunctions": ANYWHERE,
-    "scheduler:ListSchedules": ANYWHERE,
+    "scheduler:GetSchedule": lambda p: _arn(
+        "scheduler", f"schedule/{p.get('GroupName') or 'default'}/{p['Name']}"
+    ),
     "iam:GetRole": lambda p: _arn("iam", f"role/{p['RoleName']}", region=""),
     "iam:ListRolePolicies": lambda p: _arn("iam", f"role/{p['RoleName']}", region=""),
     "iam:GetRolePolicy": lambda p: _arn("iam", f"role/{p['RoleName']}", region=""),
@@ -122,6 +127,7 @@ def installed(running: Running) -> Deployer:
         topic_arn=running.info["TopicArn"],
         groups=tuple(running.info["ModelPackageGroups"]),
         name_prefix=PREFIX,
+        sweep_schedule_arn=running.client("scheduler").get_schedule(Name=SWEEP_SCHEDULE)["Arn"],
     )
 
 

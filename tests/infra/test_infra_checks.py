@@ -43,7 +43,6 @@ SERVICE = {
     "application-autoscaling": ("application-autoscaling:", "Application Auto Scaling"),
     "events": ("events:", "EventBridge"),
     "lambda": ("lambda:", "Lambda"),
-    "scheduler": ("scheduler:", "EventBridge Scheduler"),
 }
 
 

@@ -45,7 +45,7 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
         [f"<{stage}Function.Arn>" for stage in STAGES],
     ),
     "FindTheSageMakerRole": (["lambda:ListFunctions"], ["*"]),
-    "FindTheSweepSchedule": (["scheduler:ListSchedules"], ["*"]),
+    "ReadTheSweepSchedule": (["scheduler:GetSchedule"], ["<SweepSchedule.Arn>"]),
     "ReadTheFunctionRoles": (
         [
             "iam:GetRole",
