@@ -84,6 +84,61 @@ def log_retention(days: int) -> logs.RetentionDays:
     return members[LOG_RETENTION_DAYS.index(days)]
 
 
+def deployer_function(
+    scope: Construct,
+    spec: interface.FunctionSpec,
+    *,
+    construct_ids: tuple[str, str, str],
+    code: lambda_.Code,
+    log_retention_days: int,
+    log_key: kms.IKey,
+    role_description: str,
+    environment: Mapping[str, str],
+    dead_letter_queue: sqs.IQueue | None = None,
+) -> tuple[lambda_.Function, iam.Role]:
+    """One of the deployer's functions, made as every one is: the one asset, Python 3.13 on
+    arm64, active tracing, a role of its own (which may write its logs, and nothing else yet:
+    the caller grants what the function calls) and a retained log group encrypted with the
+    log key (the requests a function refuses are logged). ``construct_ids`` name the log
+    group, the role and the function in ``scope``; their logical IDs are
+    ``<Stage>FunctionLogs``, ``<Stage>FunctionRole`` and ``<Stage>Function``."""
+    logs_id, role_id, function_id = construct_ids
+    log_group = logs.LogGroup(
+        scope,
+        logs_id,
+        retention=log_retention(log_retention_days),
+        removal_policy=RemovalPolicy.RETAIN,
+        encryption_key=log_key,
+    )
+    role = iam.Role(
+        scope,
+        role_id,
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=role_description,
+    )
+    function = lambda_.Function(
+        scope,
+        function_id,
+        description=spec.description,
+        runtime=RUNTIMES[interface.RUNTIME],
+        architecture=ARCHITECTURES[interface.ARCHITECTURE],
+        handler=spec.handler,
+        code=code,
+        role=role,
+        log_group=log_group,
+        tracing=lambda_.Tracing.ACTIVE,
+        timeout=Duration.seconds(spec.timeout_seconds),
+        memory_size=spec.memory_mb,
+        environment=dict(environment),
+        dead_letter_queue=dead_letter_queue,
+    )
+    stable_id(log_group, f"{spec.stage}FunctionLogs")
+    stable_id(role, f"{spec.stage}FunctionRole")
+    stable_id(function, f"{spec.stage}Function")
+    log_group.grant_write(role)
+    return function, role
+
+
 class DeployerFunctions(Construct):
     """The stage functions, their roles and log groups, and the deployer's table."""
 
@@ -112,40 +167,19 @@ class DeployerFunctions(Construct):
         self.roles: dict[str, iam.Role] = {}
         self.logical_ids: dict[str, str] = {}
         for spec in interface.FUNCTIONS:
-            log_group = logs.LogGroup(
+            function, role = deployer_function(
                 self,
-                f"{spec.stage}Logs",
-                retention=log_retention(config.log_retention_days),
-                removal_policy=RemovalPolicy.RETAIN,
-                encryption_key=log_key,  # the requests a function refuses are logged
-            )
-            role = iam.Role(
-                self,
-                f"{spec.stage}Role",
-                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                description=f"smdeploy {spec.stage} function: only what this stage calls",
-            )
-            function = lambda_.Function(
-                self,
-                spec.stage,
-                description=spec.description,
-                runtime=RUNTIMES[interface.RUNTIME],
-                architecture=ARCHITECTURES[interface.ARCHITECTURE],
-                handler=spec.handler,
+                spec,
+                construct_ids=(f"{spec.stage}Logs", f"{spec.stage}Role", spec.stage),
                 code=code,
-                role=role,
-                log_group=log_group,
-                tracing=lambda_.Tracing.ACTIVE,
-                timeout=Duration.seconds(spec.timeout_seconds),
-                memory_size=spec.memory_mb,
+                log_retention_days=config.log_retention_days,
+                log_key=log_key,
+                role_description=f"smdeploy {spec.stage} function: only what this stage calls",
                 environment=function_environment(
                     spec, config, topic.topic_arn, self.table.table_name
                 ),
             )
-            stable_id(log_group, f"{spec.stage}FunctionLogs")
-            stable_id(role, f"{spec.stage}FunctionRole")
-            self.logical_ids[spec.stage] = stable_id(function, f"{spec.stage}Function")
-            log_group.grant_write(role)
+            self.logical_ids[spec.stage] = f"{spec.stage}Function"
             wildcards: dict[str, list[str]] = {"*": [_XRAY]}
             grants = sagemaker_statements(spec.stage, config, stack)
             for grant in grants + guardrail_statements(spec.stage, config, stack):
@@ -275,39 +309,18 @@ class DeployerFunctions(Construct):
         invocation that failed twice, then sends the event to ``dead_letter_queue``
         (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
         Its role holds its logs and traces only: the caller grants what it calls."""
-        log_group = logs.LogGroup(
+        function, role = deployer_function(
             self,
-            f"{spec.stage}Logs",
-            retention=log_retention(self.config.log_retention_days),
-            removal_policy=RemovalPolicy.RETAIN,
-            encryption_key=self._log_key,
-        )
-        role = iam.Role(
-            self,
-            f"{spec.stage}Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"smdeploy {spec.stage} function: only what it calls",
-        )
-        function = lambda_.Function(
-            self,
-            spec.stage,
-            description=spec.description,
-            runtime=RUNTIMES[interface.RUNTIME],
-            architecture=ARCHITECTURES[interface.ARCHITECTURE],
-            handler=spec.handler,
+            spec,
+            construct_ids=(f"{spec.stage}Logs", f"{spec.stage}Role", spec.stage),
             code=self._code,
-            role=role,
-            log_group=log_group,
-            tracing=lambda_.Tracing.ACTIVE,
-            timeout=Duration.seconds(spec.timeout_seconds),
-            memory_size=spec.memory_mb,
+            log_retention_days=self.config.log_retention_days,
+            log_key=self._log_key,
+            role_description=f"smdeploy {spec.stage} function: only what it calls",
             environment=spec.environment_of(values),
             dead_letter_queue=dead_letter_queue,
         )
-        stable_id(log_group, f"{spec.stage}FunctionLogs")
-        stable_id(role, f"{spec.stage}FunctionRole")
-        self.logical_ids[spec.stage] = stable_id(function, f"{spec.stage}Function")
-        log_group.grant_write(role)
+        self.logical_ids[spec.stage] = f"{spec.stage}Function"
         acknowledge(role, "AwsSolutions-IAM5[Resource::*]", _XRAY)
         for rule_id in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
             acknowledge(function, rule_id, _RUNTIME)

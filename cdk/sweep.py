@@ -25,26 +25,18 @@ park timeout.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from cdk.asset import ASSET_ZIP
 from cdk.checks import acknowledge, acknowledge_checkov
 from cdk.config import DeployerConfig, environment_values
-from cdk.functions import (
-    _RUNTIME,
-    _XRAY,
-    ARCHITECTURES,
-    CHECKOV_ACKNOWLEDGED,
-    RUNTIMES,
-    log_retention,
-)
+from cdk.functions import _RUNTIME, _XRAY, CHECKOV_ACKNOWLEDGED, deployer_function
 from cdk.ids import stable_id
 from deployer import interface
 
@@ -84,42 +76,21 @@ class Sweep(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         spec = interface.SWEEP
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=log_retention(config.log_retention_days),
-            removal_policy=RemovalPolicy.RETAIN,
-            encryption_key=log_key,
-        )
-        stable_id(log_group, "SweepFunctionLogs")
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="smdeploy Sweep function: list endpoints, read who is parked, wake them",
-        )
-        stable_id(role, "SweepFunctionRole")
         values = {
             **environment_values(config, topic_arn, table.table_name),
             interface.ENV_WAIT_FUNCTION: wait_function.function_arn,
         }
-        self.function = lambda_.Function(
+        self.function, role = deployer_function(
             self,
-            "Function",
-            description=spec.description,
-            runtime=RUNTIMES[interface.RUNTIME],
-            architecture=ARCHITECTURES[interface.ARCHITECTURE],
-            handler=spec.handler,
+            spec,
+            construct_ids=("Logs", "Role", "Function"),
             code=lambda_.Code.from_asset(str(ASSET_ZIP)),  # the stage functions' asset
-            role=role,
-            log_group=log_group,
-            tracing=lambda_.Tracing.ACTIVE,
-            timeout=Duration.seconds(spec.timeout_seconds),
-            memory_size=spec.memory_mb,
+            log_retention_days=config.log_retention_days,
+            log_key=log_key,
+            role_description="smdeploy Sweep function: list endpoints, read who is parked, "
+            "wake them",
             environment=spec.environment_of(values),
         )
-        stable_id(self.function, "SweepFunction")
-        log_group.grant_write(role)
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="ListChangedEndpoints", actions=["sagemaker:ListEndpoints"], resources=["*"]
