@@ -42,7 +42,6 @@ STATE_MACHINE_NAME = "smdeploy-deployer"
 TOPIC_NAME = "smdeploy-outcomes"
 TABLE_NAME = "smdeploy-endpoints"
 WAKE_RULE = "smdeploy-endpoint-events"
-SWEEP_SCHEDULE = "smdeploy-sweep"  # named as the Sweep function, as the stack names it
 MANIFEST_PREFIX = "manifests/"
 EVENT_BUS = "default"
 STACK_NAME = "smdeploy"  # the stack's default name: the path of the profiles' parameters
@@ -90,6 +89,35 @@ def state_machine_arn_of(account: str, region: str) -> str:
 
 def function_name(spec: interface.FunctionSpec) -> str:
     return f"smdeploy-{spec.stage.lower()}"
+
+
+def create_function(
+    lambda_client: Any,
+    spec: interface.FunctionSpec,
+    role: str,
+    code: bytes,
+    environment: dict[str, str],
+) -> str:
+    """The function of ``spec``, with the runtime, architecture, timeout and memory it names
+    (as the stack gives them), running as ``role``; its ARN."""
+    return str(
+        lambda_client.create_function(
+            FunctionName=function_name(spec),
+            Description=spec.description,
+            Runtime=interface.RUNTIME,
+            Architectures=[interface.ARCHITECTURE],
+            Role=role,
+            Handler=spec.handler,
+            Code={"ZipFile": code},
+            Timeout=spec.timeout_seconds,
+            MemorySize=spec.memory_mb,
+            Environment={"Variables": environment},
+        )["FunctionArn"]
+    )
+
+
+# the sweep's schedule is named as the function it invokes, as the stack names it
+SWEEP_SCHEDULE = function_name(interface.SWEEP)
 
 
 def asset_zip(package: Traversable = resources.DEPLOYER) -> bytes:
@@ -253,18 +281,9 @@ def install_deployer(
     lambda_client = client("lambda")
     arns: dict[str, str] = {}
     for spec in (*interface.FUNCTIONS, interface.START_FUNCTION):
-        arns[spec.placeholder or spec.stage] = lambda_client.create_function(
-            FunctionName=function_name(spec),
-            Description=spec.description,
-            Runtime=interface.RUNTIME,
-            Architectures=[interface.ARCHITECTURE],
-            Role=deployer_role,
-            Handler=spec.handler,
-            Code={"ZipFile": code},
-            Timeout=spec.timeout_seconds,
-            MemorySize=spec.memory_mb,
-            Environment={"Variables": {**spec.environment_of(values), **local}},
-        )["FunctionArn"]
+        arns[spec.placeholder or spec.stage] = create_function(
+            lambda_client, spec, deployer_role, code, {**spec.environment_of(values), **local}
+        )
     definition = substitute(definition_file.read_text(), arns)
     state_machine_arn = str(
         client("stepfunctions").create_state_machine(
@@ -329,18 +348,9 @@ def install_sweep(
     Returns the schedule's ARN."""
     spec = interface.SWEEP
     role = _role(client("iam"), "smdeploy-sweep", "lambda.amazonaws.com")
-    arn = client("lambda").create_function(
-        FunctionName=function_name(spec),
-        Description=spec.description,
-        Runtime=interface.RUNTIME,
-        Architectures=[interface.ARCHITECTURE],
-        Role=role,
-        Handler=spec.handler,
-        Code={"ZipFile": code},
-        Timeout=spec.timeout_seconds,
-        MemorySize=spec.memory_mb,
-        Environment={"Variables": {**spec.environment_of(values), **local}},
-    )["FunctionArn"]
+    arn = create_function(
+        client("lambda"), spec, role, code, {**spec.environment_of(values), **local}
+    )
     scheduler_role = _role(client("iam"), "smdeploy-sweep-schedule", "scheduler.amazonaws.com")
     return str(
         client("scheduler").create_schedule(
