@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -32,6 +32,7 @@ from cdk.config import DeployerConfig
 from cdk.functions import DeployerFunctions
 from cdk.ids import stable_id
 from cdk.parts import alarm_on_any, dead_letter_queue, private_bucket
+from cdk.workflow import executions_arn
 from deployer import interface
 
 # EventBridge retries a target it could not reach (a throttled Invoke, ...) this often, for at
@@ -188,12 +189,7 @@ class Triggers(Construct):
             dead_letter_queue=self.dead_letters,
         )
         stack = Stack.of(self)
-        executions = stack.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{state_machine.state_machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        executions = executions_arn(state_machine)
         policy = iam.Policy(
             self,
             "StartExecutions",

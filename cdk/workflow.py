@@ -54,6 +54,16 @@ def substitutions(definition: str, values: Mapping[str, str]) -> dict[str, str]:
     return {name: values[name] for name in used}
 
 
+def executions_arn(state_machine: sfn.IStateMachine) -> str:
+    """The ARN that covers every execution of ``state_machine`` (their names are generated)."""
+    return Stack.of(state_machine).format_arn(
+        service="states",
+        resource="execution",
+        resource_name=f"{state_machine.state_machine_name}:*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
 class Workflow(Construct):
     """The Standard state machine, its log group, and an alarm on failed executions."""
 
@@ -115,12 +125,7 @@ class Workflow(Construct):
         # The functions that judge a lease ask whether its holder still runs: DescribeExecution
         # on this state machine's executions only. A policy of its own, attached after the
         # state machine exists (the functions' default policies come before it).
-        executions = Stack.of(self).format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{self.state_machine.state_machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        executions = executions_arn(self.state_machine)
         liveness = iam.Policy(
             self,
             "LeaseHolderLiveness",
