@@ -50,6 +50,7 @@ def approval_state_machines(events: Any, functions: Callable[[], Any] | None = N
     A rule whose targets the caller may not read is another team's: the stack's CLI users'
     policy allows events:ListTargetsByRule on the deployer's own rules only."""
     found: set[str] = set()
+    starters: set[str] = set()  # the functions targeted (one Start function, many rules)
     for page in events.get_paginator("list_rules").paginate():
         for rule in page["Rules"]:
             pattern = json.loads(rule.get("EventPattern") or "{}")
@@ -65,8 +66,12 @@ def approval_state_machines(events: Any, functions: Callable[[], Any] | None = N
                 arn = str(target["Arn"])
                 if ":states:" in arn:
                     found.add(arn)
-                elif ":lambda:" in arn and functions is not None:
-                    found.update(_started_by(functions(), arn))
+                elif ":lambda:" in arn:
+                    starters.add(arn)
+    if starters and functions is not None:
+        lambda_client = functions()
+        for arn in sorted(starters):
+            found.update(_started_by(lambda_client, arn))
     return sorted(found)
 
 
