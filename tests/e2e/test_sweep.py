@@ -84,3 +84,25 @@ def test_the_sweep_s_sagemaker_calls_per_minute_do_not_grow_with_the_parked(
         "ListEndpoints left over": 0,
         "DescribeEndpoint per deployment at most": 3,
     }
+
+
+def test_a_schedule_whose_target_is_not_a_function_is_logged_and_never_fires(make_account):
+    account = make_account()
+    queue = account.client("sqs").create_queue(QueueName="ticks")["QueueUrl"]
+    queue_arn = account.client("sqs").get_queue_attributes(
+        QueueUrl=queue, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    role = account.client("iam").get_role(RoleName="smdeploy-sweep-schedule")["Role"]["Arn"]
+    account.client("scheduler").create_schedule(
+        Name="to-a-queue",
+        ScheduleExpression="rate(1 minute)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": queue_arn, "RoleArn": role},
+    )
+
+    before = sweeps(account)
+    account.emulator.scheduler.advance_by(180)  # three minutes: the sweep fires, the queue's not
+
+    assert any("to-a-queue: its target" in line for line in account.emulator.logs)
+    assert sweeps(account) > before
+    assert not [i for i in account.emulator.invocations if i[0] == "to-a-queue"]

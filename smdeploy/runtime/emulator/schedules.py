@@ -71,6 +71,13 @@ class SchedulesHooks(EmulatorState):
                 f"emulated (only rate expressions fire)\n"
             )
             return
+        target = str(dict(schedule.target).get("Arn", ""))
+        if parse_arn(target).service != "lambda":
+            self.logs.append(
+                f"scheduler: {schedule.name}: its target {target} is not emulated (only Lambda "
+                f"targets are invoked)\n"
+            )
+            return
         self._tick_at(account, region, schedule.group_name, schedule.name, self.clock.now())
 
     def _tick_at(self, account: str, region: str, group: str, name: str, when: float) -> None:
@@ -88,12 +95,11 @@ class SchedulesHooks(EmulatorState):
         seconds = rate_seconds(schedule.schedule_expression)
         if seconds is None:
             return
+        target = dict(schedule.target)
+        if parse_arn(str(target.get("Arn", ""))).service != "lambda":  # updated to another
+            self.logs.append(f"scheduler: {name}: its new target is not emulated; it stops\n")
+            return
         if schedule.state == "ENABLED":
-            target = dict(schedule.target)
-            if parse_arn(target["Arn"]).service != "lambda":
-                raise NotImplementedError(
-                    f"schedule {name}: only Lambda targets are emulated, got {target['Arn']}"
-                )
             text = with_context(str(target.get("Input", "{}")), schedule.arn, when)
             self.invoke_target(name, {"Arn": target["Arn"], "Input": text}, {})
         self._tick_at(account, region, group, name, when + seconds)
