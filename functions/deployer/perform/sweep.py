@@ -17,7 +17,7 @@ from typing import Any
 from deployer import interface
 from deployer.aws import clients
 from deployer.aws.lease_table import Ledger
-from deployer.aws.sagemaker import SageMakerGateway
+from deployer.aws.sagemaker import SageMakerGateway, other_call
 from deployer.decide.sweep import changed, scheduled_time, state_change_event, window_start
 from deployer.observability import MetricUnit, logger, metrics, tracer
 
@@ -36,11 +36,7 @@ def sweep(event: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
         name = str(summary["EndpointName"])
         if not ledger.read_waits(name).Waiters:
             continue  # no one parked on it: its change is no deployment's business
-        clients.awslambda().invoke(
-            FunctionName=os.environ[interface.ENV_WAIT_FUNCTION],
-            InvocationType="Event",  # as EventBridge invokes it: asynchronously
-            Payload=json.dumps(state_change_event(summary, scheduled)).encode(),
-        )
+        _hand_over(json.dumps(state_change_event(summary, scheduled)).encode())
         handed.append(name)
     logger.info(
         "swept",
@@ -48,3 +44,14 @@ def sweep(event: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     )
     metrics.add_metric(name="SweepHandedOver", unit=MetricUnit.Count, value=len(handed))
     return {"Since": since.isoformat(), "Listed": len(listing), "Handed": handed}
+
+
+def _hand_over(payload: bytes) -> None:
+    """Invoke the Wait function with ``payload``, asynchronously, as EventBridge invokes it."""
+    other_call(
+        lambda: clients.awslambda().invoke(
+            FunctionName=os.environ[interface.ENV_WAIT_FUNCTION],
+            InvocationType="Event",
+            Payload=payload,
+        )
+    )
