@@ -27,6 +27,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ProfileNotFound
 
 from deployer.decide.lease_record import Claim, Decision
+from deployer.decide.names import NAME_LIMIT, clean
 from deployer.payloads.execution import execution_output, result_of
 from deployer.payloads.pieces import trigger_of
 from deployer.payloads.results import Accepted, Admitted, Wakeup
@@ -35,8 +36,6 @@ from smdeploy.executions import history, output_of, readable_cause, retried
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
-NAME_LIMIT = 80  # StartExecution's name: 1-80 characters
-_UNSAFE = re.compile(r"[^0-9A-Za-z_-]+")
 _STATE_MACHINE_ARN = re.compile(
     r"arn:(?P<partition>aws[a-z-]*):states:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"stateMachine:(?P<name>[^:]+)"
@@ -62,7 +61,7 @@ def execution_name(request: Any, attempt: int = 1) -> str:
     digest = hashlib.sha256(canonical(request).encode()).hexdigest()[:24]
     suffix = f"-{attempt}" if attempt > 1 else ""
     endpoint = request.get("EndpointName") if isinstance(request, dict) else None
-    stem = _UNSAFE.sub("-", endpoint).strip("-") if isinstance(endpoint, str) else ""
+    stem = clean(endpoint) if isinstance(endpoint, str) else ""
     stem = (stem or "request")[: NAME_LIMIT - len(digest) - 1 - len(suffix)].rstrip("-")
     return f"{stem}-{digest}{suffix}"
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from deployer.payloads.pieces import trigger_of
 
-NAME_LIMIT = 80
+NAME_LIMIT = 80  # StartExecution's name: 1-80 characters
 DIGITS = 8  # hex digits of each SHA-256 a name carries
 _UNSAFE = re.compile(r"[^0-9A-Za-z_-]+")
 _VERSION_LIMIT = 10  # a version longer than this is not SageMaker's (an integer)
@@ -39,7 +39,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:DIGITS]
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
     """``text`` with each run of characters a name cannot hold made one ``-``."""
     return _UNSAFE.sub("-", text).strip("-")
 
@@ -47,7 +47,7 @@ def _clean(text: str) -> str:
 def _fit(text: str, room: int, empty: str) -> str:
     """``text`` cleaned, in at most ``room`` characters: cut when longer, then ended with
     ``-`` and the digest of the whole text. ``empty``: when nothing of it is left."""
-    cleaned = _clean(text) or empty
+    cleaned = clean(text) or empty
     if len(cleaned) <= room:
         return cleaned
     return f"{cleaned[: room - DIGITS - 1].rstrip('-')}-{_digest(text)}"
@@ -66,7 +66,7 @@ def _version(detail: Mapping[str, Any], arn: Any) -> str:
     version = detail.get("ModelPackageVersion")
     if version is None and isinstance(arn, str) and "/" in arn:
         version = arn.rsplit("/", 1)[1]
-    return _clean(str(version))[:_VERSION_LIMIT] if version is not None else ""
+    return clean(str(version))[:_VERSION_LIMIT] if version is not None else ""
 
 
 def execution_name(event: Mapping[str, Any]) -> str:
