@@ -32,6 +32,7 @@ from deployer.payloads.execution import execution_output, result_of
 from deployer.payloads.pieces import trigger_of
 from deployer.payloads.results import Accepted, Admitted, Wakeup
 from smdeploy.executions import history, output_of, readable_cause, retried
+from smdeploy.sessions import boto3_session
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -124,8 +125,9 @@ def session(region: str | None = None, profile: str | None = None) -> boto3.sess
 
     botocore raises ProfileNotFound for an unknown profile (given or in ``AWS_PROFILE``)
     when the session is made or first read: :func:`client` makes it :class:`UnknownProfile`.
+    Its service models are read through the process's one loader (:mod:`smdeploy.sessions`).
     """
-    return boto3.session.Session(
+    return boto3_session(
         profile_name=profile, region_name=region or os.environ.get("AWS_REGION") or None
     )
 

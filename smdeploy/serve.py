@@ -13,7 +13,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import boto3
 from rich.markup import escape
 
 from smdeploy import remote, resources
@@ -22,6 +21,7 @@ from smdeploy.reports import ended_text, superseded, superseded_text
 from smdeploy.runtime.emulator import Delivery
 from smdeploy.runtime.install import Installation
 from smdeploy.runtime.server import ACCESS_KEY, SECRET_KEY, EmulatorServer
+from smdeploy.sessions import boto3_session
 
 WATCH_SECONDS = 0.5  # real seconds between looks at the state machine's executions
 
@@ -151,7 +151,7 @@ class ExecutionWatcher(threading.Thread):
         self.announced: set[str] = set()  # started executions already printed
         self.ended: set[str] = set()
         self.stop = threading.Event()
-        session = boto3.session.Session(
+        session = boto3_session(
             aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name="us-east-1"
         )
         self.sfn: Any = session.client("stepfunctions", endpoint_url=server.endpoint_url)

@@ -20,13 +20,13 @@ import socket
 import urllib.request
 from typing import Any
 
-import boto3
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer
 
 from smdeploy.runtime.emulator import Emulator, Faults
 from smdeploy.runtime.install import Installation, install_deployer
 from smdeploy.runtime.local import REGION, LocalDeployment
+from smdeploy.sessions import boto3_session
 
 HOST = "127.0.0.1"
 # What the server's own clients sign with; moto accepts any credentials.
@@ -118,7 +118,7 @@ class EmulatorServer:
         with urllib.request.urlopen(request, timeout=30):
             pass
         self.emulator.__enter__()
-        session = boto3.session.Session(
+        session = boto3_session(
             aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
         )
 

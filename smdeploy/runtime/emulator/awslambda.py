@@ -29,6 +29,7 @@ import boto3
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from smdeploy.runtime.emulator.state import EmulatorState, Invocation
+from smdeploy.sessions import boto3_session
 
 
 class LambdaContext:
@@ -117,8 +118,9 @@ class LambdaHooks(EmulatorState):
         own thread (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/events.html)."""
         from deployer.aws import clients  # the functions' own botocore session
 
-        if boto3.DEFAULT_SESSION is None:
-            boto3.setup_default_session()
+        if boto3.DEFAULT_SESSION is None:  # moto's mock sets it aside while it runs: a
+            # new one of boto3's making would read every service model from disk again
+            boto3.DEFAULT_SESSION = boto3_session()
         assert boto3.DEFAULT_SESSION is not None
         emitters: tuple[Any, ...] = (boto3.DEFAULT_SESSION.events, clients.botocore_session())
         hooks = (("request-created", _name_invocation), ("after-call", _die_if_crashed))
