@@ -23,6 +23,8 @@ deployer needs and moto does not do:
 - :mod:`.registry`: Model Registry approval events;
 - :mod:`.stepfunctions`: each state machine definition parsed once per process, and one
   Lambda client per region for a run of the engine;
+- :mod:`.speed`: what moto recomputes at every request or makes and never uses, made once or
+  when first needed (the same answers, for less work);
 - :mod:`.core`: the :class:`Emulator` that installs them all (:func:`.hooks.install`) around
   a running moto mock, and removes them;
 - fault injection lives in :mod:`smdeploy.runtime.faults`.

@@ -21,7 +21,9 @@ from typing import Any
 import moto
 from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core import responses as moto_responses
 from moto.events.models import Rule
+from moto.kms import models as kms_models
 from moto.sagemaker import models as sm_models
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
@@ -54,6 +56,7 @@ from smdeploy.runtime.emulator import (
     registry,
     sagemakerruntime,
     schedules,
+    speed,
     stepfunctions,
 )
 from smdeploy.runtime.emulator.pin import MOTO_VERSION, MotoChanged, snake_case
@@ -277,6 +280,23 @@ HOOKS: tuple[Hook, ...] = (
         "sagemakerruntime",
         "InvokeEndpoint refuses endpoints that are missing or not InService (moto answers all)",
         sagemakerruntime.invoke_endpoint,
+    ),
+    # speed.py: the same answers, for less work
+    Hook(
+        moto_responses,
+        "method_names_from_class",
+        "speed",
+        "each response class's methods are listed once, not at every request",
+        speed.method_names,
+        parameters=("clazz",),
+    ),
+    Hook(
+        kms_models,
+        "generate_private_key",
+        "speed",
+        "a KMS key's RSA key pair is made when first used (a symmetric key never uses it)",
+        speed.lazy_private_key,
+        parameters=("key_spec",),
     ),
 )
 

@@ -1,0 +1,66 @@
+"""Work moto repeats for nothing, done once: rows of :data:`.hooks.HOOKS` that change no
+answer, only what a call costs.
+
+Each replacement gives exactly what moto's own attribute gives (the same method names, the
+same key), computed once or when first needed instead of at every request. The emulator's
+own tests run against them, and ``make bench`` measures what they save.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from smdeploy.runtime.emulator.state import EmulatorState
+
+
+def method_names(_emulator: EmulatorState, original: Callable[[object], list[str]]) -> Any:
+    """``moto.core.responses.method_names_from_class``: moto lists a response class's methods
+    (``inspect.getmembers``, every attribute of the class and its bases) at every request,
+    to see whether the action is one of them: about 7 % of an in-process call. The methods
+    of a class do not change while the emulator runs (its own hooks are installed before its
+    first request), so each class is listed once per run of the emulator."""
+    listed: dict[object, list[str]] = {}
+    lock = threading.Lock()
+
+    def method_names_from_class(clazz: object) -> list[str]:
+        with lock:
+            if clazz not in listed:
+                listed[clazz] = original(clazz)
+            return listed[clazz]
+
+    return method_names_from_class
+
+
+class _LazyPrivateKey:
+    """A KMS key's private key, generated when first used rather than when the key is made."""
+
+    def __init__(self, generate: Callable[[str], Any], key_spec: str) -> None:
+        self._generate = functools.partial(generate, key_spec)
+        self._key: Any = None
+        self._lock = threading.Lock()
+
+    def _made(self) -> Any:
+        with self._lock:
+            if self._key is None:
+                self._key = self._generate()
+            return self._key
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._made(), name)
+
+
+def lazy_private_key(_emulator: EmulatorState, original: Callable[[str], Any]) -> Any:
+    """``moto.kms.models.generate_private_key``: moto makes an RSA-2048 key pair for every
+    KMS key it creates, symmetric ones included, which never use it (30 to 100 ms of CPU
+    each). A DynamoDB table with server-side encryption under a KMS key (the deployer's lease
+    table, as the stack makes it) creates one, so every emulated account paid for it. The key
+    pair is now made the first time something uses it (Sign, Verify, GetPublicKey: the only
+    operations that read it), with the same key spec."""
+
+    def generate_private_key(key_spec: str) -> _LazyPrivateKey:
+        return _LazyPrivateKey(original, key_spec)
+
+    return generate_private_key
