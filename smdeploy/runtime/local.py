@@ -17,21 +17,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import boto3
-import botocore.session
 from moto import mock_aws
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.utils import arn_formatter
 
-from deployer.aws import clients
 from deployer.payloads.execution import ExecutionState, execution_output
 from smdeploy import resources
 from smdeploy.executions import ProgressCallback, readable_cause, watch
 from smdeploy.remote import requested_variants, with_instance_types
 from smdeploy.runtime.emulator import Emulator, Faults, SimClock
 from smdeploy.runtime.install import Installation, install_deployer
+from smdeploy.sessions import boto3_session
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -115,15 +113,6 @@ class Outcome:
         }
 
 
-def _session() -> boto3.session.Session:
-    """A boto3 session of its own for each account, reading the service models through the
-    process's one botocore loader (the deployer's, which caches each model it reads): a fresh
-    loader would read the same JSON models from disk again for every account (0.2 s each)."""
-    core = botocore.session.Session()
-    core.register_component("data_loader", clients.botocore_session().get_component("data_loader"))
-    return boto3.session.Session(botocore_session=core)
-
-
 class LocalDeployment:
     """An emulated AWS account with smdeploy installed in it. Use as a context manager.
 
@@ -157,15 +146,19 @@ class LocalDeployment:
         self.installation: Installation | None = None
         self.state_machine_arn = ""
         self._count = 0
-        self._session = _session()
-        self._clients: dict[str, Any] = {}
 
     # lifecycle
 
     _open = False  # moto keeps one global state per process: one emulated account at a time
+    _current: ClassVar[LocalDeployment | None] = None  # the account open, if it is this kind
+    # The boto3 clients of the emulated account, made once per process: moto's state is
+    # global and one account is open at a time, so a client made for one serves the next
+    # (making a client costs 10 to 20 ms, and an account used about ten).
+    _clients: ClassVar[dict[str, Any]] = {}
 
     def __enter__(self) -> LocalDeployment:
         LocalDeployment.claim()
+        LocalDeployment._current = self
         self._mock.start()
         try:
             self.emulator.__enter__()
@@ -201,22 +194,25 @@ class LocalDeployment:
     @classmethod
     def release(cls) -> None:
         cls._open = False
+        cls._current = None
 
     @property
     def clock(self) -> SimClock:
         return self.emulator.clock
 
     def client(self, service: str) -> Any:
-        """A boto3 client of the emulated account (any service moto emulates), made once."""
-        if service not in self._clients:
-            client = self._session.client(service, region_name=REGION)  # type: ignore[call-overload]
+        """A boto3 client of the emulated account (any service moto emulates)."""
+        if service not in LocalDeployment._clients:
+            client = boto3_session().client(service, region_name=REGION)  # type: ignore[call-overload]
             # a scheduled change that raised stops the run: the next call raises it
-            client.meta.events.register("before-call", self._check_scheduler)
-            self._clients[service] = client
-        return self._clients[service]
+            client.meta.events.register("before-call", LocalDeployment._check_scheduler)
+            LocalDeployment._clients[service] = client
+        return LocalDeployment._clients[service]
 
-    def _check_scheduler(self, **_: Any) -> None:
-        self.emulator.scheduler.check()
+    @classmethod
+    def _check_scheduler(cls, **_: Any) -> None:
+        if cls._current is not None:
+            cls._current.emulator.scheduler.check()
 
     @property
     def sagemaker(self) -> SageMakerClient:
