@@ -110,6 +110,7 @@ def warm() -> tuple[Callable[[], Any], set[str]]:
 
         for service in SERVICES:
             get_service_model(service)
+        _read_models()
         # the deployer's definition as the emulator installs it (moto's default account):
         # parsed once here, as a long-lived process would have (each execution copies it)
         arns = {
@@ -121,6 +122,34 @@ def warm() -> tuple[Callable[[], Any], set[str]]:
     finally:
         os.environ.__class__ = os._Environ
     return main, set(_Recorded.read)
+
+
+def _read_models() -> None:
+    """What every command would read again, read here once: botocore's data files, through
+    the one loader of smdeploy's sessions and the deployer's clients (smdeploy.sessions), and
+    moto's service modules, which its server imports at a service's first request. moto's
+    own session (the Regions of each backend) is given that loader, which reads no
+    configuration file (botocore's default loader reads the config file's ``data_path``, and
+    a command whose AWS_CONFIG_FILE or AWS_PROFILE differed would then run cold)."""
+    from botocore.exceptions import DataNotFoundError
+    from moto import backends
+    from moto.core.base_backend import AccountSpecificBackend
+
+    from smdeploy.sessions import models
+
+    loader = models()
+    for service in SERVICES:
+        loader.load_service_model(service, "service-2")
+        loader.load_service_model(service, "endpoint-rule-set-1")
+        with contextlib.suppress(DataNotFoundError):  # not every service has paginators
+            loader.load_service_model(service, "paginators-1")
+        name = backends.ALT_SERVICE_NAMES.get(service, service).replace("-", "")
+        importlib.import_module(f"moto.{name}.urls")
+    for data in ("endpoints", "partitions", "sdk-default-configuration", "_retry"):
+        loader.load_data(data)
+    moto_session = AccountSpecificBackend.get_session()  # a boto3 session
+    moto_session._session.register_component("data_loader", loader)
+    moto_session.get_available_partitions()
 
 
 # ---------------------------------------------------------------- the server
