@@ -78,10 +78,23 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     _pip(sys.executable, "wheel", "--no-deps", "--wheel-dir", str(dist), str(source))
     (wheel,) = dist.glob("smdeploy-*.whl")
     venv = base / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    # a venv without pip of its own: this venv's pip installs into it (``--python``), as
+    # pipx does; ensurepip's older pip, installed then run, took twice as long
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
+    )
     # its dependencies from pip's cache when it has them; --no-compile: most of them are never
     # imported here, and byte-compiling moto alone takes longer than the commands below
-    _pip(venv / "bin" / "python", "install", "--no-compile", str(wheel), "-c", str(LOCK))
+    _pip(
+        sys.executable,
+        "--python",
+        str(venv / "bin" / "python"),
+        "install",
+        "--no-compile",
+        str(wheel),
+        "-c",
+        str(LOCK),
+    )
     cwd = base / "elsewhere"
     cwd.mkdir()
     return Installed(wheel, venv, cwd)
