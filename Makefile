@@ -71,8 +71,11 @@ $(NODE_STAMP): package.json package-lock.json
 demo: $(STAMP)
 	$(BIN)/smdeploy demo
 
+# Two at a time, each one's output printed whole when it ends: ruff and mypy beside the main
+# tier, then the Lambda-runtime tier beside it (the main tier leaves a sixth of the two cores
+# idle: it waits on processes it starts, and on its last, longest files).
 test: setup
-	$(MAKE) --no-print-directory lint typecheck pytest lambda-runtime
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck pytest lambda-runtime
 
 # Every environment the tiers need, made side by side (pip and npm mostly wait on files and
 # the network), then the Lambda asset and its Python 3.13 tree.
