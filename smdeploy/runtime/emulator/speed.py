@@ -2,8 +2,8 @@
 answer, only what a call costs.
 
 Each replacement gives exactly what moto's own attribute gives (the same method names, the
-same key), computed once or when first needed instead of at every request. The emulator's
-own tests run against them, and ``make bench`` measures what they save.
+same key), computed once or when first needed instead of at every request
+(tests/functional/test_functional_emulator_speed.py compares them with moto's own).
 """
 
 from __future__ import annotations
