@@ -149,16 +149,16 @@ class LocalDeployment:
 
     # lifecycle
 
-    _open = False  # moto keeps one global state per process: one emulated account at a time
-    _current: ClassVar[LocalDeployment | None] = None  # the account open, if it is this kind
+    # moto keeps one global state per process: one emulated account at a time, held by a
+    # LocalDeployment or an EmulatorServer (None: none is open)
+    _holder: ClassVar[object | None] = None
     # The boto3 clients of the emulated account, made once per process: moto's state is
     # global and one account is open at a time, so a client made for one serves the next
     # (making a client costs 10 to 20 ms, and an account used about ten).
     _clients: ClassVar[dict[str, Any]] = {}
 
     def __enter__(self) -> LocalDeployment:
-        LocalDeployment.claim()
-        LocalDeployment._current = self
+        LocalDeployment.claim(self)
         self._mock.start()
         try:
             self.emulator.__enter__()
@@ -185,16 +185,15 @@ class LocalDeployment:
             LocalDeployment.release()
 
     @classmethod
-    def claim(cls) -> None:
-        """Take the process's one emulated account (moto's state is global)."""
-        if cls._open:
+    def claim(cls, holder: object) -> None:
+        """Take the process's one emulated account (moto's state is global) for ``holder``."""
+        if cls._holder is not None:
             raise RuntimeError("another emulated account is open in this process; close it first")
-        cls._open = True
+        cls._holder = holder
 
     @classmethod
     def release(cls) -> None:
-        cls._open = False
-        cls._current = None
+        cls._holder = None
 
     @property
     def clock(self) -> SimClock:
@@ -211,8 +210,8 @@ class LocalDeployment:
 
     @classmethod
     def _check_scheduler(cls, **_: Any) -> None:
-        if cls._current is not None:
-            cls._current.emulator.scheduler.check()
+        if isinstance(cls._holder, LocalDeployment):
+            cls._holder.emulator.scheduler.check()
 
     @property
     def sagemaker(self) -> SageMakerClient:

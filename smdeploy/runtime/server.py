@@ -87,7 +87,7 @@ class EmulatorServer:
 
     def __enter__(self) -> EmulatorServer:
         check_port(self.port)
-        LocalDeployment.claim()
+        LocalDeployment.claim(self)
         try:
             self._start()
         except BaseException:

@@ -414,3 +414,30 @@ def test_a_busy_endpoint_is_waited_for_and_the_deadline_starts_after_deploy(
     assert outcome.stats.simulated_seconds > 1000
     endpoint = sm.describe_endpoint(EndpointName="churn-predictor")
     assert endpoint["EndpointConfigName"] == outcome.EndpointConfigName
+
+
+def _broken_change() -> None:
+    raise ValueError("a scheduled change that broke")
+
+
+def test_a_scheduled_change_that_raised_stops_its_account_and_not_the_next() -> None:
+    # the account's clients serve every account of the process (made once): the change's
+    # exception stops the account it was scheduled in, at its next call, and no later one
+    first = LocalDeployment().__enter__()
+    try:
+        first.emulator.scheduler.after(0, _broken_change, "broken")
+        with pytest.raises(ValueError, match="broke"):
+            first.emulator.scheduler.advance_by(1)
+        with pytest.raises(ValueError, match="broke"):
+            first.sagemaker.list_endpoints()
+    finally:
+        with pytest.raises(ValueError, match="broke"):
+            first.__exit__(None, None, None)
+    with LocalDeployment() as second:
+        assert second.sagemaker.list_endpoints()["Endpoints"] == []
+        assert (
+            second.stepfunctions.describe_state_machine(stateMachineArn=second.state_machine_arn)[
+                "status"
+            ]
+            == "ACTIVE"
+        )
