@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from smdeploy.runtime.install import SWEEP_SCHEDULE
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
@@ -142,3 +144,16 @@ def received(account: Any, url: str) -> list[dict[str, Any]]:
         for m in batch:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
     return found
+
+
+def disable_sweep(scheduler: Any) -> None:
+    """Disable the sweep's schedule, as ``aws scheduler update-schedule --state DISABLED``
+    does: UpdateSchedule replaces the whole schedule, so its other fields are given again."""
+    schedule = scheduler.get_schedule(Name=SWEEP_SCHEDULE)
+    scheduler.update_schedule(
+        Name=SWEEP_SCHEDULE,
+        ScheduleExpression=schedule["ScheduleExpression"],
+        FlexibleTimeWindow=schedule["FlexibleTimeWindow"],
+        Target=schedule["Target"],
+        State="DISABLED",
+    )

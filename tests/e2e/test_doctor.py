@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e_helpers import disable_sweep
 
 from smdeploy.exitcodes import ExitCode
-from smdeploy.runtime.install import PASS_ROLE_POLICY, SWEEP_SCHEDULE
+from smdeploy.runtime.install import PASS_ROLE_POLICY
 from tests.support import processes
 from tests.support.processes import Running
 
@@ -103,15 +104,7 @@ def _delete_topic(running: Running) -> None:
 
 
 def _disable_sweep(running: Running) -> None:
-    scheduler = running.client("scheduler")
-    schedule = scheduler.get_schedule(Name=SWEEP_SCHEDULE)
-    scheduler.update_schedule(
-        Name=SWEEP_SCHEDULE,
-        ScheduleExpression=schedule["ScheduleExpression"],
-        FlexibleTimeWindow=schedule["FlexibleTimeWindow"],
-        Target=schedule["Target"],
-        State="DISABLED",
-    )
+    disable_sweep(running.client("scheduler"))
 
 
 BROKEN: list[tuple[str, Callable[[Running], None], str, str]] = [

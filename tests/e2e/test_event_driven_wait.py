@@ -12,10 +12,16 @@ import json
 from typing import Any
 
 import pytest
-from e2e_helpers import config_made_by_hand, start, states_entered, wait_until_entered
+from e2e_helpers import (
+    config_made_by_hand,
+    disable_sweep,
+    start,
+    states_entered,
+    wait_until_entered,
+)
 
 from deployer import interface
-from smdeploy.runtime.install import SWEEP_SCHEDULE, TABLE_NAME, WAKE_RULE, function_name
+from smdeploy.runtime.install import TABLE_NAME, WAKE_RULE, function_name
 from smdeploy.runtime.local import LocalDeployment
 
 WAIT_FUNCTION = next(function_name(s) for s in interface.FUNCTIONS if s.stage == "Wait")
@@ -161,15 +167,7 @@ def test_with_every_event_lost_the_sweep_decides_within_a_minute(make_account, r
 
 def test_with_every_event_lost_and_no_sweep_the_park_timeout_decides(make_account, request_v1):
     account = make_account(creation_seconds=300, drop_endpoint_events=1.0)
-    schedules = account.client("scheduler")
-    schedule = schedules.get_schedule(Name=SWEEP_SCHEDULE)
-    schedules.update_schedule(
-        Name=SWEEP_SCHEDULE,
-        ScheduleExpression=schedule["ScheduleExpression"],
-        FlexibleTimeWindow=schedule["FlexibleTimeWindow"],
-        Target=schedule["Target"],
-        State="DISABLED",
-    )
+    disable_sweep(account.client("scheduler"))
 
     outcome = account.deploy(request_v1)
 
