@@ -189,9 +189,13 @@ def forget_clients() -> None:
     _clients.clear()
 
 
-def cached(name: str) -> Any | None:
-    """What :func:`use_client` keeps under ``name`` in this environment, if anything."""
-    return _clients.get(name)
+def kept(name: str) -> dict[str, Any]:
+    """A dict the execution environment keeps under ``name`` beside its clients: it lives as
+    long as they do, and :func:`forget_clients` drops it with them."""
+    found: dict[str, Any] | None = _clients.get(name)
+    if found is None:
+        found = _clients[name] = {}
+    return found
 
 
 def use_client(service: str, client: Any | None) -> None:

@@ -32,11 +32,7 @@ _CACHE = "profile-values"  # the values read, kept with the environment's client
 def _values() -> dict[str, tuple[float, str]]:
     """name -> (when it was read, its value), for this execution environment
     (``clients.forget_clients`` drops it with the clients)."""
-    found: dict[str, tuple[float, str]] | None = clients.cached(_CACHE)
-    if found is None:
-        found = {}
-        clients.use_client(_CACHE, found)
-    return found
+    return clients.kept(_CACHE)
 
 
 @lru_cache(maxsize=256)
