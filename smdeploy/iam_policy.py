@@ -56,8 +56,9 @@ _OPERATORS: dict[str, Callable[[str, str], bool]] = {
     "ArnNotEquals": lambda want, got: not matches(want, got),
     "ArnNotLike": lambda want, got: not matches(want, got),
 }
-_NEGATED = {"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "ArnNotEquals"}
-_NEGATED |= {"ArnNotLike"}
+_NEGATED = frozenset(
+    ("StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "ArnNotEquals", "ArnNotLike")
+)
 
 
 def _condition_holds(operator: str, key: str, wanted: Any, context: Mapping[str, str]) -> bool:
