@@ -39,8 +39,9 @@ from deployer.payloads.events import (
     ValidateEvent,
 )
 from deployer.payloads.execution import result_of
-from smdeploy.runtime.emulator import Emulator, Faults, LambdaContext, SimClock
+from smdeploy.runtime.emulator import Emulator, Faults, SimClock
 from smdeploy.runtime.install import TABLE_NAME, create_table
+from tests.functional.lambda_context import context_for
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -54,11 +55,6 @@ STATE_MACHINE = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:smdeploy-deploy
 
 def execution_arn(name: str) -> str:
     return f"arn:aws:states:{REGION}:{ACCOUNT}:execution:smdeploy-deployer:{name}"
-
-
-def context_for(stage: str) -> LambdaContext:
-    name = f"smdeploy-{stage}"
-    return LambdaContext(name, f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}", 256, 60)
 
 
 def declared(state: str, answer: dict[str, Any]) -> dict[str, Any]:

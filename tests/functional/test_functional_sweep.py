@@ -15,19 +15,10 @@ from botocore.stub import ANY, Stubber
 from deployer import interface
 from deployer.aws import clients
 from deployer.handlers import sweep, wait
-from smdeploy.runtime.emulator import LambdaContext
+from tests.functional.lambda_context import context_for
 
 Aws = Any  # the functional tier's emulated account (conftest.Aws)
 WAIT_ARN = "arn:aws:lambda:us-east-1:123456789012:function:smdeploy-wait"
-
-
-def context_for(stage: str) -> LambdaContext:
-    return LambdaContext(
-        f"smdeploy-{stage}",
-        f"arn:aws:lambda:us-east-1:123456789012:function:smdeploy-{stage}",
-        512,
-        60,
-    )
 
 
 @pytest.fixture

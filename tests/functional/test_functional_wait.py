@@ -11,19 +11,10 @@ from deployer import interface
 from deployer.handlers import wait
 from deployer.payloads.events import ParkEvent
 from deployer.payloads.results import Parked
-from smdeploy.runtime.emulator import LambdaContext
 from smdeploy.runtime.install import TABLE_NAME
+from tests.functional.lambda_context import context_for
 
 Aws = Any  # the functional tier's emulated account (conftest.Aws)
-
-
-def context_for(stage: str) -> LambdaContext:
-    return LambdaContext(
-        f"smdeploy-{stage}",
-        f"arn:aws:lambda:us-east-1:123456789012:function:smdeploy-{stage}",
-        512,
-        60,
-    )
 
 
 def waits(aws: Aws) -> dict[str, Any]:
