@@ -157,3 +157,16 @@ def disable_sweep(scheduler: Any) -> None:
         Target=schedule["Target"],
         State="DISABLED",
     )
+
+
+def register_package(account: Any, status: str = "PendingManualApproval") -> str:
+    """A new version of churn-predictor in the registry of ``account`` (anything with
+    ``client(service)``: an emulator server or an in-process account), in ``status``."""
+    specification = json.loads((EXAMPLES / "inference-specification.json").read_text())
+    return str(
+        account.client("sagemaker").create_model_package(
+            ModelPackageGroupName="churn-predictor",
+            InferenceSpecification=specification,
+            ModelApprovalStatus=status,
+        )["ModelPackageArn"]
+    )

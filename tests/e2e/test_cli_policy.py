@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e_helpers import register_package
 
 from cdk.cli_access import Deployer, document
 from smdeploy.iam_policy import ALLOWED, decide
@@ -149,16 +150,12 @@ def test_the_policy_allows_every_call_of_the_cli_and_nothing_more(tmp_path: Path
         record(calls, "start", str(request), *machine, *url)  # submitted before: found
         record(calls, "plan", str(request), "--config-retention", "2", *url)
 
-        sagemaker = running.client("sagemaker")
-        specification = json.loads((ROOT / "examples/inference-specification.json").read_text())
-        package = sagemaker.create_model_package(
-            ModelPackageGroupName="churn-predictor",
-            InferenceSpecification=specification,
-            ModelApprovalStatus="PendingManualApproval",
-        )["ModelPackageArn"]
+        package = register_package(running)
         profiles_file = str(tmp_path / "profiles.json")
         record(calls, "plan", "--approval", package, "--profiles", profiles_file, *url)
-        sagemaker.update_model_package(ModelPackageArn=package, ModelApprovalStatus="Approved")
+        running.client("sagemaker").update_model_package(
+            ModelPackageArn=package, ModelApprovalStatus="Approved"
+        )
         record(calls, "watch", "--model-package-arn", package, *url, *poll)
         # the stack's function roles hold inline policies (CDK's default policies), the
         # emulator's an attached one: doctor reads both kinds

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_helpers import EXAMPLES
+from e2e_helpers import EXAMPLES, register_package
 
 from smdeploy import documents
 from tests.support import processes
@@ -539,17 +539,6 @@ def test_plan_says_what_the_next_version_would_change_and_changes_nothing(emulat
         "UPDATE",
         True,
         "create",
-    )
-
-
-def register_package(running: Running) -> str:
-    specification = json.loads((EXAMPLES / "inference-specification.json").read_text())
-    return str(
-        running.client("sagemaker").create_model_package(
-            ModelPackageGroupName="churn-predictor",
-            InferenceSpecification=specification,
-            ModelApprovalStatus="PendingManualApproval",
-        )["ModelPackageArn"]
     )
 
 

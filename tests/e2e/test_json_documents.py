@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_helpers import EXAMPLES
+from e2e_helpers import EXAMPLES, register_package
 
 from smdeploy import documents, present, remote, reports
 from smdeploy.documents import OPAQUE, Document, paths_of
@@ -125,13 +125,7 @@ def test_the_emulator_start_status_and_watch(emulator: Running) -> None:
     assert_is(documents.STATUS, printed(status))
     assert printed(status) == found["Execution"]
 
-    sm = emulator.client("sagemaker")
-    specification = json.loads((EXAMPLES / "inference-specification.json").read_text())
-    package = sm.create_model_package(
-        ModelPackageGroupName="churn-predictor",
-        InferenceSpecification=specification,
-        ModelApprovalStatus="Approved",
-    )["ModelPackageArn"]
+    package = register_package(emulator, "Approved")
     watched = smdeploy(
         "watch", "--model-package-arn", package, *where, "--poll-seconds", "0.2", "--json"
     )
