@@ -9,10 +9,13 @@ tier's job. None has a deadline: tests never assert on time.
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.support.forkserver import GC_THRESHOLDS
 
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.register_profile(
@@ -25,6 +28,10 @@ settings.register_profile(
 )
 settings.register_profile("runtime", max_examples=20, deadline=None, derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    gc.set_threshold(*GC_THRESHOLDS)  # tests/support/forkserver.py says why
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -3,18 +3,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import boto3
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from moto import mock_aws
 from moto.core import responses as moto_responses
 from moto.core import utils as moto_utils
+from moto.core.serialize import XFormedAttributePicker
 from moto.kms.models import kms_backends
 from moto.sagemaker.responses import SageMakerResponse
 
+from smdeploy.runtime.emulator import speed
 from smdeploy.runtime.install import TABLE_NAME
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/smdeploy-test"
 
 
 def test_a_response_class_lists_the_methods_moto_lists(aws):
@@ -60,3 +67,35 @@ def test_the_lease_table_is_encrypted_under_a_kms_key(aws):
     described = aws.dynamodb.describe_table(TableName=TABLE_NAME)["Table"]
     assert described["SSEDescription"]["Status"] == "ENABLED"
     assert described["SSEDescription"]["SSEType"] == "KMS"
+
+
+def test_a_response_member_is_looked_up_under_the_names_moto_would_try(monkeypatch):
+    # every lookup moto's serializer makes for a few real responses (no emulator installed)
+    original = vars(XFormedAttributePicker)["get_possible_keys"]
+    assert original.__module__ == "moto.core.serialize"
+    asked: list[tuple[Any, Any]] = []
+
+    def recording(picker: Any, context: Any) -> Iterator[str]:
+        asked.append((picker, context))
+        return original(picker, context)
+
+    monkeypatch.setattr(XFormedAttributePicker, "get_possible_keys", recording)
+    with mock_aws():
+        sm = boto3.client("sagemaker", region_name=REGION)
+        container = {"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1"}
+        sm.create_model(ModelName="m", ExecutionRoleArn=ROLE, PrimaryContainer=container)
+        sm.describe_model(ModelName="m")
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        definition = '{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}'
+        arn = sfn.create_state_machine(name="s", definition=definition, roleArn=ROLE)[
+            "stateMachineArn"
+        ]
+        sfn.describe_state_machine(stateMachineArn=arn)
+        sfn.list_state_machines()
+    assert len(asked) > 20
+
+    found = speed.possible_keys(None, original)  # type: ignore[arg-type]
+    for picker, context in asked:
+        moto_names = list(original(picker, context))
+        assert list(found(picker, context)) == moto_names  # computed
+        assert list(found(picker, context)) == moto_names  # kept

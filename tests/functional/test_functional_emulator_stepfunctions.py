@@ -5,6 +5,7 @@ per region."""
 
 from __future__ import annotations
 
+import copy
 import enum
 import json
 import time
@@ -130,6 +131,21 @@ def test_no_two_executions_share_a_component_of_the_tree(sfn):
     assert len(ones) == len(twos) > 5  # the program, its states, their fields
     assert sorted(type(c).__name__ for c in ones) == sorted(type(c).__name__ for c in twos)
     assert not {id(c) for c in ones} & {id(c) for c in twos}
+
+
+def test_each_copy_is_what_a_deep_copy_of_the_parse_would_be(sfn):
+    # the copy is unpickled (stepfunctions.pickled): it copies as copy.deepcopy does only
+    # while no class of the tree has a copy or pickle method of its own
+    details = SimpleNamespace(state_machine_details=SimpleNamespace(definition=_constant("a")))
+    worker: Any = SimpleNamespace(_evaluation_details=details)
+    copied = ExecutionWorker._get_evaluation_entrypoint(worker)
+    own = {"__copy__", "__deepcopy__", "__reduce__", "__reduce_ex__", "__getstate__"}
+
+    classes = {cls for c in _components(copied) for cls in type(c).__mro__ if cls is not object}
+    assert {f"{cls.__name__}.{name}" for cls in classes for name in own & set(vars(cls))} == set()
+    assert [type(c).__name__ for c in _components(copied)] == [
+        type(c).__name__ for c in _components(copy.deepcopy(copied))
+    ]
 
 
 def test_the_lambda_invocations_of_a_run_share_one_client_per_region(sfn):

@@ -24,12 +24,11 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-
+from smdeploy.sessions import boto3_session
 from tests.support import forkserver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -190,16 +189,21 @@ class Running:
     process: subprocess.Popen[str]
     info: dict[str, Any]
     log: Path
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def url(self) -> str:
         return str(self.info["EndpointUrl"])
 
     def client(self, service: str) -> Any:
-        session: Any = boto3.session.Session(
-            aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
-        )
-        return session.client(service, endpoint_url=self.url)
+        """A client of ``service`` at the emulator, made once (clients are thread-safe), in a
+        session that reads the service models through the process's one loader."""
+        if service not in self._clients:
+            session = boto3_session(
+                aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
+            )
+            self._clients[service] = session.client(service, endpoint_url=self.url)
+        return self._clients[service]
 
 
 def launch(directory: Path, *extra: str, cold: bool = False, port: int = 0) -> Running:

@@ -22,6 +22,7 @@ import moto
 from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core import responses as moto_responses
+from moto.core.serialize import XFormedAttributePicker
 from moto.events.models import Rule
 from moto.kms import models as kms_models
 from moto.sagemaker import models as sm_models
@@ -297,6 +298,15 @@ HOOKS: tuple[Hook, ...] = (
         "a KMS key's RSA key pair is made when first used (a symmetric key never uses it)",
         speed.lazy_private_key,
         parameters=("key_spec",),
+    ),
+    Hook(
+        XFormedAttributePicker,
+        "get_possible_keys",
+        "speed",
+        "the attribute names that may hold a response member are found once per member",
+        speed.possible_keys,
+        parameters=("self", "context"),
+        holds=speed.picks_by_providers,
     ),
 )
 

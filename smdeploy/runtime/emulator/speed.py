@@ -9,8 +9,9 @@ same key), computed once or when first needed instead of at every request
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from smdeploy.runtime.emulator.state import EmulatorState
@@ -64,3 +65,63 @@ def lazy_private_key(_emulator: EmulatorState, original: Callable[[str], Any]) -
         return _LazyPrivateKey(original, key_spec)
 
     return generate_private_key
+
+
+# moto's alias providers whose reads the key of :func:`possible_keys` covers, in moto's order
+_REVIEWED_PROVIDERS = (
+    "ExplicitAlias",
+    "ShapeNameAlias",
+    "NoAlias",
+    "ShapePrefixAlias",
+    "ClassPrefixAlias",
+    "ModelAlias",
+)
+
+
+def possible_keys(_emulator: EmulatorState, original: Callable[..., Iterator[str]]) -> Any:
+    """``moto.core.serialize.XFormedAttributePicker.get_possible_keys``: to serialize a
+    response, moto asks, for every member of every structure in it, which attribute names of
+    the Python object may hold it: six alias providers are made and asked, and each name is
+    converted to snake_case, at every member of every response (a quarter of the time moto
+    spends serializing). The names depend only on what the providers read: the picker's
+    providers, the object's class (its name, its ``Meta.serialization_aliases``), the member's
+    name, its botocore shape and the structure it is a member of. So the names are computed
+    once per such key, by moto's own method; an object with a ``Meta`` of its own (not its
+    class's) is asked every time, as moto would."""
+    known: dict[tuple[object, ...], tuple[str, ...]] = {}
+
+    def get_possible_keys(picker: Any, context: Any) -> Iterator[str]:
+        obj, shape = context.obj, context.shape
+        meta = getattr(obj, "Meta", None)
+        reviewed = all(p.__name__ in _REVIEWED_PROVIDERS for p in picker.alias_providers)
+        if not reviewed or (meta is not None and not isinstance(meta, type)):
+            return original(picker, context)
+        key = (
+            type(picker),
+            tuple(picker.alias_providers),
+            type(obj),
+            meta,
+            context.key,
+            shape,
+            getattr(shape, "parent", None),
+        )
+        names = known.get(key)
+        if names is None:
+            names = known.setdefault(key, tuple(original(picker, context)))
+        return iter(names)
+
+    return get_possible_keys
+
+
+def picks_by_providers() -> str | None:
+    """What :func:`possible_keys` relies on: moto's default providers are the reviewed ones,
+    and the picker finds its names from them alone (None: both still hold)."""
+    from moto.core import serialize
+
+    providers = tuple(p.__name__ for p in serialize.DEFAULT_ALIAS_PROVIDERS)
+    if providers != _REVIEWED_PROVIDERS:
+        return f"moto's attribute alias providers are now {providers}"
+    source = inspect.getsource(serialize.XFormedAttributePicker.get_possible_keys)
+    if "super().get_possible_keys(context)" not in source or "xform_name" not in source:
+        return "XFormedAttributePicker.get_possible_keys no longer extends the providers' names"
+    return None

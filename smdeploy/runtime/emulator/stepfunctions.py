@@ -8,8 +8,11 @@ parse is a function of the text alone, so the emulator keeps each text's parse:
 
 - CreateStateMachine accepts a definition from that one parse; one that fails to parse is
   refused by moto's own check, with moto's InvalidDefinition, every time;
-- each execution evaluates its own deep copy of the parsed tree (36 ms instead of a parse), so
-  no two executions share a component, as none do when each parses its own.
+- each execution evaluates its own copy of the parsed tree, so no two executions share a
+  component, as none do when each parses its own. The copy is unpickled from the tree pickled
+  once (1 ms, where ``copy.deepcopy`` took 25 ms and a parse 350 ms): pickling and
+  ``deepcopy`` copy the same way (``__reduce_ex__``; no class of the engine's tree defines a
+  copy or pickle method of its own), and the copied tree was never evaluated.
 
 Nothing AWS shows changes: the same definitions are accepted and refused with the same
 errors, and each execution runs the tree a parse of its definition gives.
@@ -22,8 +25,8 @@ https://boto3.amazonaws.com/v1/documentation/api/latest/guide/clients.html#multi
 
 from __future__ import annotations
 
-import copy
 import inspect
+import pickle
 import threading
 from collections.abc import Callable
 from functools import lru_cache
@@ -47,6 +50,12 @@ def parsed(definition: str) -> EvalComponent:
     return program
 
 
+@lru_cache(maxsize=_KEPT)
+def pickled(definition: str) -> bytes:
+    """The parse of ``definition``, pickled: what every execution's copy is made from."""
+    return pickle.dumps(parsed(definition), protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def evaluation_entrypoint(
     _emulator: EmulatorState, _original: Callable[..., Any]
 ) -> Callable[[ExecutionWorker], EvalComponent]:
@@ -54,7 +63,8 @@ def evaluation_entrypoint(
 
     def entrypoint(worker: ExecutionWorker) -> EvalComponent:
         definition = worker._evaluation_details.state_machine_details.definition
-        return copy.deepcopy(parsed(definition))
+        program: EvalComponent = pickle.loads(pickled(definition))
+        return program
 
     return entrypoint
 
