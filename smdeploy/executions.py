@@ -87,18 +87,41 @@ def history(sfn: SFNClient, execution_arn: str) -> list[dict[str, Any]]:
     return [dict(event) for page in pages for event in page["events"]]
 
 
+# events per GetExecutionHistory page once some were seen: a look at a running execution
+# reads the few events since the last look, not a default page of 100
+LOOK_PAGE = 20
+
+
+def events_after(sfn: SFNClient, execution_arn: str, seen: int) -> list[dict[str, Any]]:
+    """The execution's history events after the first ``seen``, oldest first: read newest
+    first, page by page, back to the last one seen (an event's id is its place in the
+    history, from 1: https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html)."""
+    config = {"PageSize": LOOK_PAGE} if seen else {}
+    pages = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=execution_arn, reverseOrder=True, PaginationConfig=config
+    )
+    newer: list[dict[str, Any]] = []
+    for page in pages:
+        for event in page["events"]:
+            if event["id"] <= seen:
+                return newer[::-1]
+            newer.append(dict(event))
+    return newer[::-1]
+
+
 def follow(
     sfn: SFNClient, execution_arn: str, live: bool, poll_seconds: float
 ) -> Iterator[dict[str, Any]]:
-    """Yield the execution's history events until it ends: as they happen when ``live``,
-    else all at the end (reading the history competes with an in-process execution)."""
+    """Yield the execution's history events until it ends: as they happen when ``live``
+    (each look reads only the events since the last), else all at the end (reading the
+    history competes with an in-process execution)."""
     seen = 0
     while True:
         status = sfn.describe_execution(executionArn=execution_arn)["status"]
         if live or status != "RUNNING":
-            events = history(sfn, execution_arn)
-            yield from events[seen:]
-            seen = len(events)
+            events = events_after(sfn, execution_arn, seen)
+            yield from events
+            seen = events[-1]["id"] if events else seen
         if status != "RUNNING":
             return
         time.sleep(poll_seconds)

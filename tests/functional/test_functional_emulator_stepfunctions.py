@@ -21,6 +21,7 @@ from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
+from smdeploy.executions import events_after, history
 from smdeploy.runtime.emulator import Emulator
 
 REGION = "us-east-1"
@@ -157,3 +158,83 @@ def test_the_lambda_invocations_of_a_run_share_one_client_per_region(sfn):
     assert made[0] is made[1]
     assert made[2] is not made[0]
     assert [c.meta.region_name for c in made] == ["us-east-1", "us-east-1", "eu-west-1"]
+
+
+def _chain(length: int) -> str:
+    """A definition of ``length`` Pass states in a row: 2 + 2 x ``length`` history events."""
+    states = {
+        f"S{i}": {"Type": "Pass", **({"Next": f"S{i + 1}"} if i < length else {"End": True})}
+        for i in range(1, length + 1)
+    }
+    return json.dumps({"StartAt": "S1", "States": states})
+
+
+@pytest.fixture
+def long_history(sfn: Any) -> str:
+    """A finished execution of 122 history events."""
+    machine = sfn.create_state_machine(name="chain", definition=_chain(60), roleArn=ROLE)
+    _output(sfn, machine["stateMachineArn"], "long")
+    [execution] = sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]
+    return str(execution["executionArn"])
+
+
+def _pages(sfn: Any, arn: str, **request: Any) -> list[list[int]]:
+    """The event ids of each page, following nextToken."""
+    pages, token = [], None
+    while True:
+        answer = sfn.get_execution_history(
+            executionArn=arn, **request, **({"nextToken": token} if token else {})
+        )
+        pages.append([event["id"] for event in answer["events"]])
+        token = answer.get("nextToken")
+        if token is None:
+            return pages
+
+
+def test_the_history_comes_in_pages_of_100_oldest_first_or_newest_first(sfn, long_history):
+    # https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html
+    assert _pages(sfn, long_history) == [list(range(1, 101)), list(range(101, 123))]
+    assert _pages(sfn, long_history, maxResults=0) == _pages(sfn, long_history)
+    assert _pages(sfn, long_history, maxResults=50, reverseOrder=True) == [
+        list(range(122, 72, -1)),
+        list(range(72, 22, -1)),
+        list(range(22, 0, -1)),
+    ]
+    assert _pages(sfn, long_history, maxResults=1000) == [list(range(1, 123))]
+    assert _pages(sfn, long_history, maxResults=61) == [list(range(1, 62)), list(range(62, 123))]
+
+
+def test_a_page_token_is_good_only_for_its_execution_and_order(sfn, long_history):
+    token = sfn.get_execution_history(executionArn=long_history, maxResults=10)["nextToken"]
+    machine = sfn.create_state_machine(name="other", definition=_constant("a"), roleArn=ROLE)
+    _output(sfn, machine["stateMachineArn"], "other")
+    [other] = sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]
+
+    for request in (
+        {"executionArn": long_history, "nextToken": "never-issued"},
+        {"executionArn": long_history, "nextToken": token, "reverseOrder": True},
+        {"executionArn": other["executionArn"], "nextToken": token},
+    ):
+        with pytest.raises(ClientError) as refused:
+            sfn.get_execution_history(**request)
+        error = refused.value.response
+        assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == (
+            "InvalidToken",
+            400,
+        )
+
+
+def test_more_than_1000_events_a_page_is_refused(sfn, long_history):
+    with pytest.raises(ClientError) as refused:
+        sfn.get_execution_history(executionArn=long_history, maxResults=1001)
+
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "'maxResults'" in refused.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize("seen", [0, 1, 21, 100, 121, 122])
+def test_following_reads_the_events_after_the_last_seen(sfn, long_history, seen):
+    everything = history(sfn, long_history)
+
+    assert [e["id"] for e in everything] == list(range(1, 123))
+    assert events_after(sfn, long_history, seen) == everything[seen:]

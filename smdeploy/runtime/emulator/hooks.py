@@ -239,6 +239,14 @@ HOOKS: tuple[Hook, ...] = (
         parameters=("definition",),
     ),
     Hook(
+        StepFunctionResponse,
+        "get_execution_history",
+        "stepfunctions",
+        "GetExecutionHistory answers in pages: maxResults, reverseOrder, nextToken",
+        stepfunctions.execution_history,
+        parameters=("self",),
+    ),
+    Hook(
         ExecutionWorker,
         "_get_evaluation_entrypoint",
         "stepfunctions",

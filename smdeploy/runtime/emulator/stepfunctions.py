@@ -25,13 +25,18 @@ https://boto3.amazonaws.com/v1/documentation/api/latest/guide/clients.html#multi
 
 from __future__ import annotations
 
+import base64
+import binascii
 import inspect
+import json
 import pickle
 import threading
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from moto.core.responses import ActionResult
+from moto.stepfunctions.exceptions import InvalidToken, ValidationException
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client
@@ -142,3 +147,60 @@ def ignores_credentials() -> str | None:
     if source.count("state_credentials") == 1:  # in its signature only
         return None
     return "boto_client_for now uses the state's credentials: one client per run no longer fits"
+
+
+# GetExecutionHistory's pages
+# (https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html)
+HISTORY_PAGE = 100  # events per page when maxResults is 0 or not given
+HISTORY_PAGE_MAX = 1000
+
+
+def _page_token(execution_arn: str, reverse: bool, next_id: int) -> str:
+    position = json.dumps({"executionArn": execution_arn, "reverseOrder": reverse, "id": next_id})
+    return base64.urlsafe_b64encode(position.encode()).decode()
+
+
+def _next_id(token: str, execution_arn: str, reverse: bool) -> int:
+    """The id of the first event of the page ``token`` asks for: it is a token this emulator
+    gave for the same execution and order, or InvalidToken (HTTP 400), as AWS answers."""
+    try:
+        position = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if position["executionArn"] == execution_arn and position["reverseOrder"] == reverse:
+            return int(position["id"])
+    except (ValueError, TypeError, KeyError, binascii.Error):
+        pass
+    raise InvalidToken(f"'{token}'")
+
+
+def execution_history(_emulator: EmulatorState, _original: Any) -> Callable[[Any], ActionResult]:
+    """GetExecutionHistory in pages, as AWS gives it: at most ``maxResults`` events (100 when 0
+    or not given, at most 1000), oldest first or, with ``reverseOrder``, newest first, and a
+    ``nextToken`` while more remain. moto returns every event at once and ignores all three.
+    A token names the id of the next event (ids count from 1 in the order events happen), so
+    the events of a running execution that come meanwhile neither shift nor repeat a page."""
+
+    def get_execution_history(response: Any) -> ActionResult:
+        arn = response._get_param("executionArn")
+        reverse = bool(response._get_param("reverseOrder"))
+        size = response._get_param("maxResults") or HISTORY_PAGE
+        if not 0 <= size <= HISTORY_PAGE_MAX:
+            raise ValidationException(
+                f"1 validation error detected: Value '{size}' at 'maxResults' failed to "
+                f"satisfy constraint: Member must have value less than or equal to "
+                f"{HISTORY_PAGE_MAX}"
+            )
+        events = response.stepfunction_backend.get_execution_history(arn)["events"]
+        token = response._get_param("nextToken")
+        if reverse:
+            start = _next_id(token, arn, reverse) if token else len(events)
+            page = events[max(0, start - size) : start][::-1]
+        else:
+            start = _next_id(token, arn, reverse) if token else 1
+            page = events[start - 1 : start - 1 + size]
+        result: dict[str, Any] = {"events": page}
+        following = page[-1]["id"] + (-1 if reverse else 1) if page else None
+        if following is not None and 1 <= following <= len(events):
+            result["nextToken"] = _page_token(arn, reverse, following)
+        return ActionResult(result)
+
+    return get_execution_history
