@@ -37,6 +37,7 @@ from smdeploy import resources
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
+    from mypy_boto3_stepfunctions.type_defs import PaginatorConfigTypeDef
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def events_after(sfn: SFNClient, execution_arn: str, seen: int) -> list[dict[str
     """The execution's history events after the first ``seen``, oldest first: read newest
     first, page by page, back to the last one seen (an event's id is its place in the
     history, from 1: https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html)."""
-    config = {"PageSize": LOOK_PAGE} if seen else {}
+    config: PaginatorConfigTypeDef = {"PageSize": LOOK_PAGE} if seen else {}
     pages = sfn.get_paginator("get_execution_history").paginate(
         executionArn=execution_arn, reverseOrder=True, PaginationConfig=config
     )
