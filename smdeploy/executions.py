@@ -82,14 +82,20 @@ def readable_cause(cause: str | None) -> str | None:
     return cause
 
 
+# the most events one GetExecutionHistory call gives (100 when not asked for more)
+WHOLE_PAGE = 1000
+
+
 def history(sfn: SFNClient, execution_arn: str) -> list[dict[str, Any]]:
     """Every event of the execution's history, oldest first."""
-    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+    pages = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=execution_arn, PaginationConfig={"PageSize": WHOLE_PAGE}
+    )
     return [dict(event) for page in pages for event in page["events"]]
 
 
 # events per GetExecutionHistory page once some were seen: a look at a running execution
-# reads the few events since the last look, not a default page of 100
+# reads the few events since the last look, not a whole page
 LOOK_PAGE = 20
 
 
@@ -97,7 +103,7 @@ def events_after(sfn: SFNClient, execution_arn: str, seen: int) -> list[dict[str
     """The execution's history events after the first ``seen``, oldest first: read newest
     first, page by page, back to the last one seen (an event's id is its place in the
     history, from 1: https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html)."""
-    config: PaginatorConfigTypeDef = {"PageSize": LOOK_PAGE} if seen else {}
+    config: PaginatorConfigTypeDef = {"PageSize": LOOK_PAGE if seen else WHOLE_PAGE}
     pages = sfn.get_paginator("get_execution_history").paginate(
         executionArn=execution_arn, reverseOrder=True, PaginationConfig=config
     )

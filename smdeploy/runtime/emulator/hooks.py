@@ -245,6 +245,7 @@ HOOKS: tuple[Hook, ...] = (
         "GetExecutionHistory answers in pages: maxResults, reverseOrder, nextToken",
         stepfunctions.execution_history,
         parameters=("self",),
+        holds=stepfunctions.keeps_history_under_a_lock,
     ),
     Hook(
         ExecutionWorker,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import inspect
 import json
 import pickle
@@ -38,8 +39,10 @@ from typing import Any
 from moto.core.responses import ActionResult
 from moto.stepfunctions.exceptions import InvalidToken, ValidationException
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from smdeploy.runtime.emulator.state import EmulatorState
@@ -172,6 +175,27 @@ def _next_id(token: str, execution_arn: str, reverse: bool) -> int:
     raise InvalidToken(f"'{token}'")
 
 
+def _page(backend: Any, arn: str, reverse: bool, size: int, token: str | None) -> Any:
+    """The page of the execution's history events, copied under the history's lock (moto
+    copies the whole history at every GetExecutionHistory: the page alone is copied here), and
+    the id of the event after it (None: the page ends the history)."""
+    execution = backend.describe_execution(execution_arn=arn)  # ExecutionDoesNotExist
+    worker = execution.exec_worker
+    manager = worker.env.event_manager if worker is not None and worker.env else None
+    if manager is None:  # not started yet: no event
+        return [], None
+    with manager._mutex:
+        events = manager._history_event_list
+        if reverse:
+            start = _next_id(token, arn, reverse) if token else len(events)
+            page = copy.deepcopy(events[max(0, start - size) : start][::-1])
+        else:
+            start = _next_id(token, arn, reverse) if token else 1
+            page = copy.deepcopy(events[start - 1 : start - 1 + size])
+        following = page[-1]["id"] + (-1 if reverse else 1) if page else None
+        return page, following if following and 1 <= following <= len(events) else None
+
+
 def execution_history(_emulator: EmulatorState, _original: Any) -> Callable[[Any], ActionResult]:
     """GetExecutionHistory in pages, as AWS gives it: at most ``maxResults`` events (100 when 0
     or not given, at most 1000), oldest first or, with ``reverseOrder``, newest first, and a
@@ -189,18 +213,22 @@ def execution_history(_emulator: EmulatorState, _original: Any) -> Callable[[Any
                 f"satisfy constraint: Member must have value less than or equal to "
                 f"{HISTORY_PAGE_MAX}"
             )
-        events = response.stepfunction_backend.get_execution_history(arn)["events"]
-        token = response._get_param("nextToken")
-        if reverse:
-            start = _next_id(token, arn, reverse) if token else len(events)
-            page = events[max(0, start - size) : start][::-1]
-        else:
-            start = _next_id(token, arn, reverse) if token else 1
-            page = events[start - 1 : start - 1 + size]
+        page, following = _page(
+            response.stepfunction_backend, arn, reverse, size, response._get_param("nextToken")
+        )
         result: dict[str, Any] = {"events": page}
-        following = page[-1]["id"] + (-1 if reverse else 1) if page else None
-        if following is not None and 1 <= following <= len(events):
+        if following is not None:
             result["nextToken"] = _page_token(arn, reverse, following)
         return ActionResult(result)
 
     return get_execution_history
+
+
+def keeps_history_under_a_lock() -> str | None:
+    """What :func:`_page` relies on: an execution's events are the list its event manager
+    keeps under its lock, the list moto copies for GetExecutionHistory (None: still so)."""
+    copies = inspect.getsource(EventManager.get_event_history)
+    reads = inspect.getsource(sfn_execution.Execution.to_history_output)
+    if "self._mutex" in copies and "self._history_event_list" in copies and "env" in reads:
+        return None
+    return "an execution's history is no longer its event manager's list under its lock"
