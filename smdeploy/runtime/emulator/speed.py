@@ -86,28 +86,24 @@ def possible_keys(_emulator: EmulatorState, original: Callable[..., Iterator[str
     spends serializing). The names depend only on what the providers read: the picker's
     providers, the object's class (its name, its ``Meta.serialization_aliases``), the member's
     name, its botocore shape and the structure it is a member of. So the names are computed
-    once per such key, by moto's own method; an object with a ``Meta`` of its own (not its
-    class's) is asked every time, as moto would."""
+    once per such key, by moto's own method; a picker with a provider that was not reviewed
+    asks moto every time."""
     known: dict[tuple[object, ...], tuple[str, ...]] = {}
 
     def get_possible_keys(picker: Any, context: Any) -> Iterator[str]:
         obj, shape = context.obj, context.shape
-        meta = getattr(obj, "Meta", None)
-        reviewed = all(p.__name__ in _REVIEWED_PROVIDERS for p in picker.alias_providers)
-        if not reviewed or (meta is not None and not isinstance(meta, type)):
+        providers = tuple(picker.alias_providers)
+        meta = getattr(obj, "Meta", None)  # a class's, or the object's own (kept by identity)
+        parent = getattr(shape, "parent", None)
+        key = (type(picker), providers, type(obj), meta, context.key, shape, parent)
+        try:
+            names = known.get(key)
+        except TypeError:  # a Meta that cannot be a key (unhashable): asked every time
             return original(picker, context)
-        key = (
-            type(picker),
-            tuple(picker.alias_providers),
-            type(obj),
-            meta,
-            context.key,
-            shape,
-            getattr(shape, "parent", None),
-        )
-        names = known.get(key)
         if names is None:
-            names = known.setdefault(key, tuple(original(picker, context)))
+            names = tuple(original(picker, context))
+            if all(p.__name__ in _REVIEWED_PROVIDERS for p in providers):
+                known[key] = names
         return iter(names)
 
     return get_possible_keys
