@@ -19,6 +19,11 @@
    source (``/var/task`` is read-only: the source never changes under them). Their file
    names are recorded as under ``/var/task``, never the build folder. The result is
    ``build/lambda/``, laid out as ``/var/task`` is.
+   The same interpreter decodes botocore's data files of the services the functions call
+   (``deployer.aws.clients.SERVICES``) and its root ones (``endpoints.json`` ...) and writes
+   each beside its file with ``marshal`` (``service-2.cpython-313.marshal``), which the
+   functions' loader reads instead of the gzip and JSON (``deployer.aws.clients``): decoded
+   once here, not at every cold start.
 4. **zip**: ``build/lambda.zip``, entries sorted, every timestamp 1980-01-01 and every mode
    0644: the same inputs (and the same 3.13 release compiling them) give the same bytes, so
    the same asset hash. The stack deploys this file as is (``Code.from_asset`` uses a
@@ -32,8 +37,11 @@ without compiling it.
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import importlib.util
+import json
+import marshal
 import os
 import shutil
 import subprocess
@@ -119,6 +127,7 @@ def assemble(
         shutil.rmtree(cache)
     if bytecode is not None:
         compile_bytecode(staging, bytecode)
+    precompile_models(staging, bytecode or python)
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
     return out
@@ -173,6 +182,71 @@ def compile_bytecode(tree: Path, python: str) -> None:
          "--invalidation-mode", "unchecked-hash", str(tree)],
         env=env, check=True,
     )  # fmt: skip
+
+
+# Run by the runtime's interpreter: each file named, decoded as botocore decodes it (UTF-8
+# JSON, gzipped or not), written beside it with that interpreter's marshal.
+_PRECOMPILE = """
+import gzip, json, marshal, sys
+for source in sys.argv[1:]:
+    opener = gzip.open if source.endswith(".gz") else open
+    with opener(source, "rb") as opened:
+        data = json.loads(opened.read().decode("utf-8"))
+    stem = source.removesuffix(".gz").removesuffix(".json")
+    with open(f"{stem}.{sys.implementation.cache_tag}.marshal", "wb") as out:
+        marshal.dump(data, out)
+"""
+
+
+def model_files(tree: Path) -> list[Path]:
+    """botocore's data files the functions read: every model of the services they call
+    (``deployer.aws.clients.SERVICES``), and the root files every client reads
+    (``endpoints.json``, ``partitions.json``, ...)."""
+    from deployer.aws.clients import SERVICES  # the build's environment, not the 3.13 checker's
+
+    data = tree / "botocore" / "data"
+    found = sorted(data.glob("*.json"))
+    for service in SERVICES:
+        found += sorted(p for p in (data / service).glob("*/*.json*") if p.is_file())
+    return found
+
+
+def twin_of(name: str, tag: str | None = sys.implementation.cache_tag) -> str:
+    """The decoded twin of a botocore data file (``.json`` or ``.json.gz``) for ``tag``."""
+    return f"{name.removesuffix('.gz').removesuffix('.json')}.{tag}.marshal"
+
+
+def precompile_models(tree: Path, python: str) -> None:
+    """Each of :func:`model_files` decoded by ``python`` and written beside it as its
+    ``marshal`` twin (what ``deployer.aws.clients.PlainJSONFileLoader`` loads), one process,
+    a fixed order and hash seed, so the same files give the same bytes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONHASHSEED"] = "0"
+    sources = [str(p) for p in model_files(tree)]
+    subprocess.run([python, "-c", _PRECOMPILE, *sources], env=env, check=True)
+
+
+def model_problems(archive: Path) -> list[str]:
+    """What is wrong with the zip's decoded models for *this* interpreter: a twin that is not
+    this interpreter's decoding of its file (stale, another file's), or that no file has."""
+    problems = []
+    with zipfile.ZipFile(archive) as opened:
+        names = set(opened.namelist())
+        sources = {
+            twin_of(n): n
+            for n in names
+            if n.startswith("botocore/data/") and n.endswith((".json", ".json.gz"))
+        }
+        for twin in sorted(n for n in names if n.endswith(".marshal")):
+            source = sources.get(twin)
+            if source is None:
+                problems.append(f"{twin}: the twin of no data file, or for another interpreter")
+                continue
+            raw = opened.read(source)
+            text = gzip.decompress(raw) if source.endswith(".gz") else raw
+            if marshal.loads(opened.read(twin)) != json.loads(text.decode("utf-8")):
+                problems.append(f"{twin}: not the data of {source}")
+    return problems
 
 
 def bytecode_problems(archive: Path) -> list[str]:
@@ -271,12 +345,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="the folder to assemble into")
     parser.add_argument(
         "--check-bytecode", type=Path, metavar="ZIP",
-        help="print what is wrong with ZIP's bytecode for this interpreter; exit 1 if anything",
+        help="print what is wrong with ZIP's bytecode and decoded models for this interpreter; "
+        "exit 1 if anything",
     )  # fmt: skip
     args = parser.parse_args(argv)
     if args.check_bytecode:
-        problems = bytecode_problems(args.check_bytecode)
-        print("\n".join(problems) or f"{args.check_bytecode}: every module has its .pyc")
+        problems = bytecode_problems(args.check_bytecode) + model_problems(args.check_bytecode)
+        print(
+            "\n".join(problems)
+            or f"{args.check_bytecode}: every module has its .pyc, every model its twin"
+        )
         return 1 if problems else 0
     if args.host:
         out = build(out=args.out or BUILD / f"lambda-{sys.implementation.cache_tag}",

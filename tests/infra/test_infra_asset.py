@@ -23,6 +23,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from cdk import asset, paths
+from deployer.aws import clients
 
 # What pip's markers see on Lambda's python3.13 arm64 runtime.
 LAMBDA_MARKERS = {
@@ -171,9 +172,29 @@ def test_every_module_has_python_3_13_s_unchecked_hash_bytecode_and_nothing_else
         assert int.from_bytes(header[4:8], "little") == asset.UNCHECKED_HASH, name
 
 
+def test_every_model_the_functions_read_is_in_it_decoded_for_python_3_13(
+    archive: zipfile.ZipFile,
+) -> None:
+    """botocore's root data files and every data file of the services the functions call
+    have their 3.13 twin (``deployer.aws.clients.PRECOMPILED``), and no other file has one."""
+    names = set(archive.namelist())
+    read = sorted(
+        n
+        for n in names
+        if n.startswith("botocore/data/")
+        and n.endswith((".json", ".json.gz"))
+        and (n.count("/") == 2 or n.split("/")[2] in clients.SERVICES)
+    )
+    assert "botocore/data/endpoints.json" in read
+    assert "botocore/data/sagemaker/2017-07-24/service-2.json.gz" in read
+    twins = sorted(n for n in names if n.endswith(".marshal"))
+    assert twins == sorted(asset.twin_of(n, asset.BYTECODE_TAG) for n in read)
+
+
 def test_python_3_13_loads_every_module_from_its_bytecode_none_of_it_stale() -> None:
     """The runtime's own importer checks each .pyc: its magic, its flags and the hash of its
-    module's source in the zip (importlib.util.source_hash, keyed by 3.13's magic)."""
+    module's source in the zip (importlib.util.source_hash, keyed by 3.13's magic); and
+    3.13's marshal reads each model's twin as the data its JSON decodes to."""
     try:
         python = asset.lambda_python()
     except SystemExit as missing:
@@ -187,7 +208,7 @@ def test_python_3_13_loads_every_module_from_its_bytecode_none_of_it_stale() -> 
     )
     assert (done.returncode, done.stdout.strip()) == (
         0,
-        f"{asset.ASSET_ZIP}: every module has its .pyc",
+        f"{asset.ASSET_ZIP}: every module has its .pyc, every model its twin",
     ), done.stderr
 
 

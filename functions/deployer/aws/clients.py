@@ -10,13 +10,16 @@ session, so the model the SageMaker client loaded is read from disk once per pro
 clients are botocore's own (what boto3.client returns too): the handlers call no boto3
 addition (resources, S3 transfers), and not importing boto3 and s3transfer saves a sixth of
 a cold start (``make bench``). The session reads botocore's models with :class:`ServiceLoader`,
-which reads the same files faster (docs/internals/costs.md, "Cold starts").
+which reads the same files faster, and, in the Lambda asset, reads them already decoded
+(docs/internals/costs.md, "Cold starts").
 """
 
 from __future__ import annotations
 
 import json
+import marshal
 import os
+import sys
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -45,6 +48,27 @@ BOTO_CONFIG = Config(
 
 _clients: dict[str, Any] = {}
 
+# Every service a function calls (each a function below): the Lambda asset carries their
+# models already decoded (:data:`PRECOMPILED`).
+SERVICES = (
+    "application-autoscaling",
+    "cloudwatch",
+    "dynamodb",
+    "events",
+    "lambda",
+    "s3",
+    "sagemaker",
+    "sagemaker-runtime",
+    "sns",
+    "ssm",
+    "stepfunctions",
+)
+# What a botocore data file decoded at build time is named, beside it: ``service-2.json.gz``
+# -> ``service-2.cpython-313.marshal``. The name carries the interpreter's tag, as a module's
+# ``.pyc`` does (``marshal``'s format is an interpreter's own:
+# https://docs.python.org/3/library/marshal.html): another interpreter never reads it.
+PRECOMPILED = f".{sys.implementation.cache_tag}.marshal"
+
 
 class PlainJSONFileLoader(botocore.loaders.JSONFileLoader):
     """botocore's file loader, but its JSON becomes plain dicts, not ``OrderedDict``.
@@ -61,6 +85,23 @@ class PlainJSONFileLoader(botocore.loaders.JSONFileLoader):
             return None
         with open_method(full_path, "rb") as opened:
             return json.loads(opened.read().decode("utf-8"))
+
+    def load_file(self, file_path: str) -> Any:
+        """The file's data: from its :data:`PRECOMPILED` twin when there is one (the Lambda
+        asset's models, ``cdk.asset.precompile_models``), else botocore's ``.json`` or
+        ``.json.gz``.
+
+        The twin is the same data, written by ``marshal`` from the file's decoded JSON when
+        the asset was built, by the runtime's Python: loading it skips the gzip and the JSON
+        decoder, a third of a cold start's CPU above the floor (the SageMaker model alone is
+        2.5 MB of JSON). ``cdk.asset --check-bytecode`` checks each twin equals its file.
+        """
+        twin = file_path + PRECOMPILED
+        if sys.implementation.cache_tag is not None and os.path.isfile(twin):
+            with open(twin, "rb") as opened:
+                # read whole, then decoded: marshal.load(file) reads each object with a call
+                return marshal.loads(opened.read())
+        return super().load_file(file_path)
 
 
 class ServiceLoader(botocore.loaders.Loader):
