@@ -1,8 +1,9 @@
 """``make bench``: what each kind of deployment costs, and each function's cold start.
 
-Prints six tables. The last is :mod:`bench.coldstart` (each stage function's cold start on
-the unpacked Lambda asset with Python 3.13, as a ratio to ``import boto3;
-boto3.client("sagemaker")`` from the same tree). The first: per scenario, the
+Prints six tables (seven with valgrind). The last is :mod:`bench.coldstart` (each stage
+function's cold start on the unpacked Lambda asset with Python 3.13, as a ratio to ``import
+boto3; boto3.client("sagemaker")`` from the same tree), in CPU time, then, where valgrind is
+installed, in instructions. The first: per scenario, the
 execution's outcome, its DescribeEndpoint calls, state transitions (as Step Functions bills
 them, retries included), Lambda invocations, simulated duration, detection lag (simulated
 seconds between the endpoint reaching its final status and the execution knowing it), wall
@@ -39,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -258,6 +260,12 @@ def main() -> None:
         # above.
         docs = ["--write-docs"] if options.write_docs else []
         subprocess.run([sys.executable, "-m", "bench.coldstart", *docs], check=True)
+        # the same, counted in instructions, which other load does not move (needs valgrind)
+        if shutil.which("valgrind"):
+            command = [sys.executable, "-m", "bench.coldstart", "--instructions", *docs]
+            subprocess.run(command, check=True)
+        else:
+            present.stderr().print("no valgrind on the PATH: cold starts not counted")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ stage function, or ``{"handler": null}`` for the floor (``import boto3`` and one
 client). Prints, after the marker ``COLDSTART``,
 ``{"import": s, "first": s, "second": s, "xray": b}``: the CPU seconds spent importing the
 handler's module, in its first invocation, and in a second one (the same calls, warm), and
-whether the X-Ray SDK was loaded.
+whether the X-Ray SDK was loaded. With ``"calls": N`` (0, 1 or 2), it invokes the handler
+N times only (0: nothing at all, not even the floor's import), for a count of instructions
+of the whole process (``bench.coldstart --instructions``).
 
 Only the standard library is imported before the clock starts, so nothing the handler needs
 is loaded ahead of it.
@@ -39,6 +41,9 @@ class Context:
 def main() -> None:
     spec = json.loads(sys.stdin.read())
     handler_name = spec["handler"]
+    calls = spec.get("calls", 2)
+    if calls == 0:
+        return
     start = time.process_time()
     if handler_name is None:
         import boto3
@@ -51,7 +56,8 @@ def main() -> None:
     imported = time.process_time()
     handler(spec["event"], Context("bench"))
     first = time.process_time()
-    handler(spec["event"], Context("bench"))
+    if calls > 1:
+        handler(spec["event"], Context("bench"))
     second = time.process_time()
     report(
         {
