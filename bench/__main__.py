@@ -262,7 +262,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "bench.coldstart", *docs], check=True)
         # the same, counted in instructions, which other load does not move (needs valgrind)
         if shutil.which("valgrind"):
-            command = [sys.executable, "-m", "bench.coldstart", "--instructions", *docs]
+            command = [sys.executable, "-m", "bench.coldstart_instructions", *docs]
             subprocess.run(command, check=True)
         else:
             present.stderr().print("no valgrind on the PATH: cold starts not counted")

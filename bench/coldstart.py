@@ -14,10 +14,13 @@ function's cold start is the import of its handler's module plus what its first 
 loads, measured as the first invocation's time less a second (warm) invocation's in the same
 process: the AWS calls themselves (to the local emulator) are in both and cancel out. Each is
 measured in a fresh interpreter (a subprocess that imports only the standard library before
-the clock starts), several times, interleaved with the floor; the table shows medians of CPU
-time (what the interpreter itself spends, so other load on the machine skews it less than
-wall time would). The same is measured on a copy of the tree without its ``.pyc`` (the asset
-as it was before it carried bytecode: every cold start compiled every module it imported).
+the clock starts), several times, interleaved with the floor; the table shows the least CPU
+time of the runs (what the interpreter itself spends, so other load on the machine skews it
+less than wall time would; what skews it still only ever adds: on a shared machine the same
+child's CPU time varies by half from one run to the next, so the least is the measure, as
+https://docs.python.org/3/library/timeit.html#timeit.Timer.repeat advises). The same is
+measured on a copy of the tree without its ``.pyc`` (the asset as it was before it carried
+bytecode: every cold start compiled every module it imported).
 
 The events are the real ones: one deployment of ``examples/request.json`` runs through the
 emulator server, and each function is then invoked again, in its subprocess, with the event
@@ -30,14 +33,7 @@ where Powertools loads the X-Ray SDK).
 ``--write-docs`` writes the table into docs/internals/costs.md between its
 ``<!-- bench: coldstart begin -->`` and ``<!-- bench: coldstart end -->`` markers.
 
-``--instructions`` counts instructions instead, which the machine's other work does not move:
-each child runs under valgrind's callgrind (https://valgrind.org/docs/manual/cl-manual.html),
-once invoking its function once and once twice, with a fixed hash seed; a cold start is the
-first run less the second's extra invocation less an interpreter that does nothing (import
-plus first invocation less a warm one, as above), the floor the floor's child less that
-interpreter. One run each: the counts move by well under 1 % from run to run. With
-``--write-docs`` its table goes between the ``coldstart-instructions`` markers.
-``--functions Wait,Deploy`` measures those only.
+The same, counted in instructions: :mod:`bench.coldstart_instructions`.
 """
 
 from __future__ import annotations
@@ -45,16 +41,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -196,7 +189,7 @@ def invocations_of(server: EmulatorServer) -> list[Invocation]:
     return found
 
 
-def _base_environment(server: EmulatorServer) -> dict[str, str]:
+def base_environment(server: EmulatorServer) -> dict[str, str]:
     """Every variable but AWS's, Powertools' and Python's own, and what a function in Lambda
     has."""
     env = {
@@ -214,7 +207,7 @@ def _base_environment(server: EmulatorServer) -> dict[str, str]:
     return env
 
 
-def _child_environment(tree: Tree, env: dict[str, str]) -> dict[str, str]:
+def child_environment(tree: Tree, env: dict[str, str]) -> dict[str, str]:
     # the tree as the task root, first on the path; nothing written (Lambda's task root is
     # read-only), so a tree without .pyc compiles in every child, as every cold start did
     env = {**env, "PYTHONPATH": str(tree.root), "LAMBDA_TASK_ROOT": str(tree.root)}
@@ -223,7 +216,7 @@ def _child_environment(tree: Tree, env: dict[str, str]) -> dict[str, str]:
 
 
 def _run(tree: Tree, handler: str | None, event: Any, env: dict[str, str]) -> Sample:
-    env = _child_environment(tree, env)
+    env = child_environment(tree, env)
     done = subprocess.run(
         # -P: the child's own folder (bench/) is not on the path
         [tree.python, "-P", str(CHILD)],
@@ -241,7 +234,7 @@ def _run(tree: Tree, handler: str | None, event: Any, env: dict[str, str]) -> Sa
     return Sample(seconds["import"], seconds["first"], seconds["second"], seconds["xray"])
 
 
-def _function_environment(
+def function_environment(
     base: dict[str, str], invocation: Invocation, *, tracing: bool
 ) -> dict[str, str]:
     env = {**base, **invocation.environment}
@@ -263,7 +256,7 @@ class Measured:
     samples: dict[bool, dict[str, dict[bool, list[Sample]]]]
 
     def floor(self, bytecode: bool = True) -> float:
-        return statistics.median(self.floors[bytecode])
+        return min(self.floors[bytecode])
 
 
 def measure(trees: Sequence[Tree], runs: int = RUNS) -> Measured:
@@ -272,7 +265,7 @@ def measure(trees: Sequence[Tree], runs: int = RUNS) -> Measured:
     result = Measured({}, {})
     with EmulatorServer(port=0, seed=1) as server:
         invocations = invocations_of(server)
-        base = _base_environment(server)
+        base = base_environment(server)
         for _ in range(runs):
             for tree in trees:
                 floors = result.floors.setdefault(tree.bytecode, [])
@@ -280,109 +273,12 @@ def measure(trees: Sequence[Tree], runs: int = RUNS) -> Measured:
                 by_stage = result.samples.setdefault(tree.bytecode, {})
                 for invocation in invocations:
                     for tracing in (False, True) if tree.bytecode else (False,):
-                        env = _function_environment(base, invocation, tracing=tracing)
+                        env = function_environment(base, invocation, tracing=tracing)
                         sample = _run(tree, invocation.handler, invocation.event, env)
                         by_stage.setdefault(invocation.stage, {}).setdefault(tracing, []).append(
                             sample
                         )
     return result
-
-
-VALGRIND = "valgrind"
-_COLLECTED = re.compile(r"Collected : (\d+)")
-
-
-def instructions(
-    tree: Tree, handler: str | None, event: Any, env: dict[str, str], calls: int
-) -> int:
-    """The instructions a child executes, counted by callgrind: ``calls`` 0 (an interpreter
-    that does nothing), or the handler's import and ``calls`` invocations (the floor's child,
-    ``handler`` None, with any ``calls`` but 0)."""
-    env = {**_child_environment(tree, env), "PYTHONHASHSEED": "0"}
-    done = subprocess.run(
-        [VALGRIND, "--tool=callgrind", "--callgrind-out-file=/dev/null",
-         tree.python, "-P", str(CHILD)],
-        input=json.dumps({"handler": handler, "event": event, "calls": calls}),
-        capture_output=True, text=True, env=env, timeout=900, check=False,
-    )  # fmt: skip
-    found = _COLLECTED.findall(done.stderr)
-    if done.returncode != 0 or not found:
-        raise RuntimeError(f"{handler}: exit {done.returncode}: {done.stderr[-3000:]}")
-    return int(found[-1])
-
-
-# What each child counted: ("nothing",), ("floor",), or (stage, traced, calls).
-Counts = Mapping[tuple[Any, ...], int]
-
-
-@dataclass(frozen=True)
-class Counted:
-    """Instructions: the floor's, and each stage's cold start untraced (False) and traced."""
-
-    floor: int
-    cold: dict[str, dict[bool, int]]
-
-
-def counted(counts: Counts, stages: Sequence[str]) -> Counted:
-    """The floor and each cold start from the children's counts: a cold start is the import
-    and first invocation less a warm one, ``once - (twice - once) - nothing``."""
-    nothing = counts[("nothing",)]
-    cold = {
-        stage: {
-            traced: 2 * counts[(stage, traced, 1)] - counts[(stage, traced, 2)] - nothing
-            for traced in (False, True)
-        }
-        for stage in stages
-    }
-    return Counted(counts[("floor",)] - nothing, cold)
-
-
-def count(tree: Tree, functions: Sequence[str] = ()) -> Counted:
-    """Each stage function's cold start (``functions``, else all) and the floor, counted
-    in instructions, the children run side by side, one per core."""
-    with EmulatorServer(port=0, seed=1) as server:
-        chosen = [i for i in invocations_of(server) if not functions or i.stage in functions]
-        base = _base_environment(server)
-        jobs: dict[tuple[Any, ...], tuple[str | None, Any, dict[str, str], int]] = {
-            ("nothing",): (None, None, base, 0),
-            ("floor",): (None, None, base, 1),
-        }
-        for invocation in chosen:
-            for traced in (False, True):
-                env = _function_environment(base, invocation, tracing=traced)
-                for calls in (1, 2):
-                    jobs[(invocation.stage, traced, calls)] = (
-                        invocation.handler, invocation.event, env, calls,
-                    )  # fmt: skip
-        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-            futures = {key: pool.submit(instructions, tree, *job) for key, job in jobs.items()}
-            counts = {key: future.result() for key, future in futures.items()}
-    return counted(counts, [i.stage for i in chosen])
-
-
-INSTRUCTION_COLUMNS = (
-    "function",
-    "floor M instr.",
-    "cold M instr.",
-    "ratio",
-    "traced cold M instr.",
-    "traced ratio",
-)
-
-
-def instruction_rows(measured: Counted) -> list[tuple[str, ...]]:
-    floor = measured.floor
-    return [
-        (
-            stage,
-            f"{floor / 1e6:,.0f}",
-            f"{by_tracing[False] / 1e6:,.0f}",
-            f"{by_tracing[False] / floor:.2f}x",
-            f"{by_tracing[True] / 1e6:,.0f}",
-            f"{by_tracing[True] / floor:.2f}x",
-        )
-        for stage, by_tracing in measured.cold.items()
-    ]
 
 
 COLUMNS = (
@@ -403,8 +299,8 @@ def rows(measured: Measured) -> list[tuple[str, ...]]:
     floor = measured.floor()
     found: list[tuple[str, ...]] = []
     for stage, by_tracing in measured.samples[True].items():
-        cold = statistics.median(s.cold for s in by_tracing[False])
-        traced = statistics.median(s.cold for s in by_tracing[True])
+        cold = min(s.cold for s in by_tracing[False])
+        traced = min(s.cold for s in by_tracing[True])
         source = measured.samples.get(False, {}).get(stage, {}).get(False)
         found.append(
             (
@@ -415,7 +311,7 @@ def rows(measured: Measured) -> list[tuple[str, ...]]:
                 f"{traced * 1000:.0f}",
                 f"{traced / floor:.2f}x",
                 f"{_loaded(by_tracing[False])} ({_loaded(by_tracing[True])})",
-                f"{statistics.median(s.cold for s in source) * 1000:.0f}" if source else "-",
+                f"{min(s.cold for s in source) * 1000:.0f}" if source else "-",
             )
         )
     return found
@@ -429,7 +325,7 @@ def title(measured: Measured, runs: int) -> str:
     )
     return (
         f"smdeploy: cold start of each stage function on the unpacked asset, Python "
-        f"{'.'.join(map(str, asset.LAMBDA_PYTHON_VERSION))} (median of {runs} fresh "
+        f"{'.'.join(map(str, asset.LAMBDA_PYTHON_VERSION))} (least of {runs} fresh "
         f'interpreters), as a ratio to the floor: import boto3 + boto3.client("sagemaker") '
         f"from the same tree = {measured.floor() * 1000:.0f} ms{without}; "
         f"target <= {TARGET_RATIO}x"
@@ -456,19 +352,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--write-docs", action="store_true", help=f"also write the table into {COSTS_PAGE.name}"
     )
-    parser.add_argument(
-        "--instructions", action="store_true", help="count instructions (valgrind) instead"
-    )
-    parser.add_argument(
-        "--functions", default="", metavar="A,B", help="these stage functions only (--instructions)"
-    )
     options = parser.parse_args(argv)
     if not asset.ASSET_ZIP.is_file():
         raise SystemExit(f"{asset.ASSET_ZIP} is missing: run make lambda-asset")
     python = asset.lambda_python()
-    if options.instructions:
-        _instructions(python, [f for f in options.functions.split(",") if f], options.write_docs)
-        return
     with tempfile.TemporaryDirectory(prefix="smdeploy-coldstart-") as folder:
         shipped = unpack(asset.ASSET_ZIP, Path(folder) / "task")
         source = without_bytecode(shipped, Path(folder) / "task-without-pyc")
@@ -481,32 +368,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         text = markdown(COLUMNS, rows(measured), RIGHT)
         write_between(COSTS_PAGE, "coldstart", text)
         print(f"wrote the cold-start table into {COSTS_PAGE}", file=sys.stderr)
-
-
-def _instructions(python: str, functions: list[str], write_docs: bool) -> None:
-    if shutil.which(VALGRIND) is None:
-        raise SystemExit("--instructions counts with valgrind, which is not on the PATH")
-    with tempfile.TemporaryDirectory(prefix="smdeploy-coldstart-") as folder:
-        tree = Tree(unpack(asset.ASSET_ZIP, Path(folder) / "task"), python, bytecode=True)
-        measured = count(tree, functions)
-    title = (
-        f"smdeploy: cold start of each stage function on the unpacked asset, Python "
-        f"{'.'.join(map(str, asset.LAMBDA_PYTHON_VERSION))}, in instructions (callgrind), as "
-        f"a ratio to the floor's {measured.floor / 1e6:,.0f} million; target <= {TARGET_RATIO}x"
-    )
-    shown = Table(title=title, title_justify="left")
-    for column in INSTRUCTION_COLUMNS:
-        shown.add_column(column, justify="left" if column == "function" else "right")
-    rows_ = instruction_rows(measured)
-    for row in rows_:
-        shown.add_row(*row)
-    Console(width=200).print(shown)
-    if write_docs:
-        from bench.__main__ import markdown, write_between
-
-        text = markdown(INSTRUCTION_COLUMNS, rows_, INSTRUCTION_COLUMNS[1:])
-        write_between(COSTS_PAGE, "coldstart-instructions", text)
-        print(f"wrote the instruction-count table into {COSTS_PAGE}", file=sys.stderr)
 
 
 if __name__ == "__main__":

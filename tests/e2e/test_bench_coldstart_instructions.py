@@ -1,4 +1,4 @@
-"""``python -m bench.coldstart --instructions`` counts a cold start in instructions: each child
+"""``python -m bench.coldstart_instructions`` counts a cold start in instructions: each child
 under callgrind, the import and first invocation less a warm one, less an interpreter that
 does nothing. Checked on two handlers that differ only in what their first invocation does
 more than the next (``valgrind`` must be installed: the bench says so when it is not)."""
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import coldstart
+from bench import coldstart, coldstart_instructions
 
 pytestmark = [
     pytest.mark.e2e,
@@ -40,15 +40,15 @@ def test_a_cold_start_is_the_import_and_first_call_less_a_warm_one(tmp_path: Pat
         found = {}
         event = {"first": first, "every": every}
         for calls in (1, 2):
-            found[(stage, False, calls)] = found[(stage, True, calls)] = coldstart.instructions(
-                tree, "handlers.handler", event, env, calls
+            found[(stage, False, calls)] = found[(stage, True, calls)] = (
+                coldstart_instructions.instructions(tree, "handlers.handler", event, env, calls)
             )
         return found
 
     # the same work, at every invocation (Plain), or at the first only (Heavy)
     plain, heavy = counts("Plain", 0, WORK), counts("Heavy", WORK, 0)
-    nothing = coldstart.instructions(tree, None, None, env, 0)
-    measured = coldstart.counted(
+    nothing = coldstart_instructions.instructions(tree, None, None, env, 0)
+    measured = coldstart_instructions.counted(
         {("nothing",): nothing, ("floor",): plain[("Plain", False, 1)], **plain, **heavy},
         ["Plain", "Heavy"],
     )
