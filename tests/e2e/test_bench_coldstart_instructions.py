@@ -1,7 +1,6 @@
 """``python -m bench.coldstart_instructions`` counts a cold start in instructions: each child
 under callgrind, the import and first invocation less a warm one, less an interpreter that
-does nothing. Checked on two handlers that differ only in what their first invocation does
-more than the next (``valgrind`` must be installed: the bench says so when it is not)."""
+does nothing (``valgrind`` must be installed: the bench says so when it is not)."""
 
 from __future__ import annotations
 
@@ -14,49 +13,48 @@ import pytest
 
 from bench import coldstart, coldstart_instructions
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("valgrind") is None, reason="needs valgrind on the PATH"),
-]
-
 HANDLERS = """
-DONE = []
-
-
 def handler(event, context):
-    if not DONE:  # what only a cold start pays
-        DONE.append(sum(range(event["first"])))
-    return sum(range(event["every"]))  # what every invocation pays
+    return sum(range(event["every"]))
 """
-WORK = 500_000  # some 50 million instructions, several times the import of the handler
+WORK = 500_000  # some 50 million instructions at every invocation
 
 
-def test_a_cold_start_is_the_import_and_first_call_less_a_warm_one(tmp_path: Path) -> None:
+@pytest.mark.e2e
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="needs valgrind on the PATH")
+def test_callgrind_counts_the_child_s_import_and_each_invocation(tmp_path: Path) -> None:
     (tmp_path / "handlers.py").write_text(HANDLERS)
     tree = coldstart.Tree(tmp_path, sys.executable, bytecode=True)
     env = {"PATH": os.environ.get("PATH", "")}
 
-    def counts(stage: str, first: int, every: int) -> dict[tuple[str, bool, int], int]:
-        found = {}
-        event = {"first": first, "every": every}
-        for calls in (1, 2):
-            found[(stage, False, calls)] = found[(stage, True, calls)] = (
-                coldstart_instructions.instructions(tree, "handlers.handler", event, env, calls)
-            )
-        return found
+    def count(calls: int) -> int:
+        handler = "handlers.handler" if calls else None
+        return coldstart_instructions.instructions(tree, handler, {"every": WORK}, env, calls)
 
-    # the same work, at every invocation (Plain), or at the first only (Heavy)
-    plain, heavy = counts("Plain", 0, WORK), counts("Heavy", WORK, 0)
-    nothing = coldstart_instructions.instructions(tree, None, None, env, 0)
-    measured = coldstart_instructions.counted(
-        {("nothing",): nothing, ("floor",): plain[("Plain", False, 1)], **plain, **heavy},
-        ["Plain", "Heavy"],
-    )
+    nothing, once, twice = count(0), count(1), count(2)
 
-    assert measured.floor == plain[("Plain", False, 1)] - nothing  # less the interpreter
-    cold = {stage: measured.cold[stage][False] for stage in ("Plain", "Heavy")}
-    assert 0 < cold["Plain"] < cold["Heavy"]
-    # the work is Heavy's cold start, and no part of Plain's: a warm invocation's cancels
-    # out, within the few instructions that differ between two runs of the same code
-    assert 10 * WORK < cold["Heavy"] - cold["Plain"] < 1000 * WORK
-    assert 2 * cold["Plain"] < cold["Heavy"] - cold["Plain"]  # Plain's: its import only
+    assert nothing < once < twice
+    # the second invocation is the work, counted as it ran, within the few instructions that
+    # differ between two runs of the same code
+    assert 10 * WORK < twice - once < 1000 * WORK
+
+
+# (stage, traced, calls) -> instructions of the whole child; ("nothing",) and ("floor",)
+COUNTS = {
+    ("nothing",): 100,
+    ("floor",): 1_100,
+    # 300 to start and import, 50 for what only the first invocation does, 20 each call
+    **{
+        ("Wait", traced, 1): 100 + 300 + 50 + 20 + (40 if traced else 0) for traced in (False, True)
+    },
+    **{
+        ("Wait", traced, 2): 100 + 300 + 50 + 40 + (40 if traced else 0) for traced in (False, True)
+    },
+}
+
+
+def test_a_cold_start_is_the_import_and_first_invocation_less_a_warm_one() -> None:
+    measured = coldstart_instructions.counted(COUNTS, ["Wait"])
+
+    assert measured.floor == 1_000  # less the interpreter that does nothing
+    assert measured.cold == {"Wait": {False: 300 + 50, True: 300 + 50 + 40}}
