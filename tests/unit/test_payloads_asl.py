@@ -33,6 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from functools import cache
 from typing import Any, Literal, Union, get_args, get_origin
 
 import pytest
@@ -407,16 +408,22 @@ def _notify_state(name: str, built: Rec, problems: set[str]) -> Rec:
     return Rec.of(fields)
 
 
-REACHING, PROBLEMS = walk()
+@cache
+def walked() -> tuple[dict[str, set[Any]], list[str]]:
+    """The walk, made once, by the first test that reads it: not at import, since every test
+    process imports this module to collect it (seconds each), and only one runs its tests."""
+    return walk()
 
 
 def test_every_task_event_path_choice_and_result_matches_the_payload_models():
-    assert PROBLEMS == []
+    _, problems = walked()
+    assert problems == []
 
 
 def test_every_state_is_reached_and_every_ending_has_data():
-    assert set(REACHING) == set(STATES)
-    assert all(REACHING[name] for name in STATES)
+    reaching, _ = walked()
+    assert set(reaching) == set(STATES)
+    assert all(reaching[name] for name in STATES)
 
 
 def test_the_declared_results_are_exactly_the_tasks_and_the_shaping_pass_states():
