@@ -72,10 +72,11 @@ demo: $(STAMP)
 	$(BIN)/smdeploy demo
 
 # Two at a time, each one's output printed whole when it ends: ruff and mypy beside the main
-# tier, then the Lambda-runtime tier beside it (the main tier leaves a sixth of the two cores
-# idle: it waits on processes it starts, and on its last, longest files).
+# tier, then the Lambda-runtime tier beside it, then the infrastructure tier (the main tier
+# leaves part of the two cores idle: it waits on processes it starts, and on its last,
+# longest files).
 test: setup
-	$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck pytest lambda-runtime
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck pytest lambda-runtime infra
 
 # Every environment the tiers need, made side by side (pip and npm mostly wait on files and
 # the network), then the Lambda asset and its Python 3.13 tree.
@@ -87,9 +88,12 @@ setup:
 # Three worker processes (pytest-xdist) on two cores, each test file kept in one: module
 # fixtures stay shared. A third worker fills the time the others spend waiting: on the
 # processes and servers the end-to-end tests start, and in the race tests' real jitter
-# (measured on a clean clone: the main tier in 315 s with three, 331 s with two).
+# (measured on a clean clone: the main tier in 315 s with three, 331 s with two). The
+# infrastructure tests are a tier of their own (make infra): every worker imports every test
+# module it collects, and importing the CDK starts its Node.js kernel and loads the CDK's
+# libraries into it, 6 CPU-seconds in each process.
 pytest: $(STAMP) $(NODE_STAMP) $(ASSET) $(CHECKOV_STAMP)
-	$(BIN)/python -m pytest -q -n 3 --dist loadfile
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile --ignore=tests/infra
 
 $(LAMBDA_VENV)/.installed: pyproject.toml setup.py $(LOCK)
 	$(LAMBDA_PYTHON) -m venv $(LAMBDA_VENV)
