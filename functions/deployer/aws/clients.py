@@ -93,8 +93,9 @@ class PlainJSONFileLoader(botocore.loaders.JSONFileLoader):
 
         The twin is the same data, written by ``marshal`` from the file's decoded JSON when
         the asset was built, by the runtime's Python: loading it skips the gzip and the JSON
-        decoder, a third of a cold start's CPU above the floor (the SageMaker model alone is
-        2.5 MB of JSON). ``cdk.asset --check-bytecode`` checks each twin equals its file.
+        decoder, a fifth of a cold start's instructions (the SageMaker model alone is 2.5 MB
+        of JSON; ``make bench``). ``cdk.asset --check-bytecode`` checks each twin equals its
+        file.
         """
         twin = file_path + PRECOMPILED
         if sys.implementation.cache_tag is not None and os.path.isfile(twin):
