@@ -7,7 +7,7 @@ client). Prints, after the marker ``COLDSTART``,
 handler's module, in its first invocation, and in a second one (the same calls, warm), and
 whether the X-Ray SDK was loaded. With ``"calls": N`` (0, 1 or 2), it invokes the handler
 N times only (0: nothing at all, not even the floor's import), for a count of instructions
-of the whole process (``bench.coldstart --instructions``).
+of the whole process (:mod:`bench.coldstart_instructions`).
 
 Only the standard library is imported before the clock starts, so nothing the handler needs
 is loaded ahead of it.

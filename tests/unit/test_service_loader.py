@@ -9,6 +9,7 @@ import ast
 import inspect
 import json
 import marshal
+import sys
 from pathlib import Path
 
 import botocore.loaders
@@ -88,8 +89,7 @@ def _model_with_twin(root: Path, twin_tag: str | None) -> Path:
 
 
 def test_a_model_s_twin_for_this_interpreter_is_what_is_loaded(tmp_path: Path) -> None:
-    tag = clients.PRECOMPILED.removeprefix(".").removesuffix(".marshal")
-    loader = clients.create_loader(str(_model_with_twin(tmp_path, tag)))
+    loader = clients.create_loader(str(_model_with_twin(tmp_path, sys.implementation.cache_tag)))
     model = loader.load_service_model("sagemaker", "service-2")
     assert model == {"metadata": {"apiVersion": "from the twin"}}
 
