@@ -92,7 +92,7 @@ setup:
 # infrastructure tests are a tier of their own (make infra): every worker imports every test
 # module it collects, and importing the CDK starts its Node.js kernel and loads the CDK's
 # libraries into it, 6 CPU-seconds in each process.
-pytest: $(STAMP) $(NODE_STAMP) $(ASSET) $(CHECKOV_STAMP)
+pytest: $(STAMP) $(ASSET)
 	$(BIN)/python -m pytest -q -n 3 --dist loadfile --ignore=tests/infra
 
 $(LAMBDA_VENV)/.installed: pyproject.toml setup.py $(LOCK)
