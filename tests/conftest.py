@@ -10,7 +10,11 @@ tier's job. None has a deadline: tests never assert on time.
 from __future__ import annotations
 
 import gc
+import json
 import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -28,6 +32,29 @@ settings.register_profile(
 )
 settings.register_profile("runtime", max_examples=20, deadline=None, derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+# Every response of the emulator is checked against botocore's model of its operation
+# (smdeploy/runtime/emulator/shapes.py): each process that runs the emulator, this one and
+# those it starts, appends what differs to this file, and the test during which a line
+# appeared fails.
+CHECK_SHAPES_ENV = "SMDEPLOY_CHECK_SHAPES"
+SHAPE_MISMATCHES = Path(tempfile.mkdtemp(prefix="smdeploy-shapes-")) / "mismatches.jsonl"
+os.environ[CHECK_SHAPES_ENV] = str(SHAPE_MISMATCHES)
+
+
+@pytest.fixture(autouse=True)
+def responses_match_the_model() -> Iterator[None]:
+    """Fail the test if the emulator answered it outside the operation's model."""
+    before = SHAPE_MISMATCHES.stat().st_size if SHAPE_MISMATCHES.exists() else 0
+    yield
+    if SHAPE_MISMATCHES.exists() and SHAPE_MISMATCHES.stat().st_size > before:
+        with SHAPE_MISMATCHES.open(encoding="utf-8") as lines:
+            lines.seek(before)
+            found = sorted({json.loads(line)["problem"] for line in lines if line.strip()})
+        pytest.fail(
+            "the emulator answered outside botocore's model of the operation:\n" + "\n".join(found)
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:

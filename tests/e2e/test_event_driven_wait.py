@@ -295,5 +295,9 @@ def test_a_deployment_stopped_while_parked_holds_up_no_one(make_account, request
     second = account.deploy(request_v2)
 
     assert sfn.describe_execution(executionArn=first)["status"] == "ABORTED"
+    # its history ends as on AWS: ExecutionAborted, with no failure of the state it was in
+    events = sfn.get_execution_history(executionArn=first, reverseOrder=True)["events"]
+    assert events[0]["type"] == "ExecutionAborted"
+    assert events[1]["type"] == "TaskSubmitted"
     assert second.status == "SUCCEEDED", second.cause
     assert second.stats is not None and second.stats.detection_lag_seconds == 0

@@ -82,6 +82,7 @@ def test_the_table_lists_every_concern_and_no_attribute_twice():
         "registry",
         "stepfunctions",
         "applicationautoscaling",
+        "shapes",
         "speed",
     }
 

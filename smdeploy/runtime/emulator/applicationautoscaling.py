@@ -162,10 +162,23 @@ def keeps_targets_and_policies() -> str | None:
     return None
 
 
+def service_linked_role(account: str) -> str:
+    """The role Application Auto Scaling scales SageMaker variants with, when the call names
+    none: its service-linked role, which DescribeScalableTargets gives as the target's
+    required ``RoleARN``
+    (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-service-linked-roles.html)."""
+    return (
+        f"arn:aws:iam::{account}:role/aws-service-role/"
+        "sagemaker.application-autoscaling.amazonaws.com/"
+        "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+    )
+
+
 def register_scalable_target(emulator: EmulatorState, original: Any) -> Callable[..., Any]:
     """RegisterScalableTarget of a SageMaker variant (a row of :data:`.hooks.HOOKS`): refused
     for a variant no endpoint serves; brings the variant's instance count within the target's
-    MinCapacity and MaxCapacity (``Faults.scaled_to``: to N, when newly registered)."""
+    MinCapacity and MaxCapacity (``Faults.scaled_to``: to N, when newly registered); a
+    target registered without a role gets the service-linked one."""
     signature = inspect.signature(original)
 
     def register(backend: ApplicationAutoscalingBackend, *args: Any, **kwargs: Any) -> Any:
@@ -196,6 +209,8 @@ def register_scalable_target(emulator: EmulatorState, original: Any) -> Callable
             )
         existed = rid in backend.targets.get(DIMENSION, {})
         target = original(backend, *args, **kwargs)
+        if not target.role_arn:
+            target.role_arn = service_linked_role(backend.account_id)
         counts = emulator.instance_counts.setdefault(key(store, endpoint.name), {})
         current = counts.get(parts[3], int(served[parts[3]].get("InitialInstanceCount", 1)))
         scaled = emulator.faults.scaled_to

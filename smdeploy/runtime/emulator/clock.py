@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import inspect
+import json
 import traceback
 import types
 from collections.abc import Callable
 from typing import Any
 
-from moto.core.responses import EmptyResult
+from moto.core.responses import ActionResult, EmptyResult
 from moto.stepfunctions.parser import models as sfn_models
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
@@ -206,13 +207,54 @@ def stopped_set_error(emulator: EmulatorState, original: Any) -> Callable[[Any, 
     return set_error
 
 
+# set on a stopped execution's event manager: it records nothing more but ExecutionAborted
+STOPPED_MARK = "_smdeploy_stopped"
+
+
 def stopped_eval(emulator: EmulatorState, original: Any) -> Callable[[Any, Any], None]:
     def eval_component(component: Any, env: Any) -> None:
         if isinstance(env.program_state(), ProgramStopped):
+            setattr(env.event_manager, STOPPED_MARK, True)
             raise ExecutionStopped()
         original(component, env)
 
     return eval_component
+
+
+# EventManager.add_event's parameters, which stopped_add_event passes on in this order
+ADD_EVENT_PARAMETERS = (
+    "self",
+    "context",
+    "event_type",
+    "event_details",
+    "timestamp",
+    "update_source_event_id",
+)
+
+
+def stopped_add_event(emulator: EmulatorState, original: Any) -> Callable[..., int]:
+    """EventManager.add_event: once an execution is stopped, its history gets its
+    ExecutionAborted event and nothing else, as on AWS (StopExecution:
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html).
+    The engine records the exception that ends the state a stopped execution was in
+    (:func:`stopped_eval`) as a TaskFailed with States.Runtime and no resource, an event
+    AWS never shows and whose required members no client finds."""
+
+    def add_event(
+        manager: Any,
+        context: Any,
+        event_type: Any,
+        event_details: Any = None,
+        timestamp: Any = None,
+        update_source_event_id: bool = True,
+    ) -> int:
+        if getattr(manager, STOPPED_MARK, False) and event_type != "ExecutionAborted":
+            return int(context.last_published_event_id or 0)
+        return int(
+            original(manager, context, event_type, event_details, timestamp, update_source_event_id)
+        )
+
+    return add_event
 
 
 def park(emulator: EmulatorState, original: Any) -> Callable[..., Any]:
@@ -248,3 +290,26 @@ def send_task_failure(emulator: EmulatorState, original: Any) -> Callable[[Any],
         return EmptyResult()
 
     return send_task_failure
+
+
+def stop_execution(emulator: EmulatorState, original: Any) -> Callable[[Any], Any]:
+    """StopExecution answers the date it stopped the execution, a required member
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html#API_StopExecution_ResponseSyntax).
+    moto answers before its worker has set the execution's stop date, so with none. From
+    then on the execution's history gets nothing but its ExecutionAborted
+    (:func:`stopped_add_event`): not the success of a task whose token comes after it."""
+
+    def stop_execution(response: Any) -> Any:
+        result = original(response)
+        arn = json.loads(response.body or "{}")["executionArn"]
+        # the backend that stopped it; an execution the engine runs has a worker (without
+        # execute_state_machine, moto's plain backend keeps executions no engine runs)
+        execution = response.stepfunction_backend.describe_execution(arn)
+        worker = getattr(execution, "exec_worker", None)
+        if worker is not None and worker.env is not None:
+            setattr(worker.env.event_manager, STOPPED_MARK, True)
+        if result.result.get("stopDate") is None:
+            result = ActionResult({**result.result, "stopDate": emulator.clock.datetime()})
+        return result
+
+    return stop_execution

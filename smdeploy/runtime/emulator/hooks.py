@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import moto
 from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
@@ -30,6 +28,7 @@ from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 from moto.scheduler.models import EventBridgeSchedulerBackend
 from moto.stepfunctions.parser import models as sfn_models
+from moto.stepfunctions.parser.api import InvalidDefinition
 from moto.stepfunctions.parser.asl.component.common.retry import (
     jitter_strategy_decl,
     retrier_decl,
@@ -57,32 +56,14 @@ from smdeploy.runtime.emulator import (
     registry,
     sagemakerruntime,
     schedules,
+    shapes,
     speed,
     stepfunctions,
 )
-from smdeploy.runtime.emulator.pin import MOTO_VERSION, MotoChanged, snake_case
+from smdeploy.runtime.emulator.pin import MOTO_VERSION, Hook, MotoChanged, replace, snake_case
 from smdeploy.runtime.emulator.sagemaker import responses as sagemaker
 from smdeploy.runtime.emulator.state import EmulatorState
 from smdeploy.runtime.faults import COUNTED_OPERATIONS
-
-# Given the emulator and moto's original attribute (None when moto lacks it), what stands in
-# for that attribute while the emulator runs.
-Replacement = Callable[[EmulatorState, Any], Any]
-
-
-@dataclass(frozen=True)
-class Hook:
-    owner: Any  # a moto class or module
-    attribute: str
-    concern: str  # the emulator module whose replacement it is
-    why: str
-    replace: Replacement
-    added: bool = False  # moto lacks it: the hook adds it
-    # the leading parameters the replacement relies on (None: not checked)
-    parameters: tuple[str, ...] | None = None
-    # what else of moto's internals the replacement relies on: what no longer holds, or None
-    holds: Callable[[], str | None] | None = None
-
 
 HOOKS: tuple[Hook, ...] = (
     # clock.py
@@ -158,6 +139,14 @@ HOOKS: tuple[Hook, ...] = (
         clock.stopped_eval,
     ),
     Hook(
+        EventManager,
+        "add_event",
+        "clock",
+        "a stopped execution's history ends with ExecutionAborted alone",
+        clock.stopped_add_event,
+        parameters=clock.ADD_EVENT_PARAMETERS,
+    ),
+    Hook(
         CallbackEndpoint, "wait", "clock", "a parked task waits on the simulated clock", clock.park
     ),
     Hook(
@@ -166,6 +155,13 @@ HOOKS: tuple[Hook, ...] = (
         "clock",
         "SendTaskFailure keeps its cause (moto drops it)",
         clock.send_task_failure,
+    ),
+    Hook(
+        StepFunctionResponse,
+        "stop_execution",
+        "clock",
+        "StopExecution answers its stopDate (moto answers before it has one)",
+        clock.stop_execution,
     ),
     # awslambda.py
     Hook(
@@ -211,6 +207,20 @@ HOOKS: tuple[Hook, ...] = (
         "approval events",
         registry.update_model_package,
     ),
+    Hook(
+        SageMakerResponse,
+        "describe_model_package",
+        "registry",
+        "a versioned package is described with its ModelPackageName, as SageMaker does",
+        registry.describe_model_package,
+    ),
+    Hook(
+        SageMakerResponse,
+        "describe_model_package_group",
+        "registry",
+        "a group is described with its CreatedBy, a required member",
+        registry.describe_model_package_group,
+    ),
     # applicationautoscaling.py (cloudwatch.py observes endpoints and hooks nothing of moto)
     Hook(
         ApplicationAutoscalingBackend,
@@ -246,6 +256,14 @@ HOOKS: tuple[Hook, ...] = (
         stepfunctions.execution_history,
         parameters=("self",),
         holds=stepfunctions.keeps_history_under_a_lock,
+    ),
+    Hook(
+        InvalidDefinition,
+        "TYPE",
+        "stepfunctions",
+        "InvalidDefinition is named in the error's __type (moto sends null)",
+        stepfunctions.error_type("InvalidDefinition"),
+        added=True,
     ),
     Hook(
         ExecutionWorker,
@@ -290,6 +308,15 @@ HOOKS: tuple[Hook, ...] = (
         "sagemakerruntime",
         "InvokeEndpoint refuses endpoints that are missing or not InService (moto answers all)",
         sagemakerruntime.invoke_endpoint,
+    ),
+    # shapes.py: every response checked against botocore's model, where asked to
+    Hook(
+        moto_responses.BaseResponse,
+        "call_action",
+        "shapes",
+        "JSON answers leave out what AWS leaves out; checked against the model where asked",
+        shapes.answered,
+        parameters=("self",),
     ),
     # speed.py: the same answers, for less work
     Hook(
@@ -363,26 +390,8 @@ def install(emulator: EmulatorState, hooks: tuple[Hook, ...] = HOOKS) -> Callabl
 
     try:
         for hook in hooks:
-            undo.append(_replace(hook, emulator))
+            undo.append(replace(hook, emulator))
     except BaseException:
         uninstall()
         raise
     return uninstall
-
-
-def _replace(hook: Hook, emulator: EmulatorState) -> Callable[[], None]:
-    """Set ``hook.owner.attribute`` (a class's own attribute, a module's global) to its
-    replacement, and return what undoes it."""
-    owner, name = hook.owner, hook.attribute
-    namespace = vars(owner)
-    had = name in namespace
-    original = namespace.get(name)
-    setattr(owner, name, hook.replace(emulator, getattr(owner, name, None)))
-
-    def undo() -> None:
-        if had:
-            setattr(owner, name, original)
-        else:
-            delattr(owner, name)
-
-    return undo

@@ -126,3 +126,33 @@ def update_model_package(emulator: EmulatorState, original: Any) -> Callable[[An
         return ActionResult({"ModelPackageArn": package.arn})
 
     return update_model_package
+
+
+def describe_model_package(_emulator: EmulatorState, original: Any) -> Callable[[Any], Any]:
+    """DescribeModelPackage with ``ModelPackageName``, which SageMaker always returns: for a
+    versioned package, its group's name (moto leaves it out; it is a required member of
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeModelPackage.html#API_DescribeModelPackage_ResponseSyntax)."""
+
+    def describe_model_package(response: Any) -> Any:
+        result = original(response)
+        described = result.result
+        if "ModelPackageName" not in described and described.get("ModelPackageGroupName"):
+            result = ActionResult(
+                {**described, "ModelPackageName": described["ModelPackageGroupName"]}
+            )
+        return result
+
+    return describe_model_package
+
+
+def describe_model_package_group(_emulator: EmulatorState, original: Any) -> Callable[[Any], Any]:
+    """DescribeModelPackageGroup with ``CreatedBy``, a required member of
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeModelPackageGroup.html#API_DescribeModelPackageGroup_ResponseSyntax
+    (moto leaves it out). Its members name a SageMaker Studio user; a group made by an IAM
+    principal outside Studio has none of them, so it is empty."""
+
+    def describe_model_package_group(response: Any) -> Any:
+        result = original(response)
+        return ActionResult({"CreatedBy": {}, **result.result})
+
+    return describe_model_package_group

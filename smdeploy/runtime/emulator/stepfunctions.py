@@ -47,6 +47,9 @@ from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from smdeploy.runtime.emulator.state import EmulatorState
 
+# what stands in for one attribute of moto while the emulator runs (.hooks.Replacement)
+Replacement = Callable[[EmulatorState, Any], Any]
+
 # a process holds few distinct definitions (the deployer's, and the tests' variants of it)
 _KEPT = 16
 
@@ -232,3 +235,19 @@ def keeps_history_under_a_lock() -> str | None:
     if "self._mutex" in copies and "self._history_event_list" in copies and "env" in reads:
         return None
     return "an execution's history is no longer its event manager's list under its lock"
+
+
+def error_type(code: str) -> Replacement:
+    """The ``TYPE`` of one of the engine's exceptions (moto.stepfunctions.parser.api): its
+    own ``code``. Those classes name their error in ``code``, which moto's JSON error reads
+    as the HTTP status, so without it the error went out as ``{"__type": null}`` and a client
+    read no error code at all; Step Functions names it in ``__type``, as every
+    AWS JSON 1.0 error does
+    (https://smithy.io/2.0/aws/protocols/aws-json-1_0-protocol.html#operation-error-serialization;
+    CreateStateMachine's InvalidDefinition:
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html#API_CreateStateMachine_Errors)."""
+
+    def replace(_emulator: EmulatorState, _original: Any) -> str:
+        return code
+
+    return replace

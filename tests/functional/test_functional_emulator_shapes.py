@@ -1,0 +1,105 @@
+"""What the emulator answers where moto's own answer differed from botocore's model, as the
+check of every response found (smdeploy/runtime/emulator/shapes.py): each answer asserted
+here as a client reads it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from smdeploy.runtime.emulator import Emulator
+from smdeploy.runtime.emulator.applicationautoscaling import service_linked_role
+from tests.functional.emulated_endpoint import DIMENSION, RID, register, serving
+
+ACCOUNT = "123456789012"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/states"
+
+
+@pytest.fixture
+def sfn() -> Iterator[Any]:
+    """Step Functions on the emulator, running what it is given."""
+    with (
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+        Emulator(seed=1) as emulator,
+    ):
+        client = boto3.client("stepfunctions", region_name="us-east-1")
+        client.emulator = emulator  # type: ignore[attr-defined]
+        yield client
+
+
+def test_a_model_is_described_with_only_the_containers_and_vpc_it_was_created_with(aws):
+    aws.sagemaker.create_model(
+        ModelName="pipeline",
+        ExecutionRoleArn=aws.ROLE_ARN,
+        Containers=[{"Image": aws.IMAGE_V1}, {"Image": aws.IMAGE_V2}],
+    )
+    aws.sagemaker.create_model(
+        ModelName="single", ExecutionRoleArn=aws.ROLE_ARN, PrimaryContainer={"Image": aws.IMAGE_V1}
+    )
+
+    pipeline = aws.sagemaker.describe_model(ModelName="pipeline")
+    single = aws.sagemaker.describe_model(ModelName="single")
+
+    assert [c["Image"] for c in pipeline["Containers"]] == [aws.IMAGE_V1, aws.IMAGE_V2]
+    assert "PrimaryContainer" not in pipeline and "VpcConfig" not in pipeline
+    assert single["PrimaryContainer"]["Image"] == aws.IMAGE_V1
+    assert "VpcConfig" not in single
+
+
+def test_a_versioned_package_is_described_with_its_group_s_name(aws):
+    aws.sagemaker.create_model_package_group(ModelPackageGroupName="churn")
+    arn = aws.sagemaker.create_model_package(
+        ModelPackageGroupName="churn",
+        InferenceSpecification={
+            "Containers": [{"Image": aws.IMAGE_V1}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+    )["ModelPackageArn"]
+
+    described = aws.sagemaker.describe_model_package(ModelPackageName=arn)
+    group = aws.sagemaker.describe_model_package_group(ModelPackageGroupName="churn")
+
+    assert described["ModelPackageName"] == "churn"
+    assert described["ModelPackageVersion"] == 1
+    assert group["CreatedBy"] == {}
+
+
+def test_a_definition_that_does_not_parse_is_refused_with_the_code_invalid_definition(sfn):
+    with pytest.raises(ClientError) as refused:
+        sfn.create_state_machine(name="broken", definition="not json", roleArn=ROLE)
+
+    assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_stop_execution_answers_the_date_it_stopped_the_execution(sfn):
+    states = {"Wait": {"Type": "Wait", "Seconds": 3600, "End": True}}
+    machine = sfn.create_state_machine(
+        name="waits", definition=json.dumps({"StartAt": "Wait", "States": states}), roleArn=ROLE
+    )["stateMachineArn"]
+    with sfn.emulator.scheduler.held():  # the simulated hour does not pass meanwhile
+        execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+        stopped = sfn.stop_execution(executionArn=execution, error="Abandoned", cause="test")
+
+    started = sfn.describe_execution(executionArn=execution)["startDate"]
+    assert stopped["stopDate"] >= started
+
+
+def test_a_target_registered_without_a_role_scales_with_the_service_linked_one(aws):
+    serving(aws)
+    scaling = register()
+
+    (target,) = scaling.describe_scalable_targets(
+        ServiceNamespace="sagemaker", ResourceIds=[RID], ScalableDimension=DIMENSION
+    )["ScalableTargets"]
+
+    assert target["RoleARN"] == service_linked_role(ACCOUNT)
+    assert target["RoleARN"].endswith("/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint")
+    assert "NextToken" not in scaling.describe_scalable_targets(ServiceNamespace="sagemaker")
