@@ -290,12 +290,16 @@ def test_a_deployment_stopped_while_parked_holds_up_no_one(make_account, request
     with account.emulator.scheduler.held():
         first = start(account, request_v1)
         wait_until_entered(account, first, "ParkUntilSettled")
-        sfn.stop_execution(executionArn=first, error="Abandoned", cause="stopped by the test")
+        stopped = sfn.stop_execution(
+            executionArn=first, error="Abandoned", cause="stopped by the test"
+        )
 
     second = account.deploy(request_v2)
 
     assert sfn.describe_execution(executionArn=first)["status"] == "ABORTED"
-    # its history ends as on AWS: ExecutionAborted, with no failure of the state it was in
+    # StopExecution answered when it stopped it; its history ends as on AWS: ExecutionAborted,
+    # with no failure of the state it was in
+    assert stopped["stopDate"] >= sfn.describe_execution(executionArn=first)["startDate"]
     events = sfn.get_execution_history(executionArn=first, reverseOrder=True)["events"]
     assert events[0]["type"] == "ExecutionAborted"
     assert events[1]["type"] == "TaskSubmitted"
