@@ -24,6 +24,7 @@ ordinary AWS APIs and from the shared contract (``deployer.interface``):
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -120,9 +121,11 @@ def create_function(
 SWEEP_SCHEDULE = function_name(interface.SWEEP)
 
 
+@functools.cache
 def asset_zip(package: Traversable = resources.DEPLOYER) -> bytes:
     """The Lambda code: the modules of the ``deployer`` package, zipped under ``deployer/`` as
-    the stack's asset holds them."""
+    the stack's asset holds them (zipped once per process: each emulated account installs
+    the same code)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, module in sorted(_modules(package, package.name)):

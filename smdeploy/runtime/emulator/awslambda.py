@@ -107,6 +107,12 @@ class _RoutedStream(io.TextIOBase):
 _LAMBDA_STDOUT = _RoutedStream()
 
 
+@functools.cache
+def _default_session() -> boto3.session.Session:
+    """boto3's default session while an emulator runs, made once per process."""
+    return boto3_session()
+
+
 class LambdaHooks(EmulatorState):
     """The emulator's Lambda runtime."""
 
@@ -119,8 +125,10 @@ class LambdaHooks(EmulatorState):
         from deployer.aws import clients  # the functions' own botocore session
 
         if boto3.DEFAULT_SESSION is None:  # moto's mock sets it aside while it runs: a
-            # new one of boto3's making would read every service model from disk again
-            boto3.DEFAULT_SESSION = boto3_session()
+            # new one of boto3's making would read every service model from disk again, and
+            # one made here would register botocore's handlers again (about 12 ms): one
+            # session serves every emulated account of the process
+            boto3.DEFAULT_SESSION = _default_session()
         assert boto3.DEFAULT_SESSION is not None
         emitters: tuple[Any, ...] = (boto3.DEFAULT_SESSION.events, clients.botocore_session())
         hooks = (("request-created", _name_invocation), ("after-call", _die_if_crashed))
