@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 # goes through the emulated endpoint store, or through moto for CreateModel.
 COUNTED_OPERATIONS = (
     "CreateModel",
+    "ListModels",
     "CreateEndpointConfig",
     "DescribeEndpointConfig",
     "DeleteEndpointConfig",

@@ -144,3 +144,69 @@ def test_list_endpoints_filters_by_last_modified_time_as_sagemaker_does(aws, sm)
     assert listed(NameContains="AR") == ["early"]
     with pytest.raises(ClientError, match="sortBy"):
         sm.list_endpoints(SortBy="LastModifiedTime")
+
+
+def test_list_models_filters_sorts_and_pages_as_sagemaker_does(aws, sm):
+    # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListModels.html
+    for name in ("churn-a", "fraud-b", "churn-c"):
+        aws.clock.advance(5)
+        sm.create_model(
+            ModelName=name, ExecutionRoleArn=aws.ROLE_ARN, PrimaryContainer={"Image": aws.IMAGE_V1}
+        )
+    between = aws.now()
+    aws.clock.advance(5)
+    sm.create_model(
+        ModelName="churn-d", ExecutionRoleArn=aws.ROLE_ARN, PrimaryContainer={"Image": aws.IMAGE_V1}
+    )
+
+    def names(**params: Any) -> list[str]:
+        return [m["ModelName"] for m in sm.list_models(**params)["Models"]]
+
+    # newest first by default; churn-xgboost-v1 (the fixture's) is the oldest
+    assert names(NameContains="CHURN") == ["churn-d", "churn-c", "churn-a", "churn-xgboost-v1"]
+    assert names(NameContains="churn", SortBy="Name", SortOrder="Ascending") == [
+        "churn-a",
+        "churn-c",
+        "churn-d",
+        "churn-xgboost-v1",
+    ]
+    assert names(CreationTimeAfter=between) == ["churn-d"]
+    assert names(CreationTimeBefore=between, NameContains="fraud") == ["fraud-b"]
+    first = sm.list_models(NameContains="churn", MaxResults=3)
+    second = sm.list_models(NameContains="churn", MaxResults=3, NextToken=first["NextToken"])
+    assert [m["ModelName"] for m in first["Models"] + second["Models"]] == names(
+        NameContains="churn"
+    )
+    assert "NextToken" not in second
+    paginated = sm.get_paginator("list_models").paginate(PaginationConfig={"PageSize": 2})
+    assert [m["ModelName"] for page in paginated for m in page["Models"]] == names()
+
+
+@pytest.mark.parametrize("operation", ["list_models", "list_endpoints", "list_endpoint_configs"])
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"NextToken": "not-a-token"}, "Invalid NextToken 'not-a-token'"),
+        ({"MaxResults": 101}, "at 'maxResults' failed to satisfy constraint"),
+    ],
+)
+def test_a_list_call_refuses_a_token_it_never_gave_and_a_page_too_large(
+    sm, operation, params, message
+):
+    with pytest.raises(ClientError) as refused:
+        getattr(sm, operation)(**params)
+
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert message in refused.value.response["Error"]["Message"]
+
+
+def test_a_token_of_one_list_call_is_refused_by_another(aws, sm):
+    for index in range(3):
+        sm.create_model(
+            ModelName=f"m{index}", ExecutionRoleArn=aws.ROLE_ARN, PrimaryContainer={"Image": "i"}
+        )
+    token = sm.list_models(MaxResults=1)["NextToken"]
+
+    with pytest.raises(ClientError, match="Invalid NextToken"):
+        sm.list_endpoints(NextToken=token)

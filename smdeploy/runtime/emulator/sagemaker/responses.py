@@ -4,6 +4,8 @@ endpoint events SageMaker emits (models and model packages stay moto's own)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as _dt
 import functools
 import json
@@ -25,26 +27,53 @@ from smdeploy.runtime.faults import COUNTED_OPERATIONS, CRASH_OPERATIONS
 # (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpointConfigs.html);
 # a small page makes every caller follow NextToken here, as it must against AWS.
 LIST_PAGE_SIZE = 10
+MAX_RESULTS = 100  # every SageMaker List call's MaxResults: 1 to 100
+
+
+def page_token(operation: str, offset: int) -> str:
+    """The NextToken of ``operation``'s page that starts at ``offset``: opaque to a client."""
+    return base64.urlsafe_b64encode(f"{operation}:{offset}".encode()).decode()
+
+
+def page_offset(operation: str, token: str) -> int:
+    """Where the page of ``token`` starts. A token no earlier ``operation`` answer gave is
+    refused with a ValidationException (400), as SageMaker refuses it, not a server error."""
+    try:
+        named, _, offset = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+        if named == operation and offset.isdigit():
+            return int(offset)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise ValidationError(f"Invalid NextToken {token!r}: no {operation} response gave it")
 
 
 def listed(
     key: str, summaries: list[dict[str, Any]], params: dict[str, Any], name: str
 ) -> dict[str, Any]:
-    """One page of a ListEndpoints/ListEndpointConfigs answer, as SageMaker gives it: sorted
-    by ``SortBy`` (default CreationTime) in ``SortOrder`` (default Descending: newest first),
-    ``MaxResults`` at a time, with a ``NextToken`` while more remain
-    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpoints.html)."""
+    """One page of a ListEndpoints/ListEndpointConfigs/ListModels answer, as SageMaker gives
+    it: sorted by ``SortBy`` (default CreationTime) in ``SortOrder`` (default Descending:
+    newest first), ``MaxResults`` (1 to 100) at a time, with a ``NextToken`` while more remain
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpoints.html,
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListModels.html)."""
+    size = int(params.get("MaxResults") or LIST_PAGE_SIZE)
+    if not 1 <= size <= MAX_RESULTS:
+        bound = "greater than or equal to 1" if size < 1 else f"less than or equal to {MAX_RESULTS}"
+        raise ValidationError(
+            f"Value '{size}' at 'maxResults' failed to satisfy constraint: Member must have "
+            f"value {bound}"
+        )
     field = {"Name": name, "Status": "EndpointStatus"}.get(params.get("SortBy", ""), "CreationTime")
     ordered = sorted(
         summaries,
         key=lambda summary: summary[field],
         reverse=params.get("SortOrder", "Descending") == "Descending",
     )
-    start = int(params.get("NextToken") or 0)
-    end = start + int(params.get("MaxResults") or LIST_PAGE_SIZE)
+    token = params.get("NextToken")
+    start = page_offset(key, token) if token else 0
+    end = start + size
     page: dict[str, Any] = {key: ordered[start:end]}
     if end < len(ordered):
-        page["NextToken"] = str(end)
+        page["NextToken"] = page_token(key, end)
     return page
 
 
@@ -232,6 +261,40 @@ def list_endpoints(emulator: EmulatorState, response: Any) -> ActionResult:
     )
 
 
+MODEL_SORT_KEYS = ("Name", "CreationTime")  # SageMaker's ModelSortKey
+
+
+def list_models(emulator: EmulatorState, response: Any) -> ActionResult:
+    """ListModels as SageMaker answers it: NameContains, CreationTimeAfter and
+    CreationTimeBefore filter, SortBy and SortOrder order, MaxResults and NextToken page
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListModels.html); moto
+    answered every model at once, whatever the request said."""
+    _counted(emulator, response, "ListModels")
+    params = _params(response)
+    if params.get("SortBy", "CreationTime") not in MODEL_SORT_KEYS:
+        raise ValidationError(
+            f"Value '{params['SortBy']}' at 'sortBy' failed to satisfy constraint: Member must "
+            f"satisfy enum value set: [{', '.join(MODEL_SORT_KEYS)}]"
+        )
+    contains = str(params.get("NameContains", "")).lower()
+    backend = sagemaker_backends[response.current_account][response.region]
+    summaries = []
+    for model in list(backend.list_models()):
+        created = model.creation_time.replace(tzinfo=_dt.UTC)
+        bounds = [
+            (created.timestamp(), _instant(params[member]), after)
+            for member, _, after in TIME_FILTERS[:2]
+            if params.get(member) is not None
+        ]
+        if contains in model.model_name.lower() and all(
+            value > bound if after else value < bound for value, bound, after in bounds
+        ):
+            summaries.append(
+                {"ModelName": model.model_name, "ModelArn": model.arn, "CreationTime": created}
+            )
+    return ActionResult(listed("Models", summaries, params, "ModelName"))
+
+
 def list_endpoint_configs(emulator: EmulatorState, response: Any) -> ActionResult:
     store = _counted(emulator, response, "ListEndpointConfigs")
     params = _params(response)
@@ -314,6 +377,7 @@ RESPONSES: dict[str, Factory] = {
         for serve in (
             list_endpoint_configs,
             list_endpoints,
+            list_models,
             *(_answering(operation) for operation in ANSWERS),
         )
     },
