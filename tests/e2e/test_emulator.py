@@ -894,3 +894,49 @@ def test_a_region_that_contradicts_the_arn_is_misuse_naming_both(shared_emulator
         )
         assert run.stdout == ""
     assert executions(shared_emulator) == before
+
+
+def test_a_boto3_walkthrough_with_its_paginators_and_waiters(emulator):
+    """What a user of boto3 writes against SageMaker, run against the emulator: register and
+    approve a version, follow the execution its approval started (a paginator), wait for
+    the endpoint with boto3's own waiter, describe and invoke it, then delete it
+    (https://boto3.amazonaws.com/v1/documentation/api/latest/reference/services/sagemaker/waiter/EndpointInService.html).
+    The ``endpoint_deleted`` waiter is not run: the emulator's clock moves only while an
+    execution waits, so an endpoint deleted with nothing running stays Deleting."""
+    sm = emulator.client("sagemaker")
+    sfn = emulator.client("stepfunctions")
+    arn = register_package(emulator)
+    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+
+    def ended() -> list[dict[str, Any]]:
+        pages = sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=emulator.info["StateMachineArn"], PaginationConfig={"PageSize": 1}
+        )
+        listed = [e for page in pages for e in page["executions"]]
+        return [e for e in listed if e["status"] != "RUNNING"] if listed else []
+
+    (execution,) = until(ended, "the approval's execution ends")
+    assert execution["status"] == "SUCCEEDED"
+    quick = {"Delay": 1, "MaxAttempts": 60}  # the emulator's 300 s of creation: about 1 s
+    sm.get_waiter("endpoint_in_service").wait(
+        EndpointName="smdeploy-churn-predictor", WaiterConfig=quick
+    )
+    endpoint = sm.describe_endpoint(EndpointName="smdeploy-churn-predictor")
+    assert endpoint["EndpointStatus"] == "InService"
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    (variant,) = config["ProductionVariants"]
+    models = [
+        m["ModelName"]
+        for page in sm.get_paginator("list_models").paginate(PaginationConfig={"PageSize": 1})
+        for m in page["Models"]
+    ]
+    assert variant["ModelName"] in models
+    answer = emulator.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName="smdeploy-churn-predictor", ContentType="text/csv", Body=b"1,2,3"
+    )
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert answer["Body"].read()
+
+    sm.delete_endpoint(EndpointName="smdeploy-churn-predictor")
+    deleting = sm.describe_endpoint(EndpointName="smdeploy-churn-predictor")
+    assert deleting["EndpointStatus"] == "Deleting"
