@@ -80,6 +80,7 @@ class EmulatorServer:
         self.deadline_seconds = deadline_seconds
         self.config_retention = config_retention
         self.emulator = Emulator(faults or Faults(), seed)
+        self.emulator.settle_when_idle = True  # its clients act outside executions too
         self.endpoint_url = ""
         self.installation: Installation | None = None
         self._server: ThreadedMotoServer | None = None

@@ -899,10 +899,8 @@ def test_a_region_that_contradicts_the_arn_is_misuse_naming_both(shared_emulator
 def test_a_boto3_walkthrough_with_its_paginators_and_waiters(emulator):
     """What a user of boto3 writes against SageMaker, run against the emulator: register and
     approve a version, follow the execution its approval started (a paginator), wait for
-    the endpoint with boto3's own waiter, describe and invoke it, then delete it
-    (https://boto3.amazonaws.com/v1/documentation/api/latest/reference/services/sagemaker/waiter/EndpointInService.html).
-    The ``endpoint_deleted`` waiter is not run: the emulator's clock moves only while an
-    execution waits, so an endpoint deleted with nothing running stays Deleting."""
+    the endpoint with boto3's own waiter, describe and invoke it, then delete it and wait
+    for that too, with nothing running (https://boto3.amazonaws.com/v1/documentation/api/latest/reference/services/sagemaker/waiter/EndpointInService.html)."""
     sm = emulator.client("sagemaker")
     sfn = emulator.client("stepfunctions")
     arn = register_package(emulator)
@@ -938,5 +936,8 @@ def test_a_boto3_walkthrough_with_its_paginators_and_waiters(emulator):
     assert answer["Body"].read()
 
     sm.delete_endpoint(EndpointName="smdeploy-churn-predictor")
-    deleting = sm.describe_endpoint(EndpointName="smdeploy-churn-predictor")
-    assert deleting["EndpointStatus"] == "Deleting"
+    sm.get_waiter("endpoint_deleted").wait(
+        EndpointName="smdeploy-churn-predictor", WaiterConfig=quick
+    )
+    with pytest.raises(sm.exceptions.ClientError, match="Could not find endpoint"):
+        sm.describe_endpoint(EndpointName="smdeploy-churn-predictor")

@@ -68,3 +68,34 @@ def test_no_failure_no_check() -> None:
     timeline.advance_by(2)
     timeline.check()
     assert timeline.failure is None
+
+
+def nothing_runs() -> tuple[int, set[str]]:
+    return 0, set()
+
+
+@pytest.mark.parametrize(
+    ("settle", "held", "label", "moved"),
+    [
+        (True, False, "endpoint", 90.0),  # the emulator server: the deletion ends
+        (False, False, "endpoint", 0.0),  # in-process: time is its executions'
+        (True, True, "endpoint", 0.0),  # held: the outside world acts first
+        (True, False, "smdeploy-sweep", 0.0),  # only a schedule's tick: nothing to settle
+    ],
+)
+def test_with_nothing_running_only_the_server_settles_an_endpoint_change(
+    settle: bool, held: bool, label: str, moved: float
+) -> None:
+    timeline = scheduler()
+    fired: list[tuple[str, float]] = []
+    timeline.after(60, lambda: fired.append(("tick", timeline.clock.elapsed)), "smdeploy-sweep")
+    timeline.after(90, lambda: fired.append(("done", timeline.clock.elapsed)), label)
+
+    if held:
+        with timeline.held():
+            timeline.step_if_idle(nothing_runs, settle_when_idle=settle)
+    else:
+        timeline.step_if_idle(nothing_runs, settle_when_idle=settle)
+
+    assert timeline.clock.elapsed == moved
+    assert fired == ([("tick", 60.0), ("done", 90.0)] if moved else [])

@@ -134,7 +134,9 @@ class ClockHooks(EmulatorState):
         run's clients and when the emulator exits)."""
         while not self._stop.wait(DRIVER_POLL_SECONDS):
             try:
-                self.scheduler.step_if_idle(self.running_executions)
+                self.scheduler.step_if_idle(
+                    self.running_executions, settle_when_idle=self.settle_when_idle
+                )
             except Exception:
                 if self.scheduler.failure is not None:  # a scheduled change raised: stop
                     return

@@ -65,6 +65,9 @@ class SimClock:
         return _dt.datetime.fromtimestamp(self.now(), tz=_dt.UTC)
 
 
+ENDPOINT_CHANGE = "endpoint"  # the label of an endpoint change's end
+
+
 @dataclass(order=True)
 class _Timed:
     when: float
@@ -120,6 +123,11 @@ class Scheduler:
             if self._heap and self._heap[0].when <= moment:
                 return heapq.heappop(self._heap)
         return None
+
+    def _next_labelled(self, label: str) -> float | None:
+        """When the next change labelled ``label`` is due (None: none is scheduled)."""
+        with self._heap_lock:
+            return min((t.when for t in self._heap if t.label == label), default=None)
 
     def next_change(self) -> float | None:
         with self._heap_lock:
@@ -185,16 +193,25 @@ class Scheduler:
             with self._parks_lock:
                 self._holds -= 1
 
-    def step_if_idle(self, running: Callable[[], tuple[int, set[str]]]) -> bool:
+    def step_if_idle(
+        self, running: Callable[[], tuple[int, set[str]]], settle_when_idle: bool = False
+    ) -> bool:
         """Jump to the next change when every running execution is parked (the driver).
 
         ``running`` gives how many executions are RUNNING, and the task tokens they may be
         parked on: the park of an execution stopped meanwhile (StopExecution does not wake
-        its task) counts for nothing."""
+        its task) counts for nothing. With ``settle_when_idle``, when no execution runs at
+        all, jump to the end of the next endpoint change (a creation, update or deletion a
+        client made outside any execution), firing what comes due on the way."""
         if self._holds:
             return False
         with self._fire_lock:
             count, tokens = running()
+            if count == 0 and settle_when_idle:
+                settled = self._next_labelled(ENDPOINT_CHANGE)
+                if settled is not None:
+                    self.advance_to(max(settled, self.clock.now()))
+                    return True
             with self._parks_lock:
                 waiting = [p for p in self.parks if p.waiting and p.endpoint.callback_id in tokens]
             if not waiting or count != len(waiting):

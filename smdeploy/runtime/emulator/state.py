@@ -62,6 +62,10 @@ class EmulatorState:
         self.deliveries: list[Delivery] = []
         # called with each delivery as it happens (the emulator server prints them)
         self.on_delivery: Callable[[Delivery], None] | None = None
+        # whether an endpoint change also comes on its own while no execution runs (the
+        # emulator server, which clients outside any execution use: a DeleteEndpoint from the
+        # CLI ends); in-process runs move time only for their executions
+        self.settle_when_idle = False
         self._stores: dict[tuple[str, str], EndpointStore] = {}
         # the services that watch endpoints (Application Auto Scaling, CloudWatch), shared
         # with every store

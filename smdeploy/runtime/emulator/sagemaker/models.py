@@ -31,7 +31,7 @@ from smdeploy.runtime.emulator.sagemaker.utils import (
     resource_of,
     variant_summary,
 )
-from smdeploy.runtime.emulator.scheduler import Scheduler, SimClock
+from smdeploy.runtime.emulator.scheduler import ENDPOINT_CHANGE, Scheduler, SimClock
 from smdeploy.runtime.faults import FaultBudget, Faults
 
 TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack")
@@ -219,7 +219,7 @@ class EndpointStore:
         self._state_event(endpoint, status)
         if self.scheduler is None:
             return
-        self.scheduler.at(change.done_at, lambda: self._finish(endpoint, change), "endpoint")
+        self.scheduler.at(change.done_at, lambda: self._finish(endpoint, change), ENDPOINT_CHANGE)
         if status == "UPDATING":
             for fraction, variant_status, message in deployment_steps(endpoint.deployment_config):
                 moment = change.started_at + fraction * (change.done_at - change.started_at)
