@@ -283,8 +283,8 @@ def progress_lines(
     event: dict[str, Any], state: str, seconds: float, started: datetime
 ) -> list[Progress]:
     """Every line one history event is worth: :func:`progress_of`'s, and for the park task
-    (woken by SageMaker's events) what woke it and the deployment steps SageMaker reported
-    meanwhile (canary baking, traffic shifting, ...), each at its own time."""
+    (woken by SageMaker's events) the deployment steps SageMaker reported meanwhile (canary
+    baking, traffic shifting, ...), each at its own time, and that it was woken."""
     kind = event["type"]
     if kind == "TaskSucceeded":
         woken = result_of(state, output_of(event))
@@ -294,7 +294,10 @@ def progress_lines(
             Progress(_since(step.At, started, seconds), "step", state, step.describe())
             for step in woken.Steps
         ]
-        lines.append(Progress(seconds, "result", state, woken.Message, woken.EndpointStatus))
+        # what woke it; the outcome is the next state's line (Describe decides from this very
+        # description), said once
+        name = woken.Description.get("EndpointName", "the endpoint")
+        lines.append(Progress(seconds, "result", state, f"woken: {name} settled"))
         return lines
     if kind == "TaskTimedOut":
         return [Progress(seconds, "result", state, "no event came in time: looking again")]
