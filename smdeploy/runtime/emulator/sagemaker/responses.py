@@ -197,9 +197,10 @@ def _answering(operation: str) -> Serve:
     return serve
 
 
-# ListEndpoints' filters: each request member, the summary's field, and whether the summary's
-# value must come after (True) or before (False) the member's
-# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpoints.html)
+# The List calls' time filters: each request member, the summary's field, and whether the
+# summary's value must come after (True) or before (False) the member's
+# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpoints.html; ListModels
+# has the two CreationTime ones)
 TIME_FILTERS = (
     ("CreationTimeAfter", "CreationTime", True),
     ("CreationTimeBefore", "CreationTime", False),
@@ -216,15 +217,16 @@ def _instant(value: Any) -> float:
     return _dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
 
 
-def filtered_endpoints(
-    summaries: list[dict[str, Any]], params: dict[str, Any]
+def filtered(
+    summaries: list[dict[str, Any]], params: dict[str, Any], name: str
 ) -> list[dict[str, Any]]:
-    """The summaries ListEndpoints' filters keep: NameContains, StatusEquals and the four
-    time bounds (each strict, as "after" and "before" say)."""
+    """The summaries a List call's filters keep: NameContains (on the summary's ``name``
+    field), StatusEquals and the time bounds the request gives (each strict, as "after" and
+    "before" say)."""
     kept = []
     contains = str(params.get("NameContains", "")).lower()
     for summary in summaries:
-        if contains not in summary["EndpointName"].lower():
+        if contains not in summary[name].lower():
             continue
         if params.get("StatusEquals") and summary["EndpointStatus"] != params["StatusEquals"]:
             continue
@@ -238,14 +240,19 @@ def filtered_endpoints(
     return kept
 
 
+def sorted_by(params: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Refuse a SortBy that is not one of the call's ``keys``, as SageMaker refuses it."""
+    if params.get("SortBy", "CreationTime") not in keys:
+        raise ValidationError(
+            f"Value '{params['SortBy']}' at 'sortBy' failed to satisfy constraint: Member must "
+            f"satisfy enum value set: [{', '.join(keys)}]"
+        )
+
+
 def list_endpoints(emulator: EmulatorState, response: Any) -> ActionResult:
     store = _counted(emulator, response, "ListEndpoints")
     params = _params(response)
-    if params.get("SortBy", "CreationTime") not in ENDPOINT_SORT_KEYS:
-        raise ValidationError(
-            f"Value '{params['SortBy']}' at 'sortBy' failed to satisfy constraint: Member must "
-            f"satisfy enum value set: [{', '.join(ENDPOINT_SORT_KEYS)}]"
-        )
+    sorted_by(params, ENDPOINT_SORT_KEYS)
     summaries = [
         {
             "EndpointName": e.name,
@@ -257,7 +264,7 @@ def list_endpoints(emulator: EmulatorState, response: Any) -> ActionResult:
         for e in store.existing_endpoints()
     ]
     return ActionResult(
-        listed("Endpoints", filtered_endpoints(summaries, params), params, "EndpointName")
+        listed("Endpoints", filtered(summaries, params, "EndpointName"), params, "EndpointName")
     )
 
 
@@ -271,28 +278,19 @@ def list_models(emulator: EmulatorState, response: Any) -> ActionResult:
     answered every model at once, whatever the request said."""
     _counted(emulator, response, "ListModels")
     params = _params(response)
-    if params.get("SortBy", "CreationTime") not in MODEL_SORT_KEYS:
-        raise ValidationError(
-            f"Value '{params['SortBy']}' at 'sortBy' failed to satisfy constraint: Member must "
-            f"satisfy enum value set: [{', '.join(MODEL_SORT_KEYS)}]"
-        )
-    contains = str(params.get("NameContains", "")).lower()
+    sorted_by(params, MODEL_SORT_KEYS)
     backend = sagemaker_backends[response.current_account][response.region]
-    summaries = []
-    for model in list(backend.list_models()):
-        created = model.creation_time.replace(tzinfo=_dt.UTC)
-        bounds = [
-            (created.timestamp(), _instant(params[member]), after)
-            for member, _, after in TIME_FILTERS[:2]
-            if params.get(member) is not None
-        ]
-        if contains in model.model_name.lower() and all(
-            value > bound if after else value < bound for value, bound, after in bounds
-        ):
-            summaries.append(
-                {"ModelName": model.model_name, "ModelArn": model.arn, "CreationTime": created}
-            )
-    return ActionResult(listed("Models", summaries, params, "ModelName"))
+    summaries = [
+        {
+            "ModelName": model.model_name,
+            "ModelArn": model.arn,
+            "CreationTime": model.creation_time.replace(tzinfo=_dt.UTC),
+        }
+        for model in list(backend.list_models())
+    ]
+    return ActionResult(
+        listed("Models", filtered(summaries, params, "ModelName"), params, "ModelName")
+    )
 
 
 def list_endpoint_configs(emulator: EmulatorState, response: Any) -> ActionResult:
