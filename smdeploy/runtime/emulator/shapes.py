@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import functools
 import json
 import os
 import threading
@@ -58,17 +59,16 @@ def mismatches(operation: OperationModel, body: Any, raw: bool) -> list[str]:
         return []
     if not raw and isinstance(body, dict):
         body = {k: v for k, v in body.items() if k not in PROTOCOL_MEMBERS}
-    return [f"{operation.name}: {problem}" for problem in _walk(shape, body, "", raw, top=True)]
+    found = _walk(shape, body, "", raw, required=True)  # the output itself is never left out
+    return [f"{operation.name}: {problem}" for problem in found]
 
 
-def _walk(
-    shape: Shape, value: Any, path: str, raw: bool, top: bool = False, required: bool = False
-) -> Iterator[str]:
+def _walk(shape: Shape, value: Any, path: str, raw: bool, required: bool = False) -> Iterator[str]:
     here = path or "(output)"
     kind = shape.type_name
     if kind == "structure":
         assert isinstance(shape, StructureShape)
-        yield from _structure(shape, value, path, raw, top or required)
+        yield from _structure(shape, value, path, raw, required)
     elif kind == "list":
         if not isinstance(value, list):
             yield f"{here}: a list in the model, {type(value).__name__} {value!r:.60}"
@@ -134,21 +134,11 @@ def _join(path: str, member: str) -> str:
 
 def _scalar(shape: Shape, value: Any, here: str, raw: bool) -> Iterator[str]:
     kind = shape.type_name
-    fits: dict[str, Callable[[Any], bool]] = {
-        "string": lambda v: isinstance(v, str),
-        "boolean": lambda v: isinstance(v, bool),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "long": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "double": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "timestamp": lambda v: _readable_time(v, raw),
-        "blob": lambda v: _blob(v, raw),
-    }
-    check = fits.get(kind)
+    check = _FITS.get(kind)
     if check is None:
         yield f"{here}: a {kind} in the model, which this check does not read"
         return
-    if not check(value):
+    if not check(value, raw):
         yield f"{here}: a {kind} in the model, {type(value).__name__} {value!r:.60}"
         return
     enum = getattr(shape, "enum", None)  # a StringShape's
@@ -176,6 +166,27 @@ def _blob(value: Any, raw: bool) -> bool:
     except (ValueError, TypeError):
         return False
     return True
+
+
+def _whole(value: Any, _raw: bool) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any, _raw: bool) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# each scalar type of the model, and whether a value (as sent if raw, else as parsed) is one
+_FITS: dict[str, Callable[[Any, bool], bool]] = {
+    "string": lambda value, _raw: isinstance(value, str),
+    "boolean": lambda value, _raw: isinstance(value, bool),
+    "integer": _whole,
+    "long": _whole,
+    "float": _number,
+    "double": _number,
+    "timestamp": _readable_time,
+    "blob": _blob,
+}
 
 
 def error_mismatches(operation: OperationModel, status: int, parsed: dict[str, Any]) -> list[str]:
@@ -274,14 +285,11 @@ def record(problems: list[str], service: str, operation: str, path: str) -> None
         out.write(lines)
 
 
-_SERVICE_MODELS: dict[str, ServiceModel] = {}
-
-
+@functools.cache
 def _service_model(name: str) -> ServiceModel:
     """moto's botocore model of the service ``name``, made once per process."""
-    if name not in _SERVICE_MODELS:
-        _SERVICE_MODELS[name] = get_service_model(name)
-    return _SERVICE_MODELS[name]
+    model: ServiceModel = get_service_model(name)
+    return model
 
 
 def answered(_emulator: Any, original: Callable[[Any], Any]) -> Any:
@@ -307,10 +315,18 @@ def answered(_emulator: Any, original: Callable[[Any], Any]) -> Any:
             return status, headers, body
         protocol = self.determine_response_protocol(service_model)
         status = int(status)
-        if status < 300 and protocol in JSON_PROTOCOLS and operation.output_shape is not None:
-            body = _conformed_body(operation.output_shape, body)
+        decoded = _json_result(operation, protocol, status, body)
+        if decoded is not None:  # what a JSON success carries, as AWS would send it
+            assert operation.output_shape is not None
+            kept = conformed(operation.output_shape, decoded)
+            if kept != decoded:
+                body = json.dumps(kept)
         if path:
-            found = response_mismatches(operation, protocol, status, headers, body)
+            found = (
+                mismatches(operation, kept, raw=True)
+                if decoded is not None
+                else response_mismatches(operation, protocol, status, headers, body)
+            )
             if found:
                 record(found, service_model.service_name, operation.name, path)
         return status, headers, body
@@ -319,17 +335,14 @@ def answered(_emulator: Any, original: Callable[[Any], Any]) -> Any:
     return call_action
 
 
-def _conformed_body(shape: Shape, body: Any) -> Any:
-    """A JSON body as :func:`conformed` leaves it (the same body when nothing goes: only
-    a body with a null or an empty object can lose a member)."""
-    text = body.decode() if isinstance(body, bytes) else body
-    if not isinstance(text, str) or ("null" not in text and "{}" not in text):
-        return body
-    if shape.serialization.get("payload"):
-        return body
+def _json_result(operation: OperationModel, protocol: str, status: int, body: Any) -> Any:
+    """The decoded body of a JSON protocol's success whose output is a structure of members
+    (None otherwise, or when it is not JSON: the check says so)."""
+    if status >= 300 or protocol not in JSON_PROTOCOLS or operation.output_shape is None:
+        return None
+    if _payload_shape(operation):
+        return None
     try:
-        decoded = json.loads(text)
+        return json.loads(body or "{}")
     except ValueError:
-        return body
-    kept = conformed(shape, decoded)
-    return body if kept == decoded else json.dumps(kept)
+        return None
