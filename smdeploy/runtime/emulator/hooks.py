@@ -262,7 +262,7 @@ HOOKS: tuple[Hook, ...] = (
         "TYPE",
         "stepfunctions",
         "InvalidDefinition is named in the error's __type (moto sends null)",
-        stepfunctions.error_type("InvalidDefinition"),
+        stepfunctions.error_type(InvalidDefinition),
         added=True,
     ),
     Hook(

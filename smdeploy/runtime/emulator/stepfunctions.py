@@ -45,10 +45,8 @@ from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
+from smdeploy.runtime.emulator.pin import Replacement
 from smdeploy.runtime.emulator.state import EmulatorState
-
-# what stands in for one attribute of moto while the emulator runs (.hooks.Replacement)
-Replacement = Callable[[EmulatorState, Any], Any]
 
 # a process holds few distinct definitions (the deployer's, and the tests' variants of it)
 _KEPT = 16
@@ -237,7 +235,7 @@ def keeps_history_under_a_lock() -> str | None:
     return "an execution's history is no longer its event manager's list under its lock"
 
 
-def error_type(code: str) -> Replacement:
+def error_type(error: type[Exception]) -> Replacement:
     """The ``TYPE`` of one of the engine's exceptions (moto.stepfunctions.parser.api): its
     own ``code``. Those classes name their error in ``code``, which moto's JSON error reads
     as the HTTP status, so without it the error went out as ``{"__type": null}`` and a client
@@ -246,6 +244,8 @@ def error_type(code: str) -> Replacement:
     (https://smithy.io/2.0/aws/protocols/aws-json-1_0-protocol.html#operation-error-serialization;
     CreateStateMachine's InvalidDefinition:
     https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html#API_CreateStateMachine_Errors)."""
+
+    code = str(vars(error)["code"])
 
     def replace(_emulator: EmulatorState, _original: Any) -> str:
         return code
