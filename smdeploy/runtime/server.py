@@ -79,8 +79,8 @@ class EmulatorServer:
         self.profiles = profiles
         self.deadline_seconds = deadline_seconds
         self.config_retention = config_retention
-        self.emulator = Emulator(faults or Faults(), seed)
-        self.emulator.settle_when_idle = True  # its clients act outside executions too
+        # its clients act outside executions too: an endpoint change they make ends on its own
+        self.emulator = Emulator(faults or Faults(), seed, settle_when_idle=True)
         self.endpoint_url = ""
         self.installation: Installation | None = None
         self._server: ThreadedMotoServer | None = None

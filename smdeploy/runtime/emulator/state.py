@@ -48,6 +48,7 @@ class EmulatorState:
         faults: Faults | None = None,
         seed: int | None = None,
         clock: SimClock | None = None,
+        settle_when_idle: bool = False,
     ) -> None:
         self.faults = faults or Faults()
         self.clock = clock or SimClock()
@@ -65,7 +66,7 @@ class EmulatorState:
         # whether an endpoint change also comes on its own while no execution runs (the
         # emulator server, which clients outside any execution use: a DeleteEndpoint from the
         # CLI ends); in-process runs move time only for their executions
-        self.settle_when_idle = False
+        self.settle_when_idle = settle_when_idle
         self._stores: dict[tuple[str, str], EndpointStore] = {}
         # the services that watch endpoints (Application Auto Scaling, CloudWatch), shared
         # with every store
