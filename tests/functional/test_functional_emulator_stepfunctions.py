@@ -238,3 +238,33 @@ def test_following_reads_the_events_after_the_last_seen(sfn, long_history, seen)
 
     assert [e["id"] for e in everything] == list(range(1, 123))
     assert events_after(sfn, long_history, seen) == everything[seen:]
+
+
+def test_a_states_runtime_error_is_not_caught_by_states_all(sfn):
+    # AWS: "A retry or catch on States.ALL won't catch States.Runtime errors"
+    # (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+    # LocalStack's engine catches it (tests/interpreters/test_localstack.py).
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "smdeploy-notify", "Payload": {"x.$": "$.no.such.path"}},
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+        "End": True,
+    }
+    definition = {
+        "StartAt": "Select",
+        "States": {"Select": task, "Caught": {"Type": "Pass", "End": True}},
+    }
+    machine = sfn.create_state_machine(
+        name="runtime-error", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    for _ in range(2000):
+        described = sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            break
+        time.sleep(0.005)
+
+    # caught, it would have gone on to the Pass state and SUCCEEDED
+    assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
+    assert "$.no.such.path" in described["cause"]

@@ -1,14 +1,13 @@
 """Every hook into moto, in one table: each row names the attribute of moto it replaces, why,
 and the factory of its replacement; :func:`install` checks every row, then installs them all.
 
-Each hook replaces one attribute of a moto class or module. moto is pinned exactly
-(pyproject.toml); a moto upgrade that renames or removes a hooked attribute must fail loudly
-at install time, not silently sleep real time or return moto's canned Lambda answer. So
-:func:`install` first checks (:func:`verify`) that moto is the pinned version and that each
-attribute below exists where the hook expects it (or, for the one method moto lacks, that it
-still lacks it), with the parameters the replacement relies on and whatever else of moto's
-internals it needs; only then does it install the replacements, and it gives back the
-function that puts moto's own attributes back. Nothing else patches moto.
+moto is pinned exactly (pyproject.toml); a moto upgrade that renames or removes a hooked
+attribute must fail loudly at install time, not silently sleep real time or return moto's
+canned Lambda answer. So :func:`install` first checks (:func:`verify`) that moto is the pinned
+version and that each attribute exists where its row expects it (or, for one moto lacks, that
+it still lacks it), with the parameters and the other internals the replacement relies on;
+only then does it install them, and it gives back what puts moto's own attributes back.
+Nothing else patches moto.
 """
 
 from __future__ import annotations
@@ -29,10 +28,8 @@ from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 from moto.scheduler.models import EventBridgeSchedulerBackend
 from moto.stepfunctions.parser import models as sfn_models
 from moto.stepfunctions.parser.api import InvalidDefinition
-from moto.stepfunctions.parser.asl.component.common.retry import (
-    jitter_strategy_decl,
-    retrier_decl,
-)
+from moto.stepfunctions.parser.asl.component.common.error_name import error_equals_decl
+from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state import state as sfn_state
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -290,6 +287,14 @@ HOOKS: tuple[Hook, ...] = (
         "each JSONPath expression is parsed once per process",
         stepfunctions.json_path_parse,
         parameters=("path",),
+    ),
+    Hook(
+        error_equals_decl.ErrorEqualsDecl,
+        "_eval_body",
+        "stepfunctions",
+        "States.ALL catches neither States.Runtime nor States.DataLimitExceeded",
+        stepfunctions.states_all_spares_terminal_errors,
+        parameters=("self", "env"),
     ),
     # schedules.py
     Hook(

@@ -38,6 +38,12 @@ from typing import Any
 
 from moto.core.responses import ActionResult
 from moto.stepfunctions.exceptions import InvalidToken, ValidationException
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+    StatesErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
@@ -251,3 +257,30 @@ def error_type(error: type[Exception]) -> Replacement:
         return code
 
     return replace
+
+
+# What States.ALL does not match, as AWS documents: "The States.ALL error type ... can't catch
+# the States.DataLimitExceeded terminal error or Runtime error types", and "A retry or catch on
+# States.ALL won't catch States.Runtime errors"
+# (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html). The
+# engine (LocalStack's, ported) matched them: a Parameters path that selects nothing was caught,
+# and the execution went on where AWS fails it.
+BEYOND_STATES_ALL = frozenset(
+    {StatesErrorNameType.StatesRuntime, StatesErrorNameType.StatesStatesDataLimitExceeded}
+)
+STATES_ALL = StatesErrorName(typ=StatesErrorNameType.StatesALL)
+
+
+def states_all_spares_terminal_errors(
+    _emulator: EmulatorState, original: Callable[[Any, Any], None]
+) -> Callable[[Any, Any], None]:
+    def eval_body(self: Any, env: Any) -> None:
+        error = env.stack[-1]
+        terminal = isinstance(error, StatesErrorName) and error.typ in BEYOND_STATES_ALL
+        if terminal and STATES_ALL in self.error_names:
+            env.stack.pop()
+            env.stack.append(False)
+            return
+        original(self, env)
+
+    return eval_body
