@@ -40,8 +40,12 @@ LAMBDA_TREE := build/lambda-py313
 # checkov (the infra tier's second scan of the template) pins its own older boto3: it gets a
 # venv of its own, from pyproject.toml's dependency group "checkov".
 CHECKOV_STAMP := .venv-checkov/.installed
+# LocalStack's Step Functions engine, the second interpreter (make interpreters): Python 3.13
+LOCALSTACK_VENV := .venv-localstack
+LOCALSTACK_STAMP := $(LOCALSTACK_VENV)/.installed
+RECORDINGS := build/interpreters
 
-.PHONY: demo test setup pytest lambda-asset lambda-runtime lint typecheck unit e2e infra synth bench docs clean
+.PHONY: demo test setup pytest lambda-asset lambda-runtime interpreters lint typecheck unit e2e infra synth bench docs clean
 
 $(STAMP): pyproject.toml setup.py $(LOCK)
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "smdeploy needs Python 3.11 or newer")'
@@ -62,6 +66,12 @@ $(CHECKOV_STAMP): pyproject.toml
 	.venv-checkov/bin/python -m pip install --quiet --no-compile --group checkov
 	touch $@
 
+$(LOCALSTACK_STAMP): pyproject.toml
+	$(LAMBDA_PYTHON) -m venv $(LOCALSTACK_VENV)
+	$(LOCALSTACK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCALSTACK_VENV)/bin/python -m pip install --quiet --no-compile --group localstack
+	touch $@
+
 $(NODE_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "the CDK needs Node.js 20 or newer (npm): install it, then run make again"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error || \
@@ -76,13 +86,13 @@ demo: $(STAMP)
 # leaves part of the two cores idle: it waits on processes it starts, and on its last,
 # longest files).
 test: setup
-	$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck pytest lambda-runtime infra
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck pytest lambda-runtime infra interpreters
 
 # Every environment the tiers need, made side by side (pip and npm mostly wait on files and
 # the network), then the Lambda asset and its Python 3.13 tree.
 LAMBDA_SETUP := $(if $(strip $(LAMBDA_PYTHON)),$(LAMBDA_VENV)/.installed)
 setup:
-	$(MAKE) --no-print-directory -j4 --output-sync=target $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(LAMBDA_SETUP)
+	$(MAKE) --no-print-directory -j4 --output-sync=target $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(LAMBDA_SETUP) $(if $(LAMBDA_SETUP),$(LOCALSTACK_STAMP))
 	$(MAKE) --no-print-directory -j2 --output-sync=target $(ASSET) $(if $(LAMBDA_SETUP),$(LAMBDA_TREE).built)
 
 # Three worker processes (pytest-xdist) on two cores, each test file kept in one: module
@@ -119,6 +129,21 @@ else
 		-o pythonpath=. tests/unit tests/functional
 endif
 
+# The deployer's state machine on a second interpreter (issue 21): the scenario matrix runs on
+# moto's, with the real handlers, and is recorded (tests/interpreters/record.py, which fails on
+# a scenario that does not end as it must); LocalStack's engine then replays each recording and
+# must send the same payloads, enter the same states and end the same way
+# (tests/interpreters/test_localstack.py). Needs Python 3.13, as the Lambda-runtime tier.
+interpreters:
+ifeq ($(strip $(LAMBDA_PYTHON)),)
+	@echo "interpreters: no Python 3.13 on this machine; LocalStack's engine is not run"
+else
+	$(MAKE) --no-print-directory $(STAMP) $(LOCALSTACK_STAMP)
+	$(BIN)/python tests/interpreters/record.py $(RECORDINGS)
+	SMDEPLOY_RECORDINGS=$(RECORDINGS) $(LOCALSTACK_VENV)/bin/python -m pytest -q -p no:cacheprovider \
+		--noconftest -o pythonpath=tests/interpreters tests/interpreters/test_localstack.py
+endif
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -152,4 +177,4 @@ docs: $(STAMP)
 	$(BIN)/python -m smdeploy.docs
 
 clean:
-	rm -rf $(VENV) $(LAMBDA_VENV) .venv-checkov node_modules cdk.out build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LAMBDA_VENV) .venv-checkov $(LOCALSTACK_VENV) node_modules cdk.out build .pytest_cache .mypy_cache .ruff_cache .hypothesis
