@@ -49,7 +49,6 @@ from localstack.services.stepfunctions.asl.component.state.state_wait.wait_funct
 from localstack.services.stepfunctions.asl.eval.callback.callback import CallbackEndpoint
 from localstack.services.stepfunctions.asl.utils import json_path
 from localstack.services.stepfunctions.backend.execution import Execution
-from localstack.services.stepfunctions.backend.models import sfn_stores
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -206,7 +205,6 @@ def replaying(recording: dict[str, Any]) -> Iterator[Replay]:
     global _active
     provider = provider_module.StepFunctionsProvider()
     with _lock:
-        sfn_stores.reset()  # each recording's execution name is used once per account
         _active = Replay(recording, provider, request_context())
         try:
             yield _active
@@ -218,6 +216,11 @@ def replay(recording: dict[str, Any], timeout: float = 60.0) -> Result:
     """Run the recorded execution on LocalStack's engine, to its end."""
     with replaying(recording) as run:
         provider, context = run.provider, run.context
+        store = provider.get_store(context)
+        # an execution name is used once per state machine: the recordings' are the emulator's,
+        # and the same in every run, so the last replay's execution of this name goes first
+        for old in [a for a, e in store.executions.items() if e.name == recording["ExecutionName"]]:
+            del store.executions[old]
         machine = provider.create_state_machine(
             context,
             {
