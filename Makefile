@@ -44,8 +44,10 @@ CHECKOV_STAMP := .venv-checkov/.installed
 LOCALSTACK_VENV := .venv-localstack
 LOCALSTACK_STAMP := $(LOCALSTACK_VENV)/.installed
 RECORDINGS := build/interpreters
+# the SageMaker Python SDKs, v2 and v3, each in a venv of its own (make clients)
+SDK_STAMPS := .venv-sdk-v2/.installed .venv-sdk-v3/.installed
 
-.PHONY: demo test setup pytest lambda-asset lambda-runtime interpreters lint typecheck unit e2e infra synth bench docs clean
+.PHONY: demo test setup pytest lambda-asset lambda-runtime interpreters clients lint typecheck unit e2e infra synth bench docs clean
 
 $(STAMP): pyproject.toml setup.py $(LOCK)
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "smdeploy needs Python 3.11 or newer")'
@@ -72,6 +74,12 @@ $(LOCALSTACK_STAMP): pyproject.toml
 	$(LOCALSTACK_VENV)/bin/python -m pip install --quiet --no-compile --group localstack
 	touch $@
 
+.venv-sdk-%/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-sdk-$*
+	.venv-sdk-$*/bin/python -m pip install --quiet --upgrade pip
+	.venv-sdk-$*/bin/python -m pip install --quiet --no-compile --group sdk-$*
+	touch $@
+
 $(NODE_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "the CDK needs Node.js 20 or newer (npm): install it, then run make again"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error || \
@@ -86,13 +94,13 @@ demo: $(STAMP)
 # leaves part of the two cores idle: it waits on processes it starts, and on its last,
 # longest files).
 test: setup
-	$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck pytest lambda-runtime infra interpreters
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck pytest lambda-runtime infra interpreters clients
 
 # Every environment the tiers need, made side by side (pip and npm mostly wait on files and
 # the network), then the Lambda asset and its Python 3.13 tree.
 LAMBDA_SETUP := $(if $(strip $(LAMBDA_PYTHON)),$(LAMBDA_VENV)/.installed)
 setup:
-	$(MAKE) --no-print-directory -j4 --output-sync=target $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(LAMBDA_SETUP) $(if $(LAMBDA_SETUP),$(LOCALSTACK_STAMP))
+	$(MAKE) --no-print-directory -j4 --output-sync=target $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(SDK_STAMPS) $(LAMBDA_SETUP) $(if $(LAMBDA_SETUP),$(LOCALSTACK_STAMP))
 	$(MAKE) --no-print-directory -j2 --output-sync=target $(ASSET) $(if $(LAMBDA_SETUP),$(LAMBDA_TREE).built)
 
 # Three worker processes (pytest-xdist) on two cores, each test file kept in one: module
@@ -144,6 +152,17 @@ else
 		--noconftest -o pythonpath=tests/interpreters tests/interpreters/test_localstack.py
 endif
 
+# The clients people use, each driving smdeploy emulator through a documented flow (register,
+# approve, watch, describe, invoke, delete) from its own venv: the SageMaker Python SDK v2 and
+# v3 (sagemaker-core). The AWS CLI's and boto3's flows are in the main tier (tests/e2e).
+clients: $(STAMP) $(SDK_STAMPS)
+	for sdk in v2 v3; do \
+	  SMDEPLOY=$(CURDIR)/$(BIN)/smdeploy SAGEMAKER_SUPPRESS_V2_WARNING=1 .venv-sdk-$$sdk/bin/python \
+	    -m pytest -q -p no:cacheprovider --noconftest -W ignore::DeprecationWarning \
+	    -o pythonpath=tests/clients \
+	    tests/clients/test_sdk_$$sdk.py || exit 1; \
+	done
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -177,4 +196,4 @@ docs: $(STAMP)
 	$(BIN)/python -m smdeploy.docs
 
 clean:
-	rm -rf $(VENV) $(LAMBDA_VENV) .venv-checkov $(LOCALSTACK_VENV) node_modules cdk.out build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LAMBDA_VENV) .venv-checkov $(LOCALSTACK_VENV) .venv-sdk-v2 .venv-sdk-v3 node_modules cdk.out build .pytest_cache .mypy_cache .ruff_cache .hypothesis
