@@ -79,7 +79,7 @@ SCENARIOS = [
     Scenario("create, 5 min", ["request.json"]),
     Scenario("create, 10 min", ["request.json"], {"creation_seconds": 600}),
     Scenario("create, 30 min", ["request.json"], {"creation_seconds": 1800}),
-    Scenario("update (blue/green), 5 min", ["request.json", "request-v2.json"]),
+    Scenario("update (blue/green, linear), 12 min", ["request.json", "request-v2.json"]),
     Scenario("already deployed (replay)", ["request.json", "request.json"]),
     Scenario("config visible after 3 tries", ["request.json"], {"config_visibility_lag": 3}),
     Scenario("throttled 3 times", ["request.json"], {"throttle": {"DescribeEndpoint": 3}}),

@@ -24,7 +24,11 @@ CreationSeconds = Annotated[
     typer.Option(
         parser=number(0),
         metavar="SECONDS",
-        help="Simulated seconds an endpoint spends Creating or Updating (at least 0).",
+        help=(
+            "Simulated seconds to provision instances: an endpoint's creation, and an "
+            "update's new fleet or each of its rolling batches, to which the update's policy "
+            "adds its bakings (at least 0)."
+        ),
     ),
 ]
 ConfigVisibilityLag = Annotated[

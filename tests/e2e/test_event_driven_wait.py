@@ -67,7 +67,9 @@ def test_an_update_is_woken_by_its_event_with_the_canary_steps_it_went_through(
     assert stats is not None
     assert stats.describe_calls == 3  # to plan, when it parked, when the event woke it
     assert stats.detection_lag_seconds == 0
-    assert stats.simulated_seconds == pytest.approx(600)
+    # the create (300 s), then the update: the new fleet (300 s), the canary baking
+    # (WaitIntervalInSeconds 300) and the last baking (TerminationWaitInSeconds 120)
+    assert stats.simulated_seconds == pytest.approx(300 + 300 + 300 + 120)
     assert "ParkAgain" not in states_entered(outcome.history)
     [woken] = park_outputs(outcome.history)
     assert woken["Woken"] is True

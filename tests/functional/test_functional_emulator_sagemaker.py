@@ -210,3 +210,51 @@ def test_a_token_of_one_list_call_is_refused_by_another(aws, sm):
 
     with pytest.raises(ClientError, match="Invalid NextToken"):
         sm.list_endpoints(NextToken=token)
+
+
+def test_a_canary_update_reports_each_documented_step_at_its_time(aws, sm):
+    # https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-blue-green-canary.html:
+    # the new fleet, the canary's traffic, its baking (WaitIntervalInSeconds), the rest of the
+    # traffic, the last baking (TerminationWaitInSeconds), then InService on the new config
+    sm.create_endpoint_config(
+        EndpointConfigName="churn-v2", ProductionVariants=[dict(VARIANT, InitialInstanceCount=2)]
+    )
+    sm.create_endpoint(EndpointName="churn-predictor", EndpointConfigName="churn-v1")
+    aws.settle()
+    provisioning = aws.emulator.faults.creation_seconds
+    sm.update_endpoint(
+        EndpointName="churn-predictor",
+        EndpointConfigName="churn-v2",
+        DeploymentConfig={
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": {
+                    "Type": "CANARY",
+                    "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
+                    "WaitIntervalInSeconds": 300,
+                },
+                "TerminationWaitInSeconds": 120,
+            }
+        },
+    )
+
+    def step() -> tuple[str, str, str]:
+        endpoint = sm.describe_endpoint(EndpointName="churn-predictor")
+        if endpoint["EndpointStatus"] != "Updating":
+            return endpoint["EndpointStatus"], endpoint["EndpointConfigName"], ""
+        (variant,) = endpoint["PendingDeploymentSummary"]["ProductionVariants"]
+        (status,) = variant["VariantStatus"]
+        return "Updating", status["Status"], status["StatusMessage"]
+
+    seen = [step()]
+    for seconds in (provisioning, 299, 1, 119, 1):
+        aws.clock.advance(seconds)
+        seen.append(step())
+
+    assert seen == [
+        ("Updating", "Creating", "creating the new (green) fleet"),
+        ("Updating", "Baking", "Baking for 300 seconds (WaitIntervalInSeconds)"),
+        ("Updating", "Baking", "Baking for 300 seconds (WaitIntervalInSeconds)"),
+        ("Updating", "Baking", "Baking for 120 seconds (TerminationWaitInSeconds)"),
+        ("Updating", "Baking", "Baking for 120 seconds (TerminationWaitInSeconds)"),
+        ("InService", "churn-v2", ""),
+    ]

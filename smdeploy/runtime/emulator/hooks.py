@@ -1,13 +1,12 @@
 """Every hook into moto, in one table: each row names the attribute of moto it replaces, why,
 and the factory of its replacement; :func:`install` checks every row, then installs them all.
 
-moto is pinned exactly (pyproject.toml); a moto upgrade that renames or removes a hooked
-attribute must fail loudly at install time, not silently sleep real time or return moto's
-canned Lambda answer. So :func:`install` first checks (:func:`verify`) that moto is the pinned
-version and that each attribute exists where its row expects it (or, for one moto lacks, that
-it still lacks it), with the parameters and the other internals the replacement relies on;
-only then does it install them, and it gives back what puts moto's own attributes back.
-Nothing else patches moto.
+moto is pinned exactly (pyproject.toml): an upgrade that moves a hooked attribute must fail
+loudly at install time, not silently sleep real time. :func:`install` first checks
+(:func:`verify`) the version, and each attribute where its row expects it (or still missing,
+where the row adds it), with the parameters and internals the replacement relies on; then it
+installs them all and gives back what puts moto's own attributes back. Nothing else patches
+moto.
 """
 
 from __future__ import annotations
@@ -168,8 +167,7 @@ HOOKS: tuple[Hook, ...] = (
         "run the real handler in-process",
         awslambda.invoke,
     ),
-    # sagemaker/responses.py: the operations the emulator counts (faults.COUNTED_OPERATIONS,
-    # declared once there); moto lacks UpdateEndpoint: the hook adds it
+    # sagemaker/responses.py: faults.COUNTED_OPERATIONS (moto lacks UpdateEndpoint: added)
     *(
         Hook(
             SageMakerResponse,

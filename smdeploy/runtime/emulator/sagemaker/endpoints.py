@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from smdeploy.runtime.emulator.sagemaker.utils import Step
+
 
 @dataclass
 class Change:
@@ -20,6 +22,8 @@ class Change:
     outcome: str  # "serve" | "fail" | "rollback" | "delete"
     reason: str | None
     started_at: float
+    # an update's steps (utils.update_timeline), each at its offset from started_at
+    steps: tuple[Step, ...] = ()
 
 
 @dataclass

@@ -24,11 +24,11 @@ from moto.utilities.arns import parse_arn
 from smdeploy.runtime.emulator.sagemaker.endpoints import Change, Endpoint, EndpointObserver, Update
 from smdeploy.runtime.emulator.sagemaker.exceptions import ThrottlingError
 from smdeploy.runtime.emulator.sagemaker.utils import (
-    deployment_steps,
     event_detail,
     merged_tags,
     pending_summary,
     resource_of,
+    update_timeline,
     variant_summary,
 )
 from smdeploy.runtime.emulator.scheduler import ENDPOINT_CHANGE, Scheduler, SimClock
@@ -220,16 +220,14 @@ class EndpointStore:
         if self.scheduler is None:
             return
         self.scheduler.at(change.done_at, lambda: self._finish(endpoint, change), ENDPOINT_CHANGE)
-        if status == "UPDATING":
-            for fraction, variant_status, message in deployment_steps(endpoint.deployment_config):
-                moment = change.started_at + fraction * (change.done_at - change.started_at)
-                self.scheduler.at(
-                    moment,
-                    functools.partial(
-                        self._deployment_event, endpoint, change, variant_status, message
-                    ),
-                    "deployment step",
-                )
+        for step in change.steps:
+            self.scheduler.at(
+                change.started_at + step.at,
+                functools.partial(
+                    self._deployment_event, endpoint, change, step.status, step.message
+                ),
+                "deployment step",
+            )
 
     def _finish(self, endpoint: Endpoint, change: Change) -> None:
         if endpoint.change is change:
@@ -335,8 +333,13 @@ class EndpointStore:
         if not params.get("RetainDeploymentConfig"):
             endpoint.deployment_config = params.get("DeploymentConfig")
         config_name = config["EndpointConfigName"]
-        done_at = now + self.faults.creation_seconds
-        self._start(endpoint, Change(config_name, done_at, outcome, reason, now))
+        steps, seconds = update_timeline(
+            endpoint.deployment_config,
+            config.get("ProductionVariants", []),
+            self.faults.creation_seconds,
+        )
+        change = Change(config_name, now + seconds, outcome, reason, now, tuple(steps))
+        self._start(endpoint, change)
         for observer in list(self.observers):
             observer.updated(self, endpoint, update)
         return endpoint.arn
@@ -364,12 +367,27 @@ class EndpointStore:
             out["LastDeploymentConfig"] = endpoint.deployment_config
         if endpoint.change is not None and endpoint.status == "Updating":
             pending = self.configs.get(endpoint.change.config_name.lower(), {})
+            change = endpoint.change
+            # the step the update is at, as its Endpoint Deployment State Change events say
+            at = [s for s in change.steps if change.started_at + s.at <= self.clock.now()]
+            status = (
+                [
+                    {
+                        "Status": at[-1].status,
+                        "StatusMessage": at[-1].message,
+                        "StartTime": self._ts(change.started_at + at[-1].at),
+                    }
+                ]
+                if at
+                else []
+            )
             out["PendingDeploymentSummary"] = {
-                "EndpointConfigName": endpoint.change.config_name,
+                "EndpointConfigName": change.config_name,
                 "ProductionVariants": [
-                    variant_summary(v) for v in pending.get("ProductionVariants", [])
+                    dict(variant_summary(v), **({"VariantStatus": status} if status else {}))
+                    for v in pending.get("ProductionVariants", [])
                 ],
-                "StartTime": self._ts(endpoint.change.started_at),
+                "StartTime": self._ts(change.started_at),
             }
         for observer in list(self.observers):
             observer.described(self, out)

@@ -3,6 +3,8 @@ steps of an update, a variant's summary."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from moto.sagemaker.exceptions import ValidationError
@@ -27,39 +29,95 @@ def resource_of(params: dict[str, Any]) -> str:
     return ""
 
 
-def deployment_steps(deployment_config: dict[str, Any] | None) -> list[tuple[float, str, str]]:
-    """The steps of an update, as fractions of its duration: what SageMaker reports in
-    "SageMaker Endpoint Deployment State Change" events (VariantStatus: Creating,
-    ActivatingTraffic, Baking, ...) for its blue/green (ALL_AT_ONCE by default, CANARY,
-    LINEAR) or rolling policy. Simplified: the steps' order and names follow the policy,
-    their times are spread over the emulated duration."""
+@dataclass(frozen=True)
+class Step:
+    """One step of an update, ``at`` seconds after UpdateEndpoint: the VariantStatus
+    SageMaker reports (Creating, ActivatingTraffic, Baking) and its message."""
+
+    at: float
+    status: str
+    message: str
+
+
+def _shifts(size: dict[str, Any] | None, instances: int) -> int:
+    """How many traffic shifts (or rolling batches) ``size`` (a CapacitySize: INSTANCE_COUNT
+    or CAPACITY_PERCENT of the new fleet) takes to move every instance."""
+    if not size:
+        return 1
+    value = max(1, int(size.get("Value", 1)))
+    if size.get("Type") == "CAPACITY_PERCENT":
+        return math.ceil(100 / min(value, 100))
+    return max(1, math.ceil(instances / value))
+
+
+def _shifted(kind: str, shift: int, shifts: int) -> str:
+    """What a blue/green policy's ``shift``-th traffic shift (of ``shifts``) moves."""
+    if kind == "CANARY":
+        return "the canary's traffic" if shift == 1 else "the rest of the traffic"
+    if kind == "LINEAR":
+        return f"traffic step {shift} of {shifts}"
+    return "all traffic"
+
+
+def update_timeline(
+    deployment_config: dict[str, Any] | None, variants: list[dict[str, Any]], provisioning: float
+) -> tuple[list[Step], float]:
+    """The steps of an update and its whole duration, as SageMaker documents each policy, with
+    ``provisioning`` seconds to bring up new instances and every wait the policy names:
+
+    - blue/green (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-blue-green.html):
+      the new (green) fleet is created, then traffic shifts to it all at once (ALL_AT_ONCE,
+      the default), a canary first and the rest after ``WaitIntervalInSeconds`` (CANARY), or
+      in steps of ``LinearStepSize`` each ``WaitIntervalInSeconds`` apart (LINEAR); after the
+      last shift, the fleet bakes ``TerminationWaitInSeconds`` before the old one goes;
+    - rolling (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-rolling.html):
+      batches of ``MaximumBatchSize``, each provisioned, given its traffic, then baked
+      ``WaitIntervalInSeconds``.
+
+    A traffic shift itself takes no time here; each step starts when the one before it ends.
+    """
     config = deployment_config or {}
+    instances = sum(int(v.get("InitialInstanceCount", 1)) for v in variants) or 1
     rolling = config.get("RollingUpdatePolicy")
     if rolling:
-        return [
-            (0.0, "Updating", "rolling update: first batch of instances"),
-            (0.5, "Baking", f"waiting {rolling.get('WaitIntervalInSeconds', 0)} s per batch"),
-        ]
+        batches = _shifts(rolling.get("MaximumBatchSize"), instances)
+        wait = float(rolling.get("WaitIntervalInSeconds", 0))
+        steps, now = [], 0.0
+        for batch in range(1, batches + 1):
+            steps += [
+                Step(now, "Creating", f"provisioning batch {batch} of {batches}"),
+                Step(
+                    now + provisioning, "ActivatingTraffic", f"shifting batch {batch} of {batches}"
+                ),
+                Step(
+                    now + provisioning,
+                    "Baking",
+                    f"Baking for {wait:g} seconds (WaitIntervalInSeconds), batch {batch}",
+                ),
+            ]
+            now += provisioning + wait
+        return steps, now
     blue_green = config.get("BlueGreenUpdatePolicy") or {}
     routing = blue_green.get("TrafficRoutingConfiguration") or {"Type": "ALL_AT_ONCE"}
-    wait = routing.get("WaitIntervalInSeconds", 0)
-    bake = blue_green.get("TerminationWaitInSeconds", 0)
-    steps = [(0.0, "Creating", "creating the new (green) fleet")]
-    if routing.get("Type") == "CANARY":
+    kind = routing.get("Type", "ALL_AT_ONCE")
+    wait = float(routing.get("WaitIntervalInSeconds", 0))
+    bake = float(blue_green.get("TerminationWaitInSeconds", 0))
+    shifts = {"CANARY": 2, "LINEAR": _shifts(routing.get("LinearStepSize"), instances)}.get(kind, 1)
+    steps, now = [Step(0.0, "Creating", "creating the new (green) fleet")], provisioning
+    for shift in range(1, shifts + 1):
+        last = shift == shifts
+        baking = bake if last else wait
+        field = "TerminationWaitInSeconds" if last else "WaitIntervalInSeconds"
         steps += [
-            (0.5, "ActivatingTraffic", "shifting traffic to the canary capacity"),
-            (0.6, "Baking", f"baking for {wait} seconds with traffic on the canary capacity"),
+            Step(
+                now,
+                "ActivatingTraffic",
+                f"shifting {_shifted(kind, shift, shifts)} to the new fleet",
+            ),
+            Step(now, "Baking", f"Baking for {baking:g} seconds ({field})"),
         ]
-    elif routing.get("Type") == "LINEAR":
-        steps += [
-            (0.4, "ActivatingTraffic", "shifting traffic in linear steps"),
-            (0.5, "Baking", f"baking for {wait} seconds between steps"),
-        ]
-    steps += [
-        (0.8, "ActivatingTraffic", "shifting all traffic to the new fleet"),
-        (0.9, "Baking", f"baking for {bake} seconds (TerminationWaitInSeconds)"),
-    ]
-    return steps
+        now += baking
+    return steps, now
 
 
 def variant_summary(variant: dict[str, Any]) -> dict[str, Any]:
