@@ -182,6 +182,26 @@ def test_list_models_filters_sorts_and_pages_as_sagemaker_does(aws, sm):
     assert [m["ModelName"] for page in paginated for m in page["Models"]] == names()
 
 
+def test_list_endpoint_configs_filters_by_creation_time_and_sorts_as_sagemaker_does(aws, sm):
+    # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpointConfigs.html
+    aws.clock.advance(5)
+    between = aws.now()
+    aws.clock.advance(5)
+    sm.create_endpoint_config(EndpointConfigName="churn-v2", ProductionVariants=[VARIANT])
+
+    def names(**params: Any) -> list[str]:
+        return [
+            c["EndpointConfigName"] for c in sm.list_endpoint_configs(**params)["EndpointConfigs"]
+        ]
+
+    assert names() == ["churn-v2", "churn-v1"]  # newest first
+    assert names(CreationTimeAfter=between) == ["churn-v2"]
+    assert names(CreationTimeBefore=between) == ["churn-v1"]
+    assert names(SortBy="Name", SortOrder="Ascending") == ["churn-v1", "churn-v2"]
+    with pytest.raises(ClientError, match="sortBy"):
+        sm.list_endpoint_configs(SortBy="Status")
+
+
 @pytest.mark.parametrize("operation", ["list_models", "list_endpoints", "list_endpoint_configs"])
 @pytest.mark.parametrize(
     ("params", "message"),

@@ -293,10 +293,16 @@ def list_models(emulator: EmulatorState, response: Any) -> ActionResult:
     )
 
 
+CONFIG_SORT_KEYS = ("Name", "CreationTime")  # SageMaker's EndpointConfigSortKey
+
+
 def list_endpoint_configs(emulator: EmulatorState, response: Any) -> ActionResult:
+    """ListEndpointConfigs as SageMaker answers it: NameContains, CreationTimeAfter and
+    CreationTimeBefore filter, SortBy and SortOrder order, MaxResults and NextToken page
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpointConfigs.html)."""
     store = _counted(emulator, response, "ListEndpointConfigs")
     params = _params(response)
-    contains = str(params.get("NameContains", "")).lower()
+    sorted_by(params, CONFIG_SORT_KEYS)
     summaries = [
         {
             "EndpointConfigName": c["EndpointConfigName"],
@@ -304,9 +310,9 @@ def list_endpoint_configs(emulator: EmulatorState, response: Any) -> ActionResul
             "CreationTime": c["CreationTime"],
         }
         for c in list(store.configs.values())
-        if contains in c["EndpointConfigName"].lower()
     ]
-    return ActionResult(listed("EndpointConfigs", summaries, params, "EndpointConfigName"))
+    chosen = filtered(summaries, params, "EndpointConfigName")
+    return ActionResult(listed("EndpointConfigs", chosen, params, "EndpointConfigName"))
 
 
 def emulated(arn: str) -> bool:
