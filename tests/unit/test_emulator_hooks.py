@@ -11,7 +11,7 @@ from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 
-from smdeploy.runtime.emulator import HOOKS, Emulator, MotoChanged, hooks
+from smdeploy.runtime.emulator import HOOKS, Emulator, MotoChanged, hooks, pin
 from smdeploy.runtime.emulator.hooks import Hook, problems
 from smdeploy.runtime.emulator.pin import MOTO_VERSION, snake_case
 from smdeploy.runtime.emulator.sagemaker.responses import RESPONSES
@@ -83,12 +83,13 @@ def test_the_table_lists_every_concern_and_no_attribute_twice():
         "stepfunctions",
         "applicationautoscaling",
         "shapes",
+        "s3",
         "speed",
     }
 
 
 def test_a_moto_that_moved_stops_the_emulator_naming_the_pinned_version(monkeypatch):
-    monkeypatch.setattr(hooks, "problems", lambda *args: ["X.y is gone from moto"])
+    monkeypatch.setattr(pin, "problems", lambda *args: ["X.y is gone from moto"])
 
     with pytest.raises(MotoChanged, match=rf"moto=={re.escape(MOTO_VERSION)}.*X\.y is gone"):
         hooks.verify()

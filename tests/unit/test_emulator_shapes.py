@@ -13,7 +13,7 @@ from typing import Any
 import botocore.session
 import pytest
 
-from smdeploy.runtime.emulator import shapes
+from smdeploy.runtime.emulator import s3, shapes
 from tests.conftest import CHECK_SHAPES_ENV
 
 SAGEMAKER = botocore.session.get_session().get_service_model("sagemaker")
@@ -168,3 +168,53 @@ def test_the_row_leaves_out_a_member_the_model_lacks_whatever_else_the_body_hold
     _, _, body = shapes.answered(None, original)(response)
 
     assert json.loads(body) == {"ModelName": "churn"}
+
+
+BUCKET_URL = "https://manifests.s3.amazonaws.com"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "headers", "key", "bucket", "operation"),
+    [
+        ("GET", "https://s3.amazonaws.com/", {}, False, False, "ListBuckets"),
+        ("GET", f"{BUCKET_URL}/", {}, False, True, "ListObjects"),
+        ("GET", f"{BUCKET_URL}/?list-type=2&prefix=m", {}, False, True, "ListObjectsV2"),
+        ("PUT", f"{BUCKET_URL}/", {}, False, True, "CreateBucket"),
+        ("PUT", f"{BUCKET_URL}/?versioning", {}, False, True, "PutBucketVersioning"),
+        ("HEAD", f"{BUCKET_URL}/", {}, False, True, "HeadBucket"),
+        ("POST", f"{BUCKET_URL}/?delete", {}, False, True, "DeleteObjects"),
+        ("GET", f"{BUCKET_URL}/m/r.json", {}, True, True, "GetObject"),
+        ("HEAD", f"{BUCKET_URL}/m/r.json", {}, True, True, "HeadObject"),
+        ("PUT", f"{BUCKET_URL}/m/r.json", {}, True, True, "PutObject"),
+        ("PUT", f"{BUCKET_URL}/m/r.json", {"X-Amz-Copy-Source": "a/b"}, True, True, "CopyObject"),
+        ("PUT", f"{BUCKET_URL}/m/r.json?partNumber=1&uploadId=u", {}, True, True, "UploadPart"),
+        ("GET", f"{BUCKET_URL}/m/r.json?uploadId=u", {}, True, True, "ListParts"),
+        ("GET", f"{BUCKET_URL}/m/r.json?tagging", {}, True, True, "GetObjectTagging"),
+        ("DELETE", f"{BUCKET_URL}/m/r.json", {}, True, True, "DeleteObject"),
+    ],
+)
+def test_an_s3_request_is_the_operation_s3_routes_it_to(
+    method, url, headers, key, bucket, operation
+):
+    found = s3.operation_of(method, url, headers, key, bucket)
+
+    assert found is not None and found.name == operation
+
+
+def test_an_s3_answer_no_client_can_read_is_written_for_its_operation(tmp_path, monkeypatch):
+    mismatches = tmp_path / "mismatches.jsonl"
+    monkeypatch.setenv(shapes.CHECK_ENV, str(mismatches))
+
+    def key_response(_self: Any, _request: Any, _url: str, _headers: Any) -> Any:
+        return 200, {}, b"<Tagging><TagSet><Tag><Key>a"
+
+    responder = SimpleNamespace(parse_bucket_name_from_url=lambda request, url: "manifests")
+    request = SimpleNamespace(method="GET", headers={})
+    url = f"{BUCKET_URL}/m/r.json?tagging"
+
+    status, _, body = s3.answered(None, key_response)(responder, request, url, {})
+
+    assert (status, body) == (200, b"<Tagging><TagSet><Tag><Key>a")
+    (written,) = [json.loads(line) for line in mismatches.read_text().splitlines()]
+    assert (written["service"], written["operation"]) == ("s3", "GetObjectTagging")
+    assert written["problem"].startswith("GetObjectTagging: a client cannot read the response")

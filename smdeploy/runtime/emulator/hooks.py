@@ -11,7 +11,6 @@ moto.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 
 import moto
@@ -21,6 +20,7 @@ from moto.core import responses as moto_responses
 from moto.core.serialize import XFormedAttributePicker
 from moto.events.models import Rule
 from moto.kms import models as kms_models
+from moto.s3.responses import S3Response
 from moto.sagemaker import models as sm_models
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
@@ -49,17 +49,21 @@ from smdeploy.runtime.emulator import (
     awslambda,
     clock,
     events,
+    pin,
     registry,
+    s3,
     sagemakerruntime,
     schedules,
     shapes,
     speed,
     stepfunctions,
 )
-from smdeploy.runtime.emulator.pin import MOTO_VERSION, Hook, MotoChanged, replace, snake_case
+from smdeploy.runtime.emulator.pin import Hook, snake_case
 from smdeploy.runtime.emulator.sagemaker import responses as sagemaker
 from smdeploy.runtime.emulator.state import EmulatorState
 from smdeploy.runtime.faults import COUNTED_OPERATIONS
+
+S3_ARGS = ("self", "request", "full_url", "headers")
 
 HOOKS: tuple[Hook, ...] = (
     # clock.py
@@ -321,6 +325,10 @@ HOOKS: tuple[Hook, ...] = (
         shapes.answered,
         parameters=("self",),
     ),
+    *(
+        Hook(S3Response, name, "s3", "and S3's answers", s3.answered, parameters=S3_ARGS)
+        for name in ("bucket_response", "key_response")
+    ),
     # speed.py: the same answers, for less work
     Hook(
         moto_responses,
@@ -352,49 +360,14 @@ HOOKS: tuple[Hook, ...] = (
 
 def problems(hooks: tuple[Hook, ...] = HOOKS, version: str = moto.__version__) -> list[str]:
     """What no longer holds of the table (empty: every hook can be installed)."""
-    found: list[str] = []
-    if version != MOTO_VERSION:
-        found.append(f"moto is {version}; the emulator's hooks are for {MOTO_VERSION}")
-    for hook in hooks:
-        name = getattr(hook.owner, "__name__", repr(hook.owner))
-        has = hook.attribute in vars(hook.owner)
-        if hook.added and has:
-            found.append(f"{name}.{hook.attribute} now exists in moto: review the hook")
-        elif not hook.added and not has:
-            found.append(f"{name}.{hook.attribute} is gone from moto")
-        elif has and hook.parameters is not None:
-            took = tuple(inspect.signature(vars(hook.owner)[hook.attribute]).parameters)
-            if took[: len(hook.parameters)] != hook.parameters:
-                found.append(f"{name}.{hook.attribute}{took} no longer takes {hook.parameters}")
-        if has != hook.added and hook.holds is not None and (problem := hook.holds()):
-            found.append(problem)
-    return found
+    return pin.problems(hooks, version)
 
 
 def verify(hooks: tuple[Hook, ...] = HOOKS) -> None:
-    """Raise :class:`MotoChanged` naming each hook that no longer fits moto."""
-    found = problems(hooks)
-    if found:
-        raise MotoChanged(
-            f"the emulator's hooks into moto (written for moto=={MOTO_VERSION}, the pin of "
-            f"pyproject.toml) need a look: " + "; ".join(found)
-        )
+    """Raise :class:`MotoChanged` naming each row that no longer fits moto."""
+    pin.verify(hooks)
 
 
 def install(emulator: EmulatorState, hooks: tuple[Hook, ...] = HOOKS) -> Callable[[], None]:
-    """Check every row (:func:`verify`), then set each row's attribute to its replacement;
-    return the function that puts back what moto had (and removes what it lacked)."""
-    verify(hooks)
-    undo: list[Callable[[], None]] = []
-
-    def uninstall() -> None:
-        while undo:
-            undo.pop()()
-
-    try:
-        for hook in hooks:
-            undo.append(replace(hook, emulator))
-    except BaseException:
-        uninstall()
-        raise
-    return uninstall
+    """Check every row, then install them all; returns what puts moto's attributes back."""
+    return pin.install(emulator, hooks)

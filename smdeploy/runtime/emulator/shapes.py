@@ -13,6 +13,9 @@ The check runs where :data:`CHECK_ENV` names a file: :func:`answered` (a row of
 server started by a test, and a CLI run by a test all report to the same file. The test
 suite sets it (tests/conftest.py) and fails each test that leaves a line.
 
+S3 answers outside ``call_action``; :mod:`.s3` finds each request's operation and checks
+its answer the same way.
+
 Protocols (https://smithy.io/2.0/aws/protocols/): for the JSON ones (``json``,
 ``rest-json``) the body is walked as sent, so that a member the model lacks is found; for
 the XML ones (``query``, ``rest-xml``) what botocore's parser reads of it is walked, which
@@ -24,6 +27,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import functools
+import io
 import json
 import os
 import threading
@@ -222,14 +226,32 @@ def response_mismatches(
         except ValueError:
             return [f"{operation.name}: a body that is not JSON: {raw_body!r:.80}"]
         return mismatches(operation, decoded, raw=True)
-    response = {"status_code": status, "headers": dict(headers), "body": raw_body}
+    # a payload of bytes or text reaches a client as a stream, which the parser leaves as it is
+    streamed = status < 300 and _streamed_payload(operation)
+    response = {
+        "status_code": status,
+        "headers": dict(headers),
+        "body": io.BytesIO(raw_body) if streamed else raw_body,
+    }
     try:
         parsed = parsers.create_parser(protocol).parse(response, operation.output_shape)  # type: ignore[arg-type]
     except Exception as error:
         return [f"{operation.name}: a client cannot read the response: {error!r:.200}"]
+    if streamed:
+        parsed[streamed] = raw_body
     if status >= 300:
         return error_mismatches(operation, status, parsed)
     return mismatches(operation, parsed, raw=False)
+
+
+def _streamed_payload(operation: OperationModel) -> str:
+    """The output's payload member when it is bytes or text (a stream to a client), else
+    ""."""
+    shape = operation.output_shape
+    payload = shape.serialization.get("payload") if shape is not None else None
+    if payload and shape.members[payload].type_name == "blob":  # type: ignore[union-attr]
+        return str(payload)
+    return ""
 
 
 def _payload_shape(operation: OperationModel) -> bool:
@@ -286,7 +308,7 @@ def record(problems: list[str], service: str, operation: str, path: str) -> None
 
 
 @functools.cache
-def _service_model(name: str) -> ServiceModel:
+def model_of(name: str) -> ServiceModel:
     """moto's botocore model of the service ``name``, made once per process."""
     model: ServiceModel = get_service_model(name)
     return model
@@ -300,7 +322,7 @@ def answered(_emulator: Any, original: Callable[[Any], Any]) -> Any:
 
     def call_action(self: Any) -> Any:
         status, headers, body = original(self)
-        service_model = _service_model(self.boto3_service_name)
+        service_model = model_of(self.boto3_service_name)
         action = self._get_action()
         try:
             operation = service_model.operation_model(action)

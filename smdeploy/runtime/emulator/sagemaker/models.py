@@ -26,6 +26,7 @@ from smdeploy.runtime.emulator.sagemaker.exceptions import ThrottlingError
 from smdeploy.runtime.emulator.sagemaker.utils import (
     event_detail,
     merged_tags,
+    pending_described,
     pending_summary,
     resource_of,
     update_timeline,
@@ -366,29 +367,11 @@ class EndpointStore:
         if endpoint.deployment_config:
             out["LastDeploymentConfig"] = endpoint.deployment_config
         if endpoint.change is not None and endpoint.status == "Updating":
-            pending = self.configs.get(endpoint.change.config_name.lower(), {})
-            change = endpoint.change
-            # the step the update is at, as its Endpoint Deployment State Change events say
-            at = [s for s in change.steps if change.started_at + s.at <= self.clock.now()]
-            status = (
-                [
-                    {
-                        "Status": at[-1].status,
-                        "StatusMessage": at[-1].message,
-                        "StartTime": self._ts(change.started_at + at[-1].at),
-                    }
-                ]
-                if at
-                else []
+            change, now = endpoint.change, self.clock.now()
+            pending = self.configs.get(change.config_name.lower(), {})
+            out["PendingDeploymentSummary"] = pending_described(
+                change, [variant_summary(v) for v in pending.get("ProductionVariants", [])], now
             )
-            out["PendingDeploymentSummary"] = {
-                "EndpointConfigName": change.config_name,
-                "ProductionVariants": [
-                    dict(variant_summary(v), **({"VariantStatus": status} if status else {}))
-                    for v in pending.get("ProductionVariants", [])
-                ],
-                "StartTime": self._ts(change.started_at),
-            }
         for observer in list(self.observers):
             observer.described(self, out)
         return out

@@ -3,6 +3,7 @@ steps of an update, a variant's summary."""
 
 from __future__ import annotations
 
+import datetime
 import math
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -189,6 +190,30 @@ def pending_summary(
             for variant in variants
         ],
     }
+
+
+def pending_described(change: Any, variants: list[dict[str, Any]], now: float) -> dict[str, Any]:
+    """DescribeEndpoint's PendingDeploymentSummary during an update (``change``): each new
+    variant with the step the update is at (its Endpoint Deployment State Change events say
+    the same), once the first step has begun."""
+    at = [s for s in change.steps if change.started_at + s.at <= now]
+    status = [
+        {
+            "Status": step.status,
+            "StatusMessage": step.message,
+            "StartTime": _timestamp(change.started_at + step.at),
+        }
+        for step in at[-1:]
+    ]
+    return {
+        "EndpointConfigName": change.config_name,
+        "ProductionVariants": [dict(v, VariantStatus=status) if status else v for v in variants],
+        "StartTime": _timestamp(change.started_at),
+    }
+
+
+def _timestamp(seconds: float) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
 
 
 def merged_tags(
