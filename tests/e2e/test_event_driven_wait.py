@@ -304,6 +304,10 @@ def test_a_deployment_stopped_while_parked_holds_up_no_one(make_account, request
     assert stopped["stopDate"] >= sfn.describe_execution(executionArn=first)["startDate"]
     events = sfn.get_execution_history(executionArn=first, reverseOrder=True)["events"]
     assert events[0]["type"] == "ExecutionAborted"
+    assert events[0]["executionAbortedEventDetails"] == {
+        "error": "Abandoned",
+        "cause": "stopped by the test",
+    }
     since_parked = events[1 : [e["type"] for e in events].index("TaskStateEntered")]
     # the park's task got as far as the stop let it, and no further: not failed, not woken
     assert {e["type"] for e in since_parked} <= {"TaskScheduled", "TaskStarted", "TaskSubmitted"}

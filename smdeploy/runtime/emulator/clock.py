@@ -297,16 +297,24 @@ def send_task_failure(emulator: EmulatorState, original: Any) -> Callable[[Any],
 def stop_execution(emulator: EmulatorState, original: Any) -> Callable[[Any], Any]:
     """StopExecution answers the date it stopped the execution, a required member
     (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html#API_StopExecution_ResponseSyntax).
-    moto answers before its worker has set the execution's stop date, so with none. From
-    then on the execution's history gets nothing but its ExecutionAborted
+    moto answers before its worker has set the execution's stop date, so with none, and
+    stops it with an empty error and cause where the call gave them (ExecutionAborted carries
+    them: https://docs.aws.amazon.com/step-functions/latest/apireference/API_ExecutionAbortedEventDetails.html).
+    From then on the execution's history gets nothing but its ExecutionAborted
     (:func:`stopped_add_event`): not the success of a task whose token comes after it."""
 
     def stop_execution(response: Any) -> Any:
-        result = original(response)
-        arn = json.loads(response.body or "{}")["executionArn"]
-        # the backend that stopped it; an execution the engine runs has a worker (without
+        request = json.loads(response.body or "{}")
+        arn = request["executionArn"]
+        # the backend that stops it; an execution the engine runs has a worker (without
         # execute_state_machine, moto's plain backend keeps executions no engine runs)
         execution = response.stepfunction_backend.describe_execution(arn)
+        # stopped first with the call's error and cause, which ExecutionAborted carries on
+        # AWS; moto's own stop (next) gives empty ones, and a stopped program stays stopped
+        stop = getattr(execution, "stop", None)
+        if getattr(execution, "exec_worker", None) is not None and stop is not None:
+            stop(emulator.clock.datetime(), request.get("error"), request.get("cause"))
+        result = original(response)
         worker = getattr(execution, "exec_worker", None)
         if worker is not None and worker.env is not None:
             setattr(worker.env.event_manager, STOPPED_MARK, True)
