@@ -52,6 +52,15 @@ ROLLING = {
     }
 }
 
+# a canary, or a linear policy of two steps: the fleet, a shift, 300 s baking, the last shift
+TWO_SHIFTS = [
+    (0, "Creating"),
+    (C, "ActivatingTraffic"),
+    (C, "Baking"),
+    (C + 300, "ActivatingTraffic"),
+    (C + 300, "Baking"),
+]
+
 CASES = [
     # (policy, variants, the steps as (at, status), the whole duration)
     (None, TWO, [(0, "Creating"), (C, "ActivatingTraffic"), (C, "Baking")], C),
@@ -64,25 +73,13 @@ CASES = [
     (
         CANARY,
         TWO,
-        [
-            (0, "Creating"),
-            (C, "ActivatingTraffic"),
-            (C, "Baking"),
-            (C + 300, "ActivatingTraffic"),
-            (C + 300, "Baking"),
-        ],
+        TWO_SHIFTS,
         C + 300 + 120,
     ),
     (
         LINEAR_HALF,
         TWO,
-        [
-            (0, "Creating"),
-            (C, "ActivatingTraffic"),
-            (C, "Baking"),
-            (C + 300, "ActivatingTraffic"),
-            (C + 300, "Baking"),
-        ],
+        TWO_SHIFTS,
         C + 300 + 120,
     ),
     (LINEAR_ONE, THREE, None, C + 60 + 60 + 120),  # three shifts of one instance
