@@ -89,3 +89,25 @@ def test_a_target_registered_without_a_role_scales_with_the_service_linked_one(a
     assert target["RoleARN"] == service_linked_role(ACCOUNT)
     assert target["RoleARN"].endswith("/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint")
     assert "NextToken" not in scaling.describe_scalable_targets(ServiceNamespace="sagemaker")
+
+
+def test_a_package_for_a_group_that_does_not_exist_is_refused_with_the_service_s_message(aws):
+    # moto's message began with what botocore prints before it: "An error ocurred
+    # (ValidationException) when calling the CreateModelPackage operation: ..."
+    sm = boto3.client("sagemaker", region_name="us-east-1")
+
+    with pytest.raises(ClientError) as refused:
+        sm.create_model_package(
+            ModelPackageGroupName="no-such-group",
+            InferenceSpecification={
+                "Containers": [{"Image": aws.IMAGE_V1}],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+        )
+
+    error = refused.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "ValidationException",
+        "Model Package Group does not exist.",
+    )

@@ -117,6 +117,28 @@ def test_an_error_needs_a_code_a_message_and_the_status_its_model_names():
     )
 
 
+def test_an_error_message_that_begins_as_a_client_prints_one_is_a_mismatch():
+    create = SFN.operation_model("CreateStateMachine")
+    printed = "An error ocurred (ValidationException) when calling the X operation: bad"
+
+    assert shapes.error_mismatches(create, 400, {"Error": {"Code": "V", "Message": printed}}) == [
+        "CreateStateMachine: error V: a message that begins as a client prints one"
+    ]
+
+
+def test_the_row_gives_a_json_error_s_message_without_the_client_s_prefix(monkeypatch):
+    monkeypatch.delenv(shapes.CHECK_ENV, raising=False)
+    printed = "An error occurred (ValidationException) when calling the X operation: Bad."
+    response, _ = _responder("")
+
+    _, _, body = shapes.answered(
+        None,
+        lambda _self: (400, {}, json.dumps({"__type": "ValidationException", "message": printed})),
+    )(response)
+
+    assert json.loads(body) == {"__type": "ValidationException", "message": "Bad."}
+
+
 def test_a_body_no_client_can_read_is_a_mismatch():
     problems = shapes.response_mismatches(DESCRIBE_ENDPOINT, "json", 200, {}, "{not json")
 

@@ -30,6 +30,7 @@ import functools
 import io
 import json
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -51,6 +52,9 @@ JSON_PROTOCOLS = ("json", "rest-json")
 # members every protocol adds beside the modeled ones
 PROTOCOL_MEMBERS = frozenset({"ResponseMetadata"})
 _write_lock = threading.Lock()
+# how botocore prints an error (ClientError's text), which some of moto's messages start with;
+# a client adds it to the service's message, so on AWS no message carries it
+CLIENT_PREFIX = re.compile(r"An error oc+urred \(\w+\) when calling the \w+ operation: ")
 
 
 def mismatches(operation: OperationModel, body: Any, raw: bool) -> list[str]:
@@ -205,6 +209,8 @@ def error_mismatches(operation: OperationModel, status: int, parsed: dict[str, A
         found.append(f"an error without a code (status {status})")
     if "Message" not in error and "message" not in error:
         found.append(f"error {code}: without a message")
+    elif CLIENT_PREFIX.match(str(error.get("Message", error.get("message")))):
+        found.append(f"error {code}: a message that begins as a client prints one")
     for shape in operation.error_shapes:
         modeled = shape.metadata.get("error", {})
         named = code in (shape.name, modeled.get("code"))
@@ -337,6 +343,8 @@ def answered(_emulator: Any, original: Callable[[Any], Any]) -> Any:
             return status, headers, body
         protocol = self.determine_response_protocol(service_model)
         status = int(status)
+        if status >= 300 and protocol in JSON_PROTOCOLS:
+            body = _without_client_prefix(body)
         decoded = _json_result(operation, protocol, status, body)
         if decoded is not None:  # what a JSON success carries, as AWS would send it
             assert operation.output_shape is not None
@@ -355,6 +363,24 @@ def answered(_emulator: Any, original: Callable[[Any], Any]) -> Any:
 
     call_action.__name__ = call_action.__qualname__ = "call_action"
     return call_action
+
+
+def _without_client_prefix(body: Any) -> Any:
+    """A JSON error's body with its message as the service gives it: without the text a
+    client prints before it (:data:`CLIENT_PREFIX`; moto's CreateModelPackage, for one, said
+    "An error ocurred (ValidationException) when calling the CreateModelPackage operation:
+    Model Package Group does not exist.")."""
+    try:
+        error = json.loads(body or "{}")
+    except ValueError:
+        return body
+    if not isinstance(error, dict):
+        return body
+    for key in ("message", "Message"):
+        if isinstance(error.get(key), str) and CLIENT_PREFIX.match(error[key]):
+            error[key] = CLIENT_PREFIX.sub("", error[key], count=1)
+            return json.dumps(error)
+    return body
 
 
 def _json_result(operation: OperationModel, protocol: str, status: int, body: Any) -> Any:
