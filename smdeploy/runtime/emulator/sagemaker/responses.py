@@ -18,6 +18,7 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import sagemaker_backends
 from moto.utilities.arns import parse_arn
 
+from smdeploy.runtime.emulator import shapes
 from smdeploy.runtime.emulator.pin import snake_case
 from smdeploy.runtime.emulator.sagemaker.models import EndpointStore
 from smdeploy.runtime.emulator.state import EmulatorState
@@ -207,7 +208,6 @@ TIME_FILTERS = (
     ("LastModifiedTimeAfter", "LastModifiedTime", True),
     ("LastModifiedTimeBefore", "LastModifiedTime", False),
 )
-ENDPOINT_SORT_KEYS = ("Name", "CreationTime", "Status")  # SageMaker's EndpointSortKey
 
 
 def _instant(value: Any) -> float:
@@ -240,8 +240,10 @@ def filtered(
     return kept
 
 
-def sorted_by(params: dict[str, Any], keys: tuple[str, ...]) -> None:
-    """Refuse a SortBy that is not one of the call's ``keys``, as SageMaker refuses it."""
+def sorted_by(params: dict[str, Any], sort_key: str) -> None:
+    """Refuse a SortBy outside the values of the call's ``sort_key`` shape in SageMaker's
+    model (``EndpointSortKey``: Name, CreationTime, Status), as SageMaker refuses it."""
+    keys: list[str] = getattr(shapes.model_of("sagemaker").shape_for(sort_key), "enum", [])
     if params.get("SortBy", "CreationTime") not in keys:
         raise ValidationError(
             f"Value '{params['SortBy']}' at 'sortBy' failed to satisfy constraint: Member must "
@@ -252,7 +254,7 @@ def sorted_by(params: dict[str, Any], keys: tuple[str, ...]) -> None:
 def list_endpoints(emulator: EmulatorState, response: Any) -> ActionResult:
     store = _counted(emulator, response, "ListEndpoints")
     params = _params(response)
-    sorted_by(params, ENDPOINT_SORT_KEYS)
+    sorted_by(params, "EndpointSortKey")
     summaries = [
         {
             "EndpointName": e.name,
@@ -268,9 +270,6 @@ def list_endpoints(emulator: EmulatorState, response: Any) -> ActionResult:
     )
 
 
-MODEL_SORT_KEYS = ("Name", "CreationTime")  # SageMaker's ModelSortKey
-
-
 def list_models(emulator: EmulatorState, response: Any) -> ActionResult:
     """ListModels as SageMaker answers it: NameContains, CreationTimeAfter and
     CreationTimeBefore filter, SortBy and SortOrder order, MaxResults and NextToken page
@@ -278,7 +277,7 @@ def list_models(emulator: EmulatorState, response: Any) -> ActionResult:
     answered every model at once, whatever the request said."""
     _counted(emulator, response, "ListModels")
     params = _params(response)
-    sorted_by(params, MODEL_SORT_KEYS)
+    sorted_by(params, "ModelSortKey")
     backend = sagemaker_backends[response.current_account][response.region]
     summaries = [
         {
@@ -293,16 +292,13 @@ def list_models(emulator: EmulatorState, response: Any) -> ActionResult:
     )
 
 
-CONFIG_SORT_KEYS = ("Name", "CreationTime")  # SageMaker's EndpointConfigSortKey
-
-
 def list_endpoint_configs(emulator: EmulatorState, response: Any) -> ActionResult:
     """ListEndpointConfigs as SageMaker answers it: NameContains, CreationTimeAfter and
     CreationTimeBefore filter, SortBy and SortOrder order, MaxResults and NextToken page
     (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpointConfigs.html)."""
     store = _counted(emulator, response, "ListEndpointConfigs")
     params = _params(response)
-    sorted_by(params, CONFIG_SORT_KEYS)
+    sorted_by(params, "EndpointConfigSortKey")
     summaries = [
         {
             "EndpointConfigName": c["EndpointConfigName"],
