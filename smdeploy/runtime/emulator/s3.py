@@ -10,8 +10,10 @@ markers of the operation's URI, and its required query and header members. :func
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,18 +22,68 @@ from botocore.model import OperationModel
 from smdeploy.runtime.emulator import shapes
 
 
-def _wire_present(shape: Any, members: Any, location: str, found: Callable[[str], bool]) -> int:
-    """How many of the required ``members`` bound to ``location`` are in the request (-1: one
-    is not)."""
-    count = 0
-    for name in members:
-        member = shape.members[name]
-        if member.serialization.get("location") != location:
-            continue
-        if not found(member.serialization.get("name", name)):
+@dataclass(frozen=True)
+class Route:
+    """What an S3 request must be to be ``operation``: its method, whether its path names an
+    object (``key``) or, if not, a bucket (``bucket``), the query markers of its URI, and the
+    wire names of its required query and header members."""
+
+    operation: OperationModel
+    method: str
+    key: bool
+    bucket: bool
+    markers: tuple[tuple[str, str], ...]
+    query: tuple[str, ...]
+    headers: tuple[str, ...]
+
+    def score(self, method: str, key: bool, bucket: bool, query: Any, headers: Any) -> int:
+        """How specifically a request fits (-1: it does not)."""
+        if (method, key) != (self.method, self.key) or (not key and bucket != self.bucket):
             return -1
-        count += 1
-    return count
+        if not all(k in query and (not v or query[k][0] == v) for k, v in self.markers):
+            return -1
+        if not all(name in query for name in self.query):
+            return -1
+        if not all(name in headers for name in self.headers):
+            return -1
+        return len(self.markers) + len(self.query) + len(self.headers)
+
+
+def _required(shape: Any, location: str) -> tuple[str, ...]:
+    """The wire names of ``shape``'s required members bound to ``location``."""
+    if shape is None:
+        return ()
+    wire = [
+        shape.members[name].serialization.get("name", name)
+        for name in shape.required_members
+        if shape.members[name].serialization.get("location") == location
+    ]
+    return tuple(name.lower() if location == "header" else name for name in wire)
+
+
+@functools.cache
+def routes() -> tuple[Route, ...]:
+    """Every S3 operation's route, read once from the model."""
+    model = shapes.model_of("s3")
+    found = []
+    for name in model.operation_names:
+        operation = model.operation_model(name)
+        path, _, markers = operation.http.get("requestUri", "").partition("?")
+        wanted = tuple(
+            (k, v) for k, _, v in (m.partition("=") for m in filter(None, markers.split("&")))
+        )
+        found.append(
+            Route(
+                operation,
+                operation.http.get("method", ""),
+                "{Key+}" in path,
+                path != "/",
+                wanted,
+                _required(operation.input_shape, "querystring"),
+                _required(operation.input_shape, "header"),
+            )
+        )
+    return tuple(found)
 
 
 def operation_of(
@@ -41,28 +93,13 @@ def operation_of(
     False) or an object is: of the operations bound to its method and kind of path, the one
     whose query markers (``?tagging``, ``?list-type=2``) and required query and header members
     the request carries, the most specific first. None when no operation fits."""
-    model = shapes.model_of("s3")
     query = parse_qs(urlsplit(url).query, keep_blank_values=True)
     names = {name.lower() for name in dict(headers)}
     best: tuple[int, OperationModel | None] = (-1, None)
-    for name in model.operation_names:
-        operation = model.operation_model(name)
-        uri = operation.http.get("requestUri", "")
-        path, _, markers = uri.partition("?")
-        if operation.http.get("method") != method or ("{Key+}" in path) != key:
-            continue
-        if not key and (path == "/") == bucket:
-            continue
-        wanted = [marker.partition("=") for marker in filter(None, markers.split("&"))]
-        if not all(k in query and (not v or query[k][0] == v) for k, _, v in wanted):
-            continue
-        shape = operation.input_shape
-        required = shape.required_members if shape is not None else []
-        in_query = _wire_present(shape, required, "querystring", query.__contains__)
-        in_headers = _wire_present(shape, required, "header", lambda h: h.lower() in names)
-        score = len(wanted) + in_query + in_headers
-        if in_query >= 0 and in_headers >= 0 and score > best[0]:
-            best = (score, operation)
+    for route in routes():
+        score = route.score(method, key, bucket, query, names)
+        if score > best[0]:
+            best = (score, route.operation)
     return best[1]
 
 
