@@ -309,13 +309,12 @@ def stop_execution(emulator: EmulatorState, original: Any) -> Callable[[Any], An
         # the backend that stops it; an execution the engine runs has a worker (without
         # execute_state_machine, moto's plain backend keeps executions no engine runs)
         execution = response.stepfunction_backend.describe_execution(arn)
-        # stopped first with the call's error and cause, which ExecutionAborted carries on
-        # AWS; moto's own stop (next) gives empty ones, and a stopped program stays stopped
-        stop = getattr(execution, "stop", None)
-        if getattr(execution, "exec_worker", None) is not None and stop is not None:
-            stop(emulator.clock.datetime(), request.get("error"), request.get("cause"))
-        result = original(response)
         worker = getattr(execution, "exec_worker", None)
+        if worker is not None:
+            # stopped first with the call's error and cause, which ExecutionAborted carries on
+            # AWS; moto's own stop (next) gives empty ones, and a stopped program stays stopped
+            execution.stop(emulator.clock.datetime(), request.get("error"), request.get("cause"))
+        result = original(response)
         if worker is not None and worker.env is not None:
             setattr(worker.env.event_manager, STOPPED_MARK, True)
         if result.result.get("stopDate") is None:

@@ -232,7 +232,7 @@ def response_mismatches(
         except ValueError:
             return [f"{operation.name}: a body that is not JSON: {raw_body!r:.80}"]
         return mismatches(operation, decoded, raw=True)
-    # a payload of bytes or text reaches a client as a stream, which the parser leaves as it is
+    # a payload of bytes reaches a client as a stream, which the parser leaves as it is
     streamed = status < 300 and _streamed_payload(operation)
     response = {
         "status_code": status,
@@ -251,8 +251,7 @@ def response_mismatches(
 
 
 def _streamed_payload(operation: OperationModel) -> str:
-    """The output's payload member when it is bytes or text (a stream to a client), else
-    ""."""
+    """The output's payload member when it is bytes (a stream to a client), else ""."""
     shape = operation.output_shape
     payload = shape.serialization.get("payload") if shape is not None else None
     if payload and shape.members[payload].type_name == "blob":  # type: ignore[union-attr]
