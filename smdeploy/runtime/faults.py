@@ -12,8 +12,18 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+# SageMaker's inference component (IC) API, which moto lacks: the emulator answers it alone
+# (smdeploy.runtime.emulator.sagemaker.components)
+COMPONENT_OPERATIONS = (
+    "CreateInferenceComponent",
+    "DescribeInferenceComponent",
+    "UpdateInferenceComponent",
+    "UpdateInferenceComponentRuntimeConfig",
+    "DeleteInferenceComponent",
+    "ListInferenceComponents",
+)
 # The SageMaker operations the emulator counts (and so can throttle): every call of these
-# goes through the emulated endpoint store, or through moto for CreateModel.
+# goes through the emulated endpoint and component stores, or through moto for CreateModel.
 COUNTED_OPERATIONS = (
     "CreateModel",
     "ListModels",
@@ -29,6 +39,7 @@ COUNTED_OPERATIONS = (
     "AddTags",
     "DeleteTags",
     "ListTags",
+    *COMPONENT_OPERATIONS,
 )
 # The operations after which ``crash_after`` kills the Lambda invocation that called them.
 # DescribeEndpointConfig is the Deploy stage's first call, on every attempt: a crash after it
@@ -52,14 +63,15 @@ class Faults:
     """What the emulated SageMaker and Lambda do to deployments (the ``smdeploy local``
     options).
 
-    ``times``: when set, each injected fault (an endpoint Failed, an update rolled back, a
-    crash, a config not yet visible, a duplicated event, an alarm during an update, a failed
-    smoke invocation) happens only its first ``times`` occurrences; ``throttle`` keeps its
-    own counts.
+    ``times``: when set, each injected fault (an endpoint or inference component Failed, an
+    update rolled back, a crash, a config not yet visible, a duplicated event, an alarm
+    during an update, a failed smoke invocation) happens only its first ``times``
+    occurrences; ``throttle`` keeps its own counts.
     """
 
     creation_seconds: float = 300.0
-    # simulated seconds an endpoint is Deleting before it is gone (and its name free)
+    # simulated seconds an endpoint (or an inference component) is Deleting before it is gone
+    # (and its name free)
     deletion_seconds: float = 60.0
     config_visibility_lag: int = 0
     fail_endpoint: str | None = None
@@ -85,13 +97,24 @@ class Faults:
     # guardrails (smdeploy.runtime.emulator.applicationautoscaling): a variant newly
     # registered as a scalable target is scaled to this many instances (within its min and max)
     scaled_to: int | None = None
-    # during the next update whose AutoRollbackConfiguration names alarms, this one (or, when
-    # "", the first named) goes into ALARM: SageMaker rolls the update back
+    # during the next update (of an endpoint or an inference component) whose
+    # AutoRollbackConfiguration names alarms, this one (or, when "", the first named) goes
+    # into ALARM: SageMaker rolls the update back
     alarm_during_update: str | None = None
     # InvokeEndpoint answers this body (default: {"predictions": [0.5]}), or fails with a
     # ModelError carrying this message
     invoke_response: str | None = None
     fail_invoke: str | None = None
+
+    # inference components (smdeploy.runtime.emulator.sagemaker.components): simulated seconds
+    # an IC takes to create, and each batch of its update (and each runtime copy change). The
+    # default is AWS's measured time to add model copies to a running instance, about 2.28
+    # minutes (https://aws.amazon.com/blogs/machine-learning/unlock-cost-savings-with-the-new-scale-down-to-zero-feature-in-sagemaker-inference/)
+    component_seconds: float = 137.0
+    # the next IC create or update ends Failed with this FailureReason
+    fail_component: str | None = None
+    # the next IC update rolls back (after its first batch) with this reason
+    rollback_component: str | None = None
 
     def __post_init__(self) -> None:
         problems = list(self.problems())
@@ -112,6 +135,14 @@ class Faults:
             yield f"scaled-to: must be at least 1 instance, got {self.scaled_to}"
         if self.invocation_jitter < 0:
             yield f"jitter: must be 0 or more seconds, got {self.invocation_jitter}"
+        if self.component_seconds < 0:
+            yield f"component-seconds: must be 0 or more seconds, got {self.component_seconds}"
+        for name, reason in (
+            ("fail-component", self.fail_component),
+            ("rollback-component", self.rollback_component),
+        ):
+            if reason is not None and not reason.strip():
+                yield f"{name}: must be a reason (the FailureReason), got {reason!r}"
         if self.event_delay < 0:
             yield f"event-delay: must be 0 or more seconds, got {self.event_delay}"
         if not 0 <= self.drop_endpoint_events <= 1:

@@ -14,8 +14,11 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoin
 from smdeploy.runtime.emulator import HOOKS, Emulator, MotoChanged, hooks, pin
 from smdeploy.runtime.emulator.hooks import Hook, problems
 from smdeploy.runtime.emulator.pin import MOTO_VERSION, snake_case
+from smdeploy.runtime.emulator.sagemaker.component_responses import (
+    RESPONSES as COMPONENT_RESPONSES,
+)
 from smdeploy.runtime.emulator.sagemaker.responses import RESPONSES
-from smdeploy.runtime.faults import COUNTED_OPERATIONS
+from smdeploy.runtime.faults import COMPONENT_OPERATIONS, COUNTED_OPERATIONS
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
@@ -96,8 +99,14 @@ def test_a_moto_that_moved_stops_the_emulator_naming_the_pinned_version(monkeypa
 
 
 def test_the_sagemaker_rows_are_the_operations_the_emulator_counts():
-    # the SageMaker rows are the operations the emulator counts, declared once
-    assert set(RESPONSES) == {snake_case(operation) for operation in COUNTED_OPERATIONS}
+    # the SageMaker rows are the operations the emulator counts, declared once: the endpoint
+    # ones (responses.py) and the inference component ones (component_responses.py), which
+    # moto lacks
+    served = {**RESPONSES, **COMPONENT_RESPONSES}
+    assert set(served) == {snake_case(operation) for operation in COUNTED_OPERATIONS}
+    assert not set(RESPONSES) & set(COMPONENT_RESPONSES)
+    added = {h.attribute for h in HOOKS if h.owner is SageMakerResponse and h.added}
+    assert added == {"update_endpoint", *(snake_case(op) for op in COMPONENT_OPERATIONS)}
 
 
 def _moto_now():

@@ -51,6 +51,9 @@ def test_bad_throttle_values_are_refused_naming_the_value(value, message):
         ({"times": 0}, "fault-times: must be at least 1, got 0"),
         ({"invocation_jitter": -1.0}, "jitter: must be 0 or more seconds, got -1.0"),
         ({"throttle": {"Nope": 1}}, "throttle: the operation must be one the emulator counts"),
+        ({"component_seconds": -1.0}, "component-seconds: must be 0 or more seconds, got -1.0"),
+        ({"fail_component": " "}, "fail-component: must be a reason (the FailureReason)"),
+        ({"rollback_component": ""}, "rollback-component: must be a reason"),
     ],
 )
 def test_bad_faults_are_refused_with_the_option_the_rule_and_the_value(fields, message):

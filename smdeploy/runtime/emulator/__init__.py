@@ -12,7 +12,8 @@ deployer needs and moto does not do:
 - :mod:`.state`: what every concern shares (data only);
 - :mod:`.awslambda`: Lambda functions run their real handlers in-process;
 - :mod:`.sagemaker` (models and responses): endpoints and endpoint configs with AWS's
-  lifecycle, and the endpoint events SageMaker emits at each change;
+  lifecycle, and the endpoint events SageMaker emits at each change; and the inference
+  component API (components), whose copies are placed on the variants' instances;
 - :mod:`.applicationautoscaling`: scalable targets of SageMaker variants, their instance
   counts, and the updates SageMaker refuses for them; :mod:`.cloudwatch`: the alarms that
   roll an update back (both observe the endpoint store: :mod:`.sagemaker.endpoints`);

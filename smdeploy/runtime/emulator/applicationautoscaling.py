@@ -18,6 +18,11 @@ registered with each endpoint store:
   ``ExcludeRetainedVariantProperties``) keeps the same-named variants' counts
   (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html).
   DescribeEndpoint reports the counts.
+- **Every scalable dimension the service has.** moto checks a request's ScalableDimension
+  against a list of its own, which lacks ``sagemaker:inference-component:DesiredCopyCount``
+  (an inference component's copy count:
+  https://docs.aws.amazon.com/sagemaker/latest/dg/inference-component-auto-scaling.html);
+  the emulator checks it against the values of Application Auto Scaling's own model.
 - **Deregistering** a scalable target deletes its scaling policies
   (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeregisterScalableTarget.html);
   **DeleteEndpoint** deregisters the endpoint's targets
@@ -28,7 +33,9 @@ registered with each endpoint store:
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
 from moto.applicationautoscaling.exceptions import AWSValidationException
@@ -38,6 +45,7 @@ from moto.applicationautoscaling.models import (
 )
 from moto.sagemaker.exceptions import ValidationError
 
+from smdeploy.runtime.emulator import shapes
 from smdeploy.runtime.emulator.sagemaker.endpoints import (
     Change,
     Endpoint,
@@ -62,6 +70,26 @@ def targets(account: str, region: str, endpoint: str) -> dict[str, tuple[int, in
         if rid.lower().startswith(prefix):
             found[rid[len(prefix) :]] = (target.min_capacity, target.max_capacity)
     return found
+
+
+def dimensions(_emulator: EmulatorState, original: Any) -> type[Enum]:
+    """moto's ``ScalableDimensionValueSet`` (a row of :data:`.hooks.HOOKS`), with every value of
+    the ``ScalableDimension`` enum in Application Auto Scaling's model
+    (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html)."""
+    values = [d.value for d in original]
+    model = shapes.model_of("application-autoscaling").shape_for("ScalableDimension")
+    values += [v for v in getattr(model, "enum", []) if v not in values]
+    members = {re.sub(r"\W", "_", value).upper(): value for value in values}
+    return Enum("ScalableDimensionValueSet", members)  # type: ignore[return-value]
+
+
+def lists_dimensions() -> str | None:
+    """What :func:`dimensions` relies on: moto's list is an Enum of dimension strings."""
+    from moto.applicationautoscaling import models
+
+    if DIMENSION not in [d.value for d in models.ScalableDimensionValueSet]:
+        return "moto.applicationautoscaling.models.ScalableDimensionValueSet lacks SageMaker's"
+    return None
 
 
 def drop_policies(backend: ApplicationAutoscalingBackend, rid: str) -> None:
@@ -185,8 +213,13 @@ def register_scalable_target(emulator: EmulatorState, original: Any) -> Callable
         bound = signature.bind(backend, *args, **kwargs)
         namespace, rid = bound.arguments["namespace"], bound.arguments["r_id"]
         dimension = bound.arguments["dimension"]
-        if namespace != NAMESPACE or dimension != DIMENSION:
+        if namespace != NAMESPACE:
             return original(backend, *args, **kwargs)
+        if dimension != DIMENSION:  # an inference component's copy count
+            target = original(backend, *args, **kwargs)
+            if not target.role_arn:
+                target.role_arn = service_linked_role(backend.account_id)
+            return target
         parts = str(rid).split("/")
         if len(parts) != 4 or parts[0] != "endpoint" or parts[2] != "variant":
             raise AWSValidationException(

@@ -15,6 +15,7 @@ from smdeploy.runtime.emulator.clock import ClockHooks
 from smdeploy.runtime.emulator.cloudwatch import RollbackAlarms
 from smdeploy.runtime.emulator.events import EventsHooks
 from smdeploy.runtime.emulator.registry import RegistryHooks
+from smdeploy.runtime.emulator.sagemaker.components import ComponentHost
 from smdeploy.runtime.emulator.sagemaker.responses import SageMakerHooks
 from smdeploy.runtime.emulator.schedules import SchedulesHooks
 
@@ -72,9 +73,14 @@ class Emulator(
 
     def _watch_endpoints(self) -> None:
         """The services that observe endpoint changes: Application Auto Scaling's instance
-        counts, then CloudWatch's rollback alarms (in that order, each store calls them)."""
+        counts, then CloudWatch's rollback alarms, then the endpoints' inference components
+        (in that order, each store calls them)."""
         self.instance_counts.clear()  # one owner (the state); the observer shares it
-        observers = (VariantCounts(self.instance_counts), RollbackAlarms(self.faults, self.budget))
+        observers = (
+            VariantCounts(self.instance_counts),
+            RollbackAlarms(self.faults, self.budget),
+            ComponentHost(),
+        )
         for observer in observers:
             self.endpoint_observers.append(observer)
             self._undo.append(functools.partial(self.endpoint_observers.remove, observer))

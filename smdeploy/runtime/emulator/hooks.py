@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import moto
+from moto.applicationautoscaling import models as aas_models
+from moto.applicationautoscaling import responses as aas_responses
 from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core import responses as moto_responses
@@ -59,9 +61,10 @@ from smdeploy.runtime.emulator import (
     stepfunctions,
 )
 from smdeploy.runtime.emulator.pin import Hook, snake_case
+from smdeploy.runtime.emulator.sagemaker import component_responses as components
 from smdeploy.runtime.emulator.sagemaker import responses as sagemaker
 from smdeploy.runtime.emulator.state import EmulatorState
-from smdeploy.runtime.faults import COUNTED_OPERATIONS
+from smdeploy.runtime.faults import COMPONENT_OPERATIONS, COUNTED_OPERATIONS
 
 S3_ARGS = ("self", "request", "full_url", "headers")
 
@@ -171,15 +174,16 @@ HOOKS: tuple[Hook, ...] = (
         "run the real handler in-process",
         awslambda.invoke,
     ),
-    # sagemaker/responses.py: faults.COUNTED_OPERATIONS (moto lacks UpdateEndpoint: added)
+    # sagemaker/responses.py and component_responses.py: faults.COUNTED_OPERATIONS (moto lacks
+    # UpdateEndpoint and the inference component API: added)
     *(
         Hook(
             SageMakerResponse,
             snake_case(operation),
             "sagemaker",
-            "endpoints and configs as SageMaker has them",
-            sagemaker.RESPONSES[snake_case(operation)],
-            added=operation == "UpdateEndpoint",
+            "endpoints, configs and inference components as SageMaker has them",
+            {**sagemaker.RESPONSES, **components.RESPONSES}[snake_case(operation)],
+            added=operation in ("UpdateEndpoint", *COMPONENT_OPERATIONS),
         )
         for operation in COUNTED_OPERATIONS
     ),
@@ -229,6 +233,17 @@ HOOKS: tuple[Hook, ...] = (
         applicationautoscaling.register_scalable_target,
         parameters=("self", "namespace", "r_id", "dimension", "min_capacity", "max_capacity"),
         holds=applicationautoscaling.keeps_targets_and_policies,
+    ),
+    *(
+        Hook(
+            module,
+            "ScalableDimensionValueSet",
+            "applicationautoscaling",
+            "every ScalableDimension of the service's model (inference components' too)",
+            applicationautoscaling.dimensions,
+            holds=applicationautoscaling.lists_dimensions,
+        )
+        for module in (aas_models, aas_responses)
     ),
     Hook(
         ApplicationAutoscalingBackend,
@@ -313,7 +328,7 @@ HOOKS: tuple[Hook, ...] = (
         SageMakerRuntimeResponse,
         "invoke_endpoint",
         "sagemakerruntime",
-        "InvokeEndpoint refuses endpoints that are missing or not InService (moto answers all)",
+        "InvokeEndpoint refuses endpoints (and inference components) that do not serve",
         sagemakerruntime.invoke_endpoint,
     ),
     # shapes.py: every response checked against botocore's model, where asked to

@@ -2,7 +2,9 @@
 for an endpoint that does not exist): refused with ValidationError for an endpoint that does
 not exist or does not serve (Creating, Failed, Deleting, OutOfService), as SageMaker answers
 "Endpoint ... of account ... not found." (https://github.com/aws/amazon-sagemaker-examples/issues/293),
-and for a TargetVariant the endpoint does not have; otherwise the answer is
+and for a TargetVariant the endpoint does not have; an endpoint that hosts inference
+components is invoked through one of them (InferenceComponentName), which must have copies
+(:func:`.sagemaker.component_operations.invocation`); otherwise the answer is
 ``Faults.invoke_response`` (default ``{"predictions": [0.5]}``), or under ``Faults.fail_invoke``
 a ModelError (HTTP 424, the model's status 500 and message) as the InvokeEndpoint reference
 describes (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html).
@@ -19,9 +21,26 @@ from moto.core.exceptions import JsonRESTError
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
+from smdeploy.runtime.emulator.sagemaker.component_operations import invocation
+from smdeploy.runtime.emulator.sagemaker.component_rules import hosts_components
+from smdeploy.runtime.emulator.sagemaker.components import components_of
 from smdeploy.runtime.emulator.state import EmulatorState
 
 DEFAULT_RESPONSE = '{"predictions": [0.5]}'
+# An endpoint that hosts inference components takes only invocations that name one
+# (https://github.com/aws-samples/amazon-kendra-langchain-extensions/issues/64), and one that
+# hosts models only those that name none (as SageMaker answers, quoted in the tests of
+# https://github.com/BerriAI/litellm's SageMaker provider)
+COMPONENT_REQUIRED = (
+    "Inference Component Name header is required for endpoints to which you plan to deploy "
+    "inference components. Please include Inference Component Name header or consider using "
+    "SageMaker models."
+)
+COMPONENT_REFUSED = (
+    "Inference Component Name header is not allowed for endpoints to which you dont plan to "
+    "deploy inference components. Please remove the Inference Component Name header and try "
+    "again."
+)
 SERVING = ("InService", "Updating", "SystemUpdating", "RollingBack")
 
 
@@ -85,6 +104,15 @@ def invoke_endpoint(emulator: EmulatorState, original: Any) -> Callable[[Any], A
                 f"Target variant {target} of endpoint {name} of account "
                 f"{response.current_account} not found."
             )
+        component = response.headers.get("X-Amzn-SageMaker-Inference-Component")
+        hosting = hosts_components(config)
+        if hosting != (component is not None):
+            raise RuntimeValidationError(COMPONENT_REQUIRED if hosting else COMPONENT_REFUSED)
+        if component is not None:
+            account = response.current_account
+            problem, target = invocation(components_of(store), name, component, account)
+            if problem:
+                raise RuntimeValidationError(problem)
         faults = emulator.faults
         if faults.fail_invoke is not None and emulator.budget.take("fail_invoke"):
             raise ModelError(faults.fail_invoke, name, response.region, response.current_account)

@@ -79,6 +79,9 @@ class EndpointObserver:
     def described(self, store: StoreView, out: dict[str, Any]) -> None:
         """DescribeEndpoint's answer ``out``, which the observer may complete."""
 
+    def deleting(self, store: StoreView, endpoint: Endpoint) -> None:
+        """DeleteEndpoint was called; raise to refuse it."""
+
     def deleted(self, store: StoreView, endpoint: Endpoint) -> None:
         """DeleteEndpoint accepted."""
 

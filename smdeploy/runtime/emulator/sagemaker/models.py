@@ -385,6 +385,8 @@ class EndpointStore:
         endpoint = self.get_endpoint(name)
         if endpoint.status in (*TRANSITIONAL, "Deleting"):
             raise ValidationError(f'Cannot delete in-progress endpoint "{endpoint.arn}".')
+        for observer in list(self.observers):
+            observer.deleting(self, endpoint)  # its inference components, say
         now = self.clock.now()
         endpoint.status, endpoint.modified = "Deleting", now
         done_at = now + self.faults.deletion_seconds

@@ -20,8 +20,10 @@ from moto.utilities.arns import parse_arn
 
 from smdeploy.runtime.emulator import shapes
 from smdeploy.runtime.emulator.pin import snake_case
+from smdeploy.runtime.emulator.sagemaker.component_rules import checked_config
 from smdeploy.runtime.emulator.sagemaker.models import EndpointStore
 from smdeploy.runtime.emulator.state import EmulatorState
+from smdeploy.runtime.faults import COMPONENT_OPERATIONS as COMPONENTS
 from smdeploy.runtime.faults import COUNTED_OPERATIONS, CRASH_OPERATIONS
 
 # A List call's page when the request gives no MaxResults. SageMaker documents no default
@@ -49,7 +51,11 @@ def page_offset(operation: str, token: str) -> int:
 
 
 def listed(
-    key: str, summaries: list[dict[str, Any]], params: dict[str, Any], name: str
+    key: str,
+    summaries: list[dict[str, Any]],
+    params: dict[str, Any],
+    name: str,
+    status: str = "EndpointStatus",
 ) -> dict[str, Any]:
     """One page of a ListEndpoints/ListEndpointConfigs/ListModels answer, as SageMaker gives
     it: sorted by ``SortBy`` (default CreationTime) in ``SortOrder`` (default Descending:
@@ -63,7 +69,7 @@ def listed(
             f"Value '{size}' at 'maxResults' failed to satisfy constraint: Member must have "
             f"value {bound}"
         )
-    field = {"Name": name, "Status": "EndpointStatus"}.get(params.get("SortBy", ""), "CreationTime")
+    field = {"Name": name, "Status": status}.get(params.get("SortBy", ""), "CreationTime")
     ordered = sorted(
         summaries,
         key=lambda summary: summary[field],
@@ -169,7 +175,7 @@ def create_model(emulator: EmulatorState, response: Any, original: Any) -> Any:
 # store and the call's parameters (None: an empty result).
 ANSWERS: dict[str, Callable[[EndpointStore, dict[str, Any]], dict[str, Any] | None]] = {
     "CreateEndpointConfig": lambda store, params: {
-        "EndpointConfigArn": store.create_config(params)
+        "EndpointConfigArn": store.create_config(checked_config(params))
     },
     "DescribeEndpointConfig": lambda store, params: store.get_config(params["EndpointConfigName"]),
     "DeleteEndpointConfig": lambda store, params: store.delete_config(params["EndpointConfigName"]),
@@ -218,17 +224,20 @@ def _instant(value: Any) -> float:
 
 
 def filtered(
-    summaries: list[dict[str, Any]], params: dict[str, Any], name: str
+    summaries: list[dict[str, Any]],
+    params: dict[str, Any],
+    name: str,
+    status: str = "EndpointStatus",
 ) -> list[dict[str, Any]]:
     """The summaries a List call's filters keep: NameContains (on the summary's ``name``
-    field), StatusEquals and the time bounds the request gives (each strict, as "after" and
-    "before" say)."""
+    field), StatusEquals (on its ``status`` field) and the time bounds the request gives
+    (each strict, as "after" and "before" say)."""
     kept = []
     contains = str(params.get("NameContains", "")).lower()
     for summary in summaries:
         if contains not in summary[name].lower():
             continue
-        if params.get("StatusEquals") and summary["EndpointStatus"] != params["StatusEquals"]:
+        if params.get("StatusEquals") and summary[status] != params["StatusEquals"]:
             continue
         bounds = [
             (summary[field].timestamp(), _instant(params[member]), after)
@@ -365,8 +374,8 @@ def _method(serve: Callable[..., Any], wraps: bool = False) -> Factory:
     return factory
 
 
-# moto's response method -> the factory of the emulator's (faults.COUNTED_OPERATIONS, in
-# moto's names; UpdateEndpoint is one moto lacks)
+# moto's response method -> the factory of the emulator's (faults.COUNTED_OPERATIONS but the
+# inference component ones, served by .component_responses; UpdateEndpoint is one moto lacks)
 RESPONSES: dict[str, Factory] = {
     **{
         serve.__name__: _method(serve, wraps=True)
@@ -382,6 +391,8 @@ RESPONSES: dict[str, Factory] = {
         )
     },
 }
-if set(RESPONSES) != {snake_case(operation) for operation in COUNTED_OPERATIONS}:
+if set(RESPONSES) != {
+    snake_case(operation) for operation in COUNTED_OPERATIONS if operation not in COMPONENTS
+}:
     # the list is faults.COUNTED_OPERATIONS, declared once
     raise RuntimeError(f"the SageMaker responses served differ: {sorted(RESPONSES)}")

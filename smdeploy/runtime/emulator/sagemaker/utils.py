@@ -24,7 +24,8 @@ class Endpoint(Protocol):
 
 def resource_of(params: dict[str, Any]) -> str:
     """The resource a SageMaker call names (SageMaker compares names without case)."""
-    for member in ("ModelName", "EndpointConfigName", "EndpointName", "ResourceArn"):
+    names = ("InferenceComponentName", "ModelName", "EndpointConfigName", "EndpointName")
+    for member in (*names, "ResourceArn"):
         if isinstance(params.get(member), str):
             return str(params[member]).lower()
     return ""
@@ -143,6 +144,12 @@ def variant_summary(variant: dict[str, Any]) -> dict[str, Any]:
         summary["CurrentServerlessConfig"] = summary["DesiredServerlessConfig"] = variant[
             "ServerlessConfig"
         ]
+    # an endpoint for inference components describes its variants' managed instance scaling
+    # and routing as configured (ProductionVariantSummary;
+    # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariantSummary.html)
+    for member in ("ManagedInstanceScaling", "RoutingConfig"):
+        if variant.get(member):
+            summary[member] = variant[member]
     return summary
 
 
