@@ -34,7 +34,7 @@ LOCK := functions/requirements.txt
 # with their bytecode compiled by a Python 3.13 (LAMBDA_PYTHON), zipped reproducibly; the
 # stack deploys this file. Downloading happens here, never in synth.
 ASSET := build/lambda.zip
-ASSET_INPUTS := $(LOCK) cdk/asset.py $(shell find functions/deployer -name '*.py')
+ASSET_INPUTS := $(LOCK) cdk/asset.py $(shell find functions/deployer -name '*.py' -o -name '*.json')
 # The same lock and code laid out as the asset, for the Python 3.13 of this machine.
 LAMBDA_TREE := build/lambda-py313
 # checkov (the infra tier's second scan of the template) pins its own older boto3: it gets a

@@ -21,6 +21,7 @@ setup(
     package_dir={"deployer": "functions/deployer", **DATA},
     package_data={
         "smdeploy": ["py.typed"],
+        "deployer.request": ["*.json"],
         "smdeploy.statemachine": ["*.asl.json"],
         "smdeploy.examples": ["*.json"],
     },

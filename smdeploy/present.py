@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from smdeploy.remote import Started
     from smdeploy.runtime.local import Outcome
 
+# The model column of a variant that names none: its endpoint hosts inference components
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/realtime-endpoints-deploy-models.html).
+HOSTS_COMPONENTS = "(inference components)"
 UNBOUNDED = 100_000  # the width of a pipe or a file: no line is ever broken
 
 
@@ -308,7 +311,27 @@ def validation(screen: Screen, problems: Screen, label: str, found: Validation) 
         for variant in request.fields.get(kind, []):
             name = variant["VariantName"]
             traffic = share(found.traffic[name]) if kind == "ProductionVariants" else "shadow"
-            rows.append(
-                (escape(name), escape(variant["ModelName"]), escape(capacity(variant)), traffic)
-            )
+            model = variant.get("ModelName") or HOSTS_COMPONENTS
+            rows.append((escape(name), escape(model), escape(capacity(variant)), traffic))
     screen.rows("", ("variant", "model", "capacity", "traffic"), rows, right=("traffic",))
+    components = [component_row(ic) for ic in request.inference_components]
+    if components:
+        columns = ("inference component", "variant", "model", "copies")
+        screen.rows("", columns, components, right=("copies",))
+
+
+def component_row(ic: dict[str, Any]) -> tuple[str, str, str, str]:
+    """An inference component of a valid request: its name, the variant that hosts it, what
+    it runs (its model, its container's image, or for an adapter, 'adapter of' its base) and
+    the copies it is created with (an adapter runs on its base's copies:
+    https://docs.aws.amazon.com/sagemaker/latest/dg/realtime-endpoints-adapt.html)."""
+    specs = ic.get("Specifications") or [ic.get("Specification") or {}]
+    runs = []
+    for spec in specs:
+        base = spec.get("BaseInferenceComponentName")
+        image = (spec.get("Container") or {}).get("Image")
+        runs.append(f"adapter of {base}" if base else str(spec.get("ModelName") or image))
+    copies = (ic.get("RuntimeConfig") or {}).get("CopyCount")
+    shown = "base's" if copies is None else str(copies)
+    name, variant = str(ic["InferenceComponentName"]), str(ic.get("VariantName", ""))
+    return escape(name), escape(variant), escape(", ".join(runs)), shown

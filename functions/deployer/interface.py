@@ -324,6 +324,9 @@ MANAGED_TAG = "smdeploy:endpoint"
 # Every alarm and scaling policy the deployer makes is named smdeploy-<endpoint>-...: the
 # stack scopes the deployer's CloudWatch rights to this prefix followed by its name prefix.
 GUARDRAIL_PREFIX = "smdeploy-"
+# The request's inference components: CreateInferenceComponent requests (and an update's
+# DeploymentConfig), deployed on the endpoint once it serves its config.
+COMPONENTS_FIELD = "InferenceComponents"
 # The request's own key for the guardrails (beside the SageMaker fields; SageMaker never sees it).
 GUARDRAILS_FIELD = "Guardrails"
 # The request's (or profile's) own key for the deployment's deadline, in seconds from the

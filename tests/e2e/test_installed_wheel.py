@@ -106,9 +106,11 @@ def _names(wheel: Path) -> set[str]:
 
 
 def _modules(folder: Path, prefix: str) -> set[str]:
+    """The modules under ``folder``, and the data they read (the instance capacities)."""
     return {
         f"{prefix}/{p.relative_to(folder).as_posix()}"
-        for p in folder.rglob("*.py")
+        for pattern in ("*.py", "*.json")
+        for p in folder.rglob(pattern)
         if "__pycache__" not in p.parts
     }
 

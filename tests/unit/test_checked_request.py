@@ -12,7 +12,12 @@ from deployer.errors import RequestInvalid
 from deployer.request.deployment import checked_request, parse_request
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-VALID = ["request.json", "request-v2.json", "serverless-request.json"]
+VALID = [
+    "request.json",
+    "request-v2.json",
+    "serverless-request.json",
+    "inference-components-request.json",
+]
 
 
 @pytest.mark.parametrize("name", VALID)

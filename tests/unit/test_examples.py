@@ -12,7 +12,12 @@ from deployer.request.deployment import parse_request
 from deployer.request.profiles import parse_profiles
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-VALID = ["request.json", "request-v2.json", "serverless-request.json"]
+VALID = [
+    "request.json",
+    "request-v2.json",
+    "serverless-request.json",
+    "inference-components-request.json",
+]
 
 
 @pytest.mark.parametrize("name", VALID)
@@ -30,6 +35,29 @@ def test_the_two_versions_target_one_endpoint_with_different_configs():
 
     assert v1.endpoint_name == v2.endpoint_name
     assert v1.endpoint_config_name != v2.endpoint_config_name
+
+
+def test_the_inference_components_example_hosts_two_bases_and_an_adapter():
+    raw = json.loads((EXAMPLES / "inference-components-request.json").read_text())
+
+    parsed = parse_request(raw)
+
+    (variant,) = parsed.fields["ProductionVariants"]
+    assert "ModelName" not in variant and variant["InstanceType"] == "ml.g5.12xlarge"
+    assert {"ManagedInstanceScaling", "RoutingConfig"} <= variant.keys()
+    assert parsed.fields["ExecutionRoleArn"] == raw["Models"][0]["ExecutionRoleArn"]
+    assert [m["ModelName"] for m in parsed.models] == ["llama-3-8b-v1", "mistral-7b-v1"]
+    components = parsed.inference_components
+    assert [c["InferenceComponentName"] for c in components] == [
+        "llama-3-8b",
+        "mistral-7b",
+        "llama-3-8b-support",
+    ]
+    assert components[2]["Specification"]["BaseInferenceComponentName"] == "llama-3-8b"
+    assert {(c["EndpointName"], c["VariantName"]) for c in components} == {
+        ("assistant-llms", "AllTraffic")
+    }
+    assert "InferenceComponents" not in parsed.endpoint_config_params()
 
 
 def test_the_invalid_example_has_the_four_problems_the_readme_promises():

@@ -85,8 +85,9 @@ def test_every_pattern_of_the_pinned_model_is_checked():
         "ClarifyProbabilityAttribute", "ClarifyShapBaseline", "ContainerHostname",
         "ContainerImage", "CsvContentType", "DestinationS3Uri", "EndpointConfigName",
         "EndpointName", "EnvironmentKey", "EnvironmentValue", "HubContentArn",
-        "InferenceSpecificationName", "JsonContentType", "KmsKeyId", "MetricsEndpointPath",
-        "MlReservationArn", "ModelName", "RepositoryCredentialsProviderArn", "RoleArn",
+        "InferenceComponentName", "InferenceSpecificationName", "JsonContentType", "KmsKeyId",
+        "MetricsEndpointPath", "MlReservationArn", "ModelName",
+        "RepositoryCredentialsProviderArn", "RoleArn",
         "S3ModelUri", "SecurityGroupId", "SnsTopicArn", "SubnetId", "TagKey", "TagValue", "Url",
         "VariantName", "VersionedArnOrName",
     }  # fmt: skip

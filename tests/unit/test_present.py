@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
 from smdeploy import present, reports
+from smdeploy.validation import load_validator
 
 ARN = (
     "arn:aws:states:us-east-1:123456789012:execution:smdeploy-deployer:"
@@ -156,3 +158,29 @@ def test_long_progress_lines_are_never_broken(monkeypatch):
     )
 
     assert stream.getvalue().splitlines() == [f"  0:00:12    {cause}"]
+
+
+def test_validate_shows_an_endpoint_for_inference_components_and_each_component(monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    request = Path(__file__).resolve().parents[2] / "examples" / "inference-components-request.json"
+    found = load_validator()(request.read_text(encoding="utf-8"))
+    stream, problems = io.StringIO(), io.StringIO()
+
+    present.validation(present.Screen(stream), present.Screen(problems), "r.json", found)
+
+    lines = [line.split() for line in stream.getvalue().splitlines()]
+    assert lines[4] == [
+        "AllTraffic",
+        "(inference",
+        "components)",
+        "1",
+        "x",
+        "ml.g5.12xlarge",
+        "100.0%",
+    ]
+    assert lines[5:] == [
+        ["inference", "component", "variant", "model", "copies"],
+        ["llama-3-8b", "AllTraffic", "llama-3-8b-v1", "1"],
+        ["mistral-7b", "AllTraffic", "mistral-7b-v1", "2"],
+        ["llama-3-8b-support", "AllTraffic", "adapter", "of", "llama-3-8b", "base's"],
+    ]

@@ -13,7 +13,7 @@ import pytest
 from botocore.validate import ParamValidator
 
 from deployer.errors import RequestInvalid
-from deployer.request import rules, shapes
+from deployer.request import inference_components, rules, shapes
 from deployer.request.deployment import parse_request, validate_request
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "requests"
@@ -48,6 +48,9 @@ def test_valid_request_is_accepted_and_botocore_agrees(path):
     botocore_accepts("UpdateEndpoint", request.update_endpoint_params(request.endpoint_name))
     for model in request.models:
         botocore_accepts("CreateModel", model)
+    for ic in request.inference_components:
+        botocore_accepts("CreateInferenceComponent", inference_components.create_params(ic))
+        botocore_accepts("UpdateInferenceComponent", inference_components.update_params(ic))
     assert set(validation.traffic) == {
         v["VariantName"] for v in request.fields["ProductionVariants"]
     }
@@ -106,7 +109,8 @@ FIELDS_IN_NO_VALID_FIXTURE = {"CrossRegionTrafficConfig", "ExplainerConfig"}
 
 
 def test_every_field_of_a_request_is_accepted_in_some_valid_fixture():
-    fields = set(shapes.request_members()) | {"Models", "Guardrails", "DeadlineSeconds"}
+    own = {"Models", "InferenceComponents", "Guardrails", "DeadlineSeconds"}
+    fields = set(shapes.request_members()) | own
     used = {key for path in VALID for key in json.loads(path.read_text(encoding="utf-8"))}
 
     assert used == fields - FIELDS_IN_NO_VALID_FIXTURE

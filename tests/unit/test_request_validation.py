@@ -196,10 +196,18 @@ INVALID = [
         ["pattern", '"all_traffic"'],
     ),
     (
+        # a variant without ModelName makes an endpoint for inference components, whose
+        # config needs the role the components are deployed with
         "variant-without-model-name",
         request(ProductionVariants=[without(variant(), "ModelName")]),
-        "ProductionVariants[0].ModelName",
-        ["required"],
+        "ExecutionRoleArn",
+        ["required", "inference components", "or give every variant the ModelName"],
+    ),
+    (
+        "one-variant-of-two-without-model-name",
+        request(ProductionVariants=[variant("a"), without(variant("b"), "ModelName")]),
+        "ProductionVariants[1].ModelName",
+        ["required", "ProductionVariants[0] names its model, so every variant must"],
     ),
     (
         "second-variant-model-name-breaks-pattern",

@@ -4,7 +4,8 @@
    near-valid requests with fields changed, removed or added); ``parse_request`` raises only
    ``RequestInvalid``.
 2. A request it accepts is accepted by botocore's own parameter validation for every call
-   the request turns into (CreateEndpointConfig, CreateEndpoint, UpdateEndpoint, CreateModel).
+   the request turns into (CreateEndpointConfig, CreateEndpoint, UpdateEndpoint, CreateModel,
+   CreateInferenceComponent and UpdateInferenceComponent).
 3. Every violation points into the request: its path, or the path's parent, is there.
 """
 
@@ -19,7 +20,7 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from deployer.errors import RequestInvalid
-from deployer.request import shapes
+from deployer.request import inference_components, shapes
 from deployer.request.deployment import parse_request, validate_request
 from deployer.request.violations import REQUEST_PATH
 
@@ -136,6 +137,14 @@ def test_what_the_validator_accepts_botocore_accepts(raw):
         ("CreateEndpoint", request.create_endpoint_params()),
         ("UpdateEndpoint", request.update_endpoint_params(request.endpoint_name)),
         *(("CreateModel", model) for model in request.models),
+        *(
+            (operation, params(ic))
+            for ic in request.inference_components
+            for operation, params in (
+                ("CreateInferenceComponent", inference_components.create_params),
+                ("UpdateInferenceComponent", inference_components.update_params),
+            )
+        ),
     ]
     for operation, params in calls:
         assert botocore_findings(operation, params) == "", operation

@@ -1,5 +1,7 @@
 """The deployment request: the union of CreateEndpointConfig, CreateEndpoint and UpdateEndpoint
-members, plus ``Models`` (CreateModel requests to run first), and its one validator.
+members, plus ``Models`` (CreateModel requests to run first) and ``InferenceComponents``
+(CreateInferenceComponent requests to run on the endpoint: see
+:mod:`deployer.request.inference_components`), and its one validator.
 
 ``validate_request`` checks any value (JSON text, or the parsed JSON) against every rule:
 the JSON itself, botocore's SageMaker model (:mod:`deployer.request.shapes`), the documented rules
@@ -24,7 +26,14 @@ from pydantic import ConfigDict, Field
 from deployer import interface
 from deployer.basemodel import Model
 from deployer.errors import RequestInvalid
-from deployer.request import guardrails_check, jsontext, rules, shapes, variant_rules
+from deployer.request import (
+    guardrails_check,
+    inference_components,
+    jsontext,
+    rules,
+    shapes,
+    variant_rules,
+)
 from deployer.request.violations import REQUEST_PATH, Violation, described, render
 
 # Step Functions refuses execution input and state output above 256 KiB.
@@ -33,11 +42,12 @@ DERIVED_HASH_LENGTH = 10
 
 
 def known_fields() -> tuple[str, ...]:
-    """Every top-level field a request may carry, in the model's order, then ``Models`` and
-    the smdeploy keys ``Guardrails`` and ``DeadlineSeconds``."""
+    """Every top-level field a request may carry, in the model's order, then ``Models``,
+    ``InferenceComponents`` and the smdeploy keys ``Guardrails`` and ``DeadlineSeconds``."""
     return (
         *shapes.request_members(),
         shapes.MODELS_FIELD,
+        shapes.COMPONENTS_FIELD,
         shapes.GUARDRAILS_FIELD,
         shapes.DEADLINE_FIELD,
     )
@@ -63,6 +73,14 @@ class DeploymentRequest(Model):
     def models(self) -> list[dict[str, Any]]:
         models: list[dict[str, Any]] = self.fields.get("Models", [])
         return models
+
+    @property
+    def inference_components(self) -> list[dict[str, Any]]:
+        """Each inference component's parameters, EndpointName and VariantName filled in,
+        every base before its adapters (``normalised`` in
+        :mod:`deployer.request.inference_components`, whose ``create_params`` and
+        ``update_params`` cut one into the parameters of a call)."""
+        return inference_components.normalised(self.fields, self.endpoint_name)
 
     def _pick(self, operation: str) -> dict[str, Any]:
         return {k: v for k, v in self.fields.items() if k in shapes.members(operation)}
@@ -236,6 +254,7 @@ def _botocore_floor(raw: dict[str, Any]) -> list[Violation]:
     update.update(EndpointName=stand_in, EndpointConfigName=stand_in)
     found = shapes.botocore_violations(shapes.CONFIG_OPERATION, config)
     found += shapes.botocore_violations(shapes.UPDATE_OPERATION, update)
+    found += inference_components.botocore_violations(raw)
     models = raw.get("Models")
     for i, model in enumerate(models if isinstance(models, list) else []):
         if isinstance(model, dict):
@@ -268,16 +287,16 @@ def _order(path: str) -> _Key:
     top = shapes.request_members()
     key: list[tuple[int, int, str]] = []
     shape: Shape | None = None
-    models_list = False
+    item: Shape | None = None  # the shape of a list's items, when the model has no list
     for segment in _SEGMENT.finditer(path):
         index, quoted, name = segment.groups()
         if index is not None:
             key.append((1, int(index), ""))
-            if models_list:
-                shape = shapes.input_shape(shapes.MODEL_OPERATION)
+            if item is not None:
+                shape = item
             else:
                 shape = shape.member if isinstance(shape, ListShape) else None
-            models_list = False
+            item = None
         elif isinstance(shape, MapShape):
             key.append((1, 0, ""))  # map entries keep the request's order
             shape = shape.value
@@ -289,18 +308,26 @@ def _order(path: str) -> _Key:
                 "EndpointName",
                 *(n for n in top if n != "EndpointName"),
                 shapes.MODELS_FIELD,
+                shapes.COMPONENTS_FIELD,
                 shapes.GUARDRAILS_FIELD,
                 shapes.DEADLINE_FIELD,
             ]
             key.append((1, known.index(name), name) if name in known else (0, 0, name))
             if name == shapes.GUARDRAILS_FIELD:
                 break  # its problems keep the order the guardrails' check gives them
-            shape, models_list = top.get(name), name == shapes.MODELS_FIELD
+            shape, item = top.get(name), _list_item(name)
         else:
             known = list(shape.members) if isinstance(shape, StructureShape) else []
             key.append((1, known.index(name), name) if name in known else (0, 0, name))
             shape = shape.members.get(name) if isinstance(shape, StructureShape) else None
     return tuple(key)
+
+
+def _list_item(name: str) -> Shape | None:
+    """The shape of an item of the request's own lists (Models, InferenceComponents)."""
+    if name == shapes.MODELS_FIELD:
+        return shapes.input_shape(shapes.MODEL_OPERATION)
+    return inference_components.item_shape() if name == shapes.COMPONENTS_FIELD else None
 
 
 def validate_request(raw: Any) -> Validation:
@@ -314,7 +341,7 @@ def validate_request(raw: Any) -> Validation:
     violations = _merge(
         rules.documented_violations(request),
         guardrails_check.violations(request),
-        shapes.model_violations(request),
+        shapes.model_violations(request) + inference_components.model_violations(request),
         _botocore_floor(request),
     )
     traffic = variant_rules.traffic_shares(request)

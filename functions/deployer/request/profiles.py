@@ -33,6 +33,7 @@ from typing import Any
 
 from pydantic import ConfigDict
 
+from deployer import interface
 from deployer.basemodel import Model
 from deployer.errors import ProfileInvalid, RequestInvalid
 from deployer.request import shapes
@@ -212,7 +213,13 @@ def _profile_problems(group: str, raw: Any, name_prefix: str) -> list[str]:
     problems: list[str] = []
     known = (*known_fields(), ROLLBACK_KEY, ROLE_KEY)
     for key in raw:
-        if key in NOT_IN_PROFILE:
+        if key == interface.COMPONENTS_FIELD:
+            problems.append(
+                f"{path}.{key}: not allowed in a profile yet (an approval deploys its package "
+                f"to the endpoint's variants; a profile that targets an inference component "
+                f"is not built yet: deploy inference components with a request)"
+            )
+        elif key in NOT_IN_PROFILE:
             problems.append(
                 f"{path}.{key}: not allowed in a profile (the approved package is the model; "
                 f"the config name is derived from the content)"

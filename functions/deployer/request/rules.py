@@ -6,12 +6,14 @@ checks in :mod:`deployer.request.shapes` report wrong types) and yields a
 the model's checks already report those. The rules live by the API they belong to
 (:mod:`~deployer.request.variant_rules`, :mod:`~deployer.request.endpoint_config_rules`,
 :mod:`~deployer.request.endpoint_rules`, :mod:`~deployer.request.create_model_rules`,
-:mod:`~deployer.request.tag_rules`); this module lists them all, with the rule of the
-deployer's own field.
+:mod:`~deployer.request.tag_rules`, :mod:`~deployer.request.inference_component_rules`,
+:mod:`~deployer.request.inference_component_copies`); this module lists them all, with the
+rule of the deployer's own field.
 
 Sources, quoted where a rule is defined: the SageMaker API reference (the documentation
-strings in botocore's model for CreateEndpointConfig, CreateEndpoint, UpdateEndpoint and
-CreateModel; https://docs.aws.amazon.com/sagemaker/latest/APIReference/Welcome.html), and the
+strings in botocore's model for CreateEndpointConfig, CreateEndpoint, UpdateEndpoint,
+CreateModel, CreateInferenceComponent and UpdateInferenceComponent;
+https://docs.aws.amazon.com/sagemaker/latest/APIReference/Welcome.html), and the
 SageMaker Developer Guide pages on deployment guardrails
 (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails.html), shadow tests
 (https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests.html) and serverless inference
@@ -28,6 +30,9 @@ from deployer.request import (
     create_model_rules,
     endpoint_config_rules,
     endpoint_rules,
+    inference_component_capacity,
+    inference_component_copies,
+    inference_component_rules,
     tag_rules,
     variant_rules,
 )
@@ -64,6 +69,15 @@ RULES: tuple[Rule, ...] = (
     tag_rules.tags,
     endpoint_rules.deployment_config,
     create_model_rules.models,
+    inference_component_rules.ic_endpoint,
+    inference_component_rules.partition_layouts,
+    inference_component_rules.unique_ic_names,
+    inference_component_rules.ic_placement,
+    inference_component_rules.ic_specifications,
+    inference_component_copies.ic_runtime_config,
+    inference_component_rules.ic_deployment_config,
+    inference_component_copies.ic_rolling_batch_copies,
+    inference_component_capacity.ic_capacity,
     deadline,
 )
 

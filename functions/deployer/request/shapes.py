@@ -31,6 +31,9 @@ CONFIG_OPERATION = "CreateEndpointConfig"
 CREATE_OPERATION = "CreateEndpoint"
 UPDATE_OPERATION = "UpdateEndpoint"
 MODEL_OPERATION = "CreateModel"
+# ``InferenceComponents``: CreateInferenceComponent requests, with UpdateInferenceComponent's
+# DeploymentConfig (deployer.request.inference_components walks them with this module's walk).
+IC_OPERATIONS = ("CreateInferenceComponent", "UpdateInferenceComponent")
 
 
 @cache
@@ -132,6 +135,7 @@ def botocore_violations(
 REQUEST_OPERATIONS = (CONFIG_OPERATION, CREATE_OPERATION, UPDATE_OPERATION)
 REQUEST_REQUIRED = ("EndpointName", "ProductionVariants")
 MODELS_FIELD = "Models"
+COMPONENTS_FIELD = interface.COMPONENTS_FIELD
 # The smdeploy key beside the SageMaker fields (checked by deployer.request.guardrails)
 GUARDRAILS_FIELD = interface.GUARDRAILS_FIELD
 DEADLINE_FIELD = interface.DEADLINE_FIELD
@@ -159,7 +163,8 @@ def model_violations(raw: Mapping[str, Any]) -> list[Violation]:
     union of CreateEndpointConfig, CreateEndpoint and UpdateEndpoint, with ``Models`` as a
     list of CreateModel requests."""
     members = request_members()
-    found = unknown_fields("", raw, [*members, MODELS_FIELD, GUARDRAILS_FIELD, DEADLINE_FIELD])
+    own = [MODELS_FIELD, COMPONENTS_FIELD, GUARDRAILS_FIELD, DEADLINE_FIELD]
+    found = unknown_fields("", raw, [*members, *own])
     found += [
         Violation(name, "required", "required field is missing")
         for name in REQUEST_REQUIRED
@@ -376,9 +381,10 @@ def _reachable(shape: Shape, seen: dict[str, Shape]) -> None:
 
 
 def request_shapes() -> dict[str, Shape]:
-    """Every shape a request can hold (the seed operations' inputs and CreateModel's)."""
+    """Every shape a request can hold (the seed operations' inputs, CreateModel's and the
+    inference components' operations')."""
     seen: dict[str, Shape] = {}
-    for operation in (*REQUEST_OPERATIONS, MODEL_OPERATION):
+    for operation in (*REQUEST_OPERATIONS, MODEL_OPERATION, *IC_OPERATIONS):
         _reachable(input_shape(operation), seen)
     return seen
 

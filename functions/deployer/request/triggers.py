@@ -298,6 +298,10 @@ def _check_prefix(request: DeploymentRequest, prefix: str) -> None:
     if not request.config_name_derived:
         names.append(("EndpointConfigName", request.endpoint_config_name))
     names += [(f"Models[{i}].ModelName", m["ModelName"]) for i, m in enumerate(request.models)]
+    names += [
+        (f"InferenceComponents[{i}].InferenceComponentName", ic["InferenceComponentName"])
+        for i, ic in enumerate(request.fields.get(interface.COMPONENTS_FIELD) or [])
+    ]
     problems = [
         f"{path}: must start with the deployer's name prefix {json.dumps(prefix)} (its permissions "
         f"cover only such names), got {json.dumps(name)}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from deployer.interface import COMPONENTS_FIELD
 from deployer.request import shapes
 from deployer.request.reading import (
     all_variants,
@@ -26,11 +27,36 @@ SERVERLESS_MEMORY_STEP = 1024
 
 
 def variant_models(raw: dict[str, Any]) -> Iterator[Violation]:
-    """Every variant names its model: the deployer creates it from ``Models`` or finds it
-    (Configure checks that it exists before anything is created)."""
-    for path, variant in all_variants(raw):
+    """Either every variant names its model, which the deployer creates from ``Models`` or
+    finds (Configure checks that it exists before anything is created), or none does: an
+    endpoint that hosts inference components, whose models come with them. ProductionVariant
+    .ModelName is "The name of the model that you want to host"; an inference component is
+    deployed "to an endpoint" on "an existing production variant" (CreateInferenceComponent,
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateInferenceComponent.html),
+    one that hosts no model of its own (the Developer Guide's deployment of inference
+    components, https://docs.aws.amazon.com/sagemaker/latest/dg/realtime-endpoints-deploy-models.html,
+    creates the config without ModelName), so ``InferenceComponents`` need variants without
+    ModelName."""
+    everything = all_variants(raw)
+    if as_items(raw.get(COMPONENTS_FIELD)):
+        for path, variant in everything:
+            if "ModelName" in variant:
+                message = (
+                    "must not be given: the request's InferenceComponents are hosted by an "
+                    "endpoint whose variants name no model (each inference component names its own)"
+                )
+                name = variant["ModelName"]
+                yield Violation(join(path, "ModelName"), "ic-endpoint", message, name)
+        return
+    named = [path for path, variant in everything if "ModelName" in variant]
+    if not named:
+        return  # an endpoint for inference components (see inference_component_rules)
+    for path, variant in everything:
         if "ModelName" not in variant:
-            message = "required field is missing (the model the variant serves)"
+            message = (
+                f"required field is missing (the model the variant serves): {named[0]} names its "
+                "model, so every variant must; an endpoint for inference components names none"
+            )
             yield Violation(join(path, "ModelName"), "required", message)
 
 
