@@ -23,8 +23,10 @@ measured on a copy of the tree without its ``.pyc`` (the asset as it was before 
 bytecode: every cold start compiled every module it imported).
 
 The events are the real ones: one deployment of ``examples/request.json`` runs through the
-emulator server, and each function is then invoked again, in its subprocess, with the event
-the state machine gave it and the environment the installer gave it, against that server.
+emulator server (and one of ``examples/inference-components-request.json``, for the function
+that deploys inference components), and each function is then invoked again, in its
+subprocess, with the event the state machine gave it and the environment the installer gave
+it, against that server.
 Tracing is measured both ways: off (``POWERTOOLS_TRACE_DISABLED``: the X-Ray SDK is never
 imported) and on (as with active tracing in Lambda, as the stack deploys the functions,
 where Powertools loads the X-Ray SDK).
@@ -145,37 +147,45 @@ def _request() -> dict[str, Any]:
     return request
 
 
+def _requests() -> list[dict[str, Any]]:
+    """The deployments that invoke every function: :func:`_request`'s, then one with
+    inference components (the Components function runs only for those)."""
+    components = json.loads((EXAMPLES / "inference-components-request.json").read_text())
+    return [_request(), components]
+
+
 def invocations_of(server: EmulatorServer) -> list[Invocation]:
-    """One deployment through the server; each stage's first event and its environment."""
+    """Deployments through the server; each stage's first event and its environment."""
     session = boto3.session.Session(
         aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
     )
     sfn = session.client("stepfunctions", endpoint_url=server.endpoint_url)
     lam = session.client("lambda", endpoint_url=server.endpoint_url)
     assert server.installation is not None
-    arn = sfn.start_execution(
-        stateMachineArn=server.installation.state_machine_arn,
-        name="coldstart",
-        input=json.dumps(_request()),
-    )["executionArn"]
-    deadline = time.monotonic() + 120
-    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the bench deployment {arn} did not finish in 120 s")
-        time.sleep(0.05)
-    history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
     events: dict[str, Any] = {}
-    for entry in history:
-        scheduled = entry.get("lambdaFunctionScheduledEventDetails")
-        if scheduled:
-            name = scheduled["resource"].rsplit(":", 1)[-1]
-            events.setdefault(name, json.loads(scheduled["input"]))
-        # the parks invoke the Wait function through lambda:invoke.waitForTaskToken
-        task = entry.get("taskScheduledEventDetails")
-        if task and task.get("resourceType") == "lambda":
-            parameters = json.loads(task["parameters"])
-            name = str(parameters["FunctionName"]).rsplit(":", 1)[-1]
-            events.setdefault(name, parameters.get("Payload", {}))
+    for number, request in enumerate(_requests()):
+        arn = sfn.start_execution(
+            stateMachineArn=server.installation.state_machine_arn,
+            name=f"coldstart-{number}",
+            input=json.dumps(request),
+        )["executionArn"]
+        deadline = time.monotonic() + 120
+        while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the bench deployment {arn} did not finish in 120 s")
+            time.sleep(0.05)
+        history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        for entry in history:
+            scheduled = entry.get("lambdaFunctionScheduledEventDetails")
+            if scheduled:
+                name = scheduled["resource"].rsplit(":", 1)[-1]
+                events.setdefault(name, json.loads(scheduled["input"]))
+            # the parks invoke the Wait function through lambda:invoke.waitForTaskToken
+            task = entry.get("taskScheduledEventDetails")
+            if task and task.get("resourceType") == "lambda":
+                parameters = json.loads(task["parameters"])
+                name = str(parameters["FunctionName"]).rsplit(":", 1)[-1]
+                events.setdefault(name, parameters.get("Payload", {}))
     found = []
     for spec in interface.FUNCTIONS:
         configuration = lam.get_function_configuration(

@@ -148,6 +148,27 @@ CALLS: dict[str, Call] = {
         f"{SAGEMAKER} and {SAGEMAKER_SCALING}",
     ),
     "sagemaker:ListModels": Call({"sagemaker:ListModels": ()}, SAGEMAKER),
+    # inference components: CreateInferenceComponent is authorized on the endpoint and the IC
+    # (the model is only a condition key, sagemaker:ModelArn), the others on the IC
+    "sagemaker:CreateInferenceComponent": Call(
+        {
+            "sagemaker:CreateInferenceComponent": ("endpoint", "inference-component"),
+            "sagemaker:AddTags": ("inference-component",),
+        },
+        SAGEMAKER,
+    ),
+    **{
+        f"sagemaker:{operation}": Call(
+            {f"sagemaker:{operation}": ("inference-component",)}, SAGEMAKER
+        )
+        for operation in (
+            "DescribeInferenceComponent",
+            "UpdateInferenceComponent",
+            "UpdateInferenceComponentRuntimeConfig",
+            "DeleteInferenceComponent",
+        )
+    },
+    "sagemaker:ListInferenceComponents": Call({"sagemaker:ListInferenceComponents": ()}, SAGEMAKER),
     "sagemaker:DeleteModel": Call({"sagemaker:DeleteModel": ("model",)}, SAGEMAKER),
     # the endpoints' records (leases), and whether a lease's holder still runs
     "dynamodb:GetItem": Call({"dynamodb:GetItem": ("table",)}, DYNAMODB),

@@ -194,6 +194,8 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
                 + "; DeleteEndpoint only ever deletes a Failed endpoint the deployer created",
             ),
         ]
+    elif stage == "Components":
+        grants += component_statements(config, stack)
     elif stage in ("Wait", "Describe"):
         grants.append(
             grant(
@@ -226,6 +228,20 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
                     "configs they reference",
                 ),
                 grant(
+                    "ListInferenceComponents",
+                    ["sagemaker:ListInferenceComponents"],
+                    ["*"],
+                    "sagemaker:ListInferenceComponents (clean-up) supports no resource-level "
+                    "permissions; it is a read-only list",
+                ),
+                grant(
+                    "ReadEveryInferenceComponentsModel",
+                    ["sagemaker:DescribeInferenceComponent"],
+                    sagemaker_arns(stack, "inference-component", ""),
+                    "clean-up deletes no model an inference component of the account names, "
+                    "whatever its name: it describes (reads only) every IC it lists",
+                ),
+                grant(
                     "DeleteOldEndpointConfigs",
                     ["sagemaker:ListTags", "sagemaker:DeleteEndpointConfig"],
                     configs,
@@ -239,6 +255,44 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
                 ),
             ]
     return grants
+
+
+def component_statements(config: DeployerConfig, stack: Stack) -> list[Grant]:
+    """The Components function: the inference component calls, on ICs named with the prefix
+    (an IC's ARN is ``inference-component/<name>``) and, for CreateInferenceComponent, the
+    prefixed endpoints that host them; and the Application Auto Scaling read that tells
+    whether an autoscaler owns an IC's copy count."""
+    prefix = config.name_prefix
+    components = sagemaker_arns(stack, "inference-component", prefix)
+    return [
+        grant(
+            "DeployInferenceComponents",
+            [
+                "sagemaker:DescribeInferenceComponent",
+                "sagemaker:CreateInferenceComponent",
+                "sagemaker:UpdateInferenceComponent",
+                "sagemaker:UpdateInferenceComponentRuntimeConfig",
+                "sagemaker:DeleteInferenceComponent",
+                "sagemaker:AddTags",
+            ],
+            components,
+            prefixed("SageMaker inference components", prefix)
+            + "; DeleteInferenceComponent only ever deletes a Failed IC the request names",
+        ),
+        grant(
+            "CreateInferenceComponentsOnEndpoints",
+            ["sagemaker:CreateInferenceComponent"],
+            sagemaker_arns(stack, "endpoint", prefix),
+            prefixed("SageMaker endpoints", prefix),
+        ),
+        grant(
+            "ReadInferenceComponentScaling",
+            ["application-autoscaling:DescribeScalableTargets"],
+            ["*"],
+            "application-autoscaling:DescribeScalableTargets supports no resource-level "
+            "permissions; a read-only description of the IC's scalable target",
+        ),
+    ]
 
 
 def pass_role_statement(config: DeployerConfig) -> iam.PolicyStatement:

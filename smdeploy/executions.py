@@ -23,6 +23,7 @@ from deployer.payloads.pieces import Payload, Trigger
 from deployer.payloads.results import (
     Accepted,
     Admitted,
+    ComponentsProgress,
     ConfigureResult,
     DeployResult,
     Described,
@@ -272,7 +273,7 @@ def _result_line(result: Payload, state: str, seconds: float) -> Progress | None
         text, status = result.Message, result.EndpointStatus
     elif isinstance(result, SmokeTested):
         text = result.Message or result.Failure
-    elif isinstance(result, Admitted | Prepared | RestoreProgress | Scaled):
+    elif isinstance(result, Admitted | Prepared | RestoreProgress | Scaled | ComponentsProgress):
         text = result.Message
     else:  # Released, Published: nothing to say
         text = None

@@ -199,6 +199,11 @@ class DeploymentTimedOut(DeployerError):
     cause) still stood, or the endpoint's lease was still held by an older deployment."""
 
 
+class ComponentFailed(DeployerError):
+    """An inference component of the request did not deploy: Failed (its FailureReason),
+    rolled back to its previous specification, or hosted by another endpoint."""
+
+
 # --- Guardrails -------------------------------------------------------------------------
 
 

@@ -157,6 +157,12 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         environment=(ENV_DEADLINE, ENV_CONFIG_RETENTION, ENV_TABLE, ENV_PARK_SECONDS),
     ),
     FunctionSpec(
+        "Components",
+        "ComponentsFunctionArn",
+        "deployer.handlers.components.handler",
+        "smdeploy stage 4b: create or update the inference components, look until they are done",
+    ),
+    FunctionSpec(
         "Wait",
         "WaitFunctionArn",
         "deployer.handlers.wait.handler",

@@ -24,9 +24,10 @@ def test_valid_request_returns_the_request_and_a_derived_config_name(aws, make_r
 
     assert set(result) == {
         *("Request", "EndpointName", "EndpointConfigName", "Order", "Trigger", "Intent", "Guarded"),
-        "Deadline",
+        *("Deadline", "Components"),
     }
     assert result["Guarded"] is False  # no Guardrails key: no guardrail step to run
+    assert result["Components"] is None  # no InferenceComponents key: none to look at
     assert result["Trigger"] == {"Source": "direct"}
     # a direct request names no model package: no rejection can supersede it
     assert result["Intent"] == {

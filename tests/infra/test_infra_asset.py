@@ -131,7 +131,8 @@ def test_the_deployer_in_it_is_the_one_in_functions(archive: zipfile.ZipFile) ->
     source = paths.FUNCTIONS / asset.PACKAGE
     expected = {
         path.relative_to(paths.FUNCTIONS).as_posix(): path.read_bytes()
-        for path in source.rglob("*.py")
+        for pattern in ("*.py", "*.json")  # the modules and the data they read
+        for path in source.rglob(pattern)
         if "__pycache__" not in path.parts
     }
     packaged = {

@@ -35,6 +35,7 @@ NO_RESOURCE_TYPE = {
     "sagemaker:ListEndpoints",
     "sagemaker:ListEndpointConfigs",
     "sagemaker:ListModels",
+    "sagemaker:ListInferenceComponents",
     # model-package is only an optional resource type of ListModelPackages, and the ARN a
     # listing is authorized against is undocumented (see cdk/permissions.py).
     "sagemaker:ListModelPackages",
@@ -109,7 +110,8 @@ def violations(template: dict[str, Any]) -> list[str]:
             if MUTATING.match(action):
                 for resource in resources:
                     if not re.search(
-                        rf":(endpoint|endpoint-config|model)/{re.escape(PREFIX)}\*$", resource
+                        rf":(endpoint|endpoint-config|model|inference-component)/{re.escape(PREFIX)}\*$",
+                        resource,
                     ):
                         found.append(f"{where}: {action} on {resource}, outside {PREFIX}*")
             if action == "iam:PassRole":
@@ -257,6 +259,8 @@ CONFIGS = sagemaker_arn("endpoint-config", f"{PREFIX}*")
 MODELS = sagemaker_arn("model", f"{PREFIX}*")
 EVERY_ENDPOINT = sagemaker_arn("endpoint", "*")
 EVERY_CONFIG = sagemaker_arn("endpoint-config", "*")
+COMPONENTS = sagemaker_arn("inference-component", f"{PREFIX}*")
+EVERY_COMPONENT = sagemaker_arn("inference-component", "*")
 TARGETS = (
     "arn:<AWS::Partition>:application-autoscaling:<AWS::Region>:<AWS::AccountId>:scalable-target/*"
 )
@@ -353,9 +357,21 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "sagemaker:DescribeModel": {MODELS},
         "sagemaker:DeleteModel": {MODELS},
         "sagemaker:ListTags": {CONFIGS, MODELS},
+        # and keeps every model an inference component of the account names
+        "sagemaker:ListInferenceComponents": {"*"},
+        "sagemaker:DescribeInferenceComponent": {EVERY_COMPONENT},
         # reads only: clean-up under the lease, keeping what every endpoint's record names
         "dynamodb:GetItem": {"<EndpointsTable.Arn>"},
         "dynamodb:Scan": {"<EndpointsTable.Arn>"},
+    },
+    "Components": {
+        "sagemaker:DescribeInferenceComponent": {COMPONENTS},
+        "sagemaker:CreateInferenceComponent": {COMPONENTS, ENDPOINTS},
+        "sagemaker:UpdateInferenceComponent": {COMPONENTS},
+        "sagemaker:UpdateInferenceComponentRuntimeConfig": {COMPONENTS},
+        "sagemaker:DeleteInferenceComponent": {COMPONENTS},
+        "sagemaker:AddTags": {COMPONENTS},
+        "application-autoscaling:DescribeScalableTargets": {"*"},
     },
     "Notify": {
         "events:PutEvents": {"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:"
@@ -421,8 +437,8 @@ def test_every_role_is_assumed_by_one_service_and_has_no_managed_policy(
     synth: Synthesized,
 ) -> None:
     roles = synth.of_type("AWS::IAM::Role")
-    # eight functions, the state machine, the rules; the Sweep function and its schedule
-    assert len(roles) == 12
+    # nine functions, the state machine, the rules; the Sweep function and its schedule
+    assert len(roles) == 13
     for logical_id, role in roles.items():
         assert "ManagedPolicyArns" not in role["Properties"], logical_id
         (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]

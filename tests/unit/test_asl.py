@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from deployer import errors, interface
+from deployer.decide import components
 from smdeploy import resources
 from smdeploy.runtime.install import function_name, substitute
 
@@ -100,6 +101,7 @@ def test_the_stages_are_tasks():
         "CheckRestore",
         "Configure",
         "Deploy",
+        "DeployComponents",
         "DescribeEndpoint",
         "ParkAgain",
         "ParkUntilSettled",
@@ -230,11 +232,28 @@ def test_no_guardrail_step_runs_when_none_is_configured_nor_left_on_the_endpoint
     assert after["Default"] == "Release"
 
 
+def test_the_inference_components_are_looked_at_until_done_with_a_wait_between():
+    # only a request with inference components (Validate starts their progress) has any
+    to_components = STATES["EndpointReady?"]["Choices"][1]
+    assert to_components["Next"] == "DeployComponents"
+    assert {"Variable": "$.Components", "IsNull": False} in to_components["And"]
+    assert STATES["DeployComponents"]["Next"] == "ComponentsReady?"
+    assert STATES["DeployComponents"]["ResultPath"] == "$.Components"
+    assert STATES["DeployComponents"]["Catch"][-1]["Next"] == "RescaleAfterFailure?"
+    assert STATES["ComponentsReady?"]["Default"] == "WaitForComponents"
+    wait = STATES["WaitForComponents"]
+    assert (wait["Type"], wait["Next"]) == ("Wait", "DeployComponents")
+    # no event tells an IC's change: the outcome is known within 30 s of it
+    assert wait["Seconds"] == components.POLL_SECONDS <= 30
+
+
 def test_the_guardrails_run_under_the_lease_around_deploy():
     assert STATES["GuardrailsToRun?"]["Choices"][0]["Next"] == "PrepareGuardrails"
     assert STATES[STATES["PrepareGuardrails"]["Next"]]["Next"] == "Deploy"
     done = [c for c in STATES["EndpointReady?"]["Choices"] if "Outcome" not in json.dumps(c)]
-    assert [c["Next"] for c in done] == ["GuardrailsAfterUpdate?"]
+    # the inference components (if any) are deployed on the endpoint first, then the same way
+    assert [c["Next"] for c in done] == ["DeployComponents", "GuardrailsAfterUpdate?"]
+    assert STATES["ComponentsReady?"]["Choices"][0]["Next"] == "GuardrailsAfterUpdate?"
     passed = STATES["SmokeTestPassed?"]
     assert passed["Choices"][0]["Next"] == "ScaleVariants"
     assert passed["Default"] == "WaitForRestore"

@@ -79,6 +79,19 @@ class ScalingGateway:
         return found
 
     @tracer.capture_method
+    def registered(self, resource_id: str, dimension: str) -> bool:
+        """Whether ``resource_id`` is a scalable target on ``dimension``."""
+        try:
+            answer = self._client.describe_scalable_targets(
+                ServiceNamespace=guardrails.NAMESPACE,
+                ResourceIds=[resource_id],
+                ScalableDimension=dimension,  # type: ignore[arg-type]
+            )
+        except ClientError as error:
+            _fail("DescribeScalableTargets", error)
+        return bool(answer["ScalableTargets"])
+
+    @tracer.capture_method
     def policies(self, endpoint: str, variants: list[str]) -> dict[str, dict[str, Any]]:
         """Variant -> the target-tracking configuration of the deployer's policy on it."""
         found: dict[str, dict[str, Any]] = {}

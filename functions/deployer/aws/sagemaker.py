@@ -8,9 +8,10 @@ DescribeExecution).
 
 SageMaker models neither ``ValidationException`` nor ``ThrottlingException``, so botocore
 raises them as plain ``ClientError`` (which Step Functions would only ever see as
-"ClientError"). Every call goes through :func:`_call` or :func:`_read`, which catch narrowly
-and translate into the deployer's own errors, whose class names the state machine's Retry and
-Catch match. Only message *prefixes* are relied on: they are what SageMaker has kept stable.
+"ClientError"). Every call goes through :func:`sagemaker_call` or :func:`sagemaker_read`,
+which catch narrowly and translate into the deployer's own errors, whose class names the
+state machine's Retry and Catch match. Only message *prefixes* are relied on: they are what
+SageMaker has kept stable.
 
 The other services' calls (S3, EventBridge, SNS) go through :func:`other_call`, which turns a
 ``ClientError`` into :class:`AwsCallFailed` for the caller to name in its own error.
@@ -137,7 +138,7 @@ def _package_not_found(error: ClientError) -> bool:
     return code == "ValidationException" and ("does not exist" in lowered or "not found" in lowered)
 
 
-def _call(
+def sagemaker_call(
     operation: str,
     call: Callable[[], T],
     recognise: Callable[[ClientError], None] | None = None,
@@ -152,7 +153,7 @@ def _call(
         _translate(operation, error)
 
 
-def _read(
+def sagemaker_read(
     operation: str,
     call: Callable[[], T],
     absent: Callable[[ClientError], bool] = _is_not_found,
@@ -194,18 +195,20 @@ class SageMakerGateway:
 
     @tracer.capture_method
     def describe_model(self, name: str) -> dict[str, Any] | None:
-        return _read("DescribeModel", lambda: dict(self._client.describe_model(ModelName=name)))
+        return sagemaker_read(
+            "DescribeModel", lambda: dict(self._client.describe_model(ModelName=name))
+        )
 
     @tracer.capture_method
     def describe_endpoint_config(self, name: str) -> dict[str, Any] | None:
-        return _read(
+        return sagemaker_read(
             "DescribeEndpointConfig",
             lambda: dict(self._client.describe_endpoint_config(EndpointConfigName=name)),
         )
 
     @tracer.capture_method
     def describe_endpoint(self, name: str) -> dict[str, Any] | None:
-        return _read(
+        return sagemaker_read(
             "DescribeEndpoint", lambda: dict(self._client.describe_endpoint(EndpointName=name))
         )
 
@@ -217,7 +220,7 @@ class SageMakerGateway:
             found = pages(lambda **token: self._client.list_endpoints(MaxResults=100, **token))
             return [summary["EndpointName"] for page in found for summary in page["Endpoints"]]
 
-        return _call("ListEndpoints", listing)
+        return sagemaker_call("ListEndpoints", listing)
 
     @tracer.capture_method
     def endpoints_modified_after(self, since: datetime) -> list[dict[str, Any]]:
@@ -234,7 +237,7 @@ class SageMakerGateway:
             )
             return [dict(summary) for page in found for summary in page["Endpoints"]]
 
-        return _call("ListEndpoints", listing)
+        return sagemaker_call("ListEndpoints", listing)
 
     @tracer.capture_method
     def list_endpoint_configs(self, name_contains: str) -> list[dict[str, Any]]:
@@ -248,12 +251,12 @@ class SageMakerGateway:
             )
             return [dict(summary) for page in found for summary in page["EndpointConfigs"]]
 
-        return _call("ListEndpointConfigs", listing)
+        return sagemaker_call("ListEndpointConfigs", listing)
 
     @tracer.capture_method
     def delete_endpoint_config(self, name: str) -> None:
         # not found: gone already, which is what was wanted
-        _read(
+        sagemaker_read(
             "DeleteEndpointConfig",
             lambda: self._client.delete_endpoint_config(EndpointConfigName=name),
         )
@@ -266,7 +269,7 @@ class SageMakerGateway:
             found = pages(lambda **token: self._client.list_tags(ResourceArn=arn, **token))
             return [{"Key": t["Key"], "Value": t["Value"]} for p in found for t in p["Tags"]]
 
-        return _call("ListTags", listing)
+        return sagemaker_call("ListTags", listing)
 
     @tracer.capture_method
     def list_models(self, name_contains: str) -> list[str]:
@@ -278,18 +281,18 @@ class SageMakerGateway:
             )
             return [summary["ModelName"] for page in found for summary in page["Models"]]
 
-        return _call("ListModels", listing)
+        return sagemaker_call("ListModels", listing)
 
     @tracer.capture_method
     def delete_model(self, name: str) -> None:
         # not found: gone already, which is what was wanted
-        _read("DeleteModel", lambda: self._client.delete_model(ModelName=name))
+        sagemaker_read("DeleteModel", lambda: self._client.delete_model(ModelName=name))
 
     # -- the model registry ----------------------------------------------------------------
 
     @tracer.capture_method
     def describe_model_package(self, arn: str) -> dict[str, Any] | None:
-        return _read(
+        return sagemaker_read(
             "DescribeModelPackage",
             lambda: dict(self._client.describe_model_package(ModelPackageName=arn)),
             _package_not_found,
@@ -310,14 +313,14 @@ class SageMakerGateway:
             )
             return [dict(summary) for page in found for summary in page["ModelPackageSummaryList"]]
 
-        return _call("ListModelPackages", listing)
+        return sagemaker_call("ListModelPackages", listing)
 
     # -- writes ----------------------------------------------------------------------------
 
     @tracer.capture_method
     def create_model(self, params: dict[str, Any]) -> str:
         """Create the model; raise AlreadyExists when the name is taken."""
-        return _call(
+        return sagemaker_call(
             "CreateModel",
             lambda: self._client.create_model(**params)["ModelArn"],
             _already_exists(MODEL_EXISTS, params["ModelName"]),
@@ -326,7 +329,7 @@ class SageMakerGateway:
     @tracer.capture_method
     def create_endpoint_config(self, params: dict[str, Any]) -> str:
         """Create the config; raise AlreadyExists when the name is taken."""
-        return _call(
+        return sagemaker_call(
             "CreateEndpointConfig",
             lambda: self._client.create_endpoint_config(**params)["EndpointConfigArn"],
             _already_exists(CONFIG_EXISTS, params["EndpointConfigName"]),
@@ -334,7 +337,7 @@ class SageMakerGateway:
 
     @tracer.capture_method
     def create_endpoint(self, params: dict[str, Any]) -> str:
-        return _call(
+        return sagemaker_call(
             "CreateEndpoint",
             lambda: self._client.create_endpoint(**params)["EndpointArn"],
             _endpoint_write("CreateEndpoint", params),
@@ -342,7 +345,7 @@ class SageMakerGateway:
 
     @tracer.capture_method
     def update_endpoint(self, params: dict[str, Any]) -> str:
-        return _call(
+        return sagemaker_call(
             "UpdateEndpoint",
             lambda: self._client.update_endpoint(**params)["EndpointArn"],
             _endpoint_write("UpdateEndpoint", params),
@@ -351,15 +354,17 @@ class SageMakerGateway:
     @tracer.capture_method
     def delete_endpoint(self, name: str) -> None:
         # not found: gone already, which is what was wanted
-        _read("DeleteEndpoint", lambda: self._client.delete_endpoint(EndpointName=name))
+        sagemaker_read("DeleteEndpoint", lambda: self._client.delete_endpoint(EndpointName=name))
 
     @tracer.capture_method
     def add_tags(self, arn: str, tags: list[dict[str, str]]) -> None:
-        _call("AddTags", lambda: self._client.add_tags(ResourceArn=arn, Tags=tags))  # type: ignore[arg-type]
+        sagemaker_call("AddTags", lambda: self._client.add_tags(ResourceArn=arn, Tags=tags))  # type: ignore[arg-type]
 
     @tracer.capture_method
     def delete_tags(self, arn: str, keys: list[str]) -> None:
-        _call("DeleteTags", lambda: self._client.delete_tags(ResourceArn=arn, TagKeys=keys))
+        sagemaker_call(
+            "DeleteTags", lambda: self._client.delete_tags(ResourceArn=arn, TagKeys=keys)
+        )
 
 
 def _endpoint_write(operation: str, params: dict[str, Any]) -> Callable[[ClientError], None]:

@@ -56,29 +56,43 @@ def config_differences(params: Mapping[str, Any], existing: Mapping[str, Any]) -
     return differences(wanted, dict(existing))
 
 
+def model_references(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every model the request's config and inference components name, as (path, name): the
+    variants' (an endpoint for inference components names none) and each IC
+    specification's."""
+    found = [
+        (f"{kind}[{i}].ModelName", str(variant["ModelName"]))
+        for kind in VARIANT_KINDS
+        for i, variant in enumerate(fields.get(kind, []))
+        if variant.get("ModelName")
+    ]
+    for i, ic in enumerate(fields.get(interface.COMPONENTS_FIELD) or []):
+        specs = [("Specification", ic["Specification"])] if "Specification" in ic else []
+        specs += [(f"Specifications[{j}]", s) for j, s in enumerate(ic.get("Specifications", []))]
+        found += [
+            (f"{interface.COMPONENTS_FIELD}[{i}].{where}.ModelName", str(spec["ModelName"]))
+            for where, spec in specs
+            if spec.get("ModelName")
+        ]
+    return found
+
+
 def unknown_variant_models(fields: Mapping[str, Any], known: Collection[str]) -> list[str]:
-    """The variants' models the request does not create, in order of first use: each must be
-    looked up (DescribeModel) before anything is created."""
+    """The models named (variants, inference components) that the request does not create, in
+    order of first use: each must be looked up (DescribeModel) before anything is created."""
     names: list[str] = []
-    for kind in VARIANT_KINDS:
-        for variant in fields.get(kind, []):
-            name = variant["ModelName"]
-            if name not in known and name not in names:
-                names.append(name)
+    for _, name in model_references(fields):
+        if name not in known and name not in names:
+            names.append(name)
     return names
 
 
 def missing_variant_models(
     fields: Mapping[str, Any], known: Collection[str]
 ) -> list[tuple[str, str]]:
-    """The variants whose model is neither created by the request nor exists (``known``: the
+    """The models named that are neither created by the request nor exist (``known``: the
     models of both kinds), as (path, model name)."""
-    return [
-        (f"{kind}[{i}].ModelName", variant["ModelName"])
-        for kind in VARIANT_KINDS
-        for i, variant in enumerate(fields.get(kind, []))
-        if variant["ModelName"] not in known
-    ]
+    return [(path, name) for path, name in model_references(fields) if name not in known]
 
 
 def missing_message(missing: Iterable[tuple[str, str]]) -> str:

@@ -18,7 +18,14 @@ from deployer.payloads.execution import (
     execution_output,
 )
 from deployer.payloads.pieces import Caught, Payload
-from deployer.payloads.results import ConfigRef, DeploymentRef, Prepared, SmokeTested, Wakeup
+from deployer.payloads.results import (
+    ComponentsProgress,
+    ConfigRef,
+    DeploymentRef,
+    Prepared,
+    SmokeTested,
+    Wakeup,
+)
 
 
 class StageEvent(Payload):
@@ -122,6 +129,16 @@ class DescribeEvent(StageEvent):
     StartedAt: datetime  # when the deadline started: the execution's start (StartDeadline)
     EnteredTime: datetime  # when this Describe state was entered
     Woken: Wakeup | Caught | None = None  # what woke the deployment (None: look now)
+    # the request: the clean-up keeps the models its inference components are about to use
+    Request: dict[str, Any] | None = None
+
+
+class ComponentsEvent(StageEvent):
+    """The Components function: one look at the request's inference components."""
+
+    Request: dict[str, Any]
+    Progress: ComponentsProgress  # the last look's (Validate's before the first)
+    EnteredTime: datetime  # $$.State.EnteredTime: "now", on the state machine's clock
 
 
 Status = Literal["Succeeded", "Failed", "Superseded"]
@@ -162,6 +179,7 @@ EVENTS: dict[str, type[StageEvent]] = {
     "Deploy": DeployEvent,
     "Guardrails": GuardrailsEvent,
     "Describe": DescribeEvent,
+    "Components": ComponentsEvent,
     "Wait": ParkEvent,
     "Notify": NotifyEvent,
 }

@@ -14,6 +14,7 @@ from deployer.payloads.pieces import Action, Caught, Payload, ServingInstance, T
 from deployer.payloads.results import (
     Accepted,
     Admitted,
+    ComponentsProgress,
     ConfigureResult,
     Deadline,
     DeployResult,
@@ -59,6 +60,8 @@ class Deployed(Payload):
     Trigger: Trigger
     # the instances that serve, where DescribeEndpoint tells (instance pools)
     ServingInstances: list[ServingInstance] = []  # noqa: RUF012 (pydantic copies it)
+    # the request's inference components at the end (None: the request has none)
+    InferenceComponents: ComponentsProgress | None = None
 
 
 class SupersededOutcome(Payload):
@@ -111,6 +114,7 @@ class ExecutionState(Payload):
     Deployment: DeployResult | None = None
     Clock: _Clock | None = None
     Endpoint: Described | None = None
+    Components: ComponentsProgress | None = None
     SmokeTest: SmokeTested | None = None
     Restore: RestoreProgress | None = None
     Scaling: Scaled | None = None
@@ -136,6 +140,7 @@ RESULTS: dict[str, type[Payload]] = {
     "ParkUntilSettled": Wakeup,
     "ParkAgain": Wakeup,
     "DescribeEndpoint": Described,
+    "DeployComponents": ComponentsProgress,
     "SmokeTest": SmokeTested,
     "CheckRestore": RestoreProgress,
     "ScaleVariants": Scaled,

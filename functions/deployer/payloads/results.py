@@ -10,6 +10,33 @@ from deployer.decide import lease_record
 from deployer.decide.lease_record import Claim, Decision, Order
 from deployer.payloads.pieces import Action, Caught, Payload, ServingInstance, Step, Trigger
 
+# --- Components: the inference components of the request, look by look ---------------------
+
+
+class ComponentState(Payload):
+    """One inference component at the last look (deployer.decide.components)."""
+
+    InferenceComponentName: str
+    Act: str  # what the look did or found: CREATE, UPDATE, SCALE, DELETE, WAIT, DONE, FAIL
+    Status: str | None = None  # its InferenceComponentStatus (None: no such IC yet)
+    Message: str
+    DesiredCopyCount: int | None = None
+    CurrentCopyCount: int | None = None
+
+
+class ComponentsProgress(Payload):
+    """The inference components' progress: Validate starts it (none looked at yet), each look
+    of the Components function replaces it, until every IC is done."""
+
+    Done: bool = False
+    Components: list[ComponentState] = []  # noqa: RUF012 (pydantic copies it)
+    # what this deployment asked of each IC (CREATE, UPDATE, SCALE, DELETE), by name
+    Started: dict[str, str] = {}  # noqa: RUF012 (pydantic copies it)
+    Looks: int = 0
+    Describes: int = 0  # DescribeInferenceComponent calls, every look included
+    Message: str = "no inference component looked at yet"
+
+
 # --- Validate -----------------------------------------------------------------------------
 
 
@@ -27,6 +54,8 @@ class Accepted(Payload):
     # when the deployment runs out of time: its execution's start + its deadline (the
     # request's DeadlineSeconds, or the configured one, or longer for a long update policy)
     Deadline: datetime
+    # the request's inference components, none looked at yet (None: the request has none)
+    Components: ComponentsProgress | None = None
 
 
 class Skipped(Payload):

@@ -11,6 +11,7 @@ from typing import Any
 
 from deployer import interface
 from deployer.aws import clients
+from deployer.aws.component_models import models_in_use
 from deployer.aws.lease_table import Ledger
 from deployer.aws.sagemaker import SageMakerGateway
 from deployer.decide.deadline import deadline_seconds_from, park_seconds
@@ -37,6 +38,16 @@ def _superseded(record: Record, me: Claim) -> Claim | None:
     """The newer deployment that took the endpoint over, if one did (this execution's lease
     expired and a newer one deployed meanwhile)."""
     return newest_newer(me, (record.Holder, record.Deployed))
+
+
+def component_models(request: dict[str, Any] | None) -> set[str]:
+    """The models the clean-up keeps for inference components: those every IC of the account
+    names, and those the request's ICs are about to use (they are created after this stage)."""
+    models = models_in_use(clients.sagemaker)
+    for ic in (request or {}).get(interface.COMPONENTS_FIELD) or []:
+        specs = ic.get("Specifications") or [ic.get("Specification") or {}]
+        models |= {str(s["ModelName"]) for s in specs if s.get("ModelName")}
+    return models
 
 
 @tracer.capture_method
@@ -134,5 +145,6 @@ def conclude(stage: DescribeEvent) -> dict[str, Any]:
         needed_elsewhere=lambda: kept_by_deployments(
             ledger.records(), deployment.EndpointName, keep
         ),
+        component_models=lambda: component_models(stage.Request),
     )
     return Described(**assessment.model_dump(), Outcome="SUCCEEDED", Deleted=pruned).to_json()

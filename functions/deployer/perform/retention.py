@@ -19,7 +19,9 @@ sweep over references (as Chalice's ``UnreferencedResourcePlanner`` does), never
   https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteEndpointConfig.html:
   "You must not delete an EndpointConfig in use by an endpoint");
 - every model a config that stays references (its production and shadow variants' models and
-  their instance pools' ``ModelNameOverride``) is marked too;
+  their instance pools' ``ModelNameOverride``) is marked too, and so is every model an
+  inference component of the account names, or one the deployment's request is about to
+  create (an IC endpoint's config names no model: its ICs do);
 - **swept**: only among what **the deployer created for this endpoint** (it carries the
   ``contract.MANAGED_TAG`` tag valued with the endpoint's name): its configs not marked, then
   its models that no config that stays references. A config or model referenced only by a
@@ -158,10 +160,21 @@ def is_ours(gateway: SageMakerGateway, arn: str, endpoint_name: str) -> bool:
     )
 
 
+# The models inference components name, kept as a config that stays would keep them
+COMPONENTS = "(inference components)"
+
+
 @tracer.capture_method
-def read(gateway: SageMakerGateway, endpoint_name: str, kept: Iterable[str]) -> Seen:
+def read(
+    gateway: SageMakerGateway,
+    endpoint_name: str,
+    kept: Iterable[str],
+    component_models: Callable[[], Iterable[str]] = tuple,
+) -> Seen:
     """Read what retention decides from (the calls the module doc counts); ``kept``: the
-    configs the endpoint's retention and its deployments keep."""
+    configs the endpoint's retention and its deployments keep; ``component_models``: the
+    models inference components use or are about to use (kept as a config that stays keeps
+    its models: an IC endpoint's config names none)."""
     referenced = _lower(kept)
     for name in gateway.list_endpoints():
         description = gateway.describe_endpoint(name)
@@ -183,6 +196,7 @@ def read(gateway: SageMakerGateway, endpoint_name: str, kept: Iterable[str]) -> 
             gateway, described_model["ModelArn"], endpoint_name
         ):
             owned_models.append(model)
+    uses[COMPONENTS] = frozenset(component_models())
     return Seen(frozenset(referenced), uses, tuple(owned), tuple(owned_models))
 
 
@@ -195,6 +209,7 @@ def prune(
     served: list[str],
     protected: Iterable[str | None],
     needed_elsewhere: Callable[[], Iterable[str]] = tuple,
+    component_models: Callable[[], Iterable[str]] = tuple,
 ) -> Pruned:
     """Delete what retention does not keep; return what was deleted.
 
@@ -208,7 +223,8 @@ def prune(
     kept = to_keep(target, served, keep, protected)
     pruned = Pruned()
     try:
-        planned = sweep(read(gateway, endpoint_name, kept | _lower(needed_elsewhere())))
+        everything_kept = kept | _lower(needed_elsewhere())
+        planned = sweep(read(gateway, endpoint_name, everything_kept, component_models))
         for name in planned.EndpointConfigs:
             gateway.delete_endpoint_config(name)
             pruned.EndpointConfigs.append(name)

@@ -23,7 +23,7 @@ from deployer.observability import (
     tracer,
 )
 from deployer.payloads.events import ValidateEvent
-from deployer.payloads.results import Accepted, Skipped
+from deployer.payloads.results import Accepted, ComponentsProgress, Skipped
 from deployer.request.triggers import Settings, resolve
 
 
@@ -74,4 +74,5 @@ def intake(stage: ValidateEvent) -> dict[str, Any]:
         Deadline=deadline_at(
             stage.StartTime, policy_seconds(request.fields), request.deadline_seconds
         ),
+        Components=ComponentsProgress() if request.inference_components else None,
     ).to_json()
