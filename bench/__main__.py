@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import fuzz, sweep, wait
+from bench import components, fuzz, sweep, wait
 from bench.races import measure, scenarios, table
 from smdeploy import present
 from smdeploy.resources import EXAMPLES
@@ -117,7 +117,7 @@ COLUMNS = (
 )
 
 
-PARTS = ("costs", "wait", "sweep", "races", "fuzz", "coldstart")
+PARTS = ("costs", "components", "wait", "sweep", "races", "fuzz", "coldstart")
 
 
 def costs() -> list[tuple[str, ...]]:
@@ -171,6 +171,19 @@ def write_between(page: Path, name: str, text: str) -> None:
     if not (found and found_end):
         raise SystemExit(f"{page}: no {begin.strip()} ... {end.strip()} markers")
     page.write_text(before + begin + text + end + after)
+
+
+def components_table() -> None:
+    present.stderr().print("inference components: looked at, as no event tells their changes")
+    out = present.stdout()
+    out.print()
+    rows = components.rows(_example(components.EXAMPLE))
+    out.rows(
+        components.COMPONENTS_TITLE,
+        components.COMPONENTS_COLUMNS,
+        rows,
+        right=components.COMPONENTS_COLUMNS[3:],
+    )
 
 
 def waits() -> None:
@@ -246,6 +259,8 @@ def main() -> None:
         if options.write_docs:
             write_between(COSTS_PAGE, "costs", markdown(COLUMNS, rows, COLUMNS[3:]))
             present.stderr().print(f"wrote the costs table into {COSTS_PAGE.relative_to(ROOT)}")
+    if "components" in chosen:
+        components_table()
     if "wait" in chosen:
         waits()
     if "sweep" in chosen:
