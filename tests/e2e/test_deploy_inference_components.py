@@ -220,3 +220,60 @@ def test_clean_up_keeps_the_models_the_components_use(request_ics):
         models = {m["ModelName"] for m in account.sagemaker.list_models()["Models"]}
         # each IC's model stays; the endpoint's config names none of them
         assert {"llama-3-8b-v1", "mistral-7b-v2"} <= models
+
+
+def test_an_alarm_during_a_component_update_rolls_it_back_and_fails_the_deployment(
+    make_account, request_ics
+):
+    account = make_account(alarm_during_update="")
+    account.client("cloudwatch").put_metric_alarm(
+        AlarmName="mistral-7b-errors",
+        Namespace="/aws/sagemaker/InferenceComponents",
+        MetricName="Invocation5XXErrors",
+        Dimensions=[{"Name": "InferenceComponentName", "Value": "mistral-7b"}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    assert account.deploy(request_ics).status == "SUCCEEDED"
+    v2 = with_new_mistral(request_ics)
+    v2["InferenceComponents"][1]["DeploymentConfig"]["AutoRollbackConfiguration"] = {
+        "Alarms": [{"AlarmName": "mistral-7b-errors"}]
+    }
+
+    outcome = account.deploy(v2, label="v2")
+
+    assert outcome.status == "FAILED"
+    assert outcome.error == "ComponentFailed"
+    assert "mistral-7b-errors" in (outcome.cause or "")
+    mistral = described(account, "mistral-7b")
+    assert mistral["InferenceComponentStatus"] == "InService"
+    assert mistral["Specification"]["ModelName"] == "mistral-7b-v1"
+
+
+def test_a_component_scaled_to_zero_is_updated_and_stays_at_zero(account, request_ics):
+    assert account.deploy(request_ics).status == "SUCCEEDED"
+    account.client("application-autoscaling").register_scalable_target(
+        ServiceNamespace="sagemaker",
+        ResourceId="inference-component/mistral-7b",
+        ScalableDimension="sagemaker:inference-component:DesiredCopyCount",
+        MinCapacity=0,
+        MaxCapacity=4,
+    )
+    # no traffic: the autoscaler scales the IC in to zero copies
+    account.sagemaker.update_inference_component_runtime_config(
+        InferenceComponentName="mistral-7b", DesiredRuntimeConfig={"CopyCount": 0}
+    )
+
+    outcome = account.deploy(with_new_mistral(request_ics), label="v2")
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    mistral = described(account, "mistral-7b")
+    assert mistral["Specification"]["ModelName"] == "mistral-7b-v2"
+    runtime = mistral["RuntimeConfig"]
+    assert (runtime["DesiredCopyCount"], runtime["CurrentCopyCount"]) == (0, 0)
+    # no copies to roll: updated without the request's rolling policy, the count kept
+    assert outcome.output is not None
+    assert outcome.output["InferenceComponents"]["Started"] == {"mistral-7b": "UPDATE"}

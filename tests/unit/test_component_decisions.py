@@ -171,3 +171,10 @@ def test_a_described_container_compares_by_the_image_the_request_named():
     assert live_specification(described["Specification"])["Container"]["Image"] == "img:1"
     assert same_specification(requested, described)
     assert not same_specification({"Specification": {"Container": {"Image": "img:2"}}}, described)
+
+
+def test_a_component_scaled_to_zero_is_updated_without_a_rolling_policy():
+    changed = {**REQUESTED, "Specification": {**SPEC, "ModelName": "llm-b"}}
+    step = decide(changed, live(DesiredCopyCount=0, CurrentCopyCount=0), None, True, True)
+    assert step.act == "UPDATE"
+    assert "DeploymentConfig" not in step.params and "RuntimeConfig" not in step.params

@@ -126,12 +126,17 @@ def create_params(requested: Mapping[str, Any]) -> dict[str, Any]:
     return params
 
 
-def update_params(requested: Mapping[str, Any], runtime: bool) -> dict[str, Any]:
+def update_params(
+    requested: Mapping[str, Any], runtime: bool, copies: int | None = None
+) -> dict[str, Any]:
     """UpdateInferenceComponent's parameters: the specification, the rolling update policy if
-    the request gives one, and the copy count only when ``runtime``."""
+    the request gives one, and the copy count only when ``runtime``. An IC scaled to zero
+    (``copies`` 0) has nothing to roll: its batches are "5% to 50% of the copy count"
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_InferenceComponentRollingUpdatePolicy.html),
+    which no batch is of none, so it is updated without its policy."""
     params = {k: v for k, v in requested.items() if k in SPEC_FIELDS}
     params["InferenceComponentName"] = requested["InferenceComponentName"]
-    if "DeploymentConfig" in requested:
+    if "DeploymentConfig" in requested and copies != 0:
         params["DeploymentConfig"] = requested["DeploymentConfig"]
     if runtime and "RuntimeConfig" in requested and not base_of(requested):
         params["RuntimeConfig"] = requested["RuntimeConfig"]
@@ -159,7 +164,8 @@ def _in_service(
                 f"{name} is InService on its previous specification: the update was rolled "
                 f"back{because}",
             )
-        return Step("UPDATE", f"updating {name}", update_params(requested, differs))
+        params = update_params(requested, differs, desired)
+        return Step("UPDATE", f"updating {name}", params)
     if current != desired:
         return Step("WAIT", f"{name}: {current} of {desired} copies")
     if differs and started is None:
