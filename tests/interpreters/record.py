@@ -110,6 +110,11 @@ def smoke_test_fails_on_update(account: LocalDeployment) -> str:
     )
 
 
+def components(account: LocalDeployment) -> str:
+    """An endpoint and its inference components, looked at every 15 s until done."""
+    return deployed(account, load_example("inference-components-request.json"))
+
+
 def invalid(account: LocalDeployment) -> str:
     request = load_example("request.json")
     request["ProductionVariants"][0]["InitialInstanceCount"] = 0
@@ -172,6 +177,20 @@ SCENARIOS = (
         "SmokeTestFailed",
         faults={"fail_invoke": "model not loaded"},
         through=("SmokeTest", "WaitForRestore", "CheckRestore"),
+    ),
+    Scenario(
+        "inference-components",
+        components,
+        "SUCCEEDED",
+        through=("DeployComponents", "WaitForComponents", "ComponentsReady?"),
+    ),
+    Scenario(
+        "inference-component-failed",
+        components,
+        "FAILED",
+        "ComponentFailed",
+        faults={"fail_component": "CUDA out of memory"},
+        through=("DeployComponents", "WaitForComponents"),
     ),
     Scenario(
         "deadline",

@@ -32,6 +32,8 @@ MATRIX = {
     "endpoint-failed",
     "silent-rollback",
     "smoke-test-failed-old-config-restored",
+    "inference-components",  # the Wait loop that looks at them until done
+    "inference-component-failed",
     "deadline",
 }
 
