@@ -232,6 +232,16 @@ PLAN = Document(
                 Key("DeleteModels", "the models it would delete"),
             ),
         ),
+        Key(
+            "InferenceComponents",
+            "each IC of the request, bases first (empty: none)",
+            (
+                Key("InferenceComponentName", "its name"),
+                Key("Action", "CREATE, UPDATE, SCALE, DELETE, WAIT, NONE or BLOCKED"),
+                Key("Reason", "the action's sentence"),
+                Key("Differences", "what changes from its live specification, one each"),
+            ),
+        ),
         Key("Changes", "whether anything in the account would change"),
     ),
 )

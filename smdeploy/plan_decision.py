@@ -7,17 +7,18 @@ mark and sweep (``retention.sweep``), as a :class:`PlanReport`. No AWS call is m
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from deployer import interface
-from deployer.decide import configure
+from deployer.decide import components, configure
 from deployer.decide import plan as deploy_plan
 from deployer.errors import DeployerError
 from deployer.payloads.pieces import Action
 from deployer.perform import retention
+from deployer.request import inference_components
 
 if TYPE_CHECKING:
     from smdeploy.validation import Request
@@ -41,6 +42,8 @@ class Snapshot:
     seen: retention.Seen | None = None
     failure: tuple[str, str] | None = None
     config_read: bool = True
+    # DescribeInferenceComponent of each IC the request names (None: none of that name)
+    components: Mapping[str, dict[str, Any] | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -68,6 +71,8 @@ class PlanReport:
     # the request's variants (ProductionVariants, then ShadowProductionVariants), shown by
     # the human report with each instance pool in fallback order
     variants: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # what the Components stage would do to each IC of the request, once the endpoint serves
+    components: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def changes(self) -> bool:
@@ -79,6 +84,7 @@ class PlanReport:
                 self.action != Action.NONE.value
                 or self.endpoint_config == "create"
                 or bool(self.models_create)
+                or any(c["Action"] != "NONE" for c in self.components)
             )
         )
 
@@ -114,6 +120,15 @@ class PlanReport:
                 "DeleteEndpointConfigs": self.delete,
                 "DeleteModels": self.delete_models,
             },
+            "InferenceComponents": [
+                {
+                    "InferenceComponentName": c["name"],
+                    "Action": c["Action"],
+                    "Reason": c["reason"],
+                    "Differences": c["differences"],
+                }
+                for c in self.components
+            ],
             "Changes": self.changes,
         }
 
@@ -175,6 +190,7 @@ def decide(request: Request, snapshot: Snapshot, keep: int = 0) -> PlanReport:
             report.differences += tags_line(fields.get("Tags") or [])
     if decision.action is Action.UPDATE:
         report.policy = update_policy(fields, exists=True)
+    report.components = component_plan(request.inference_components, snapshot.components)
     rolls_out = (Action.CREATE, Action.UPDATE, Action.REPLACE)
     if decision.action in rolls_out and keep > 0 and snapshot.seen is not None:
         swept = _retention(snapshot.seen, target, fields, current, keep)
@@ -315,3 +331,32 @@ def update_policy(fields: dict[str, Any], exists: bool) -> str | None:
         names = ", ".join(str(a.get("AlarmName")) for a in alarms)
         parts.append(f"auto-rollback on {names}")
     return "; ".join(parts) or "DeploymentConfig without a policy"
+
+
+# What the Components stage's decision becomes in a plan: the call it would make, or NONE
+# (already as requested), or WAIT (the IC is changing now: the stage would wait for it).
+COMPONENT_ACTIONS = {"DONE": "NONE", "FAIL": "BLOCKED"}
+
+
+def component_plan(
+    requested: Sequence[dict[str, Any]], described: Mapping[str, dict[str, Any] | None]
+) -> list[dict[str, Any]]:
+    """Each IC of the request, in the order the stage takes them (bases first), with what the
+    Components stage's first look would do (``deployer.decide.components.decide``): an
+    adapter whose base is created or changed waits for it; the copy count an autoscaler owns
+    is not read here (the stage keeps it)."""
+    planned: list[dict[str, Any]] = []
+    done: set[str] = set()
+    for ic in requested:
+        name = str(ic["InferenceComponentName"])
+        live = described.get(name)
+        base = inference_components.base_of(ic)
+        step = components.decide(ic, live, None, base is None or base.lower() in done, False)
+        if step.act == "DONE":
+            done.add(name.lower())
+        changes = components.specification_changes(ic, live) if live is not None else []
+        action = COMPONENT_ACTIONS.get(step.act, step.act)
+        planned.append(
+            {"name": name, "Action": action, "reason": step.message, "differences": changes}
+        )
+    return planned

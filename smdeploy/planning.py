@@ -2,8 +2,9 @@
 
 Reading comes before deciding: :func:`read` reads what the plan needs from the account once,
 through the SageMaker gateway's read side (DescribeModel of each model the request names,
-DescribeEndpointConfig of its config, DescribeEndpoint and its tags, the config it serves, and,
-with a retention, what the clean-up reads: ``retention.read``), into a frozen
+DescribeEndpointConfig of its config, DescribeEndpoint and its tags, the config it serves,
+with a retention, what the clean-up reads: ``retention.read``, and DescribeInferenceComponent
+of each IC the request names), into a frozen
 ``plan_decision.Snapshot``; then ``plan_decision.decide``, a pure function, makes the report
 from the request and that snapshot alone, with the Configure stage's decisions
 (``deployer.decide.configure``), Deploy's action (``deployer.decide.plan``) and the clean-up's
@@ -18,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from deployer.aws.components import ComponentGateway
 from deployer.aws.sagemaker import SageMakerGateway
 from deployer.decide import configure
 from deployer.errors import DeployerError, RequestInvalid
@@ -46,11 +48,17 @@ def plan(
     """What deploying the validated request would do in the account ``sagemaker`` reads."""
     if validation.request is None:
         return rejected(validation)
-    snapshot = read(validation.request, SageMakerGateway(lambda: sagemaker), keep)
+    gateway = SageMakerGateway(lambda: sagemaker)
+    snapshot = read(validation.request, gateway, keep, ComponentGateway(lambda: sagemaker))
     return decide(validation.request, snapshot, keep)
 
 
-def read(request: Request, gateway: SageMakerGateway, keep: int) -> Snapshot:
+def read(
+    request: Request,
+    gateway: SageMakerGateway,
+    keep: int,
+    components: ComponentGateway | None = None,
+) -> Snapshot:
     """Read what the plan of ``request`` decides from, in the order Configure and Deploy read
     it; a read that fails ends the reading, and the snapshot says which."""
     fields = request.fields
@@ -71,6 +79,13 @@ def read(request: Request, gateway: SageMakerGateway, keep: int) -> Snapshot:
             )
         if keep > 0:
             known["seen"] = retention.read(gateway, request.endpoint_name, ())
+        if components is not None:
+            known["components"] = {
+                str(ic["InferenceComponentName"]): components.describe(
+                    str(ic["InferenceComponentName"])
+                )
+                for ic in request.inference_components
+            }
     except DeployerError as error:
         known["failure"] = (type(error).__name__, str(error))
     return Snapshot(**known)

@@ -215,6 +215,12 @@ def plan(screen: Screen, report: PlanReport) -> None:
             screen.print(f"models to {verb}: {escape(', '.join(models))}")
     if report.policy:
         screen.print(f"update policy: {escape(report.policy)}")
+    if report.components:
+        screen.print("inference components, once the endpoint serves:")
+        for ic in report.components:
+            screen.print(f"  {ic['Action']}: {escape(ic['reason'])}")
+            for difference in ic["differences"]:
+                screen.print(f"    {escape(difference)}")
     doomed = [*report.delete, *report.delete_models]
     if doomed:
         screen.print(f"retention would delete: {escape(', '.join(doomed))} (keeping {report.keep})")

@@ -227,3 +227,31 @@ def test_retention_would_delete_nothing_another_endpoint_references(
 
     # no endpoint references it now (fraud-scorer's config, which no endpoint uses, does)
     assert planned(account, next_one, keep=1).delete_models == ["churn-xgboost-v1"]
+
+
+def test_inference_components_are_planned_one_by_one(account):
+    request = load_example("inference-components-request.json")
+    first = planned(account, request)
+    assert [(c["name"], c["Action"]) for c in first.components] == [
+        ("llama-3-8b", "CREATE"),
+        ("mistral-7b", "CREATE"),
+        ("llama-3-8b-support", "WAIT"),  # for its base
+    ]
+    assert account.deploy(request).status == "SUCCEEDED"
+
+    changed = copy.deepcopy(request)
+    changed["InferenceComponents"][1]["Specification"]["ModelName"] = "llama-3-8b-v1"
+    report = planned(account, changed)
+
+    assert report.action == "NONE"  # the endpoint's config does not change
+    assert report.changes
+    by_name = {c["name"]: c for c in report.components}
+    assert by_name["llama-3-8b"]["Action"] == "NONE"
+    assert by_name["llama-3-8b-support"]["Action"] == "NONE"
+    assert by_name["mistral-7b"]["Action"] == "UPDATE"
+    assert by_name["mistral-7b"]["differences"] == [
+        'Specification.ModelName: exists as "mistral-7b-v1", request says "llama-3-8b-v1"'
+    ]
+    json_ics = report.to_json()["InferenceComponents"]
+    assert [c["Action"] for c in json_ics] == ["NONE", "UPDATE", "NONE"]
+    assert not planned(account, request).changes  # the deployed request: nothing to do

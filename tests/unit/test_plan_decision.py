@@ -49,6 +49,7 @@ class Request:
     endpoint_name: str = ENDPOINT
     endpoint_config_name: str = CONFIG
     config_name_derived: bool = True
+    inference_components: tuple[dict[str, Any], ...] = ()
 
 
 def config(name: str, model: str = "m2", itype: str = "ml.m5.large") -> dict[str, Any]:

@@ -47,7 +47,7 @@ class ComponentGateway:
     def __init__(
         self,
         client: Callable[[], SageMakerClient],
-        scaling: Callable[[], ApplicationAutoScalingClient],
+        scaling: Callable[[], ApplicationAutoScalingClient] | None = None,
     ) -> None:
         self._make_client = client
         self._make_scaling = scaling
@@ -97,7 +97,10 @@ class ComponentGateway:
 
     @tracer.capture_method
     def autoscaled(self, name: str) -> bool:
-        """Whether a scalable target owns the IC's copy count."""
+        """Whether a scalable target owns the IC's copy count (a gateway made without the
+        Application Auto Scaling client, to read ICs only, cannot tell)."""
+        if self._make_scaling is None:
+            raise TypeError("ComponentGateway: made without an Application Auto Scaling client")
         return ScalingGateway(self._make_scaling()).registered(
             scalable_resource(name), SCALABLE_DIMENSION
         )

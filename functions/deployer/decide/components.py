@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from deployer.decide.differences import differences
 from deployer.request import inference_components
 from deployer.request.inference_components import base_of
 
@@ -53,23 +54,6 @@ class Step:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def _number(value: Any) -> Any:
-    """Numbers compared by value: 1 and 1.0 are the same number of cores."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return value
-    return float(value)
-
-
-def _plain(value: Any) -> Any:
-    """``value`` without empty members, numbers as floats: what two specifications share."""
-    if isinstance(value, dict):
-        kept = {k: _plain(v) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if v not in (None, {}, [])}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return _number(value)
-
-
 def _live_container(container: Mapping[str, Any]) -> dict[str, Any]:
     """A described container (``InferenceComponentContainerSpecificationSummary``) in the
     request's shape: the image the request named is the ``DeployedImage.SpecifiedImage``."""
@@ -88,28 +72,22 @@ def live_specification(spec: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _requested_part(requested: Any, live: Any) -> Any:
-    """``live`` cut to the members ``requested`` gives, member by member: what SageMaker
-    describes beyond the request (an adapter's compute, which is its base's; an image's
-    resolved digest) is not a difference."""
-    if isinstance(requested, dict) and isinstance(live, dict):
-        return {k: _requested_part(v, live.get(k)) for k, v in requested.items()}
-    if isinstance(requested, list) and isinstance(live, list) and len(requested) == len(live):
-        return [_requested_part(r, v) for r, v in zip(requested, live, strict=True)]
-    return live
-
-
 def _specifications(ic: Mapping[str, Any]) -> Any:
     if "Specifications" in ic:
-        return [_plain(live_specification(s)) for s in ic["Specifications"]]
-    return _plain(live_specification(ic.get("Specification", {})))
+        return [live_specification(s) for s in ic["Specifications"]]
+    return live_specification(ic.get("Specification", {}))
+
+
+def specification_changes(requested: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]:
+    """How the described specification differs from the requested one, one sentence per
+    member the request gives (a member it leaves out is SageMaker's to choose or derive: an
+    adapter's compute, which is its base's; an image's resolved digest)."""
+    member = "Specifications" if "Specifications" in requested else "Specification"
+    return differences(_specifications(requested), _specifications(live), member)
 
 
 def same_specification(requested: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
-    """Whether the described specification is the requested one, in every member the request
-    gives (a member it leaves out is SageMaker's to choose or derive)."""
-    wanted = _specifications(requested)
-    return bool(wanted == _plain(_requested_part(wanted, _specifications(live))))
+    return not specification_changes(requested, live)
 
 
 def requested_copies(requested: Mapping[str, Any]) -> int | None:
