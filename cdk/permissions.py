@@ -121,6 +121,15 @@ def sagemaker_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
                 on_prefixed,
             )
         )
+        grants.append(
+            grant(
+                "ReadDeployedInferenceComponents",
+                ["sagemaker:DescribeInferenceComponent"],
+                sagemaker_arns(stack, "inference-component", prefix),
+                prefixed("SageMaker inference components", prefix)
+                + "; a rejection reads what the IC its profile targets serves",
+            )
+        )
         if config.approval_groups:
             grants.append(
                 grant(

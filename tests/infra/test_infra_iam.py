@@ -298,6 +298,8 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
             sagemaker_arn("model-package", "fraud-detector/*"),
         },
         "sagemaker:ListModelPackages": {"*"},
+        # a rejection reads what the IC its profile targets serves
+        "sagemaker:DescribeInferenceComponent": {COMPONENTS},
         "s3:GetObject": {"<ManifestBucket.Arn>/manifests/*"},
         "s3:GetObjectVersion": {"<ManifestBucket.Arn>/manifests/*"},
         "ssm:GetParameter": {PROFILES, f"{PROFILES}/*"},

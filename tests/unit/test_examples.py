@@ -1,5 +1,6 @@
 """The files in examples/ are what the documentation shows: each must say what the pages say."""
 
+import copy
 import json
 from pathlib import Path
 
@@ -7,9 +8,9 @@ import botocore.session
 import pytest
 from botocore.validate import validate_parameters
 
-from deployer.errors import RequestInvalid
+from deployer.errors import ProfileInvalid, RequestInvalid
 from deployer.request.deployment import parse_request
-from deployer.request.profiles import parse_profiles
+from deployer.request.profiles import ModelPackage, parse_profiles
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 VALID = [
@@ -100,5 +101,45 @@ def test_the_inference_specification_is_what_create_model_package_takes():
 
 def test_every_example_is_listed_here():
     assert sorted(p.name for p in EXAMPLES.glob("*.json")) == sorted(
-        [*VALID, "invalid-request.json", "profiles.json", "inference-specification.json"]
+        [
+            *VALID,
+            "invalid-request.json",
+            "profiles.json",
+            "inference-component-profiles.json",
+            "inference-specification.json",
+        ]
+    )
+
+
+def test_the_inference_component_profile_gives_the_approved_model_to_its_component():
+    raw = (EXAMPLES / "inference-component-profiles.json").read_text()
+    profile = parse_profiles(raw, "smdeploy-")["assistant-llama"]
+    package = ModelPackage(
+        arn="arn:aws:sagemaker:us-east-1:123456789012:model-package/assistant-llama/3",
+        group="assistant-llama",
+        version=3,
+        approval_status="Approved",
+    )
+    request = profile.request_for(package, "arn:aws:iam::123456789012:role/smdeploy-models")
+
+    model = request["Models"][0]["ModelName"]
+    assert request["InferenceComponents"][0]["Specification"]["ModelName"] == model
+    assert all("ModelName" not in v for v in request["ProductionVariants"])
+    assert parse_request(request).inference_components[0]["Specification"]["ModelName"] == model
+
+
+def test_a_profile_targets_one_component_on_an_endpoint_no_other_group_deploys():
+    raw = json.loads((EXAMPLES / "inference-component-profiles.json").read_text())
+    twin = copy.deepcopy(raw["assistant-llama"])
+    twin["InferenceComponents"].append(copy.deepcopy(twin["InferenceComponents"][0]))
+    twin["InferenceComponents"][0]["Specification"]["ModelName"] = "pinned"
+    with pytest.raises(ProfileInvalid) as caught:
+        parse_profiles({**raw, "assistant-mistral": twin})
+    problems = caught.value.problems
+    assert any(
+        "assistant-mistral.InferenceComponents: must hold exactly one" in p for p in problems
+    )
+    assert any(
+        p.startswith("assistant-llama, assistant-mistral: these groups' profiles all deploy")
+        for p in problems
     )

@@ -1,6 +1,7 @@
-"""The models the account's inference components name: read by the clean-up (the Describe
-stage), which must never delete one of them. An endpoint for inference components names no
-model in its config: its ICs do
+"""Reading inference components: one IC's description (the Components stage, and Validate for
+a rejection of a profile that targets an IC), and the models the account's ICs name, read by
+the clean-up (the Describe stage), which must never delete one of them. An endpoint for
+inference components names no model in its config: its ICs do
 (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListInferenceComponents.html,
 https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeInferenceComponent.html).
 """
@@ -18,24 +19,30 @@ if TYPE_CHECKING:
 
 
 @tracer.capture_method
+def describe_component(
+    make_client: Callable[[], SageMakerClient], name: str
+) -> dict[str, Any] | None:
+    """DescribeInferenceComponent; None when there is no IC of that name."""
+    sagemaker = make_client()
+    return sagemaker_read(
+        "DescribeInferenceComponent",
+        lambda: dict(sagemaker.describe_inference_component(InferenceComponentName=name)),
+    )
+
+
+@tracer.capture_method
 def models_in_use(make_client: Callable[[], SageMakerClient]) -> set[str]:
     """ListInferenceComponents (every page), then one DescribeInferenceComponent per IC: the
     models their specifications name (an IC deleted meanwhile names none)."""
-    client = make_client()
+    sagemaker = make_client()
 
     def listing() -> list[str]:
-        found = pages(lambda **token: client.list_inference_components(MaxResults=100, **token))
+        found = pages(lambda **token: sagemaker.list_inference_components(MaxResults=100, **token))
         return [s["InferenceComponentName"] for p in found for s in p["InferenceComponents"]]
-
-    def describe(name: str) -> dict[str, Any] | None:
-        return sagemaker_read(
-            "DescribeInferenceComponent",
-            lambda: dict(client.describe_inference_component(InferenceComponentName=name)),
-        )
 
     models: set[str] = set()
     for name in sagemaker_call("ListInferenceComponents", listing):
-        ic = describe(name) or {}
+        ic = describe_component(make_client, name) or {}
         specs: list[dict[str, Any]] = ic.get("Specifications") or [ic.get("Specification") or {}]
         models |= {str(s["ModelName"]) for s in specs if s.get("ModelName")}
     return models

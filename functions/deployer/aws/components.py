@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from deployer.aws.component_models import describe_component
 from deployer.aws.guardrails import ScalingGateway
 from deployer.aws.sagemaker import AlreadyExists, sagemaker_call, sagemaker_read
 from deployer.observability import tracer
@@ -52,14 +53,9 @@ class ComponentGateway:
         self._make_client = client
         self._make_scaling = scaling
 
-    @tracer.capture_method
     def describe(self, name: str) -> dict[str, Any] | None:
         """The IC's description; None when there is no IC of that name."""
-        client = self._make_client()
-        return sagemaker_read(
-            "DescribeInferenceComponent",
-            lambda: dict(client.describe_inference_component(InferenceComponentName=name)),
-        )
+        return describe_component(self._make_client, name)
 
     @tracer.capture_method
     def create(self, params: dict[str, Any]) -> None:

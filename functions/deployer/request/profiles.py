@@ -188,8 +188,7 @@ class DeploymentProfile(Model):
         if problems:
             raise RequestInvalid(problems)
         model_name = model_name_for(self.endpoint_name, package)
-        for variant in request["ProductionVariants"]:
-            variant["ModelName"] = model_name
+        _fill_model(request, model_name)
         model: dict[str, Any] = {
             "ModelName": model_name,
             "ExecutionRoleArn": role,
@@ -199,6 +198,60 @@ class DeploymentProfile(Model):
             model["Tags"] = request["Tags"]
         request["Models"] = [model]
         return request
+
+
+def _fill_model(request: dict[str, Any], model_name: str) -> None:
+    """Give the approved package's model to what serves it: the profile's inference component
+    when it has one (its endpoint's variants name no model), else every variant."""
+    components = request.get(interface.COMPONENTS_FIELD)
+    if isinstance(components, list) and components and isinstance(components[0], dict):
+        spec = components[0].setdefault("Specification", {})
+        if isinstance(spec, dict):
+            spec["ModelName"] = model_name
+        return
+    variants = request.get("ProductionVariants")
+    for variant in variants if isinstance(variants, list) else []:
+        if isinstance(variant, dict):
+            variant["ModelName"] = model_name
+
+
+def _component_problems(path: str, components: Any) -> list[str]:
+    """A profile may target one inference component: each approval of its group updates that
+    IC's model (the package's), on an endpoint that may host others."""
+    if components is None:
+        return []
+    where = f"{path}.{interface.COMPONENTS_FIELD}"
+    if not isinstance(components, list) or len(components) != 1:
+        return [
+            f"{where}: must hold exactly one inference component, the one an approval of the "
+            f"group updates (the approved package is its model), got {json.dumps(components)}"
+        ]
+    spec = components[0].get("Specification") if isinstance(components[0], dict) else None
+    found = [
+        f"{where}[0].Specification.{key}: not allowed in a profile (the approved package's "
+        f"model is filled in), got {json.dumps(spec[key])}"
+        for key in ("ModelName", "Container", "BaseInferenceComponentName")
+        if isinstance(spec, dict) and key in spec
+    ]
+    return found
+
+
+def shared_endpoints(raw: dict[str, Any]) -> list[str]:
+    """Profiles that target inference components on an endpoint another group's profile
+    deploys too: the deployer orders deployments per endpoint, newest approval first, so an
+    approval of one group would supersede the other's. Refused until deployments are ordered
+    per inference component."""
+    groups: dict[str, list[str]] = {}
+    for group, profile in raw.items():
+        if isinstance(profile, dict) and isinstance(profile.get("EndpointName"), str):
+            groups.setdefault(profile["EndpointName"].lower(), []).append(str(group))
+    return [
+        f"{', '.join(sorted(named))}: these groups' profiles all deploy endpoint {endpoint} and "
+        f"one targets an inference component; an approval of one group would supersede the "
+        f"others' (deployments are ordered per endpoint): give each group its own endpoint"
+        for endpoint, named in sorted(groups.items())
+        if len(named) > 1 and any(interface.COMPONENTS_FIELD in raw[group] for group in named)
+    ]
 
 
 def _profile_problems(group: str, raw: Any, name_prefix: str) -> list[str]:
@@ -213,13 +266,7 @@ def _profile_problems(group: str, raw: Any, name_prefix: str) -> list[str]:
     problems: list[str] = []
     known = (*known_fields(), ROLLBACK_KEY, ROLE_KEY)
     for key in raw:
-        if key == interface.COMPONENTS_FIELD:
-            problems.append(
-                f"{path}.{key}: not allowed in a profile yet (an approval deploys its package "
-                f"to the endpoint's variants; a profile that targets an inference component "
-                f"is not built yet: deploy inference components with a request)"
-            )
-        elif key in NOT_IN_PROFILE:
+        if key in NOT_IN_PROFILE:
             problems.append(
                 f"{path}.{key}: not allowed in a profile (the approved package is the model; "
                 f"the config name is derived from the content)"
@@ -251,14 +298,12 @@ def _profile_problems(group: str, raw: Any, name_prefix: str) -> list[str]:
                     f"approved package's model is filled in), "
                     f"got {json.dumps(variant['ModelName'])}"
                 )
+    problems += _component_problems(path, raw.get(interface.COMPONENTS_FIELD))
     # The rest is the request validator's: check the profile as the request it becomes.
     stand_in = copy.deepcopy(
         {k: v for k, v in raw.items() if k in known_fields() and k not in NOT_IN_PROFILE}
     )
-    variants = stand_in.get("ProductionVariants")
-    for variant in variants if isinstance(variants, list) else []:
-        if isinstance(variant, dict):
-            variant["ModelName"] = _STAND_IN_MODEL
+    _fill_model(stand_in, _STAND_IN_MODEL)
     try:
         parse_request(stand_in)
     except RequestInvalid as error:
@@ -286,6 +331,7 @@ def parse_profiles(raw: Any, name_prefix: str = "") -> dict[str, DeploymentProfi
     problems: list[str] = []
     for group, profile in raw.items():
         problems.extend(_profile_problems(str(group), profile, name_prefix))
+    problems.extend(shared_endpoints(raw))
     if problems:
         raise ProfileInvalid(problems)
     return {

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from deployer import interface
+from deployer.aws import clients
+from deployer.aws.component_models import describe_component
 from deployer.aws.profile_store import StoredProfiles
 from deployer.aws.sagemaker import AwsCallFailed, SageMakerGateway, other_call
 from deployer.decide.lease_record import Intent, Order
@@ -193,21 +195,36 @@ def _approval_order(package: ModelPackage, decided_by: ModelPackage | None = Non
     return Order(At=moment, Version=source.version, Tiebreak=source.arn)
 
 
-def _serving_packages(sagemaker: SageMakerGateway, endpoint_name: str) -> tuple[str, set[str]]:
-    """(the endpoint's status, the model package ARNs its production variants serve)."""
-    endpoint = sagemaker.describe_endpoint(endpoint_name)
-    if endpoint is None:
-        return "absent", set()
-    config = sagemaker.describe_endpoint_config(endpoint["EndpointConfigName"]) or {}
+def _serving_packages(
+    sagemaker: SageMakerGateway, profile: DeploymentProfile
+) -> tuple[str, set[str]]:
+    """(the status of what the profile deploys, the model package ARNs it serves): the
+    endpoint's production variants, or, for a profile that targets an inference component,
+    that IC's model."""
+    targets = profile.fields.get(interface.COMPONENTS_FIELD) or []
+    if targets:
+        ic = describe_component(clients.sagemaker, str(targets[0]["InferenceComponentName"]))
+        if ic is None:
+            return "absent", set()
+        status = str(ic["InferenceComponentStatus"])
+        specs = ic.get("Specifications") or [ic.get("Specification") or {}]
+        names = {str(spec["ModelName"]) for spec in specs if spec.get("ModelName")}
+    else:
+        endpoint = sagemaker.describe_endpoint(profile.endpoint_name)
+        if endpoint is None:
+            return "absent", set()
+        status = str(endpoint["EndpointStatus"])
+        config = sagemaker.describe_endpoint_config(endpoint["EndpointConfigName"]) or {}
+        names = {variant["ModelName"] for variant in config.get("ProductionVariants", [])}
     packages: set[str] = set()
     # variants often share a model: describe each model once
-    for name in {variant["ModelName"] for variant in config.get("ProductionVariants", [])}:
+    for name in names:
         model = sagemaker.describe_model(name) or {}
         containers = model.get("Containers") or [model.get("PrimaryContainer") or {}]
         packages.update(
             c["ModelPackageName"].lower() for c in containers if c.get("ModelPackageName")
         )
-    return str(endpoint["EndpointStatus"]), packages
+    return status, packages
 
 
 def _rejection(
@@ -221,7 +238,7 @@ def _rejection(
     deployment policy, guardrails) to what is put back."""
     profile = _profile(settings, trigger.ModelPackageGroupName)
     rejected = str(detail.get("ModelPackageArn", ""))
-    _status, serving = _serving_packages(sagemaker, profile.endpoint_name)
+    _status, serving = _serving_packages(sagemaker, profile)
     is_serving = rejected.lower() in serving
     # the registry, not the event, is the truth: the rejection's time orders it
     rejected_package = _package(sagemaker, rejected)
