@@ -54,6 +54,23 @@ def deadline(raw: dict[str, Any]) -> Iterator[Violation]:
         yield Violation(interface.DEADLINE_FIELD, "deadline", message, value)
 
 
+def unguarded_components(raw: dict[str, Any]) -> Iterator[Violation]:
+    """``Guardrails`` with ``InferenceComponents``: refused, not ignored. The guardrails act on
+    the endpoint's variants (their autoscaling, their rollback alarms, a smoke test that
+    invokes each variant), and an endpoint for ICs is invoked by inference component: its
+    guardrails are not built yet. Give the ICs' rolling policies their own
+    AutoRollbackConfiguration alarms instead."""
+    components = raw.get(interface.COMPONENTS_FIELD)
+    if interface.GUARDRAILS_FIELD in raw and isinstance(components, list) and components:
+        message = (
+            "not supported with InferenceComponents yet (the guardrails act on the endpoint's "
+            "variants, which an endpoint for inference components does not serve directly); "
+            "leave it out, and give each inference component's DeploymentConfig its "
+            "AutoRollbackConfiguration alarms"
+        )
+        yield Violation(interface.GUARDRAILS_FIELD, "ic-guardrails", message)
+
+
 RULES: tuple[Rule, ...] = (
     variant_rules.variant_models,
     variant_rules.unique_variant_names,
@@ -78,6 +95,7 @@ RULES: tuple[Rule, ...] = (
     inference_component_rules.ic_deployment_config,
     inference_component_copies.ic_rolling_batch_copies,
     inference_component_capacity.ic_capacity,
+    unguarded_components,
     deadline,
 )
 
