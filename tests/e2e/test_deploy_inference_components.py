@@ -8,7 +8,7 @@ import copy
 from typing import Any
 
 import pytest
-from e2e_helpers import failures, load_example, states_entered
+from e2e_helpers import failures, load_example, outcome_queue, received, states_entered
 
 from deployer.decide.components import POLL_SECONDS
 from smdeploy.runtime.emulator import Faults
@@ -277,3 +277,17 @@ def test_a_component_scaled_to_zero_is_updated_and_stays_at_zero(account, reques
     # no copies to roll: updated without the request's rolling policy, the count kept
     assert outcome.output is not None
     assert outcome.output["InferenceComponents"]["Started"] == {"mistral-7b": "UPDATE"}
+
+
+def test_the_outcome_event_lists_the_components_as_the_last_look_saw_them(account, request_ics):
+    queue = outcome_queue(account)
+
+    outcome = account.deploy(request_ics)
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    [detail] = [message["detail"] for message in received(account, queue)]
+    listed = detail["InferenceComponents"]
+    assert [(c["InferenceComponentName"], c["Act"], c["Status"]) for c in listed] == [
+        (name, "DONE", "InService") for name in NAMES
+    ]
+    assert listed[1]["CurrentCopyCount"] == 2

@@ -21,6 +21,7 @@ from deployer.observability import tracer
 from deployer.payloads.events import NotifyEvent, Status
 from deployer.payloads.execution import ExecutionState, SupersededOutcome
 from deployer.payloads.pieces import ServingInstance, trigger_of
+from deployer.payloads.results import ComponentsProgress, ComponentState
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -58,6 +59,9 @@ class OutcomeDetail(Model):
     SupersededBy: str | None = None
     # the instances that serve, where DescribeEndpoint told (deployer.decide.outcome)
     ServingInstances: list[ServingInstance] = []  # noqa: RUF012 (pydantic copies it)
+    # the request's inference components at the Components stage's last look (None: the
+    # request has none, or the deployment ended before they were looked at)
+    InferenceComponents: list[ComponentState] | None = None
 
 
 # What the output of a success (Deployed, NothingDeployed, SupersededOutcome) tells the detail,
@@ -118,6 +122,7 @@ def outcome_detail(ending: NotifyEvent) -> OutcomeDetail:
                 "Action": str(state.Action),
                 "SupersededBy": superseded.Execution if superseded else None,
                 "ServingInstances": list(getattr(state, "ServingInstances", [])),
+                "InferenceComponents": _components(getattr(state, "InferenceComponents", None)),
             }
         )
     # a failure: what the stages had found before it
@@ -144,8 +149,16 @@ def outcome_detail(ending: NotifyEvent) -> OutcomeDetail:
             "Error": failure.Error if failure else None,
             "Cause": _clip(failure.Cause) if failure else None,
             "ServingInstances": list(endpoint.ServingInstances) if endpoint else [],
+            "InferenceComponents": _components(state.Components),
         }
     )
+
+
+def _components(progress: ComponentsProgress | None) -> list[ComponentState] | None:
+    """The ICs as the last look saw them (none looked at yet: None)."""
+    if progress is None or not progress.Looks:
+        return None
+    return list(progress.Components)
 
 
 def _subject(detail: OutcomeDetail) -> str:
