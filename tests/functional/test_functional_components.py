@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from emulated_components import SECONDS, endpoint
+from emulated_components import SECONDS, endpoint, model
 from lambda_context import context_for
 
 from deployer.errors import ComponentFailed, DeploymentTimedOut
@@ -46,14 +46,17 @@ def look(aws: Any, raw: dict[str, Any], progress: dict[str, Any] | None = None, 
     return components.handler(event.to_json(), context_for("components"))
 
 
+def hosting(aws: Any) -> Any:
+    """``aws`` with an endpoint for ICs and the models ``llama`` and ``llama-2``."""
+    endpoint(aws)
+    model(aws, "llama")
+    model(aws, "llama-2")
+    return aws
+
+
 @pytest.fixture
 def llm(aws: Any) -> Any:
-    endpoint(aws)
-    for name in ("llama", "llama-2"):
-        aws.sagemaker.create_model(
-            ModelName=name, ExecutionRoleArn=aws.ROLE_ARN, PrimaryContainer={"Image": aws.IMAGE_V1}
-        )
-    return aws
+    return hosting(aws)
 
 
 def test_the_first_look_creates_the_next_ones_wait_until_done(llm):
@@ -79,13 +82,7 @@ def test_the_first_look_creates_the_next_ones_wait_until_done(llm):
 
 @pytest.fixture
 def make_account_with_rollback(start_aws: Any) -> Any:
-    aws = start_aws(Faults(rollback_component="the new copies failed their health check"))
-    endpoint(aws)
-    for name in ("llama", "llama-2"):
-        aws.sagemaker.create_model(
-            ModelName=name, ExecutionRoleArn=aws.ROLE_ARN, PrimaryContainer={"Image": aws.IMAGE_V1}
-        )
-    return aws
+    return hosting(start_aws(Faults(rollback_component="the new copies failed their health check")))
 
 
 def test_a_look_after_a_rollback_of_its_update_fails(make_account_with_rollback):
