@@ -135,6 +135,19 @@ STATUS_KEYS: tuple[Key, ...] = (
     ),
     Key("Progress", "the deployment steps SageMaker reported while it was parked"),
     Key(
+        "InferenceComponents",
+        "the request's inference components at the last look (null: none looked at)",
+        (
+            Key("InferenceComponentName", "the IC"),
+            Key("Act", "what the look did or found: CREATE, UPDATE, SCALE, DELETE, WAIT, DONE"),
+            Key("Status", "its InferenceComponentStatus (null: none yet)"),
+            Key("Message", "the look's sentence about it"),
+            Key("DesiredCopyCount", "its desired copies"),
+            Key("CurrentCopyCount", "its current copies"),
+        ),
+        items=True,
+    ),
+    Key(
         "Retries",
         "the retried attempts of its stages (a retry is not a failure)",
         (

@@ -30,7 +30,7 @@ from deployer.decide.lease_record import Claim, Decision
 from deployer.decide.names import NAME_LIMIT, clean
 from deployer.payloads.execution import execution_output, result_of
 from deployer.payloads.pieces import trigger_of
-from deployer.payloads.results import Accepted, Admitted, Wakeup
+from deployer.payloads.results import Accepted, Admitted, ComponentsProgress, Wakeup
 from smdeploy.executions import history, output_of, readable_cause, retried
 from smdeploy.sessions import boto3_session
 
@@ -243,6 +243,7 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
     waiting_since: datetime | None = None  # when the present wait for the lease began
     deadline: datetime | None = None  # Validate's: the wait for the lease ends there at the latest
     progress: list[str] = []
+    components: list[dict[str, Any]] | None = None  # the ICs at the last look (None: no look)
     for event in events:
         if "stateEnteredEventDetails" in event:
             stage = event["stateEnteredEventDetails"]["name"]
@@ -252,6 +253,8 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
             progress = [step.describe() for step in result.Steps]
         if isinstance(result, Accepted):
             deadline = result.Deadline
+        if isinstance(result, ComponentsProgress):
+            components = [c.to_json() for c in result.Components]
         if isinstance(result, Admitted):
             waiting = result.Decision is Decision.WAIT
             if waiting and waiting_for is None:
@@ -308,6 +311,8 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
         ),
         # the deployment steps SageMaker reported (canary baking, traffic shifting, ...)
         "Progress": progress,
+        # the request's inference components as the Components stage last saw them
+        "InferenceComponents": components,
         # the attempts the state machine retried (throttling, a config not yet visible, ...)
         "Retries": [
             {

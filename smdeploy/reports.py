@@ -137,6 +137,7 @@ def status(screen: Screen, report: dict[str, Any]) -> None:
         ("superseded by", report.get("SupersededBy")),
         ("waiting for", waiting_text(report["WaitingFor"]) if report.get("WaitingFor") else None),
         ("progress", list(report.get("Progress") or [])),
+        ("components", [ic["Message"] for ic in report.get("InferenceComponents") or []]),
         ("retries", [retry_text(r) for r in report.get("Retries") or []]),
         ("started", report.get("StartDate")),
         ("stopped", report.get("StopDate")),

@@ -11,6 +11,7 @@ import pytest
 from e2e_helpers import failures, load_example, outcome_queue, received, states_entered
 
 from deployer.decide.components import POLL_SECONDS
+from smdeploy import remote
 from smdeploy.runtime.emulator import Faults
 from smdeploy.runtime.emulator.sagemaker.components import components_of
 from smdeploy.runtime.local import LocalDeployment
@@ -291,3 +292,15 @@ def test_the_outcome_event_lists_the_components_as_the_last_look_saw_them(accoun
         (name, "DONE", "InService") for name in NAMES
     ]
     assert listed[1]["CurrentCopyCount"] == 2
+
+
+def test_status_reports_the_components_of_the_execution(account, request_ics):
+    outcome = account.deploy(request_ics)
+
+    found = remote.report(account.stepfunctions, outcome.execution_arn)
+
+    listed = found["InferenceComponents"]
+    assert [(c["InferenceComponentName"], c["Act"]) for c in listed] == [
+        (name, "DONE") for name in NAMES
+    ]
+    assert listed[1]["DesiredCopyCount"] == listed[1]["CurrentCopyCount"] == 2
