@@ -107,6 +107,21 @@ SERVING_INSTANCES = Key(
 # deployer's, documented with the execution's output).
 TRIGGER = Key("Trigger", "what started the deployment, as the execution's output says")
 
+# the request's inference components as the Components stage's last look saw them
+INFERENCE_COMPONENTS = Key(
+    "InferenceComponents",
+    "the request's inference components at the last look (null: none looked at)",
+    (
+        Key("InferenceComponentName", "the IC"),
+        Key("Act", "what the look did or found: CREATE, UPDATE, SCALE, DELETE, WAIT, DONE"),
+        Key("Status", "its InferenceComponentStatus (null: none yet)"),
+        Key("Message", "the look's sentence about it"),
+        Key("DesiredCopyCount", "its desired copies"),
+        Key("CurrentCopyCount", "its current copies"),
+    ),
+    items=True,
+)
+
 STATUS_KEYS: tuple[Key, ...] = (
     Key("ExecutionArn", "the execution"),
     Key("StateMachineArn", "the deployer's state machine"),
@@ -134,19 +149,7 @@ STATUS_KEYS: tuple[Key, ...] = (
         ),
     ),
     Key("Progress", "the deployment steps SageMaker reported while it was parked"),
-    Key(
-        "InferenceComponents",
-        "the request's inference components at the last look (null: none looked at)",
-        (
-            Key("InferenceComponentName", "the IC"),
-            Key("Act", "what the look did or found: CREATE, UPDATE, SCALE, DELETE, WAIT, DONE"),
-            Key("Status", "its InferenceComponentStatus (null: none yet)"),
-            Key("Message", "the look's sentence about it"),
-            Key("DesiredCopyCount", "its desired copies"),
-            Key("CurrentCopyCount", "its current copies"),
-        ),
-        items=True,
-    ),
+    INFERENCE_COMPONENTS,
     Key(
         "Retries",
         "the retried attempts of its stages (a retry is not a failure)",
@@ -176,6 +179,7 @@ OUTCOME_KEYS: tuple[Key, ...] = (
     Key("EndpointConfigArn", "its ARN"),
     Key("EndpointStatus", "the endpoint's status"),
     SERVING_INSTANCES,
+    INFERENCE_COMPONENTS,
     Key("Error", "the error the deployment failed with"),
     Key("Cause", "its message"),
     Key(

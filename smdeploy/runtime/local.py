@@ -71,6 +71,12 @@ class Outcome:
     output: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
+    def inference_components(self) -> list[dict[str, Any]] | None:
+        """The request's ICs as the deployment's last look saw them (None: it has none)."""
+        progress = (self.output or {}).get("InferenceComponents")
+        return list(progress["Components"]) if isinstance(progress, dict) else None
+
+    @property
     def superseded(self) -> bool:
         """The execution SUCCEEDED, but a newer deployment of the endpoint (or the rejection
         of its package) took over: it deployed nothing of its own."""
@@ -96,6 +102,7 @@ class Outcome:
             "EndpointConfigArn": self.EndpointConfigArn,
             "EndpointStatus": self.EndpointStatus,
             "ServingInstances": self.ServingInstances,
+            "InferenceComponents": self.inference_components,
             "Error": self.error,
             "Cause": self.cause,
             "Stats": (
