@@ -90,8 +90,9 @@ CrashAfter = Annotated[
         metavar="OPERATION",
         callback=_crash_after,
         help="The Lambda invocation that calls OPERATION (CreateModel, CreateEndpointConfig, "
-        "DescribeEndpointConfig, CreateEndpoint or UpdateEndpoint) dies once SageMaker has "
-        "performed it (Runtime.ExitError); the state machine retries the task.",
+        "DescribeEndpointConfig, CreateEndpoint, UpdateEndpoint, CreateInferenceComponent or "
+        "UpdateInferenceComponent) dies once SageMaker has performed it (Runtime.ExitError); "
+        "the state machine retries the task.",
     ),
 ]
 FaultTimes = Annotated[

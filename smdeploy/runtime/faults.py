@@ -50,6 +50,8 @@ CRASH_OPERATIONS = (
     "DescribeEndpointConfig",
     "CreateEndpoint",
     "UpdateEndpoint",
+    "CreateInferenceComponent",
+    "UpdateInferenceComponent",
 )
 
 

@@ -304,3 +304,25 @@ def test_status_reports_the_components_of_the_execution(account, request_ics):
         (name, "DONE") for name in NAMES
     ]
     assert listed[1]["DesiredCopyCount"] == listed[1]["CurrentCopyCount"] == 2
+
+
+@pytest.mark.parametrize("operation", ["CreateInferenceComponent", "UpdateInferenceComponent"])
+def test_a_crash_after_a_component_call_is_retried_and_converges(
+    make_account, request_ics, operation
+):
+    account = make_account(crash_after=operation, times=1)
+    first = account.deploy(request_ics)
+    outcome = (
+        first
+        if operation.startswith("Create")
+        else account.deploy(with_new_mistral(request_ics), label="v2")
+    )
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert "Runtime.ExitError" in failures(outcome.history)
+    model = "mistral-7b-v1" if operation.startswith("Create") else "mistral-7b-v2"
+    mistral = described(account, "mistral-7b")
+    assert (mistral["InferenceComponentStatus"], mistral["Specification"]["ModelName"]) == (
+        "InService",
+        model,
+    )
