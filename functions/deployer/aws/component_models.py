@@ -8,7 +8,7 @@ https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeInferenceC
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from deployer.aws.sagemaker import pages, sagemaker_call, sagemaker_read
@@ -16,6 +16,14 @@ from deployer.observability import tracer
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
+
+
+def model_names(ic: Mapping[str, Any]) -> set[str]:
+    """The models an IC's specifications name: a request's IC, or a DescribeInferenceComponent
+    answer (its specification summaries have the same ModelName). Plain data, here rather than
+    with the request's modules, which the Describe stage does not import."""
+    specs = [ic.get("Specification") or {}, *(ic.get("Specifications") or [])]
+    return {str(s["ModelName"]) for s in specs if isinstance(s, Mapping) and s.get("ModelName")}
 
 
 @tracer.capture_method
@@ -42,7 +50,5 @@ def models_in_use(make_client: Callable[[], SageMakerClient]) -> set[str]:
 
     models: set[str] = set()
     for name in sagemaker_call("ListInferenceComponents", listing):
-        ic = describe_component(make_client, name) or {}
-        specs: list[dict[str, Any]] = ic.get("Specifications") or [ic.get("Specification") or {}]
-        models |= {str(s["ModelName"]) for s in specs if s.get("ModelName")}
+        models |= model_names(describe_component(make_client, name) or {})
     return models

@@ -34,12 +34,8 @@ from deployer.request.inference_components import base_of
 POLL_SECONDS = 15
 
 Act = Literal["CREATE", "UPDATE", "SCALE", "DELETE", "WAIT", "DONE", "FAIL"]
-# What this deployment asked SageMaker to do to an IC, by name (the state machine carries it
-# from one look to the next): the calls a later look judges the outcome of.
-Started = Mapping[str, str]
 
 TRANSITIONAL = ("Creating", "Updating", "Deleting")
-SPEC_FIELDS = ("Specification", "Specifications")
 # What an adapter IC does not take: it is placed with its base, on its base's copies
 # (https://docs.aws.amazon.com/sagemaker/latest/dg/realtime-endpoints-adapt.html)
 NOT_FOR_ADAPTERS = ("VariantName", "RuntimeConfig")
@@ -90,6 +86,14 @@ def same_specification(requested: Mapping[str, Any], live: Mapping[str, Any]) ->
     return not specification_changes(requested, live)
 
 
+def copy_count_differs(requested: Mapping[str, Any], live: Mapping[str, Any] | None) -> bool:
+    """Whether the request asks for another copy count than the IC's desired one: only then
+    does an autoscaler's ownership of the count matter (the one read it costs is skipped
+    otherwise)."""
+    wanted = requested_copies(requested)
+    return live is not None and wanted is not None and wanted != _copies(live)[0]
+
+
 def requested_copies(requested: Mapping[str, Any]) -> int | None:
     runtime = requested.get("RuntimeConfig")
     return runtime.get("CopyCount") if isinstance(runtime, Mapping) else None
@@ -112,12 +116,11 @@ def update_params(
     (``copies`` 0) has nothing to roll: its batches are "5% to 50% of the copy count"
     (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_InferenceComponentRollingUpdatePolicy.html),
     which no batch is of none, so it is updated without its policy."""
-    params = {k: v for k, v in requested.items() if k in SPEC_FIELDS}
-    params["InferenceComponentName"] = requested["InferenceComponentName"]
-    if "DeploymentConfig" in requested and copies != 0:
-        params["DeploymentConfig"] = requested["DeploymentConfig"]
-    if runtime and "RuntimeConfig" in requested and not base_of(requested):
-        params["RuntimeConfig"] = requested["RuntimeConfig"]
+    params = inference_components.update_params(requested)
+    if copies == 0:
+        params.pop("DeploymentConfig", None)
+    if not runtime or base_of(requested):
+        params.pop("RuntimeConfig", None)
     return params
 
 

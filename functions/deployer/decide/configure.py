@@ -16,7 +16,7 @@ from typing import Any
 
 from deployer import interface
 from deployer.decide.differences import differences, shown
-from deployer.request import shapes, variant_rules
+from deployer.request import inference_components, shapes, variant_rules
 
 # What a CreateModel request says that DescribeModel gives back to compare against
 # (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeModel.html).
@@ -66,12 +66,10 @@ def model_references(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
         for i, variant in enumerate(fields.get(kind, []))
         if variant.get("ModelName")
     ]
-    for i, ic in enumerate(fields.get(interface.COMPONENTS_FIELD) or []):
-        specs = [("Specification", ic["Specification"])] if "Specification" in ic else []
-        specs += [(f"Specifications[{j}]", s) for j, s in enumerate(ic.get("Specifications", []))]
+    for path, ic in inference_components.items(fields):
         found += [
-            (f"{interface.COMPONENTS_FIELD}[{i}].{where}.ModelName", str(spec["ModelName"]))
-            for where, spec in specs
+            (f"{where}.ModelName", str(spec["ModelName"]))
+            for where, spec in inference_components.specifications(path, ic)
             if spec.get("ModelName")
         ]
     return found

@@ -18,7 +18,7 @@ from typing import Any
 
 from deployer.aws.components import ComponentGateway
 from deployer.aws.sagemaker import AlreadyExists
-from deployer.decide.components import Step, decide
+from deployer.decide.components import Step, copy_count_differs, decide
 from deployer.errors import ComponentFailed, DeploymentTimedOut
 from deployer.observability import MetricUnit, logger, metrics, tracer
 from deployer.payloads.results import ComponentsProgress, ComponentState
@@ -75,7 +75,9 @@ def look(
         live = gateway.describe(name)
         describes += 1
         base = base_of(requested)
-        autoscaled = live is not None and gateway.autoscaled(name)
+        # one DescribeScalableTargets, only when the request's copy count differs from the
+        # IC's: otherwise nothing would send it, whoever owns it
+        autoscaled = copy_count_differs(requested, live) and gateway.autoscaled(name)
         step = decide(
             requested,
             live,

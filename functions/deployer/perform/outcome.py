@@ -11,7 +11,7 @@ from typing import Any
 
 from deployer import interface
 from deployer.aws import clients
-from deployer.aws.component_models import models_in_use
+from deployer.aws.component_models import model_names, models_in_use
 from deployer.aws.lease_table import Ledger
 from deployer.aws.sagemaker import SageMakerGateway
 from deployer.decide.deadline import deadline_seconds_from, park_seconds
@@ -45,8 +45,7 @@ def component_models(request: dict[str, Any] | None) -> set[str]:
     names, and those the request's ICs are about to use (they are created after this stage)."""
     models = models_in_use(clients.sagemaker)
     for ic in (request or {}).get(interface.COMPONENTS_FIELD) or []:
-        specs = ic.get("Specifications") or [ic.get("Specification") or {}]
-        models |= {str(s["ModelName"]) for s in specs if s.get("ModelName")}
+        models |= model_names(ic)
     return models
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from deployer import interface
 from deployer.aws import clients
-from deployer.aws.component_models import describe_component
+from deployer.aws.component_models import describe_component, model_names
 from deployer.aws.profile_store import StoredProfiles
 from deployer.aws.sagemaker import AwsCallFailed, SageMakerGateway, other_call
 from deployer.decide.lease_record import Intent, Order
@@ -207,8 +207,7 @@ def _serving_packages(
         if ic is None:
             return "absent", set()
         status = str(ic["InferenceComponentStatus"])
-        specs = ic.get("Specifications") or [ic.get("Specification") or {}]
-        names = {str(spec["ModelName"]) for spec in specs if spec.get("ModelName")}
+        names = model_names(ic)
     else:
         endpoint = sagemaker.describe_endpoint(profile.endpoint_name)
         if endpoint is None:
