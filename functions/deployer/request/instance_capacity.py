@@ -27,11 +27,7 @@ NeuronCores, the larger number, so that neither reading is refused.
 
 from __future__ import annotations
 
-import argparse
-import gzip
-import importlib.util
 import json
-import sys
 from functools import cache
 from pathlib import Path
 from typing import Any, TypedDict
@@ -83,6 +79,9 @@ def accelerators(found: Capacity) -> tuple[int, str]:
 
 def _moto_data() -> dict[str, Any]:
     """EC2's instance types as moto ships them, found without importing moto."""
+    import gzip  # the generator's alone: not on a function's cold start
+    import importlib.util
+
     spec = importlib.util.find_spec("moto")
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit("moto is not installed: the table is made from its EC2 data")
@@ -130,6 +129,8 @@ def render(types: dict[str, Capacity]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse  # the generator's alone
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--write", action="store_true", help=f"write {TABLE.name}")
     args = parser.parse_args(argv)
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         TABLE.write_text(text, encoding="utf-8")
         print(f"wrote {TABLE} ({text.count(chr(10)) - 5} instance types)")
     else:
-        sys.stdout.write(text)
+        print(text, end="")
     return 0
 
 
