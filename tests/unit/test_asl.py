@@ -245,6 +245,10 @@ def test_the_inference_components_are_looked_at_until_done_with_a_wait_between()
     assert (wait["Type"], wait["Next"]) == ("Wait", "DeployComponents")
     # no event tells an IC's change: the outcome is known within 30 s of it
     assert wait["Seconds"] == components.POLL_SECONDS <= 30
+    # its throttling is SageMaker's (the IC calls) or Application Auto Scaling's (whether an
+    # autoscaler owns the copy count): both retried until the deadline
+    throttled = [r["ErrorEquals"] for r in STATES["DeployComponents"]["Retry"]]
+    assert ["GuardrailThrottled", "SageMakerThrottled"] in throttled
 
 
 def test_the_guardrails_run_under_the_lease_around_deploy():
