@@ -278,7 +278,9 @@ def report(sfn: SFNClient, arn: str) -> dict[str, Any]:
     if not isinstance(found.get("Trigger"), dict):  # before Validate, or refused by it
         found["Trigger"] = trigger_of(source).to_json()  # the input says where it came from
     trigger = found["Trigger"]
-    if described["status"] != "RUNNING" or stage not in ("WaitForLease", "Admit"):
+    # the lease's loop is WaitForLease -> Admit -> Admitted? (a Choice): a look that lands on
+    # any of the three while the last Admit said WAIT is still waiting
+    if described["status"] != "RUNNING" or stage not in ("WaitForLease", "Admit", "Admitted?"):
         waiting_for = None
     return {
         "ExecutionArn": described["executionArn"],
