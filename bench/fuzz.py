@@ -117,6 +117,8 @@ FIELDS: dict[Path, frozenset[str]] = {
     ("Guardrails", "AutoScaling"): frozenset({"object"}),
     ("Guardrails", "AutoScaling", "Variants"): frozenset({"list"}),
     ("Guardrails", "AutoScaling", "Variants", 0): frozenset({"string"}),
+    ("Guardrails", "AutoScaling", "InferenceComponents"): frozenset({"list"}),
+    ("Guardrails", "AutoScaling", "InferenceComponents", 0): frozenset({"string"}),
     ("Guardrails", "AutoScaling", "MinCapacity"): frozenset({"integer"}),
     ("Guardrails", "AutoScaling", "MaxCapacity"): frozenset({"integer"}),
     ("Guardrails", "AutoScaling", "TargetValue"): _NUMBER,

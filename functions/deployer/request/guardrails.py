@@ -37,6 +37,14 @@ PREDEFINED_METRICS = (
     "SageMakerVariantProvisionedConcurrencyUtilization",
     "SageMakerVariantConcurrentRequestsPerModelHighResolution",
 )
+# An inference component scales its copies (sagemaker:inference-component:DesiredCopyCount),
+# on its own predefined metrics
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling-add-code-define.html).
+COMPONENT_DEFAULT_METRIC = "SageMakerInferenceComponentInvocationsPerCopy"
+COMPONENT_PREDEFINED_METRICS = (
+    "SageMakerInferenceComponentInvocationsPerCopy",
+    "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution",
+)
 DEFAULT_SCALE_IN_COOLDOWN = 300
 DEFAULT_SCALE_OUT_COOLDOWN = 300
 
@@ -65,6 +73,9 @@ class ScalingSetting(Model):
     model_config = ConfigDict(frozen=True)
 
     Variants: tuple[str, ...] | None = None  # None: every instance-based production variant
+    # an endpoint for inference components: None, every base IC of the request (an adapter
+    # runs on its base's copies and has none of its own)
+    InferenceComponents: tuple[str, ...] | None = None
     MinCapacity: int
     MaxCapacity: int
     TargetValue: float
@@ -76,8 +87,12 @@ class ScalingSetting(Model):
     def covers(self, variant: str) -> bool:
         return self.Variants is None or variant in self.Variants
 
-    def policy_configuration(self) -> dict[str, Any]:
-        """PutScalingPolicy's TargetTrackingScalingPolicyConfiguration."""
+    def covers_component(self, name: str) -> bool:
+        return self.InferenceComponents is None or name in self.InferenceComponents
+
+    def policy_configuration(self, default_metric: str = DEFAULT_METRIC) -> dict[str, Any]:
+        """PutScalingPolicy's TargetTrackingScalingPolicyConfiguration (``default_metric``
+        when the setting names none: a variant's, or an inference component's)."""
         config: dict[str, Any] = {
             "TargetValue": self.TargetValue,
             "ScaleInCooldown": self.ScaleInCooldown,
@@ -87,7 +102,7 @@ class ScalingSetting(Model):
             config["CustomizedMetricSpecification"] = self.CustomizedMetricSpecification
         else:
             config["PredefinedMetricSpecification"] = {
-                "PredefinedMetricType": self.PredefinedMetricType or DEFAULT_METRIC
+                "PredefinedMetricType": self.PredefinedMetricType or default_metric
             }
         return config
 

@@ -36,7 +36,7 @@ from deployer.request import (
     tag_rules,
     variant_rules,
 )
-from deployer.request.violations import Violation, described
+from deployer.request.violations import Violation, described, join
 
 Rule = Callable[[dict[str, Any]], Iterator[Violation]]
 
@@ -55,20 +55,25 @@ def deadline(raw: dict[str, Any]) -> Iterator[Violation]:
 
 
 def unguarded_components(raw: dict[str, Any]) -> Iterator[Violation]:
-    """``Guardrails`` with ``InferenceComponents``: refused, not ignored. The guardrails act on
-    the endpoint's variants (their autoscaling, their rollback alarms, a smoke test that
-    invokes each variant), and an endpoint for ICs is invoked by inference component: its
-    guardrails are not built yet. Give the ICs' rolling policies their own
-    AutoRollbackConfiguration alarms instead."""
+    """``Guardrails.RollbackAlarms`` and ``Guardrails.SmokeTest`` with ``InferenceComponents``:
+    refused, not ignored. The alarms the deployer makes watch the endpoint's variants, and
+    the smoke test invokes each variant, while an endpoint for inference components is
+    invoked by component; these two are not built for components yet. Their AutoScaling is
+    (:mod:`deployer.request.scaling_check`); give each component's DeploymentConfig its own
+    AutoRollbackConfiguration alarms."""
     components = raw.get(interface.COMPONENTS_FIELD)
-    if interface.GUARDRAILS_FIELD in raw and isinstance(components, list) and components:
-        message = (
-            "not supported with InferenceComponents yet (the guardrails act on the endpoint's "
-            "variants, which an endpoint for inference components does not serve directly); "
-            "leave it out, and give each inference component's DeploymentConfig its "
-            "AutoRollbackConfiguration alarms"
-        )
-        yield Violation(interface.GUARDRAILS_FIELD, "ic-guardrails", message)
+    guard = raw.get(interface.GUARDRAILS_FIELD)
+    if not (isinstance(guard, dict) and isinstance(components, list) and components):
+        return
+    for key in ("RollbackAlarms", "SmokeTest"):
+        if key in guard:
+            message = (
+                "not supported with InferenceComponents yet (it acts on the endpoint's "
+                "variants, which an endpoint for inference components does not serve "
+                "directly); leave it out, and give each inference component's "
+                "DeploymentConfig its AutoRollbackConfiguration alarms"
+            )
+            yield Violation(join(interface.GUARDRAILS_FIELD, key), "ic-guardrails", message)
 
 
 RULES: tuple[Rule, ...] = (
