@@ -190,6 +190,9 @@ CALLS: dict[str, Call] = {
             "application-autoscaling:RegisterScalableTarget": ("scalable-target",),
             "sagemaker:DescribeEndpoint": ("endpoint",),
             "sagemaker:UpdateEndpointWeightsAndCapacities": ("endpoint",),
+            # an inference component's copies
+            "sagemaker:DescribeInferenceComponent": ("inference-component",),
+            "sagemaker:UpdateInferenceComponentRuntimeConfig": ("inference-component",),
             "iam:CreateServiceLinkedRole": ("role",),
         },
         f"{AUTOSCALING} and {AUTOSCALING_IAM}",

@@ -17,6 +17,7 @@ from deployer import interface
 AUTOSCALING_PRINCIPAL = "sagemaker.application-autoscaling.amazonaws.com"
 AUTOSCALING_ROLE = "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
 VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+COMPONENT_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 
 
 def alarm_arns(stack: Stack, name_start: str) -> list[str]:
@@ -28,6 +29,69 @@ def alarm_arns(stack: Stack, name_start: str) -> list[str]:
             resource_name=f"{name_start}*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
+    ]
+
+
+def _dimension(dimension: str) -> dict[str, dict[str, str]]:
+    return {
+        "StringEquals": {
+            "application-autoscaling:service-namespace": "sagemaker",
+            "application-autoscaling:scalable-dimension": dimension,
+        }
+    }
+
+
+def _autoscaling_writes(sid: str, targets: list[str], dimension: str, why: str) -> Grant:
+    """Application Auto Scaling's writes, on SageMaker's scalable targets of ``dimension``."""
+    return Grant(
+        iam.PolicyStatement(
+            sid=sid,
+            actions=[
+                "application-autoscaling:RegisterScalableTarget",
+                "application-autoscaling:DeregisterScalableTarget",
+                "application-autoscaling:PutScalingPolicy",
+                "application-autoscaling:DeleteScalingPolicy",
+            ],
+            resources=targets,
+            conditions=_dimension(dimension),
+        ),
+        why,
+    )
+
+
+def _component_scaling(stack: Stack, prefix: str, targets: list[str]) -> list[Grant]:
+    """The autoscaling of inference components' copies: Application Auto Scaling's writes on
+    their copy-count dimension, the IC actions it checks on the caller of
+    RegisterScalableTarget
+    (https://docs.aws.amazon.com/autoscaling/application/userguide/services-that-can-integrate-sagemaker.html),
+    and the alarms its target-tracking policies make (the alarm from zero is one of the
+    deployer's own, named with its prefix)."""
+    return [
+        _autoscaling_writes(
+            "AutoscaleInferenceComponents",
+            targets,
+            COMPONENT_DIMENSION,
+            "Application Auto Scaling names scalable targets by a generated id; the statement "
+            "is limited to SageMaker inference components' copy counts by its condition keys",
+        ),
+        grant(
+            "ScaleInferenceComponents",
+            [
+                "sagemaker:DescribeInferenceComponent",
+                "sagemaker:UpdateInferenceComponentRuntimeConfig",
+            ],
+            sagemaker_arns(stack, "inference-component", prefix),
+            prefixed("SageMaker inference components", prefix)
+            + "; Application Auto Scaling checks them on the caller of RegisterScalableTarget",
+        ),
+        grant(
+            "ComponentTargetTrackingAlarms",
+            ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"],
+            alarm_arns(stack, f"TargetTracking-inference-component/{prefix}"),
+            f"the alarms of an inference component's target-tracking policy, which Application "
+            f"Auto Scaling names TargetTracking-<resource id>: here inference-component/ and "
+            f"the deployer's name prefix {prefix!r}",
+        ),
     ]
 
 
@@ -53,12 +117,7 @@ def guardrail_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
             arn_format=ArnFormat.SLASH_RESOURCE_NAME,
         )
     ]
-    variants_only = {
-        "StringEquals": {
-            "application-autoscaling:service-namespace": "sagemaker",
-            "application-autoscaling:scalable-dimension": VARIANT_DIMENSION,
-        }
-    }
+    variants_only = _dimension(VARIANT_DIMENSION)
     why_targets = (
         "Application Auto Scaling names scalable targets by a generated id; the statement is "
         "limited to SageMaker variants' instance counts by its condition keys"
@@ -81,6 +140,7 @@ def guardrail_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
         return []
     on_prefixed = prefixed("SageMaker endpoints and endpoint configs", prefix)
     return [
+        *_component_scaling(stack, prefix, targets),
         grant(
             "ReadAndRestoreEndpoints",
             [
@@ -100,20 +160,7 @@ def guardrail_statements(stage: str, config: DeployerConfig, stack: Stack) -> li
             endpoints,
             prefixed("SageMaker endpoints", prefix),
         ),
-        Grant(
-            iam.PolicyStatement(
-                sid="AutoscaleVariants",
-                actions=[
-                    "application-autoscaling:RegisterScalableTarget",
-                    "application-autoscaling:DeregisterScalableTarget",
-                    "application-autoscaling:PutScalingPolicy",
-                    "application-autoscaling:DeleteScalingPolicy",
-                ],
-                resources=targets,
-                conditions=variants_only,
-            ),
-            why_targets,
-        ),
+        _autoscaling_writes("AutoscaleVariants", targets, VARIANT_DIMENSION, why_targets),
         grant(
             "ReadScaling",
             [

@@ -267,6 +267,7 @@ TARGETS = (
 ALARMS_ARN = "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:"
 OWN_ALARMS = f"{ALARMS_ARN}smdeploy-{PREFIX}*"
 TRACKING_ALARMS = f"{ALARMS_ARN}TargetTracking-endpoint/{PREFIX}*"
+COMPONENT_TRACKING_ALARMS = f"{ALARMS_ARN}TargetTracking-inference-component/{PREFIX}*"
 XRAY = {"xray:PutTraceSegments": {"*"}, "xray:PutTelemetryRecords": {"*"}}
 # the deployer's table: its records read and conditionally written, nothing else
 TABLE = {"dynamodb:GetItem": {"<EndpointsTable.Arn>"}, "dynamodb:PutItem": {"<EndpointsTable.Arn>"}}
@@ -333,15 +334,18 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "sagemaker:UpdateEndpoint": {ENDPOINTS, CONFIGS},
         "sagemaker:UpdateEndpointWeightsAndCapacities": {ENDPOINTS, CONFIGS},
         "sagemaker:InvokeEndpoint": {ENDPOINTS},
+        # what Application Auto Scaling checks on the caller for an inference component
+        "sagemaker:DescribeInferenceComponent": {COMPONENTS},
+        "sagemaker:UpdateInferenceComponentRuntimeConfig": {COMPONENTS},
         "application-autoscaling:RegisterScalableTarget": {TARGETS},
         "application-autoscaling:DeregisterScalableTarget": {TARGETS},
         "application-autoscaling:PutScalingPolicy": {TARGETS},
         "application-autoscaling:DeleteScalingPolicy": {TARGETS},
         "application-autoscaling:DescribeScalableTargets": {"*"},
         "application-autoscaling:DescribeScalingPolicies": {"*"},
-        "cloudwatch:PutMetricAlarm": {OWN_ALARMS, TRACKING_ALARMS},
-        "cloudwatch:DescribeAlarms": {OWN_ALARMS, TRACKING_ALARMS},
-        "cloudwatch:DeleteAlarms": {OWN_ALARMS, TRACKING_ALARMS},
+        "cloudwatch:PutMetricAlarm": {OWN_ALARMS, TRACKING_ALARMS, COMPONENT_TRACKING_ALARMS},
+        "cloudwatch:DescribeAlarms": {OWN_ALARMS, TRACKING_ALARMS, COMPONENT_TRACKING_ALARMS},
+        "cloudwatch:DeleteAlarms": {OWN_ALARMS, TRACKING_ALARMS, COMPONENT_TRACKING_ALARMS},
         "iam:CreateServiceLinkedRole": {
             "arn:<AWS::Partition>:iam::<AWS::AccountId>:role/aws-service-role/"
             "sagemaker.application-autoscaling.amazonaws.com/"
@@ -406,7 +410,9 @@ def test_only_configure_may_pass_a_role_and_only_to_sagemaker(synth: Synthesized
     }
 
 
-def test_autoscaling_writes_are_limited_to_sagemaker_variants(synth: Synthesized) -> None:
+def test_autoscaling_writes_are_limited_to_sagemaker_variants_and_components(
+    synth: Synthesized,
+) -> None:
     writes = [
         s
         for _, s in statements(synth.template)
@@ -416,16 +422,19 @@ def test_autoscaling_writes_are_limited_to_sagemaker_variants(synth: Synthesized
             for a in _as_list(s["Action"])
         )
     ]
-    assert len(writes) == 2  # the Guardrails function's, and Deploy's deregistration
+    # the Guardrails function's (variants, inference components), and Deploy's deregistration
+    assert len(writes) == 3
+    dimensions = []
     for statement in writes:
-        assert statement["Condition"] == {
-            "StringEquals": {
-                "application-autoscaling:service-namespace": "sagemaker",
-                "application-autoscaling:scalable-dimension": (
-                    "sagemaker:variant:DesiredInstanceCount"
-                ),
-            }
-        }
+        condition = statement["Condition"]["StringEquals"]
+        assert set(statement["Condition"]) == {"StringEquals"}
+        assert condition["application-autoscaling:service-namespace"] == "sagemaker"
+        dimensions.append(condition["application-autoscaling:scalable-dimension"])
+    assert sorted(dimensions) == [
+        "sagemaker:inference-component:DesiredCopyCount",
+        "sagemaker:variant:DesiredInstanceCount",
+        "sagemaker:variant:DesiredInstanceCount",
+    ]
     [linked] = [
         s for _, s in statements(synth.template)
         if "iam:CreateServiceLinkedRole" in _as_list(s["Action"])

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 SHOWN_BODY = 500
 
 
-def _fail(operation: str, error: ClientError) -> NoReturn:
+def fail_call(operation: str, error: ClientError) -> NoReturn:
     details = error.response.get("Error", {})
     code, message = str(details.get("Code", "")), str(details.get("Message", ""))
     if code in THROTTLING_CODES:
@@ -75,7 +75,7 @@ class ScalingGateway:
                     if rid.lower().startswith(prefix.lower()):
                         found[rid[len(prefix) :]] = (target["MinCapacity"], target["MaxCapacity"])
         except ClientError as error:
-            _fail("DescribeScalableTargets", error)
+            fail_call("DescribeScalableTargets", error)
         return found
 
     @tracer.capture_method
@@ -88,7 +88,7 @@ class ScalingGateway:
                 ScalableDimension=dimension,  # type: ignore[arg-type]
             )
         except ClientError as error:
-            _fail("DescribeScalableTargets", error)
+            fail_call("DescribeScalableTargets", error)
         return bool(answer["ScalableTargets"])
 
     @tracer.capture_method
@@ -104,7 +104,7 @@ class ScalingGateway:
                     PolicyNames=[guardrails.policy_name(endpoint, variant)],
                 )
             except ClientError as error:
-                _fail("DescribeScalingPolicies", error)
+                fail_call("DescribeScalingPolicies", error)
             for policy in answer["ScalingPolicies"]:
                 config = policy.get("TargetTrackingScalingPolicyConfiguration")
                 if config is not None:
@@ -123,7 +123,7 @@ class ScalingGateway:
                 MaxCapacity=high,
             )
         except ClientError as error:
-            _fail("RegisterScalableTarget", error)
+            fail_call("RegisterScalableTarget", error)
 
     @tracer.capture_method
     def put_policy(self, endpoint: str, variant: str, configuration: dict[str, Any]) -> None:
@@ -137,7 +137,7 @@ class ScalingGateway:
                 TargetTrackingScalingPolicyConfiguration=configuration,  # type: ignore[arg-type]
             )
         except ClientError as error:
-            _fail("PutScalingPolicy", error)
+            fail_call("PutScalingPolicy", error)
 
     @tracer.capture_method
     def deregister(self, endpoint: str, variant: str) -> None:
@@ -168,7 +168,7 @@ class ScalingGateway:
                 details.get("Message", "")
             ).startswith("No scalable target found"):
                 return
-            _fail("DeregisterScalableTarget", error)
+            fail_call("DeregisterScalableTarget", error)
 
 
 class AlarmGateway:
@@ -185,7 +185,7 @@ class AlarmGateway:
         try:
             self._client().put_metric_alarm(**params)
         except ClientError as error:
-            _fail("PutMetricAlarm", error)
+            fail_call("PutMetricAlarm", error)
 
     @tracer.capture_method
     def named(self, prefix: str) -> list[dict[str, Any]]:
@@ -201,7 +201,7 @@ class AlarmGateway:
                 for alarm in page.get("MetricAlarms", [])
             ]
         except ClientError as error:
-            _fail("DescribeAlarms", error)
+            fail_call("DescribeAlarms", error)
 
     @tracer.capture_method
     def delete(self, names: list[str]) -> None:
@@ -210,7 +210,7 @@ class AlarmGateway:
             for start in range(0, len(names), 100):
                 self._client().delete_alarms(AlarmNames=names[start : start + 100])
         except ClientError as error:
-            _fail("DeleteAlarms", error)
+            fail_call("DeleteAlarms", error)
 
 
 class InvokeGateway:
@@ -236,7 +236,7 @@ class InvokeGateway:
             details = error.response.get("Error", {})
             code = str(details.get("Code", ""))
             if code in THROTTLING_CODES:
-                _fail("InvokeEndpoint", error)
+                fail_call("InvokeEndpoint", error)
             body: dict[str, Any] = dict(error.response)
             status = int(
                 body.get("OriginalStatusCode")

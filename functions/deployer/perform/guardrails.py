@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from deployer.aws import clients
+from deployer.aws.component_scaling import ComponentScalingGateway
 from deployer.aws.guardrails import AlarmGateway, InvokeGateway, ScalingGateway
 from deployer.aws.sagemaker import SageMakerGateway
 from deployer.decide import guardrails
@@ -43,6 +44,7 @@ from deployer.payloads.results import (
     Scaled,
     SmokeTested,
 )
+from deployer.perform.component_scaling import scale_components
 from deployer.request.deployment import DeploymentRequest, checked_request, parse_request
 from deployer.request.guardrails import alarm_names, settings
 
@@ -351,6 +353,9 @@ def run(stage: GuardrailsEvent) -> dict[str, Any]:
             ScalingGateway(clients.application_autoscaling()),
             AlarmGateway(clients.cloudwatch),
         ).to_json()
+    if stage.Action == "Scale" and request.inference_components:
+        scaling = ComponentScalingGateway(clients.application_autoscaling(), clients.cloudwatch)
+        return scale_components(request, scaling, succeeded=True).to_json()
     if stage.Action == "Scale":
         return scale(
             request,

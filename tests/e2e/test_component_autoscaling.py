@@ -1,0 +1,155 @@
+"""End to end: ``Guardrails.AutoScaling`` on an endpoint for inference components, through
+the real state machine. Each test asserts what the emulated account holds afterwards: the
+components' scalable targets, the deployer's policies on them, the alarm that scales a
+component out from zero, and the copy counts."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from e2e_helpers import load_example, states_entered
+
+from smdeploy.runtime.local import LocalDeployment
+
+pytestmark = pytest.mark.e2e
+
+NAMESPACE = "sagemaker"
+DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
+BASES = ["llama-3-8b", "mistral-7b"]  # the example's adapter, llama-3-8b-support, has no copies
+
+
+def autoscaled(low: int, **more: Any) -> dict[str, Any]:
+    request = load_example("inference-components-request.json")
+    request["Guardrails"] = {
+        "AutoScaling": {"MinCapacity": low, "MaxCapacity": 4, "TargetValue": 5, **more}
+    }
+    return request
+
+
+def targets(account: LocalDeployment) -> dict[str, tuple[int, int]]:
+    found = account.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace=NAMESPACE, ScalableDimension=DIMENSION
+    )["ScalableTargets"]
+    return {t["ResourceId"]: (t["MinCapacity"], t["MaxCapacity"]) for t in found}
+
+
+def policies(account: LocalDeployment) -> dict[str, dict[str, Any]]:
+    found = account.client("application-autoscaling").describe_scaling_policies(
+        ServiceNamespace=NAMESPACE
+    )["ScalingPolicies"]
+    return {p["PolicyName"]: p for p in found}
+
+
+def alarms(account: LocalDeployment) -> dict[str, dict[str, Any]]:
+    found = account.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    return {a["AlarmName"]: a for a in found}
+
+
+def scaled(outcome: Any) -> dict[str, Any]:
+    """What the Scale step reported (ScaleVariants' ``$.Scaling``), from the history."""
+    [exited] = [
+        e["stateExitedEventDetails"]
+        for e in outcome.history
+        if e.get("stateExitedEventDetails", {}).get("name") == "ScaleVariants"
+    ]
+    found: dict[str, Any] = json.loads(exited["output"])["Scaling"]
+    return found
+
+
+def copies(account: LocalDeployment, name: str) -> tuple[int, int]:
+    runtime = account.sagemaker.describe_inference_component(InferenceComponentName=name)[
+        "RuntimeConfig"
+    ]
+    return runtime["DesiredCopyCount"], runtime["CurrentCopyCount"]
+
+
+def test_scale_to_zero_registers_each_base_with_tracking_and_a_scale_out_from_zero(account):
+    outcome = account.deploy(autoscaled(0))
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert "ScaleVariants" in states_entered(outcome.history)
+    assert targets(account) == {f"inference-component/{name}": (0, 4) for name in BASES}
+    found = policies(account)
+    for name in BASES:
+        tracking = found[f"smdeploy-{name}-target-tracking"]
+        assert tracking["PolicyType"] == "TargetTrackingScaling"
+        configuration = tracking["TargetTrackingScalingPolicyConfiguration"]
+        assert configuration["TargetValue"] == 5
+        assert configuration["PredefinedMetricSpecification"] == {
+            "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"
+        }
+        step = found[f"smdeploy-{name}-scale-out-from-zero"]
+        assert step["ResourceId"] == f"inference-component/{name}"
+        assert step["StepScalingPolicyConfiguration"]["StepAdjustments"] == [
+            {"MetricIntervalLowerBound": 0.0, "ScalingAdjustment": 1}
+        ]
+        alarm = alarms(account)[f"smdeploy-{name}-NoCapacityInvocationFailures"]
+        assert alarm["AlarmActions"] == [step["PolicyARN"]]
+        assert alarm["Dimensions"] == [{"Name": "InferenceComponentName", "Value": name}]
+    assert "scale-out from zero put on llama-3-8b, mistral-7b" in scaled(outcome)["Message"]
+
+
+def test_an_update_keeps_the_copy_count_the_autoscaler_set_and_changes_no_scaling(account):
+    assert account.deploy(autoscaled(0)).status == "SUCCEEDED"
+    before = (targets(account), policies(account), alarms(account))
+    # no traffic: the autoscaler scales mistral in to zero copies
+    account.sagemaker.update_inference_component_runtime_config(
+        InferenceComponentName="mistral-7b", DesiredRuntimeConfig={"CopyCount": 0}
+    )
+    changed = autoscaled(0)
+    startup = changed["InferenceComponents"][0]["Specification"]["StartupParameters"]
+    startup["ContainerStartupHealthCheckTimeoutInSeconds"] = 900
+
+    outcome = account.deploy(changed, label="v2")
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert copies(account, "mistral-7b") == (0, 0)
+    assert copies(account, "llama-3-8b") == (1, 1)
+    assert (targets(account), policies(account), alarms(account)) == before
+    assert scaled(outcome)["Registered"] == []
+
+
+def test_a_minimum_of_one_removes_the_scale_out_from_zero(account):
+    assert account.deploy(autoscaled(0)).status == "SUCCEEDED"
+
+    outcome = account.deploy(autoscaled(1), label="min 1")
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert targets(account) == {f"inference-component/{name}": (1, 4) for name in BASES}
+    assert sorted(policies(account)) == [f"smdeploy-{name}-target-tracking" for name in BASES]
+    assert not [name for name in alarms(account) if "NoCapacity" in name]
+
+
+def test_a_component_left_out_of_the_setting_is_deregistered_and_its_alarm_deleted(account):
+    assert account.deploy(autoscaled(0)).status == "SUCCEEDED"
+
+    outcome = account.deploy(autoscaled(0, InferenceComponents=["mistral-7b"]), label="mistral")
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert targets(account) == {"inference-component/mistral-7b": (0, 4)}
+    assert sorted(alarms(account)) == ["smdeploy-mistral-7b-NoCapacityInvocationFailures"]
+    assert scaled(outcome)["Deregistered"] == ["llama-3-8b"]
+
+
+def test_someone_elses_scaling_of_a_component_outside_the_setting_is_left_alone(account):
+    scaling = account.client("application-autoscaling")
+    request = autoscaled(0, InferenceComponents=["mistral-7b"])
+    assert account.deploy(copy.deepcopy(request)).status == "SUCCEEDED"
+    scaling.register_scalable_target(
+        ServiceNamespace=NAMESPACE,
+        ResourceId="inference-component/llama-3-8b",
+        ScalableDimension=DIMENSION,
+        MinCapacity=1,
+        MaxCapacity=8,
+    )
+
+    outcome = account.deploy(request, label="again")
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert targets(account) == {
+        "inference-component/mistral-7b": (0, 4),
+        "inference-component/llama-3-8b": (1, 8),
+    }
