@@ -215,16 +215,22 @@ class AlarmGateway:
 
 class InvokeGateway:
     """The smoke test's InvokeEndpoint. ``client`` gives the sagemaker-runtime client, asked
-    for only when a variant is invoked (a request without a smoke test invokes none)."""
+    for only when a variant or component is invoked (a request without a smoke test invokes
+    none)."""
 
     def __init__(self, client: Callable[[], SageMakerRuntimeClient]) -> None:
         self._client = client
 
     @tracer.capture_method
-    def invoke(self, endpoint: str, variant: str, test: SmokeTestSetting) -> Answer:
+    def invoke(
+        self, endpoint: str, variant: str, test: SmokeTestSetting, component: str | None = None
+    ) -> Answer:
+        """InvokeEndpoint of ``variant`` (TargetVariant), or of the inference ``component``
+        (InferenceComponentName: an endpoint for inference components is invoked by one)."""
+        target = {"InferenceComponentName": component} if component else {"TargetVariant": variant}
         params: dict[str, Any] = {
             "EndpointName": endpoint,
-            "TargetVariant": variant,
+            **target,
             "ContentType": test.ContentType,
             "Body": test.body_bytes(),
         }

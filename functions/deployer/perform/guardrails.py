@@ -45,6 +45,7 @@ from deployer.payloads.results import (
     SmokeTested,
 )
 from deployer.perform.component_scaling import scale_components
+from deployer.perform.component_smoke import verify_components
 from deployer.request.deployment import DeploymentRequest, checked_request, parse_request
 from deployer.request.guardrails import alarm_names, settings
 
@@ -182,6 +183,8 @@ def verify(
     test = settings(request.fields).SmokeTest
     if test is None:
         return SmokeTested(Passed=True, Message="no smoke test in the profile")
+    if request.inference_components:
+        return verify_components(request, test, clients.sagemaker, invoker)
     described = sagemaker.describe_endpoint(deployment.EndpointName)
     if described is None:
         raise EndpointFailed(f"endpoint {deployment.EndpointName} disappeared")

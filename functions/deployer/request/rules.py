@@ -55,25 +55,25 @@ def deadline(raw: dict[str, Any]) -> Iterator[Violation]:
 
 
 def unguarded_components(raw: dict[str, Any]) -> Iterator[Violation]:
-    """``Guardrails.RollbackAlarms`` and ``Guardrails.SmokeTest`` with ``InferenceComponents``:
-    refused, not ignored. The alarms the deployer makes watch the endpoint's variants, and
-    the smoke test invokes each variant, while an endpoint for inference components is
-    invoked by component; these two are not built for components yet. Their AutoScaling is
-    (:mod:`deployer.request.scaling_check`); give each component's DeploymentConfig its own
+    """``Guardrails.RollbackAlarms`` with ``InferenceComponents``: refused, not ignored. The
+    alarms the deployer makes watch the endpoint's variants' metrics, not the components'
+    (not built yet). Their AutoScaling (:mod:`deployer.request.scaling_check`) and SmokeTest
+    (by InferenceComponentName) are; give each component's DeploymentConfig its own
     AutoRollbackConfiguration alarms."""
     components = raw.get(interface.COMPONENTS_FIELD)
     guard = raw.get(interface.GUARDRAILS_FIELD)
     if not (isinstance(guard, dict) and isinstance(components, list) and components):
         return
-    for key in ("RollbackAlarms", "SmokeTest"):
-        if key in guard:
-            message = (
-                "not supported with InferenceComponents yet (it acts on the endpoint's "
-                "variants, which an endpoint for inference components does not serve "
-                "directly); leave it out, and give each inference component's "
-                "DeploymentConfig its AutoRollbackConfiguration alarms"
-            )
-            yield Violation(join(interface.GUARDRAILS_FIELD, key), "ic-guardrails", message)
+    if "RollbackAlarms" in guard:
+        message = (
+            "not supported with InferenceComponents yet (the alarms the deployer makes watch "
+            "the endpoint's variants' metrics, not the inference components'); leave it out, "
+            "and give each inference component's DeploymentConfig its "
+            "AutoRollbackConfiguration alarms"
+        )
+        yield Violation(
+            join(interface.GUARDRAILS_FIELD, "RollbackAlarms"), "ic-guardrails", message
+        )
 
 
 RULES: tuple[Rule, ...] = (

@@ -1,7 +1,8 @@
-"""End to end: ``Guardrails.AutoScaling`` on an endpoint for inference components, through
-the real state machine. Each test asserts what the emulated account holds afterwards: the
+"""End to end: ``Guardrails`` on an endpoint for inference components, through the real state
+machine. The autoscaling tests assert what the emulated account holds afterwards: the
 components' scalable targets, the deployer's policies on them, the alarm that scales a
-component out from zero, and the copy counts."""
+component out from zero, and the copy counts. The smoke tests assert the execution's outcome
+and what the Verify step reported."""
 
 from __future__ import annotations
 
@@ -153,3 +154,68 @@ def test_someone_elses_scaling_of_a_component_outside_the_setting_is_left_alone(
         "inference-component/mistral-7b": (0, 4),
         "inference-component/llama-3-8b": (1, 8),
     }
+
+
+SMOKE = {"ContentType": "application/json", "Body": {"inputs": "Hello"}}
+
+
+def smoke_tested(outcome: Any) -> dict[str, Any]:
+    """What the Verify step reported (SmokeTest's ``$.SmokeTest``), from the history."""
+    [exited] = [
+        e["stateExitedEventDetails"]
+        for e in outcome.history
+        if e.get("stateExitedEventDetails", {}).get("name") == "SmokeTest"
+    ]
+    found: dict[str, Any] = json.loads(exited["output"])["SmokeTest"]
+    return found
+
+
+def smoked(request: dict[str, Any]) -> dict[str, Any]:
+    changed = copy.deepcopy(request)
+    changed.setdefault("Guardrails", {})["SmokeTest"] = SMOKE
+    return changed
+
+
+def test_the_smoke_test_invokes_each_component_by_its_name(account):
+    request = smoked(load_example("inference-components-request.json"))
+
+    outcome = account.deploy(request)
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    reported = smoke_tested(outcome)
+    assert reported["Passed"] is True
+    assert reported["Message"] == (
+        "smoke test passed: llama-3-8b, mistral-7b, llama-3-8b-support answered as expected"
+    )
+
+
+def test_a_failed_smoke_test_fails_the_deployment_naming_each_component(make_account):
+    account = make_account(fail_invoke="CUDA out of memory")
+    request = smoked(load_example("inference-components-request.json"))
+
+    outcome = account.deploy(request)
+
+    assert (outcome.status, outcome.error) == ("FAILED", "SmokeTestFailed")
+    cause = outcome.cause or ""
+    for name in ("llama-3-8b", "mistral-7b", "llama-3-8b-support"):
+        assert f"inference component {name} answered status" in cause
+    assert "CUDA out of memory" in cause
+    assert "keep the specification they were deployed with" in cause
+
+
+def test_a_component_at_zero_copies_and_its_adapter_are_not_invoked(account):
+    request = smoked(autoscaled(0))
+    assert account.deploy(request).status == "SUCCEEDED"
+    # no traffic: the autoscaler scales llama in to zero copies (its adapter runs on them)
+    account.sagemaker.update_inference_component_runtime_config(
+        InferenceComponentName="llama-3-8b", DesiredRuntimeConfig={"CopyCount": 0}
+    )
+
+    outcome = account.deploy(request, label="again")
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert smoke_tested(outcome)["Message"] == (
+        "smoke test passed: mistral-7b answered as expected; at zero copies, not invoked: "
+        "llama-3-8b, llama-3-8b-support"
+    )
+    assert copies(account, "llama-3-8b") == (0, 0)
