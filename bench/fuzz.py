@@ -100,6 +100,7 @@ _ALARM: dict[str, frozenset[str]] = {
     "PeriodSeconds": frozenset({"integer"}),
     "EvaluationPeriods": frozenset({"integer"}),
     "Variants": frozenset({"list"}),
+    "InferenceComponents": frozenset({"list"}),
 }
 
 # Every field the fuzzer changes -> the JSON types it takes (per the field's documentation:

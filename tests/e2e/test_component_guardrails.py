@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,11 @@ pytestmark = pytest.mark.e2e
 
 NAMESPACE = "sagemaker"
 DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
-BASES = ["llama-3-8b", "mistral-7b"]  # the example's adapter, llama-3-8b-support, has no copies
+BASES = ["llama-3-8b", "mistral-7b"]
+GUARDED = (
+    Path(__file__).resolve().parents[1]
+    / "fixtures/requests/valid/inference-components-guardrails.json"
+)  # the example's adapter, llama-3-8b-support, has no copies
 
 
 def autoscaled(low: int, **more: Any) -> dict[str, Any]:
@@ -49,15 +54,19 @@ def alarms(account: LocalDeployment) -> dict[str, dict[str, Any]]:
     return {a["AlarmName"]: a for a in found}
 
 
-def scaled(outcome: Any) -> dict[str, Any]:
-    """What the Scale step reported (ScaleVariants' ``$.Scaling``), from the history."""
+def step_result(outcome: Any, state: str, key: str) -> dict[str, Any]:
+    """What the Task state ``state`` put at ``$.<key>``, from the execution's history."""
     [exited] = [
         e["stateExitedEventDetails"]
         for e in outcome.history
-        if e.get("stateExitedEventDetails", {}).get("name") == "ScaleVariants"
+        if e.get("stateExitedEventDetails", {}).get("name") == state
     ]
-    found: dict[str, Any] = json.loads(exited["output"])["Scaling"]
+    found: dict[str, Any] = json.loads(exited["output"])[key]
     return found
+
+
+def scaled(outcome: Any) -> dict[str, Any]:
+    return step_result(outcome, "ScaleVariants", "Scaling")
 
 
 def copies(account: LocalDeployment, name: str) -> tuple[int, int]:
@@ -160,14 +169,7 @@ SMOKE = {"ContentType": "application/json", "Body": {"inputs": "Hello"}}
 
 
 def smoke_tested(outcome: Any) -> dict[str, Any]:
-    """What the Verify step reported (SmokeTest's ``$.SmokeTest``), from the history."""
-    [exited] = [
-        e["stateExitedEventDetails"]
-        for e in outcome.history
-        if e.get("stateExitedEventDetails", {}).get("name") == "SmokeTest"
-    ]
-    found: dict[str, Any] = json.loads(exited["output"])["SmokeTest"]
-    return found
+    return step_result(outcome, "SmokeTest", "SmokeTest")
 
 
 def smoked(request: dict[str, Any]) -> dict[str, Any]:
@@ -219,3 +221,68 @@ def test_a_component_at_zero_copies_and_its_adapter_are_not_invoked(account):
         "llama-3-8b, llama-3-8b-support"
     )
     assert copies(account, "llama-3-8b") == (0, 0)
+
+
+def guarded() -> dict[str, Any]:
+    """The example with every guardrail, mistral rolled out one copy at a time (the alarms
+    roll back a rolling update)."""
+    loaded: dict[str, Any] = json.loads(GUARDED.read_text())
+    return loaded
+
+
+def test_rollback_alarms_are_made_per_component_and_roll_its_update_back(make_account):
+    account = make_account(alarm_during_update="smdeploy-mistral-7b-Invocation5XXErrors")
+    assert account.deploy(guarded()).status == "SUCCEEDED"
+    made = alarms(account)
+    latency = made["smdeploy-llama-3-8b-GPUMemoryUtilizationNormalized"]
+    assert (latency["Namespace"], latency["Statistic"]) == (
+        "/aws/sagemaker/InferenceComponents",
+        "Maximum",
+    )
+    errors = made["smdeploy-mistral-7b-Invocation5XXErrors"]
+    assert (errors["Namespace"], errors["Dimensions"]) == (
+        "AWS/SageMaker",
+        [{"Name": "InferenceComponentName", "Value": "mistral-7b"}],
+    )
+    assert "smdeploy-llama-3-8b-ModelErrorRate" not in made  # that alarm names mistral only
+    v2 = guarded()
+    v2["InferenceComponents"][1]["RuntimeConfig"] = {"CopyCount": 3}
+    v2["InferenceComponents"][1]["Specification"]["StartupParameters"] = {
+        "ModelDataDownloadTimeoutInSeconds": 900
+    }
+
+    outcome = account.deploy(v2, label="v2")
+
+    assert (outcome.status, outcome.error) == ("FAILED", "ComponentFailed")
+    assert "smdeploy-mistral-7b-Invocation5XXErrors" in (outcome.cause or "")
+    mistral = account.sagemaker.describe_inference_component(InferenceComponentName="mistral-7b")
+    assert "StartupParameters" not in mistral["Specification"]
+    named = [
+        a["AlarmName"]
+        for a in mistral["LastDeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    ]
+    assert named == [
+        "mistral-7b-errors",
+        "smdeploy-mistral-7b-Invocation5XXErrors",
+        "smdeploy-mistral-7b-ModelErrorRate",
+        "smdeploy-mistral-7b-GPUMemoryUtilizationNormalized",
+    ]
+
+
+def test_alarms_the_request_no_longer_asks_for_are_deleted_after_a_success(account):
+    assert account.deploy(guarded()).status == "SUCCEEDED"
+    fewer = guarded()
+    fewer["Guardrails"]["RollbackAlarms"] = [{"Metric": "Invocation5XXErrors", "Threshold": 5}]
+
+    outcome = account.deploy(fewer, label="fewer")
+
+    assert outcome.status == "SUCCEEDED", outcome.cause
+    assert sorted(name for name in alarms(account) if "NoCapacity" not in name) == [
+        "smdeploy-llama-3-8b-Invocation5XXErrors",
+        "smdeploy-mistral-7b-Invocation5XXErrors",
+    ]
+    assert sorted(scaled(outcome)["AlarmsDeleted"]) == [
+        "smdeploy-llama-3-8b-GPUMemoryUtilizationNormalized",
+        "smdeploy-mistral-7b-GPUMemoryUtilizationNormalized",
+        "smdeploy-mistral-7b-ModelErrorRate",
+    ]

@@ -16,8 +16,10 @@ from pydantic import ConfigDict
 from deployer.basemodel import Model
 from deployer.request.guardrails import (
     ALARM_PREFIX,
+    COMPONENT_UTILIZATION,
     METRICS,
     STATISTICS,
+    AlarmSetting,
     Guardrails,
     ScalingSetting,
     SmokeTestSetting,
@@ -79,8 +81,11 @@ def stale_alarms(endpoint: str, found: list[dict[str, Any]], kept: list[str]) ->
     )
 
 
-def _sum(id_: str, metric: str, dimensions: list[dict[str, str]], period: int) -> dict[str, Any]:
-    """A metric-math input: the Sum of one AWS/SageMaker metric of the variant."""
+def metric_sum(
+    id_: str, metric: str, dimensions: list[dict[str, str]], period: int
+) -> dict[str, Any]:
+    """A metric-math input: the Sum of one AWS/SageMaker metric (of a variant, or of an
+    inference component: ``dimensions`` say which)."""
     return {
         "Id": id_,
         "ReturnData": False,
@@ -96,48 +101,62 @@ def _sum(id_: str, metric: str, dimensions: list[dict[str, str]], period: int) -
     }
 
 
+def alarm_params(
+    name: str,
+    description: str,
+    alarm: AlarmSetting,
+    dimensions: list[dict[str, str]],
+    namespace: str = "AWS/SageMaker",
+) -> dict[str, Any]:
+    """PutMetricAlarm's parameters for one rollback alarm on the metric of ``dimensions`` (a
+    variant's, or an inference component's): above the threshold, missing data not breaching;
+    ModelErrorRate by metric math on the AWS/SageMaker sums."""
+    params: dict[str, Any] = {
+        "AlarmName": name,
+        "AlarmDescription": description,
+        "EvaluationPeriods": alarm.EvaluationPeriods,
+        "Threshold": alarm.Threshold,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "TreatMissingData": "notBreaching",
+    }
+    if alarm.Metric == "ModelErrorRate":
+        params["Metrics"] = [
+            metric_sum("errors", "InvocationModelErrors", dimensions, alarm.PeriodSeconds),
+            metric_sum("invocations", "Invocations", dimensions, alarm.PeriodSeconds),
+            {
+                "Id": "rate",
+                "Expression": "IF(invocations > 0, errors / invocations, 0)",
+                "Label": "ModelErrorRate",
+                "ReturnData": True,
+            },
+        ]
+        return params
+    statistic = alarm.Statistic or {**METRICS, **COMPONENT_UTILIZATION}[alarm.Metric]
+    params |= {
+        "Namespace": namespace,
+        "MetricName": alarm.Metric,
+        "Dimensions": dimensions,
+        "Period": alarm.PeriodSeconds,
+    }
+    params["Statistic" if statistic in STATISTICS else "ExtendedStatistic"] = statistic
+    return params
+
+
 def alarm_requests(endpoint: str, variants: list[str], guard: Guardrails) -> list[dict[str, Any]]:
     """PutMetricAlarm's parameters for each alarm the guardrails ask for (per variant)."""
-    made: list[dict[str, Any]] = []
-    for variant, alarm, name in alarm_pairs(endpoint, variants, guard):
-        dimensions = [
-            {"Name": "EndpointName", "Value": endpoint},
-            {"Name": "VariantName", "Value": variant},
-        ]
-        params: dict[str, Any] = {
-            "AlarmName": name,
-            "AlarmDescription": f"{alarm_description_prefix(endpoint)}{variant}): "
-            f"{alarm.Metric} above {alarm.Threshold:g}",
-            "EvaluationPeriods": alarm.EvaluationPeriods,
-            "Threshold": alarm.Threshold,
-            "ComparisonOperator": "GreaterThanThreshold",
-            "TreatMissingData": "notBreaching",
-        }
-        if alarm.Metric == "ModelErrorRate":
-            params["Metrics"] = [
-                _sum("errors", "InvocationModelErrors", dimensions, alarm.PeriodSeconds),
-                _sum("invocations", "Invocations", dimensions, alarm.PeriodSeconds),
-                {
-                    "Id": "rate",
-                    "Expression": "IF(invocations > 0, errors / invocations, 0)",
-                    "Label": "ModelErrorRate",
-                    "ReturnData": True,
-                },
-            ]
-        else:
-            statistic = alarm.Statistic or METRICS[alarm.Metric]
-            params |= {
-                "Namespace": "AWS/SageMaker",
-                "MetricName": alarm.Metric,
-                "Dimensions": dimensions,
-                "Period": alarm.PeriodSeconds,
-            }
-            if statistic in STATISTICS:
-                params["Statistic"] = statistic
-            else:
-                params["ExtendedStatistic"] = statistic
-        made.append(params)
-    return made
+    return [
+        alarm_params(
+            name,
+            f"{alarm_description_prefix(endpoint)}{variant}): {alarm.Metric} above "
+            f"{alarm.Threshold:g}",
+            alarm,
+            [
+                {"Name": "EndpointName", "Value": endpoint},
+                {"Name": "VariantName", "Value": variant},
+            ],
+        )
+        for variant, alarm, name in alarm_pairs(endpoint, variants, guard)
+    ]
 
 
 def with_rollback_alarms(fields: dict[str, Any], names: list[str]) -> dict[str, Any]:

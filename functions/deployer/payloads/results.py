@@ -180,6 +180,17 @@ class Scaled(Payload):
     AlarmsDeleted: list[str] = []  # noqa: RUF012 (pydantic copies it for each instance)
     Message: str
 
+    def with_alarms_deleted(self, deleted: list[str]) -> Scaled:
+        """The result, with the rollback alarms the clean-up deleted (none: as it is)."""
+        if not deleted:
+            return self
+        return self.model_copy(
+            update={
+                "AlarmsDeleted": deleted,
+                "Message": f"{self.Message}; rollback alarms deleted: {', '.join(deleted)}",
+            }
+        )
+
 
 # --- Deploy -------------------------------------------------------------------------------
 

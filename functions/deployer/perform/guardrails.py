@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any
 
 from deployer.aws import clients
-from deployer.aws.component_scaling import ComponentScalingGateway
 from deployer.aws.guardrails import AlarmGateway, InvokeGateway, ScalingGateway
 from deployer.aws.sagemaker import SageMakerGateway
 from deployer.decide import guardrails
@@ -44,8 +43,7 @@ from deployer.payloads.results import (
     Scaled,
     SmokeTested,
 )
-from deployer.perform.component_scaling import scale_components
-from deployer.perform.component_smoke import verify_components
+from deployer.perform.component_guardrails import COMPONENT_ACTIONS, run_components
 from deployer.request.deployment import DeploymentRequest, checked_request, parse_request
 from deployer.request.guardrails import alarm_names, settings
 
@@ -183,8 +181,6 @@ def verify(
     test = settings(request.fields).SmokeTest
     if test is None:
         return SmokeTested(Passed=True, Message="no smoke test in the profile")
-    if request.inference_components:
-        return verify_components(request, test, clients.sagemaker, invoker)
     described = sagemaker.describe_endpoint(deployment.EndpointName)
     if described is None:
         raise EndpointFailed(f"endpoint {deployment.EndpointName} disappeared")
@@ -269,15 +265,7 @@ def scale(
     """The autoscaling brought to the setting; after a success, also the rollback alarms the
     request no longer names (a variant removed, an alarm dropped from the profile) deleted."""
     scaled = _scale(request, sagemaker, scaling, succeeded)
-    deleted = prune_alarms(request, alarms) if succeeded else []
-    if not deleted:
-        return scaled
-    return scaled.model_copy(
-        update={
-            "AlarmsDeleted": deleted,
-            "Message": f"{scaled.Message}; rollback alarms deleted: {', '.join(deleted)}",
-        }
-    )
+    return scaled.with_alarms_deleted(prune_alarms(request, alarms) if succeeded else [])
 
 
 def prune_alarms(request: DeploymentRequest, alarms: AlarmGateway) -> list[str]:
@@ -348,6 +336,8 @@ def run(stage: GuardrailsEvent) -> dict[str, Any]:
         if stage.Action == "Prepare"
         else parse_request(stage.Request)
     )
+    if request.inference_components and stage.Action in COMPONENT_ACTIONS:
+        return run_components(stage, request)
     sagemaker = SageMakerGateway(clients.sagemaker)
     if stage.Action == "Prepare":
         return prepare(
@@ -356,9 +346,6 @@ def run(stage: GuardrailsEvent) -> dict[str, Any]:
             ScalingGateway(clients.application_autoscaling()),
             AlarmGateway(clients.cloudwatch),
         ).to_json()
-    if stage.Action == "Scale" and request.inference_components:
-        scaling = ComponentScalingGateway(clients.application_autoscaling(), clients.cloudwatch)
-        return scale_components(request, scaling, succeeded=True).to_json()
     if stage.Action == "Scale":
         return scale(
             request,

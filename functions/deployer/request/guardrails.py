@@ -61,6 +61,17 @@ METRICS: dict[str, str] = {
     "OverheadLatency": "p99",
     "ModelErrorRate": "",
 }
+# An inference component's invocation metrics are the same, in AWS/SageMaker with the
+# dimension InferenceComponentName; its utilization metrics are in a namespace of their own
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html,
+# https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch-enhanced-metrics.html).
+COMPONENT_NAMESPACE = "/aws/sagemaker/InferenceComponents"
+COMPONENT_UTILIZATION: dict[str, str] = {
+    "CPUUtilizationNormalized": "Average",
+    "MemoryUtilizationNormalized": "Average",
+    "GPUUtilizationNormalized": "Average",
+    "GPUMemoryUtilizationNormalized": "Average",
+}
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 MAX_ROLLBACK_ALARMS = 10  # DeploymentConfig.AutoRollbackConfiguration.Alarms
 MAX_BODY_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's payload limit
@@ -116,6 +127,8 @@ class AlarmSetting(Model):
     PeriodSeconds: int = 60
     EvaluationPeriods: int = 1
     Variants: tuple[str, ...] | None = None
+    # an endpoint for inference components: None, every base IC of the request
+    InferenceComponents: tuple[str, ...] | None = None
 
 
 class SmokeTestSetting(Model):
@@ -176,3 +189,22 @@ def alarm_pairs(
 
 def alarm_names(endpoint: str, variants: list[str], guard: Guardrails) -> list[str]:
     return list(dict.fromkeys(name for _, _, name in alarm_pairs(endpoint, variants, guard)))
+
+
+# --- the alarms of inference components ---------------------------------------------------
+
+
+def component_alarm_name(component: str, metric: str) -> str:
+    return f"{ALARM_PREFIX}{component}-{metric}"[:255]
+
+
+def component_alarm_pairs(
+    components: list[str], guard: Guardrails
+) -> list[tuple[str, AlarmSetting, str]]:
+    """(component, alarm, its name) for each alarm and each base component it covers."""
+    return [
+        (component, alarm, component_alarm_name(component, alarm.Metric))
+        for alarm in guard.RollbackAlarms
+        for component in components
+        if alarm.InferenceComponents is None or component in alarm.InferenceComponents
+    ]

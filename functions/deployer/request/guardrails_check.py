@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from deployer.request import scaling_check
+from deployer.request import inference_components, scaling_check
 from deployer.request.field_checks import (
     Check,
     in_field_order,
@@ -23,6 +23,7 @@ from deployer.request.field_checks import (
     walk,
 )
 from deployer.request.guardrails import (
+    COMPONENT_UTILIZATION,
     FIELD,
     MAX_BODY_BYTES,
     MAX_ROLLBACK_ALARMS,
@@ -31,13 +32,22 @@ from deployer.request.guardrails import (
     AlarmSetting,
     Guardrails,
     alarm_names,
+    component_alarm_pairs,
     smoke_body_bytes,
 )
 from deployer.request.violations import Violation, described, join
 
 _PERCENTILE = re.compile(r"p(\d{1,2}(\.\d{1,2})?)")
 _JSON_PATH = re.compile(r"\$(\.[A-Za-z0-9_\-]+|\[\d+\])*")
-_ALARM = ("Metric", "Threshold", "Statistic", "PeriodSeconds", "EvaluationPeriods", "Variants")
+_ALARM = (
+    "Metric",
+    "Threshold",
+    "Statistic",
+    "PeriodSeconds",
+    "EvaluationPeriods",
+    "Variants",
+    "InferenceComponents",
+)
 
 
 def _statistic(metric: Any) -> Check:
@@ -68,15 +78,21 @@ def _period(path: str, value: Any) -> list[Violation]:
 
 
 def _alarm_violations(
-    path: str, raw: Any, production: dict[str, dict[str, Any]]
+    path: str, raw: Any, production: dict[str, dict[str, Any]], components: dict[str, bool]
 ) -> list[Violation]:
+    """One rollback alarm: of the endpoint's variants, or (an endpoint for inference
+    components) of its base components, whose utilization metrics it may watch too."""
+    metrics = (*METRICS, *COMPONENT_UTILIZATION) if components else tuple(METRICS)
     fields: dict[str, Check] = {
-        "Metric": one_of(tuple(METRICS)),
+        "Metric": one_of(metrics),
         "Threshold": lambda p, v: number(p, v, 0),
         "Statistic": _statistic(raw.get("Metric") if isinstance(raw, dict) else None),
         "PeriodSeconds": _period,
         "EvaluationPeriods": lambda p, v: integer(p, v, 1, 100),
-        "Variants": variants_named(production, False),
+        "Variants": (
+            scaling_check.no_variants if components else variants_named(production, False)
+        ),
+        "InferenceComponents": scaling_check.components_named(components),
     }
     return in_field_order(path, walk(path, raw, fields, ("Metric", "Threshold")), _ALARM)
 
@@ -132,10 +148,15 @@ def _alarms_violations(
 ) -> list[Violation]:
     if not isinstance(raw, list):
         return [Violation(path, "type", f"must be a list, got {described(raw)}", raw)]
+    components = scaling_check.base_components(request)
     found: list[Violation] = []
     for i, alarm in enumerate(raw):
-        found += _alarm_violations(join(path, i), alarm, production)
-    return found or _alarm_count_violations(request, path, raw, list(production))
+        found += _alarm_violations(join(path, i), alarm, production, components)
+    if found:
+        return found
+    if components:
+        return _component_alarm_violations(request, path, raw, components)
+    return _alarm_count_violations(request, path, raw, list(production))
 
 
 def violations(request: dict[str, Any]) -> list[Violation]:
@@ -178,3 +199,46 @@ def _alarm_count_violations(
             )
         ]
     return []
+
+
+def _component_alarm_violations(
+    request: dict[str, Any], path: str, alarms: list[Any], components: dict[str, bool]
+) -> list[Violation]:
+    """Each component the alarms cover: it rolls out with a RollingUpdatePolicy (the alarms
+    roll that rollout back: AutoRollbackConfiguration needs one beside it), and its
+    AutoRollbackConfiguration takes at most 10 alarms, those made for it and those its own
+    DeploymentConfig names."""
+    guard = Guardrails(RollbackAlarms=tuple(AlarmSetting.model_validate(a) for a in alarms))
+    bases = [name for name, base in components.items() if base]
+    made: dict[str, int] = {}
+    for component, _, _ in component_alarm_pairs(bases, guard):
+        made[component] = made.get(component, 0) + 1
+    found: list[Violation] = []
+    for _, ic in inference_components.items(request):
+        name = inference_components.name_of(ic)
+        if name not in made:
+            continue
+        config = ic.get("DeploymentConfig")
+        config = config if isinstance(config, dict) else {}
+        if "RollingUpdatePolicy" not in config:
+            message = (
+                f"covers inference component {name}, whose DeploymentConfig has no "
+                "RollingUpdatePolicy: the alarms roll back a rolling update; give it one, or "
+                "name the components to cover in InferenceComponents"
+            )
+            found.append(Violation(path, "component-rolling-policy", message, name))
+        rollback = config.get("AutoRollbackConfiguration")
+        named = rollback.get("Alarms") if isinstance(rollback, dict) else None
+        count = len(named) if isinstance(named, list) else 0
+        if made[name] + count > MAX_ROLLBACK_ALARMS:
+            found.append(
+                Violation(
+                    path,
+                    "alarm-count",
+                    f"makes {made[name]} alarms for inference component {name} beside the "
+                    f"{count} its DeploymentConfig names: {made[name] + count} in all, and "
+                    f"AutoRollbackConfiguration takes at most {MAX_ROLLBACK_ALARMS}",
+                    made[name] + count,
+                )
+            )
+    return found

@@ -36,7 +36,7 @@ from deployer.request import (
     tag_rules,
     variant_rules,
 )
-from deployer.request.violations import Violation, described, join
+from deployer.request.violations import Violation, described
 
 Rule = Callable[[dict[str, Any]], Iterator[Violation]]
 
@@ -52,28 +52,6 @@ def deadline(raw: dict[str, Any]) -> Iterator[Violation]:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         message = f"must be a whole number of seconds from {low} to {high}, got {described(value)}"
         yield Violation(interface.DEADLINE_FIELD, "deadline", message, value)
-
-
-def unguarded_components(raw: dict[str, Any]) -> Iterator[Violation]:
-    """``Guardrails.RollbackAlarms`` with ``InferenceComponents``: refused, not ignored. The
-    alarms the deployer makes watch the endpoint's variants' metrics, not the components'
-    (not built yet). Their AutoScaling (:mod:`deployer.request.scaling_check`) and SmokeTest
-    (by InferenceComponentName) are; give each component's DeploymentConfig its own
-    AutoRollbackConfiguration alarms."""
-    components = raw.get(interface.COMPONENTS_FIELD)
-    guard = raw.get(interface.GUARDRAILS_FIELD)
-    if not (isinstance(guard, dict) and isinstance(components, list) and components):
-        return
-    if "RollbackAlarms" in guard:
-        message = (
-            "not supported with InferenceComponents yet (the alarms the deployer makes watch "
-            "the endpoint's variants' metrics, not the inference components'); leave it out, "
-            "and give each inference component's DeploymentConfig its "
-            "AutoRollbackConfiguration alarms"
-        )
-        yield Violation(
-            join(interface.GUARDRAILS_FIELD, "RollbackAlarms"), "ic-guardrails", message
-        )
 
 
 RULES: tuple[Rule, ...] = (
@@ -100,7 +78,6 @@ RULES: tuple[Rule, ...] = (
     inference_component_rules.ic_deployment_config,
     inference_component_copies.ic_rolling_batch_copies,
     inference_component_capacity.ic_capacity,
-    unguarded_components,
     deadline,
 )
 

@@ -80,7 +80,7 @@ def base_components(request: Mapping[str, Any]) -> dict[str, bool]:
     return found
 
 
-def _components_named(components: dict[str, bool]) -> Check:
+def components_named(components: dict[str, bool]) -> Check:
     def check(path: str, value: Any) -> list[Violation]:
         if not components:
             message = (
@@ -108,7 +108,7 @@ def _components_named(components: dict[str, bool]) -> Check:
             elif not components[name]:
                 message = (
                     f"{json.dumps(name)} is an adapter: it runs on its base component's copies "
-                    "and has no copy count of its own to scale"
+                    "(scaled, watched and rolled back with them)"
                 )
                 found.append(Violation(at, "adapter", message, name))
         return found
@@ -116,10 +116,10 @@ def _components_named(components: dict[str, bool]) -> Check:
     return check
 
 
-def _no_variants(path: str, value: Any) -> list[Violation]:
+def no_variants(path: str, value: Any) -> list[Violation]:
     message = (
-        "an endpoint for inference components scales their copies, not its variants' "
-        "instances: name the components in InferenceComponents (or leave both out for every "
+        "an endpoint for inference components is served by its components, not its "
+        "variants: name the components in InferenceComponents (or leave both out for every "
         "base component)"
     )
     return [Violation(path, "component-variants", message, value)]
@@ -138,8 +138,8 @@ def violations(
     a variant keeps at least one instance."""
     lowest = 0 if components else 1
     fields: dict[str, Check] = {
-        "Variants": _no_variants if components else variants_named(production, True),
-        "InferenceComponents": _components_named(components),
+        "Variants": no_variants if components else variants_named(production, True),
+        "InferenceComponents": components_named(components),
         "MinCapacity": lambda p, v: integer(p, v, lowest),
         "MaxCapacity": lambda p, v: integer(p, v, 1),
         "TargetValue": lambda p, v: number(p, v, 0, strict=True),
