@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -286,3 +287,48 @@ def test_alarms_the_request_no_longer_asks_for_are_deleted_after_a_success(accou
         "smdeploy-mistral-7b-GPUMemoryUtilizationNormalized",
         "smdeploy-mistral-7b-ModelErrorRate",
     ]
+
+
+def test_an_invocation_at_zero_copies_sets_the_alarm_off_and_the_component_scales_out(account):
+    assert account.deploy(autoscaled(0)).status == "SUCCEEDED"
+    scheduler = account.emulator.scheduler
+    # no traffic: the autoscaler scales llama in to zero copies
+    account.sagemaker.update_inference_component_runtime_config(
+        InferenceComponentName="llama-3-8b", DesiredRuntimeConfig={"CopyCount": 0}
+    )
+    scheduler.advance_by(600)
+    assert copies(account, "llama-3-8b") == (0, 0)
+    runtime = account.client("sagemaker-runtime")
+
+    def invoke() -> Any:
+        return runtime.invoke_endpoint(
+            EndpointName="assistant-llms",
+            InferenceComponentName="llama-3-8b",
+            ContentType="application/json",
+            Body=b'{"inputs": "Hello"}',
+        )
+
+    with pytest.raises(runtime.exceptions.ValidationError, match="no capacity"):
+        invoke()
+    scheduler.advance_by(60)  # the alarm's period ends: ALARM, and its step policy runs
+    alarm = alarms(account)["smdeploy-llama-3-8b-NoCapacityInvocationFailures"]
+    assert alarm["StateValue"] == "ALARM"
+    scheduler.advance_by(600)  # the copy starts
+
+    assert copies(account, "llama-3-8b") == (1, 1)
+    assert invoke()["Body"].read()
+    statistics = account.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/SageMaker",
+        MetricName="NoCapacityInvocationFailures",
+        Dimensions=[{"Name": "InferenceComponentName", "Value": "llama-3-8b"}],
+        StartTime=alarm["StateUpdatedTimestamp"] - timedelta(hours=1),
+        EndTime=alarm["StateUpdatedTimestamp"] + timedelta(hours=1),
+        Period=3600,
+        Statistics=["Sum"],
+    )
+    assert [point["Sum"] for point in statistics["Datapoints"]] == [1.0]
+    # no more failures: the next periods find no datapoint (TreatMissingData missing)
+    assert (
+        alarms(account)["smdeploy-llama-3-8b-NoCapacityInvocationFailures"]["StateValue"]
+        == "INSUFFICIENT_DATA"
+    )

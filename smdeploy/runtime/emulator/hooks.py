@@ -47,6 +47,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from smdeploy.runtime.emulator import (
+    alarm_actions,
     applicationautoscaling,
     awslambda,
     clock,
@@ -328,8 +329,10 @@ HOOKS: tuple[Hook, ...] = (
         SageMakerRuntimeResponse,
         "invoke_endpoint",
         "sagemakerruntime",
-        "InvokeEndpoint refuses endpoints (and inference components) that do not serve",
+        "InvokeEndpoint refuses endpoints (and inference components) that do not serve; an "
+        "inference component at zero copies is counted, and its alarm may scale it out",
         sagemakerruntime.invoke_endpoint,
+        holds=alarm_actions.reads_alarms_and_policies,
     ),
     # shapes.py: every response checked against botocore's model, where asked to
     Hook(

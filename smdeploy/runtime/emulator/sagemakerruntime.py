@@ -21,7 +21,8 @@ from moto.core.exceptions import JsonRESTError
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
-from smdeploy.runtime.emulator.sagemaker.component_operations import invocation
+from smdeploy.runtime.emulator.alarm_actions import alarm_actions_of
+from smdeploy.runtime.emulator.sagemaker.component_operations import NO_CAPACITY, invocation
 from smdeploy.runtime.emulator.sagemaker.component_rules import hosts_components
 from smdeploy.runtime.emulator.sagemaker.components import components_of
 from smdeploy.runtime.emulator.state import EmulatorState
@@ -111,6 +112,8 @@ def invoke_endpoint(emulator: EmulatorState, original: Any) -> Callable[[Any], A
         if component is not None:
             account = response.current_account
             problem, target = invocation(components_of(store), name, component, account)
+            if problem == NO_CAPACITY:  # counted: an alarm may scale it out from zero
+                alarm_actions_of(emulator).no_capacity(account, response.region, component)
             if problem:
                 raise RuntimeValidationError(problem)
         faults = emulator.faults
