@@ -184,6 +184,13 @@ def components_table() -> None:
         rows,
         right=components.COMPONENTS_COLUMNS[3:],
     )
+    out.print()
+    out.rows(
+        components.ZERO_TITLE,
+        components.ZERO_COLUMNS,
+        [components.from_zero(_example(components.EXAMPLE))],
+        right=components.ZERO_COLUMNS[1:],
+    )
 
 
 def waits() -> None:

@@ -110,3 +110,64 @@ def _entered(event: dict[str, Any]) -> str | None:
 
 def rows(example: dict[str, Any]) -> list[tuple[str, ...]]:
     return [measure(case, example) for case in CASES]
+
+
+# --- scale-out from zero ------------------------------------------------------------------
+
+RETRY_SECONDS = 10  # the client's interval between attempts (simulated seconds)
+ZERO_TITLE = (
+    f"smdeploy: an IC scaled in to zero copies, invoked again by a client retrying every "
+    f"{RETRY_SECONDS} s (Guardrails.AutoScaling, MinCapacity 0)"
+)
+ZERO_COLUMNS = (
+    "scenario",
+    "refused invocations",
+    "alarm in ALARM after s",
+    "served again after s",
+    "copies then",
+)
+
+
+def from_zero(example: dict[str, Any]) -> tuple[str, ...]:
+    """Deploy with the scale-out from zero, scale llama-3-8b in to zero as its autoscaler
+    would, then invoke it until it answers: the refusals, and when the deployer's alarm went
+    into ALARM and the copy served (simulated seconds after the first refusal)."""
+    request = copy.deepcopy(example)
+    request["Guardrails"] = {"AutoScaling": {"MinCapacity": 0, "MaxCapacity": 2, "TargetValue": 5}}
+    name = "llama-3-8b"
+    with LocalDeployment(seed=1) as account:
+        outcome = account.deploy(request, label="scale to zero")
+        if outcome.status != "SUCCEEDED":
+            raise RuntimeError(f"the deployment ended {outcome.status}: {outcome.cause}")
+        scheduler, sm = account.emulator.scheduler, account.sagemaker
+        sm.update_inference_component_runtime_config(
+            InferenceComponentName=name, DesiredRuntimeConfig={"CopyCount": 0}
+        )
+        scheduler.advance_by(600)
+        runtime, cloudwatch = account.client("sagemaker-runtime"), account.client("cloudwatch")
+        alarm = f"smdeploy-{name}-NoCapacityInvocationFailures"
+        started, refused, alarmed = account.clock.now(), 0, None
+        for _ in range(360):  # an hour of attempts at most
+            try:
+                runtime.invoke_endpoint(
+                    EndpointName=request["EndpointName"],
+                    InferenceComponentName=name,
+                    ContentType="application/json",
+                    Body=b'{"inputs": "Hello"}',
+                )
+                break
+            except runtime.exceptions.ValidationError:
+                refused += 1
+            scheduler.advance_by(RETRY_SECONDS)
+            state = cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]
+            if alarmed is None and state["StateValue"] == "ALARM":
+                alarmed = account.clock.now() - started
+        served = account.clock.now() - started
+        copies = sm.describe_inference_component(InferenceComponentName=name)["RuntimeConfig"]
+    return (
+        "llama-3-8b at zero, invoked",
+        str(refused),
+        "-" if alarmed is None else f"{alarmed:.0f}",
+        f"{served:.0f}",
+        str(copies["CurrentCopyCount"]),
+    )
