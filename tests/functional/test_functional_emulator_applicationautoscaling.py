@@ -77,3 +77,18 @@ def test_deregistering_deletes_the_policies_and_delete_endpoint_deregisters(aws)
     sm.delete_endpoint(EndpointName="fraud")
     assert scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
     assert scaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"] == []
+
+
+def test_what_is_not_there_to_delete_or_deregister_is_object_not_found(aws):
+    serving(aws)
+    scaling = register()
+    keys = {"ServiceNamespace": "sagemaker", "ResourceId": RID, "ScalableDimension": DIMENSION}
+
+    with pytest.raises(scaling.exceptions.ObjectNotFoundException) as policy:
+        scaling.delete_scaling_policy(PolicyName="never-put", **keys)
+    scaling.deregister_scalable_target(**keys)
+    with pytest.raises(scaling.exceptions.ObjectNotFoundException) as target:
+        scaling.deregister_scalable_target(**keys)
+
+    assert policy.value.response["Error"]["Message"].startswith("No scaling policy found")
+    assert target.value.response["Error"]["Message"].startswith("No scalable target found")

@@ -43,6 +43,7 @@ from moto.applicationautoscaling.models import (
     ApplicationAutoscalingBackend,
     applicationautoscaling_backends,
 )
+from moto.core.exceptions import JsonRESTError
 from moto.sagemaker.exceptions import ValidationError
 
 from smdeploy.runtime.emulator import shapes
@@ -256,16 +257,52 @@ def register_scalable_target(emulator: EmulatorState, original: Any) -> Callable
     return register
 
 
+class ObjectNotFound(JsonRESTError):  # type: ignore[misc]
+    """What Application Auto Scaling answers when what a call deletes or deregisters cannot be
+    found: ObjectNotFoundException, not the ValidationException moto raises (its message is
+    kept: "No scalable target found ...", "No scaling policy found ..."). The API references
+    list it for both calls:
+    https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeregisterScalableTarget.html,
+    https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeleteScalingPolicy.html."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("ObjectNotFoundException", message)
+
+
+def _not_found(error: AWSValidationException, starts: str) -> None:
+    if str(error.message).startswith(starts):
+        raise ObjectNotFound(str(error.message)) from None
+
+
 def deregister_scalable_target(emulator: EmulatorState, original: Any) -> Callable[..., Any]:
     """DeregisterScalableTarget (a row of :data:`.hooks.HOOKS`) deletes the target's scaling
-    policies, as Application Auto Scaling does."""
+    policies, as Application Auto Scaling does; a target that is not there is
+    ObjectNotFoundException (:class:`ObjectNotFound`)."""
     signature = inspect.signature(original)
 
     def deregister(backend: ApplicationAutoscalingBackend, *args: Any, **kwargs: Any) -> Any:
         bound = signature.bind(backend, *args, **kwargs)
-        result = original(backend, *args, **kwargs)
+        try:
+            result = original(backend, *args, **kwargs)
+        except AWSValidationException as error:
+            _not_found(error, "No scalable target found")
+            raise
         if bound.arguments["dimension"] == DIMENSION:
             drop_policies(backend, str(bound.arguments["r_id"]))
         return result
 
     return deregister
+
+
+def delete_scaling_policy(emulator: EmulatorState, original: Any) -> Callable[..., Any]:
+    """DeleteScalingPolicy (a row of :data:`.hooks.HOOKS`): a policy that is not there is
+    ObjectNotFoundException (:class:`ObjectNotFound`)."""
+
+    def delete(backend: ApplicationAutoscalingBackend, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(backend, *args, **kwargs)
+        except AWSValidationException as error:
+            _not_found(error, "No scaling policy found")
+            raise
+
+    return delete

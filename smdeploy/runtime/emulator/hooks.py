@@ -250,9 +250,16 @@ HOOKS: tuple[Hook, ...] = (
         ApplicationAutoscalingBackend,
         "deregister_scalable_target",
         "applicationautoscaling",
-        "deregistering a variant's scalable target deletes its policies",
+        "a variant's target takes its policies with it; a missing one is ObjectNotFoundException",
         applicationautoscaling.deregister_scalable_target,
         parameters=("self", "namespace", "r_id", "dimension"),
+    ),
+    Hook(
+        ApplicationAutoscalingBackend,
+        "delete_scaling_policy",
+        "applicationautoscaling",
+        "a missing scaling policy is ObjectNotFoundException, not a ValidationException",
+        applicationautoscaling.delete_scaling_policy,
     ),
     # stepfunctions.py
     Hook(
@@ -329,8 +336,7 @@ HOOKS: tuple[Hook, ...] = (
         SageMakerRuntimeResponse,
         "invoke_endpoint",
         "sagemakerruntime",
-        "InvokeEndpoint refuses endpoints (and inference components) that do not serve; an "
-        "inference component at zero copies is counted, and its alarm may scale it out",
+        "InvokeEndpoint refuses what does not serve; an IC at zero copies is counted (alarms)",
         sagemakerruntime.invoke_endpoint,
         holds=alarm_actions.reads_alarms_and_policies,
     ),
