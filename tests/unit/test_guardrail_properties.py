@@ -67,6 +67,11 @@ FOUND = [
     [(("Guardrails", "SmokeTest", "ExpectStatus"), "200")],
     [(("Guardrails", "AutoScaling", "TargetValue"), 10**400)],
     [(("Guardrails", "RollbackAlarms", 0, "Threshold"), 10**400)],
+    # a selector of inference components in a request that has none: its items still typed
+    [
+        (("Guardrails", "AutoScaling", "InferenceComponents"), [None]),
+        (("Guardrails", "AutoScaling", "InferenceComponents", 0), None),
+    ],
 ]
 
 
@@ -80,6 +85,7 @@ FOUND = [
 @example(FOUND[6])
 @example(FOUND[7])
 @example(FOUND[8])
+@example(FOUND[9])
 def test_every_wrong_type_is_reported_at_its_path_and_nothing_raises(changes):
     raw = request_with(changes)
 

@@ -81,13 +81,10 @@ def base_components(request: Mapping[str, Any]) -> dict[str, bool]:
 
 
 def components_named(components: dict[str, bool]) -> Check:
+    """A list of the request's base inference components' names (type-first: the list and
+    each item's type before any name is looked up)."""
+
     def check(path: str, value: Any) -> list[Violation]:
-        if not components:
-            message = (
-                "names inference components, and the request has no InferenceComponents: "
-                "use Variants to choose among its production variants"
-            )
-            return [Violation(path, "no-components", message, value)]
         if not isinstance(value, list) or not value:
             message = (
                 f"must be a non-empty list of inference component names, got {described(value)}"
@@ -99,18 +96,24 @@ def components_named(components: dict[str, bool]) -> Check:
             if not isinstance(name, str):
                 message = f"must be an inference component's name, got {described(name)}"
                 found.append(Violation(at, "type", message, name))
-            elif name not in components:
+            elif components and name not in components:
                 message = (
                     f"names no inference component of the request ({', '.join(components)}), "
                     f"got {json.dumps(name)}"
                 )
                 found.append(Violation(at, "component", message, name))
-            elif not components[name]:
+            elif components and not components[name]:
                 message = (
                     f"{json.dumps(name)} is an adapter: it runs on its base component's copies "
                     "(scaled, watched and rolled back with them)"
                 )
                 found.append(Violation(at, "adapter", message, name))
+        if not components:
+            message = (
+                "names inference components, and the request has no InferenceComponents: "
+                "use Variants to choose among its production variants"
+            )
+            found.insert(0, Violation(path, "no-components", message, value))
         return found
 
     return check
