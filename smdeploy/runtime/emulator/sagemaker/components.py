@@ -141,9 +141,10 @@ class ComponentStore:
             r.checks.clear()
         elif kind == "rollback" or alarm is not None:
             if alarm is not None and kind != "rollback":
+                # AWS publishes no wording for it: the alarm, named as the endpoint's is
                 reason = (
-                    f"The update was rolled back: CloudWatch alarm {alarm} of the "
-                    f"AutoRollbackConfiguration went into ALARM during the update."
+                    f"CloudWatch alarm {alarm} of the AutoRollbackConfiguration went into "
+                    f"ALARM during the update."
                 )
             updated = min(max(c.current, 1), r.batch * r.checked)
             size = rules.batch_copies(r.rollback, updated)
