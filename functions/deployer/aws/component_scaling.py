@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from deployer.aws.guardrails import fail_call
+from deployer.aws.guardrails import fail_call, not_found
 from deployer.aws.sagemaker import pages
 from deployer.decide import component_scaling as decide
 from deployer.observability import tracer
@@ -139,7 +139,7 @@ class ComponentScalingGateway:
                 **_KEYS,
             )
         except ClientError as error:
-            if not _gone(error):
+            if not not_found(error):
                 fail_call("DeleteScalingPolicy", error)
 
     @tracer.capture_method
@@ -150,14 +150,5 @@ class ComponentScalingGateway:
         try:
             self._client.deregister_scalable_target(ResourceId=decide.resource_id(name), **_KEYS)
         except ClientError as error:
-            if not _gone(error):
+            if not not_found(error):
                 fail_call("DeregisterScalableTarget", error)
-
-
-def _gone(error: ClientError) -> bool:
-    """Whether the policy or target is not there: AWS's ObjectNotFoundException, or the
-    ValidationException the emulated account (moto) answers with instead."""
-    details = error.response.get("Error", {})
-    return details.get("Code") == "ObjectNotFoundException" or str(
-        details.get("Message", "")
-    ).startswith(("No scaling policy found", "No scalable target found"))

@@ -36,6 +36,13 @@ def fail_call(operation: str, error: ClientError) -> NoReturn:
     raise GuardrailCallFailed(f"{operation}: {code}: {message}") from error
 
 
+def not_found(error: ClientError) -> bool:
+    """Whether the scalable target or policy a delete or deregister names is not there:
+    ObjectNotFoundException (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeregisterScalableTarget.html,
+    https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeleteScalingPolicy.html)."""
+    return bool(error.response.get("Error", {}).get("Code") == "ObjectNotFoundException")
+
+
 @dataclass(frozen=True)
 class Answer:
     """InvokeEndpoint's answer: the status (200, or the model's own status in a ModelError,
@@ -163,12 +170,8 @@ class ScalingGateway:
                 ScalableDimension=guardrails.DIMENSION,
             )
         except ClientError as error:
-            details = error.response.get("Error", {})
-            if details.get("Code") == "ObjectNotFoundException" or str(
-                details.get("Message", "")
-            ).startswith("No scalable target found"):
-                return
-            fail_call("DeregisterScalableTarget", error)
+            if not not_found(error):
+                fail_call("DeregisterScalableTarget", error)
 
 
 class AlarmGateway:
