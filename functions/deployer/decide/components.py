@@ -91,7 +91,7 @@ def copy_count_differs(requested: Mapping[str, Any], live: Mapping[str, Any] | N
     does an autoscaler's ownership of the count matter (the one read it costs is skipped
     otherwise)."""
     wanted = requested_copies(requested)
-    return live is not None and wanted is not None and wanted != _copies(live)[0]
+    return live is not None and wanted is not None and wanted != copy_counts(live)[0]
 
 
 def requested_copies(requested: Mapping[str, Any]) -> int | None:
@@ -124,7 +124,8 @@ def update_params(
     return params
 
 
-def _copies(live: Mapping[str, Any]) -> tuple[int | None, int | None]:
+def copy_counts(live: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """(desired, current) copies of a DescribeInferenceComponent answer."""
     runtime = live.get("RuntimeConfig") or {}
     return runtime.get("DesiredCopyCount"), runtime.get("CurrentCopyCount")
 
@@ -133,7 +134,7 @@ def _in_service(
     requested: Mapping[str, Any], live: Mapping[str, Any], started: str | None, autoscaled: bool
 ) -> Step:
     name = requested["InferenceComponentName"]
-    desired, current = _copies(live)
+    desired, current = copy_counts(live)
     wanted = requested_copies(requested)
     differs = wanted is not None and wanted != desired and not autoscaled
     if not same_specification(requested, live):

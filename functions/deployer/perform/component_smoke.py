@@ -9,11 +9,12 @@ answer; the components keep the specification they were updated to.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from deployer.aws.component_models import describe_component
 from deployer.aws.guardrails import InvokeGateway
 from deployer.decide import guardrails
+from deployer.decide.components import copy_counts
 from deployer.errors import SmokeTestFailed
 from deployer.observability import logger, tracer
 from deployer.payloads.results import SmokeTested
@@ -23,11 +24,6 @@ from deployer.request.guardrails import SmokeTestSetting
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
-
-
-def _copies(described: dict[str, Any] | None) -> int:
-    runtime = (described or {}).get("RuntimeConfig") or {}
-    return int(runtime.get("CurrentCopyCount") or 0)
 
 
 @tracer.capture_method
@@ -48,7 +44,8 @@ def verify_components(
         if base is not None and base in copies:  # an adapter runs on its base's copies
             copies[name] = copies[base]
         else:
-            copies[name] = _copies(describe_component(make_client, base or name))
+            _, current = copy_counts(describe_component(make_client, base or name) or {})
+            copies[name] = current or 0
         if copies[name] == 0:
             idle.append(name)
             continue
