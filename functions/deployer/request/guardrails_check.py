@@ -10,6 +10,7 @@ exception; the rules between fields read only fields of the right type.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from deployer.request import inference_components, scaling_check
@@ -144,11 +145,14 @@ def _production(request: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _alarms_violations(
-    request: dict[str, Any], path: str, raw: Any, production: dict[str, dict[str, Any]]
+    request: dict[str, Any],
+    path: str,
+    raw: Any,
+    production: dict[str, dict[str, Any]],
+    components: dict[str, bool],
 ) -> list[Violation]:
     if not isinstance(raw, list):
         return [Violation(path, "type", f"must be a list, got {described(raw)}", raw)]
-    components = scaling_check.base_components(request)
     found: list[Violation] = []
     for i, alarm in enumerate(raw):
         found += _alarm_violations(join(path, i), alarm, production, components)
@@ -164,11 +168,10 @@ def violations(request: dict[str, Any]) -> list[Violation]:
     if FIELD not in request:
         return []
     production = _production(request)
+    components = scaling_check.base_components(request)
     fields: dict[str, Check] = {
-        "AutoScaling": lambda p, v: scaling_check.violations(
-            p, v, production, scaling_check.base_components(request)
-        ),
-        "RollbackAlarms": lambda p, v: _alarms_violations(request, p, v, production),
+        "AutoScaling": lambda p, v: scaling_check.violations(p, v, production, components),
+        "RollbackAlarms": lambda p, v: _alarms_violations(request, p, v, production, components),
         "SmokeTest": _smoke_violations,
     }
     return walk(FIELD, request[FIELD], fields)
@@ -182,10 +185,7 @@ def _alarm_count_violations(
     guard = Guardrails(RollbackAlarms=tuple(AlarmSetting.model_validate(a) for a in alarms))
     endpoint = request.get("EndpointName")
     made = len(alarm_names(endpoint if isinstance(endpoint, str) else "", variants, guard))
-    config = request.get("DeploymentConfig")
-    rollback = config.get("AutoRollbackConfiguration") if isinstance(config, dict) else None
-    named = rollback.get("Alarms") if isinstance(rollback, dict) else None
-    count = len(named) if isinstance(named, list) else 0
+    count = _named_alarms(request.get("DeploymentConfig"))
     total = made + count
     if total > MAX_ROLLBACK_ALARMS:
         return [
@@ -210,13 +210,11 @@ def _component_alarm_violations(
     DeploymentConfig names."""
     guard = Guardrails(RollbackAlarms=tuple(AlarmSetting.model_validate(a) for a in alarms))
     bases = [name for name, base in components.items() if base]
-    made: dict[str, int] = {}
-    for component, _, _ in component_alarm_pairs(bases, guard):
-        made[component] = made.get(component, 0) + 1
+    made = Counter(component for component, _, _ in component_alarm_pairs(bases, guard))
     found: list[Violation] = []
     for _, ic in inference_components.items(request):
         name = inference_components.name_of(ic)
-        if name not in made:
+        if name is None or name not in made:
             continue
         config = ic.get("DeploymentConfig")
         config = config if isinstance(config, dict) else {}
@@ -227,9 +225,7 @@ def _component_alarm_violations(
                 "name the components to cover in InferenceComponents"
             )
             found.append(Violation(path, "component-rolling-policy", message, name))
-        rollback = config.get("AutoRollbackConfiguration")
-        named = rollback.get("Alarms") if isinstance(rollback, dict) else None
-        count = len(named) if isinstance(named, list) else 0
+        count = _named_alarms(config)
         if made[name] + count > MAX_ROLLBACK_ALARMS:
             found.append(
                 Violation(
@@ -242,3 +238,10 @@ def _component_alarm_violations(
                 )
             )
     return found
+
+
+def _named_alarms(config: Any) -> int:
+    """How many alarms a DeploymentConfig names in its AutoRollbackConfiguration."""
+    rollback = config.get("AutoRollbackConfiguration") if isinstance(config, dict) else None
+    named = rollback.get("Alarms") if isinstance(rollback, dict) else None
+    return len(named) if isinstance(named, list) else 0
