@@ -136,6 +136,8 @@ class AlarmActions:
                 for arn in alarm.alarm_actions or []:
                     self._run_policy(account, region, str(arn), values, float(alarm.threshold))
         with self.lock:
+            # what no period (a day at most, PutMetricAlarm's limit) reaches any more
+            self.failures[key] = [t for t in self.failures[key] if t > now - 86400]
             # while datapoints come, CloudWatch evaluates a period later again (once one
             # finds none, the alarms have their missing-data state and the run stops)
             if not any(t > now - 60 for t in self.failures[key]) or key in self.scheduled:
@@ -223,6 +225,28 @@ def step_capacity(config: dict[str, Any], current: int, breach: float) -> int:
     return current
 
 
+# what is read of moto's alarms and scaling policies
+ALARM_ATTRIBUTES = (
+    "namespace",
+    "metric_name",
+    "dimensions",
+    "period",
+    "statistic",
+    "threshold",
+    "comparison_operator",
+    "treat_missing_data",
+    "actions_enabled",
+    "alarm_actions",
+    "state_value",
+)
+POLICY_ATTRIBUTES = (
+    "policy_arn",
+    "resource_id",
+    "scalable_dimension",
+    "step_scaling_policy_configuration",
+)
+
+
 def reads_alarms_and_policies() -> str | None:
     """What this module reads of moto: alarms' and policies' attributes, and the backend's
     ``targets`` and ``policies``."""
@@ -230,11 +254,8 @@ def reads_alarms_and_policies() -> str | None:
     policy = inspect.getsource(FakeApplicationAutoscalingPolicy.__init__)
     backend = inspect.getsource(ApplicationAutoscalingBackend.__init__)
     needed = [
-        (alarm, "self.alarm_actions"),
-        (alarm, "self.treat_missing_data"),
-        (alarm, "self.comparison_operator"),
-        (policy, "self.step_scaling_policy_configuration"),
-        (policy, "self.policy_arn"),
+        *((alarm, f"self.{name}") for name in ALARM_ATTRIBUTES),
+        *((policy, f"self.{name}") for name in POLICY_ATTRIBUTES),
         (backend, "self.targets"),
         (backend, "self.policies"),
     ]
